@@ -1,0 +1,90 @@
+//! Centres detected in one frame.
+
+use crate::time::Timestamp;
+
+/// The centres a [`crate::Detector`] found in one frame, as columns.
+///
+/// Each centre has a position (degrees), the field value there (in the
+/// source's units, after any sub-grid refinement) and the grid point it was
+/// found at. The order is the detector's: deterministic, so linking is too.
+///
+/// ```
+/// use pst_core::{FrameCenters, Timestamp};
+/// let mut c = FrameCenters::new(0, Timestamp::from_ymdh(2025, 12, 1, 0)?);
+/// c.push(52.5, 10.0, 97_800.0, (15, 4));
+/// assert_eq!(c.len(), 1);
+/// assert_eq!(c.lons()[0], 10.0);
+/// # Ok::<(), pst_core::Error>(())
+/// ```
+#[derive(Debug, Clone, PartialEq)]
+pub struct FrameCenters {
+    frame_index: usize,
+    time: Timestamp,
+    lats: Vec<f64>,
+    lons: Vec<f64>,
+    values: Vec<f64>,
+    grid_points: Vec<(usize, usize)>,
+}
+
+impl FrameCenters {
+    /// No centres yet, for frame `frame_index` valid at `time`.
+    pub fn new(frame_index: usize, time: Timestamp) -> Self {
+        FrameCenters {
+            frame_index,
+            time,
+            lats: Vec::new(),
+            lons: Vec::new(),
+            values: Vec::new(),
+            grid_points: Vec::new(),
+        }
+    }
+
+    /// Appends a centre at `(lat, lon)` degrees with its field value, found
+    /// at grid point `(row, column)`.
+    pub fn push(&mut self, lat_deg: f64, lon_deg: f64, value: f64, grid_point: (usize, usize)) {
+        self.lats.push(lat_deg);
+        self.lons.push(lon_deg);
+        self.values.push(value);
+        self.grid_points.push(grid_point);
+    }
+
+    /// Index of the frame in its source.
+    pub fn frame_index(&self) -> usize {
+        self.frame_index
+    }
+
+    /// Valid time of the frame.
+    pub fn time(&self) -> Timestamp {
+        self.time
+    }
+
+    /// Number of centres.
+    pub fn len(&self) -> usize {
+        self.lats.len()
+    }
+
+    /// Whether no centre was found.
+    pub fn is_empty(&self) -> bool {
+        self.lats.is_empty()
+    }
+
+    /// Latitudes, degrees.
+    pub fn lats(&self) -> &[f64] {
+        &self.lats
+    }
+
+    /// Longitudes, degrees, in the grid's convention.
+    pub fn lons(&self) -> &[f64] {
+        &self.lons
+    }
+
+    /// Field values at the centres.
+    pub fn values(&self) -> &[f64] {
+        &self.values
+    }
+
+    /// Grid points `(row, column)` the centres were found at.
+    pub fn grid_points(&self) -> &[(usize, usize)] {
+        &self.grid_points
+    }
+}

@@ -1,0 +1,125 @@
+//! The one error type of the pst crates.
+
+use std::path::PathBuf;
+
+/// Result alias used throughout pst.
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// Everything that can go wrong in pst, from a bad grid to a corrupt file.
+///
+/// Errors that come from a file are wrapped in [`Error::InFile`] by the code
+/// that knows the path, so the message a user sees always names the file.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// A grid's coordinates are not usable (empty, not monotonic, out of range).
+    #[error("invalid grid: {0}")]
+    InvalidGrid(String),
+
+    /// A CF time unit, calendar or timestamp could not be understood.
+    #[error("invalid time: {0}")]
+    InvalidTime(String),
+
+    /// A frame's values do not fit its grid.
+    #[error("invalid frame: {0}")]
+    InvalidFrame(String),
+
+    /// A [`crate::Tracks`] column set breaks an invariant (lengths, ordering).
+    #[error("invalid tracks: {0}")]
+    InvalidTracks(String),
+
+    /// A caller passed an argument outside its documented domain.
+    #[error("invalid argument: {0}")]
+    InvalidArgument(String),
+
+    /// A variable was asked for that the input does not have.
+    #[error("variable `{name}` not found; available: {available}")]
+    VariableNotFound {
+        /// The name that was asked for.
+        name: String,
+        /// The names that exist, comma separated.
+        available: String,
+    },
+
+    /// The content of an input does not follow its format.
+    #[error("{0}")]
+    Format(String),
+
+    /// The input uses a feature pst does not support (yet).
+    #[error("unsupported: {0}")]
+    Unsupported(String),
+
+    /// A frame index past the end of a source.
+    #[error("frame {index} is out of range: the source has {len} frames")]
+    FrameOutOfRange {
+        /// The index asked for.
+        index: usize,
+        /// The number of frames in the source.
+        len: usize,
+    },
+
+    /// An operating-system I/O error.
+    #[error(transparent)]
+    Io(#[from] std::io::Error),
+
+    /// Any of the above, raised while working on a named file.
+    #[error("{}: {source}", path.display())]
+    InFile {
+        /// The file being read or written.
+        path: PathBuf,
+        /// What went wrong.
+        #[source]
+        source: Box<Error>,
+    },
+}
+
+impl Error {
+    /// Wraps `self` with the path of the file it concerns, unless it already
+    /// names a file.
+    ///
+    /// ```
+    /// use pst_core::Error;
+    /// let e = Error::Format("line 3: expected 6 columns".into()).in_file("tracks.txt");
+    /// assert_eq!(e.to_string(), "tracks.txt: line 3: expected 6 columns");
+    /// ```
+    pub fn in_file(self, path: impl Into<PathBuf>) -> Self {
+        match self {
+            Error::InFile { .. } => self,
+            other => Error::InFile {
+                path: path.into(),
+                source: Box::new(other),
+            },
+        }
+    }
+}
+
+/// Adds [`Error::in_file`] to results.
+pub trait ResultExt<T> {
+    /// Names `path` in the error, if there is one.
+    fn in_file(self, path: impl Into<PathBuf>) -> Result<T>;
+}
+
+impl<T, E: Into<Error>> ResultExt<T> for std::result::Result<T, E> {
+    fn in_file(self, path: impl Into<PathBuf>) -> Result<T> {
+        self.map_err(|e| e.into().in_file(path))
+    }
+}
+
+#[cfg(test)]
+mod test {
+    use super::*;
+
+    #[test]
+    fn in_file_wraps_once() {
+        let e = Error::Format("bad".into()).in_file("a.nc").in_file("b.nc");
+        assert_eq!(e.to_string(), "a.nc: bad");
+    }
+
+    #[test]
+    fn io_errors_name_the_file() {
+        let r: std::result::Result<(), std::io::Error> =
+            Err(std::io::Error::new(std::io::ErrorKind::NotFound, "No such file"));
+        let e = r.in_file("/data/x.nc").unwrap_err();
+        assert_eq!(e.to_string(), "/data/x.nc: No such file");
+    }
+}

@@ -1,0 +1,79 @@
+//! # pst-core: the model every pst crate speaks
+//!
+//! pst tracks storms and cyclones in gridded climate data. This crate holds
+//! what all of its parts share, and nothing that does the work:
+//!
+//! - **Grids and frames.** A [`Grid`] is a rectilinear latitude-longitude grid
+//!   in degrees, in either latitude order and either longitude convention,
+//!   periodic in longitude when it covers the globe; a [`Frame`] is one 2-D
+//!   field at one time on it, missing values as NaN.
+//! - **Time.** [`Timestamp`] is the one time type: a civil date and time that
+//!   sorts, prints as ISO 8601 and as IMILAST's `YYYYMMDDHH`. [`Calendar`] and
+//!   [`CfTimeUnits`] decode CF time coordinates in every CF calendar.
+//! - **Tracks.** [`Tracks`] stores every track's points in contiguous columns
+//!   (struct of arrays); [`Track`] is a borrowed view of one track and
+//!   [`Center`] a plain record for export.
+//! - **Traits.** [`FieldSource`] streams frames one at a time, [`Detector`]
+//!   finds centres in a frame, [`Linker`] joins them into tracks, [`Tracker`]
+//!   does the whole job, [`TrackReader`]/[`TrackWriter`] speak file formats.
+//!   Implementations live in `pst-io`, `pst-detect`, `pst-link` and
+//!   `pst-hodges`.
+//! - **Geometry** on the sphere with one Earth radius ([`EARTH_RADIUS_M`]),
+//!   the table of standard variables ([`standard_variable`]), one error type
+//!   ([`Error`]) and a synthetic series with known storms
+//!   ([`SyntheticSeries`]) for tests and benchmarks.
+//!
+//! Conventions: angles in degrees at every API, radians only inside kernels;
+//! field values in the units of their source; longitudes of tracks in
+//! `[-180, 180)`; results deterministic, whatever the number of threads.
+//!
+//! ## Example
+//!
+//! Plant a storm, read a frame and look at the truth:
+//!
+//! ```
+//! use pst_core::{FieldSource, Grid, PlantedStorm, SyntheticSeries, great_circle_distance_m};
+//!
+//! let grid = Grid::regular_global(2.5)?;
+//! let series = SyntheticSeries::builder(grid)
+//!     .frames(4)
+//!     .storm(PlantedStorm::low(0, 4, 50.0, 340.0).moving(0.5, 2.0))
+//!     .build()?;
+//! let frame = series.read_frame(1)?;
+//! assert_eq!(frame.grid().shape(), (73, 144));
+//!
+//! let truth = series.planted_tracks(None);
+//! let track = truth.get(0).unwrap();
+//! assert_eq!(track.len(), 4);
+//! // 2° of longitude at 50°N and 0.5° of latitude per 6 hours: about 153 km.
+//! let km = great_circle_distance_m(track.lats()[0], track.lons()[0], track.lats()[1], track.lons()[1]) / 1e3;
+//! assert!((150.0..157.0).contains(&km));
+//! # Ok::<(), pst_core::Error>(())
+//! ```
+
+mod centers;
+mod error;
+mod frame;
+mod geometry;
+mod grid;
+mod synthetic;
+mod time;
+mod tracks;
+mod traits;
+mod variables;
+
+pub use centers::FrameCenters;
+pub use error::{Error, Result, ResultExt};
+pub use frame::Frame;
+pub use geometry::{
+    EARTH_RADIUS_KM, EARTH_RADIUS_M, angle_deg_from_chord, bearing_deg, chord_from_angle_deg, great_circle_angle_deg,
+    great_circle_distance_m, lon_difference, normalize_lon_180, normalize_lon_360, unit_vector,
+};
+pub use grid::{Grid, LatOrder, LonConvention, Neighbours};
+pub use synthetic::{PlantedStorm, SyntheticBuilder, SyntheticSeries};
+pub use time::{Calendar, CfTimeUnits, Timestamp};
+pub use tracks::{Center, Track, Tracks, TracksBuilder, TracksColumns, TracksMetadata, Variable};
+pub use traits::{Detector, FieldSource, Linker, SourceInfo, TrackReader, TrackWriter, Tracker};
+pub use variables::{
+    DetectionMode, STANDARD_VARIABLES, StandardVariable, default_threshold, infer_detection_mode, standard_variable,
+};
