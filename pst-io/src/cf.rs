@@ -1,0 +1,267 @@
+//! CF conventions, independent of the file format: which variable, which
+//! dimension is latitude, longitude, time or level, and how a frame is cut
+//! out of the variable.
+
+use std::collections::BTreeMap;
+
+use pst_core::{Error, Result, standard_variable};
+
+/// An attribute value, as far as CF needs it.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) enum AttrValue {
+    Text(String),
+    Numbers(Vec<f64>),
+}
+
+/// What CF needs to know of one variable of a dataset.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct VarMeta {
+    pub name: String,
+    pub dims: Vec<String>,
+    pub shape: Vec<usize>,
+    pub attrs: BTreeMap<String, AttrValue>,
+}
+
+impl VarMeta {
+    pub(crate) fn text(&self, key: &str) -> Option<&str> {
+        match self.attrs.get(key) {
+            Some(AttrValue::Text(s)) => Some(s.as_str()),
+            _ => None,
+        }
+    }
+
+    fn text_lower(&self, key: &str) -> String {
+        self.text(key).unwrap_or("").trim().to_ascii_lowercase()
+    }
+}
+
+/// The role of a dimension of the tracked variable.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Axis {
+    Lat,
+    Lon,
+    Time,
+    Level,
+    Other,
+}
+
+/// How to read frames of one variable: where each axis is and which index
+/// of every other dimension to take.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct Layout {
+    /// The data variable's name in the file.
+    pub variable: String,
+    /// Position of the latitude and longitude dimensions.
+    pub lat_dim: usize,
+    pub lon_dim: usize,
+    /// Position of the time dimension, if the variable has one.
+    pub time_dim: Option<usize>,
+    /// Fixed index for every other dimension (length-1 dimensions and the
+    /// selected level), by position.
+    pub fixed: Vec<(usize, usize)>,
+    /// Names of the coordinate variables (they may be absent for lat/lon).
+    pub lat_coord: String,
+    pub lon_coord: String,
+    pub time_coord: Option<String>,
+}
+
+const LAT_NAMES: &[&str] = &["latitude", "lat", "y", "nav_lat", "rlat", "lats", "xlat"];
+const LON_NAMES: &[&str] = &["longitude", "lon", "x", "nav_lon", "rlon", "lons", "xlong"];
+const TIME_NAMES: &[&str] = &["time", "valid_time", "t", "timestep", "times", "date"];
+const LEVEL_NAMES: &[&str] = &["level", "pressure_level", "plev", "lev", "isobaricinhpa", "pressure", "levelist"];
+
+/// Classifies a dimension by its coordinate variable (if any) and its name.
+fn classify(dim: &str, coord: Option<&VarMeta>) -> Axis {
+    let lower = dim.to_ascii_lowercase();
+    if let Some(c) = coord {
+        let standard = c.text_lower("standard_name");
+        let units = c.text_lower("units");
+        let axis = c.text_lower("axis");
+        if standard == "latitude" || axis == "y" && units.starts_with("degree") || units.starts_with("degrees_n") {
+            return Axis::Lat;
+        }
+        if standard == "longitude" || axis == "x" && units.starts_with("degree") || units.starts_with("degrees_e") {
+            return Axis::Lon;
+        }
+        if standard == "time" || axis == "t" || units.contains(" since ") {
+            return Axis::Time;
+        }
+        if standard == "air_pressure" || axis == "z" || c.attrs.contains_key("positive") {
+            return Axis::Level;
+        }
+    }
+    if LAT_NAMES.contains(&lower.as_str()) {
+        Axis::Lat
+    } else if LON_NAMES.contains(&lower.as_str()) {
+        Axis::Lon
+    } else if TIME_NAMES.contains(&lower.as_str()) {
+        Axis::Time
+    } else if LEVEL_NAMES.contains(&lower.as_str()) {
+        Axis::Level
+    } else {
+        Axis::Other
+    }
+}
+
+/// Finds the data variable `requested`: by exact name, then ignoring case,
+/// then by a standard-variable alias or `standard_name` (so `--variable msl`
+/// finds `slp` or `air_pressure_at_mean_sea_level`).
+pub(crate) fn find_variable<'a>(vars: &'a [VarMeta], requested: &str) -> Result<&'a VarMeta> {
+    let is_data = |v: &&VarMeta| v.dims.len() >= 2;
+    if let Some(v) = vars.iter().filter(is_data).find(|v| v.name == requested) {
+        return Ok(v);
+    }
+    if let Some(v) = vars.iter().filter(is_data).find(|v| v.name.eq_ignore_ascii_case(requested)) {
+        return Ok(v);
+    }
+    if let Some(wanted) = standard_variable(requested) {
+        let same = |name: &str| standard_variable(name).is_some_and(|s| s.name == wanted.name);
+        if let Some(v) = vars.iter().filter(is_data).find(|v| same(&v.name) || v.text("standard_name").is_some_and(same)) {
+            return Ok(v);
+        }
+    }
+    Err(Error::VariableNotFound {
+        name: requested.to_string(),
+        available: vars.iter().filter(is_data).map(|v| v.name.as_str()).collect::<Vec<_>>().join(", "),
+    })
+}
+
+/// Works out the layout of `variable`: its latitude, longitude and time
+/// dimensions, and which index to take of every other one. `level` selects
+/// one entry of a vertical dimension by its coordinate value (850 finds 850
+/// hPa whether the coordinate is in hPa or Pa); `level_values` gives that
+/// coordinate's values.
+pub(crate) fn resolve_layout(
+    vars: &[VarMeta],
+    variable: &VarMeta,
+    level: Option<f64>,
+    level_values: &dyn Fn(&str) -> Result<Vec<f64>>,
+) -> Result<Layout> {
+    let coord = |dim: &str| vars.iter().find(|v| v.name == dim && v.dims.len() == 1);
+    let axes: Vec<Axis> = variable.dims.iter().map(|d| classify(d, coord(d))).collect();
+    let find = |axis: Axis| -> Result<Option<usize>> {
+        let hits: Vec<usize> = (0..axes.len()).filter(|&k| axes[k] == axis).collect();
+        match hits.as_slice() {
+            [] => Ok(None),
+            [k] => Ok(Some(*k)),
+            _ => Err(Error::Format(format!(
+                "variable `{}` has several {:?} dimensions: {}",
+                variable.name,
+                axis,
+                hits.iter().map(|&k| variable.dims[k].as_str()).collect::<Vec<_>>().join(", ")
+            ))),
+        }
+    };
+    let lat_dim = find(Axis::Lat)?.ok_or_else(|| missing_axis(variable, "latitude"))?;
+    let lon_dim = find(Axis::Lon)?.ok_or_else(|| missing_axis(variable, "longitude"))?;
+    let time_dim = find(Axis::Time)?;
+    let mut fixed = Vec::new();
+    let mut level_used = false;
+    for (k, dim) in variable.dims.iter().enumerate() {
+        if k == lat_dim || k == lon_dim || Some(k) == time_dim {
+            continue;
+        }
+        let len = variable.shape[k];
+        if axes[k] == Axis::Level && let Some(wanted) = level {
+            let values = level_values(dim)?;
+            let index = values
+                .iter()
+                .position(|&v| (v - wanted).abs() <= 1e-6 * wanted.abs().max(1.0) || (v - 100.0 * wanted).abs() <= 1e-3)
+                .ok_or_else(|| {
+                    Error::InvalidArgument(format!(
+                        "variable `{}`: level {wanted} not found in `{dim}`; it has {}",
+                        variable.name,
+                        values.iter().map(|v| v.to_string()).collect::<Vec<_>>().join(", ")
+                    ))
+                })?;
+            fixed.push((k, index));
+            level_used = true;
+        } else if len == 1 {
+            fixed.push((k, 0));
+        } else {
+            return Err(Error::Unsupported(format!(
+                "variable `{}` has a dimension `{dim}` of length {len} besides time, latitude and longitude; \
+                 select one entry (e.g. a pressure level with --level)",
+                variable.name
+            )));
+        }
+    }
+    if let Some(wanted) = level
+        && !level_used
+    {
+        return Err(Error::InvalidArgument(format!(
+            "a level ({wanted}) was asked for, but variable `{}` has no vertical dimension (dimensions: {})",
+            variable.name,
+            variable.dims.join(", ")
+        )));
+    }
+    Ok(Layout {
+        variable: variable.name.clone(),
+        lat_dim,
+        lon_dim,
+        time_dim,
+        fixed,
+        lat_coord: variable.dims[lat_dim].clone(),
+        lon_coord: variable.dims[lon_dim].clone(),
+        time_coord: time_dim.map(|k| variable.dims[k].clone()),
+    })
+}
+
+fn missing_axis(variable: &VarMeta, what: &str) -> Error {
+    Error::Format(format!(
+        "variable `{}` has no {what} dimension (dimensions: {})",
+        variable.name,
+        variable.dims.join(", ")
+    ))
+}
+
+#[cfg(test)]
+mod test {
+    use super::*;
+
+    fn var(name: &str, dims: &[(&str, usize)], attrs: &[(&str, &str)]) -> VarMeta {
+        VarMeta {
+            name: name.into(),
+            dims: dims.iter().map(|d| d.0.to_string()).collect(),
+            shape: dims.iter().map(|d| d.1).collect(),
+            attrs: attrs.iter().map(|(k, v)| (k.to_string(), AttrValue::Text(v.to_string()))).collect(),
+        }
+    }
+
+    fn era5_vo() -> Vec<VarMeta> {
+        vec![
+            var("valid_time", &[("valid_time", 360)], &[("units", "seconds since 1970-01-01"), ("standard_name", "time")]),
+            var("pressure_level", &[("pressure_level", 3)], &[("units", "hPa"), ("positive", "down")]),
+            var("latitude", &[("latitude", 73)], &[("units", "degrees_north")]),
+            var("longitude", &[("longitude", 144)], &[("units", "degrees_east")]),
+            var("vo", &[("valid_time", 360), ("pressure_level", 3), ("latitude", 73), ("longitude", 144)], &[]),
+        ]
+    }
+
+    #[test]
+    fn selects_a_pressure_level() {
+        let vars = era5_vo();
+        let v = find_variable(&vars, "vorticity").unwrap();
+        let levels = |_: &str| Ok(vec![500.0, 850.0, 925.0]);
+        let layout = resolve_layout(&vars, v, Some(850.0), &levels).unwrap();
+        assert_eq!((layout.time_dim, layout.lat_dim, layout.lon_dim), (Some(0), 2, 3));
+        assert_eq!(layout.fixed, vec![(1, 1)]);
+        let e = resolve_layout(&vars, v, None, &levels).unwrap_err();
+        assert!(e.to_string().contains("--level"), "{e}");
+        let e = resolve_layout(&vars, v, Some(700.0), &levels).unwrap_err();
+        assert!(e.to_string().contains("500, 850, 925"), "{e}");
+    }
+
+    #[test]
+    fn unknown_variables_list_the_alternatives() {
+        let e = find_variable(&era5_vo(), "t2m").unwrap_err();
+        assert_eq!(e.to_string(), "variable `t2m` not found; available: vo");
+    }
+
+    #[test]
+    fn names_alone_identify_axes() {
+        let vars = vec![var("p", &[("timestep", 64), ("lat", 33), ("lon", 36)], &[])];
+        let layout = resolve_layout(&vars, &vars[0], None, &|_| Ok(vec![])).unwrap();
+        assert_eq!((layout.time_dim, layout.lat_dim, layout.lon_dim), (Some(0), 1, 2));
+    }
+}

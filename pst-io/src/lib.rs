@@ -1,0 +1,58 @@
+//! # pst-io: gridded fields in, track files in and out
+//!
+//! pst reads climate data one frame at a time and writes tracks in the
+//! formats storm researchers use. This crate implements the I/O traits of
+//! `pst-core`:
+//!
+//! - **Gridded input** ([`pst_core::FieldSource`]): [`NetcdfSource`] reads
+//!   netCDF classic (CDF-1/2/5) and netCDF-4/HDF5 (zlib, shuffle, chunked) in
+//!   pure Rust, following the CF conventions: it finds the variable (by name,
+//!   case, alias or `standard_name`) and its latitude, longitude and time
+//!   coordinates (by `standard_name`, `units`, `axis` or name), applies
+//!   `scale_factor`/`add_offset`, turns fill values into NaN, decodes CF time
+//!   in every calendar, squeezes length-one dimensions and selects a level
+//!   ([`OpenOptions::level`]). [`open_source`] picks the reader for a path.
+//! - **Track files** ([`pst_core::TrackReader`], [`pst_core::TrackWriter`]):
+//!   [`Imilast`], [`TrackAscii`] (TRACK `tdump`/`tr_trs`) and [`TrackJson`],
+//!   chosen by [`TrackFormat`] from a name, an extension or the content;
+//!   [`read_tracks`] and [`write_tracks`] do whole files, writes being atomic
+//!   (a temporary file renamed into place).
+//!
+//! Every error names the file and, where it applies, the variable and line.
+//!
+//! ## Example
+//!
+//! ```no_run
+//! use pst_core::Tracker;
+//! use pst_io::{OpenOptions, open_source, write_tracks};
+//! use pst_link::SimpleTracker;
+//!
+//! let source = open_source("era5_msl_2025-12_2.5x2.5.nc", "msl", &OpenOptions::default())?;
+//! let tracks = SimpleTracker::default().track(source.as_ref())?;
+//! write_tracks("tracks.imilast.txt", &tracks, None)?;
+//! # Ok::<(), pst_core::Error>(())
+//! ```
+
+mod cf;
+mod netcdf;
+mod tracks;
+
+use std::path::Path;
+
+use pst_core::{Error, FieldSource, Result};
+
+pub use netcdf::{NetcdfSource, OpenOptions};
+pub use tracks::{Imilast, TrackAscii, TrackFormat, TrackJson, read_tracks, write_atomically, write_tracks};
+
+/// Opens gridded input, choosing the reader from the path: netCDF for
+/// `.nc`, `.nc4`, `.cdf`, `.netcdf` and anything that starts like a netCDF
+/// or HDF5 file.
+pub fn open_source(path: impl AsRef<Path>, variable: &str, options: &OpenOptions) -> Result<Box<dyn FieldSource>> {
+    let path = path.as_ref();
+    let ext = path.extension().map(|e| e.to_string_lossy().to_ascii_lowercase()).unwrap_or_default();
+    match ext.as_str() {
+        "zarr" => Err(Error::Unsupported("Zarr input is not supported yet".into()).in_file(path)),
+        "grib" | "grib2" | "grb" | "grb2" => Err(Error::Unsupported("GRIB input is not supported yet".into()).in_file(path)),
+        _ => Ok(Box::new(NetcdfSource::open(path, variable, options)?)),
+    }
+}

