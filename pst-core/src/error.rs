@@ -63,13 +63,14 @@ pub enum Error {
     Io(#[from] std::io::Error),
 
     /// Any of the above, raised while working on a named file.
-    #[error("{}: {source}", path.display())]
+    // The message already includes the inner error, so it is not also
+    // exposed as a `source` (reporters would print it twice).
+    #[error("{}: {error}", path.display())]
     InFile {
         /// The file being read or written.
         path: PathBuf,
         /// What went wrong.
-        #[source]
-        source: Box<Error>,
+        error: Box<Error>,
     },
 }
 
@@ -85,10 +86,7 @@ impl Error {
     pub fn in_file(self, path: impl Into<PathBuf>) -> Self {
         match self {
             Error::InFile { .. } => self,
-            other => Error::InFile {
-                path: path.into(),
-                source: Box::new(other),
-            },
+            other => Error::InFile { path: path.into(), error: Box::new(other) },
         }
     }
 }

@@ -71,9 +71,7 @@ impl Grid {
         let ascending = lats.windows(2).all(|w| w[1] > w[0]);
         let descending = lats.windows(2).all(|w| w[1] < w[0]);
         if !(ascending || descending) {
-            return Err(Error::InvalidGrid(
-                "latitudes are neither strictly increasing nor strictly decreasing".into(),
-            ));
+            return Err(Error::InvalidGrid("latitudes are neither strictly increasing nor strictly decreasing".into()));
         }
         if let Some(k) = lons.windows(2).position(|w| w[1] <= w[0]) {
             return Err(Error::InvalidGrid(format!(
@@ -97,10 +95,12 @@ impl Grid {
     /// 90 to −90 and longitudes from 0 — the layout of ERA5 on a regular grid.
     pub fn regular_global(step_deg: f64) -> Result<Self> {
         let nlon = (360.0 / step_deg).round();
-        if !(step_deg > 0.0) || (nlon * step_deg - 360.0).abs() > 1e-9 * 360.0 || 180.0 % step_deg > 1e-9 {
-            return Err(Error::InvalidGrid(format!(
-                "step {step_deg}° does not divide 180° and 360° evenly"
-            )));
+        if !step_deg.is_finite()
+            || step_deg <= 0.0
+            || (nlon * step_deg - 360.0).abs() > 1e-9 * 360.0
+            || 180.0 % step_deg > 1e-9
+        {
+            return Err(Error::InvalidGrid(format!("step {step_deg}° does not divide 180° and 360° evenly")));
         }
         let nlat = (180.0 / step_deg).round() as usize + 1;
         let lats = (0..nlat).map(|i| 90.0 - i as f64 * step_deg).collect();
@@ -145,11 +145,7 @@ impl Grid {
 
     /// The latitude order.
     pub fn lat_order(&self) -> LatOrder {
-        if self.lats.len() >= 2 && self.lats[1] < self.lats[0] {
-            LatOrder::Descending
-        } else {
-            LatOrder::Ascending
-        }
+        if self.lats.len() >= 2 && self.lats[1] < self.lats[0] { LatOrder::Descending } else { LatOrder::Ascending }
     }
 
     /// The longitude convention.
@@ -270,7 +266,11 @@ fn nearest_position(axis: &[f64], x: f64) -> Option<usize> {
         0 => 0,
         k if k >= n => n - 1,
         k => {
-            if (axis[k] - x).abs() < (axis[k - 1] - x).abs() { k } else { k - 1 }
+            if (axis[k] - x).abs() < (axis[k - 1] - x).abs() {
+                k
+            } else {
+                k - 1
+            }
         }
     };
     Some(best)

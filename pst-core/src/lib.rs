@@ -66,8 +66,9 @@ pub use centers::FrameCenters;
 pub use error::{Error, Result, ResultExt};
 pub use frame::Frame;
 pub use geometry::{
-    EARTH, EARTH_RADIUS_KM, EARTH_RADIUS_M, angle_deg_from_chord, bearing_deg, chord_from_angle_deg, cosine_law_angle_rad, great_circle_angle_deg,
-    great_circle_distance_m, lon_difference, normalize_lon_180, normalize_lon_360, unit_vector,
+    EARTH, EARTH_RADIUS_KM, EARTH_RADIUS_M, angle_deg_from_chord, bearing_deg, chord_from_angle_deg,
+    cosine_law_angle_rad, great_circle_angle_deg, great_circle_distance_m, lon_difference, normalize_lon_180,
+    normalize_lon_360, unit_vector,
 };
 pub use grid::{Grid, LatOrder, LonConvention, Neighbours};
 pub use synthetic::{PlantedStorm, SyntheticBuilder, SyntheticSeries};

@@ -32,8 +32,8 @@ use crate::frame::Frame;
 use crate::geometry::{great_circle_angle_deg, normalize_lon_360, unit_vector};
 use crate::grid::Grid;
 use crate::time::{Calendar, Timestamp};
-use crate::traits::{FieldSource, SourceInfo};
 use crate::tracks::{Tracks, TracksBuilder, TracksMetadata};
+use crate::traits::{FieldSource, SourceInfo};
 use crate::variables::DetectionMode;
 
 /// Beyond this many radii a storm's bump is below 1e-10 of its amplitude and
@@ -200,7 +200,7 @@ impl SyntheticBuilder {
             storms.extend(place_random_storms(count, seed, self.frames, self.min_separation_deg, &storms)?);
         }
         for (k, s) in storms.iter().enumerate() {
-            if !(s.radius_deg > 0.0) || !s.amplitude.is_finite() {
+            if !s.radius_deg.is_finite() || s.radius_deg <= 0.0 || !s.amplitude.is_finite() {
                 return Err(Error::InvalidArgument(format!("storm {k} needs a positive radius and finite amplitude")));
             }
             for f in s.first_frame..s.first_frame + s.frames {
@@ -410,7 +410,7 @@ fn place_random_storms(
             lon_deg: rng.range(0.0, 360.0),
             dlat_deg: rng.range(-0.4, 0.4),
             dlon_deg: rng.range(0.3, 2.0),
-            amplitude: if (placed.len() - first_new) % 2 == 0 {
+            amplitude: if (placed.len() - first_new).is_multiple_of(2) {
                 -rng.range(800.0, 3000.0)
             } else {
                 rng.range(800.0, 3000.0)
@@ -495,9 +495,11 @@ mod test {
             assert!((frame.value(i, j) - exact).abs() < 1e-6, "{i} {j}");
         }
         assert!(s.read_frame(3).is_err());
-        assert!(SyntheticSeries::builder(Grid::regular_global(2.5).unwrap())
-            .storm(PlantedStorm::low(0, 20, 80.0, 0.0).moving(1.0, 0.0))
-            .build()
-            .is_err());
+        assert!(
+            SyntheticSeries::builder(Grid::regular_global(2.5).unwrap())
+                .storm(PlantedStorm::low(0, 20, 80.0, 0.0).moving(1.0, 0.0))
+                .build()
+                .is_err()
+        );
     }
 }

@@ -311,15 +311,7 @@ pub struct Timestamp {
 impl Timestamp {
     /// A timestamp from its fields. Checks ranges only (month 1–12, day
     /// 1–31, …); whether the day exists is up to a [`Calendar`].
-    pub fn new(
-        year: i32,
-        month: u8,
-        day: u8,
-        hour: u8,
-        minute: u8,
-        second: u8,
-        millisecond: u16,
-    ) -> Result<Self> {
+    pub fn new(year: i32, month: u8, day: u8, hour: u8, minute: u8, second: u8, millisecond: u16) -> Result<Self> {
         if !(1..=12).contains(&month)
             || !(1..=31).contains(&day)
             || hour > 23
@@ -405,12 +397,7 @@ impl FromStr for Timestamp {
         let bad = || Error::InvalidTime(format!("cannot parse `{s}` as a timestamp"));
         if s.len() == 10 && s.bytes().all(|b| b.is_ascii_digit()) {
             let num = |r: std::ops::Range<usize>| s[r].parse::<u32>().map_err(|_| bad());
-            return Timestamp::from_ymdh(
-                num(0..4)? as i32,
-                num(4..6)? as u8,
-                num(6..8)? as u8,
-                num(8..10)? as u8,
-            );
+            return Timestamp::from_ymdh(num(0..4)? as i32, num(4..6)? as u8, num(6..8)? as u8, num(8..10)? as u8);
         }
         let (date, time) = split_date_time(s);
         let (year, month, day) = parse_date(date).ok_or_else(bad)?;
@@ -496,9 +483,9 @@ impl CfTimeUnits {
     pub fn parse(units: &str, calendar: Option<&str>) -> Result<Self> {
         let calendar: Calendar = calendar.unwrap_or("standard").parse()?;
         let lower = units.trim().to_ascii_lowercase();
-        let (unit, reference) = lower.split_once(" since ").ok_or_else(|| {
-            Error::InvalidTime(format!("time units `{units}` are not `<unit> since <date>`"))
-        })?;
+        let (unit, reference) = lower
+            .split_once(" since ")
+            .ok_or_else(|| Error::InvalidTime(format!("time units `{units}` are not `<unit> since <date>`")))?;
         let unit_ms = match unit.trim() {
             "ms" | "msec" | "msecs" | "millisecond" | "milliseconds" => 1.0,
             "s" | "sec" | "secs" | "second" | "seconds" => MS_PER_SECOND as f64,

@@ -604,8 +604,11 @@ mod test {
         Calendar::Standard.from_millis(h * 3_600_000)
     }
 
-    /// Tracks from `(id, [(hour, lat, lon, value)])`.
-    fn build(spec: &[(u64, Vec<(i64, f64, f64, f64)>)]) -> Result<Tracks> {
+    /// `(id, [(hour, lat, lon, value)])` of one track.
+    type TrackSpec = (u64, Vec<(i64, f64, f64, f64)>);
+    type Spec = [TrackSpec];
+
+    fn build(spec: &Spec) -> Result<Tracks> {
         let mut b = TracksBuilder::new(["msl"]);
         for (id, pts) in spec {
             b.begin_track(*id);
@@ -660,12 +663,9 @@ mod test {
         assert_eq!(centers[3], (2, 4.0));
     }
 
-    fn arb_tracks() -> impl Strategy<Value = Vec<(u64, Vec<(i64, f64, f64, f64)>)>> {
+    fn arb_tracks() -> impl Strategy<Value = Vec<TrackSpec>> {
         proptest::collection::vec(
-            (
-                0u64..1000,
-                proptest::collection::vec((1i64..4, -90.0..=90.0f64, -400.0..400.0f64, -1e5..1e5f64), 1..8),
-            ),
+            (0u64..1000, proptest::collection::vec((1i64..4, -90.0..=90.0f64, -400.0..400.0f64, -1e5..1e5f64), 1..8)),
             0..12,
         )
         .prop_map(|raw| {

@@ -55,9 +55,7 @@ impl FromStr for DetectionMode {
         match s.trim().to_ascii_lowercase().as_str() {
             "min" | "minimum" | "minima" => Ok(DetectionMode::Min),
             "max" | "maximum" | "maxima" => Ok(DetectionMode::Max),
-            other => Err(Error::InvalidArgument(format!(
-                "detection mode `{other}` is neither `min` nor `max`"
-            ))),
+            other => Err(Error::InvalidArgument(format!("detection mode `{other}` is neither `min` nor `max`"))),
         }
     }
 }

@@ -131,7 +131,8 @@ impl Detector for SimpleDetector {
         self.validate()?;
         let grid = frame.grid();
         let (nlat, nlon) = grid.shape();
-        let raw = frame.values().as_slice().map(<[f64]>::to_vec).unwrap_or_else(|| frame.values().iter().copied().collect());
+        let raw =
+            frame.values().as_slice().map(<[f64]>::to_vec).unwrap_or_else(|| frame.values().iter().copied().collect());
         // Work towards minima: negate for maxima so one kernel serves both.
         let sign = match self.mode {
             DetectionMode::Min => 1.0,

@@ -116,7 +116,9 @@ pub(crate) fn find_variable<'a>(vars: &'a [VarMeta], requested: &str) -> Result<
     }
     if let Some(wanted) = standard_variable(requested) {
         let same = |name: &str| standard_variable(name).is_some_and(|s| s.name == wanted.name);
-        if let Some(v) = vars.iter().filter(is_data).find(|v| same(&v.name) || v.text("standard_name").is_some_and(same)) {
+        if let Some(v) =
+            vars.iter().filter(is_data).find(|v| same(&v.name) || v.text("standard_name").is_some_and(same))
+        {
             return Ok(v);
         }
     }
@@ -162,7 +164,9 @@ pub(crate) fn resolve_layout(
             continue;
         }
         let len = variable.shape[k];
-        if axes[k] == Axis::Level && let Some(wanted) = level {
+        if axes[k] == Axis::Level
+            && let Some(wanted) = level
+        {
             let values = level_values(dim)?;
             let index = values
                 .iter()
@@ -230,7 +234,11 @@ mod test {
 
     fn era5_vo() -> Vec<VarMeta> {
         vec![
-            var("valid_time", &[("valid_time", 360)], &[("units", "seconds since 1970-01-01"), ("standard_name", "time")]),
+            var(
+                "valid_time",
+                &[("valid_time", 360)],
+                &[("units", "seconds since 1970-01-01"), ("standard_name", "time")],
+            ),
             var("pressure_level", &[("pressure_level", 3)], &[("units", "hPa"), ("positive", "down")]),
             var("latitude", &[("latitude", 73)], &[("units", "degrees_north")]),
             var("longitude", &[("longitude", 144)], &[("units", "degrees_east")]),

@@ -52,7 +52,9 @@ pub fn open_source(path: impl AsRef<Path>, variable: &str, options: &OpenOptions
     let ext = path.extension().map(|e| e.to_string_lossy().to_ascii_lowercase()).unwrap_or_default();
     match ext.as_str() {
         "zarr" => Err(Error::Unsupported("Zarr input is not supported yet".into()).in_file(path)),
-        "grib" | "grib2" | "grb" | "grb2" => Err(Error::Unsupported("GRIB input is not supported yet".into()).in_file(path)),
+        "grib" | "grib2" | "grb" | "grb2" => {
+            Err(Error::Unsupported("GRIB input is not supported yet".into()).in_file(path))
+        }
         _ => Ok(Box::new(NetcdfSource::open(path, variable, options)?)),
     }
 }

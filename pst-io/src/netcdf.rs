@@ -5,9 +5,7 @@ use std::sync::Arc;
 
 use ndarray::{Array2, Ix2};
 use netcdf_reader::{NcAttrValue, NcFile, NcSliceInfo, NcSliceInfoElem};
-use pst_core::{
-    Calendar, CfTimeUnits, Error, FieldSource, Frame, Grid, Result, ResultExt, SourceInfo, Timestamp,
-};
+use pst_core::{Calendar, CfTimeUnits, Error, FieldSource, Frame, Grid, Result, ResultExt, SourceInfo, Timestamp};
 
 use crate::cf::{AttrValue, Layout, VarMeta, find_variable, resolve_layout};
 
@@ -65,12 +63,13 @@ impl NetcdfSource {
 
     fn open_inner(path: &Path, variable: &str, options: &OpenOptions) -> Result<Self> {
         if !path.exists() {
-            return Err(Error::Io(std::io::Error::new(std::io::ErrorKind::NotFound, "no such file")));
+            return Err(Error::Io(std::io::Error::new(std::io::ErrorKind::NotFound, "no such file or directory")));
         }
         let file = NcFile::open(path).map_err(nc_error)?;
         let vars: Vec<VarMeta> = file.variables().map_err(nc_error)?.iter().map(var_meta).collect();
         let var = find_variable(&vars, variable)?;
-        let level_values = |dim: &str| file.read_variable_as_f64(dim).map(|a| a.iter().copied().collect()).map_err(nc_error);
+        let level_values =
+            |dim: &str| file.read_variable_as_f64(dim).map(|a| a.iter().copied().collect()).map_err(nc_error);
         let layout = resolve_layout(&vars, var, options.level, &level_values)?;
         let read_axis = |name: &str, what: &str| -> Result<Vec<f64>> {
             file.read_variable_as_f64(name).map(|a| a.iter().copied().collect()).map_err(|e| {
@@ -84,14 +83,16 @@ impl NetcdfSource {
         let (times, calendar) = match &layout.time_coord {
             Some(name) => {
                 let coord = vars.iter().find(|v| &v.name == name);
-                let units = coord.and_then(|c| c.text("units")).map(str::to_string).or_else(|| options.time_units.clone());
+                let units =
+                    coord.and_then(|c| c.text("units")).map(str::to_string).or_else(|| options.time_units.clone());
                 let units = units.ok_or_else(|| {
                     Error::Format(format!(
                         "time coordinate `{name}` has no units; give them with --time-units \
                          (e.g. \"hours since 1996-01-05 00:00\")"
                     ))
                 })?;
-                let calendar = coord.and_then(|c| c.text("calendar")).map(str::to_string).or_else(|| options.calendar.clone());
+                let calendar =
+                    coord.and_then(|c| c.text("calendar")).map(str::to_string).or_else(|| options.calendar.clone());
                 let cf = CfTimeUnits::parse(&units, calendar.as_deref())
                     .map_err(|e| Error::Format(format!("time coordinate `{name}`: {e}")))?;
                 let values = read_axis(name, "time")?;
@@ -140,7 +141,11 @@ impl NetcdfSource {
             .into_dimensionality::<Ix2>()
             .map_err(|e| Error::Format(format!("variable `{}`: unexpected frame shape: {e}", self.layout.variable)))?;
         // Frames are [latitude, longitude]; some files store [longitude, latitude].
-        let values = if self.layout.lat_dim > self.layout.lon_dim { data.reversed_axes().as_standard_layout().into_owned() } else { data };
+        let values = if self.layout.lat_dim > self.layout.lon_dim {
+            data.reversed_axes().as_standard_layout().into_owned()
+        } else {
+            data
+        };
         Frame::new(Arc::clone(&self.info.grid), self.info.times[index], values)
     }
 }

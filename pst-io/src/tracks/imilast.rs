@@ -126,7 +126,13 @@ impl TrackReader for Imilast {
                     if !(-90.0..=90.0).contains(&lat) || !lon.is_finite() {
                         return Err(line_error(lineno, format!("position ({lat}, {lon}) is not on the sphere")));
                     }
-                    points.push(Point { id: parse(fields[1], lineno, "track id")?, time, lat, lon, value: parse(fields[10], lineno, "value")? });
+                    points.push(Point {
+                        id: parse(fields[1], lineno, "track id")?,
+                        time,
+                        lat,
+                        lon,
+                        value: parse(fields[10], lineno, "value")?,
+                    });
                 }
                 other => return Err(line_error(lineno, format!("unknown line type `{other}`"))),
             }

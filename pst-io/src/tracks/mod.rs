@@ -115,9 +115,9 @@ impl FromStr for TrackFormat {
             "imilast" | "txt" => Ok(TrackFormat::Imilast),
             "track" | "tdump" | "tr_trs" => Ok(TrackFormat::Track),
             "json" | "trackjson" => Ok(TrackFormat::TrackJson),
-            other => Err(Error::InvalidArgument(format!(
-                "unknown track format `{other}`; choose imilast, track or json"
-            ))),
+            other => {
+                Err(Error::InvalidArgument(format!("unknown track format `{other}`; choose imilast, track or json")))
+            }
         }
     }
 }
@@ -165,7 +165,8 @@ pub fn write_atomically(path: &Path, write: impl FnOnce(&mut dyn Write) -> Resul
         Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
         _ => PathBuf::from("."),
     };
-    let name = path.file_name().ok_or_else(|| Error::InvalidArgument(format!("`{}` is not a file name", path.display())))?;
+    let name =
+        path.file_name().ok_or_else(|| Error::InvalidArgument(format!("`{}` is not a file name", path.display())))?;
     let tmp = dir.join(format!(".{}.tmp-{}", name.to_string_lossy(), std::process::id()));
     let result = (|| -> Result<()> {
         let file = File::create(&tmp)?;

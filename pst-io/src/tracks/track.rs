@@ -2,7 +2,9 @@
 
 use std::io::Write;
 
-use pst_core::{Error, Result, Timestamp, TrackReader, TrackWriter, Tracks, TracksBuilder, TracksMetadata, normalize_lon_360};
+use pst_core::{
+    Error, Result, Timestamp, TrackReader, TrackWriter, Tracks, TracksBuilder, TracksMetadata, normalize_lon_360,
+};
 
 use super::{line_error, primary_variable};
 
@@ -108,14 +110,22 @@ impl TrackReader for TrackAscii {
             };
             let id: u64 = parse_usize(rest.split_whitespace().next(), lineno, "track id")? as u64;
             let (pl, point_line) = lines.next().ok_or_else(|| line_error(lineno, "TRACK_ID without POINT_NUM"))?;
-            let n = parse_usize(point_line.strip_prefix("POINT_NUM").and_then(|r| r.split_whitespace().next()), pl, "POINT_NUM")?;
+            let n = parse_usize(
+                point_line.strip_prefix("POINT_NUM").and_then(|r| r.split_whitespace().next()),
+                pl,
+                "POINT_NUM",
+            )?;
             builder.begin_track(id);
             for _ in 0..n {
                 let (lineno, line) =
                     lines.next().ok_or_else(|| line_error(pl, format!("track {id} ends before its {n} points")))?;
-                let fields: Vec<&str> = line.split(|c: char| c.is_whitespace() || c == '&').filter(|s| !s.is_empty()).collect();
+                let fields: Vec<&str> =
+                    line.split(|c: char| c.is_whitespace() || c == '&').filter(|s| !s.is_empty()).collect();
                 if fields.len() != 3 + names.len() {
-                    return Err(line_error(lineno, format!("expected {} fields, found {}", 3 + names.len(), fields.len())));
+                    return Err(line_error(
+                        lineno,
+                        format!("expected {} fields, found {}", 3 + names.len(), fields.len()),
+                    ));
                 }
                 let time: Timestamp = match fields[0].len() {
                     10 => fields[0].parse().map_err(|e| line_error(lineno, e))?,

