@@ -36,6 +36,7 @@
 mod cf;
 mod netcdf;
 mod tracks;
+mod zarr;
 
 use std::path::Path;
 
@@ -43,15 +44,17 @@ use pst_core::{Error, FieldSource, Result};
 
 pub use netcdf::{NetcdfSource, OpenOptions};
 pub use tracks::{Imilast, TrackAscii, TrackFormat, TrackJson, read_tracks, write_atomically, write_tracks};
+pub use zarr::ZarrSource;
 
-/// Opens gridded input, choosing the reader from the path: netCDF for
-/// `.nc`, `.nc4`, `.cdf`, `.netcdf` and anything that starts like a netCDF
-/// or HDF5 file.
+/// Opens gridded input, choosing the reader from the path: Zarr for a
+/// directory (v2 or v3 store), netCDF for any file.
 pub fn open_source(path: impl AsRef<Path>, variable: &str, options: &OpenOptions) -> Result<Box<dyn FieldSource>> {
     let path = path.as_ref();
     let ext = path.extension().map(|e| e.to_string_lossy().to_ascii_lowercase()).unwrap_or_default();
+    if path.is_dir() || ext == "zarr" {
+        return Ok(Box::new(ZarrSource::open(path, variable, options)?));
+    }
     match ext.as_str() {
-        "zarr" => Err(Error::Unsupported("Zarr input is not supported yet".into()).in_file(path)),
         "grib" | "grib2" | "grb" | "grb2" => {
             Err(Error::Unsupported("GRIB input is not supported yet".into()).in_file(path))
         }

