@@ -167,27 +167,49 @@ impl SimpleDetector {
         if nlat < 2 * half + 1 {
             return mask;
         }
-        let (c_lo, c_hi) = if grid.is_periodic() { (0, nlon) } else { (half, nlon.saturating_sub(half)) };
+        let periodic = grid.is_periodic();
+        let (c_lo, c_hi) = if periodic { (0, nlon) } else { (half, nlon.saturating_sub(half)) };
         let rank = self.window * self.window / 3;
         let mut window_values = Vec::with_capacity(self.window * self.window);
         for r in half..nlat - half {
+            let row = &field[r * nlon..(r + 1) * nlon];
             for c in c_lo..c_hi {
-                let v = field[r * nlon + c];
+                let v = row[c];
                 if v.is_infinite() {
                     continue;
                 }
+                // Most points have a lower direct neighbour: reject them before
+                // scanning the whole window.
+                if half >= 1 {
+                    let (left, right) = if periodic {
+                        ((c + nlon - 1) % nlon, (c + 1) % nlon)
+                    } else {
+                        (c - 1, c + 1)
+                    };
+                    if row[left] < v || row[right] < v || field[(r - 1) * nlon + c] < v || field[(r + 1) * nlon + c] < v {
+                        continue;
+                    }
+                }
+                // First column of the window, wrapped once per point; the
+                // window's columns follow it, wrapping at most once more
+                // (several times only on grids narrower than the window).
+                let first = if periodic { (c as isize - half as isize).rem_euclid(nlon as isize) as usize } else { c - half };
                 window_values.clear();
                 let mut is_extremum = true;
                 'window: for rr in r - half..=r + half {
-                    let row = &field[rr * nlon..(rr + 1) * nlon];
-                    for dc in -(half as isize)..=half as isize {
-                        let Some(cc) = grid.wrap_col(c as isize + dc) else { continue };
-                        let w = row[cc];
+                    let window_row = &field[rr * nlon..(rr + 1) * nlon];
+                    let mut cc = first;
+                    for _ in 0..self.window {
+                        let w = window_row[cc];
                         if w < v {
                             is_extremum = false;
                             break 'window;
                         }
                         window_values.push(w);
+                        cc += 1;
+                        while cc >= nlon {
+                            cc -= nlon;
+                        }
                     }
                 }
                 if !is_extremum {
