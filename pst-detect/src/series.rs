@@ -54,22 +54,55 @@ pub fn detect_series(
     detector: &dyn Detector,
     options: &SeriesOptions<'_>,
 ) -> Result<Vec<FrameCenters>> {
+    let mut all = Vec::with_capacity(source.len());
+    detect_series_each(source, detector, options, |centers| {
+        all.push(centers);
+        Ok(())
+    })?;
+    Ok(all)
+}
+
+/// Frames detected together before their centres are handed on, per thread.
+const FRAMES_PER_THREAD_IN_FLIGHT: usize = 4;
+
+/// Like [`detect_series`], but hands each frame's centres to `sink` in time
+/// order as soon as they are known, instead of collecting them: a consumer
+/// such as a linker can then keep only what it needs.
+///
+/// Frames are detected in parallel in batches of a few per thread; `sink`
+/// runs on one thread, in order, between batches.
+pub fn detect_series_each(
+    source: &dyn FieldSource,
+    detector: &dyn Detector,
+    options: &SeriesOptions<'_>,
+    mut sink: impl FnMut(FrameCenters) -> Result<()> + Send,
+) -> Result<()> {
     let n = options.max_frames.map_or(source.len(), |m| m.min(source.len()));
     let done = AtomicUsize::new(0);
-    let run = || {
-        (0..n)
-            .into_par_iter()
-            .with_max_len(1)
-            .map(|index| {
-                let frame = source.read_frame(index)?;
-                let centers = detector.detect(&frame, index)?;
-                drop(frame);
-                if let Some(progress) = options.progress {
-                    progress(done.fetch_add(1, Ordering::Relaxed) + 1);
-                }
-                Ok(centers)
-            })
-            .collect::<Result<Vec<_>>>()
+    let mut run = || -> Result<()> {
+        let batch = rayon::current_num_threads() * FRAMES_PER_THREAD_IN_FLIGHT;
+        let mut start = 0;
+        while start < n {
+            let end = (start + batch).min(n);
+            let centers = (start..end)
+                .into_par_iter()
+                .with_max_len(1)
+                .map(|index| {
+                    let frame = source.read_frame(index)?;
+                    let centers = detector.detect(&frame, index)?;
+                    drop(frame);
+                    if let Some(progress) = options.progress {
+                        progress(done.fetch_add(1, Ordering::Relaxed) + 1);
+                    }
+                    Ok(centers)
+                })
+                .collect::<Result<Vec<_>>>()?;
+            for c in centers {
+                sink(c)?;
+            }
+            start = end;
+        }
+        Ok(())
     };
     match options.threads {
         None => run(),

@@ -126,46 +126,62 @@ impl SimpleDetector {
     }
 }
 
+/// Per-thread buffers of one frame's size, reused from frame to frame so
+/// detection allocates nothing per grid point and little per frame.
+#[derive(Default)]
+struct Scratch {
+    field: Vec<f64>,
+    mask: Vec<bool>,
+    laplacian: Vec<f64>,
+}
+
+thread_local! {
+    static SCRATCH: std::cell::RefCell<Scratch> = std::cell::RefCell::new(Scratch::default());
+}
+
 impl Detector for SimpleDetector {
     fn detect(&self, frame: &Frame, frame_index: usize) -> Result<FrameCenters> {
         self.validate()?;
         let grid = frame.grid();
-        let (nlat, nlon) = grid.shape();
-        let raw =
-            frame.values().as_slice().map(<[f64]>::to_vec).unwrap_or_else(|| frame.values().iter().copied().collect());
+        let nlon = grid.nlon();
+        let standard = frame.values().as_standard_layout();
+        let raw: &[f64] =
+            standard.as_slice().ok_or_else(|| Error::InvalidFrame("frame values are not contiguous".into()))?;
         // Work towards minima: negate for maxima so one kernel serves both.
         let sign = match self.mode {
             DetectionMode::Min => 1.0,
             DetectionMode::Max => -1.0,
         };
-        let field: Vec<f64> = raw.iter().map(|&v| if v.is_nan() { f64::INFINITY } else { sign * v }).collect();
-
-        let candidates = self.candidates(grid, &field);
-        let laplacian = laplacian_at(grid, &field, &candidates);
-        let mut centers = FrameCenters::new(frame_index, frame.time());
-        for (r, c) in suppress_duplicates(grid, &laplacian) {
-            let (lat, lon, value) = match self.refinement {
-                Refinement::Grid => (grid.lat(r), grid.lon(c), raw[r * nlon + c]),
-                Refinement::Quadratic => refine_quadratic(grid, &raw, r, c),
-            };
-            if lat.is_finite() && lon.is_finite() {
-                centers.push(lat, lon, value, (r, c));
+        SCRATCH.with_borrow_mut(|scratch| {
+            scratch.field.clear();
+            scratch.field.extend(raw.iter().map(|&v| if v.is_nan() { f64::INFINITY } else { sign * v }));
+            self.candidates(grid, &scratch.field, &mut scratch.mask);
+            laplacian_at(grid, &scratch.field, &scratch.mask, &mut scratch.laplacian);
+            let mut centers = FrameCenters::new(frame_index, frame.time());
+            for (r, c) in suppress_duplicates(grid, &scratch.laplacian) {
+                let (lat, lon, value) = match self.refinement {
+                    Refinement::Grid => (grid.lat(r), grid.lon(c), raw[r * nlon + c]),
+                    Refinement::Quadratic => refine_quadratic(grid, raw, r, c),
+                };
+                if lat.is_finite() && lon.is_finite() {
+                    centers.push(lat, lon, value, (r, c));
+                }
             }
-        }
-        debug_assert!(centers.len() <= nlat * nlon);
-        Ok(centers)
+            Ok(centers)
+        })
     }
 }
 
 impl SimpleDetector {
-    /// Steps 1 and 2 on the sign-adjusted field (always looking for minima);
-    /// returns a row-major mask.
-    fn candidates(&self, grid: &pst_core::Grid, field: &[f64]) -> Vec<bool> {
+    /// Steps 1 and 2 on the sign-adjusted field (always looking for minima),
+    /// into a row-major mask.
+    fn candidates(&self, grid: &pst_core::Grid, field: &[f64], mask: &mut Vec<bool>) {
         let (nlat, nlon) = grid.shape();
         let half = self.window / 2;
-        let mut mask = vec![false; nlat * nlon];
+        mask.clear();
+        mask.resize(nlat * nlon, false);
         if nlat < 2 * half + 1 {
-            return mask;
+            return;
         }
         let periodic = grid.is_periodic();
         let (c_lo, c_hi) = if periodic { (0, nlon) } else { (half, nlon.saturating_sub(half)) };
@@ -181,19 +197,17 @@ impl SimpleDetector {
                 // Most points have a lower direct neighbour: reject them before
                 // scanning the whole window.
                 if half >= 1 {
-                    let (left, right) = if periodic {
-                        ((c + nlon - 1) % nlon, (c + 1) % nlon)
-                    } else {
-                        (c - 1, c + 1)
-                    };
-                    if row[left] < v || row[right] < v || field[(r - 1) * nlon + c] < v || field[(r + 1) * nlon + c] < v {
+                    let (left, right) = if periodic { ((c + nlon - 1) % nlon, (c + 1) % nlon) } else { (c - 1, c + 1) };
+                    if row[left] < v || row[right] < v || field[(r - 1) * nlon + c] < v || field[(r + 1) * nlon + c] < v
+                    {
                         continue;
                     }
                 }
                 // First column of the window, wrapped once per point; the
                 // window's columns follow it, wrapping at most once more
                 // (several times only on grids narrower than the window).
-                let first = if periodic { (c as isize - half as isize).rem_euclid(nlon as isize) as usize } else { c - half };
+                let first =
+                    if periodic { (c as isize - half as isize).rem_euclid(nlon as isize) as usize } else { c - half };
                 window_values.clear();
                 let mut is_extremum = true;
                 'window: for rr in r - half..=r + half {
@@ -223,16 +237,16 @@ impl SimpleDetector {
                 }
             }
         }
-        mask
     }
 }
 
 /// Step 3: the 5-point index-space Laplacian of the (minimum-oriented) field
 /// at each candidate, zero elsewhere; rows at the edges (and columns at the
 /// edges of a regional grid) get zero.
-fn laplacian_at(grid: &pst_core::Grid, field: &[f64], candidates: &[bool]) -> Vec<f64> {
+fn laplacian_at(grid: &pst_core::Grid, field: &[f64], candidates: &[bool], out: &mut Vec<f64>) {
     let (nlat, nlon) = grid.shape();
-    let mut out = vec![0.0; nlat * nlon];
+    out.clear();
+    out.resize(nlat * nlon, 0.0);
     for r in 1..nlat.saturating_sub(1) {
         for c in 0..nlon {
             if !candidates[r * nlon + c] {
@@ -248,7 +262,6 @@ fn laplacian_at(grid: &pst_core::Grid, field: &[f64], candidates: &[bool]) -> Ve
             out[r * nlon + c] = up + down + field[r * nlon + left] + field[r * nlon + right] - 4.0 * centre;
         }
     }
-    out
 }
 
 /// Step 4: candidates whose |Laplacian| is the largest in their 5×5 square,

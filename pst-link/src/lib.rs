@@ -32,5 +32,5 @@
 mod simple;
 mod tracker;
 
-pub use simple::{DEFAULT_MAX_DISTANCE_KM, SimpleLinker};
+pub use simple::{DEFAULT_MAX_DISTANCE_KM, SimpleLinkStream, SimpleLinker};
 pub use tracker::SimpleTracker;

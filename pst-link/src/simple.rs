@@ -76,7 +76,7 @@ impl SimpleLinker {
     }
 }
 
-/// A centre of the current step: its position and where it came from.
+/// A linked centre: its position, value and time.
 #[derive(Debug, Clone, Copy)]
 struct Point {
     lat: f64,
@@ -89,92 +89,160 @@ fn by_position(a: &Point, b: &Point) -> Ordering {
     a.lat.total_cmp(&b.lat).then(a.lon.total_cmp(&b.lon))
 }
 
-impl Linker for SimpleLinker {
-    fn link(&self, frames: &[FrameCenters], calendar: Calendar) -> Result<Tracks> {
-        // Each track is the list of its points; tails index the tracks that
-        // reached the previous non-empty step.
-        let mut tracks: Vec<Vec<Point>> = Vec::new();
-        let mut tails: Vec<usize> = Vec::new();
-        let mut last_time_ms: Option<i64> = None;
-        let mut step_ms: Option<i64> = None;
-        let mut previous_time = None;
-        let mut scratch = MatchScratch::default();
+/// Marks the end of a track's chain of points.
+const NO_NEXT: u32 = u32::MAX;
 
-        for frame in frames {
-            if previous_time.is_some_and(|p| frame.time() <= p) {
-                return Err(Error::InvalidArgument(format!(
-                    "frames must be in strictly increasing time order, but {} follows {}",
-                    frame.time(),
-                    previous_time.map(|t: Timestamp| t.to_string()).unwrap_or_default()
-                )));
-            }
-            previous_time = Some(frame.time());
-            if frame.is_empty() {
-                tails.clear();
-                continue;
-            }
-            let mut centres: Vec<Point> = (0..frame.len())
-                .map(|k| Point {
-                    lat: frame.lats()[k],
-                    lon: frame.lons()[k],
-                    value: frame.values()[k],
-                    time: frame.time(),
-                })
-                .collect();
-            if let Some(bad) = centres.iter().find(|p| !p.lat.is_finite() || !p.lon.is_finite()) {
-                return Err(Error::InvalidArgument(format!(
-                    "frame {} ({}) has a centre at a non-finite position ({}, {})",
-                    frame.frame_index(),
-                    frame.time(),
-                    bad.lat,
-                    bad.lon
-                )));
-            }
-            centres.sort_by(by_position);
-            let t = calendar.to_millis(frame.time())?;
-            if let (Some(last), Some(step)) = (last_time_ms, step_ms)
-                && t - last > step
-            {
-                tails.clear();
-            }
-            let mut next_tails = Vec::with_capacity(centres.len());
-            if tails.is_empty() {
-                for p in centres {
-                    next_tails.push(tracks.len());
-                    tracks.push(vec![p]);
-                }
-            } else {
-                tails.sort_by(|&a, &b| by_position(last_point(&tracks[a]), last_point(&tracks[b])));
-                let tail_points: Vec<Point> = tails.iter().map(|&k| *last_point(&tracks[k])).collect();
-                let matched = scratch.match_mutual_nearest(&tail_points, &centres, self.max_distance_km);
-                for (p, m) in centres.into_iter().zip(matched) {
-                    match m {
-                        Some(tail) => {
-                            tracks[tails[tail]].push(p);
-                            next_tails.push(tails[tail]);
-                        }
-                        None => {
-                            next_tails.push(tracks.len());
-                            tracks.push(vec![p]);
-                        }
-                    }
-                }
-            }
-            tails = next_tails;
-            if let Some(last) = last_time_ms
-                && step_ms.is_none()
-            {
-                step_ms = Some(t - last);
-            }
-            last_time_ms = Some(t);
+/// [`SimpleLinker`] fed one frame at a time, so centres need not all be
+/// held before linking starts (see [`SimpleLinker::stream`]).
+///
+/// Linked points live in one flat arena, each pointing to the next point of
+/// its track: memory grows with the number of centres only, without a
+/// vector per track.
+#[derive(Debug)]
+pub struct SimpleLinkStream {
+    max_distance_km: f64,
+    calendar: Calendar,
+    points: Vec<Point>,
+    next: Vec<u32>,
+    /// First and last point of each track, in creation (id) order.
+    heads: Vec<u32>,
+    tails_of_track: Vec<u32>,
+    /// Tracks that reached the previous non-empty step.
+    open: Vec<usize>,
+    last_time_ms: Option<i64>,
+    step_ms: Option<i64>,
+    previous_time: Option<Timestamp>,
+    scratch: MatchScratch,
+}
+
+impl SimpleLinker {
+    /// A linking session that takes frames one by one, in time order; the
+    /// result equals [`Linker::link`] on all the frames at once.
+    pub fn stream(&self, calendar: Calendar) -> SimpleLinkStream {
+        SimpleLinkStream {
+            max_distance_km: self.max_distance_km,
+            calendar,
+            points: Vec::new(),
+            next: Vec::new(),
+            heads: Vec::new(),
+            tails_of_track: Vec::new(),
+            open: Vec::new(),
+            last_time_ms: None,
+            step_ms: None,
+            previous_time: None,
+            scratch: MatchScratch::default(),
         }
+    }
+}
 
+impl SimpleLinkStream {
+    fn new_track(&mut self, p: Point) -> Result<usize> {
+        let k = self.push_point(p)?;
+        self.heads.push(k);
+        self.tails_of_track.push(k);
+        Ok(self.heads.len() - 1)
+    }
+
+    fn extend_track(&mut self, track: usize, p: Point) -> Result<()> {
+        let k = self.push_point(p)?;
+        self.next[self.tails_of_track[track] as usize] = k;
+        self.tails_of_track[track] = k;
+        Ok(())
+    }
+
+    fn push_point(&mut self, p: Point) -> Result<u32> {
+        let k = u32::try_from(self.points.len())
+            .ok()
+            .filter(|&k| k != NO_NEXT)
+            .ok_or_else(|| Error::InvalidArgument("more than 4 billion centres to link".into()))?;
+        self.points.push(p);
+        self.next.push(NO_NEXT);
+        Ok(k)
+    }
+
+    /// Links the centres of the next frame.
+    pub fn push(&mut self, frame: &FrameCenters) -> Result<()> {
+        if let Some(previous) = self.previous_time.filter(|&p| frame.time() <= p) {
+            return Err(Error::InvalidArgument(format!(
+                "frames must be in strictly increasing time order, but {} follows {previous}",
+                frame.time()
+            )));
+        }
+        self.previous_time = Some(frame.time());
+        if frame.is_empty() {
+            self.open.clear();
+            return Ok(());
+        }
+        let mut centres: Vec<Point> = (0..frame.len())
+            .map(|k| Point { lat: frame.lats()[k], lon: frame.lons()[k], value: frame.values()[k], time: frame.time() })
+            .collect();
+        if let Some(bad) = centres.iter().find(|p| !p.lat.is_finite() || !p.lon.is_finite()) {
+            return Err(Error::InvalidArgument(format!(
+                "frame {} ({}) has a centre at a non-finite position ({}, {})",
+                frame.frame_index(),
+                frame.time(),
+                bad.lat,
+                bad.lon
+            )));
+        }
+        centres.sort_by(by_position);
+        let t = self.calendar.to_millis(frame.time())?;
+        if let (Some(last), Some(step)) = (self.last_time_ms, self.step_ms)
+            && t - last > step
+        {
+            self.open.clear();
+        }
+        let mut next_open = Vec::with_capacity(centres.len());
+        if self.open.is_empty() {
+            for p in centres {
+                next_open.push(self.new_track(p)?);
+            }
+        } else {
+            let mut open = std::mem::take(&mut self.open);
+            open.sort_by(|&a, &b| {
+                by_position(
+                    &self.points[self.tails_of_track[a] as usize],
+                    &self.points[self.tails_of_track[b] as usize],
+                )
+            });
+            let tail_points: Vec<Point> = open.iter().map(|&k| self.points[self.tails_of_track[k] as usize]).collect();
+            let matched = self.scratch.match_mutual_nearest(&tail_points, &centres, self.max_distance_km);
+            for (p, m) in centres.into_iter().zip(matched) {
+                match m {
+                    Some(tail) => {
+                        self.extend_track(open[tail], p)?;
+                        next_open.push(open[tail]);
+                    }
+                    None => next_open.push(self.new_track(p)?),
+                }
+            }
+        }
+        self.open = next_open;
+        if let Some(last) = self.last_time_ms
+            && self.step_ms.is_none()
+        {
+            self.step_ms = Some(t - last);
+        }
+        self.last_time_ms = Some(t);
+        Ok(())
+    }
+
+    /// The tracks, ids 1, 2, … in order of creation, with the centre values
+    /// in a variable named `value`.
+    pub fn finish(self) -> Result<Tracks> {
         let mut builder = TracksBuilder::new(["value"]);
-        builder.metadata(TracksMetadata { calendar, algorithm: Some("simple".into()), ..Default::default() });
-        for (k, points) in tracks.iter().enumerate() {
+        builder.metadata(TracksMetadata {
+            calendar: self.calendar,
+            algorithm: Some("simple".into()),
+            ..Default::default()
+        });
+        for (k, &head) in self.heads.iter().enumerate() {
             builder.begin_track(k as u64 + 1);
-            for p in points {
-                builder.push(p.time, p.lat, p.lon, &[p.value])?;
+            let mut p = head;
+            while p != NO_NEXT {
+                let point = &self.points[p as usize];
+                builder.push(point.time, point.lat, point.lon, &[point.value])?;
+                p = self.next[p as usize];
             }
             builder.end_track()?;
         }
@@ -182,12 +250,18 @@ impl Linker for SimpleLinker {
     }
 }
 
-fn last_point(track: &[Point]) -> &Point {
-    &track[track.len() - 1]
+impl Linker for SimpleLinker {
+    fn link(&self, frames: &[FrameCenters], calendar: Calendar) -> Result<Tracks> {
+        let mut stream = self.stream(calendar);
+        for frame in frames {
+            stream.push(frame)?;
+        }
+        stream.finish()
+    }
 }
 
 /// Buffers reused across time steps by the matcher.
-#[derive(Default)]
+#[derive(Debug, Default)]
 struct MatchScratch {
     per_centre: Vec<Vec<(f64, usize)>>,
     per_tail: Vec<Vec<(f64, usize)>>,

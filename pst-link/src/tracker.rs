@@ -1,9 +1,7 @@
 //! The Simple tracker: Simple detection, then Simple linking.
 
-use pst_core::{
-    DetectionMode, Error, FieldSource, Linker, Result, Tracker, Tracks, infer_detection_mode, standard_variable,
-};
-use pst_detect::{Refinement, SeriesOptions, SimpleDetector, detect_series};
+use pst_core::{DetectionMode, Error, FieldSource, Result, Tracker, Tracks, infer_detection_mode, standard_variable};
+use pst_detect::{Refinement, SeriesOptions, SimpleDetector, detect_series_each};
 
 use crate::simple::SimpleLinker;
 
@@ -139,9 +137,11 @@ impl SimpleTracker {
     ) -> Result<Tracks> {
         let (detector, factor, units) = self.resolve(source)?;
         let options = SeriesOptions { threads: self.threads, max_frames: self.max_frames, progress };
-        let frames = detect_series(source, &detector, &options)?;
         let info = source.info();
-        let mut tracks = self.linker.link(&frames, info.calendar)?;
+        // Centres go to the linker frame by frame as detection proceeds.
+        let mut stream = self.linker.stream(info.calendar);
+        detect_series_each(source, &detector, &options, |centers| stream.push(&centers))?;
+        let mut tracks = stream.finish()?;
         tracks.rename_variable("value", info.variable.clone())?;
         if factor != 1.0 {
             tracks.scale_variable(&info.variable, factor)?;
