@@ -40,12 +40,30 @@ fn two_frames(n: usize) -> Vec<FrameCenters> {
 }
 
 fn linking(c: &mut Criterion) {
-    let mut group = c.benchmark_group("link_step");
-    for n in [100, 1_000, 10_000, 100_000] {
+    // Realistic counts with PyStormTracker's 500 km: about 2,000 centres per
+    // frame at 0.25°.
+    let mut group = c.benchmark_group("link_step_500km");
+    for n in [100, 1_000, 2_000, 10_000] {
         let frames = two_frames(n);
         group.throughput(Throughput::Elements(n as u64));
-        group.bench_function(BenchmarkId::new("simple", n), |b| {
+        group.bench_function(BenchmarkId::from_parameter(n), |b| {
             b.iter(|| SimpleLinker::default().link(&frames, Calendar::Standard).map(|t| t.len()).unwrap_or_default())
+        });
+    }
+    group.finish();
+    // Scaling at a fixed density: the link distance shrinks as 1/sqrt(n) so
+    // each centre has as many neighbours in range as with 2,000 centres and
+    // 500 km — the work per centre of a growing domain. Near-linear time here
+    // is the k-d tree's O(N log N), where a distance matrix is O(N²).
+    let mut group = c.benchmark_group("link_step_fixed_density");
+    group.sample_size(10);
+    for n in [1_000, 10_000, 100_000, 1_000_000] {
+        let frames = two_frames(n);
+        let km = 500.0 * (2_000.0 / n as f64).sqrt();
+        let Ok(linker) = SimpleLinker::with_max_distance_km(km) else { continue };
+        group.throughput(Throughput::Elements(n as u64));
+        group.bench_function(BenchmarkId::from_parameter(n), |b| {
+            b.iter(|| linker.link(&frames, Calendar::Standard).map(|t| t.len()).unwrap_or_default())
         });
     }
     group.finish();
