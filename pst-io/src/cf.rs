@@ -35,6 +35,50 @@ impl VarMeta {
     }
 }
 
+/// CF unpacking of stored values: fills (`_FillValue`, `missing_value`, the
+/// format's own fill) and values outside `valid_min`/`valid_max`/
+/// `valid_range` become NaN, the rest `v · scale_factor + add_offset`.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct Packing {
+    fills: Vec<f64>,
+    valid: (f64, f64),
+    scale: f64,
+    offset: f64,
+}
+
+impl Packing {
+    /// The packing a variable's attributes describe; `format_fill` is the
+    /// storage format's own fill value, if it has one.
+    pub(crate) fn from(meta: &VarMeta, format_fill: Option<f64>) -> Self {
+        let numbers = |key: &str| match meta.attrs.get(key) {
+            Some(AttrValue::Numbers(v)) => v.clone(),
+            _ => Vec::new(),
+        };
+        let mut fills: Vec<f64> = format_fill.into_iter().collect();
+        fills.extend(numbers("_FillValue"));
+        fills.extend(numbers("missing_value"));
+        let range = numbers("valid_range");
+        let lo = numbers("valid_min").first().copied().or(range.first().copied()).unwrap_or(f64::NEG_INFINITY);
+        let hi = numbers("valid_max").first().copied().or(range.get(1).copied()).unwrap_or(f64::INFINITY);
+        Packing {
+            fills,
+            valid: (lo, hi),
+            scale: numbers("scale_factor").first().copied().unwrap_or(1.0),
+            offset: numbers("add_offset").first().copied().unwrap_or(0.0),
+        }
+    }
+
+    /// The physical value of a stored one.
+    #[inline]
+    pub(crate) fn unpack(&self, stored: f64) -> f64 {
+        if stored.is_nan() || self.fills.contains(&stored) || stored < self.valid.0 || stored > self.valid.1 {
+            f64::NAN
+        } else {
+            stored * self.scale + self.offset
+        }
+    }
+}
+
 /// The role of a dimension of the tracked variable.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Axis {

@@ -3,11 +3,11 @@
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use ndarray::{Array2, Ix2};
-use netcdf_reader::{NcAttrValue, NcFile, NcSliceInfo, NcSliceInfoElem};
+use ndarray::{Array2, ArrayD, Ix2};
+use netcdf_reader::{NcAttrValue, NcFile, NcSliceInfo, NcSliceInfoElem, NcType};
 use pst_core::{Calendar, CfTimeUnits, Error, FieldSource, Frame, Grid, Result, ResultExt, SourceInfo, Timestamp};
 
-use crate::cf::{AttrValue, Layout, VarMeta, find_variable, resolve_layout};
+use crate::cf::{AttrValue, Layout, Packing, VarMeta, find_variable, resolve_layout};
 
 /// Choices a user makes when opening gridded input.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -45,6 +45,8 @@ pub struct NetcdfSource {
     path: PathBuf,
     layout: Layout,
     ndim: usize,
+    dtype: NcType,
+    packing: Packing,
     info: SourceInfo,
 }
 
@@ -118,7 +120,9 @@ impl NetcdfSource {
             calendar,
             origin: path.display().to_string(),
         };
-        Ok(NetcdfSource { ndim: var.dims.len(), file, path: path.to_path_buf(), layout, info })
+        let dtype = file.variable(&var.name).map_err(nc_error)?.dtype().clone();
+        let packing = Packing::from(var, None);
+        Ok(NetcdfSource { ndim: var.dims.len(), dtype, packing, file, path: path.to_path_buf(), layout, info })
     }
 
     fn read(&self, index: usize) -> Result<Frame> {
@@ -133,9 +137,9 @@ impl NetcdfSource {
         for &(dim, k) in &self.layout.fixed {
             selections[dim] = NcSliceInfoElem::Index(k as u64);
         }
+        let selection = NcSliceInfo { selections };
         let data = self
-            .file
-            .read_variable_slice_unpacked_masked(&self.layout.variable, &NcSliceInfo { selections })
+            .read_unpacked(&selection)
             .map_err(|e| Error::Format(format!("variable `{}`, frame {index}: {e}", self.layout.variable)))?;
         let data: Array2<f64> = data
             .into_dimensionality::<Ix2>()
@@ -147,6 +151,33 @@ impl NetcdfSource {
             data
         };
         Frame::new(Arc::clone(&self.info.grid), self.info.times[index], values)
+    }
+}
+
+impl NetcdfSource {
+    /// Reads a selection in its stored type and unpacks it in one pass.
+    fn read_unpacked(&self, selection: &NcSliceInfo) -> std::result::Result<ArrayD<f64>, netcdf_reader::Error> {
+        let name = &self.layout.variable;
+        let p = &self.packing;
+        macro_rules! typed {
+            ($t:ty) => {
+                self.file.read_variable_slice::<$t>(name, selection).map(|a| a.mapv(|v| p.unpack(v as f64)))
+            };
+        }
+        match self.dtype {
+            NcType::Float => typed!(f32),
+            NcType::Double => typed!(f64),
+            NcType::Short => typed!(i16),
+            NcType::Int => typed!(i32),
+            NcType::Byte => typed!(i8),
+            NcType::UByte => typed!(u8),
+            NcType::UShort => typed!(u16),
+            NcType::UInt => typed!(u32),
+            NcType::Int64 => typed!(i64),
+            NcType::UInt64 => typed!(u64),
+            // Anything else goes through the reader's own conversion.
+            _ => self.file.read_variable_slice_unpacked_masked(name, selection),
+        }
     }
 }
 

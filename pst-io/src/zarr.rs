@@ -10,7 +10,7 @@ use zarrs::array::{Array, ArraySubset, CodecOptions, DataType, ElementOwned, dat
 use zarrs::filesystem::FilesystemStore;
 use zarrs::storage::ReadableStorageTraits;
 
-use crate::cf::{AttrValue, Layout, VarMeta, find_variable, resolve_layout};
+use crate::cf::{AttrValue, Layout, Packing, VarMeta, find_variable, resolve_layout};
 use crate::netcdf::OpenOptions;
 
 type ZArray = Array<dyn ReadableStorageTraits>;
@@ -45,34 +45,6 @@ pub struct ZarrSource {
 impl std::fmt::Debug for ZarrSource {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("ZarrSource").field("path", &self.path).field("layout", &self.layout).finish_non_exhaustive()
-    }
-}
-
-/// CF unpacking: values equal to a fill are NaN, the rest `v · scale + offset`.
-#[derive(Debug, Clone, PartialEq)]
-struct Packing {
-    fills: Vec<f64>,
-    scale: f64,
-    offset: f64,
-}
-
-impl Packing {
-    fn from(meta: &VarMeta, array_fill: Option<f64>) -> Self {
-        let mut fills: Vec<f64> = array_fill.into_iter().collect();
-        for key in ["_FillValue", "missing_value"] {
-            if let Some(AttrValue::Numbers(v)) = meta.attrs.get(key) {
-                fills.extend(v);
-            }
-        }
-        let number = |key: &str| match meta.attrs.get(key) {
-            Some(AttrValue::Numbers(v)) => v.first().copied(),
-            _ => None,
-        };
-        Packing { fills, scale: number("scale_factor").unwrap_or(1.0), offset: number("add_offset").unwrap_or(0.0) }
-    }
-
-    fn apply(&self, v: f64) -> f64 {
-        if v.is_nan() || self.fills.contains(&v) { f64::NAN } else { v * self.scale + self.offset }
     }
 }
 
@@ -116,7 +88,7 @@ impl ZarrSource {
             let values = read_f64(array, &ArraySubset::new_with_shape(array.shape().to_vec()))
                 .map_err(|e| Error::Format(format!("cannot read coordinate `{name}`: {e}")))?;
             let packing = Packing::from(meta, fill_of(array));
-            Ok(values.iter().map(|&v| packing.apply(v)).collect())
+            Ok(values.iter().map(|&v| packing.unpack(v)).collect())
         };
         let layout = resolve_layout(&vars, var, options.level, &read_1d)?;
         let grid = Grid::new(read_1d(&layout.lat_coord)?, read_1d(&layout.lon_coord)?)
@@ -182,7 +154,7 @@ impl ZarrSource {
         let data = read_cached_f64(&self.cache, &self.array, &subset)
             .map_err(|e| Error::Format(format!("variable `{}`, frame {index}: {e}", self.layout.variable)))?;
         let (nlat, nlon) = (shape[self.layout.lat_dim] as usize, shape[self.layout.lon_dim] as usize);
-        let flat: Vec<f64> = data.iter().map(|&v| self.packing.apply(v)).collect();
+        let flat: Vec<f64> = data.iter().map(|&v| self.packing.unpack(v)).collect();
         let values = if self.layout.lat_dim < self.layout.lon_dim {
             ArrayD::from_shape_vec(vec![nlat, nlon], flat)
         } else {
