@@ -3,8 +3,68 @@
 //! out of the variable.
 
 use std::collections::BTreeMap;
+use std::path::Path;
 
-use pst_core::{Error, Result, standard_variable};
+use pst_core::{Calendar, CfTimeUnits, Error, Result, Timestamp, standard_variable};
+
+/// Choices a user makes when opening gridded input.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct OpenOptions {
+    /// The vertical level to track (e.g. 850 for 850 hPa), when the variable
+    /// has a level dimension longer than one.
+    pub level: Option<f64>,
+    /// CF time units to use when the time coordinate has none (e.g.
+    /// `hours since 1996-01-05 00:00`).
+    pub time_units: Option<String>,
+    /// Calendar to use when the time coordinate names none.
+    pub calendar: Option<String>,
+}
+
+/// The frame times of a layout, with their calendar: its time coordinate
+/// decoded (with [`OpenOptions::time_units`]/[`OpenOptions::calendar`] where
+/// the file gives none) and checked to increase strictly; for a file with
+/// no time axis, one frame at the time in its name.
+pub(crate) fn decode_times(
+    vars: &[VarMeta],
+    layout: &Layout,
+    options: &OpenOptions,
+    read: &dyn Fn(&str) -> Result<Vec<f64>>,
+    path: &Path,
+) -> Result<(Vec<Timestamp>, Calendar)> {
+    let Some(name) = &layout.time_coord else {
+        return Ok((vec![time_from_file_name(path)], Calendar::ProlepticGregorian));
+    };
+    let coord = vars.iter().find(|v| &v.name == name);
+    let units = coord.and_then(|c| c.text("units")).map(str::to_string).or_else(|| options.time_units.clone());
+    let units = units.ok_or_else(|| {
+        Error::Format(format!(
+            "time coordinate `{name}` has no units; give them with --time-units (e.g. \"hours since 1996-01-05 00:00\")"
+        ))
+    })?;
+    let calendar = coord.and_then(|c| c.text("calendar")).map(str::to_string).or_else(|| options.calendar.clone());
+    let cf = CfTimeUnits::parse(&units, calendar.as_deref())
+        .map_err(|e| Error::Format(format!("time coordinate `{name}`: {e}")))?;
+    let times = read(name)?.iter().map(|&v| cf.decode(v)).collect::<Result<Vec<_>>>()?;
+    if let Some(k) = times.windows(2).position(|w| w[1] <= w[0]) {
+        return Err(Error::Format(format!(
+            "time coordinate `{name}` is not strictly increasing: {} follows {} at index {}",
+            times[k + 1],
+            times[k],
+            k + 1
+        )));
+    }
+    Ok((times, cf.calendar()))
+}
+
+/// The valid time of a file without a time axis: a `YYYYMMDDHH` stamp in
+/// its name (as in `era5_msl_2025120100_0.25x0.25.nc`), else 1970-01-01.
+fn time_from_file_name(path: &Path) -> Timestamp {
+    let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    name.split(|c: char| !c.is_ascii_digit())
+        .filter(|token| token.len() == 10)
+        .find_map(|token| token.parse::<Timestamp>().ok())
+        .unwrap_or_else(|| Calendar::ProlepticGregorian.from_millis(0))
+}
 
 /// An attribute value, as far as CF needs it.
 #[derive(Debug, Clone, PartialEq)]

@@ -45,7 +45,8 @@ use std::path::Path;
 
 use pst_core::{Error, FieldSource, Result};
 
-pub use netcdf::{NetcdfSource, OpenOptions};
+pub use cf::OpenOptions;
+pub use netcdf::NetcdfSource;
 pub use tracks::{
     CfTrajectories, Csv, CsvDialect, Imilast, Tempest, TrackAscii, TrackFormat, TrackJson, read_tracks,
     write_atomically, write_tracks,

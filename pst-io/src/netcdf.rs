@@ -5,22 +5,9 @@ use std::sync::Arc;
 
 use ndarray::{Array2, ArrayD, Ix2};
 use netcdf_reader::{NcAttrValue, NcFile, NcSliceInfo, NcSliceInfoElem, NcType};
-use pst_core::{Calendar, CfTimeUnits, Error, FieldSource, Frame, Grid, Result, ResultExt, SourceInfo, Timestamp};
+use pst_core::{Error, FieldSource, Frame, Grid, Result, ResultExt, SourceInfo};
 
-use crate::cf::{AttrValue, Layout, Packing, VarMeta, find_variable, resolve_layout};
-
-/// Choices a user makes when opening gridded input.
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct OpenOptions {
-    /// The vertical level to track (e.g. 850 for 850 hPa), when the variable
-    /// has a level dimension longer than one.
-    pub level: Option<f64>,
-    /// CF time units to use when the time coordinate has none (e.g.
-    /// `hours since 1996-01-05 00:00`).
-    pub time_units: Option<String>,
-    /// Calendar to use when the time coordinate names none.
-    pub calendar: Option<String>,
-}
+use crate::cf::{AttrValue, Layout, OpenOptions, Packing, VarMeta, decode_times, find_variable, resolve_layout};
 
 /// A variable of a netCDF file, streamed one frame at a time.
 ///
@@ -82,35 +69,7 @@ impl NetcdfSource {
         let lons = read_axis(&layout.lon_coord, "longitude")?;
         let grid = Arc::new(Grid::new(lats, lons).map_err(|e| Error::Format(format!("variable `{}`: {e}", var.name)))?);
 
-        let (times, calendar) = match &layout.time_coord {
-            Some(name) => {
-                let coord = vars.iter().find(|v| &v.name == name);
-                let units =
-                    coord.and_then(|c| c.text("units")).map(str::to_string).or_else(|| options.time_units.clone());
-                let units = units.ok_or_else(|| {
-                    Error::Format(format!(
-                        "time coordinate `{name}` has no units; give them with --time-units \
-                         (e.g. \"hours since 1996-01-05 00:00\")"
-                    ))
-                })?;
-                let calendar =
-                    coord.and_then(|c| c.text("calendar")).map(str::to_string).or_else(|| options.calendar.clone());
-                let cf = CfTimeUnits::parse(&units, calendar.as_deref())
-                    .map_err(|e| Error::Format(format!("time coordinate `{name}`: {e}")))?;
-                let values = read_axis(name, "time")?;
-                let times = values.iter().map(|&v| cf.decode(v)).collect::<Result<Vec<_>>>()?;
-                if let Some(k) = times.windows(2).position(|w| w[1] <= w[0]) {
-                    return Err(Error::Format(format!(
-                        "time coordinate `{name}` is not strictly increasing: {} follows {} at index {}",
-                        times[k + 1],
-                        times[k],
-                        k + 1
-                    )));
-                }
-                (times, cf.calendar())
-            }
-            None => (vec![time_from_file_name(path)], Calendar::ProlepticGregorian),
-        };
+        let (times, calendar) = decode_times(&vars, &layout, options, &|name| read_axis(name, "time"), path)?;
         let info = SourceInfo {
             variable: var.name.clone(),
             units: var.text("units").map(str::to_string),
@@ -213,14 +172,4 @@ fn var_meta(v: &netcdf_reader::NcVariable) -> VarMeta {
         shape: v.dimensions().iter().map(|d| d.size as usize).collect(),
         attrs,
     }
-}
-
-/// The valid time of a file without a time axis: a `YYYYMMDDHH` stamp in
-/// its name (as in `era5_msl_2025120100_0.25x0.25.nc`), else 1970-01-01.
-fn time_from_file_name(path: &Path) -> Timestamp {
-    let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
-    name.split(|c: char| !c.is_ascii_digit())
-        .filter(|token| token.len() == 10)
-        .find_map(|token| token.parse::<Timestamp>().ok())
-        .unwrap_or_else(|| Calendar::ProlepticGregorian.from_millis(0))
 }

@@ -4,14 +4,13 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use ndarray::{ArrayD, Ix2};
-use pst_core::{Calendar, CfTimeUnits, Error, FieldSource, Frame, Grid, Result, ResultExt, SourceInfo};
+use pst_core::{Error, FieldSource, Frame, Grid, Result, ResultExt, SourceInfo};
 use zarrs::array::chunk_cache::{ChunkCache, ChunkCacheLruSizeLimit, ChunkCacheTypeDecoded};
 use zarrs::array::{Array, ArraySubset, CodecOptions, DataType, ElementOwned, data_type};
 use zarrs::filesystem::FilesystemStore;
 use zarrs::storage::ReadableStorageTraits;
 
-use crate::cf::{AttrValue, Layout, Packing, VarMeta, find_variable, resolve_layout};
-use crate::netcdf::OpenOptions;
+use crate::cf::{AttrValue, Layout, OpenOptions, Packing, VarMeta, decode_times, find_variable, resolve_layout};
 
 type ZArray = Array<dyn ReadableStorageTraits>;
 
@@ -93,31 +92,7 @@ impl ZarrSource {
         let layout = resolve_layout(&vars, var, options.level, &read_1d)?;
         let grid = Grid::new(read_1d(&layout.lat_coord)?, read_1d(&layout.lon_coord)?)
             .map_err(|e| Error::Format(format!("variable `{}`: {e}", var.name)))?;
-        let (times, calendar) = match &layout.time_coord {
-            Some(name) => {
-                let coord = vars.iter().find(|v| &v.name == name);
-                let units =
-                    coord.and_then(|c| c.text("units")).map(str::to_string).or_else(|| options.time_units.clone());
-                let units = units.ok_or_else(|| {
-                    Error::Format(format!("time coordinate `{name}` has no units; give them with --time-units"))
-                })?;
-                let calendar =
-                    coord.and_then(|c| c.text("calendar")).map(str::to_string).or_else(|| options.calendar.clone());
-                let cf = CfTimeUnits::parse(&units, calendar.as_deref())
-                    .map_err(|e| Error::Format(format!("time coordinate `{name}`: {e}")))?;
-                let times = read_1d(name)?.iter().map(|&v| cf.decode(v)).collect::<Result<Vec<_>>>()?;
-                if let Some(k) = times.windows(2).position(|w| w[1] <= w[0]) {
-                    return Err(Error::Format(format!(
-                        "time coordinate `{name}` is not strictly increasing: {} follows {} at index {}",
-                        times[k + 1],
-                        times[k],
-                        k + 1
-                    )));
-                }
-                (times, cf.calendar())
-            }
-            None => (vec![Calendar::ProlepticGregorian.from_millis(0)], Calendar::ProlepticGregorian),
-        };
+        let (times, calendar) = decode_times(&vars, &layout, options, &read_1d, path)?;
         let array = arrays
             .iter()
             .find(|(m, _)| m.name == var.name)
