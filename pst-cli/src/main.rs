@@ -88,7 +88,7 @@ enum RefinementArg {
 
 #[derive(Args, Debug)]
 struct TrackArgs {
-    /// Input gridded data (netCDF classic or netCDF-4).
+    /// Input gridded data: netCDF (classic or netCDF-4), a Zarr store, or GRIB1/GRIB2.
     #[arg(short, long)]
     input: PathBuf,
     /// Variable to track, e.g. msl or vo.
@@ -126,6 +126,9 @@ struct TrackArgs {
     /// Vertical level to track, e.g. 850 (hPa), when the input has several.
     #[arg(long)]
     level: Option<f64>,
+    /// Ensemble member to track, in a GRIB file that holds several.
+    #[arg(long)]
+    member: Option<u32>,
     /// CF time units for inputs whose time coordinate has none,
     /// e.g. "hours since 1996-01-05 00:00".
     #[arg(long)]
@@ -178,8 +181,12 @@ fn run(cli: &Cli) -> Result<()> {
 
 fn track(args: &TrackArgs, verbose: u8) -> Result<()> {
     let started = Instant::now();
-    let options =
-        OpenOptions { level: args.level, time_units: args.time_units.clone(), calendar: args.calendar.clone() };
+    let options = OpenOptions {
+        level: args.level,
+        time_units: args.time_units.clone(),
+        calendar: args.calendar.clone(),
+        member: args.member,
+    };
     let source = open_source(&args.input, &args.variable, &options)?;
     let info = source.info();
     if verbose >= 1 {

@@ -18,6 +18,9 @@ pub struct OpenOptions {
     pub time_units: Option<String>,
     /// Calendar to use when the time coordinate names none.
     pub calendar: Option<String>,
+    /// The ensemble member to read from a file that holds several (GRIB's
+    /// perturbation number). GRIB only for now.
+    pub member: Option<u32>,
 }
 
 /// The frame times of a layout, with their calendar: its time coordinate

@@ -11,7 +11,10 @@
 //!   coordinates (by `standard_name`, `units`, `axis` or name), applies
 //!   `scale_factor`/`add_offset`, turns fill values into NaN, decodes CF time
 //!   in every calendar, squeezes length-one dimensions and selects a level
-//!   ([`OpenOptions::level`]). [`open_source`] picks the reader for a path.
+//!   ([`OpenOptions::level`]). [`ZarrSource`] does the same for Zarr v2/v3
+//!   stores and [`GribSource`] for GRIB1/GRIB2 files (regular lat-lon grids,
+//!   messages validated before decoding). [`open_source`] picks the reader
+//!   for a path.
 //! - **Track files** ([`pst_core::TrackReader`], [`pst_core::TrackWriter`]):
 //!   [`Imilast`], [`TrackAscii`] (TRACK `tdump`/`tr_trs`), [`TrackJson`],
 //!   [`Tempest`] (TempestExtremes StitchNodes text), [`Csv`] (plain,
@@ -37,15 +40,17 @@
 //! ```
 
 mod cf;
+mod grib;
 mod netcdf;
 mod tracks;
 mod zarr;
 
 use std::path::Path;
 
-use pst_core::{Error, FieldSource, Result};
+use pst_core::{FieldSource, Result};
 
 pub use cf::OpenOptions;
+pub use grib::GribSource;
 pub use netcdf::NetcdfSource;
 pub use tracks::{
     CfTrajectories, Csv, CsvDialect, Imilast, Tempest, TrackAscii, TrackFormat, TrackJson, read_tracks,
@@ -54,17 +59,24 @@ pub use tracks::{
 pub use zarr::ZarrSource;
 
 /// Opens gridded input, choosing the reader from the path: Zarr for a
-/// directory (v2 or v3 store), netCDF for any file.
+/// directory (v2 or v3 store), GRIB for `.grib`/`.grb`/`.grib2` files and
+/// files that start with `GRIB`, netCDF for any other file.
 pub fn open_source(path: impl AsRef<Path>, variable: &str, options: &OpenOptions) -> Result<Box<dyn FieldSource>> {
     let path = path.as_ref();
     let ext = path.extension().map(|e| e.to_string_lossy().to_ascii_lowercase()).unwrap_or_default();
     if path.is_dir() || ext == "zarr" {
         return Ok(Box::new(ZarrSource::open(path, variable, options)?));
     }
+    let starts_with_grib = || {
+        let mut magic = [0u8; 4];
+        std::fs::File::open(path).and_then(|mut f| std::io::Read::read_exact(&mut f, &mut magic)).is_ok()
+            && &magic == b"GRIB"
+    };
     match ext.as_str() {
-        "grib" | "grib2" | "grb" | "grb2" => {
-            Err(Error::Unsupported("GRIB input is not supported yet".into()).in_file(path))
+        "grib" | "grib1" | "grib2" | "grb" | "grb1" | "grb2" => {
+            Ok(Box::new(GribSource::open(path, variable, options)?))
         }
+        _ if starts_with_grib() => Ok(Box::new(GribSource::open(path, variable, options)?)),
         _ => Ok(Box::new(NetcdfSource::open(path, variable, options)?)),
     }
 }
