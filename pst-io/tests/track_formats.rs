@@ -165,6 +165,23 @@ fn shared_fixtures_read_correctly() {
     assert_eq!(first.variable("field1_lon").unwrap()[0], 285.3501);
     assert_eq!(first.variable("field1").unwrap()[0], 3.937706);
     assert_eq!(tracks.variables().len(), 1 + 30);
+
+    // The same kind of file as TRACK writes it in netCDF: a CF ragged array.
+    let Some(nc) =
+        pst_testkit::data_file("tracks/formats/tr_trs_pos.2day_addT63vor_addmslp_add925wind_add10mwind.tcident.new.nc")
+    else {
+        return;
+    };
+    let tracks = read_tracks(&nc, None).unwrap();
+    assert_eq!((tracks.len(), tracks.num_points()), (86, 4580));
+    let first = tracks.get(0).unwrap();
+    assert!(first.len() > 1);
+    assert!(first.times().windows(2).all(|w| w[0] < w[1]));
+    let vort = first.variable("relative_vorticity").unwrap();
+    // Stored scaled by 1e-5; read back in s⁻¹.
+    assert!(vort.iter().all(|v| v.abs() < 1e-2), "{vort:?}");
+    assert!(tracks.variable("relative_vorticity_850").is_some());
+    assert_eq!(tracks.metadata().variable.as_deref(), Some("relative_vorticity"));
 }
 
 #[test]

@@ -24,7 +24,8 @@ use pst_core::{
 /// `xarray.open_dataset` reads it as is; `cf_xarray` and other DSG-aware
 /// tools see one trajectory per track. The reader finds the same roles by
 /// `cf_role`, `sample_dimension` and `standard_name` (or the names above),
-/// so it reads other contiguous-ragged trajectory files too.
+/// so it reads other contiguous-ragged trajectory files too — TRACK's
+/// netCDF track files among them.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct CfTrajectories;
 
@@ -138,6 +139,8 @@ impl TrackWriter for CfTrajectories {
             }
             ds.add_var_f64(name, &["obs"]).map_err(write_error)?;
             ds.add_var_attr_string(name, "long_name", &v.name).map_err(write_error)?;
+            // netCDF-3 names are restricted; keep the original for the way back.
+            ds.add_var_attr_string(name, "pst_name", &v.name).map_err(write_error)?;
             if let Some(u) = &v.units {
                 ds.add_var_attr_string(name, "units", u).map_err(write_error)?;
             }
@@ -213,14 +216,24 @@ impl TrackReader for CfTrajectories {
             .filter(|v| v.dimensions().len() == 1 && v.dimensions()[0].name == obs && !skip.contains(&v.name()))
             .map(|v| {
                 Ok(Variable {
-                    name: text(v, "long_name").filter(|n| !n.contains(' ')).unwrap_or_else(|| v.name().to_string()),
+                    name: text(v, "pst_name").unwrap_or_else(|| v.name().to_string()),
                     units: text(v, "units"),
                     values: read(v.name())?,
                 })
             })
             .collect::<Result<Vec<_>>>()?;
         let global = |key: &str| file.global_attribute(key).ok().and_then(|a| a.value.as_string());
-        let variable = global("primary_variable").or_else(|| variables.first().map(|v| v.name.clone()));
+        // Without pst's attribute, the first variable declaring coordinates
+        // is the data (TRACK's files also carry an integer `index`).
+        let with_coordinates = vars
+            .iter()
+            .filter(|v| {
+                v.dimensions().len() == 1 && v.dimensions()[0].name == obs && v.attribute("coordinates").is_some()
+            })
+            .map(|v| text(v, "pst_name").unwrap_or_else(|| v.name().to_string()))
+            .next();
+        let variable =
+            global("primary_variable").or(with_coordinates).or_else(|| variables.first().map(|v| v.name.clone()));
         let detection_mode = global("detection_mode")
             .and_then(|m| m.parse().ok())
             .or_else(|| variable.as_deref().and_then(standard_variable).map(|s| s.mode));
