@@ -104,7 +104,16 @@ pub const STANDARD_VARIABLES: &[StandardVariable] = &[
     },
     StandardVariable {
         name: "vo",
-        aliases: &["vo", "vort", "vorticity", "relvor", "rv", "vor", "atmosphere_relative_vorticity"],
+        aliases: &[
+            "vo",
+            "vort",
+            "vorticity",
+            "relvor",
+            "rv",
+            "vor",
+            "relative_vorticity",
+            "atmosphere_relative_vorticity",
+        ],
         mode: DetectionMode::Max,
         threshold: 1e-5,
         unit_factors: &[

@@ -131,6 +131,15 @@ impl Packing {
         }
     }
 
+    /// Whether unpacking only converts: no scale or offset, no valid range,
+    /// and no fill other than NaN (which stays NaN anyway).
+    pub(crate) fn is_plain(&self) -> bool {
+        self.fills.iter().all(|f| f.is_nan())
+            && self.valid == (f64::NEG_INFINITY, f64::INFINITY)
+            && self.scale == 1.0
+            && self.offset == 0.0
+    }
+
     /// The physical value of a stored one.
     #[inline]
     pub(crate) fn unpack(&self, stored: f64) -> f64 {

@@ -41,6 +41,7 @@
 
 mod cf;
 mod grib;
+mod hdf5_filters;
 mod netcdf;
 mod tracks;
 mod zarr;

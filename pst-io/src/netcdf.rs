@@ -4,7 +4,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use ndarray::{Array2, ArrayD, Ix2};
-use netcdf_reader::{NcAttrValue, NcFile, NcSliceInfo, NcSliceInfoElem, NcType};
+use netcdf_reader::{NcAttrValue, NcFile, NcOpenOptions, NcSliceInfo, NcSliceInfoElem, NcType};
 use pst_core::{Error, FieldSource, Frame, Grid, Result, ResultExt, SourceInfo};
 
 use crate::cf::{AttrValue, Layout, OpenOptions, Packing, VarMeta, decode_times, find_variable, resolve_layout};
@@ -54,7 +54,9 @@ impl NetcdfSource {
         if !path.exists() {
             return Err(Error::Io(std::io::Error::new(std::io::ErrorKind::NotFound, "no such file or directory")));
         }
-        let file = NcFile::open(path).map_err(nc_error)?;
+        let options_nc =
+            NcOpenOptions { filter_registry: Some(crate::hdf5_filters::fast_filters()), ..Default::default() };
+        let file = NcFile::open_with_options(path, options_nc).map_err(nc_error)?;
         let vars: Vec<VarMeta> = file.variables().map_err(nc_error)?.iter().map(var_meta).collect();
         let var = find_variable(&vars, variable)?;
         let level_values =
@@ -118,9 +120,12 @@ impl NetcdfSource {
     fn read_unpacked(&self, selection: &NcSliceInfo) -> std::result::Result<ArrayD<f64>, netcdf_reader::Error> {
         let name = &self.layout.variable;
         let p = &self.packing;
+        let plain = p.is_plain();
         macro_rules! typed {
             ($t:ty) => {
-                self.file.read_variable_slice::<$t>(name, selection).map(|a| a.mapv(|v| p.unpack(v as f64)))
+                self.file
+                    .read_variable_slice::<$t>(name, selection)
+                    .map(|a| if plain { a.mapv(|v| v as f64) } else { a.mapv(|v| p.unpack(v as f64)) })
             };
         }
         match self.dtype {
