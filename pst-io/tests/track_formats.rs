@@ -239,19 +239,12 @@ proptest! {
     #[test]
     fn readers_survive_mutated_input(
         format_index in 0usize..7,
-        flips in proptest::collection::vec((any::<prop::sample::Index>(), any::<u8>()), 1..8),
-        cut in any::<prop::sample::Index>(),
-        truncate in any::<bool>(),
+        flips in proptest::collection::vec((any::<usize>(), any::<u8>()), 1..8),
+        cut in proptest::option::of(any::<usize>()),
     ) {
         let format = TrackFormat::ALL[format_index];
         let mut bytes = to_bytes(format, &sample_tracks());
-        for (at, value) in flips {
-            let k = at.index(bytes.len());
-            bytes[k] = value;
-        }
-        if truncate {
-            bytes.truncate(cut.index(bytes.len() + 1));
-        }
+        pst_testkit::mutate(&mut bytes, &flips, cut);
         let _ = format.reader().read_tracks(&bytes);
     }
 }

@@ -49,3 +49,25 @@ pub fn data_file(relative: &str) -> Option<PathBuf> {
     eprintln!("skipped: {} not found (set PST_DATA to the shared data folder)", path.display());
     None
 }
+
+/// Damages `bytes` for fuzz tests of readers: sets the byte at each
+/// `(position, value)` (positions taken modulo the length) and then, if
+/// `cut` is given, truncates to `cut` modulo the length plus one.
+///
+/// ```
+/// let mut bytes = vec![0u8; 10];
+/// pst_testkit::mutate(&mut bytes, &[(13, 7)], Some(16));
+/// assert_eq!(bytes, [0, 0, 0, 7, 0]);
+/// ```
+pub fn mutate(bytes: &mut Vec<u8>, flips: &[(usize, u8)], cut: Option<usize>) {
+    if bytes.is_empty() {
+        return;
+    }
+    for &(at, value) in flips {
+        let k = at % bytes.len();
+        bytes[k] = value;
+    }
+    if let Some(cut) = cut {
+        bytes.truncate(cut % (bytes.len() + 1));
+    }
+}
