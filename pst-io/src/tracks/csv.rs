@@ -170,7 +170,7 @@ impl TrackReader for Csv {
                     Timestamp::from_ymdh(num(y)? as i32, num(m)? as u8, num(d)? as u8, num(h)? as u8)
                         .map_err(|e| line_error(n, e))?
                 }
-                (None, None) => unreachable!("locate() requires a time column"),
+                (None, None) => return Err(line_error(n, "no time column")),
             };
             let values = variables
                 .iter()
