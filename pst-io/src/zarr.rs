@@ -6,7 +6,7 @@ use std::sync::Arc;
 use ndarray::{ArrayD, Ix2};
 use pst_core::{Error, FieldSource, Frame, Grid, Result, ResultExt, SourceInfo};
 use zarrs::array::chunk_cache::{ChunkCache, ChunkCacheLruSizeLimit, ChunkCacheTypeDecoded};
-use zarrs::array::{Array, ArraySubset, CodecOptions, DataType, ElementOwned, data_type};
+use zarrs::array::{Array, ArraySubset, CodecOptions, DataType, data_type};
 use zarrs::filesystem::FilesystemStore;
 use zarrs::storage::ReadableStorageTraits;
 
@@ -193,24 +193,51 @@ fn fill_of(array: &ZArray) -> Option<f64> {
     (!v.is_nan()).then_some(v)
 }
 
-fn convert<T: ElementOwned + Copy + Into<f64>>(a: ArrayD<T>) -> ArrayD<f64> {
-    a.mapv(Into::into)
+/// Runs `$read`, an expression in the element type `$t`, with `$t` the
+/// array's stored numeric type, and converts the result to f64.
+macro_rules! read_as_f64 {
+    ($dt:expr, $t:ident => $read:expr) => {{
+        let dt: &DataType = $dt;
+        let result: std::result::Result<ArrayD<f64>, zarrs::array::ArrayError> = if *dt == data_type::float64() {
+            type $t = f64;
+            $read
+        } else if *dt == data_type::float32() {
+            type $t = f32;
+            $read.map(|a| a.mapv(f64::from))
+        } else if *dt == data_type::int8() {
+            type $t = i8;
+            $read.map(|a| a.mapv(f64::from))
+        } else if *dt == data_type::int16() {
+            type $t = i16;
+            $read.map(|a| a.mapv(f64::from))
+        } else if *dt == data_type::int32() {
+            type $t = i32;
+            $read.map(|a| a.mapv(f64::from))
+        } else if *dt == data_type::int64() {
+            type $t = i64;
+            $read.map(|a| a.mapv(|v| v as f64))
+        } else if *dt == data_type::uint8() {
+            type $t = u8;
+            $read.map(|a| a.mapv(f64::from))
+        } else if *dt == data_type::uint16() {
+            type $t = u16;
+            $read.map(|a| a.mapv(f64::from))
+        } else if *dt == data_type::uint32() {
+            type $t = u32;
+            $read.map(|a| a.mapv(f64::from))
+        } else if *dt == data_type::uint64() {
+            type $t = u64;
+            $read.map(|a| a.mapv(|v| v as f64))
+        } else {
+            return Err(format!("unsupported data type {dt:?}"));
+        };
+        result.map_err(|e| e.to_string())
+    }};
 }
 
 /// Reads a subset as f64 whatever the stored numeric type.
 fn read_f64(array: &ZArray, subset: &ArraySubset) -> std::result::Result<ArrayD<f64>, String> {
-    read_typed(array.data_type(), |dt| match dt {
-        Typed::F32 => array.retrieve_array_subset::<ArrayD<f32>>(subset).map(convert),
-        Typed::F64 => array.retrieve_array_subset::<ArrayD<f64>>(subset),
-        Typed::I8 => array.retrieve_array_subset::<ArrayD<i8>>(subset).map(convert),
-        Typed::I16 => array.retrieve_array_subset::<ArrayD<i16>>(subset).map(convert),
-        Typed::I32 => array.retrieve_array_subset::<ArrayD<i32>>(subset).map(convert),
-        Typed::I64 => array.retrieve_array_subset::<ArrayD<i64>>(subset).map(|a| a.mapv(|v| v as f64)),
-        Typed::U8 => array.retrieve_array_subset::<ArrayD<u8>>(subset).map(convert),
-        Typed::U16 => array.retrieve_array_subset::<ArrayD<u16>>(subset).map(convert),
-        Typed::U32 => array.retrieve_array_subset::<ArrayD<u32>>(subset).map(convert),
-        Typed::U64 => array.retrieve_array_subset::<ArrayD<u64>>(subset).map(|a| a.mapv(|v| v as f64)),
-    })
+    read_as_f64!(array.data_type(), T => array.retrieve_array_subset::<ArrayD<T>>(subset))
 }
 
 /// [`read_f64`] through the decoded-chunk cache.
@@ -219,53 +246,6 @@ fn read_cached_f64(
     array: &ZArray,
     subset: &ArraySubset,
 ) -> std::result::Result<ArrayD<f64>, String> {
-    let o = CodecOptions::default();
-    read_typed(array.data_type(), |dt| match dt {
-        Typed::F32 => cache.retrieve_array_subset::<ArrayD<f32>>(subset, &o).map(convert),
-        Typed::F64 => cache.retrieve_array_subset::<ArrayD<f64>>(subset, &o),
-        Typed::I8 => cache.retrieve_array_subset::<ArrayD<i8>>(subset, &o).map(convert),
-        Typed::I16 => cache.retrieve_array_subset::<ArrayD<i16>>(subset, &o).map(convert),
-        Typed::I32 => cache.retrieve_array_subset::<ArrayD<i32>>(subset, &o).map(convert),
-        Typed::I64 => cache.retrieve_array_subset::<ArrayD<i64>>(subset, &o).map(|a| a.mapv(|v| v as f64)),
-        Typed::U8 => cache.retrieve_array_subset::<ArrayD<u8>>(subset, &o).map(convert),
-        Typed::U16 => cache.retrieve_array_subset::<ArrayD<u16>>(subset, &o).map(convert),
-        Typed::U32 => cache.retrieve_array_subset::<ArrayD<u32>>(subset, &o).map(convert),
-        Typed::U64 => cache.retrieve_array_subset::<ArrayD<u64>>(subset, &o).map(|a| a.mapv(|v| v as f64)),
-    })
-}
-
-/// The numeric types pst reads.
-#[derive(Clone, Copy)]
-enum Typed {
-    F32,
-    F64,
-    I8,
-    I16,
-    I32,
-    I64,
-    U8,
-    U16,
-    U32,
-    U64,
-}
-
-fn read_typed(
-    dt: &DataType,
-    read: impl FnOnce(Typed) -> std::result::Result<ArrayD<f64>, zarrs::array::ArrayError>,
-) -> std::result::Result<ArrayD<f64>, String> {
-    let table = [
-        (data_type::float32(), Typed::F32),
-        (data_type::float64(), Typed::F64),
-        (data_type::int8(), Typed::I8),
-        (data_type::int16(), Typed::I16),
-        (data_type::int32(), Typed::I32),
-        (data_type::int64(), Typed::I64),
-        (data_type::uint8(), Typed::U8),
-        (data_type::uint16(), Typed::U16),
-        (data_type::uint32(), Typed::U32),
-        (data_type::uint64(), Typed::U64),
-    ];
-    let typed =
-        table.iter().find(|(t, _)| t == dt).map(|(_, k)| *k).ok_or_else(|| format!("unsupported data type {dt:?}"))?;
-    read(typed).map_err(|e| e.to_string())
+    let options = CodecOptions::default();
+    read_as_f64!(array.data_type(), T => cache.retrieve_array_subset::<ArrayD<T>>(subset, &options))
 }

@@ -1,6 +1,6 @@
 //! The Simple tracker: Simple detection, then Simple linking.
 
-use pst_core::{DetectionMode, Error, FieldSource, Result, Tracker, Tracks, infer_detection_mode, standard_variable};
+use pst_core::{DetectionMode, Error, FieldSource, Result, Tracker, Tracks, require_detection_mode, standard_variable};
 use pst_detect::{Refinement, SeriesOptions, SimpleDetector, detect_series_each};
 
 use crate::simple::SimpleLinker;
@@ -109,12 +109,7 @@ impl SimpleTracker {
         };
         let mode = match self.mode {
             Some(mode) => mode,
-            None => infer_detection_mode(&info.variable).ok_or_else(|| {
-                Error::InvalidArgument(format!(
-                    "cannot infer whether to track minima or maxima of `{}`; give the detection mode (min or max)",
-                    info.variable
-                ))
-            })?,
+            None => require_detection_mode(&info.variable)?,
         };
         let threshold = match self.threshold {
             Some(t) => t,

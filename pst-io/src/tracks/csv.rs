@@ -7,7 +7,7 @@ use pst_core::{
     Error, Result, Timestamp, TrackReader, TrackWriter, Tracks, TracksBuilder, TracksMetadata, normalize_lon_360,
 };
 
-use super::{line_error, primary_variable};
+use super::{grid_index, line_error, written_variables};
 
 /// Which columns a CSV file has.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -37,10 +37,7 @@ pub struct Csv {
 
 impl TrackWriter for Csv {
     fn write_tracks(&self, tracks: &Tracks, out: &mut dyn Write) -> Result<()> {
-        let primary = primary_variable(tracks).map(|v| v.name.clone());
-        let mut names: Vec<&str> = primary.iter().map(String::as_str).collect();
-        let is_index = |n: &str| self.dialect == CsvDialect::Tempest && (n == "i" || n == "j");
-        names.extend(tracks.variable_names().filter(|n| Some(*n) != primary.as_deref() && !is_index(n)));
+        let names = written_variables(tracks, self.dialect == CsvDialect::Tempest);
         match self.dialect {
             CsvDialect::Plain => {
                 writeln!(out, "track_id,time,lat,lon{}", names.iter().map(|n| format!(",{n}")).collect::<String>())?
@@ -57,22 +54,19 @@ impl TrackWriter for Csv {
                 let t = track.times()[k];
                 match self.dialect {
                     CsvDialect::Plain => write!(out, "{},{t},{},{}", track.id(), track.lats()[k], track.lons()[k])?,
-                    CsvDialect::Tempest => {
-                        let index = |v: Option<&[f64]>| v.map_or(0, |v| v[k] as i64);
-                        write!(
-                            out,
-                            "{}, {}, {}, {}, {}, {}, {}, {:.6}, {:.6}",
-                            track.id(),
-                            t.year(),
-                            t.month(),
-                            t.day(),
-                            t.hour(),
-                            index(gi),
-                            index(gj),
-                            normalize_lon_360(track.lons()[k]),
-                            track.lats()[k]
-                        )?
-                    }
+                    CsvDialect::Tempest => write!(
+                        out,
+                        "{}, {}, {}, {}, {}, {}, {}, {:.6}, {:.6}",
+                        track.id(),
+                        t.year(),
+                        t.month(),
+                        t.day(),
+                        t.hour(),
+                        grid_index(gi, k),
+                        grid_index(gj, k),
+                        normalize_lon_360(track.lons()[k]),
+                        track.lats()[k]
+                    )?,
                 }
                 for name in &names {
                     let v = track.variable(name).map_or(f64::NAN, |v| v[k]);

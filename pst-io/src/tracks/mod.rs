@@ -239,6 +239,21 @@ fn primary_variable(tracks: &Tracks) -> Option<&pst_core::Variable> {
     tracks.variables().iter().find(|v| Some(v.name.as_str()) == name).or_else(|| tracks.variables().first())
 }
 
+/// The variables a column-per-variable writer writes: the primary first,
+/// then the others, leaving out the grid indices `i` and `j` when the format
+/// has columns of its own for them.
+fn written_variables(tracks: &Tracks, indices_apart: bool) -> Vec<&str> {
+    let primary = primary_variable(tracks).map(|v| v.name.as_str());
+    let is_index = |n: &str| indices_apart && (n == "i" || n == "j");
+    primary.into_iter().chain(tracks.variable_names().filter(|n| Some(*n) != primary && !is_index(n))).collect()
+}
+
+/// TempestExtremes' grid index of point `k`: from the tracks' `i`/`j`
+/// column, 0 when they have none.
+fn grid_index(column: Option<&[f64]>, k: usize) -> i64 {
+    column.map_or(0, |v| v[k] as i64)
+}
+
 /// A parse error at a 1-based line number.
 fn line_error(line: usize, message: impl fmt::Display) -> Error {
     Error::Format(format!("line {line}: {message}"))

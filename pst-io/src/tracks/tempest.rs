@@ -6,7 +6,7 @@ use pst_core::{
     Error, Result, Timestamp, TrackReader, TrackWriter, Tracks, TracksBuilder, TracksMetadata, normalize_lon_360,
 };
 
-use super::{line_error, primary_variable};
+use super::{grid_index, line_error, written_variables};
 
 /// TempestExtremes' StitchNodes output in its default ("GFDL") text form:
 ///
@@ -30,22 +30,18 @@ pub struct Tempest {
 
 impl TrackWriter for Tempest {
     fn write_tracks(&self, tracks: &Tracks, out: &mut dyn Write) -> Result<()> {
-        let primary = primary_variable(tracks).map(|v| v.name.clone());
-        // The primary variable first, then the others, grid indices apart.
-        let mut names: Vec<&str> = primary.iter().map(String::as_str).collect();
-        names.extend(tracks.variable_names().filter(|n| Some(*n) != primary.as_deref() && *n != "i" && *n != "j"));
+        let names = written_variables(tracks, true);
         for track in tracks.iter() {
             let t0 = track.start_time();
             writeln!(out, "start\t{}\t{}\t{}\t{}\t{}", track.len(), t0.year(), t0.month(), t0.day(), t0.hour())?;
             let (gi, gj) = (track.variable("i"), track.variable("j"));
             for k in 0..track.len() {
                 let t = track.times()[k];
-                let index = |v: Option<&[f64]>| v.map_or(0, |v| v[k] as i64);
                 write!(
                     out,
                     "\t{}\t{}\t{:.6}\t{:.6}",
-                    index(gi),
-                    index(gj),
+                    grid_index(gi, k),
+                    grid_index(gj, k),
                     normalize_lon_360(track.lons()[k]),
                     track.lats()[k]
                 )?;
