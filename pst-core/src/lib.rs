@@ -54,6 +54,7 @@
 mod centers;
 mod error;
 mod frame;
+mod gaussian;
 mod geometry;
 mod grid;
 mod synthetic;
@@ -65,6 +66,7 @@ mod variables;
 pub use centers::FrameCenters;
 pub use error::{Error, Result, ResultExt};
 pub use frame::Frame;
+pub use gaussian::{gauss_legendre, gaussian_latitudes};
 pub use geometry::{
     EARTH, EARTH_RADIUS_KM, EARTH_RADIUS_M, angle_deg_from_chord, bearing_deg, chord_from_angle_deg,
     cosine_law_angle_rad, great_circle_angle_deg, great_circle_distance_m, lon_difference, normalize_lon_180,

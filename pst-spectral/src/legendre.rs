@@ -1,0 +1,334 @@
+//! Associated Legendre functions by recurrence, and the Legendre half of the
+//! transforms (the sums over latitude for each zonal wavenumber).
+//!
+//! `P̄_lm` (4π-normalised, no Condon–Shortley phase) come from the standard
+//! stable recurrence in `l` at fixed `m`, started from
+//! `P̄_mm = √((2m+1)/(2m)) sin θ P̄_(m−1)(m−1)`. They are computed on the fly
+//! (no table of `(lmax+1)²/2 × nlat` values), so memory stays small at any
+//! truncation. `P̄_mm` decreases geometrically with `m` near the poles; once
+//! it falls below [`NEGLIGIBLE`] at a latitude, every `P̄_lm` with `l ≤ 1800`
+//! there is below ~1e-76 (the deepest fall from `P̄_mm` to a turning point is
+//! `(m/l)^m ≥ 10^-204` at `l = 1279`, 10^-280 at `l ≈ 1800`), so that latitude
+//! is skipped for the remaining orders. That bounds the truncations that
+//! are exact in `f64` without an extended exponent: [`crate::MAX_LMAX`].
+
+use rustfft::num_complex::Complex64;
+
+use crate::coefficients::{SphericalHarmonics, m_offset};
+
+/// `P̄_mm` below this is treated as zero (and avoids subnormal slow paths).
+const NEGLIGIBLE: f64 = 1e-280;
+
+/// Recurrence coefficients for all `(l, m)` up to `lmax`, m-major like
+/// [`SphericalHarmonics`].
+#[derive(Debug, Clone)]
+pub(crate) struct Recurrence {
+    lmax: usize,
+    /// `a_lm = √((4l²−1)/(l²−m²))`, for `l > m`.
+    a: Vec<f64>,
+    /// `b_lm = √(((l−1)²−m²)/(4(l−1)²−1))`, for `l > m` (zero at `l = m+1`).
+    b: Vec<f64>,
+    /// `c_lm = √((2l+1)(l²−m²)/(2l−1))`: `∂θ P̄_lm = (l cos θ P̄_lm − c_lm P̄_(l−1)m) / sin θ`.
+    c: Vec<f64>,
+    /// `√((2m+1)/(2m))`, the diagonal step (index `m`, unused at 0).
+    diagonal: Vec<f64>,
+}
+
+impl Recurrence {
+    pub(crate) fn new(lmax: usize) -> Self {
+        let count = m_offset(lmax, lmax) + 1;
+        let (mut a, mut b, mut c) = (vec![0.0; count], vec![0.0; count], vec![0.0; count]);
+        for m in 0..=lmax {
+            let base = m_offset(lmax, m);
+            let mf = m as f64;
+            for l in m + 1..=lmax {
+                let lf = l as f64;
+                let k = base + l - m;
+                a[k] = ((4.0 * lf * lf - 1.0) / (lf * lf - mf * mf)).sqrt();
+                let l1 = lf - 1.0;
+                b[k] = ((l1 * l1 - mf * mf) / (4.0 * l1 * l1 - 1.0)).sqrt();
+                c[k] = ((2.0 * lf + 1.0) * (lf * lf - mf * mf) / (2.0 * lf - 1.0)).sqrt();
+            }
+        }
+        let diagonal =
+            (0..=lmax).map(|m| if m == 0 { 1.0 } else { ((2 * m + 1) as f64 / (2 * m) as f64).sqrt() }).collect();
+        Recurrence { lmax, a, b, c, diagonal }
+    }
+
+    pub(crate) fn lmax(&self) -> usize {
+        self.lmax
+    }
+
+    fn order(&self, m: usize) -> (&[f64], &[f64], &[f64]) {
+        let range = m_offset(self.lmax, m)..m_offset(self.lmax, m) + self.lmax + 1 - m;
+        (&self.a[range.clone()], &self.b[range.clone()], &self.c[range])
+    }
+}
+
+/// Latitude rows a Legendre sum runs over, north to south and symmetric
+/// about the equator (row `j` mirrors row `n − 1 − j`).
+#[derive(Debug, Clone)]
+pub(crate) struct Rows {
+    pub(crate) cos: Vec<f64>,
+    pub(crate) sin: Vec<f64>,
+    /// Quadrature weights for `∫ … sin θ dθ` (sum 2); empty for synthesis rows.
+    pub(crate) weight: Vec<f64>,
+}
+
+impl Rows {
+    pub(crate) fn new(colatitudes: &[f64], weight: Vec<f64>) -> Self {
+        Rows {
+            cos: colatitudes.iter().map(|t| t.cos()).collect(),
+            sin: colatitudes.iter().map(|t| t.sin()).collect(),
+            weight,
+        }
+    }
+
+    pub(crate) fn len(&self) -> usize {
+        self.cos.len()
+    }
+
+    /// Rows in the northern half, the equator included.
+    fn half(&self) -> usize {
+        self.len().div_ceil(2)
+    }
+}
+
+/// `P̄_mm` at each northern row, advanced one order at a time.
+struct Diagonal {
+    values: Vec<f64>,
+}
+
+impl Diagonal {
+    fn new(rows: &Rows) -> Self {
+        Diagonal { values: vec![1.0; rows.half()] }
+    }
+
+    /// Steps from order `m − 1` to `m` (nothing at `m = 0`).
+    fn advance(&mut self, recurrence: &Recurrence, rows: &Rows, m: usize) {
+        if m == 0 {
+            return;
+        }
+        let step = recurrence.diagonal[m];
+        for (p, s) in self.values.iter_mut().zip(&rows.sin) {
+            *p *= step * s;
+            if p.abs() < NEGLIGIBLE {
+                *p = 0.0;
+            }
+        }
+    }
+}
+
+#[inline]
+fn times_i(z: Complex64) -> Complex64 {
+    Complex64::new(-z.im, z.re)
+}
+
+/// The northern row's value and its mirror's (zero for the equator row).
+#[inline]
+fn pair(column: &[Complex64], north: usize) -> (Complex64, Complex64) {
+    let south = column.len() - 1 - north;
+    if south == north { (column[north], Complex64::new(0.0, 0.0)) } else { (column[north], column[south]) }
+}
+
+/// Scalar analysis: `f_lm = ½ Σ_j w_j g_m(θ_j) P̄_lm(cos θ_j)`.
+///
+/// `columns` holds `g_m` (the zonal Fourier coefficients) for `m = 0..=lmax`,
+/// each over all `rows`.
+pub(crate) fn analyse_scalar(
+    recurrence: &Recurrence,
+    rows: &Rows,
+    columns: &[Complex64],
+    out: &mut SphericalHarmonics,
+) {
+    let (n, lmax) = (rows.len(), recurrence.lmax());
+    let mut diagonal = Diagonal::new(rows);
+    for m in 0..=lmax {
+        diagonal.advance(recurrence, rows, m);
+        let (a, b, _) = recurrence.order(m);
+        let column = &columns[m * n..(m + 1) * n];
+        let out = out.order_mut(m);
+        for (north, &p_mm) in diagonal.values.iter().enumerate() {
+            if p_mm == 0.0 {
+                continue;
+            }
+            let (g_north, g_south) = pair(column, north);
+            let w = 0.5 * rows.weight[north];
+            // P̄_lm is even about the equator when l − m is even, odd otherwise.
+            let even = (g_north + g_south) * w;
+            let odd = (g_north - g_south) * w;
+            let x = rows.cos[north];
+            let (mut p1, mut p2) = (p_mm, 0.0);
+            out[0] += even * p1;
+            for k in 1..out.len() {
+                let p0 = a[k] * (x * p1 - b[k] * p2);
+                out[k] += if k % 2 == 0 { even } else { odd } * p0;
+                p2 = p1;
+                p1 = p0;
+            }
+        }
+    }
+}
+
+/// Scalar synthesis: `g_m(θ_j) = Σ_l f_lm P̄_lm(cos θ_j)` into `columns`
+/// (`m = 0..=lmax`, each over all `rows`).
+pub(crate) fn synthesise_scalar(
+    recurrence: &Recurrence,
+    rows: &Rows,
+    coefficients: &SphericalHarmonics,
+    columns: &mut [Complex64],
+) {
+    let (n, lmax) = (rows.len(), recurrence.lmax());
+    let mut diagonal = Diagonal::new(rows);
+    for m in 0..=lmax {
+        diagonal.advance(recurrence, rows, m);
+        let (a, b, _) = recurrence.order(m);
+        let column = &mut columns[m * n..(m + 1) * n];
+        let f = coefficients.order(m);
+        for (north, &p_mm) in diagonal.values.iter().enumerate() {
+            let south = n - 1 - north;
+            if p_mm == 0.0 {
+                column[north] = Complex64::new(0.0, 0.0);
+                column[south] = Complex64::new(0.0, 0.0);
+                continue;
+            }
+            let x = rows.cos[north];
+            let (mut p1, mut p2) = (p_mm, 0.0);
+            let mut even = f[0] * p1;
+            let mut odd = Complex64::new(0.0, 0.0);
+            for k in 1..f.len() {
+                let p0 = a[k] * (x * p1 - b[k] * p2);
+                if k % 2 == 0 {
+                    even += f[k] * p0;
+                } else {
+                    odd += f[k] * p0;
+                }
+                p2 = p1;
+                p1 = p0;
+            }
+            column[north] = even + odd;
+            column[south] = even - odd;
+        }
+    }
+}
+
+/// Vorticity and divergence coefficients from the zonal Fourier coefficients
+/// of the eastward (`u`) and northward (`v`) wind on `rows`:
+///
+/// `ζ_lm = scale · ½ Σ_j w_j [−u_m ∂θP̄_lm + i m v_m P̄_lm / sin θ]`,
+/// `δ_lm = scale · ½ Σ_j w_j [ v_m ∂θP̄_lm + i m u_m P̄_lm / sin θ]`,
+///
+/// from `ζ = (∂θ(sin θ u) + ∂λ v) / (a sin θ)` and
+/// `δ = (∂λ u − ∂θ(sin θ v)) / (a sin θ)` integrated by parts, with
+/// `scale = 1/a`. The rows must avoid the poles (quadrature rows do).
+pub(crate) fn analyse_vector(
+    recurrence: &Recurrence,
+    rows: &Rows,
+    u: &[Complex64],
+    v: &[Complex64],
+    scale: f64,
+    vorticity: &mut SphericalHarmonics,
+    divergence: &mut SphericalHarmonics,
+) {
+    let (n, lmax) = (rows.len(), recurrence.lmax());
+    let mut diagonal = Diagonal::new(rows);
+    for m in 0..=lmax {
+        diagonal.advance(recurrence, rows, m);
+        let (a, b, c) = recurrence.order(m);
+        let (u_column, v_column) = (&u[m * n..(m + 1) * n], &v[m * n..(m + 1) * n]);
+        let zeta = vorticity.order_mut(m);
+        let delta = divergence.order_mut(m);
+        let mf = m as f64;
+        for (north, &p_mm) in diagonal.values.iter().enumerate() {
+            if p_mm == 0.0 {
+                continue;
+            }
+            let (u_north, u_south) = pair(u_column, north);
+            let (v_north, v_south) = pair(v_column, north);
+            let w = 0.5 * rows.weight[north] * scale;
+            let (u_even, u_odd) = ((u_north + u_south) * w, (u_north - u_south) * w);
+            let (v_even, v_odd) = ((v_north + v_south) * w, (v_north - v_south) * w);
+            let x = rows.cos[north];
+            let inv_sin = 1.0 / rows.sin[north];
+            // P̄_(l−1)m and P̄_(l−2)m; both zero below l = m.
+            let (mut p1, mut p2) = (0.0, 0.0);
+            for k in 0..zeta.len() {
+                let l = (m + k) as f64;
+                let p0 = if k == 0 { p_mm } else { a[k] * (x * p1 - b[k] * p2) };
+                let d_theta = (l * x * p0 - c[k] * p1) * inv_sin;
+                let over_sin = mf * p0 * inv_sin;
+                // P̄ has the parity of l − m about the equator; ∂θP̄ the opposite.
+                if k % 2 == 0 {
+                    zeta[k] += -u_odd * d_theta + times_i(v_even * over_sin);
+                    delta[k] += v_odd * d_theta + times_i(u_even * over_sin);
+                } else {
+                    zeta[k] += -u_even * d_theta + times_i(v_odd * over_sin);
+                    delta[k] += v_even * d_theta + times_i(u_odd * over_sin);
+                }
+                p2 = p1;
+                p1 = p0;
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use approx::assert_abs_diff_eq;
+    use pst_core::gauss_legendre;
+
+    /// `P̄_lm` at one `x` by the recurrence, as a dense `[l]` vector for `m`.
+    fn column(recurrence: &Recurrence, m: usize, x: f64) -> Vec<f64> {
+        let s = (1.0 - x * x).sqrt();
+        let mut p_mm = 1.0;
+        for k in 1..=m {
+            p_mm *= recurrence.diagonal[k] * s;
+        }
+        let (a, b, _) = recurrence.order(m);
+        let mut out = vec![p_mm];
+        let (mut p1, mut p2) = (p_mm, 0.0);
+        for k in 1..a.len() {
+            let p0 = a[k] * (x * p1 - b[k] * p2);
+            out.push(p0);
+            p2 = p1;
+            p1 = p0;
+        }
+        out
+    }
+
+    #[test]
+    fn low_degrees_match_closed_forms() {
+        let r = Recurrence::new(3);
+        let x: f64 = 0.3;
+        let s = (1.0 - x * x).sqrt();
+        let m0 = column(&r, 0, x);
+        assert_abs_diff_eq!(m0[1], 3f64.sqrt() * x, epsilon = 1e-15);
+        assert_abs_diff_eq!(m0[2], 5f64.sqrt() * (1.5 * x * x - 0.5), epsilon = 1e-15);
+        let m1 = column(&r, 1, x);
+        assert_abs_diff_eq!(m1[0], 1.5f64.sqrt() * s, epsilon = 1e-15);
+        assert_abs_diff_eq!(m1[1], (15.0f64 / 2.0).sqrt() * x * s, epsilon = 1e-15);
+        let m2 = column(&r, 2, x);
+        assert_abs_diff_eq!(m2[0], (15.0f64 / 8.0).sqrt() * s * s, epsilon = 1e-15);
+    }
+
+    /// Orthonormality at high degree checks the recurrence's stability.
+    #[test]
+    fn orthonormal_to_t1279() {
+        let lmax = 1279;
+        let r = Recurrence::new(lmax);
+        let (x, w) = gauss_legendre(lmax + 1).unwrap();
+        for m in [0, 1, 470, 1000, 1279] {
+            let columns: Vec<Vec<f64>> = x.iter().map(|&x| column(&r, m, x)).collect();
+            for l in [m, m + 1, (m + lmax) / 2, lmax].into_iter().filter(|&l| l <= lmax) {
+                for l2 in [m, l, lmax] {
+                    let k = l - m;
+                    let k2 = l2 - m;
+                    let dot: f64 = columns.iter().zip(&w).map(|(c, w)| w * c[k] * c[k2]).sum();
+                    let expected = if l == l2 { 2.0 } else { 0.0 };
+                    assert_abs_diff_eq!(dot, expected, epsilon = 1e-11);
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,296 @@
+//! The transform plan: built once per grid and truncation, shared read-only.
+
+use std::borrow::Cow;
+use std::fmt;
+use std::sync::Arc;
+
+use ndarray::{Array2, ArrayView2};
+use pst_core::{Error, Grid, Result, gauss_legendre};
+use realfft::{ComplexToReal, RealFftPlanner, RealToComplex};
+use rustfft::num_complex::Complex64;
+
+use crate::MAX_LMAX;
+use crate::coefficients::SphericalHarmonics;
+use crate::layout::{Geometry, LatitudeLayout, fejer_weights};
+use crate::legendre::{Recurrence, Rows, analyse_scalar, analyse_vector, synthesise_scalar};
+use crate::resample::Resampler;
+
+/// Spherical-harmonic analysis and synthesis on one global grid, up to one
+/// truncation `lmax`.
+///
+/// Building a plan computes the FFT plans, the recurrence coefficients and
+/// the latitude quadrature once; transforms then only read it, so one plan
+/// serves any number of threads (`ShtPlan` is `Send + Sync`; each call uses
+/// its own buffers).
+///
+/// Grids: global and evenly spaced in longitude, with latitudes
+/// [evenly spaced with both poles](LatitudeLayout::EquiangularWithPoles) (ERA5),
+/// [evenly spaced without the poles](LatitudeLayout::EquiangularOffset), or
+/// [Gaussian](LatitudeLayout::Gaussian); either latitude order and any first
+/// longitude. Analysis is exact for fields band-limited to `lmax`: Gaussian
+/// grids by Gauss–Legendre quadrature, evenly spaced grids by the trigonometric
+/// interpolant the grid defines (as SPHEREPACK, hence NCL, does), resampled
+/// onto a Fejér rule.
+///
+/// ```
+/// use pst_core::Grid;
+/// use pst_spectral::ShtPlan;
+/// use ndarray::Array2;
+///
+/// let grid = Grid::regular_global(2.5)?;
+/// let plan = ShtPlan::new(&grid, 42)?;
+/// // A field that is 1 everywhere is f_00 = 1 (the area mean) and nothing else.
+/// let coefficients = plan.analyse(Array2::from_elem(grid.shape(), 1.0).view())?;
+/// assert!((coefficients.get(0, 0).unwrap().re - 1.0).abs() < 1e-13);
+/// assert!((coefficients.power() - 1.0).abs() < 1e-13);
+/// # Ok::<(), pst_core::Error>(())
+/// ```
+pub struct ShtPlan {
+    grid: Grid,
+    geometry: Geometry,
+    lmax: usize,
+    recurrence: Recurrence,
+    forward: Arc<dyn RealToComplex<f64>>,
+    inverse: Arc<dyn ComplexToReal<f64>>,
+    /// `e^{−imλ₀} / nlon`: from FFT bins to coefficients about Greenwich.
+    zonal_phase: Vec<Complex64>,
+    /// The grid's rows, north to south (Gauss weights on Gaussian grids).
+    grid_rows: Rows,
+    /// Evenly spaced grids: the resampler and the Fejér rows it feeds.
+    fine: Option<(Resampler, Rows)>,
+}
+
+impl fmt::Debug for ShtPlan {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ShtPlan")
+            .field("shape", &self.grid.shape())
+            .field("layout", &self.geometry.layout)
+            .field("lmax", &self.lmax)
+            .field("quadrature_rows", &self.quadrature_rows().len())
+            .finish()
+    }
+}
+
+impl ShtPlan {
+    /// A plan for `grid`, truncated at `lmax`.
+    ///
+    /// Errors when the grid is not global (see [`LatitudeLayout`]) or
+    /// cannot resolve `lmax` (see [`ShtPlan::max_lmax`]).
+    pub fn new(grid: &Grid, lmax: usize) -> Result<Self> {
+        let geometry = Geometry::of(grid)?;
+        let limit = geometry.max_lmax().min(MAX_LMAX);
+        if lmax > limit {
+            return Err(Error::InvalidArgument(format!(
+                "T{lmax} is beyond what the {}×{} grid resolves (at most T{limit}: fewer than \
+                 nlon/2 orders and {} latitudes)",
+                geometry.nlat, geometry.nlon, geometry.nlat
+            )));
+        }
+        let colatitudes = geometry.colatitudes()?;
+        let grid_weights = match geometry.layout {
+            LatitudeLayout::Gaussian => gauss_legendre(geometry.nlat)?.1,
+            _ => Vec::new(),
+        };
+        let grid_rows = Rows::new(&colatitudes, grid_weights);
+        let fine = Resampler::new(geometry.layout, geometry.nlat, lmax).map(|resampler| {
+            let rows = Rows::new(&resampler.fine_colatitudes(), fejer_weights(resampler.fine_rows()));
+            (resampler, rows)
+        });
+        let mut planner = RealFftPlanner::<f64>::new();
+        let forward = planner.plan_fft_forward(geometry.nlon);
+        let inverse = planner.plan_fft_inverse(geometry.nlon);
+        let zonal_phase = (0..=lmax)
+            .map(|m| Complex64::from_polar(1.0 / geometry.nlon as f64, -(m as f64) * geometry.lon0))
+            .collect();
+        Ok(ShtPlan {
+            grid: grid.clone(),
+            geometry,
+            lmax,
+            recurrence: Recurrence::new(lmax),
+            forward,
+            inverse,
+            zonal_phase,
+            grid_rows,
+            fine,
+        })
+    }
+
+    /// The largest truncation `grid` resolves exactly: `nlat − 1` on Gaussian
+    /// and offset grids, `nlat − 2` on grids with both poles, and below
+    /// `nlon/2`; at most [`MAX_LMAX`].
+    ///
+    /// ```
+    /// use pst_core::Grid;
+    /// assert_eq!(pst_spectral::ShtPlan::max_lmax(&Grid::regular_global(0.25)?)?, 719);
+    /// # Ok::<(), pst_core::Error>(())
+    /// ```
+    pub fn max_lmax(grid: &Grid) -> Result<usize> {
+        Ok(Geometry::of(grid)?.max_lmax().min(MAX_LMAX))
+    }
+
+    /// The truncation.
+    pub fn lmax(&self) -> usize {
+        self.lmax
+    }
+
+    /// The grid.
+    pub fn grid(&self) -> &Grid {
+        &self.grid
+    }
+
+    /// How the grid's latitudes are laid out.
+    pub fn layout(&self) -> LatitudeLayout {
+        self.geometry.layout
+    }
+
+    /// Coefficients up to `lmax` of a field on the grid (`nlat × nlon`, the
+    /// grid's order). Missing values are an error: a transform needs the
+    /// whole sphere.
+    pub fn analyse(&self, field: ArrayView2<'_, f64>) -> Result<SphericalHarmonics> {
+        let columns = self.zonal_forward(field, "field")?;
+        let (columns, rows) = self.on_quadrature_rows(&columns, scalar_parity);
+        let mut out = SphericalHarmonics::zeros(self.lmax);
+        analyse_scalar(&self.recurrence, rows, &columns, &mut out);
+        Ok(out)
+    }
+
+    /// The field on the grid from coefficients of any truncation up to the
+    /// plan's.
+    pub fn synthesise(&self, coefficients: &SphericalHarmonics) -> Result<Array2<f64>> {
+        if coefficients.lmax() > self.lmax {
+            return Err(Error::InvalidArgument(format!(
+                "cannot synthesise T{} coefficients with a T{} plan",
+                coefficients.lmax(),
+                self.lmax
+            )));
+        }
+        let n = self.geometry.nlat;
+        let mut columns = vec![Complex64::new(0.0, 0.0); (self.lmax + 1) * n];
+        synthesise_scalar(&self.recurrence, &self.grid_rows, coefficients, &mut columns);
+        self.zonal_inverse(&columns)
+    }
+
+    /// Vorticity and divergence coefficients (s⁻¹) of the wind `(u, v)`
+    /// (eastward and northward, m s⁻¹) on a sphere of radius `radius_m`
+    /// metres, by the vector analysis of the winds: no finite differences,
+    /// no division by `cos φ` at the poles.
+    pub fn analyse_wind(
+        &self,
+        u: ArrayView2<'_, f64>,
+        v: ArrayView2<'_, f64>,
+        radius_m: f64,
+    ) -> Result<(SphericalHarmonics, SphericalHarmonics)> {
+        if !(radius_m.is_finite() && radius_m > 0.0) {
+            return Err(Error::InvalidArgument(format!("the sphere's radius must be positive, not {radius_m} m")));
+        }
+        let u_columns = self.zonal_forward(u, "eastward wind")?;
+        let v_columns = self.zonal_forward(v, "northward wind")?;
+        let (u_columns, rows) = self.on_quadrature_rows(&u_columns, vector_parity);
+        let (v_columns, _) = self.on_quadrature_rows(&v_columns, vector_parity);
+        let mut vorticity = SphericalHarmonics::zeros(self.lmax);
+        let mut divergence = SphericalHarmonics::zeros(self.lmax);
+        analyse_vector(&self.recurrence, rows, &u_columns, &v_columns, 1.0 / radius_m, &mut vorticity, &mut divergence);
+        Ok((vorticity, divergence))
+    }
+
+    fn quadrature_rows(&self) -> &Rows {
+        self.fine.as_ref().map_or(&self.grid_rows, |(_, rows)| rows)
+    }
+
+    /// Zonal Fourier coefficients `g_m` about Greenwich for `m ≤ lmax`, by
+    /// `m` then row (north to south).
+    fn zonal_forward(&self, field: ArrayView2<'_, f64>, what: &str) -> Result<Vec<Complex64>> {
+        let (nlat, nlon) = (self.geometry.nlat, self.geometry.nlon);
+        if field.dim() != (nlat, nlon) {
+            return Err(Error::InvalidFrame(format!(
+                "the {what} is {:?} but the transform's grid is {nlat}×{nlon}",
+                field.dim()
+            )));
+        }
+        let mut columns = vec![Complex64::new(0.0, 0.0); (self.lmax + 1) * nlat];
+        let mut input = self.forward.make_input_vec();
+        let mut spectrum = self.forward.make_output_vec();
+        let mut scratch = self.forward.make_scratch_vec();
+        for (r, row) in field.rows().into_iter().enumerate() {
+            for (j, (slot, &value)) in input.iter_mut().zip(row).enumerate() {
+                if !value.is_finite() {
+                    return Err(Error::InvalidFrame(format!(
+                        "the {what} is missing or not finite at latitude {}, longitude {} ({value}); \
+                         spherical-harmonic transforms need a complete global field",
+                        self.grid.lat(r),
+                        self.grid.lon(j)
+                    )));
+                }
+                *slot = value;
+            }
+            self.forward
+                .process_with_scratch(&mut input, &mut spectrum, &mut scratch)
+                .map_err(|e| Error::InvalidFrame(format!("zonal FFT: {e}")))?;
+            let c = self.colatitude_row(r);
+            for (m, (bin, phase)) in spectrum.iter().zip(&self.zonal_phase).enumerate() {
+                columns[m * nlat + c] = bin * phase;
+            }
+        }
+        Ok(columns)
+    }
+
+    /// The grid from zonal coefficients laid out as [`Self::zonal_forward`]'s.
+    fn zonal_inverse(&self, columns: &[Complex64]) -> Result<Array2<f64>> {
+        let (nlat, nlon) = (self.geometry.nlat, self.geometry.nlon);
+        let mut values = Array2::zeros((nlat, nlon));
+        let mut spectrum = self.inverse.make_input_vec();
+        let mut output = self.inverse.make_output_vec();
+        let mut scratch = self.inverse.make_scratch_vec();
+        let scale = nlon as f64;
+        for (r, mut row) in values.rows_mut().into_iter().enumerate() {
+            let c = self.colatitude_row(r);
+            spectrum.fill(Complex64::new(0.0, 0.0));
+            for (m, (bin, phase)) in spectrum.iter_mut().zip(&self.zonal_phase).enumerate() {
+                *bin = columns[m * nlat + c] * phase.conj() * scale;
+            }
+            spectrum[0].im = 0.0;
+            self.inverse
+                .process_with_scratch(&mut spectrum, &mut output, &mut scratch)
+                .map_err(|e| Error::InvalidFrame(format!("zonal inverse FFT: {e}")))?;
+            for (dst, src) in row.iter_mut().zip(&output) {
+                *dst = *src;
+            }
+        }
+        Ok(values)
+    }
+
+    /// Columns on the rows the Legendre quadrature runs over: the grid's own
+    /// (Gaussian) or the Fejér rows they resample onto (evenly spaced).
+    fn on_quadrature_rows<'a>(
+        &'a self,
+        columns: &'a [Complex64],
+        parity: fn(usize) -> f64,
+    ) -> (Cow<'a, [Complex64]>, &'a Rows) {
+        let Some((resampler, rows)) = &self.fine else {
+            return (Cow::Borrowed(columns), &self.grid_rows);
+        };
+        let (n, fine_n) = (self.geometry.nlat, resampler.fine_rows());
+        let mut fine = vec![Complex64::new(0.0, 0.0); (self.lmax + 1) * fine_n];
+        let mut buffers = resampler.buffers();
+        for (m, out) in fine.chunks_exact_mut(fine_n).enumerate() {
+            resampler.resample(&columns[m * n..(m + 1) * n], parity(m), out, &mut buffers);
+        }
+        (Cow::Owned(fine), rows)
+    }
+
+    /// The north-to-south index of grid row `r`.
+    #[inline]
+    fn colatitude_row(&self, r: usize) -> usize {
+        if self.geometry.north_first { r } else { self.geometry.nlat - 1 - r }
+    }
+}
+
+/// A scalar's zonal coefficient `g_m` continues over a pole with sign `(−1)^m`.
+fn scalar_parity(m: usize) -> f64 {
+    if m % 2 == 0 { 1.0 } else { -1.0 }
+}
+
+/// Wind components flip with the local axes over a pole: `−(−1)^m`.
+fn vector_parity(m: usize) -> f64 {
+    -scalar_parity(m)
+}

@@ -1,0 +1,150 @@
+//! Spectral preprocessing as [`FieldSource`] adapters: trackers read filtered
+//! frames (or vorticity from winds) one at a time, in parallel, from a plan
+//! built once.
+
+use pst_core::{Error, FieldSource, Frame, Result, SourceInfo};
+
+use crate::filter::{BandPass, SpectralFilter};
+use crate::kinematics::WindKinematics;
+use crate::plan::ShtPlan;
+
+/// A source whose frames are band-pass filtered as they are read.
+///
+/// ```
+/// use pst_core::{FieldSource, Grid, PlantedStorm, SyntheticSeries};
+/// use pst_spectral::{BandPass, FilteredSource};
+///
+/// let series = SyntheticSeries::builder(Grid::regular_global(2.5)?)
+///     .frames(2)
+///     .storm(PlantedStorm::low(0, 2, 50.0, 20.0))
+///     .build()?;
+/// let filtered = FilteredSource::new(series, BandPass::new(5, 42)?)?;
+/// let frame = filtered.read_frame(0)?;
+/// // The background (degrees 0–4) is gone: the field now has mean zero.
+/// let mean = frame.values().mean().unwrap();
+/// assert!(mean.abs() < 50.0, "{mean}");
+/// # Ok::<(), pst_core::Error>(())
+/// ```
+#[derive(Debug)]
+pub struct FilteredSource<S> {
+    inner: S,
+    filter: SpectralFilter,
+    info: SourceInfo,
+}
+
+impl<S: FieldSource> FilteredSource<S> {
+    /// Filters `inner` to `band`. Errors (naming the source) when its grid is
+    /// not global or too coarse for the band.
+    pub fn new(inner: S, band: BandPass) -> Result<Self> {
+        let mut info = inner.info().clone();
+        let filter = SpectralFilter::new(&info.grid, band).map_err(|e| e.in_file(&info.origin))?;
+        let name = info.long_name.take().unwrap_or_else(|| info.variable.clone());
+        info.long_name = Some(format!("{name} (T{}–{})", band.lmin(), band.lmax()));
+        Ok(FilteredSource { inner, filter, info })
+    }
+
+    /// The unfiltered source.
+    pub fn inner(&self) -> &S {
+        &self.inner
+    }
+
+    /// The filter.
+    pub fn filter(&self) -> &SpectralFilter {
+        &self.filter
+    }
+}
+
+impl<S: FieldSource> FieldSource for FilteredSource<S> {
+    fn info(&self) -> &SourceInfo {
+        &self.info
+    }
+
+    fn read_frame(&self, index: usize) -> Result<Frame> {
+        let frame = self.inner.read_frame(index)?;
+        self.filter.filter_frame(&frame).map_err(|e| in_frame(e, &self.info, index))
+    }
+}
+
+/// Relative vorticity computed from two sources of eastward and northward
+/// wind, frame by frame, optionally band-passed (TRACK's route when only
+/// winds are at hand).
+#[derive(Debug)]
+pub struct WindVorticitySource<U, V> {
+    u: U,
+    v: V,
+    kinematics: WindKinematics,
+    band: BandPass,
+    info: SourceInfo,
+}
+
+impl<U: FieldSource, V: FieldSource> WindVorticitySource<U, V> {
+    /// Vorticity from `u` and `v`, which must share grid and times, filtered
+    /// to `band`, or at the grid's full resolution when `band` is `None`.
+    pub fn new(u: U, v: V, band: Option<BandPass>) -> Result<Self> {
+        let (ui, vi) = (u.info(), v.info());
+        if ui.grid != vi.grid {
+            return Err(Error::InvalidArgument(format!(
+                "the winds `{}` ({}) and `{}` ({}) are on different grids ({:?} and {:?})",
+                ui.variable,
+                ui.origin,
+                vi.variable,
+                vi.origin,
+                ui.grid.shape(),
+                vi.grid.shape()
+            )));
+        }
+        if ui.times != vi.times {
+            return Err(Error::InvalidArgument(format!(
+                "the winds `{}` ({}, {} frames) and `{}` ({}, {} frames) have different times",
+                ui.variable,
+                ui.origin,
+                ui.times.len(),
+                vi.variable,
+                vi.origin,
+                vi.times.len()
+            )));
+        }
+        let band = match band {
+            Some(band) => band,
+            None => BandPass::truncation(ShtPlan::max_lmax(&ui.grid).map_err(|e| e.in_file(&ui.origin))?),
+        };
+        let kinematics = WindKinematics::new(&ui.grid, band.lmax()).map_err(|e| e.in_file(&ui.origin))?;
+        let info = SourceInfo {
+            variable: "vo".into(),
+            units: Some("s**-1".into()),
+            long_name: Some(format!(
+                "relative vorticity from {} and {} (T{}–{})",
+                ui.variable,
+                vi.variable,
+                band.lmin(),
+                band.lmax()
+            )),
+            grid: ui.grid.clone(),
+            times: ui.times.clone(),
+            calendar: ui.calendar,
+            origin: ui.origin.clone(),
+        };
+        Ok(WindVorticitySource { u, v, kinematics, band, info })
+    }
+}
+
+impl<U: FieldSource, V: FieldSource> FieldSource for WindVorticitySource<U, V> {
+    fn info(&self) -> &SourceInfo {
+        &self.info
+    }
+
+    fn read_frame(&self, index: usize) -> Result<Frame> {
+        let u = self.u.read_frame(index)?;
+        let v = self.v.read_frame(index)?;
+        let vorticity = self
+            .kinematics
+            .vorticity(u.values().view(), v.values().view(), &self.band)
+            .map_err(|e| in_frame(e, &self.info, index))?;
+        Frame::new(u.grid().clone(), u.time(), vorticity)
+    }
+}
+
+/// Names the source and the frame in a transform's error.
+fn in_frame(error: Error, info: &SourceInfo, index: usize) -> Error {
+    Error::Format(format!("variable `{}`, frame {index}: {error}", info.variable)).in_file(&info.origin)
+}
