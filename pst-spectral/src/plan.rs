@@ -287,7 +287,7 @@ impl ShtPlan {
 
 /// A scalar's zonal coefficient `g_m` continues over a pole with sign `(−1)^m`.
 fn scalar_parity(m: usize) -> f64 {
-    if m % 2 == 0 { 1.0 } else { -1.0 }
+    if m.is_multiple_of(2) { 1.0 } else { -1.0 }
 }
 
 /// Wind components flip with the local axes over a pole: `−(−1)^m`.

@@ -128,6 +128,14 @@ impl<U: FieldSource, V: FieldSource> WindVorticitySource<U, V> {
     }
 }
 
+impl<U, V> WindVorticitySource<U, V> {
+    /// Names the computed variable (`vo` by default): trackers infer the
+    /// detection mode and threshold from it.
+    pub fn rename(&mut self, variable: &str) {
+        self.info.variable = variable.to_string();
+    }
+}
+
 impl<U: FieldSource, V: FieldSource> FieldSource for WindVorticitySource<U, V> {
     fn info(&self) -> &SourceInfo {
         &self.info

