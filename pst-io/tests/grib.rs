@@ -137,3 +137,68 @@ proptest! {
         std::fs::remove_dir_all(&dir).unwrap();
     }
 }
+
+/// The GRIB fixtures written by ecCodes (`fixtures/grib/make.py`)
+/// and what ecCodes reads back from them.
+fn gaussian_fixture(name: &str) -> (std::path::PathBuf, serde_json::Value) {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/grib");
+    let summary: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("ecCodes.json")).unwrap()).unwrap();
+    (dir.join(name), summary[name].clone())
+}
+
+#[test]
+fn regular_gaussian_grids_in_both_editions_match_eccodes() {
+    for name in ["n32_msl.grib1", "n32_msl_south_first.grib2"] {
+        let (path, expected) = gaussian_fixture(name);
+        let src = GribSource::open(&path, "msl", &OpenOptions::default()).unwrap_or_else(|e| panic!("{name}: {e}"));
+        assert_eq!(src.info().grid.shape(), (64, 128), "{name}");
+        assert_eq!(src.len(), 2);
+        assert!(src.info().grid.is_periodic());
+        assert_eq!(src.info().grid.lon(1), 2.8125, "{name}: exactly 360/128");
+        for (k, message) in expected["messages"].as_array().unwrap().iter().enumerate() {
+            // Latitudes: ecCodes' own Gauss–Legendre roots, in stored order.
+            let theirs: Vec<f64> =
+                message["latitudes"].as_array().unwrap().iter().map(|v| v.as_f64().unwrap()).collect();
+            for (ours, theirs) in src.info().grid.lats().iter().zip(&theirs) {
+                assert!((ours - theirs).abs() < 1e-12, "{name}: latitude {ours} vs ecCodes {theirs}");
+            }
+            let frame = src.read_frame(k).unwrap();
+            let (min, max, mean) = stats(frame.values().iter().copied());
+            assert_eq!((min, max), (message["min"].as_f64().unwrap(), message["max"].as_f64().unwrap()), "{name}");
+            assert!((mean - message["mean"].as_f64().unwrap()).abs() < 1e-6, "{name}");
+            let first: Vec<f64> = frame.values().iter().take(5).copied().collect();
+            let theirs: Vec<f64> =
+                message["first_values"].as_array().unwrap().iter().map(|v| v.as_f64().unwrap()).collect();
+            assert_eq!(first, theirs, "{name}: the first values in stored order");
+        }
+    }
+}
+
+#[test]
+fn reduced_gaussian_grids_are_refused_clearly() {
+    let (path, _) = gaussian_fixture("n32_reduced.grib2");
+    let e = GribSource::open(&path, "msl", &OpenOptions::default()).unwrap_err().to_string();
+    assert!(e.contains("n32_reduced.grib2") && e.contains("reduced Gaussian"), "{e}");
+}
+
+/// JPEG 2000 packing (GRIB2 template 5.40) decodes with the
+/// `grib-jpeg2000` feature and is refused clearly without it.
+#[test]
+fn jpeg2000_packing() {
+    let (path, expected) = gaussian_fixture("ll2p5_msl_jpeg.grib2");
+    let opened = GribSource::open(&path, "msl", &OpenOptions::default());
+    if !cfg!(feature = "grib-jpeg2000") {
+        let e = opened.unwrap_err().to_string();
+        assert!(e.contains("JPEG 2000") && e.contains("grib-jpeg2000") && e.contains("ll2p5_msl_jpeg"), "{e}");
+        return;
+    }
+    let src = opened.unwrap();
+    assert_eq!(src.info().grid.shape(), (73, 144));
+    for (k, message) in expected["messages"].as_array().unwrap().iter().enumerate() {
+        let frame = src.read_frame(k).unwrap();
+        let (min, max, mean) = stats(frame.values().iter().copied());
+        assert_eq!((min, max), (message["min"].as_f64().unwrap(), message["max"].as_f64().unwrap()));
+        assert!((mean - message["mean"].as_f64().unwrap()).abs() < 1e-6);
+    }
+}

@@ -10,10 +10,12 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use chrono::{DateTime, Datelike, Timelike, Utc};
+use gribberish::grib1::grid_description::Grib1Grid;
 use gribberish::message::Message;
 use ndarray::Array2;
 use pst_core::{
-    Calendar, Error, FieldSource, Frame, Grid, Result, ResultExt, SourceInfo, Timestamp, standard_variable,
+    Calendar, Error, FieldSource, Frame, Grid, Result, ResultExt, SourceInfo, Timestamp, gaussian_latitudes,
+    standard_variable,
 };
 
 use crate::cf::OpenOptions;
@@ -40,8 +42,10 @@ struct FieldMeta {
     level: Option<f64>,
     valid: Timestamp,
     member: Option<u8>,
-    grid: (Vec<f64>, Vec<f64>),
-    gaussian: bool,
+    /// GRIB2 data representation template (5.x), `None` in GRIB1.
+    packing: Option<u16>,
+    /// Latitudes and longitudes in stored order, or why the grid is unusable.
+    grid: std::result::Result<(Vec<f64>, Vec<f64>), String>,
 }
 
 /// A variable of a GRIB1 or GRIB2 file as a series of frames ordered by
@@ -56,8 +60,11 @@ struct FieldMeta {
 /// has both: the standard-variable table's order); a variable on several levels
 /// needs [`OpenOptions::level`] (hPa), a file of several ensemble members
 /// [`OpenOptions::member`]. Each frame is then one positioned read and
-/// decode of its own message. Regular latitude-longitude grids only:
-/// Gaussian grids are refused with a clear error.
+/// decode of its own message. Grids: regular latitude-longitude and regular
+/// Gaussian (GRIB1 type 4, GRIB2 template 3.40), global or a sub-area, whose
+/// latitudes are computed as the Gauss–Legendre roots, as ecCodes does
+/// (files store them rounded, or not at all); reduced Gaussian grids are
+/// refused with a clear error.
 ///
 /// ```no_run
 /// use pst_core::FieldSource;
@@ -164,19 +171,42 @@ fn field_meta(msg: &[u8], at: &FieldRef) -> std::result::Result<FieldMeta, Strin
         let (surface, value) = m.first_fixed_surface().map_err(e)?;
         let level_type = format!("{surface:?}");
         let isobaric = level_type == "IsobaricSurface";
-        let (name, level, gaussian) = match &m {
+        let (name, level, grid) = match &m {
             Message::Grib1 { message, .. } => {
                 let (table, centre, number) = (bytes[8 + 3], bytes[8 + 4], bytes[8 + 8]);
-                let gaussian =
-                    matches!(message.grid(), Some(gribberish::grib1::grid_description::Grib1Grid::Gaussian(_)));
-                (short_name(1, (0, 0, number), centre, table), value, gaussian)
+                let grid = match message.grid() {
+                    Some(Grib1Grid::Gaussian(g)) => gaussian_axes(&GaussianLayout {
+                        ni: (g.ni != 0xFFFF).then_some(g.ni),
+                        nj: g.nj,
+                        lat1: g.lat1,
+                        lon1: g.lon1,
+                        lat2: g.lat2,
+                        lon2: g.lon2,
+                        n: usize::from(g.n),
+                        scanning_mode: g.scanning_mode,
+                        precision: 1e-3,
+                    }),
+                    _ => m.latlng_projector().map(|p| p.lat_lng()).map_err(e),
+                };
+                (short_name(1, (0, 0, number), centre, table), value, grid)
             }
             Message::Grib2 { .. } => {
                 let key =
                     (m.discipline_value().map_err(e)?, m.category_value().map_err(e)?, m.parameter_value().map_err(e)?);
                 // GRIB2 levels are in Pa; GRIB1's, and ours, in hPa.
                 let level = if isobaric { value.map(|p| p / 100.0) } else { value };
-                (short_name(2, key, 0, 0), level, m.grid_template_id().map_err(e)? == 40)
+                let grid = if m.grid_template_id().map_err(e)? == 40 {
+                    grib2_gaussian_layout(&bytes).and_then(|layout| gaussian_axes(&layout))
+                } else {
+                    m.latlng_projector().map(|p| p.lat_lng()).map_err(e)
+                };
+                // ECMWF writes msl as "pressure" (0/3/0) at mean sea level.
+                let name = if key == (0, 3, 0) && level_type == "MeanSeaLevel" {
+                    Some("msl")
+                } else {
+                    short_name(2, key, 0, 0)
+                };
+                (name, level, grid)
             }
         };
         let name = match name {
@@ -185,9 +215,16 @@ fn field_meta(msg: &[u8], at: &FieldRef) -> std::result::Result<FieldMeta, Strin
         };
         let reference = m.reference_date().map_err(e)?;
         let valid = m.forecast_end_date().ok().flatten().unwrap_or(m.forecast_date().unwrap_or(reference));
-        let grid = if gaussian { (Vec::new(), Vec::new()) } else { m.latlng_projector().map_err(e)?.lat_lng() };
+        let packing = match at.edition {
+            2 => grib2_fields(&bytes)?
+                .first()
+                .and_then(|f| bytes.get(f.s5.0 + 9..f.s5.0 + 11))
+                .map(|b| u16::from_be_bytes([b[0], b[1]])),
+            _ => None,
+        };
         Ok(FieldMeta {
             at: at.clone(),
+            packing,
             name,
             units: m.unit().unwrap_or_default(),
             level_type,
@@ -195,8 +232,122 @@ fn field_meta(msg: &[u8], at: &FieldRef) -> std::result::Result<FieldMeta, Strin
             valid: timestamp(valid)?,
             member: m.perturbation_number().map_err(e)?,
             grid,
-            gaussian,
         })
+    })
+}
+
+/// GRIB2 data representation template 5.40: JPEG 2000 code stream.
+const JPEG2000_PACKING: u16 = 40;
+
+/// A regular Gaussian grid as a GRIB message describes it (degrees).
+#[derive(Debug, Clone)]
+struct GaussianLayout {
+    /// Points per latitude; `None` for a reduced grid (a list per row).
+    ni: Option<usize>,
+    nj: usize,
+    lat1: f64,
+    lon1: f64,
+    lat2: f64,
+    lon2: f64,
+    /// Latitudes between a pole and the equator (ECMWF's `N`).
+    n: usize,
+    scanning_mode: u8,
+    /// How the file rounds coordinates: 1e-3° (GRIB1) or 1e-6° (GRIB2).
+    precision: f64,
+}
+
+/// The latitude and longitude axes of a regular Gaussian grid, in stored
+/// order: the Gauss–Legendre latitudes of the `2N`-row global grid from the
+/// one nearest the first latitude, as ecCodes computes them.
+fn gaussian_axes(layout: &GaussianLayout) -> std::result::Result<(Vec<f64>, Vec<f64>), String> {
+    let Some(ni) = layout.ni else {
+        return Err("reduced Gaussian grids (fewer points per latitude towards the poles) are not supported; \
+                    regrid to a regular grid first (e.g. `cdo setgridtype,regular`)"
+            .into());
+    };
+    if layout.scanning_mode & 0x20 != 0 {
+        return Err("Gaussian grids stored column by column (scanning mode bit 3) are not supported".into());
+    }
+    if layout.n == 0 || layout.nj == 0 || ni == 0 || layout.nj > 2 * layout.n {
+        return Err(format!("inconsistent Gaussian grid: N = {}, {} × {} points", layout.n, layout.nj, ni));
+    }
+    let all = gaussian_latitudes(2 * layout.n).map_err(|e| e.to_string())?;
+    let nearest = |lat: f64| {
+        all.iter()
+            .enumerate()
+            .min_by(|a, b| (a.1 - lat).abs().total_cmp(&(b.1 - lat).abs()))
+            .map(|(k, l)| (k, (l - lat).abs()))
+            .unwrap_or((0, f64::INFINITY))
+    };
+    let spacing = 180.0 / (2 * layout.n) as f64;
+    let (first, miss) = nearest(layout.lat1);
+    if miss > spacing / 2.0 {
+        return Err(format!("the first latitude {} is not a latitude of the N{} Gaussian grid", layout.lat1, layout.n));
+    }
+    let northward = layout.scanning_mode & 0x40 != 0;
+    let rows: Vec<usize> = if northward {
+        (0..layout.nj)
+            .map(|j| first.checked_sub(j))
+            .collect::<Option<_>>()
+            .ok_or("the grid runs past the north pole")?
+    } else {
+        (0..layout.nj).map(|j| first + j).filter(|&k| k < all.len()).collect()
+    };
+    if rows.len() != layout.nj {
+        return Err("the grid runs past the south pole".into());
+    }
+    let lats: Vec<f64> = rows.iter().map(|&k| all[k]).collect();
+    let last = lats[lats.len() - 1];
+    if (last - layout.lat2).abs() > spacing / 2.0 {
+        return Err(format!(
+            "the last latitude {} does not follow from the first ({}) and {} rows of the N{} grid (expected {last:.6})",
+            layout.lat2, layout.lat1, layout.nj, layout.n
+        ));
+    }
+    // Longitudes are evenly spaced; a global grid's step is exactly 360/ni
+    // (the stored increment is rounded).
+    let eastward = layout.scanning_mode & 0x80 == 0;
+    let span = if eastward { layout.lon2 - layout.lon1 } else { layout.lon1 - layout.lon2 }.rem_euclid(360.0);
+    let step = if ni > 1 { span / (ni - 1) as f64 } else { 0.0 };
+    let global_step = 360.0 / ni as f64;
+    let step = if (step - global_step).abs() < 2.0 * layout.precision { global_step } else { step };
+    let lons =
+        (0..ni).map(|i| if eastward { layout.lon1 + i as f64 * step } else { layout.lon1 - i as f64 * step }).collect();
+    Ok((lats, lons))
+}
+
+/// Reads a GRIB2 grid definition template 3.40 (regular or reduced
+/// Gaussian) from a single-field message's section 3.
+fn grib2_gaussian_layout(message: &[u8]) -> std::result::Result<GaussianLayout, String> {
+    let field = grib2_fields(message)?.into_iter().next().ok_or("no field")?;
+    let s3 = &message[field.s3.0..field.s3.1];
+    let u32_at = |octet: usize| -> std::result::Result<u32, String> {
+        s3.get(octet - 1..octet + 3)
+            .map(|b| u32::from_be_bytes([b[0], b[1], b[2], b[3]]))
+            .ok_or_else(|| format!("section 3 is too short for template 3.40 ({} bytes)", s3.len()))
+    };
+    // Sign and magnitude, in micro-degrees (basic angle 0 or missing).
+    let angle = |octet: usize| -> std::result::Result<f64, String> {
+        let raw = u32_at(octet)?;
+        let magnitude = f64::from(raw & 0x7FFF_FFFF) * 1e-6;
+        Ok(if raw & 0x8000_0000 != 0 { -magnitude } else { magnitude })
+    };
+    let basic_angle = u32_at(39)?;
+    if basic_angle != 0 && basic_angle != u32::MAX {
+        return Err(format!("Gaussian grid with a basic angle of {basic_angle} is not supported"));
+    }
+    let ni = u32_at(31)?;
+    let listed_points = s3.get(10).copied().unwrap_or(0) != 0;
+    Ok(GaussianLayout {
+        ni: (ni != u32::MAX && !listed_points).then_some(ni as usize),
+        nj: u32_at(35)? as usize,
+        lat1: angle(47)?,
+        lon1: angle(51)?,
+        lat2: angle(56)?,
+        lon2: angle(60)?,
+        n: u32_at(68)? as usize,
+        scanning_mode: *s3.get(71).ok_or("section 3 has no scanning mode")?,
+        precision: 1e-6,
     })
 }
 
@@ -338,18 +489,21 @@ impl GribSource {
         if let Some(w) = fields.windows(2).find(|w| w[0].valid == w[1].valid) {
             return Err(Error::Format(format!("two `{variable}` fields are valid at {}", w[0].valid)));
         }
-        let first = &fields[0];
-        if first.gaussian {
-            return Err(Error::Unsupported("Gaussian grids are not supported yet".into()));
+        if !cfg!(feature = "grib-jpeg2000") && fields.iter().any(|f| f.packing == Some(JPEG2000_PACKING)) {
+            return Err(Error::Unsupported(format!(
+                "`{variable}` is packed with JPEG 2000 (GRIB2 template 5.40); this build of pst cannot decode it: \
+                 rebuild with the `grib-jpeg2000` feature (e.g. `cargo install pst-cli --features grib-jpeg2000`)"
+            )));
         }
+        let first = &fields[0];
         if let Some(other) = fields.iter().find(|f| f.grid != first.grid) {
             return Err(Error::Format(format!(
                 "`{variable}` at {} is on another grid than at {}",
                 other.valid, first.valid
             )));
         }
-        let grid = Grid::new(first.grid.0.clone(), first.grid.1.clone())
-            .map_err(|e| Error::Format(format!("variable `{variable}`: {e}")))?;
+        let (lats, lons) = first.grid.clone().map_err(|e| Error::Unsupported(format!("variable `{variable}`: {e}")))?;
+        let grid = Grid::new(lats, lons).map_err(|e| Error::Format(format!("variable `{variable}`: {e}")))?;
         let info = SourceInfo {
             variable: first.name.clone(),
             units: Some(first.units.clone()).filter(|u| !u.is_empty()),

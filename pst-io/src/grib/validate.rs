@@ -22,7 +22,7 @@ pub(super) struct Grib2Sections {
     s2: Option<(usize, usize)>,
     pub(super) s3: (usize, usize),
     s4: (usize, usize),
-    s5: (usize, usize),
+    pub(super) s5: (usize, usize),
     s6: (usize, usize),
     s7: (usize, usize),
 }
@@ -165,7 +165,10 @@ fn validate_grib2(msg: &[u8]) -> Result<usize, String> {
         let template = u16::from_be_bytes([s3[12], s3[13]]);
         if (template == 0 || template == 40) && s3.len() >= 72 {
             let (ni, nj) = (be_u32(s3, 30).unwrap_or(0) as u64, be_u32(s3, 34).unwrap_or(0) as u64);
-            if ni * nj != points as u64 {
+            // A reduced grid lists its points per row instead of Ni: it is
+            // refused later, with a message saying so.
+            let reduced = ni == u64::from(u32::MAX) && s3[10] != 0;
+            if !reduced && ni * nj != points as u64 {
                 return Err(format!("Ni×Nj = {ni}×{nj} but the grid has {points} points"));
             }
         }
