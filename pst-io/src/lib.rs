@@ -43,6 +43,7 @@ mod cf;
 mod grib;
 mod hdf5_filters;
 mod netcdf;
+mod series;
 mod tracks;
 mod zarr;
 
@@ -53,6 +54,7 @@ use pst_core::{FieldSource, Result};
 pub use cf::OpenOptions;
 pub use grib::GribSource;
 pub use netcdf::NetcdfSource;
+pub use series::{Gap, MultiFileSource, expand_inputs};
 pub use tracks::{
     CfTrajectories, Csv, CsvDialect, Imilast, Tempest, TrackAscii, TrackFormat, TrackJson, read_tracks,
     write_atomically, write_tracks,
@@ -79,5 +81,14 @@ pub fn open_source(path: impl AsRef<Path>, variable: &str, options: &OpenOptions
         }
         _ if starts_with_grib() => Ok(Box::new(GribSource::open(path, variable, options)?)),
         _ => Ok(Box::new(NetcdfSource::open(path, variable, options)?)),
+    }
+}
+
+/// Opens one series from one or several files: [`open_source`] for one,
+/// a [`MultiFileSource`] (files ordered by time, checked to agree) for more.
+pub fn open_series(paths: &[impl AsRef<Path>], variable: &str, options: &OpenOptions) -> Result<Box<dyn FieldSource>> {
+    match paths {
+        [one] => open_source(one, variable, options),
+        _ => Ok(Box::new(MultiFileSource::open(paths, variable, options)?)),
     }
 }

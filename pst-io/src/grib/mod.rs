@@ -226,7 +226,7 @@ fn field_meta(msg: &[u8], at: &FieldRef) -> std::result::Result<FieldMeta, Strin
             at: at.clone(),
             packing,
             name,
-            units: m.unit().unwrap_or_default(),
+            units: cf_units(&m.unit().unwrap_or_default()),
             level_type,
             level,
             valid: timestamp(valid)?,
@@ -234,6 +234,21 @@ fn field_meta(msg: &[u8], at: &FieldRef) -> std::result::Result<FieldMeta, Strin
             grid,
         })
     })
+}
+
+/// The decoder's unit strings (`pa`, `ms-1`, `s-1`) as CF/ECMWF write them,
+/// so a GRIB file and a netCDF file of one series agree.
+fn cf_units(units: &str) -> String {
+    match units.to_ascii_lowercase().as_str() {
+        "pa" => "Pa".into(),
+        "hpa" => "hPa".into(),
+        "k" => "K".into(),
+        "ms-1" | "m s-1" | "m/s" => "m s**-1".into(),
+        "s-1" | "/s" => "s**-1".into(),
+        "m2s-1" | "m2 s-1" => "m**2 s**-1".into(),
+        "kgm-2" | "kg m-2" => "kg m**-2".into(),
+        _ => units.to_string(),
+    }
 }
 
 /// GRIB2 data representation template 5.40: JPEG 2000 code stream.

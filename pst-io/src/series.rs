@@ -1,0 +1,346 @@
+//! One series from many files: ERA5's monthly files, CMIP's decades, a
+//! forecast's steps — in any order, any supported format, opened lazily.
+
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+
+use pst_core::{Error, FieldSource, Frame, Result, ResultExt, SourceInfo, Timestamp};
+
+use crate::cf::OpenOptions;
+use crate::open_source;
+
+/// How many files a [`MultiFileSource`] keeps open at once: enough for the
+/// detection threads to work on neighbouring files, few enough that memory
+/// stays one file's worth (plus its decoded chunk) per thread.
+const OPEN_FILES: usize = 8;
+
+/// A stretch of missing time between two frames of a series.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Gap {
+    /// The last frame before the gap.
+    pub after: Timestamp,
+    /// The first frame after it.
+    pub before: Timestamp,
+    /// Frames missing at the series' usual time step.
+    pub missing: usize,
+}
+
+/// One file's part of the series.
+#[derive(Debug, Clone)]
+struct Part {
+    path: PathBuf,
+    /// Index of its first frame in the series.
+    start: usize,
+}
+
+/// Several files read as one time series of one variable.
+///
+/// Opening reads each file's metadata (grid, times) and closes it again, so
+/// a list of a thousand files costs a thousand metadata reads and no data;
+/// frames are read from the file that holds them, keeping at most a few
+/// files open. The files are put in order by their time coordinates, not
+/// their names, and must share the grid, the variable's units and the
+/// calendar: the first file that does not is named in the error. Times
+/// that overlap or repeat across files are an error; gaps are allowed and
+/// reported by [`MultiFileSource::gaps`] (the Simple linker starts new tracks
+/// across them). Files of different formats mix freely.
+///
+/// ```no_run
+/// use pst_core::FieldSource;
+/// use pst_io::{MultiFileSource, OpenOptions};
+/// let months = ["era5_msl_2026-01.nc", "era5_msl_2025-12.nc", "era5_msl_2026-02.grib"];
+/// let series = MultiFileSource::open(&months, "msl", &OpenOptions::default())?;
+/// assert_eq!(series.files()[0].to_str(), Some("era5_msl_2025-12.nc"));
+/// # Ok::<(), pst_core::Error>(())
+/// ```
+pub struct MultiFileSource {
+    parts: Vec<Part>,
+    variable: String,
+    options: OpenOptions,
+    info: SourceInfo,
+    gaps: Vec<Gap>,
+    open: Mutex<Vec<(usize, Arc<dyn FieldSource>)>>,
+}
+
+impl std::fmt::Debug for MultiFileSource {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("MultiFileSource")
+            .field("files", &self.parts.len())
+            .field("frames", &self.info.times.len())
+            .field("gaps", &self.gaps.len())
+            .finish_non_exhaustive()
+    }
+}
+
+impl MultiFileSource {
+    /// Opens `variable` in every file of `paths` (in any order) as one series.
+    pub fn open(paths: &[impl AsRef<Path>], variable: &str, options: &OpenOptions) -> Result<Self> {
+        let Some(first_path) = paths.first() else {
+            return Err(Error::InvalidArgument("no input files".into()));
+        };
+        // Metadata of each file; the first file's is the reference.
+        let mut reference: Option<(PathBuf, SourceInfo)> = None;
+        let mut parts: Vec<(PathBuf, Vec<Timestamp>)> = Vec::with_capacity(paths.len());
+        for path in paths {
+            let path = path.as_ref();
+            let info = open_source(path, variable, options)?.info().clone();
+            match &reference {
+                None => reference = Some((path.to_path_buf(), info.clone())),
+                Some((first, expected)) => check_compatible(path, &info, first, expected)?,
+            }
+            parts.push((path.to_path_buf(), info.times));
+        }
+        let (_, first_info) = reference.ok_or_else(|| Error::InvalidArgument("no input files".into()))?;
+        parts.retain(|(_, times)| !times.is_empty());
+        parts.sort_by_key(|(_, times)| times[0]);
+        for pair in parts.windows(2) {
+            let ((a, ta), (b, tb)) = (&pair[0], &pair[1]);
+            let last = ta[ta.len() - 1];
+            if tb[0] <= last {
+                let shared = tb.iter().find(|t| ta.contains(t)).copied().unwrap_or(tb[0]);
+                return Err(Error::Format(format!(
+                    "{} and {} overlap in time: both have frames from {} to {} (e.g. {shared}); \
+                     a series needs each time once",
+                    a.display(),
+                    b.display(),
+                    tb[0].max(ta[0]),
+                    last.min(tb[tb.len() - 1]),
+                )));
+            }
+        }
+        let times: Vec<Timestamp> = parts.iter().flat_map(|(_, t)| t.iter().copied()).collect();
+        let gaps = find_gaps(&times, first_info.calendar)?;
+        let mut start = 0;
+        let parts: Vec<Part> = parts
+            .into_iter()
+            .map(|(path, t)| {
+                let part = Part { path, start };
+                start += t.len();
+                part
+            })
+            .collect();
+        let origin = match (parts.first(), parts.last()) {
+            (Some(a), Some(b)) if parts.len() > 1 => {
+                format!("{} files, {} … {}", parts.len(), a.path.display(), b.path.display())
+            }
+            (Some(a), _) => a.path.display().to_string(),
+            _ => first_path.as_ref().display().to_string(),
+        };
+        let info = SourceInfo { times, origin, ..first_info };
+        Ok(MultiFileSource {
+            parts,
+            variable: variable.to_string(),
+            options: options.clone(),
+            info,
+            gaps,
+            open: Mutex::new(Vec::with_capacity(OPEN_FILES)),
+        })
+    }
+
+    /// The files in time order (files without frames left out).
+    pub fn files(&self) -> Vec<&Path> {
+        self.parts.iter().map(|p| p.path.as_path()).collect()
+    }
+
+    /// Where the series has no data, at its usual time step.
+    pub fn gaps(&self) -> &[Gap] {
+        &self.gaps
+    }
+
+    /// The source for part `k`, opened now or earlier.
+    fn part_source(&self, k: usize) -> Result<Arc<dyn FieldSource>> {
+        {
+            let open = self.open.lock().map_err(|_| Error::Format("a reading thread failed".into()))?;
+            if let Some((_, source)) = open.iter().find(|(i, _)| *i == k) {
+                return Ok(Arc::clone(source));
+            }
+        }
+        let source: Arc<dyn FieldSource> = Arc::from(open_source(&self.parts[k].path, &self.variable, &self.options)?);
+        let mut open = self.open.lock().map_err(|_| Error::Format("a reading thread failed".into()))?;
+        if let Some((_, existing)) = open.iter().find(|(i, _)| *i == k) {
+            return Ok(Arc::clone(existing));
+        }
+        if open.len() == OPEN_FILES {
+            open.remove(0);
+        }
+        open.push((k, Arc::clone(&source)));
+        Ok(source)
+    }
+}
+
+impl FieldSource for MultiFileSource {
+    fn info(&self) -> &SourceInfo {
+        &self.info
+    }
+
+    fn read_frame(&self, index: usize) -> Result<Frame> {
+        let len = self.info.times.len();
+        if index >= len {
+            return Err(Error::FrameOutOfRange { index, len });
+        }
+        let k = self.parts.partition_point(|p| p.start <= index) - 1;
+        let part = &self.parts[k];
+        let frame = self.part_source(k)?.read_frame(index - part.start).in_file(&part.path)?;
+        // A file changed since it was opened would put frames out of order.
+        if frame.time() != self.info.times[index] {
+            return Err(Error::Format(format!(
+                "frame {} is at {} now but was at {} when the series was opened",
+                index - part.start,
+                frame.time(),
+                self.info.times[index]
+            ))
+            .in_file(&part.path));
+        }
+        Ok(frame)
+    }
+}
+
+/// A file's grid, units and calendar must be the first file's.
+fn check_compatible(path: &Path, info: &SourceInfo, first: &Path, expected: &SourceInfo) -> Result<()> {
+    let differs = |what: String| {
+        Err(Error::Format(format!("{what}, unlike {} (all files of a series must agree)", first.display()))
+            .in_file(path))
+    };
+    if info.grid != expected.grid {
+        let describe = |i: &SourceInfo| {
+            let g = &i.grid;
+            format!(
+                "{}×{} from ({}, {}) to ({}, {})",
+                g.nlat(),
+                g.nlon(),
+                g.lat(0),
+                g.lon(0),
+                g.lat(g.nlat() - 1),
+                g.lon(g.nlon() - 1)
+            )
+        };
+        return differs(format!("the grid is {} where it was {}", describe(info), describe(expected)));
+    }
+    if info.units != expected.units {
+        return differs(format!(
+            "`{}` is in {} where it was in {}",
+            info.variable,
+            info.units.as_deref().unwrap_or("no units"),
+            expected.units.as_deref().unwrap_or("no units")
+        ));
+    }
+    if info.calendar != expected.calendar {
+        return differs(format!("the calendar is {:?} where it was {:?}", info.calendar, expected.calendar));
+    }
+    Ok(())
+}
+
+/// Gaps in strictly increasing `times`: steps longer than the most common one.
+fn find_gaps(times: &[Timestamp], calendar: pst_core::Calendar) -> Result<Vec<Gap>> {
+    let millis: Vec<i64> = times.iter().map(|&t| calendar.to_millis(t)).collect::<Result<_>>()?;
+    let steps: Vec<i64> = millis.windows(2).map(|w| w[1] - w[0]).collect();
+    let Some(usual) = most_common(&steps) else { return Ok(Vec::new()) };
+    Ok(steps
+        .iter()
+        .enumerate()
+        .filter(|&(_, &step)| step > usual)
+        .map(|(k, &step)| Gap { after: times[k], before: times[k + 1], missing: (step / usual - 1).max(0) as usize })
+        .filter(|g| g.missing > 0)
+        .collect())
+}
+
+fn most_common(values: &[i64]) -> Option<i64> {
+    let mut sorted = values.to_vec();
+    sorted.sort_unstable();
+    let mut best: Option<(i64, usize)> = None;
+    for run in sorted.chunk_by(|a, b| a == b) {
+        if best.is_none_or(|(_, n)| run.len() > n) {
+            best = Some((run[0], run.len()));
+        }
+    }
+    best.map(|(v, _)| v)
+}
+
+/// Expands what a user gave as input into a list of paths: each argument is
+/// a path, a glob (`era5_msl_*.nc`, in name order), or a text file listing
+/// paths (`@runs.txt`, or any text file that is not gridded data), one per
+/// line, relative to the list's folder, `#` for comments, globs allowed.
+/// Listed files that do not exist are returned in the second list, to be
+/// reported (they show up as gaps in the series); an argument or glob that
+/// matches nothing is an error.
+pub fn expand_inputs(arguments: &[impl AsRef<str>]) -> Result<(Vec<PathBuf>, Vec<PathBuf>)> {
+    let (mut found, mut missing) = (Vec::new(), Vec::new());
+    for argument in arguments {
+        let argument = argument.as_ref();
+        if let Some(list) = argument.strip_prefix('@') {
+            read_list(Path::new(list), &mut found, &mut missing)?;
+        } else if Path::new(argument).exists() {
+            let path = Path::new(argument);
+            if is_path_list(path) {
+                read_list(path, &mut found, &mut missing)?;
+            } else {
+                found.push(path.to_path_buf());
+            }
+        } else if argument.contains(['*', '?', '[']) {
+            found.extend(glob_paths(argument)?);
+        } else {
+            return Err(Error::Io(std::io::Error::new(std::io::ErrorKind::NotFound, "no such file or directory"))
+                .in_file(argument));
+        }
+    }
+    Ok((found, missing))
+}
+
+fn glob_paths(pattern: &str) -> Result<Vec<PathBuf>> {
+    let matches: Vec<PathBuf> = glob::glob(pattern)
+        .map_err(|e| Error::InvalidArgument(format!("bad file pattern `{pattern}`: {e}")))?
+        .filter_map(std::result::Result::ok)
+        .collect();
+    if matches.is_empty() {
+        return Err(Error::InvalidArgument(format!("no file matches `{pattern}`")));
+    }
+    Ok(matches)
+}
+
+/// A regular file that is neither netCDF, HDF5 nor GRIB and reads as text.
+fn is_path_list(path: &Path) -> bool {
+    if !path.is_file() {
+        return false;
+    }
+    let mut head = [0u8; 8];
+    let n = std::fs::File::open(path).and_then(|mut f| std::io::Read::read(&mut f, &mut head)).unwrap_or(0);
+    let head = &head[..n];
+    let data = head.starts_with(b"CDF") || head.starts_with(b"\x89HDF") || head.starts_with(b"GRIB");
+    !data && std::fs::read(path).is_ok_and(|bytes| std::str::from_utf8(&bytes).is_ok())
+}
+
+fn read_list(list: &Path, found: &mut Vec<PathBuf>, missing: &mut Vec<PathBuf>) -> Result<()> {
+    let text = std::fs::read_to_string(list).in_file(list)?;
+    let base = list.parent().unwrap_or(Path::new("."));
+    for line in text.lines().map(str::trim).filter(|l| !l.is_empty() && !l.starts_with('#')) {
+        let path = if Path::new(line).is_absolute() { PathBuf::from(line) } else { base.join(line) };
+        if path.exists() {
+            found.push(path);
+        } else if line.contains(['*', '?', '[']) {
+            found.extend(glob_paths(&path.to_string_lossy()).in_file(list)?);
+        } else {
+            missing.push(path);
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn gaps_are_counted_in_usual_steps() {
+        let t = |d: u8, h: u8| Timestamp::from_ymdh(2025, 12, d, h).unwrap();
+        let times = [t(1, 0), t(1, 6), t(1, 12), t(2, 6), t(2, 12), t(3, 0)];
+        let gaps = find_gaps(&times, pst_core::Calendar::Standard).unwrap();
+        assert_eq!(
+            gaps,
+            [
+                Gap { after: t(1, 12), before: t(2, 6), missing: 2 },
+                Gap { after: t(2, 12), before: t(3, 0), missing: 1 }
+            ]
+        );
+        assert!(find_gaps(&times[..1], pst_core::Calendar::Standard).unwrap().is_empty());
+    }
+}
