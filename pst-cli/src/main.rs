@@ -15,16 +15,18 @@
 //! and exit with status 2.
 
 use std::io::IsTerminal;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Instant;
 
 use anyhow::{Context, Result, bail};
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use indicatif::{ProgressBar, ProgressStyle};
-use pst_core::{DetectionMode, FieldSource};
+use pst_core::{DetectionMode, FieldSource, Tracks};
 use pst_detect::Refinement;
-use pst_io::{MultiFileSource, OpenOptions, TrackFormat, expand_inputs, open_source, read_tracks, write_tracks};
+use pst_io::{
+    MultiFileSource, OpenOptions, TrackFormat, expand_inputs, list_members, open_source, read_tracks, write_tracks,
+};
 use pst_link::SimpleTracker;
 use pst_spectral::{BandPass, FilteredSource, WindVorticitySource};
 
@@ -42,7 +44,7 @@ struct Cli {
 #[derive(Subcommand, Debug)]
 enum Command {
     /// Detect storm centres in every frame and link them into tracks.
-    Track(TrackArgs),
+    Track(Box<TrackArgs>),
     /// Convert a track file from one format to another.
     Convert(ConvertArgs),
 }
@@ -149,9 +151,16 @@ struct TrackArgs {
     /// Vertical level to track, e.g. 850 (hPa), when the input has several.
     #[arg(long)]
     level: Option<f64>,
-    /// Ensemble member to track, in a GRIB file that holds several.
+    /// Ensemble members to track, each as its own series: numbers and
+    /// ranges, e.g. `0,3-5` (default: every member the input has). With
+    /// several, put `{member}` in -o for one file per member, or write csv,
+    /// json or netcdf, which get a `member` column.
+    #[arg(long, alias = "member", value_parser = parse_members)]
+    members: Option<MemberList>,
+    /// The member dimension of netCDF/Zarr input, when it is not called
+    /// number, member, realization, ensemble, ens or member_id.
     #[arg(long)]
-    member: Option<u32>,
+    member_dim: Option<String>,
     /// CF time units for inputs whose time coordinate has none,
     /// e.g. "hours since 1996-01-05 00:00".
     #[arg(long)]
@@ -233,7 +242,7 @@ const SIMPLE_SPECTRAL_TAPER: f64 = 0.1;
 
 /// The input as the tracker sees it: read, then band-passed or turned into
 /// vorticity from winds, frame by frame.
-fn open_preprocessed(args: &TrackArgs, options: &OpenOptions) -> Result<Box<dyn FieldSource>> {
+fn open_preprocessed(args: &TrackArgs, paths: &[PathBuf], options: &OpenOptions) -> Result<Box<dyn FieldSource>> {
     let band = match (args.lmin, args.lmax) {
         (Some(lmin), Some(lmax)) => {
             let taper = args.spectral_taper.unwrap_or(match args.algorithm {
@@ -246,24 +255,14 @@ fn open_preprocessed(args: &TrackArgs, options: &OpenOptions) -> Result<Box<dyn 
         }
         _ => None,
     };
-    let (paths, missing) = expand_inputs(&args.input)?;
-    for path in &missing {
-        eprintln!("stormtracker: warning: {} is listed but does not exist; its times will be a gap", path.display());
-    }
-    if paths.is_empty() {
-        bail!("none of the listed input files exists");
-    }
-    if let Some(winds) = &args.winds {
-        let Some((u, v)) = winds.split_once(',').map(|(u, v)| (u.trim(), v.trim())) else {
-            bail!("--winds takes the eastward and northward wind variables as U,V (e.g. u,v), not `{winds}`");
-        };
-        let u_source = open_input(&paths, u, options, true)?;
-        let v_source = open_input(&paths, v, options, false)?;
+    if let Some((u, v)) = wind_variables(args)? {
+        let u_source = open_input(paths, u, options, true)?;
+        let v_source = open_input(paths, v, options, false)?;
         let mut vorticity = WindVorticitySource::new(u_source, v_source, band)?;
         vorticity.rename(&args.variable);
         return Ok(Box::new(vorticity));
     }
-    let source = open_input(&paths, &args.variable, options, true)?;
+    let source = open_input(paths, &args.variable, options, true)?;
     Ok(match band {
         Some(band) => Box::new(FilteredSource::new(source, band)?),
         None => source,
@@ -276,29 +275,98 @@ fn track(args: &TrackArgs, verbose: u8) -> Result<()> {
         level: args.level,
         time_units: args.time_units.clone(),
         calendar: args.calendar.clone(),
-        member: args.member,
+        member: None,
+        member_dim: args.member_dim.clone(),
     };
-    let source = open_preprocessed(args, &options)?;
-    let info = source.info();
-    if verbose >= 1 {
-        eprintln!(
-            "stormtracker: {} `{}`{} ({}) on a {}×{} grid{}, {} frames from {} to {}",
-            info.origin,
-            info.variable,
-            info.long_name.as_deref().map(|n| format!(", {n},")).unwrap_or_default(),
-            info.units.as_deref().unwrap_or("no units"),
-            info.grid.nlat(),
-            info.grid.nlon(),
-            if info.grid.is_periodic() { " (global)" } else { "" },
-            source.len(),
-            info.times.first().map(|t| t.to_string()).unwrap_or_default(),
-            info.times.last().map(|t| t.to_string()).unwrap_or_default(),
-        );
+    let (paths, missing) = expand_inputs(&args.input)?;
+    for path in &missing {
+        eprintln!("stormtracker: warning: {} is listed but does not exist; its times will be a gap", path.display());
     }
+    if paths.is_empty() {
+        bail!("none of the listed input files exists");
+    }
+    let members = members_to_track(args, &paths, &options)?;
+    let one_file_per_member = args.output.to_string_lossy().contains(MEMBER_PLACEHOLDER);
     let format = match args.format.format() {
         Some(f) => f,
-        None => TrackFormat::from_path(&args.output)?,
+        None => TrackFormat::from_path(&member_path(&args.output, members[0])?)?,
     };
+    if members.len() > 1 && !one_file_per_member && !format.keeps_all_variables() {
+        bail!(
+            "{} ensemble members go to one {format} file, which has no member column: put {MEMBER_PLACEHOLDER} \
+             in -o for one file per member, or write csv, json or netcdf",
+            members.len()
+        );
+    }
+    let tracker = simple_tracker(args)?;
+    let mut joined = Vec::new();
+    for &member in &members {
+        let options = OpenOptions { member, ..options.clone() };
+        let source = open_preprocessed(args, &paths, &options)?;
+        let (tracks, frames) = track_one(args, &tracker, source.as_ref(), verbose)?;
+        let label = member.map(|m| format!(", member {m}")).unwrap_or_default();
+        if members.len() > 1 && !one_file_per_member {
+            let mut tracks = tracks;
+            let column = vec![f64::from(member.unwrap_or(0)); tracks.num_points()];
+            tracks.add_variable("member", None, column)?;
+            summarise(&tracks, frames, &label, started, None);
+            joined.push((tracks, frames));
+        } else {
+            let path = member_path(&args.output, member)?;
+            write_tracks(&path, &tracks, Some(format))?;
+            summarise(&tracks, frames, &label, started, Some((&path, format)));
+        }
+    }
+    if !joined.is_empty() {
+        let frames = joined.iter().map(|(_, frames)| frames).sum();
+        let tracks = Tracks::concat(joined.into_iter().map(|(tracks, _)| tracks))?;
+        write_tracks(&args.output, &tracks, Some(format))?;
+        let label = format!(" of {} members", members.len());
+        summarise(&tracks, frames, &label, started, Some((&args.output, format)));
+    }
+    Ok(())
+}
+
+/// Where `-o` asks for one file per ensemble member.
+const MEMBER_PLACEHOLDER: &str = "{member}";
+
+/// The output path for `member`: `{member}` replaced by its number.
+fn member_path(output: &Path, member: Option<u32>) -> Result<PathBuf> {
+    let text = output.to_string_lossy();
+    if !text.contains(MEMBER_PLACEHOLDER) {
+        return Ok(output.to_path_buf());
+    }
+    match member {
+        Some(m) => Ok(PathBuf::from(text.replace(MEMBER_PLACEHOLDER, &m.to_string()))),
+        None => bail!("-o has {MEMBER_PLACEHOLDER}, but the input has no ensemble members"),
+    }
+}
+
+/// The members to track one by one: those asked for, else every member the
+/// input has, else one run without a member.
+fn members_to_track(args: &TrackArgs, paths: &[PathBuf], options: &OpenOptions) -> Result<Vec<Option<u32>>> {
+    if let Some(MemberList(list)) = &args.members {
+        return Ok(list.iter().copied().map(Some).collect());
+    }
+    let variable = match wind_variables(args)? {
+        Some((u, _)) => u,
+        None => args.variable.as_str(),
+    };
+    let found = list_members(&paths[0], variable, options)?;
+    Ok(if found.len() > 1 { found.into_iter().map(Some).collect() } else { vec![None] })
+}
+
+/// `--winds U,V` split into its two names.
+fn wind_variables(args: &TrackArgs) -> Result<Option<(&str, &str)>> {
+    let Some(winds) = &args.winds else { return Ok(None) };
+    match winds.split_once(',').map(|(u, v)| (u.trim(), v.trim())) {
+        Some((u, v)) if !u.is_empty() && !v.is_empty() => Ok(Some((u, v))),
+        _ => bail!("--winds takes the eastward and northward wind variables as U,V (e.g. u,v), not `{winds}`"),
+    }
+}
+
+/// The Simple tracker as the flags configure it.
+fn simple_tracker(args: &TrackArgs) -> Result<SimpleTracker> {
     let mut tracker =
         SimpleTracker::default().window(args.search_window_size).refinement(match args.feature_refinement {
             RefinementArg::Grid => Refinement::Grid,
@@ -324,6 +392,33 @@ fn track(args: &TrackArgs, verbose: u8) -> Result<()> {
     if let Some(w) = args.workers {
         tracker = tracker.threads(w);
     }
+    Ok(tracker)
+}
+
+/// Tracks one series, with a progress bar on a terminal; also returns the
+/// number of frames read.
+fn track_one(
+    args: &TrackArgs,
+    tracker: &SimpleTracker,
+    source: &dyn FieldSource,
+    verbose: u8,
+) -> Result<(Tracks, usize)> {
+    let info = source.info();
+    if verbose >= 1 {
+        eprintln!(
+            "stormtracker: {} `{}`{} ({}) on a {}×{} grid{}, {} frames from {} to {}",
+            info.origin,
+            info.variable,
+            info.long_name.as_deref().map(|n| format!(", {n},")).unwrap_or_default(),
+            info.units.as_deref().unwrap_or("no units"),
+            info.grid.nlat(),
+            info.grid.nlon(),
+            if info.grid.is_periodic() { " (global)" } else { "" },
+            source.len(),
+            info.times.first().map(|t| t.to_string()).unwrap_or_default(),
+            info.times.last().map(|t| t.to_string()).unwrap_or_default(),
+        );
+    }
     let frames = args.n_frames.map_or(source.len(), |n| n.min(source.len()));
     let bar = (!args.no_progress && std::io::stderr().is_terminal()).then(|| {
         let bar = ProgressBar::new(frames as u64);
@@ -340,21 +435,47 @@ fn track(args: &TrackArgs, verbose: u8) -> Result<()> {
         }
     };
     let tracks = tracker
-        .track_with_progress(source.as_ref(), Some(&progress))
+        .track_with_progress(source, Some(&progress))
         .with_context(|| format!("tracking `{}` in {}", info.variable, info.origin))?;
     if let Some(bar) = &bar {
         bar.finish_and_clear();
     }
-    write_tracks(&args.output, &tracks, Some(format))?;
+    Ok((tracks, frames))
+}
+
+/// The one-line summary of a run (`written`: where to, when written).
+fn summarise(tracks: &Tracks, frames: usize, label: &str, started: Instant, written: Option<(&Path, TrackFormat)>) {
     eprintln!(
-        "stormtracker: {frames} frames, {} centres, {} tracks ({} of 2 or more points) in {:.2} s -> {} ({format})",
+        "stormtracker: {frames} frames{label}, {} centres, {} tracks ({} of 2 or more points) in {:.2} s{}",
         tracks.num_points(),
         tracks.len(),
         tracks.iter().filter(|t| t.len() >= 2).count(),
         started.elapsed().as_secs_f64(),
-        args.output.display(),
+        written.map(|(path, format)| format!(" -> {} ({format})", path.display())).unwrap_or_default(),
     );
-    Ok(())
+}
+
+/// `--members`: numbers and ranges, `0,3-5`.
+#[derive(Debug, Clone)]
+struct MemberList(Vec<u32>);
+
+fn parse_members(text: &str) -> std::result::Result<MemberList, String> {
+    let mut members = Vec::new();
+    for part in text.split(',').map(str::trim) {
+        let number = |s: &str| s.trim().parse::<u32>().map_err(|_| format!("`{s}` is not a member number"));
+        match part.split_once('-') {
+            Some((a, b)) => {
+                let (a, b) = (number(a)?, number(b)?);
+                if a > b {
+                    return Err(format!("the range {a}-{b} runs backwards"));
+                }
+                members.extend(a..=b);
+            }
+            None => members.push(number(part)?),
+        }
+    }
+    members.dedup();
+    Ok(MemberList(members))
 }
 
 fn convert(args: &ConvertArgs) -> Result<()> {

@@ -229,3 +229,39 @@ fn multi_file_input_with_a_gap() {
     assert!(message.contains("2 frames"), "{message}");
     std::fs::remove_dir_all(dir).unwrap();
 }
+
+/// Every ensemble member of a GRIB file, one series each: one CSV with a
+/// member column, one file per member with `{member}`, or a clear error.
+#[test]
+fn ensemble_members() {
+    let Some(input) = pst_testkit::data_file("grib/era5-levels-members.grib") else { return };
+    let input = input.to_str().unwrap();
+    let dir = scratch_dir("members");
+    let base = ["track", "-i", input, "--variable", "t", "--level", "850", "-m", "min"];
+    let all = dir.join("all.csv");
+    let output = stormtracker(&[&base[..], &["-o", all.to_str().unwrap()]].concat());
+    assert!(output.status.success(), "{}", stderr(&output));
+    assert!(stderr(&output).contains("of 10 members"), "{}", stderr(&output));
+    let per_member = dir.join("t850_{member}.csv");
+    let output = stormtracker(&[&base[..], &["--members", "2,5-6", "-o", per_member.to_str().unwrap()]].concat());
+    assert!(output.status.success(), "{}", stderr(&output));
+    // Member 5's own file holds the rows of member 5 in the joined file.
+    let joined = std::fs::read_to_string(&all).unwrap();
+    let of_member_5: Vec<String> = joined
+        .lines()
+        .skip(1)
+        .filter(|l| l.ends_with(",5"))
+        .map(|l| l.split_once(',').unwrap().1.rsplit_once(',').unwrap().0.to_string())
+        .collect();
+    let alone = std::fs::read_to_string(dir.join("t850_5.csv")).unwrap();
+    let alone: Vec<String> = alone.lines().skip(1).map(|l| l.split_once(',').unwrap().1.to_string()).collect();
+    assert!(!alone.is_empty());
+    assert_eq!(of_member_5, alone);
+    assert!(dir.join("t850_2.csv").exists() && dir.join("t850_6.csv").exists() && !dir.join("t850_3.csv").exists());
+    let imilast = dir.join("all.imilast.txt");
+    let output = stormtracker(&[&base[..], &["-o", imilast.to_str().unwrap()]].concat());
+    assert!(stderr(&output).contains("{member}"), "{}", stderr(&output));
+    let output = stormtracker(&[&base[..], &["--members", "11", "-o", all.to_str().unwrap()]].concat());
+    assert!(stderr(&output).contains("no member 11"), "{}", stderr(&output));
+    std::fs::remove_dir_all(dir).unwrap();
+}

@@ -343,6 +343,60 @@ impl Tracks {
         })
     }
 
+    /// Adds a per-point variable (`values` in point order, one per point).
+    ///
+    /// ```
+    /// use pst_core::Tracks;
+    /// let mut tracks = Tracks::empty(["msl"]);
+    /// tracks.add_variable("member", None, vec![])?;
+    /// assert_eq!(tracks.variable_names().collect::<Vec<_>>(), ["msl", "member"]);
+    /// assert!(tracks.add_variable("member", None, vec![]).is_err());
+    /// # Ok::<(), pst_core::Error>(())
+    /// ```
+    pub fn add_variable(&mut self, name: impl Into<String>, units: Option<String>, values: Vec<f64>) -> Result<()> {
+        let name = name.into();
+        if values.len() != self.num_points() {
+            return Err(Error::InvalidTracks(format!(
+                "variable `{name}` has {} values for {} points",
+                values.len(),
+                self.num_points()
+            )));
+        }
+        if self.variables.iter().any(|v| v.name == name) {
+            return Err(Error::InvalidTracks(format!("variable `{name}` already exists")));
+        }
+        self.variables.push(Variable { name, units, values });
+        Ok(())
+    }
+
+    /// The tracks of `parts` one after another, with ids `1, 2, …` in that
+    /// order and the first part's metadata. All parts must have the same
+    /// variables, in the same order.
+    pub fn concat(parts: impl IntoIterator<Item = Tracks>) -> Result<Tracks> {
+        let mut parts = parts.into_iter();
+        let Some(mut out) = parts.next() else { return Ok(Tracks::default()) };
+        for part in parts {
+            let names = |t: &Tracks| t.variables.iter().map(|v| v.name.clone()).collect::<Vec<_>>();
+            if names(&part) != names(&out) {
+                return Err(Error::InvalidTracks(format!(
+                    "cannot join tracks with variables {:?} to tracks with {:?}",
+                    names(&part),
+                    names(&out)
+                )));
+            }
+            let base = out.times.len();
+            out.ids.extend_from_slice(&part.ids);
+            out.offsets.extend(part.offsets[1..].iter().map(|o| o + base));
+            out.times.extend_from_slice(&part.times);
+            out.lats.extend_from_slice(&part.lats);
+            out.lons.extend_from_slice(&part.lons);
+            for (dst, src) in out.variables.iter_mut().zip(part.variables) {
+                dst.values.extend(src.values);
+            }
+        }
+        Ok(out.renumbered(1))
+    }
+
     /// The same tracks with ids `first, first + 1, …` in collection order.
     pub fn renumbered(mut self, first: u64) -> Tracks {
         for (k, id) in self.ids.iter_mut().enumerate() {
@@ -637,6 +691,20 @@ mod test {
         assert!(b.push(hour(0), 0.0, 0.0, &[]).is_err());
         b.push(hour(0), 0.0, 0.0, &[1.0]).unwrap();
         assert!(b.finish().is_err());
+    }
+
+    #[test]
+    fn concat_renumbers_and_keeps_points() {
+        let a = build(&[(7, vec![(0, 10.0, 20.0, 1.0), (6, 11.0, 21.0, 2.0)])]).unwrap();
+        let b = build(&[(7, vec![(0, -10.0, 20.0, 3.0)]), (9, vec![(6, 0.0, 0.0, 4.0)])]).unwrap();
+        let joined = Tracks::concat([a.clone(), b]).unwrap();
+        assert_eq!(joined.ids(), [1, 2, 3]);
+        assert_eq!(joined.offsets(), [0, 2, 3, 4]);
+        assert_eq!(joined.variable("msl").unwrap(), [1.0, 2.0, 3.0, 4.0]);
+        assert_eq!(Tracks::from_columns(joined.into()).map(|t| t.len()).unwrap(), 3);
+        let mut other = a.clone();
+        other.add_variable("member", None, vec![0.0, 0.0]).unwrap();
+        assert!(Tracks::concat([a, other]).is_err());
     }
 
     #[test]

@@ -18,9 +18,15 @@ pub struct OpenOptions {
     pub time_units: Option<String>,
     /// Calendar to use when the time coordinate names none.
     pub calendar: Option<String>,
-    /// The ensemble member to read from a file that holds several (GRIB's
-    /// perturbation number). GRIB only for now.
+    /// The ensemble member to read from a file that holds several: the
+    /// value of the member coordinate (`number`, `member`, `realization`, …,
+    /// or its index when it has no coordinate variable), or GRIB's
+    /// perturbation number.
     pub member: Option<u32>,
+    /// The name of the member dimension, when it is not one of the usual
+    /// ones (`number`, `member`, `realization`, `ensemble`, `ens`,
+    /// `member_id`).
+    pub member_dim: Option<String>,
 }
 
 /// The frame times of a layout, with their calendar: its time coordinate
@@ -158,6 +164,7 @@ pub(crate) enum Axis {
     Lon,
     Time,
     Level,
+    Member,
     Other,
 }
 
@@ -185,11 +192,19 @@ const LAT_NAMES: &[&str] = &["latitude", "lat", "y", "nav_lat", "rlat", "lats", 
 const LON_NAMES: &[&str] = &["longitude", "lon", "x", "nav_lon", "rlon", "lons", "xlong"];
 const TIME_NAMES: &[&str] = &["time", "valid_time", "t", "timestep", "times", "date"];
 const LEVEL_NAMES: &[&str] = &["level", "pressure_level", "plev", "lev", "isobaricinhpa", "pressure", "levelist"];
+const MEMBER_NAMES: &[&str] = &["number", "member", "realization", "ensemble", "ens", "member_id", "ensemble_member"];
 
-/// Classifies a dimension by its coordinate variable (if any) and its name.
-fn classify(dim: &str, coord: Option<&VarMeta>) -> Axis {
+/// Classifies a dimension by its coordinate variable (if any) and its name;
+/// `member_dim` names a member dimension the usual names would miss.
+fn classify(dim: &str, coord: Option<&VarMeta>, member_dim: Option<&str>) -> Axis {
     let lower = dim.to_ascii_lowercase();
+    if member_dim == Some(dim) {
+        return Axis::Member;
+    }
     if let Some(c) = coord {
+        if c.text_lower("standard_name") == "realization" {
+            return Axis::Member;
+        }
         let standard = c.text_lower("standard_name");
         let units = c.text_lower("units");
         let axis = c.text_lower("axis");
@@ -214,6 +229,8 @@ fn classify(dim: &str, coord: Option<&VarMeta>) -> Axis {
         Axis::Time
     } else if LEVEL_NAMES.contains(&lower.as_str()) {
         Axis::Level
+    } else if MEMBER_NAMES.contains(&lower.as_str()) {
+        Axis::Member
     } else {
         Axis::Other
     }
@@ -244,19 +261,62 @@ pub(crate) fn find_variable<'a>(vars: &'a [VarMeta], requested: &str) -> Result<
     })
 }
 
+/// The ensemble members of `variable`: the member dimension's name and its
+/// coordinate values (indices when it has no coordinate variable), or
+/// `None` without one.
+pub(crate) fn members(
+    vars: &[VarMeta],
+    variable: &VarMeta,
+    options: &OpenOptions,
+    coordinate_values: &dyn Fn(&str) -> Result<Vec<f64>>,
+) -> Result<Option<(String, Vec<u32>)>> {
+    let coord = |dim: &str| vars.iter().find(|v| v.name == dim && v.dims.len() == 1);
+    let member_dim = options.member_dim.as_deref();
+    let Some(k) = (0..variable.dims.len())
+        .find(|&k| classify(&variable.dims[k], coord(&variable.dims[k]), member_dim) == Axis::Member)
+    else {
+        if let Some(name) = member_dim {
+            return Err(Error::InvalidArgument(format!(
+                "variable `{}` has no dimension `{name}` (dimensions: {})",
+                variable.name,
+                variable.dims.join(", ")
+            )));
+        }
+        return Ok(None);
+    };
+    let dim = &variable.dims[k];
+    let values = match coord(dim) {
+        Some(_) => coordinate_values(dim)?
+            .into_iter()
+            .map(|v| {
+                if v >= 0.0 && v.fract() == 0.0 && v <= f64::from(u32::MAX) {
+                    Ok(v as u32)
+                } else {
+                    Err(Error::Format(format!("member coordinate `{dim}` has a value {v} that is not a whole number")))
+                }
+            })
+            .collect::<Result<Vec<u32>>>()?,
+        None => (0..variable.shape[k] as u32).collect(),
+    };
+    Ok(Some((dim.clone(), values)))
+}
+
 /// Works out the layout of `variable`: its latitude, longitude and time
-/// dimensions, and which index to take of every other one. `level` selects
-/// one entry of a vertical dimension by its coordinate value (850 finds 850
-/// hPa whether the coordinate is in hPa or Pa); `level_values` gives that
-/// coordinate's values.
+/// dimensions, and which index to take of every other one.
+/// [`OpenOptions::level`] selects one entry of a vertical dimension by its
+/// coordinate value (850 finds 850 hPa whether the coordinate is in hPa or
+/// Pa), [`OpenOptions::member`] one ensemble member; `coordinate_values`
+/// reads a coordinate's values.
 pub(crate) fn resolve_layout(
     vars: &[VarMeta],
     variable: &VarMeta,
-    level: Option<f64>,
-    level_values: &dyn Fn(&str) -> Result<Vec<f64>>,
+    options: &OpenOptions,
+    coordinate_values: &dyn Fn(&str) -> Result<Vec<f64>>,
 ) -> Result<Layout> {
+    let level = options.level;
     let coord = |dim: &str| vars.iter().find(|v| v.name == dim && v.dims.len() == 1);
-    let axes: Vec<Axis> = variable.dims.iter().map(|d| classify(d, coord(d))).collect();
+    let member_dim = options.member_dim.as_deref();
+    let axes: Vec<Axis> = variable.dims.iter().map(|d| classify(d, coord(d), member_dim)).collect();
     let find = |axis: Axis| -> Result<Option<usize>> {
         let hits: Vec<usize> = (0..axes.len()).filter(|&k| axes[k] == axis).collect();
         match hits.as_slice() {
@@ -275,6 +335,7 @@ pub(crate) fn resolve_layout(
     let time_dim = find(Axis::Time)?;
     let mut fixed = Vec::new();
     let mut level_used = false;
+    let mut member_used = false;
     for (k, dim) in variable.dims.iter().enumerate() {
         if k == lat_dim || k == lon_dim || Some(k) == time_dim {
             continue;
@@ -283,7 +344,7 @@ pub(crate) fn resolve_layout(
         if axes[k] == Axis::Level
             && let Some(wanted) = level
         {
-            let values = level_values(dim)?;
+            let values = coordinate_values(dim)?;
             let index = values
                 .iter()
                 .position(|&v| (v - wanted).abs() <= 1e-6 * wanted.abs().max(1.0) || (v - 100.0 * wanted).abs() <= 1e-3)
@@ -296,12 +357,35 @@ pub(crate) fn resolve_layout(
                 })?;
             fixed.push((k, index));
             level_used = true;
+        } else if axes[k] == Axis::Member {
+            let (_, values) = members(vars, variable, options, coordinate_values)?.unwrap_or_default();
+            let listed = || values.iter().map(u32::to_string).collect::<Vec<_>>().join(", ");
+            let index = match options.member {
+                Some(wanted) => values.iter().position(|&m| m == wanted).ok_or_else(|| {
+                    Error::InvalidArgument(format!(
+                        "variable `{}` has no member {wanted} in `{dim}`; it has {}",
+                        variable.name,
+                        listed()
+                    ))
+                })?,
+                None if len == 1 => 0,
+                None => {
+                    return Err(Error::Unsupported(format!(
+                        "variable `{}` has {len} ensemble members in `{dim}` ({}); choose with --members",
+                        variable.name,
+                        listed()
+                    )));
+                }
+            };
+            fixed.push((k, index));
+            member_used = true;
         } else if len == 1 {
             fixed.push((k, 0));
         } else {
             return Err(Error::Unsupported(format!(
                 "variable `{}` has a dimension `{dim}` of length {len} besides time, latitude and longitude; \
-                 select one entry (e.g. a pressure level with --level)",
+                 select one entry (a pressure level with --level, an ensemble member with --members, \
+                 naming its dimension with --member-dim)",
                 variable.name
             )));
         }
@@ -311,6 +395,16 @@ pub(crate) fn resolve_layout(
     {
         return Err(Error::InvalidArgument(format!(
             "a level ({wanted}) was asked for, but variable `{}` has no vertical dimension (dimensions: {})",
+            variable.name,
+            variable.dims.join(", ")
+        )));
+    }
+    if let Some(wanted) = options.member
+        && !member_used
+    {
+        return Err(Error::InvalidArgument(format!(
+            "member {wanted} was asked for, but variable `{}` has no member dimension (dimensions: {}; \
+             name it with --member-dim)",
             variable.name,
             variable.dims.join(", ")
         )));
@@ -367,13 +461,37 @@ mod test {
         let vars = era5_vo();
         let v = find_variable(&vars, "vorticity").unwrap();
         let levels = |_: &str| Ok(vec![500.0, 850.0, 925.0]);
-        let layout = resolve_layout(&vars, v, Some(850.0), &levels).unwrap();
+        let at = |level| OpenOptions { level, ..Default::default() };
+        let layout = resolve_layout(&vars, v, &at(Some(850.0)), &levels).unwrap();
         assert_eq!((layout.time_dim, layout.lat_dim, layout.lon_dim), (Some(0), 2, 3));
         assert_eq!(layout.fixed, vec![(1, 1)]);
-        let e = resolve_layout(&vars, v, None, &levels).unwrap_err();
+        let e = resolve_layout(&vars, v, &at(None), &levels).unwrap_err();
         assert!(e.to_string().contains("--level"), "{e}");
-        let e = resolve_layout(&vars, v, Some(700.0), &levels).unwrap_err();
+        let e = resolve_layout(&vars, v, &at(Some(700.0)), &levels).unwrap_err();
         assert!(e.to_string().contains("500, 850, 925"), "{e}");
+    }
+
+    #[test]
+    fn selects_an_ensemble_member() {
+        let vars = vec![
+            var("number", &[("number", 3)], &[]),
+            var("msl", &[("number", 3), ("time", 4), ("lat", 5), ("lon", 8)], &[]),
+            var("p", &[("run", 2), ("time", 4), ("lat", 5), ("lon", 8)], &[]),
+        ];
+        let numbers = |_: &str| Ok(vec![0.0, 5.0, 7.0]);
+        let member = |m| OpenOptions { member: m, ..Default::default() };
+        assert_eq!(members(&vars, &vars[1], &member(None), &numbers).unwrap(), Some(("number".into(), vec![0, 5, 7])));
+        assert_eq!(resolve_layout(&vars, &vars[1], &member(Some(7)), &numbers).unwrap().fixed, vec![(0, 2)]);
+        let e = resolve_layout(&vars, &vars[1], &member(None), &numbers).unwrap_err().to_string();
+        assert!(e.contains("3 ensemble members") && e.contains("0, 5, 7") && e.contains("--members"), "{e}");
+        let e = resolve_layout(&vars, &vars[1], &member(Some(1)), &numbers).unwrap_err().to_string();
+        assert!(e.contains("no member 1"), "{e}");
+        // An unusual name needs --member-dim; without a coordinate, members are indices.
+        let run = OpenOptions { member_dim: Some("run".into()), member: Some(1), ..Default::default() };
+        assert_eq!(resolve_layout(&vars, &vars[2], &run, &numbers).unwrap().fixed, vec![(0, 1)]);
+        assert_eq!(members(&vars, &vars[2], &run, &numbers).unwrap(), Some(("run".into(), vec![0, 1])));
+        let e = resolve_layout(&vars, &vars[2], &member(Some(1)), &numbers).unwrap_err().to_string();
+        assert!(e.contains("run") && e.contains("--member-dim"), "{e}");
     }
 
     #[test]
@@ -385,7 +503,7 @@ mod test {
     #[test]
     fn names_alone_identify_axes() {
         let vars = vec![var("p", &[("timestep", 64), ("lat", 33), ("lon", 36)], &[])];
-        let layout = resolve_layout(&vars, &vars[0], None, &|_| Ok(vec![])).unwrap();
+        let layout = resolve_layout(&vars, &vars[0], &OpenOptions::default(), &|_| Ok(vec![])).unwrap();
         assert_eq!((layout.time_dim, layout.lat_dim, layout.lon_dim), (Some(0), 1, 2));
     }
 }

@@ -66,9 +66,25 @@ pub use zarr::ZarrSource;
 /// files that start with `GRIB`, netCDF for any other file.
 pub fn open_source(path: impl AsRef<Path>, variable: &str, options: &OpenOptions) -> Result<Box<dyn FieldSource>> {
     let path = path.as_ref();
+    Ok(match reader_for(path) {
+        Reader::Zarr => Box::new(ZarrSource::open(path, variable, options)?),
+        Reader::Grib => Box::new(GribSource::open(path, variable, options)?),
+        Reader::Netcdf => Box::new(NetcdfSource::open(path, variable, options)?),
+    })
+}
+
+enum Reader {
+    Zarr,
+    Grib,
+    Netcdf,
+}
+
+/// Zarr for a directory or `.zarr`, GRIB by extension or magic number,
+/// netCDF otherwise.
+fn reader_for(path: &Path) -> Reader {
     let ext = path.extension().map(|e| e.to_string_lossy().to_ascii_lowercase()).unwrap_or_default();
     if path.is_dir() || ext == "zarr" {
-        return Ok(Box::new(ZarrSource::open(path, variable, options)?));
+        return Reader::Zarr;
     }
     let starts_with_grib = || {
         let mut magic = [0u8; 4];
@@ -76,11 +92,20 @@ pub fn open_source(path: impl AsRef<Path>, variable: &str, options: &OpenOptions
             && &magic == b"GRIB"
     };
     match ext.as_str() {
-        "grib" | "grib1" | "grib2" | "grb" | "grb1" | "grb2" => {
-            Ok(Box::new(GribSource::open(path, variable, options)?))
-        }
-        _ if starts_with_grib() => Ok(Box::new(GribSource::open(path, variable, options)?)),
-        _ => Ok(Box::new(NetcdfSource::open(path, variable, options)?)),
+        "grib" | "grib1" | "grib2" | "grb" | "grb1" | "grb2" => Reader::Grib,
+        _ if starts_with_grib() => Reader::Grib,
+        _ => Reader::Netcdf,
+    }
+}
+
+/// The ensemble members of `variable` in the input at `path` (any format,
+/// chosen as [`open_source`] does); empty when it has no member dimension.
+pub fn list_members(path: impl AsRef<Path>, variable: &str, options: &OpenOptions) -> Result<Vec<u32>> {
+    let path = path.as_ref();
+    match reader_for(path) {
+        Reader::Zarr => ZarrSource::members(path, variable, options),
+        Reader::Grib => GribSource::members(path, variable, options),
+        Reader::Netcdf => NetcdfSource::members(path, variable, options),
     }
 }
 

@@ -7,7 +7,9 @@ use ndarray::{Array2, ArrayD, Ix2};
 use netcdf_reader::{NcAttrValue, NcFile, NcOpenOptions, NcSliceInfo, NcSliceInfoElem, NcType};
 use pst_core::{Error, FieldSource, Frame, Grid, Result, ResultExt, SourceInfo};
 
-use crate::cf::{AttrValue, Layout, OpenOptions, Packing, VarMeta, decode_times, find_variable, resolve_layout};
+use crate::cf::{
+    AttrValue, Layout, OpenOptions, Packing, VarMeta, decode_times, find_variable, members, resolve_layout,
+};
 
 /// A variable of a netCDF file, streamed one frame at a time.
 ///
@@ -50,6 +52,22 @@ impl NetcdfSource {
         Self::open_inner(path, variable, options).in_file(path)
     }
 
+    /// The ensemble members of `variable` in the netCDF file at `path`: the
+    /// values of its member dimension (see [`OpenOptions::member_dim`]),
+    /// empty when it has none.
+    pub fn members(path: impl AsRef<Path>, variable: &str, options: &OpenOptions) -> Result<Vec<u32>> {
+        let path = path.as_ref();
+        let inner = || -> Result<Vec<u32>> {
+            let file = NcFile::open(path).map_err(nc_error)?;
+            let vars: Vec<VarMeta> = file.variables().map_err(nc_error)?.iter().map(var_meta).collect();
+            let var = find_variable(&vars, variable)?;
+            let values =
+                |dim: &str| file.read_variable_as_f64(dim).map(|a| a.iter().copied().collect()).map_err(nc_error);
+            Ok(members(&vars, var, options, &values)?.map(|(_, m)| m).unwrap_or_default())
+        };
+        inner().in_file(path)
+    }
+
     fn open_inner(path: &Path, variable: &str, options: &OpenOptions) -> Result<Self> {
         if !path.exists() {
             return Err(Error::Io(std::io::Error::new(std::io::ErrorKind::NotFound, "no such file or directory")));
@@ -61,7 +79,7 @@ impl NetcdfSource {
         let var = find_variable(&vars, variable)?;
         let level_values =
             |dim: &str| file.read_variable_as_f64(dim).map(|a| a.iter().copied().collect()).map_err(nc_error);
-        let layout = resolve_layout(&vars, var, options.level, &level_values)?;
+        let layout = resolve_layout(&vars, var, options, &level_values)?;
         let read_axis = |name: &str, what: &str| -> Result<Vec<f64>> {
             file.read_variable_as_f64(name).map(|a| a.iter().copied().collect()).map_err(|e| {
                 Error::Format(format!("cannot read the {what} coordinate `{name}` of `{}`: {e}", var.name))

@@ -10,7 +10,9 @@ use zarrs::array::{Array, ArraySubset, CodecOptions, DataType, data_type};
 use zarrs::filesystem::FilesystemStore;
 use zarrs::storage::ReadableStorageTraits;
 
-use crate::cf::{AttrValue, Layout, OpenOptions, Packing, VarMeta, decode_times, find_variable, resolve_layout};
+use crate::cf::{
+    AttrValue, Layout, OpenOptions, Packing, VarMeta, decode_times, find_variable, members, resolve_layout,
+};
 
 type ZArray = Array<dyn ReadableStorageTraits>;
 
@@ -54,42 +56,27 @@ impl ZarrSource {
         Self::open_inner(path, variable, options).in_file(path)
     }
 
+    /// The ensemble members of `variable` in the Zarr store at `path`: the
+    /// values of its member dimension (see [`OpenOptions::member_dim`]),
+    /// empty when it has none.
+    pub fn members(path: impl AsRef<Path>, variable: &str, options: &OpenOptions) -> Result<Vec<u32>> {
+        let path = path.as_ref();
+        let inner = || -> Result<Vec<u32>> {
+            let arrays = open_arrays(path)?;
+            let vars: Vec<VarMeta> = arrays.iter().map(|(m, _)| m.clone()).collect();
+            let var = find_variable(&vars, variable)?;
+            let values = |name: &str| read_coordinate(&arrays, name, &var.name);
+            Ok(members(&vars, var, options, &values)?.map(|(_, m)| m).unwrap_or_default())
+        };
+        inner().in_file(path)
+    }
+
     fn open_inner(path: &Path, variable: &str, options: &OpenOptions) -> Result<Self> {
-        if !path.is_dir() {
-            return Err(Error::Io(std::io::Error::new(
-                std::io::ErrorKind::NotFound,
-                "no such Zarr store (a directory)",
-            )));
-        }
-        let store: Arc<dyn ReadableStorageTraits> = Arc::new(
-            FilesystemStore::new(path).map_err(|e| Error::Format(format!("cannot open the Zarr store: {e}")))?,
-        );
-        let mut arrays: Vec<(VarMeta, Arc<ZArray>)> = Vec::new();
-        let mut entries: Vec<PathBuf> = std::fs::read_dir(path)?.filter_map(|e| e.ok().map(|e| e.path())).collect();
-        entries.sort();
-        for entry in entries.iter().filter(|p| p.is_dir()) {
-            let Some(name) = entry.file_name().map(|n| n.to_string_lossy().into_owned()) else { continue };
-            // Directories that are not arrays (groups, stray folders) are skipped.
-            if let Ok(array) = Array::open(Arc::clone(&store), &format!("/{name}")) {
-                arrays.push((array_meta(&name, &array), Arc::new(array)));
-            }
-        }
-        if arrays.is_empty() {
-            return Err(Error::Format("no Zarr arrays found (expected .zarray or zarr.json files)".into()));
-        }
+        let arrays = open_arrays(path)?;
         let vars: Vec<VarMeta> = arrays.iter().map(|(m, _)| m.clone()).collect();
         let var = find_variable(&vars, variable)?;
-        let read_1d = |name: &str| -> Result<Vec<f64>> {
-            let (meta, array) = arrays
-                .iter()
-                .find(|(m, _)| m.name == name)
-                .ok_or_else(|| Error::Format(format!("coordinate `{name}` of `{}` is missing", var.name)))?;
-            let values = read_f64(array, &ArraySubset::new_with_shape(array.shape().to_vec()))
-                .map_err(|e| Error::Format(format!("cannot read coordinate `{name}`: {e}")))?;
-            let packing = Packing::from(meta, fill_of(array));
-            Ok(values.iter().map(|&v| packing.unpack(v)).collect())
-        };
-        let layout = resolve_layout(&vars, var, options.level, &read_1d)?;
+        let read_1d = |name: &str| read_coordinate(&arrays, name, &var.name);
+        let layout = resolve_layout(&vars, var, options, &read_1d)?;
         let grid = Grid::new(read_1d(&layout.lat_coord)?, read_1d(&layout.lon_coord)?)
             .map_err(|e| Error::Format(format!("variable `{}`: {e}", var.name)))?;
         let (times, calendar) = decode_times(&vars, &layout, options, &read_1d, path)?;
@@ -248,4 +235,39 @@ fn read_cached_f64(
 ) -> std::result::Result<ArrayD<f64>, String> {
     let options = CodecOptions::default();
     read_as_f64!(array.data_type(), T => cache.retrieve_array_subset::<ArrayD<T>>(subset, &options))
+}
+
+/// Every array of the store at `path`, with its CF metadata.
+fn open_arrays(path: &Path) -> Result<Vec<(VarMeta, Arc<ZArray>)>> {
+    if !path.is_dir() {
+        return Err(Error::Io(std::io::Error::new(std::io::ErrorKind::NotFound, "no such Zarr store (a directory)")));
+    }
+    let store: Arc<dyn ReadableStorageTraits> =
+        Arc::new(FilesystemStore::new(path).map_err(|e| Error::Format(format!("cannot open the Zarr store: {e}")))?);
+    let mut arrays: Vec<(VarMeta, Arc<ZArray>)> = Vec::new();
+    let mut entries: Vec<PathBuf> = std::fs::read_dir(path)?.filter_map(|e| e.ok().map(|e| e.path())).collect();
+    entries.sort();
+    for entry in entries.iter().filter(|p| p.is_dir()) {
+        let Some(name) = entry.file_name().map(|n| n.to_string_lossy().into_owned()) else { continue };
+        // Directories that are not arrays (groups, stray folders) are skipped.
+        if let Ok(array) = Array::open(Arc::clone(&store), &format!("/{name}")) {
+            arrays.push((array_meta(&name, &array), Arc::new(array)));
+        }
+    }
+    if arrays.is_empty() {
+        return Err(Error::Format("no Zarr arrays found (expected .zarray or zarr.json files)".into()));
+    }
+    Ok(arrays)
+}
+
+/// The unpacked values of the 1-D array `name`, a coordinate of `of`.
+fn read_coordinate(arrays: &[(VarMeta, Arc<ZArray>)], name: &str, of: &str) -> Result<Vec<f64>> {
+    let (meta, array) = arrays
+        .iter()
+        .find(|(m, _)| m.name == name)
+        .ok_or_else(|| Error::Format(format!("coordinate `{name}` of `{of}` is missing")))?;
+    let values = read_f64(array, &ArraySubset::new_with_shape(array.shape().to_vec()))
+        .map_err(|e| Error::Format(format!("cannot read coordinate `{name}`: {e}")))?;
+    let packing = Packing::from(meta, fill_of(array));
+    Ok(values.iter().map(|&v| packing.unpack(v)).collect())
 }

@@ -19,6 +19,17 @@ fn scratch(name: &str) -> PathBuf {
 /// Writes `frames` of `source` to a netCDF-3 file as ERA5 lays them out
 /// (float32 msl, hours since 1900).
 fn write_frames(source: &dyn FieldSource, frames: std::ops::Range<usize>, path: &Path) {
+    write_members(source, frames, path, None);
+}
+
+/// Like [`write_frames`], with a leading member dimension `(name, values)`
+/// holding a copy of the series for each member.
+fn write_members(
+    source: &dyn FieldSource,
+    frames: std::ops::Range<usize>,
+    path: &Path,
+    members: Option<(&str, &[f64])>,
+) {
     use netcdf3::{DataSet, FileWriter, Version};
     let grid = &source.info().grid;
     let (nlat, nlon) = grid.shape();
@@ -31,6 +42,12 @@ fn write_frames(source: &dyn FieldSource, frames: std::ops::Range<usize>, path: 
         values.extend(source.read_frame(k).unwrap().values().iter().map(|&v| v as f32));
     }
     let mut ds = DataSet::new();
+    let mut dims = vec!["valid_time", "latitude", "longitude"];
+    if let Some((name, values)) = members {
+        ds.add_fixed_dim(name, values.len()).unwrap();
+        ds.add_var_f64(name, &[name]).unwrap();
+        dims.insert(0, name);
+    }
     ds.add_fixed_dim("valid_time", frames.len()).unwrap();
     ds.add_fixed_dim("latitude", nlat).unwrap();
     ds.add_fixed_dim("longitude", nlon).unwrap();
@@ -41,10 +58,14 @@ fn write_frames(source: &dyn FieldSource, frames: std::ops::Range<usize>, path: 
     ds.add_var_attr_string("latitude", "units", "degrees_north").unwrap();
     ds.add_var_f64("longitude", &["longitude"]).unwrap();
     ds.add_var_attr_string("longitude", "units", "degrees_east").unwrap();
-    ds.add_var_f32("msl", &["valid_time", "latitude", "longitude"]).unwrap();
+    ds.add_var_f32("msl", &dims).unwrap();
     ds.add_var_attr_string("msl", "units", "Pa").unwrap();
     let mut w = FileWriter::open(path).unwrap();
     w.set_def(&ds, Version::Offset64Bit, 0).unwrap();
+    if let Some((name, member_values)) = members {
+        w.write_var_f64(name, member_values).unwrap();
+        values = values.repeat(member_values.len());
+    }
     w.write_var_f64("valid_time", &hours).unwrap();
     w.write_var_f64("latitude", grid.lats()).unwrap();
     w.write_var_f64("longitude", grid.lons()).unwrap();
@@ -193,5 +214,30 @@ fn a_thousand_small_files() {
     for k in [0, 1, 500, 999, 3] {
         assert_eq!(series.read_frame(k).unwrap().value(1, 1), k as f64);
     }
+    std::fs::remove_dir_all(dir).unwrap();
+}
+
+/// A member dimension holding two copies of December: each member reads
+/// the same frames, and `list_members` finds them.
+#[test]
+fn ensemble_members_in_a_netcdf_dimension() {
+    let dir = scratch("members");
+    let embedded = Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples/data/era5_msl_2025-12_2.5x2.5.nc");
+    let whole = open_source(&embedded, "msl", &OpenOptions::default()).unwrap();
+    let path = dir.join("two_members.nc");
+    write_members(whole.as_ref(), 0..124, &path, Some(("number", &[3.0, 7.0])));
+    assert_eq!(pst_io::list_members(&path, "msl", &OpenOptions::default()).unwrap(), [3, 7]);
+    assert!(pst_io::list_members(&embedded, "msl", &OpenOptions::default()).unwrap().is_empty());
+    let e = open_source(&path, "msl", &OpenOptions::default()).err().unwrap().to_string();
+    assert!(e.contains("2 ensemble members") && e.contains("3, 7"), "{e}");
+    let expected = imilast(whole.as_ref());
+    for member in [3, 7] {
+        let options = OpenOptions { member: Some(member), ..Default::default() };
+        let source = open_source(&path, "msl", &options).unwrap();
+        assert_eq!(source.read_frame(100).unwrap().values(), whole.read_frame(100).unwrap().values());
+        assert_eq!(imilast(source.as_ref()), expected, "member {member}");
+    }
+    let e = open_source(&path, "msl", &OpenOptions { member: Some(4), ..Default::default() }).err().unwrap();
+    assert!(e.to_string().contains("no member 4"), "{e}");
     std::fs::remove_dir_all(dir).unwrap();
 }

@@ -460,6 +460,11 @@ fn select(all: Vec<FieldMeta>, variable: &str, options: &OpenOptions) -> Result<
         }
         None => chosen,
     };
+    Ok(chosen)
+}
+
+/// The fields of one ensemble member (or all, when the file has one).
+fn select_member(chosen: Vec<FieldMeta>, variable: &str, options: &OpenOptions) -> Result<Vec<FieldMeta>> {
     let members = distinct(chosen.iter().map(|f| f.member));
     let chosen = match options.member {
         Some(m) => {
@@ -476,8 +481,9 @@ fn select(all: Vec<FieldMeta>, variable: &str, options: &OpenOptions) -> Result<
         }
         None if members.len() > 1 => {
             return Err(Error::Unsupported(format!(
-                "`{variable}` has {} ensemble members; choose one (--member)",
-                members.len()
+                "`{variable}` has {} ensemble members ({}); choose with --members",
+                members.len(),
+                members.iter().flatten().map(u8::to_string).collect::<Vec<_>>().join(", ")
             )));
         }
         None => chosen,
@@ -492,6 +498,21 @@ impl GribSource {
         Self::open_inner(path, variable, options).in_file(path)
     }
 
+    /// The ensemble members (perturbation numbers) of `variable` in the GRIB
+    /// file at `path`, at the level [`OpenOptions::level`] selects; empty
+    /// when it has none.
+    pub fn members(path: impl AsRef<Path>, variable: &str, options: &OpenOptions) -> Result<Vec<u32>> {
+        let path = path.as_ref();
+        let inner = || -> Result<Vec<u32>> {
+            let file = File::open(path)?;
+            let fields = select(scan(&file, file.metadata()?.len())?, variable, options)?;
+            let mut members: Vec<u32> = distinct(fields.iter().filter_map(|f| f.member.map(u32::from)));
+            members.sort_unstable();
+            Ok(members)
+        };
+        inner().in_file(path)
+    }
+
     fn open_inner(path: &Path, variable: &str, options: &OpenOptions) -> Result<Self> {
         let file = File::open(path)?;
         let len = file.metadata()?.len();
@@ -499,7 +520,7 @@ impl GribSource {
         if all.is_empty() {
             return Err(Error::Format("no GRIB messages found".into()));
         }
-        let mut fields = select(all, variable, options)?;
+        let mut fields = select_member(select(all, variable, options)?, variable, options)?;
         fields.sort_by_key(|f| f.valid);
         if let Some(w) = fields.windows(2).find(|w| w[0].valid == w[1].valid) {
             return Err(Error::Format(format!("two `{variable}` fields are valid at {}", w[0].valid)));

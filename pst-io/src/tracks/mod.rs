@@ -43,6 +43,12 @@ pub enum TrackFormat {
 }
 
 impl TrackFormat {
+    /// Whether the format writes every per-point variable (so extra columns
+    /// such as an ensemble `member` survive): CSV, TrackJSON and CF-netCDF.
+    pub fn keeps_all_variables(self) -> bool {
+        matches!(self, TrackFormat::Csv | TrackFormat::TrackJson | TrackFormat::Netcdf)
+    }
+
     /// Every format.
     pub const ALL: [TrackFormat; 7] = [
         TrackFormat::Imilast,
