@@ -14,6 +14,8 @@
 //! Errors print as `stormtracker: error: …` naming the file and variable,
 //! and exit with status 2.
 
+mod batch;
+
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -47,6 +49,8 @@ enum Command {
     Track(Box<TrackArgs>),
     /// Convert a track file from one format to another.
     Convert(ConvertArgs),
+    /// Run many independent `track` runs listed in a manifest, resumably.
+    Batch(batch::BatchArgs),
 }
 
 #[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
@@ -91,7 +95,7 @@ enum RefinementArg {
     Quadratic,
 }
 
-#[derive(Args, Debug)]
+#[derive(Args, Debug, Clone)]
 struct TrackArgs {
     /// Input gridded data: netCDF (classic or netCDF-4), Zarr stores or
     /// GRIB1/GRIB2 files. Several files (`-i a.nc b.nc`, a glob such as
@@ -206,8 +210,9 @@ fn main() -> ExitCode {
 
 fn run(cli: &Cli) -> Result<()> {
     match &cli.command {
-        Command::Track(args) => track(args, cli.verbose),
+        Command::Track(args) => track(args, cli.verbose).map(drop),
         Command::Convert(args) => convert(args),
+        Command::Batch(args) => batch::batch(args, cli.verbose),
     }
 }
 
@@ -269,7 +274,8 @@ fn open_preprocessed(args: &TrackArgs, paths: &[PathBuf], options: &OpenOptions)
     })
 }
 
-fn track(args: &TrackArgs, verbose: u8) -> Result<()> {
+/// Runs `track`; returns the files written.
+fn track(args: &TrackArgs, verbose: u8) -> Result<Vec<PathBuf>> {
     let started = Instant::now();
     let options = OpenOptions {
         level: args.level,
@@ -300,6 +306,7 @@ fn track(args: &TrackArgs, verbose: u8) -> Result<()> {
     }
     let tracker = simple_tracker(args)?;
     let mut joined = Vec::new();
+    let mut written = Vec::new();
     for &member in &members {
         let options = OpenOptions { member, ..options.clone() };
         let source = open_preprocessed(args, &paths, &options)?;
@@ -315,6 +322,7 @@ fn track(args: &TrackArgs, verbose: u8) -> Result<()> {
             let path = member_path(&args.output, member)?;
             write_tracks(&path, &tracks, Some(format))?;
             summarise(&tracks, frames, &label, started, Some((&path, format)));
+            written.push(path);
         }
     }
     if !joined.is_empty() {
@@ -323,8 +331,9 @@ fn track(args: &TrackArgs, verbose: u8) -> Result<()> {
         write_tracks(&args.output, &tracks, Some(format))?;
         let label = format!(" of {} members", members.len());
         summarise(&tracks, frames, &label, started, Some((&args.output, format)));
+        written.push(args.output.clone());
     }
-    Ok(())
+    Ok(written)
 }
 
 /// Where `-o` asks for one file per ensemble member.

@@ -265,3 +265,55 @@ fn ensemble_members() {
     assert!(stderr(&output).contains("no member 11"), "{}", stderr(&output));
     std::fs::remove_dir_all(dir).unwrap();
 }
+
+/// `batch` runs a manifest's lines (two at a time here), logs what
+/// finished, skips it next time, retries what failed or went missing.
+#[test]
+fn batch_runs_resume() {
+    let embedded = concat!(env!("CARGO_MANIFEST_DIR"), "/../examples/data/era5_msl_2025-12_2.5x2.5.nc");
+    let dir = scratch_dir("batch");
+    let out = |name: &str| dir.join(name).to_str().unwrap().to_string();
+    let manifest = dir.join("runs.txt");
+    std::fs::write(
+        &manifest,
+        format!(
+            "# December, plain and band-passed, and a typo\n\
+             -i {embedded} --variable msl -o '{}'\n\
+             -i {embedded} --variable msl --lmin 5 --lmax 42 -o '{}'\n\n\
+             -i {embedded} --variable mls -o '{}'\n",
+            out("plain.imilast.txt"),
+            out("t5 42.json"),
+            out("typo.txt")
+        ),
+    )
+    .unwrap();
+    let run = |extra: &[&str]| stormtracker(&[&["batch", manifest.to_str().unwrap(), "-j", "2"][..], extra].concat());
+    let first = run(&[]);
+    let message = stderr(&first);
+    assert_eq!(first.status.code(), Some(2), "{message}");
+    assert!(message.contains("line 5: error") && message.contains("`mls` not found"), "{message}");
+    assert!(message.contains("2 run, 0 skipped as done, 1 failed"), "{message}");
+    // The batch's outputs are the single runs'.
+    let single = dir.join("single.imilast.txt");
+    let direct = stormtracker(&["track", "-i", embedded, "--variable", "msl", "-o", single.to_str().unwrap()]);
+    assert!(direct.status.success());
+    assert_eq!(std::fs::read(dir.join("plain.imilast.txt")).unwrap(), std::fs::read(&single).unwrap());
+
+    let again = stderr(&run(&[]));
+    assert!(again.contains("0 run, 2 skipped as done, 1 failed"), "{again}");
+    std::fs::remove_file(dir.join("t5 42.json")).unwrap();
+    let after_loss = stderr(&run(&[]));
+    assert!(
+        after_loss.contains("1 run, 1 skipped as done, 1 failed") && after_loss.contains("t5 42.json"),
+        "{after_loss}"
+    );
+    let forced = stderr(&run(&["--force"]));
+    assert!(forced.contains("2 run, 0 skipped as done, 1 failed"), "{forced}");
+    let log = std::fs::read_to_string(dir.join("runs.txt.done")).unwrap();
+    assert_eq!(log.lines().count(), 5, "{log}");
+
+    std::fs::write(&manifest, "-i x.nc --variable msl --bogus-flag -o y.txt\n").unwrap();
+    let bad = stderr(&run(&[]));
+    assert!(bad.contains("line 1") && bad.contains("not a valid `stormtracker track` run"), "{bad}");
+    std::fs::remove_dir_all(dir).unwrap();
+}
