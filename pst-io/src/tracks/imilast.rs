@@ -48,12 +48,26 @@ fn signed_2f(x: f64) -> String {
     if s.starts_with('-') { s } else { format!(" {s}") }
 }
 
+use super::StreamingWriter as _;
+
 impl TrackWriter for Imilast {
     fn write_tracks(&self, tracks: &Tracks, out: &mut dyn Write) -> Result<()> {
+        self.write_header(tracks, out)?;
+        self.write_body(tracks, out)
+    }
+}
+
+impl super::StreamingWriter for Imilast {
+    fn write_header(&self, tracks: &Tracks, out: &mut dyn Write) -> Result<()> {
         let var = primary_variable(tracks)
             .ok_or_else(|| Error::InvalidArgument("IMILAST needs a variable to write in its last column".into()))?;
-        let factor = file_factor(&var.name);
         writeln!(out, "{HEADER}{}", var.name.to_uppercase())?;
+        Ok(())
+    }
+
+    fn write_body(&self, tracks: &Tracks, out: &mut dyn Write) -> Result<()> {
+        let Some(var) = primary_variable(tracks) else { return Ok(()) };
+        let factor = file_factor(&var.name);
         for track in tracks.iter() {
             let id = track.id();
             writeln!(out, "90 {id} {}", track.len())?;

@@ -156,6 +156,25 @@ impl TrackFormat {
             TrackFormat::Netcdf => Box::new(CfTrajectories),
         }
     }
+
+    /// The writer of a format that can be written batch by batch (a header,
+    /// then tracks as they come): IMILAST, CSV and TempestExtremes CSV.
+    fn streaming_writer(self) -> Option<Box<dyn StreamingWriter>> {
+        match self {
+            TrackFormat::Imilast => Some(Box::new(Imilast)),
+            TrackFormat::Csv => Some(Box::new(Csv::default())),
+            TrackFormat::TempestCsv => Some(Box::new(Csv { dialect: CsvDialect::Tempest })),
+            _ => None,
+        }
+    }
+}
+
+/// A format written as a header and then tracks in any number of batches.
+trait StreamingWriter {
+    /// What comes before the tracks (from the first batch's variables).
+    fn write_header(&self, tracks: &Tracks, out: &mut dyn Write) -> Result<()>;
+    /// One batch of tracks.
+    fn write_body(&self, tracks: &Tracks, out: &mut dyn Write) -> Result<()>;
 }
 
 impl fmt::Display for TrackFormat {
@@ -212,6 +231,64 @@ pub fn write_tracks(path: impl AsRef<Path>, tracks: &Tracks, format: Option<Trac
     let writer = format.writer();
     write_atomically(path, |out| writer.write_tracks(tracks, out))?;
     Ok(format)
+}
+
+/// Writes tracks that arrive in batches: `produce` calls its argument with
+/// each batch (ids continuing from batch to batch; at least one batch,
+/// possibly empty, so the file gets its header). IMILAST and CSV files are
+/// written as the batches come, so a whole run never holds all its tracks;
+/// other formats collect them first. Atomic like [`write_tracks`].
+///
+/// ```
+/// use pst_core::{Tracks, TracksBuilder, Timestamp};
+/// use pst_io::{TrackFormat, read_tracks, write_tracks_streaming};
+///
+/// let dir = std::env::temp_dir().join(format!("pst-doc-stream-{}", std::process::id()));
+/// std::fs::create_dir_all(&dir)?;
+/// let path = dir.join("two.imilast.txt");
+/// let batch = |id: u64, lat: f64| -> pst_core::Result<Tracks> {
+///     let mut b = TracksBuilder::new(["msl"]);
+///     b.begin_track(id);
+///     b.push(Timestamp::from_ymdh(2025, 12, 1, 0)?, lat, 10.0, &[98_000.0])?;
+///     b.end_track()?;
+///     b.finish()
+/// };
+/// write_tracks_streaming(&path, TrackFormat::Imilast, |sink| {
+///     sink(batch(1, 50.0)?)?;
+///     sink(batch(2, -40.0)?)
+/// })?;
+/// assert_eq!(read_tracks(&path, None)?.len(), 2);
+/// # std::fs::remove_dir_all(dir)?;
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+pub fn write_tracks_streaming(
+    path: impl AsRef<Path>,
+    format: TrackFormat,
+    produce: impl FnOnce(&mut dyn FnMut(Tracks) -> Result<()>) -> Result<()>,
+) -> Result<()> {
+    let path = path.as_ref();
+    let Some(writer) = format.streaming_writer() else {
+        let mut batches = Vec::new();
+        produce(&mut |batch| {
+            batches.push(batch);
+            Ok(())
+        })?;
+        return write_tracks(path, &Tracks::concat(batches)?, Some(format)).map(drop);
+    };
+    write_atomically(path, |out| {
+        let mut started = false;
+        produce(&mut |batch| {
+            if !started {
+                writer.write_header(&batch, &mut *out)?;
+                started = true;
+            }
+            writer.write_body(&batch, &mut *out)
+        })?;
+        if !started {
+            return Err(Error::InvalidArgument("no tracks were produced, not even an empty batch".into()));
+        }
+        Ok(())
+    })
 }
 
 /// Runs `write` on a buffered temporary file beside `path`, then renames it
