@@ -15,6 +15,8 @@
 //! and exit with status 2.
 
 mod batch;
+#[cfg(feature = "mpi")]
+mod mpi_backend;
 
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
@@ -52,6 +54,15 @@ enum Command {
     Convert(ConvertArgs),
     /// Run many independent `track` runs listed in a manifest, resumably.
     Batch(batch::BatchArgs),
+}
+
+/// Where `track` runs.
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+enum Backend {
+    /// One process, its threads.
+    Serial,
+    /// An MPI job: ranks detect slabs of the series, rank 0 links.
+    Mpi,
 }
 
 #[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
@@ -147,6 +158,11 @@ struct TrackArgs {
     /// Sub-grid placement of centres.
     #[arg(long, value_enum, default_value_t = RefinementArg::Grid)]
     feature_refinement: RefinementArg,
+    /// Where the work runs: `serial` (this process, its threads) or `mpi`
+    /// (ranks of an MPI job split the time axis; build with `--features mpi`
+    /// and start with mpirun).
+    #[arg(short = 'b', long, value_enum, default_value_t = Backend::Serial)]
+    backend: Backend,
     /// Track only the first N time steps.
     #[arg(short = 'n', long)]
     n_frames: Option<usize>,
@@ -277,6 +293,12 @@ fn open_preprocessed(args: &TrackArgs, paths: &[PathBuf], options: &OpenOptions)
 
 /// Runs `track`; returns the files written.
 fn track(args: &TrackArgs, verbose: u8) -> Result<Vec<PathBuf>> {
+    if args.backend == Backend::Mpi {
+        #[cfg(feature = "mpi")]
+        return mpi_backend::track_mpi(args, verbose);
+        #[cfg(not(feature = "mpi"))]
+        bail!("this stormtracker was built without MPI: rebuild with `--features mpi` to use --backend mpi");
+    }
     let started = Instant::now();
     let options = OpenOptions {
         level: args.level,

@@ -317,3 +317,13 @@ fn batch_runs_resume() {
     assert!(bad.contains("line 1") && bad.contains("not a valid `stormtracker track` run"), "{bad}");
     std::fs::remove_dir_all(dir).unwrap();
 }
+
+/// Without the `mpi` feature, `-b mpi` says how to get it.
+#[test]
+#[cfg(not(feature = "mpi"))]
+fn mpi_backend_needs_the_feature() {
+    let embedded = concat!(env!("CARGO_MANIFEST_DIR"), "/../examples/data/era5_msl_2025-12_2.5x2.5.nc");
+    let output = stormtracker(&["track", "-b", "mpi", "-i", embedded, "--variable", "msl", "-o", "/dev/null"]);
+    assert_eq!(output.status.code(), Some(2));
+    assert!(stderr(&output).contains("--features mpi"), "{}", stderr(&output));
+}

@@ -53,6 +53,12 @@ impl FrameCenters {
         self.frame_index
     }
 
+    /// Sets the frame index (when a part of a series was detected as a
+    /// source of its own).
+    pub fn set_frame_index(&mut self, frame_index: usize) {
+        self.frame_index = frame_index;
+    }
+
     /// Valid time of the frame.
     pub fn time(&self) -> Timestamp {
         self.time

@@ -16,16 +16,21 @@ use crate::cf::{
 
 type ZArray = Array<dyn ReadableStorageTraits>;
 
-/// Decoded chunks kept per source: enough for a frame's row of chunks at
-/// 0.25° while a chunk typically holds many time steps.
+/// The most decoded chunk data a source keeps.
 const CHUNK_CACHE_BYTES: u64 = 256 << 20;
+
+/// Decoded chunks kept when a chunk holds several time steps: a frame's
+/// chunks plus those the other reading threads are on.
+const CACHED_CHUNKS: u64 = 8;
 
 /// A variable of a Zarr store (a directory, v2 or v3), streamed one frame at
 /// a time, with the same CF handling as [`crate::NetcdfSource`]: dimension
 /// names from `_ARRAY_DIMENSIONS` (v2) or `dimension_names` (v3), fill
 /// values as NaN, `scale_factor`/`add_offset`, CF time, level selection.
-/// Decoded chunks are cached (up to 256 MiB), so a chunk holding many time
-/// steps is decompressed once, not once per frame.
+/// When a chunk holds several time steps, decoded chunks are cached (a few,
+/// at most 256 MiB), so each is decompressed once, not once per frame; with
+/// one time step per chunk nothing is kept, and memory stays one frame per
+/// reading thread.
 ///
 /// ```no_run
 /// use pst_core::FieldSource;
@@ -36,7 +41,8 @@ const CHUNK_CACHE_BYTES: u64 = 256 << 20;
 /// ```
 pub struct ZarrSource {
     path: PathBuf,
-    cache: ChunkCacheLruSizeLimit<ChunkCacheTypeDecoded>,
+    /// Decoded chunks, when a chunk holds several frames.
+    cache: Option<ChunkCacheLruSizeLimit<ChunkCacheTypeDecoded>>,
     array: Arc<ZArray>,
     layout: Layout,
     packing: Packing,
@@ -95,7 +101,10 @@ impl ZarrSource {
             calendar,
             origin: path.display().to_string(),
         };
-        let cache = ChunkCacheLruSizeLimit::new(Arc::clone(&array), CHUNK_CACHE_BYTES);
+        let cache = match cache_bytes(&array, &layout) {
+            0 => None,
+            bytes => Some(ChunkCacheLruSizeLimit::new(Arc::clone(&array), bytes)),
+        };
         Ok(ZarrSource { path: path.to_path_buf(), cache, array, layout, packing, info })
     }
 
@@ -113,8 +122,11 @@ impl ZarrSource {
             ranges[dim] = k as u64..k as u64 + 1;
         }
         let subset = ArraySubset::new_with_ranges(&ranges);
-        let data = read_cached_f64(&self.cache, &self.array, &subset)
-            .map_err(|e| Error::Format(format!("variable `{}`, frame {index}: {e}", self.layout.variable)))?;
+        let data = match &self.cache {
+            Some(cache) => read_cached_f64(cache, &self.array, &subset),
+            None => read_f64(&self.array, &subset),
+        }
+        .map_err(|e| Error::Format(format!("variable `{}`, frame {index}: {e}", self.layout.variable)))?;
         let (nlat, nlon) = (shape[self.layout.lat_dim] as usize, shape[self.layout.lon_dim] as usize);
         let flat: Vec<f64> = data.iter().map(|&v| self.packing.unpack(v)).collect();
         let values = if self.layout.lat_dim < self.layout.lon_dim {
@@ -225,6 +237,17 @@ macro_rules! read_as_f64 {
 /// Reads a subset as f64 whatever the stored numeric type.
 fn read_f64(array: &ZArray, subset: &ArraySubset) -> std::result::Result<ArrayD<f64>, String> {
     read_as_f64!(array.data_type(), T => array.retrieve_array_subset::<ArrayD<T>>(subset))
+}
+
+/// How much decoded chunk data to cache for `layout`'s frames (see
+/// [`ZarrSource`]).
+fn cache_bytes(array: &ZArray, layout: &Layout) -> u64 {
+    let origin = vec![0u64; array.dimensionality()];
+    let Ok(Some(shape)) = array.chunk_shape(&origin).map(Some) else { return 0 };
+    let points: u64 = shape.iter().map(|n| n.get()).product();
+    let bytes = points * array.data_type().fixed_size().unwrap_or(8) as u64;
+    let frames_per_chunk = layout.time_dim.map_or(1, |t| shape[t].get());
+    if frames_per_chunk > 1 { (CACHED_CHUNKS * bytes).min(CHUNK_CACHE_BYTES) } else { 0 }
 }
 
 /// [`read_f64`] through the decoded-chunk cache.

@@ -105,7 +105,11 @@ pub struct SimpleLinkStream {
     calendar: Calendar,
     /// Points of every track not yet handed out, oldest first: track
     /// `first_pending + k` is `pending[k]`.
-    pending: VecDeque<Vec<Point>>,
+    pending: VecDeque<Slot>,
+    /// Where finished tracks wait when too many wait in memory.
+    spill: Option<Spill>,
+    /// Points of waiting tracks kept in memory before spilling.
+    memory_budget: usize,
     /// Whether each pending track reached the last frame (can grow).
     growing: VecDeque<bool>,
     first_pending: usize,
@@ -125,6 +129,8 @@ impl SimpleLinker {
             max_distance_km: self.max_distance_km,
             calendar,
             pending: VecDeque::new(),
+            spill: None,
+            memory_budget: WAITING_POINTS_IN_MEMORY,
             growing: VecDeque::new(),
             first_pending: 0,
             open: Vec::new(),
@@ -136,20 +142,104 @@ impl SimpleLinker {
     }
 }
 
+/// Finished tracks waiting behind an older open one are kept in memory up
+/// to this many points (about 4 MiB with their tracks' overhead); beyond it
+/// they go to a temporary file, so a track that never ends (a
+/// quasi-stationary low) cannot make memory grow with the series.
+const WAITING_POINTS_IN_MEMORY: usize = 1 << 16;
+
+/// A pending track's points: in memory, or in the spill file.
+#[derive(Debug)]
+enum Slot {
+    Points(Vec<Point>),
+    Spilled { offset: u64, len: usize },
+}
+
+/// An unlinked temporary file of finished tracks' points (32 bytes each).
+#[derive(Debug)]
+struct Spill {
+    file: std::fs::File,
+    end: u64,
+}
+
+const SPILLED_POINT_BYTES: usize = 32;
+
+impl Spill {
+    fn create() -> Result<Spill> {
+        static COUNTER: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+        let n = COUNTER.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let path = std::env::temp_dir().join(format!(".pst-link-{}-{n}.spill", std::process::id()));
+        let file = std::fs::OpenOptions::new().read(true).write(true).create_new(true).open(&path)?;
+        // Unlinked at once: the file goes away with its handle, even on a crash.
+        std::fs::remove_file(&path)?;
+        Ok(Spill { file, end: 0 })
+    }
+
+    fn write(&mut self, points: &[Point], calendar: Calendar) -> Result<(u64, usize)> {
+        use std::io::{Seek, SeekFrom, Write};
+        let mut bytes = Vec::with_capacity(points.len() * SPILLED_POINT_BYTES);
+        for p in points {
+            bytes.extend_from_slice(&p.lat.to_le_bytes());
+            bytes.extend_from_slice(&p.lon.to_le_bytes());
+            bytes.extend_from_slice(&p.value.to_le_bytes());
+            bytes.extend_from_slice(&calendar.to_millis(p.time)?.to_le_bytes());
+        }
+        self.file.seek(SeekFrom::Start(self.end))?;
+        self.file.write_all(&bytes)?;
+        let offset = self.end;
+        self.end += bytes.len() as u64;
+        Ok((offset, points.len()))
+    }
+
+    fn read(&mut self, offset: u64, len: usize, calendar: Calendar) -> Result<Vec<Point>> {
+        use std::io::{Read, Seek, SeekFrom};
+        let mut bytes = vec![0u8; len * SPILLED_POINT_BYTES];
+        self.file.seek(SeekFrom::Start(offset))?;
+        self.file.read_exact(&mut bytes)?;
+        let word = |chunk: &[u8], k: usize| {
+            let mut b = [0u8; 8];
+            b.copy_from_slice(&chunk[8 * k..8 * k + 8]);
+            b
+        };
+        Ok(bytes
+            .chunks_exact(SPILLED_POINT_BYTES)
+            .map(|c| Point {
+                lat: f64::from_le_bytes(word(c, 0)),
+                lon: f64::from_le_bytes(word(c, 1)),
+                value: f64::from_le_bytes(word(c, 2)),
+                time: calendar.from_millis(i64::from_le_bytes(word(c, 3))),
+            })
+            .collect())
+    }
+}
+
 impl SimpleLinkStream {
+    /// Keeps at most `points` points of finished-but-waiting tracks in memory
+    /// (default 65,536) before moving them to a temporary file.
+    pub fn spill_after(mut self, points: usize) -> Self {
+        self.memory_budget = points;
+        self
+    }
+
+    /// An open track's points (open tracks are always in memory).
     fn track(&self, track: usize) -> &[Point] {
-        &self.pending[track - self.first_pending]
+        match &self.pending[track - self.first_pending] {
+            Slot::Points(points) => points,
+            Slot::Spilled { .. } => &[],
+        }
     }
 
     fn new_track(&mut self, p: Point) -> usize {
-        self.pending.push_back(vec![p]);
+        self.pending.push_back(Slot::Points(vec![p]));
         self.growing.push_back(true);
         self.first_pending + self.pending.len() - 1
     }
 
     fn extend_track(&mut self, track: usize, p: Point) {
         let k = track - self.first_pending;
-        self.pending[k].push(p);
+        if let Slot::Points(points) = &mut self.pending[k] {
+            points.push(p);
+        }
         self.growing[k] = true;
     }
 
@@ -236,13 +326,47 @@ impl SimpleLinkStream {
     /// values in a variable named `value`. Taken tracks leave the stream.
     pub fn take_finished(&mut self) -> Result<Tracks> {
         let ready = self.growing.iter().position(|&g| g).unwrap_or(self.growing.len());
-        self.emit(ready)
+        let tracks = self.emit(ready)?;
+        self.spill_waiting()?;
+        Ok(tracks)
     }
 
-    /// Points held: the open tracks' and those of finished tracks waiting
-    /// to be taken.
+    /// Points in memory: the open tracks' and those of finished tracks
+    /// waiting to be taken (beyond a budget, waiting tracks go to a
+    /// temporary file).
     pub fn held_points(&self) -> usize {
-        self.pending.iter().map(Vec::len).sum()
+        self.pending.iter().map(|slot| if let Slot::Points(p) = slot { p.len() } else { 0 }).sum()
+    }
+
+    /// Moves waiting finished tracks to the spill file when too many points
+    /// wait in memory.
+    fn spill_waiting(&mut self) -> Result<()> {
+        // A track in memory costs about two points of overhead.
+        let waiting: usize = self
+            .pending
+            .iter()
+            .zip(&self.growing)
+            .map(|(slot, &growing)| match slot {
+                Slot::Points(p) if !growing => p.len() + 2,
+                _ => 0,
+            })
+            .sum();
+        if waiting <= self.memory_budget {
+            return Ok(());
+        }
+        if self.spill.is_none() {
+            self.spill = Some(Spill::create()?);
+        }
+        let (calendar, Some(spill)) = (self.calendar, self.spill.as_mut()) else { return Ok(()) };
+        for (slot, &growing) in self.pending.iter_mut().zip(&self.growing) {
+            if let Slot::Points(points) = slot
+                && !growing
+            {
+                let (offset, len) = spill.write(points, calendar)?;
+                *slot = Slot::Spilled { offset, len };
+            }
+        }
+        Ok(())
     }
 
     /// All remaining tracks, ids in order of creation, with the centre values
@@ -260,7 +384,14 @@ impl SimpleLinkStream {
             ..Default::default()
         });
         for _ in 0..count {
-            let (Some(points), Some(_)) = (self.pending.pop_front(), self.growing.pop_front()) else { break };
+            let (Some(slot), Some(_)) = (self.pending.pop_front(), self.growing.pop_front()) else { break };
+            let points = match slot {
+                Slot::Points(points) => points,
+                Slot::Spilled { offset, len } => match self.spill.as_mut() {
+                    Some(spill) => spill.read(offset, len, self.calendar)?,
+                    None => Vec::new(),
+                },
+            };
             self.first_pending += 1;
             builder.begin_track(self.first_pending as u64);
             for point in &points {

@@ -1,6 +1,9 @@
 //! The Simple tracker: Simple detection, then Simple linking.
 
-use pst_core::{DetectionMode, Error, FieldSource, Result, Tracker, Tracks, require_detection_mode, standard_variable};
+use pst_core::{
+    DetectionMode, Error, FieldSource, FrameCenters, Result, SourceInfo, Tracker, Tracks, require_detection_mode,
+    standard_variable,
+};
 use pst_detect::{Refinement, SeriesOptions, SimpleDetector, detect_series_each};
 
 use crate::simple::SimpleLinker;
@@ -152,37 +155,101 @@ impl SimpleTracker {
     ) -> Result<()> {
         let (detector, factor, units) = self.resolve(source)?;
         let options = SeriesOptions { threads: self.threads, max_frames: self.max_frames, progress };
-        let info = source.info();
-        let finish = |mut tracks: Tracks| -> Result<Tracks> {
-            tracks.rename_variable("value", info.variable.clone())?;
-            if factor != 1.0 {
-                tracks.scale_variable(&info.variable, factor)?;
-            }
-            if let Some(units) = &units {
-                tracks.set_units(&info.variable, units.clone())?;
-            }
-            let meta = tracks.metadata_mut();
-            meta.variable = Some(info.variable.clone());
-            meta.detection_mode = Some(detector.mode());
-            meta.algorithm = Some("simple".into());
-            let attributes = [
-                ("source", info.origin.clone()),
-                ("feature_threshold", format!("{}", detector.threshold())),
-                ("search_window_size", detector.window().to_string()),
-                ("feature_refinement", detector.refinement().to_string()),
-                ("max_link_distance_km", format!("{}", self.linker.max_distance_km())),
-            ];
-            meta.attributes.extend(attributes.into_iter().map(|(k, v)| (k.to_string(), v)));
-            Ok(tracks)
-        };
+        let finish = |tracks| self.finish(tracks, source, &detector, factor, units.as_deref());
         // Centres go to the linker frame by frame as detection proceeds.
-        let mut stream = self.linker.stream(info.calendar);
+        let mut stream = self.linker.stream(source.info().calendar);
         detect_series_each(source, &detector, &options, |centers| {
             stream.push(&centers)?;
             let done = stream.take_finished()?;
             if done.is_empty() { Ok(()) } else { sink(finish(done)?) }
         })?;
         sink(finish(stream.finish()?)?)
+    }
+
+    /// Detects the centres of frames `range` of `source` (all threads of
+    /// this tracker), for a caller that links them elsewhere: MPI ranks each
+    /// detect a slab of the series and one links them all with
+    /// [`SimpleTracker::link_detected`].
+    pub fn detect_range(&self, source: &dyn FieldSource, range: std::ops::Range<usize>) -> Result<Vec<FrameCenters>> {
+        let (detector, _, _) = self.resolve(source)?;
+        let slab = Slab { source, start: range.start, info: slab_info(source.info(), &range) };
+        let options = SeriesOptions { threads: self.threads, max_frames: None, progress: None };
+        let mut frames = Vec::with_capacity(range.len());
+        detect_series_each(&slab, &detector, &options, |mut centers| {
+            centers.set_frame_index(centers.frame_index() + range.start);
+            frames.push(centers);
+            Ok(())
+        })?;
+        Ok(frames)
+    }
+
+    /// Links centres detected by [`SimpleTracker::detect_range`] (all
+    /// frames, in time order): the same tracks, byte for byte, as
+    /// [`Tracker::track`] on the whole series.
+    pub fn link_detected(&self, source: &dyn FieldSource, frames: &[FrameCenters]) -> Result<Tracks> {
+        let (detector, factor, units) = self.resolve(source)?;
+        let mut stream = self.linker.stream(source.info().calendar);
+        for centers in frames {
+            stream.push(centers)?;
+        }
+        self.finish(stream.finish()?, source, &detector, factor, units.as_deref())
+    }
+
+    /// Names, scales and labels linked tracks as [`Tracker::track`] returns them.
+    fn finish(
+        &self,
+        mut tracks: Tracks,
+        source: &dyn FieldSource,
+        detector: &SimpleDetector,
+        factor: f64,
+        units: Option<&str>,
+    ) -> Result<Tracks> {
+        let info = source.info();
+        tracks.rename_variable("value", info.variable.clone())?;
+        if factor != 1.0 {
+            tracks.scale_variable(&info.variable, factor)?;
+        }
+        if let Some(units) = units {
+            tracks.set_units(&info.variable, units)?;
+        }
+        let meta = tracks.metadata_mut();
+        meta.variable = Some(info.variable.clone());
+        meta.detection_mode = Some(detector.mode());
+        meta.algorithm = Some("simple".into());
+        let attributes = [
+            ("source", info.origin.clone()),
+            ("feature_threshold", format!("{}", detector.threshold())),
+            ("search_window_size", detector.window().to_string()),
+            ("feature_refinement", detector.refinement().to_string()),
+            ("max_link_distance_km", format!("{}", self.linker.max_distance_km())),
+        ];
+        meta.attributes.extend(attributes.into_iter().map(|(k, v)| (k.to_string(), v)));
+        Ok(tracks)
+    }
+}
+
+/// Frames `start..` of a source, as a source of their own.
+struct Slab<'a> {
+    source: &'a dyn FieldSource,
+    start: usize,
+    info: SourceInfo,
+}
+
+fn slab_info(info: &SourceInfo, range: &std::ops::Range<usize>) -> SourceInfo {
+    let times = info.times.get(range.clone()).map(<[_]>::to_vec).unwrap_or_default();
+    SourceInfo { times, ..info.clone() }
+}
+
+impl FieldSource for Slab<'_> {
+    fn info(&self) -> &SourceInfo {
+        &self.info
+    }
+
+    fn read_frame(&self, index: usize) -> Result<pst_core::Frame> {
+        if index >= self.info.times.len() {
+            return Err(pst_core::Error::FrameOutOfRange { index, len: self.info.times.len() });
+        }
+        self.source.read_frame(self.start + index)
     }
 }
 

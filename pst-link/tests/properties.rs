@@ -56,10 +56,11 @@ proptest! {
     /// Taking finished tracks as frames arrive gives the whole-series result,
     /// ids and order included.
     #[test]
-    fn streamed_tracks_equal_linked_tracks(raw in random_frames()) {
+    fn streamed_tracks_equal_linked_tracks(raw in random_frames(), spill in prop_oneof![Just(0usize), Just(5), Just(usize::MAX)]) {
         let input = frames(&raw);
         let whole = SimpleLinker::default().link(&input, Calendar::Standard).unwrap();
-        let mut stream = SimpleLinker::default().stream(Calendar::Standard);
+        // A tiny memory budget: waiting tracks go through the spill file.
+        let mut stream = SimpleLinker::default().stream(Calendar::Standard).spill_after(spill);
         let mut batches = Vec::new();
         for frame in &input {
             stream.push(frame).unwrap();
@@ -73,6 +74,7 @@ proptest! {
         prop_assert_eq!(joined.lats(), whole.lats());
         prop_assert_eq!(joined.lons(), whole.lons());
         prop_assert_eq!(joined.times(), whole.times());
+        prop_assert_eq!(joined.variable("value"), whole.variable("value"));
     }
 
     #[test]
