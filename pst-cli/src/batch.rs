@@ -9,7 +9,7 @@ use anyhow::{Context, Result, bail};
 use clap::{Args, Parser};
 use rayon::prelude::*;
 
-use super::{Cli, Command, TrackArgs, member_path, track};
+use super::{Backend, Cli, Command, TrackArgs, member_path, track};
 
 #[derive(Args, Debug)]
 pub(crate) struct BatchArgs {
@@ -136,6 +136,9 @@ fn parse_manifest(text: &str, manifest: &Path) -> Result<Vec<Run>> {
         let cli = Cli::try_parse_from(["stormtracker", "track"].into_iter().map(String::from).chain(words))
             .with_context(|| format!("{}: not a valid `stormtracker track` run", where_()))?;
         let Command::Track(args) = cli.command else { bail!("{}: not a track run", where_()) };
+        if args.backend == Backend::Mpi {
+            bail!("{}: a batch runs its lines in this process; start MPI jobs (-b mpi) with mpirun instead", where_());
+        }
         runs.push(Run { line_number: k + 1, text: line.to_string(), args });
     }
     if runs.is_empty() {

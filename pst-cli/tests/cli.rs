@@ -315,6 +315,9 @@ fn batch_runs_resume() {
     std::fs::write(&manifest, "-i x.nc --variable msl --bogus-flag -o y.txt\n").unwrap();
     let bad = stderr(&run(&[]));
     assert!(bad.contains("line 1") && bad.contains("not a valid `stormtracker track` run"), "{bad}");
+    std::fs::write(&manifest, "-i x.nc --variable msl -b mpi -o y.txt\n").unwrap();
+    let mpi = stderr(&run(&[]));
+    assert!(mpi.contains("start MPI jobs (-b mpi) with mpirun"), "{mpi}");
     std::fs::remove_dir_all(dir).unwrap();
 }
 
