@@ -194,7 +194,10 @@ impl SimpleDetector {
                 // Most points have a lower direct neighbour: reject them before
                 // scanning the whole window.
                 if half >= 1 {
-                    let (left, right) = if periodic { ((c + nlon - 1) % nlon, (c + 1) % nlon) } else { (c - 1, c + 1) };
+                    // Wrapping by comparison: a division per point costs
+                    // more than the rest of this test.
+                    let left = if c == 0 { nlon - 1 } else { c - 1 };
+                    let right = if c + 1 == nlon { 0 } else { c + 1 };
                     if row[left] < v || row[right] < v || field[(r - 1) * nlon + c] < v || field[(r + 1) * nlon + c] < v
                     {
                         continue;
