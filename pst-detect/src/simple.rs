@@ -184,24 +184,33 @@ impl SimpleDetector {
         let (c_lo, c_hi) = if periodic { (0, nlon) } else { (half, nlon.saturating_sub(half)) };
         let rank = self.window * self.window / 3;
         let mut window_values = Vec::with_capacity(self.window * self.window);
+        // Whether each point of a row is no higher than its four direct
+        // neighbours: most points are not, and rejecting them in a
+        // branch-free pass over the row (which the compiler vectorises) saves
+        // the mispredicted branches of testing them one by one.
+        let mut passes = vec![true; nlon];
         for r in half..nlat - half {
             let row = &field[r * nlon..(r + 1) * nlon];
+            if half >= 1 {
+                let up = &field[(r - 1) * nlon..r * nlon];
+                let down = &field[(r + 1) * nlon..(r + 2) * nlon];
+                for c in 1..nlon.saturating_sub(1) {
+                    let v = row[c];
+                    passes[c] = (row[c - 1] >= v) & (row[c + 1] >= v) & (up[c] >= v) & (down[c] >= v);
+                }
+                for c in [0, nlon - 1] {
+                    let (left, right) = (if c == 0 { nlon - 1 } else { c - 1 }, if c + 1 == nlon { 0 } else { c + 1 });
+                    let v = row[c];
+                    passes[c] = row[left] >= v && row[right] >= v && up[c] >= v && down[c] >= v;
+                }
+            }
             for c in c_lo..c_hi {
+                if !passes[c] {
+                    continue;
+                }
                 let v = row[c];
                 if v.is_infinite() {
                     continue;
-                }
-                // Most points have a lower direct neighbour: reject them before
-                // scanning the whole window.
-                if half >= 1 {
-                    // Wrapping by comparison: a division per point costs
-                    // more than the rest of this test.
-                    let left = if c == 0 { nlon - 1 } else { c - 1 };
-                    let right = if c + 1 == nlon { 0 } else { c + 1 };
-                    if row[left] < v || row[right] < v || field[(r - 1) * nlon + c] < v || field[(r + 1) * nlon + c] < v
-                    {
-                        continue;
-                    }
                 }
                 // First column of the window, wrapped once per point; the
                 // window's columns follow it, wrapping at most once more
