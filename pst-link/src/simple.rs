@@ -110,6 +110,10 @@ pub struct SimpleLinkStream {
     spill: Option<Spill>,
     /// Points of waiting tracks kept in memory before spilling.
     memory_budget: usize,
+    /// Points (plus two per track, for its overhead) of the finished
+    /// tracks waiting in memory: kept up to date so that no frame has to
+    /// scan every pending track.
+    waiting_points: usize,
     /// Whether each pending track reached the last frame (can grow).
     growing: VecDeque<bool>,
     first_pending: usize,
@@ -131,6 +135,7 @@ impl SimpleLinker {
             pending: VecDeque::new(),
             spill: None,
             memory_budget: WAITING_POINTS_IN_MEMORY,
+            waiting_points: 0,
             growing: VecDeque::new(),
             first_pending: 0,
             open: Vec::new(),
@@ -245,13 +250,24 @@ impl SimpleLinkStream {
 
     /// Marks the tracks of the last frame as the only growing ones.
     fn set_open(&mut self, open: Vec<usize>) {
-        for &k in &self.open {
+        let previous = std::mem::replace(&mut self.open, open);
+        for &k in &previous {
             self.growing[k - self.first_pending] = false;
         }
-        for &k in &open {
+        for &k in &self.open {
             self.growing[k - self.first_pending] = true;
         }
-        self.open = open;
+        self.count_stopped(&previous);
+    }
+
+    /// Adds the tracks of `previous` that stopped growing to the waiting count.
+    fn count_stopped(&mut self, previous: &[usize]) {
+        for &k in previous {
+            let k = k - self.first_pending;
+            if let (Slot::Points(points), false) = (&self.pending[k], self.growing[k]) {
+                self.waiting_points += points.len() + 2;
+            }
+        }
     }
 
     /// Links the centres of the next frame.
@@ -310,6 +326,7 @@ impl SimpleLinkStream {
                     None => next_open.push(self.new_track(p)),
                 }
             }
+            self.count_stopped(&open);
         }
         self.open = next_open;
         if let Some(last) = self.last_time_ms
@@ -341,17 +358,19 @@ impl SimpleLinkStream {
     /// Moves waiting finished tracks to the spill file when too many points
     /// wait in memory.
     fn spill_waiting(&mut self) -> Result<()> {
-        // A track in memory costs about two points of overhead.
-        let waiting: usize = self
-            .pending
-            .iter()
-            .zip(&self.growing)
-            .map(|(slot, &growing)| match slot {
-                Slot::Points(p) if !growing => p.len() + 2,
-                _ => 0,
-            })
-            .sum();
-        if waiting <= self.memory_budget {
+        debug_assert_eq!(
+            self.waiting_points,
+            self.pending
+                .iter()
+                .zip(&self.growing)
+                .map(|(slot, &growing)| match slot {
+                    Slot::Points(p) if !growing => p.len() + 2,
+                    _ => 0,
+                })
+                .sum::<usize>(),
+            "the waiting count drifted"
+        );
+        if self.waiting_points <= self.memory_budget {
             return Ok(());
         }
         if self.spill.is_none() {
@@ -366,6 +385,7 @@ impl SimpleLinkStream {
                 *slot = Slot::Spilled { offset, len };
             }
         }
+        self.waiting_points = 0;
         Ok(())
     }
 
@@ -384,9 +404,14 @@ impl SimpleLinkStream {
             ..Default::default()
         });
         for _ in 0..count {
-            let (Some(slot), Some(_)) = (self.pending.pop_front(), self.growing.pop_front()) else { break };
+            let (Some(slot), Some(growing)) = (self.pending.pop_front(), self.growing.pop_front()) else { break };
             let points = match slot {
-                Slot::Points(points) => points,
+                Slot::Points(points) => {
+                    if !growing {
+                        self.waiting_points = self.waiting_points.saturating_sub(points.len() + 2);
+                    }
+                    points
+                }
                 Slot::Spilled { offset, len } => match self.spill.as_mut() {
                     Some(spill) => spill.read(offset, len, self.calendar)?,
                     None => Vec::new(),
