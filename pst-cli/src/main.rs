@@ -371,20 +371,7 @@ fn track(args: &TrackArgs, verbose: u8) -> Result<Vec<PathBuf>> {
         bail!("this stormtracker was built without MPI: rebuild with `--features mpi` to use --backend mpi");
     }
     let started = Instant::now();
-    let options = OpenOptions {
-        level: args.level,
-        time_units: args.time_units.clone(),
-        calendar: args.calendar.clone(),
-        member: None,
-        member_dim: args.member_dim.clone(),
-    };
-    let (paths, missing) = expand_inputs(&args.input)?;
-    for path in &missing {
-        eprintln!("stormtracker: warning: {} is listed but does not exist; its times will be a gap", path.display());
-    }
-    if paths.is_empty() {
-        bail!("none of the listed input files exists");
-    }
+    let (options, paths) = track_inputs(args, true)?;
     let members = members_to_track(args, &paths, &options)?;
     let one_file_per_member = args.output.to_string_lossy().contains(MEMBER_PLACEHOLDER);
     let format = match args.format.format() {
@@ -461,6 +448,31 @@ impl Counts {
         self.tracks += tracks.len();
         self.linked += tracks.iter().filter(|t| t.len() >= 2).count();
     }
+}
+
+/// The open options `track`'s flags set (no member chosen yet) and the
+/// input files, with listed-but-missing files warned about when `warn`.
+fn track_inputs(args: &TrackArgs, warn: bool) -> Result<(OpenOptions, Vec<PathBuf>)> {
+    let options = OpenOptions {
+        level: args.level,
+        time_units: args.time_units.clone(),
+        calendar: args.calendar.clone(),
+        member: None,
+        member_dim: args.member_dim.clone(),
+    };
+    let (paths, missing) = expand_inputs(&args.input)?;
+    if warn {
+        for path in &missing {
+            eprintln!(
+                "stormtracker: warning: {} is listed but does not exist; its times will be a gap",
+                path.display()
+            );
+        }
+    }
+    if paths.is_empty() {
+        bail!("none of the listed input files exists");
+    }
+    Ok((options, paths))
 }
 
 /// Where `-o` asks for one file per ensemble member.

@@ -9,9 +9,9 @@ use anyhow::{Result, bail};
 use mpi::datatype::PartitionMut;
 use mpi::traits::{Communicator, Root};
 use pst_core::{Calendar, FieldSource, FrameCenters};
-use pst_io::{OpenOptions, TrackFormat, expand_inputs, write_tracks};
+use pst_io::{OpenOptions, TrackFormat, write_tracks};
 
-use super::{TrackArgs, member_path, members_to_track, open_preprocessed, simple_tracker};
+use super::{TrackArgs, member_path, members_to_track, open_preprocessed, simple_tracker, track_inputs};
 
 /// Runs this rank's part of an MPI job. A rank that fails aborts the whole
 /// job (`MPI_Abort`) with its message, so the others never wait for it.
@@ -34,17 +34,7 @@ fn run_rank(args: &TrackArgs, world: &mpi::topology::SimpleCommunicator, verbose
     let ranks_on_node = node.size() as usize;
     let threads = threads_per_rank(args, ranks_on_node, rank == 0);
 
-    let options = OpenOptions {
-        level: args.level,
-        time_units: args.time_units.clone(),
-        calendar: args.calendar.clone(),
-        member: None,
-        member_dim: args.member_dim.clone(),
-    };
-    let (paths, _) = expand_inputs(&args.input)?;
-    if paths.is_empty() {
-        bail!("none of the listed input files exists");
-    }
+    let (options, paths) = track_inputs(args, false)?;
     let members = members_to_track(args, &paths, &options)?;
     let [member] = members[..] else {
         bail!("--backend mpi tracks one series; choose one ensemble member with --members (or use `batch`)");
