@@ -63,13 +63,22 @@ impl Geometry {
         Ok(Geometry { layout, nlat, nlon, north_first, lon0: grid.lon(0).to_radians() })
     }
 
-    /// Exact colatitudes (radians, north to south) of the rows.
-    pub(crate) fn colatitudes(&self) -> Result<Vec<f64>> {
+    /// Exact colatitudes (radians, north to south) of the rows, and their
+    /// Gauss–Legendre weights on a Gaussian grid (empty otherwise: evenly
+    /// spaced grids integrate on resampled Fejér rows instead).
+    pub(crate) fn rows(&self) -> Result<(Vec<f64>, Vec<f64>)> {
         let n = self.nlat;
         Ok(match self.layout {
-            LatitudeLayout::EquiangularWithPoles => (0..n).map(|j| PI * j as f64 / (n - 1) as f64).collect(),
-            LatitudeLayout::EquiangularOffset => (0..n).map(|j| PI * (j as f64 + 0.5) / n as f64).collect(),
-            LatitudeLayout::Gaussian => gauss_legendre(n)?.0.iter().map(|x| x.acos()).collect(),
+            LatitudeLayout::EquiangularWithPoles => {
+                ((0..n).map(|j| PI * j as f64 / (n - 1) as f64).collect(), Vec::new())
+            }
+            LatitudeLayout::EquiangularOffset => {
+                ((0..n).map(|j| PI * (j as f64 + 0.5) / n as f64).collect(), Vec::new())
+            }
+            LatitudeLayout::Gaussian => {
+                let (nodes, weights) = gauss_legendre(n)?;
+                (nodes.iter().map(|x| x.acos()).collect(), weights)
+            }
         })
     }
 

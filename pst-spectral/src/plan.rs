@@ -5,7 +5,7 @@ use std::fmt;
 use std::sync::Arc;
 
 use ndarray::{Array2, ArrayView2};
-use pst_core::{Error, Grid, Result, gauss_legendre};
+use pst_core::{Error, Grid, Result};
 use realfft::{ComplexToReal, RealFftPlanner, RealToComplex};
 use rustfft::num_complex::Complex64;
 
@@ -86,11 +86,7 @@ impl ShtPlan {
                 geometry.nlat, geometry.nlon, geometry.nlat
             )));
         }
-        let colatitudes = geometry.colatitudes()?;
-        let grid_weights = match geometry.layout {
-            LatitudeLayout::Gaussian => gauss_legendre(geometry.nlat)?.1,
-            _ => Vec::new(),
-        };
+        let (colatitudes, grid_weights) = geometry.rows()?;
         let grid_rows = Rows::new(&colatitudes, grid_weights);
         let fine = Resampler::new(geometry.layout, geometry.nlat, lmax).map(|resampler| {
             let rows = Rows::new(&resampler.fine_colatitudes(), fejer_weights(resampler.fine_rows()));
