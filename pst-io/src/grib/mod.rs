@@ -171,7 +171,7 @@ fn field_meta(msg: &[u8], at: &FieldRef) -> std::result::Result<FieldMeta, Strin
         let (surface, value) = m.first_fixed_surface().map_err(e)?;
         let level_type = format!("{surface:?}");
         let isobaric = level_type == "IsobaricSurface";
-        let (name, level, grid) = match &m {
+        let (name, level, grid, packing) = match &m {
             Message::Grib1 { message, .. } => {
                 let (table, centre, number) = (bytes[8 + 3], bytes[8 + 4], bytes[8 + 8]);
                 let grid = match message.grid() {
@@ -188,15 +188,20 @@ fn field_meta(msg: &[u8], at: &FieldRef) -> std::result::Result<FieldMeta, Strin
                     }),
                     _ => m.latlng_projector().map(|p| p.lat_lng()).map_err(e),
                 };
-                (short_name(1, (0, 0, number), centre, table), value, grid)
+                (short_name(1, (0, 0, number), centre, table), value, grid, None)
             }
             Message::Grib2 { .. } => {
                 let key =
                     (m.discipline_value().map_err(e)?, m.category_value().map_err(e)?, m.parameter_value().map_err(e)?);
                 // GRIB2 levels are in Pa; GRIB1's, and ours, in hPa.
                 let level = if isobaric { value.map(|p| p / 100.0) } else { value };
+                // The decoder sees a single field: its sections come first.
+                let sections = grib2_fields(&bytes)?.into_iter().next().ok_or("no field")?;
+                let packing =
+                    bytes.get(sections.s5.0 + 9..sections.s5.0 + 11).map(|b| u16::from_be_bytes([b[0], b[1]]));
                 let grid = if m.grid_template_id().map_err(e)? == 40 {
-                    grib2_gaussian_layout(&bytes).and_then(|layout| gaussian_axes(&layout))
+                    grib2_gaussian_layout(&bytes[sections.s3.0..sections.s3.1])
+                        .and_then(|layout| gaussian_axes(&layout))
                 } else {
                     m.latlng_projector().map(|p| p.lat_lng()).map_err(e)
                 };
@@ -206,7 +211,7 @@ fn field_meta(msg: &[u8], at: &FieldRef) -> std::result::Result<FieldMeta, Strin
                 } else {
                     short_name(2, key, 0, 0)
                 };
-                (name, level, grid)
+                (name, level, grid, packing)
             }
         };
         let name = match name {
@@ -215,13 +220,6 @@ fn field_meta(msg: &[u8], at: &FieldRef) -> std::result::Result<FieldMeta, Strin
         };
         let reference = m.reference_date().map_err(e)?;
         let valid = m.forecast_end_date().ok().flatten().unwrap_or(m.forecast_date().unwrap_or(reference));
-        let packing = match at.edition {
-            2 => grib2_fields(&bytes)?
-                .first()
-                .and_then(|f| bytes.get(f.s5.0 + 9..f.s5.0 + 11))
-                .map(|b| u16::from_be_bytes([b[0], b[1]])),
-            _ => None,
-        };
         Ok(FieldMeta {
             at: at.clone(),
             packing,
@@ -332,10 +330,8 @@ fn gaussian_axes(layout: &GaussianLayout) -> std::result::Result<(Vec<f64>, Vec<
 }
 
 /// Reads a GRIB2 grid definition template 3.40 (regular or reduced
-/// Gaussian) from a single-field message's section 3.
-fn grib2_gaussian_layout(message: &[u8]) -> std::result::Result<GaussianLayout, String> {
-    let field = grib2_fields(message)?.into_iter().next().ok_or("no field")?;
-    let s3 = &message[field.s3.0..field.s3.1];
+/// Gaussian) from a field's section 3.
+fn grib2_gaussian_layout(s3: &[u8]) -> std::result::Result<GaussianLayout, String> {
     let u32_at = |octet: usize| -> std::result::Result<u32, String> {
         s3.get(octet - 1..octet + 3)
             .map(|b| u32::from_be_bytes([b[0], b[1], b[2], b[3]]))
