@@ -243,7 +243,7 @@ fn read_f64(array: &ZArray, subset: &ArraySubset) -> std::result::Result<ArrayD<
 /// [`ZarrSource`]).
 fn cache_bytes(array: &ZArray, layout: &Layout) -> u64 {
     let origin = vec![0u64; array.dimensionality()];
-    let Ok(Some(shape)) = array.chunk_shape(&origin).map(Some) else { return 0 };
+    let Ok(shape) = array.chunk_shape(&origin) else { return 0 };
     let points: u64 = shape.iter().map(|n| n.get()).product();
     let bytes = points * array.data_type().fixed_size().unwrap_or(8) as u64;
     let frames_per_chunk = layout.time_dim.map_or(1, |t| shape[t].get());
