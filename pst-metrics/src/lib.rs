@@ -584,8 +584,8 @@ fn build_match(
 }
 
 /// The pair with the least mean separation (the first of equals).
-fn nearest(pairs: &[Pair]) -> Option<&Pair> {
-    pairs.iter().fold(None, |best: Option<&Pair>, p| match best {
+fn nearest<'a>(pairs: impl IntoIterator<Item = &'a Pair>) -> Option<&'a Pair> {
+    pairs.into_iter().fold(None, |best: Option<&Pair>, p| match best {
         Some(b) if b.mean_separation_km() <= p.mean_separation_km() => Some(b),
         _ => Some(p),
     })
@@ -602,7 +602,8 @@ pub fn compare_tracks(reference: &Tracks, candidate: &Tracks, config: &CompareCo
     let refs = collect(reference, config.variable.as_deref())?;
     let cands = collect(candidate, config.variable.as_deref())?;
     let mut by_ref: Vec<Vec<Pair>> = vec![Vec::new(); refs.len()];
-    let mut by_cand: Vec<Vec<Pair>> = vec![Vec::new(); cands.len()];
+    // A candidate's pairs, as (reference, position in `by_ref[reference]`).
+    let mut by_cand: Vec<Vec<(usize, usize)>> = vec![Vec::new(); cands.len()];
     for (ri, r) in refs.iter().enumerate() {
         let (start, end) = (r.times[0], r.times[r.times.len() - 1]);
         for (ci, c) in cands.iter().enumerate() {
@@ -610,7 +611,7 @@ pub fn compare_tracks(reference: &Tracks, candidate: &Tracks, config: &CompareCo
                 continue;
             }
             if let Some(pair) = eligible_pair(r, c, ri, ci, config) {
-                by_cand[ci].push(pair.clone());
+                by_cand[ci].push((ri, by_ref[ri].len()));
                 by_ref[ri].push(pair);
             }
         }
@@ -629,7 +630,7 @@ pub fn compare_tracks(reference: &Tracks, candidate: &Tracks, config: &CompareCo
             .enumerate()
             .filter_map(|(ri, pairs)| {
                 let p = nearest(pairs)?;
-                let back = nearest(&by_cand[p.candidate])?;
+                let back = nearest(by_cand[p.candidate].iter().map(|&(r, k)| &by_ref[r][k]))?;
                 (back.reference == ri).then(|| build_match(p, &refs[ri], &cands[p.candidate], config, pairs.len()))
             })
             .collect(),
