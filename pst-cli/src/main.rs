@@ -595,13 +595,13 @@ fn wind_variables(args: &TrackArgs) -> Result<Option<(&str, &str)>> {
 /// The tracker `-a` chooses.
 enum AnyTracker {
     Simple(SimpleTracker),
-    Hodges(HodgesTracker),
+    Hodges(Box<HodgesTracker>),
 }
 
 fn any_tracker(args: &TrackArgs) -> Result<AnyTracker> {
     Ok(match args.algorithm {
         Algorithm::Simple => AnyTracker::Simple(simple_tracker(args)?),
-        Algorithm::Hodges => AnyTracker::Hodges(hodges_tracker(args)?),
+        Algorithm::Hodges => AnyTracker::Hodges(Box::new(hodges_tracker(args)?)),
     })
 }
 

@@ -466,7 +466,8 @@ impl Objective<'_, '_> {
         let mut slope_a = initial_slope;
         let (_, mut value_a, _) = self.along(p, d, 0.0)?;
         let mut step_b = max_step.min(initial_step.max(1e-8));
-        let (mut point_b, mut value_b, mut grad_b) = self.along(p, d, step_b)?;
+        let (point_b, mut value_b, grad_b) = self.along(p, d, step_b)?;
+        let (mut point_b, mut grad_b) = (point_b, grad_b);
         let mut slope_b = dot(d, grad_b);
         let mut iteration = 0;
         while slope_b > 0.0 && step_b < max_step && iteration < max_iterations {
@@ -484,13 +485,11 @@ impl Objective<'_, '_> {
         if slope_b > 0.0 && value_b >= value_a {
             return Some((point_b, value_b, grad_b));
         }
+        // The ends' values and slopes carry over between iterations (the
+        // reference re-evaluates them; the numbers are the same).
         let mut best = (point_b, value_b, grad_b);
         while (step_b - step_a).abs() > tolerance && iteration < max_iterations {
             iteration += 1;
-            let (_, va, _) = self.along(p, d, step_a)?;
-            value_a = va;
-            (_, value_b, grad_b) = self.along(p, d, step_b)?;
-            slope_b = dot(d, grad_b);
             let width = step_b - step_a;
             let mid = match cubic_minimum_step(value_a, slope_a, value_b, slope_b, width) {
                 Some(offset) => (step_a + offset).max(step_a + 0.1 * width).min(step_b - 0.1 * width),
@@ -500,10 +499,9 @@ impl Objective<'_, '_> {
             let slope_mid = dot(d, grad_mid);
             best = (point_mid, value_mid, grad_mid);
             if slope_mid <= 0.0 {
-                step_b = mid;
+                (step_b, value_b, slope_b) = (mid, value_mid, slope_mid);
             } else {
-                step_a = mid;
-                slope_a = slope_mid;
+                (step_a, value_a, slope_a) = (mid, value_mid, slope_mid);
             }
         }
         Some(best)

@@ -312,7 +312,7 @@ fn object_candidates(
         let k = x - 1;
         if k < 0 {
             lookup(k + nx) - 360.0
-        } else if k >= nx + 1 {
+        } else if k > nx {
             lookup(k - nx) + 360.0
         } else {
             extended_lons[k as usize]

