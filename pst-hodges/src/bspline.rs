@@ -140,25 +140,57 @@ impl BandedLu {
         Ok(())
     }
 
-    /// Solves in place for `count` right-hand sides stored `stride` apart:
-    /// element `i` of system `s` is at `data[s * system_step + i * stride]`.
-    fn solve(&self, data: &mut [f64], count: usize, system_step: usize, stride: usize) {
+    /// Solves in place for `count` right-hand sides stored side by side:
+    /// element `i` of system `s` is at `data[i * count + s]`. Rows are
+    /// eliminated for all systems at once, so the inner loops run over
+    /// contiguous memory; each system sees the same operations in the same
+    /// order as a solve on its own.
+    fn solve_interleaved(&self, data: &mut [f64], count: usize) {
         let n = self.n;
-        for s in 0..count {
-            let base = s * system_step;
-            for i in 1..n {
-                let mut v = data[base + i * stride];
-                for c in i.saturating_sub(HALF_BAND)..i {
-                    v -= self.at(i, c) * data[base + c * stride];
+        for i in 1..n {
+            for c in i.saturating_sub(HALF_BAND)..i {
+                let l = self.at(i, c);
+                let (done, rest) = data.split_at_mut(i * count);
+                let source = &done[c * count..(c + 1) * count];
+                for (x, &y) in rest[..count].iter_mut().zip(source) {
+                    *x -= l * y;
                 }
-                data[base + i * stride] = v;
+            }
+        }
+        for i in (0..n).rev() {
+            let stop = (i + HALF_BAND + 1).min(n);
+            for c in i + 1..stop {
+                let u = self.at(i, c);
+                let (head, tail) = data.split_at_mut(c * count);
+                let target = &mut head[i * count..(i + 1) * count];
+                for (x, &y) in target.iter_mut().zip(&tail[..count]) {
+                    *x -= u * y;
+                }
+            }
+            let d = self.at(i, i);
+            for x in &mut data[i * count..(i + 1) * count] {
+                *x /= d;
+            }
+        }
+    }
+
+    /// Solves in place for `count` contiguous right-hand sides of `n`.
+    fn solve_contiguous(&self, data: &mut [f64], count: usize) {
+        let n = self.n;
+        for system in data.chunks_exact_mut(n).take(count) {
+            for i in 1..n {
+                let mut v = system[i];
+                for c in i.saturating_sub(HALF_BAND)..i {
+                    v -= self.at(i, c) * system[c];
+                }
+                system[i] = v;
             }
             for i in (0..n).rev() {
-                let mut v = data[base + i * stride];
+                let mut v = system[i];
                 for c in i + 1..(i + HALF_BAND + 1).min(n) {
-                    v -= self.at(i, c) * data[base + c * stride];
+                    v -= self.at(i, c) * system[c];
                 }
-                data[base + i * stride] = v / self.at(i, i);
+                system[i] = v / self.at(i, i);
             }
         }
     }
@@ -214,8 +246,10 @@ impl SurfaceGrid {
                 c[ix * ny + iy] = values[iy * (nx - 1) + if ix == nx - 1 { 0 } else { ix }];
             }
         }
-        self.x_lu.solve(&mut c, ny, 1, ny);
-        self.y_lu.solve(&mut c, nx, ny, 1);
+        // c[ix * ny + iy]: along x the ny systems are interleaved, along y
+        // each x's system is contiguous.
+        self.x_lu.solve_interleaved(&mut c, ny);
+        self.y_lu.solve_contiguous(&mut c, nx);
         Surface { grid: self, coefficients: c }
     }
 }
