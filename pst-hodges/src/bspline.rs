@@ -179,16 +179,18 @@ impl BandedLu {
         let n = self.n;
         for system in data.chunks_exact_mut(n).take(count) {
             for i in 1..n {
+                let first = i.saturating_sub(HALF_BAND);
                 let mut v = system[i];
-                for c in i.saturating_sub(HALF_BAND)..i {
-                    v -= self.at(i, c) * system[c];
+                for (c, &x) in system[first..i].iter().enumerate() {
+                    v -= self.at(i, first + c) * x;
                 }
                 system[i] = v;
             }
             for i in (0..n).rev() {
+                let stop = (i + HALF_BAND + 1).min(n);
                 let mut v = system[i];
-                for c in i + 1..(i + HALF_BAND + 1).min(n) {
-                    v -= self.at(i, c) * system[c];
+                for (c, &x) in system[i + 1..stop].iter().enumerate() {
+                    v -= self.at(i, i + 1 + c) * x;
                 }
                 system[i] = v / self.at(i, i);
             }
