@@ -596,6 +596,34 @@ fn wind_variables(args: &TrackArgs) -> Result<Option<(&str, &str)>> {
     }
 }
 
+/// The flags both trackers take, checked.
+struct SharedFlags {
+    mode: Option<DetectionMode>,
+    threshold: Option<f64>,
+    max_frames: Option<usize>,
+    threads: Option<usize>,
+}
+
+impl SharedFlags {
+    /// From `args`, with the tracker's threshold flag (`name`, `value`).
+    fn from_args(args: &TrackArgs, name: &str, value: Option<f64>) -> Result<Self> {
+        if let Some(t) = value
+            && !t.is_finite()
+        {
+            bail!("{name} must be a finite number, got {t}");
+        }
+        if args.n_frames == Some(0) {
+            bail!("--n-frames must be at least 1");
+        }
+        let mode = match args.detection_mode {
+            ModeArg::Auto => None,
+            ModeArg::Min => Some(DetectionMode::Min),
+            ModeArg::Max => Some(DetectionMode::Max),
+        };
+        Ok(SharedFlags { mode, threshold: value, max_frames: args.n_frames, threads: args.workers })
+    }
+}
+
 /// The tracker `-a` chooses.
 enum AnyTracker {
     Simple(SimpleTracker),
@@ -676,24 +704,17 @@ fn hodges_tracker(args: &TrackArgs) -> Result<HodgesTracker> {
         .min_object_points(args.min_object_grid_points.max(1))
         .optimization_scale(args.track_smoopy_optimization_scale)
         .linker(linker);
-    match args.detection_mode {
-        ModeArg::Auto => {}
-        ModeArg::Min => tracker = tracker.mode(DetectionMode::Min),
-        ModeArg::Max => tracker = tracker.mode(DetectionMode::Max),
+    let shared = SharedFlags::from_args(args, "--object-threshold", args.object_threshold)?;
+    if let Some(mode) = shared.mode {
+        tracker = tracker.mode(mode);
     }
-    if let Some(t) = args.object_threshold {
-        if !t.is_finite() {
-            bail!("--object-threshold must be a finite number, got {t}");
-        }
+    if let Some(t) = shared.threshold {
         tracker = tracker.threshold(t);
     }
-    if let Some(n) = args.n_frames {
-        if n == 0 {
-            bail!("--n-frames must be at least 1");
-        }
+    if let Some(n) = shared.max_frames {
         tracker = tracker.max_frames(n);
     }
-    if let Some(w) = args.workers {
+    if let Some(w) = shared.threads {
         tracker = tracker.threads(w);
     }
     Ok(tracker)
@@ -713,24 +734,17 @@ fn simple_tracker(args: &TrackArgs) -> Result<SimpleTracker> {
         ),
     };
     let mut tracker = SimpleTracker::default().window(args.search_window_size).refinement(refinement);
-    match args.detection_mode {
-        ModeArg::Auto => {}
-        ModeArg::Min => tracker = tracker.mode(DetectionMode::Min),
-        ModeArg::Max => tracker = tracker.mode(DetectionMode::Max),
+    let shared = SharedFlags::from_args(args, "--feature-threshold", args.feature_threshold)?;
+    if let Some(mode) = shared.mode {
+        tracker = tracker.mode(mode);
     }
-    if let Some(t) = args.feature_threshold {
-        if !t.is_finite() {
-            bail!("--feature-threshold must be a finite number, got {t}");
-        }
+    if let Some(t) = shared.threshold {
         tracker = tracker.threshold(t);
     }
-    if let Some(n) = args.n_frames {
-        if n == 0 {
-            bail!("--n-frames must be at least 1");
-        }
+    if let Some(n) = shared.max_frames {
         tracker = tracker.max_frames(n);
     }
-    if let Some(w) = args.workers {
+    if let Some(w) = shared.threads {
         tracker = tracker.threads(w);
     }
     Ok(tracker)

@@ -78,6 +78,6 @@ pub use time::{Calendar, CfTimeUnits, Timestamp};
 pub use tracks::{Center, Track, Tracks, TracksBuilder, TracksColumns, TracksMetadata, Variable};
 pub use traits::{Detector, FieldSource, Linker, SourceInfo, TrackReader, TrackWriter, Tracker};
 pub use variables::{
-    DetectionMode, STANDARD_VARIABLES, StandardVariable, default_threshold, infer_detection_mode,
+    DetectionMode, STANDARD_VARIABLES, StandardVariable, canonical_units, default_threshold, infer_detection_mode,
     require_detection_mode, standard_variable,
 };

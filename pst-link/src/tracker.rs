@@ -1,8 +1,8 @@
 //! The Simple tracker: Simple detection, then Simple linking.
 
 use pst_core::{
-    DetectionMode, Error, FieldSource, FrameCenters, Result, SourceInfo, Tracker, Tracks, require_detection_mode,
-    standard_variable,
+    DetectionMode, FieldSource, FrameCenters, Result, SourceInfo, Tracker, Tracks, canonical_units,
+    require_detection_mode, standard_variable,
 };
 use pst_detect::{Refinement, SeriesOptions, SimpleDetector, detect_series_each};
 
@@ -95,21 +95,7 @@ impl SimpleTracker {
     pub fn resolve(&self, source: &dyn FieldSource) -> Result<(SimpleDetector, f64, Option<String>)> {
         let info = source.info();
         let standard = standard_variable(&info.variable);
-        let (factor, units) = match standard {
-            Some(std) => {
-                let factor = std.factor_from(info.units.as_deref()).ok_or_else(|| {
-                    Error::Unsupported(format!(
-                        "{}: variable `{}` has units `{}`, which pst cannot convert to {}",
-                        info.origin,
-                        info.variable,
-                        info.units.as_deref().unwrap_or(""),
-                        std.units
-                    ))
-                })?;
-                (factor, Some(std.units.to_string()))
-            }
-            None => (1.0, info.units.clone()),
-        };
+        let (factor, units) = canonical_units(info)?;
         let mode = match self.mode {
             Some(mode) => mode,
             None => require_detection_mode(&info.variable)?,
