@@ -205,3 +205,41 @@ fn maxima_are_tracked_when_asked() {
     assert_eq!(tracks.len(), 1);
     assert!(tracks.lats().iter().all(|&lat| (lat - 30.0).abs() < 0.2));
 }
+
+/// Missing input frames: with a 6-hour time step, a 12-hour gap is one
+/// missing frame, and TRACK's parameter row for one missing frame (here a
+/// dmax of 8° instead of 3°) applies to the link across it.
+#[test]
+fn missing_frames_select_their_parameters() {
+    // A storm moving 2.5° a step; the 12 UTC frame of day 2 is missing, so
+    // it moves 5° across the gap.
+    let steps = [0usize, 1, 2, 3, 5, 6, 7];
+    let points: Vec<FrameCenters> = steps
+        .iter()
+        .enumerate()
+        .map(|(k, &s)| {
+            let mut f = FrameCenters::new(k, time(s));
+            f.push(50.0, 10.0 + 2.5 * s as f64, 99_000.0, (0, 0));
+            f
+        })
+        .collect();
+    let linker = HodgesLinker::default().zones(DmaxZones::none()).adaptive(None).time_step(21_600_000).unwrap();
+    let strict = linker.clone().missing_frame_parameters(vec![(3.0, 1.0)]).unwrap();
+    let lengths =
+        |l: &HodgesLinker| l.link(&points, Calendar::Standard).unwrap().iter().map(|t| t.len()).collect::<Vec<_>>();
+    assert_eq!(lengths(&strict), vec![4, 3]);
+    let tolerant = linker.clone().missing_frame_parameters(vec![(3.0, 1.0), (8.0, 1.0)]).unwrap();
+    assert_eq!(lengths(&tolerant), vec![7]);
+    // Several rows need the time step, and the zones and adaptive table off.
+    let unset = HodgesLinker::default().zones(DmaxZones::none()).adaptive(None);
+    let rows = unset.missing_frame_parameters(vec![(3.0, 1.0), (8.0, 1.0)]).unwrap();
+    assert!(rows.link(&points, Calendar::Standard).is_err());
+    let zoned = HodgesLinker::default().time_step(21_600_000).unwrap();
+    assert!(
+        zoned
+            .missing_frame_parameters(vec![(3.0, 1.0), (8.0, 1.0)])
+            .unwrap()
+            .link(&points, Calendar::Standard)
+            .is_err()
+    );
+}
