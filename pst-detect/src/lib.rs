@@ -41,5 +41,5 @@ mod series;
 mod simple;
 
 pub use refine::{Refinement, refine_quadratic};
-pub use series::{SeriesOptions, detect_series, detect_series_each};
+pub use series::{SeriesOptions, detect_series, detect_series_each, thread_pool};
 pub use simple::SimpleDetector;

@@ -62,6 +62,32 @@ pub fn detect_series(
     Ok(all)
 }
 
+/// A pool of `threads` workers named `name-0`, `name-1`, …, or `None` for
+/// rayon's default pool (which honours `RAYON_NUM_THREADS`).
+///
+/// ```
+/// let pool = pst_detect::thread_pool(Some(2), "example")?.unwrap();
+/// assert_eq!(pool.current_num_threads(), 2);
+/// assert!(pst_detect::thread_pool(Some(0), "example").is_err());
+/// assert!(pst_detect::thread_pool(None, "example")?.is_none());
+/// # Ok::<(), pst_core::Error>(())
+/// ```
+///
+/// # Errors
+/// For zero threads, or when the threads cannot be started.
+pub fn thread_pool(threads: Option<usize>, name: &'static str) -> Result<Option<rayon::ThreadPool>> {
+    match threads {
+        None => Ok(None),
+        Some(0) => Err(Error::InvalidArgument("the number of threads must be at least 1".into())),
+        Some(n) => rayon::ThreadPoolBuilder::new()
+            .num_threads(n)
+            .thread_name(move |i| format!("{name}-{i}"))
+            .build()
+            .map(Some)
+            .map_err(|e| Error::InvalidArgument(format!("cannot start {n} threads: {e}"))),
+    }
+}
+
 /// Frames detected together before their centres are handed on, per thread.
 const FRAMES_PER_THREAD_IN_FLIGHT: usize = 4;
 
@@ -80,17 +106,7 @@ pub fn detect_series_each(
 ) -> Result<()> {
     let n = options.max_frames.map_or(source.len(), |m| m.min(source.len()));
     let done = AtomicUsize::new(0);
-    let pool = match options.threads {
-        None => None,
-        Some(0) => return Err(Error::InvalidArgument("the number of threads must be at least 1".into())),
-        Some(threads) => Some(
-            rayon::ThreadPoolBuilder::new()
-                .num_threads(threads)
-                .thread_name(|i| format!("pst-detect-{i}"))
-                .build()
-                .map_err(|e| Error::InvalidArgument(format!("cannot start {threads} threads: {e}")))?,
-        ),
-    };
+    let pool = thread_pool(options.threads, "pst-detect")?;
     let detect = |range: std::ops::Range<usize>| -> Result<Vec<FrameCenters>> {
         range
             .into_par_iter()

@@ -275,7 +275,6 @@ impl HodgesLinker {
             plan.par_iter().with_max_len(1).map(|s| link_segment(&p, &points, &offsets, &missing, s)).collect();
         let merged = splice(&linked, &plan, &points, &offsets);
         // (frame, feature within frame) for the caller.
-        let frame_of = |feature: usize| offsets.partition_point(|&o| o <= feature) - 1;
         Ok(merged
             .into_iter()
             .map(|(id, features)| {
@@ -284,7 +283,7 @@ impl HodgesLinker {
                     features
                         .into_iter()
                         .map(|g| {
-                            let f = frame_of(g);
+                            let f = frame_of(&offsets, g);
                             (f, g - offsets[f])
                         })
                         .collect(),
@@ -382,6 +381,11 @@ fn link_segment(
     mge.tracks().into_iter().map(|t| t.into_iter().map(|(_, f)| origin[f]).collect()).collect()
 }
 
+/// The frame of global feature `feature`, given each frame's first feature.
+fn frame_of(offsets: &[usize], feature: usize) -> usize {
+    offsets.partition_point(|&o| o <= feature) - 1
+}
+
 /// Whether two positions agree within `1e-5`° in latitude and longitude.
 fn same_position(a: &Point, b: &Point) -> bool {
     const TOLERANCE: f64 = 1e-5;
@@ -398,7 +402,7 @@ fn splice(
     points: &[Point],
     offsets: &[usize],
 ) -> Vec<(u64, Vec<usize>)> {
-    let frame_of = |feature: usize| offsets.partition_point(|&o| o <= feature) - 1;
+    let frame_of = |feature: usize| frame_of(offsets, feature);
     struct Open {
         features: Vec<usize>,
         reaches_end: bool,

@@ -4,7 +4,7 @@ use pst_core::{
     DetectionMode, Error, FieldSource, Linker, Result, Tracker, Tracks, canonical_units, require_detection_mode,
     standard_variable,
 };
-use pst_detect::{SeriesOptions, detect_series};
+use pst_detect::{SeriesOptions, detect_series, thread_pool};
 
 use crate::detector::{HodgesDetector, HodgesRefinement};
 use crate::linker::HodgesLinker;
@@ -129,26 +129,13 @@ impl HodgesTracker {
         }
         Ok((detector, units))
     }
-
-    fn pool(&self) -> Result<Option<rayon::ThreadPool>> {
-        match self.threads {
-            None => Ok(None),
-            Some(0) => Err(Error::InvalidArgument("the number of threads must be at least 1".into())),
-            Some(n) => rayon::ThreadPoolBuilder::new()
-                .num_threads(n)
-                .thread_name(|i| format!("pst-hodges-{i}"))
-                .build()
-                .map(Some)
-                .map_err(|e| Error::InvalidArgument(format!("cannot start {n} threads: {e}"))),
-        }
-    }
 }
 
 impl Tracker for HodgesTracker {
     fn track(&self, source: &dyn FieldSource) -> Result<Tracks> {
         let (detector, units) = self.resolve(source)?;
         let info = source.info();
-        let pool = self.pool()?;
+        let pool = thread_pool(self.threads, "pst-hodges")?;
         let run = || -> Result<Tracks> {
             let options = SeriesOptions { threads: None, max_frames: self.max_frames, progress: None };
             let frames = detect_series(source, &detector, &options)?;
