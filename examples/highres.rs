@@ -18,10 +18,10 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use ndarray::Array2;
-use pst_core::{Calendar, FieldSource, Frame, Linker, Result, SourceInfo, Tracker};
-use pst_detect::{SeriesOptions, SimpleDetector, detect_series, detect_series_each};
-use pst_io::{NetcdfSource, OpenOptions};
-use pst_link::{SimpleLinker, SimpleTracker};
+use pst::{
+    Calendar, Error, FieldSource, Frame, Linker, NetcdfSource, OpenOptions, Result, SeriesOptions, SimpleDetector,
+    SimpleLinker, SimpleTracker, SourceInfo, Tracker, detect_series, detect_series_each,
+};
 
 /// One frame served again and again, rolled a few columns further each time.
 struct RotatedSeries {
@@ -46,6 +46,10 @@ impl FieldSource for RotatedSeries {
     }
 
     fn read_frame(&self, index: usize) -> Result<Frame> {
+        let len = self.info.times.len();
+        if index >= len {
+            return Err(Error::FrameOutOfRange { index, len });
+        }
         let (nlat, nlon) = self.base.grid().shape();
         let offset = (index * self.shift) % nlon;
         let v = self.base.values();
@@ -66,8 +70,8 @@ fn main() -> Result<()> {
     let series = RotatedSeries::new(file.read_frame(0)?, frames, 7, file.info());
     let (nlat, nlon) = series.info().grid.shape();
     println!("{frames} frames of {nlat}x{nlon} on {threads} thread(s)");
-    let detector = SimpleDetector::new(pst_core::DetectionMode::Min);
-    let options = SeriesOptions { threads: Some(threads), ..Default::default() };
+    let detector = SimpleDetector::new(pst::DetectionMode::Min);
+    let options = SeriesOptions::default().threads(threads);
     let per_core = |seconds: f64| frames as f64 / seconds / threads as f64;
 
     if mode == "detect" || mode == "all" {
@@ -95,7 +99,7 @@ fn main() -> Result<()> {
     }
     if mode == "track" || mode == "all" {
         let started = Instant::now();
-        let tracks = SimpleTracker::default().mode(pst_core::DetectionMode::Min).threads(threads).track(&series)?;
+        let tracks = SimpleTracker::default().mode(pst::DetectionMode::Min).threads(threads).track(&series)?;
         let s = started.elapsed().as_secs_f64();
         println!(
             "track:  {s:.3} s, {:.2} frames/s/core, {} tracks (detection and streaming link)",

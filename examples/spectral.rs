@@ -7,9 +7,7 @@
 
 use std::time::Instant;
 
-use pst_core::{FieldSource, Result};
-use pst_io::{OpenOptions, open_source};
-use pst_spectral::{BandPass, ShtPlan, SpectralFilter, WindKinematics};
+use pst::{BandPass, FieldSource, OpenOptions, Result, ShtPlan, SpectralFilter, WindKinematics, open_source};
 
 fn main() -> Result<()> {
     let data = std::env::args().nth(1).unwrap_or_else(|| "../shared/data".into());
@@ -41,7 +39,7 @@ fn main() -> Result<()> {
 
     // GFS's 850 hPa winds, and the absolute vorticity NCEP computed itself.
     let gfs = format!("{data}/grib/gfs.grb");
-    let at_850 = OpenOptions { level: Some(850.0), ..Default::default() };
+    let at_850 = OpenOptions::default().level(850.0);
     let u = open_source(&gfs, "u", &at_850)?.read_frame(0)?;
     let v = open_source(&gfs, "v", &at_850)?.read_frame(0)?;
     let ncep = open_source(&gfs, "absv", &at_850)?.read_frame(0)?;

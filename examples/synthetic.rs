@@ -3,10 +3,9 @@
 //!
 //! `cargo run --release -p pst-examples --example synthetic`
 
-use pst_core::{DetectionMode, Grid, SyntheticSeries, Tracker, great_circle_distance_m};
-use pst_link::SimpleTracker;
+use pst::{DetectionMode, Grid, SimpleTracker, SyntheticSeries, Tracker, great_circle_distance_m};
 
-fn main() -> Result<(), pst_core::Error> {
+fn main() -> Result<(), pst::Error> {
     let series = SyntheticSeries::builder(Grid::regular_global(1.0)?).frames(40).random_storms(16, 2026).build()?;
     let truth = series.planted_tracks(Some(DetectionMode::Min));
     let found = SimpleTracker::default().track(&series)?;

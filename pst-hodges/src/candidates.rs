@@ -12,19 +12,19 @@ use pst_core::DetectionMode;
 
 /// One candidate feature point of a frame, before refinement.
 #[derive(Debug, Clone, Copy, PartialEq)]
-pub struct Candidate {
+pub(crate) struct Candidate {
     /// Latitude, degrees north.
-    pub lat: f64,
+    pub(crate) lat: f64,
     /// Longitude, degrees east, within `[first, first + 360]` of the sorted
     /// grid longitudes.
-    pub lon: f64,
+    pub(crate) lon: f64,
     /// Field value at the (first) grid extremum, in the field's units.
-    pub value: f64,
+    pub(crate) value: f64,
     /// Number of the object holding it (1-based, among retained objects).
-    pub object: u32,
+    pub(crate) object: u32,
     /// Grid point (row, column in the sorted-longitude order) of the first
     /// extremum of its group.
-    pub grid_point: (usize, usize),
+    pub(crate) grid_point: (usize, usize),
 }
 
 /// A grid point of an object: 1-based row `y` and column `x` of the
@@ -73,7 +73,7 @@ struct Object {
 /// point strictly more extreme than its eight neighbours (points outside
 /// the object never win) is an extremum; extrema touching each other are
 /// one candidate at their mean position with the value of the first.
-pub fn rectangular_candidates(
+pub(crate) fn rectangular_candidates(
     values: &[f64],
     lats: &[f64],
     extended_lons: &[f64],

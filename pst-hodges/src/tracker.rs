@@ -1,25 +1,28 @@
 //! The Hodges tracker: Hodges detection in parallel, then MGE linking.
 
 use pst_core::{
-    DetectionMode, Error, FieldSource, Linker, Result, Tracker, Tracks, canonical_units, require_detection_mode,
-    standard_variable,
+    DetectionMode, Error, FieldSource, Progress, Result, SourceInfo, TrackSink, Tracker, canonical_units,
+    require_detection_mode, standard_variable,
 };
-use pst_detect::{SeriesOptions, detect_series, thread_pool};
+use pst_track::DetectLinkTracker;
 
-use crate::detector::{HodgesDetector, HodgesRefinement};
+use crate::detector::{HodgesDetector, HodgesRefinement, check_parameters};
 use crate::linker::HodgesLinker;
 
 /// The Hodges (TRACK) tracker with PyStormTracker 0.8.0's defaults:
 /// objects at or beyond the object threshold (0 for msl, 1e-5 s⁻¹ for vo,
 /// in canonical units), every object kept, B-spline refinement, then
 /// [`HodgesLinker`] (MGE with the standard zones and adaptive smoothness,
-/// segments of 62 frames, tracks of at least 3 points).
+/// segments of 62 frames, tracks of at least 3 points). It is the engine's
+/// [`DetectLinkTracker`] configured for the source
+/// ([`HodgesTracker::for_source`]): frames are detected in parallel,
+/// segments linked in parallel as their frames arrive, and tracks handed on
+/// as the splices end them.
 ///
 /// Values of a standard variable are converted to its canonical units
 /// (Pa, s⁻¹) before detection, as PyStormTracker does (the B-spline search
 /// is not scale-invariant), and reported in them. An explicit threshold is
-/// in the units of the source. Detection runs frames in parallel and the
-/// linker segments in parallel; the result is the same for any number of
+/// in the units of the source. The result is the same for any number of
 /// threads.
 ///
 /// Spectral filtering is the source's business: wrap it in
@@ -39,34 +42,56 @@ use crate::linker::HodgesLinker;
 /// assert_eq!(tracks.get(0).unwrap().len(), 8);
 /// # Ok::<(), pst_core::Error>(())
 /// ```
-#[derive(Debug, Clone, PartialEq, Default)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct HodgesTracker {
     mode: Option<DetectionMode>,
     threshold: Option<f64>,
-    min_object_points: Option<usize>,
+    min_object_points: usize,
     refinement: HodgesRefinement,
-    optimization_scale: Option<f64>,
+    optimization_scale: f64,
     linker: HodgesLinker,
     threads: Option<usize>,
     max_frames: Option<usize>,
 }
 
+impl Default for HodgesTracker {
+    fn default() -> Self {
+        HodgesTracker {
+            mode: None,
+            threshold: None,
+            min_object_points: Self::DEFAULT_MIN_OBJECT_POINTS,
+            refinement: HodgesRefinement::default(),
+            optimization_scale: Self::DEFAULT_OPTIMIZATION_SCALE,
+            linker: HodgesLinker::default(),
+            threads: None,
+            max_frames: None,
+        }
+    }
+}
+
 impl HodgesTracker {
+    /// PyStormTracker's smallest object kept: every object.
+    pub const DEFAULT_MIN_OBJECT_POINTS: usize = 1;
+    /// PyStormTracker's optimisation scale of the B-spline search (TRACK's
+    /// historical validation setting is 0.01).
+    pub const DEFAULT_OPTIMIZATION_SCALE: f64 = 1.0;
+
     /// Track minima or maxima (default: inferred from the variable).
     pub fn mode(mut self, mode: DetectionMode) -> Self {
         self.mode = Some(mode);
         self
     }
 
-    /// The object threshold in the units of the source.
+    /// The object threshold in the units of the source (default 0 for
+    /// msl, 1e-5 s⁻¹ for vorticity, 0 for other variables).
     pub fn threshold(mut self, threshold: f64) -> Self {
         self.threshold = Some(threshold);
         self
     }
 
-    /// Drop objects of fewer grid points (default 1).
+    /// Drop objects of fewer grid points (default 1; 0 counts as 1).
     pub fn min_object_points(mut self, points: usize) -> Self {
-        self.min_object_points = Some(points);
+        self.min_object_points = points;
         self
     }
 
@@ -78,7 +103,7 @@ impl HodgesTracker {
 
     /// TRACK's optimisation scale of the B-spline search (default 1).
     pub fn optimization_scale(mut self, scale: f64) -> Self {
-        self.optimization_scale = Some(scale);
+        self.optimization_scale = scale;
         self
     }
 
@@ -100,10 +125,23 @@ impl HodgesTracker {
         self
     }
 
-    /// The detector this tracker runs on `source`, and the canonical units
-    /// of its values.
-    pub fn resolve(&self, source: &dyn FieldSource) -> Result<(HodgesDetector, Option<String>)> {
-        let info = source.info();
+    /// The object threshold set with [`HodgesTracker::threshold`], if any.
+    pub fn explicit_threshold(&self) -> Option<f64> {
+        self.threshold
+    }
+
+    /// Checks the parameters that do not depend on the source, naming the
+    /// first bad one ([`HodgesTracker::for_source`] checks them all).
+    pub fn validate(&self) -> Result<()> {
+        check_parameters(self.threshold.unwrap_or_default(), self.optimization_scale)?;
+        self.linker.validate()
+    }
+
+    /// The engine this tracker runs on a source described by `info`: the
+    /// detector for its grid, with the mode and threshold for its variable
+    /// and values converted to canonical units, and the linker. Checks every
+    /// parameter, naming the first bad one.
+    pub fn for_source(&self, info: &SourceInfo) -> Result<DetectLinkTracker<HodgesDetector, HodgesLinker>> {
         let standard = standard_variable(&info.variable);
         let (factor, units) = canonical_units(info)?;
         let mode = match self.mode {
@@ -116,48 +154,31 @@ impl HodgesTracker {
             None if standard.is_some_and(|s| s.name == "vo") => 1e-5,
             None => 0.0,
         };
-        let mut detector = HodgesDetector::new(&info.grid, mode, threshold)
+        let detector = HodgesDetector::new(&info.grid, mode, threshold)
             .map_err(|e| match e {
                 Error::Unsupported(message) => Error::Unsupported(format!("{}: {message}", info.origin)),
                 other => other,
             })?
-            .with_refinement(self.refinement)
-            .with_min_object_points(self.min_object_points.unwrap_or(1))
-            .with_value_factor(factor);
-        if let Some(scale) = self.optimization_scale {
-            detector = detector.with_optimization_scale(scale)?;
+            .refinement(self.refinement)
+            .min_object_points(self.min_object_points)
+            .value_factor(factor)
+            .optimization_scale(self.optimization_scale);
+        detector.validate()?;
+        self.linker.validate()?;
+        let mut engine =
+            DetectLinkTracker::new(detector, self.linker.clone()).algorithm("hodges").values_in(1.0, units);
+        if let Some(threads) = self.threads {
+            engine = engine.threads(threads);
         }
-        Ok((detector, units))
+        if let Some(frames) = self.max_frames {
+            engine = engine.max_frames(frames);
+        }
+        Ok(engine)
     }
 }
 
 impl Tracker for HodgesTracker {
-    fn track(&self, source: &dyn FieldSource) -> Result<Tracks> {
-        let (detector, units) = self.resolve(source)?;
-        let info = source.info();
-        let pool = thread_pool(self.threads, "pst-hodges")?;
-        let run = || -> Result<Tracks> {
-            let options = SeriesOptions { threads: None, max_frames: self.max_frames, progress: None };
-            let frames = detect_series(source, &detector, &options)?;
-            self.linker.link(&frames, info.calendar)
-        };
-        let mut tracks = match &pool {
-            Some(pool) => pool.install(run)?,
-            None => run()?,
-        };
-        tracks.rename_variable("value", info.variable.clone())?;
-        if let Some(units) = units {
-            tracks.set_units(&info.variable, units)?;
-        }
-        let meta = tracks.metadata_mut();
-        meta.variable = Some(info.variable.clone());
-        meta.detection_mode = Some(detector.mode());
-        meta.algorithm = Some("hodges".into());
-        meta.attributes.insert("source".into(), info.origin.clone());
-        meta.attributes.insert("object_threshold".into(), format!("{}", detector.threshold()));
-        meta.attributes.insert("min_object_grid_points".into(), detector.min_object_points().to_string());
-        meta.attributes.insert("feature_refinement".into(), detector.refinement().to_string());
-        meta.attributes.extend(self.linker.attributes());
-        Ok(tracks)
+    fn track_into(&self, source: &dyn FieldSource, sink: &mut dyn TrackSink, progress: &dyn Progress) -> Result<()> {
+        self.for_source(source.info())?.track_into(source, sink, progress)
     }
 }

@@ -16,7 +16,8 @@ fn detections_equal_pystormtracker_bit_for_bit() {
     let fixtures = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures");
     let source = open_source(fixtures.join("pst_t5-42_frames.nc"), "msl", &OpenOptions::default()).unwrap();
     let expected = std::fs::read_to_string(fixtures.join("pst_t5-42_frames_detections.txt")).unwrap();
-    let (detector, _) = HodgesTracker::default().resolve(&source).unwrap();
+    let engine = HodgesTracker::default().for_source(source.info()).unwrap();
+    let detector = engine.detector();
     for (k, frame_number) in ["150", "321"].into_iter().enumerate() {
         let theirs: Vec<[f64; 3]> = expected
             .lines()

@@ -7,7 +7,7 @@ use pst_core::{
     Calendar, DetectionMode, FieldSource, FrameCenters, Grid, Linker, PlantedStorm, SyntheticSeries, Timestamp,
     Tracker, Tracks, great_circle_angle_deg,
 };
-use pst_hodges::{AdaptiveSmoothness, DmaxZones, HodgesLinker, HodgesRefinement, HodgesTracker};
+use pst_hodges::{Adaptive, AdaptiveSmoothness, DmaxZones, HodgesLinker, HodgesRefinement, HodgesTracker};
 
 /// Frame `k` of a 6-hourly series from 2025-12-01.
 fn time(k: usize) -> Timestamp {
@@ -96,8 +96,7 @@ fn a_missed_detection_splits_the_track() {
     let tracks = HodgesLinker::default().link(&frames(&points), Calendar::Standard).unwrap();
     assert_eq!(tracks.iter().map(|t| t.len()).collect::<Vec<_>>(), vec![4, 3]);
     // And tracks shorter than the minimum go.
-    let tracks =
-        HodgesLinker::default().min_track_points(4).unwrap().link(&frames(&points), Calendar::Standard).unwrap();
+    let tracks = HodgesLinker::default().min_track_points(4).link(&frames(&points), Calendar::Standard).unwrap();
     assert_eq!(tracks.len(), 1);
 }
 
@@ -112,7 +111,7 @@ fn dmax_zones_limit_links() {
     let global = HodgesLinker::default().zones(DmaxZones::none()).link(&frames(&tropical), Calendar::Standard).unwrap();
     assert_eq!(global.len(), 1);
     let crossing: Vec<Vec<(f64, f64)>> = (0..4).map(|k| vec![(11.5 + 4.5 * k as f64, 100.0)]).collect();
-    let tracks = HodgesLinker::default().adaptive(None).link(&frames(&crossing), Calendar::Standard).unwrap();
+    let tracks = HodgesLinker::default().adaptive(Adaptive::Off).link(&frames(&crossing), Calendar::Standard).unwrap();
     // 11.5→16 is tropical (3°): broken; 16→20.5→25 have limits 4.75° and 6.5°.
     assert_eq!(tracks.iter().map(|t| t.len()).collect::<Vec<_>>(), vec![3]);
 }
@@ -132,7 +131,7 @@ fn adaptive_smoothness_limits_turns_by_speed() {
             })
             .collect()
     };
-    let linker = HodgesLinker::default().zones(DmaxZones::none()).dmax(10.0).unwrap();
+    let linker = HodgesLinker::default().zones(DmaxZones::none()).dmax_deg(10.0);
     let slow = linker.link(&frames(&turn(1.0)), Calendar::Standard).unwrap();
     assert_eq!(slow.iter().map(|t| t.len()).collect::<Vec<_>>(), vec![5]);
     let fast = linker.link(&frames(&turn(7.0)), Calendar::Standard).unwrap();
@@ -166,7 +165,7 @@ proptest! {
     #[test]
     fn links_respect_the_rules(points in random_frames(), segment in 4usize..9) {
         let detections = frames(&points);
-        let linker = HodgesLinker::default().segment_frames(Some(segment)).unwrap();
+        let linker = HodgesLinker::default().segment_frames(Some(segment));
         let tracks = linker.link(&detections, Calendar::Standard).unwrap();
         let zones = DmaxZones::standard();
         let mut used = std::collections::HashSet::new();
@@ -223,23 +222,17 @@ fn missing_frames_select_their_parameters() {
             f
         })
         .collect();
-    let linker = HodgesLinker::default().zones(DmaxZones::none()).adaptive(None).time_step(21_600_000).unwrap();
-    let strict = linker.clone().missing_frame_parameters(vec![(3.0, 1.0)]).unwrap();
+    let linker = HodgesLinker::default().zones(DmaxZones::none()).adaptive(Adaptive::Off).time_step_ms(21_600_000);
+    let strict = linker.clone().missing_frame_parameters(vec![(3.0, 1.0)]);
     let lengths =
         |l: &HodgesLinker| l.link(&points, Calendar::Standard).unwrap().iter().map(|t| t.len()).collect::<Vec<_>>();
     assert_eq!(lengths(&strict), vec![4, 3]);
-    let tolerant = linker.clone().missing_frame_parameters(vec![(3.0, 1.0), (8.0, 1.0)]).unwrap();
+    let tolerant = linker.clone().missing_frame_parameters(vec![(3.0, 1.0), (8.0, 1.0)]);
     assert_eq!(lengths(&tolerant), vec![7]);
     // Several rows need the time step, and the zones and adaptive table off.
-    let unset = HodgesLinker::default().zones(DmaxZones::none()).adaptive(None);
-    let rows = unset.missing_frame_parameters(vec![(3.0, 1.0), (8.0, 1.0)]).unwrap();
+    let unset = HodgesLinker::default().zones(DmaxZones::none()).adaptive(Adaptive::Off);
+    let rows = unset.missing_frame_parameters(vec![(3.0, 1.0), (8.0, 1.0)]);
     assert!(rows.link(&points, Calendar::Standard).is_err());
-    let zoned = HodgesLinker::default().time_step(21_600_000).unwrap();
-    assert!(
-        zoned
-            .missing_frame_parameters(vec![(3.0, 1.0), (8.0, 1.0)])
-            .unwrap()
-            .link(&points, Calendar::Standard)
-            .is_err()
-    );
+    let zoned = HodgesLinker::default().time_step_ms(21_600_000);
+    assert!(zoned.missing_frame_parameters(vec![(3.0, 1.0), (8.0, 1.0)]).link(&points, Calendar::Standard).is_err());
 }

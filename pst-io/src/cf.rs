@@ -2,13 +2,25 @@
 //! dimension is latitude, longitude, time or level, and how a frame is cut
 //! out of the variable.
 
+// Each gridded reader uses its part of these helpers; with some readers
+// left out, the others go unused.
+#![cfg_attr(not(all(feature = "netcdf", feature = "zarr", feature = "grib")), allow(dead_code))]
+
 use std::collections::BTreeMap;
 use std::path::Path;
 
 use pst_core::{Calendar, CfTimeUnits, Error, Result, Timestamp, standard_variable};
 
-/// Choices a user makes when opening gridded input.
+/// Choices a user makes when opening gridded input: read its fields, set
+/// them with the setters of the same names.
+///
+/// ```
+/// use pst_io::OpenOptions;
+/// let options = OpenOptions::default().level(850.0).member(3);
+/// assert_eq!((options.level, options.member), (Some(850.0), Some(3)));
+/// ```
 #[derive(Debug, Clone, Default, PartialEq)]
+#[non_exhaustive]
 pub struct OpenOptions {
     /// The vertical level to track (e.g. 850 for 850 hPa), when the variable
     /// has a level dimension longer than one.
@@ -27,6 +39,38 @@ pub struct OpenOptions {
     /// ones (`number`, `member`, `realization`, `ensemble`, `ens`,
     /// `member_id`).
     pub member_dim: Option<String>,
+}
+
+impl OpenOptions {
+    /// The vertical level to track, in the level coordinate's units.
+    pub fn level(mut self, level: f64) -> Self {
+        self.level = Some(level);
+        self
+    }
+
+    /// CF time units for a time coordinate without them.
+    pub fn time_units(mut self, units: impl Into<String>) -> Self {
+        self.time_units = Some(units.into());
+        self
+    }
+
+    /// The calendar for a time coordinate that names none.
+    pub fn calendar(mut self, calendar: impl Into<String>) -> Self {
+        self.calendar = Some(calendar.into());
+        self
+    }
+
+    /// The ensemble member to read.
+    pub fn member(mut self, member: u32) -> Self {
+        self.member = Some(member);
+        self
+    }
+
+    /// The member dimension's name.
+    pub fn member_dim(mut self, name: impl Into<String>) -> Self {
+        self.member_dim = Some(name.into());
+        self
+    }
 }
 
 /// The frame times of a layout, with their calendar: its time coordinate

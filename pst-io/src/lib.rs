@@ -39,81 +39,36 @@
 //! # Ok::<(), pst_core::Error>(())
 //! ```
 
+#![cfg_attr(docsrs, feature(doc_cfg))]
+
 mod cf;
+#[cfg(feature = "grib")]
 mod grib;
+#[cfg(feature = "netcdf")]
 mod hdf5_filters;
+mod members;
+#[cfg(feature = "netcdf")]
 mod netcdf;
+mod open;
 mod series;
 mod tracks;
+#[cfg(feature = "zarr")]
 mod zarr;
 
-use std::path::Path;
-
-use pst_core::{FieldSource, Result};
-
 pub use cf::OpenOptions;
+#[cfg(feature = "grib")]
+#[cfg_attr(docsrs, doc(cfg(feature = "grib")))]
 pub use grib::GribSource;
+pub use members::MemberSelection;
+#[cfg(feature = "netcdf")]
+#[cfg_attr(docsrs, doc(cfg(feature = "netcdf")))]
 pub use netcdf::NetcdfSource;
-pub use series::{Gap, MultiFileSource, expand_inputs};
+pub use open::{list_members, open_source};
+pub use series::{Gap, MultiFileSource, expand_inputs, open_series};
 pub use tracks::{
-    CfTrajectories, Csv, CsvDialect, Imilast, Tempest, TrackAscii, TrackFormat, TrackJson, read_tracks,
-    write_atomically, write_tracks, write_tracks_streaming,
+    CfTrajectories, Csv, CsvDialect, FORMATS, FormatSpec, Imilast, Tempest, TrackAscii, TrackFileSink, TrackFormat,
+    TrackJson, read_tracks, write_atomically, write_tracks,
 };
+#[cfg(feature = "zarr")]
+#[cfg_attr(docsrs, doc(cfg(feature = "zarr")))]
 pub use zarr::ZarrSource;
-
-/// Opens gridded input, choosing the reader from the path: Zarr for a
-/// directory (v2 or v3 store), GRIB for `.grib`/`.grb`/`.grib2` files and
-/// files that start with `GRIB`, netCDF for any other file.
-pub fn open_source(path: impl AsRef<Path>, variable: &str, options: &OpenOptions) -> Result<Box<dyn FieldSource>> {
-    let path = path.as_ref();
-    Ok(match reader_for(path) {
-        Reader::Zarr => Box::new(ZarrSource::open(path, variable, options)?),
-        Reader::Grib => Box::new(GribSource::open(path, variable, options)?),
-        Reader::Netcdf => Box::new(NetcdfSource::open(path, variable, options)?),
-    })
-}
-
-enum Reader {
-    Zarr,
-    Grib,
-    Netcdf,
-}
-
-/// Zarr for a directory or `.zarr`, GRIB by extension or magic number,
-/// netCDF otherwise.
-fn reader_for(path: &Path) -> Reader {
-    let ext = path.extension().map(|e| e.to_string_lossy().to_ascii_lowercase()).unwrap_or_default();
-    if path.is_dir() || ext == "zarr" {
-        return Reader::Zarr;
-    }
-    let starts_with_grib = || {
-        let mut magic = [0u8; 4];
-        std::fs::File::open(path).and_then(|mut f| std::io::Read::read_exact(&mut f, &mut magic)).is_ok()
-            && &magic == b"GRIB"
-    };
-    match ext.as_str() {
-        "grib" | "grib1" | "grib2" | "grb" | "grb1" | "grb2" => Reader::Grib,
-        _ if starts_with_grib() => Reader::Grib,
-        _ => Reader::Netcdf,
-    }
-}
-
-/// The ensemble members of `variable` in the input at `path` (any format,
-/// chosen as [`open_source`] does); empty when it has no member dimension.
-pub fn list_members(path: impl AsRef<Path>, variable: &str, options: &OpenOptions) -> Result<Vec<u32>> {
-    let path = path.as_ref();
-    match reader_for(path) {
-        Reader::Zarr => ZarrSource::members(path, variable, options),
-        Reader::Grib => GribSource::members(path, variable, options),
-        Reader::Netcdf => NetcdfSource::members(path, variable, options),
-    }
-}
-
-/// Opens one series from one or several files: [`open_source`] for one,
-/// a [`MultiFileSource`] (files ordered by time, checked to agree) for more.
-pub fn open_series(paths: &[impl AsRef<Path>], variable: &str, options: &OpenOptions) -> Result<Box<dyn FieldSource>> {
-    match paths {
-        [one] => open_source(one, variable, options),
-        _ => Ok(Box::new(MultiFileSource::open(paths, variable, options)?)),
-    }
-}

@@ -89,13 +89,13 @@ impl NetcdfSource {
             |dim: &str| file.read_variable_as_f64(dim).map(|a| a.iter().copied().collect()).map_err(nc_error);
         let layout = resolve_layout(&vars, var, options, &level_values)?;
         let read_axis = |name: &str, what: &str| -> Result<Vec<f64>> {
-            file.read_variable_as_f64(name).map(|a| a.iter().copied().collect()).map_err(|e| {
-                Error::Format(format!("cannot read the {what} coordinate `{name}` of `{}`: {e}", var.name))
-            })
+            file.read_variable_as_f64(name)
+                .map(|a| a.iter().copied().collect())
+                .map_err(|e| Error::backend(format!("cannot read the {what} coordinate `{name}` of `{}`", var.name), e))
         };
         let lats = read_axis(&layout.lat_coord, "latitude")?;
         let lons = read_axis(&layout.lon_coord, "longitude")?;
-        let grid = Arc::new(Grid::new(lats, lons).map_err(|e| Error::Format(format!("variable `{}`: {e}", var.name)))?);
+        let grid = Arc::new(Grid::new(lats, lons).map_err(|e| e.context(format!("variable `{}`", var.name)))?);
 
         let (times, calendar) = decode_times(&vars, &layout, options, &|name| read_axis(name, "time"), path)?;
         let info = SourceInfo {
@@ -127,10 +127,10 @@ impl NetcdfSource {
         let selection = NcSliceInfo { selections };
         let data = self
             .read_unpacked(&selection)
-            .map_err(|e| Error::Format(format!("variable `{}`, frame {index}: {e}", self.layout.variable)))?;
+            .map_err(|e| Error::backend(format!("variable `{}`, frame {index}", self.layout.variable), e))?;
         let data: Array2<f64> = data
             .into_dimensionality::<Ix2>()
-            .map_err(|e| Error::Format(format!("variable `{}`: unexpected frame shape: {e}", self.layout.variable)))?;
+            .map_err(|e| Error::backend(format!("variable `{}`: unexpected frame shape", self.layout.variable), e))?;
         // Frames are [latitude, longitude]; some files store [longitude, latitude].
         let values = if self.layout.lat_dim > self.layout.lon_dim {
             data.reversed_axes().as_standard_layout().into_owned()
@@ -182,7 +182,7 @@ impl FieldSource for NetcdfSource {
 }
 
 fn nc_error(e: netcdf_reader::Error) -> Error {
-    Error::Format(format!("not a readable netCDF file: {e}"))
+    Error::backend("not a readable netCDF file", e)
 }
 
 fn var_meta(v: &netcdf_reader::NcVariable) -> VarMeta {

@@ -7,7 +7,7 @@ use std::sync::{Arc, Mutex};
 use pst_core::{Error, FieldSource, Frame, Result, ResultExt, SourceInfo, Timestamp};
 
 use crate::cf::OpenOptions;
-use crate::open_source;
+use crate::open::open_source;
 
 /// How many files a [`MultiFileSource`] keeps open at once: enough for the
 /// detection threads to work on neighbouring files, few enough that memory
@@ -323,6 +323,24 @@ fn read_list(list: &Path, found: &mut Vec<PathBuf>, missing: &mut Vec<PathBuf>) 
         }
     }
     Ok(())
+}
+
+/// Opens one series from one or several files: [`open_source`] for one,
+/// a [`MultiFileSource`] (files ordered by time, checked to agree) for more,
+/// with the [`Gap`]s between its files.
+pub fn open_series(
+    paths: &[impl AsRef<Path>],
+    variable: &str,
+    options: &OpenOptions,
+) -> Result<(Box<dyn FieldSource>, Vec<Gap>)> {
+    match paths {
+        [one] => Ok((open_source(one, variable, options)?, Vec::new())),
+        _ => {
+            let series = MultiFileSource::open(paths, variable, options)?;
+            let gaps = series.gaps().to_vec();
+            Ok((Box::new(series), gaps))
+        }
+    }
 }
 
 #[cfg(test)]

@@ -84,7 +84,7 @@ impl ZarrSource {
         let read_1d = |name: &str| read_coordinate(&arrays, name, &var.name);
         let layout = resolve_layout(&vars, var, options, &read_1d)?;
         let grid = Grid::new(read_1d(&layout.lat_coord)?, read_1d(&layout.lon_coord)?)
-            .map_err(|e| Error::Format(format!("variable `{}`: {e}", var.name)))?;
+            .map_err(|e| e.context(format!("variable `{}`", var.name)))?;
         let (times, calendar) = decode_times(&vars, &layout, options, &read_1d, path)?;
         let array = arrays
             .iter()
@@ -126,7 +126,7 @@ impl ZarrSource {
             Some(cache) => read_cached_f64(cache, &self.array, &subset),
             None => read_f64(&self.array, &subset),
         }
-        .map_err(|e| Error::Format(format!("variable `{}`, frame {index}: {e}", self.layout.variable)))?;
+        .map_err(|e| Error::backend(format!("variable `{}`, frame {index}", self.layout.variable), e))?;
         let (nlat, nlon) = (shape[self.layout.lat_dim] as usize, shape[self.layout.lon_dim] as usize);
         let flat: Vec<f64> = data.iter().map(|&v| self.packing.unpack(v)).collect();
         let values = if self.layout.lat_dim < self.layout.lon_dim {
@@ -135,7 +135,7 @@ impl ZarrSource {
             ArrayD::from_shape_vec(vec![nlon, nlat], flat).map(|a| a.reversed_axes().as_standard_layout().into_owned())
         }
         .and_then(|a| a.into_dimensionality::<Ix2>())
-        .map_err(|e| Error::Format(format!("variable `{}`: unexpected frame shape: {e}", self.layout.variable)))?;
+        .map_err(|e| Error::backend(format!("variable `{}`: unexpected frame shape", self.layout.variable), e))?;
         Frame::new(Arc::clone(&self.info.grid), self.info.times[index], values)
     }
 }
@@ -266,7 +266,7 @@ fn open_arrays(path: &Path) -> Result<Vec<(VarMeta, Arc<ZArray>)>> {
         return Err(Error::Io(std::io::Error::new(std::io::ErrorKind::NotFound, "no such Zarr store (a directory)")));
     }
     let store: Arc<dyn ReadableStorageTraits> =
-        Arc::new(FilesystemStore::new(path).map_err(|e| Error::Format(format!("cannot open the Zarr store: {e}")))?);
+        Arc::new(FilesystemStore::new(path).map_err(|e| Error::backend("cannot open the Zarr store", e))?);
     let mut arrays: Vec<(VarMeta, Arc<ZArray>)> = Vec::new();
     let mut entries: Vec<PathBuf> = std::fs::read_dir(path)?.filter_map(|e| e.ok().map(|e| e.path())).collect();
     entries.sort();
@@ -290,7 +290,7 @@ fn read_coordinate(arrays: &[(VarMeta, Arc<ZArray>)], name: &str, of: &str) -> R
         .find(|(m, _)| m.name == name)
         .ok_or_else(|| Error::Format(format!("coordinate `{name}` of `{of}` is missing")))?;
     let values = read_f64(array, &ArraySubset::new_with_shape(array.shape().to_vec()))
-        .map_err(|e| Error::Format(format!("cannot read coordinate `{name}`: {e}")))?;
+        .map_err(|e| Error::backend(format!("cannot read coordinate `{name}`"), e))?;
     let packing = Packing::from(meta, fill_of(array));
     Ok(values.iter().map(|&v| packing.unpack(v)).collect())
 }

@@ -43,10 +43,10 @@ fn gfs_grib2_prmsl_and_levels_match_eccodes() {
     let Some(path) = pst_testkit::data_file("grib/gfs.t12z.pgrbf120.2p5deg.grib2") else { return };
     let e = GribSource::open(&path, "v", &OpenOptions::default()).unwrap_err();
     assert!(e.to_string().contains("--level"), "{e}");
-    let v850 = GribSource::open(&path, "v", &OpenOptions { level: Some(850.0), ..Default::default() }).unwrap();
+    let v850 = GribSource::open(&path, "v", &OpenOptions::default().level(850.0)).unwrap();
     let (min, max, _) = stats(v850.read_frame(0).unwrap().values().iter().copied());
     assert_eq!((min, max), (-30.26, 42.97));
-    let e = GribSource::open(&path, "v", &OpenOptions { level: Some(849.0), ..Default::default() }).unwrap_err();
+    let e = GribSource::open(&path, "v", &OpenOptions::default().level(849.0)).unwrap_err();
     assert!(e.to_string().contains("850"), "{e}");
 }
 
@@ -58,10 +58,9 @@ fn ecmwf_samples_match_eccodes() {
     assert!((mean - 101_089.223_634_131_37).abs() < 1e-6);
     // GRIB1 (ECMWF table 128), ensemble members on pressure levels.
     let Some(path) = pst_testkit::data_file("grib/era5-levels-members.grib") else { return };
-    let e = GribSource::open(&path, "t", &OpenOptions { level: Some(850.0), ..Default::default() }).unwrap_err();
+    let e = GribSource::open(&path, "t", &OpenOptions::default().level(850.0)).unwrap_err();
     assert!(e.to_string().contains("ensemble members") && e.to_string().contains("--member"), "{e}");
-    let t850 = GribSource::open(&path, "t", &OpenOptions { level: Some(850.0), member: Some(3), ..Default::default() })
-        .unwrap();
+    let t850 = GribSource::open(&path, "t", &OpenOptions::default().level(850.0).member(3)).unwrap();
     assert_eq!(t850.len(), 4);
     // ecCodes, member 3 at its four dates.
     let expected = [
@@ -74,8 +73,7 @@ fn ecmwf_samples_match_eccodes() {
         let (min, max, _) = stats(t850.read_frame(k).unwrap().values().iter().copied());
         assert_eq!((min, max), (lo, hi), "frame {k}");
     }
-    let e = GribSource::open(&path, "t", &OpenOptions { level: Some(850.0), member: Some(99), ..Default::default() })
-        .unwrap_err();
+    let e = GribSource::open(&path, "t", &OpenOptions::default().level(850.0).member(99)).unwrap_err();
     assert!(e.to_string().contains("no member 99"), "{e}");
     let e = GribSource::open(&path, "msl", &OpenOptions::default()).unwrap_err();
     assert!(e.to_string().contains("`msl` not found") && e.to_string().contains("era5-levels-members.grib"), "{e}");
@@ -85,9 +83,9 @@ fn ecmwf_samples_match_eccodes() {
 fn time_series_across_messages() {
     // Several steps of u at 500 hPa, ordered by valid time.
     let Some(path) = pst_testkit::data_file("grib/multi_param_on_multi_dims.grib") else { return };
-    let options = OpenOptions { level: Some(500.0), ..Default::default() };
+    let options = OpenOptions::default().level(500.0);
     let src = GribSource::open(&path, "u", &options).unwrap();
-    let e = GribSource::open(&path, "u", &OpenOptions { member: Some(1), ..options.clone() }).unwrap_err();
+    let e = GribSource::open(&path, "u", &options.clone().member(1)).unwrap_err();
     assert!(e.to_string().contains("no ensemble members"), "{e}");
     assert!(src.len() >= 2, "{}", src.len());
     assert!(src.info().times.windows(2).all(|w| w[0] < w[1]));

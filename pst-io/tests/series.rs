@@ -113,7 +113,7 @@ fn three_months_in_any_order_track_like_the_single_file() {
     for argument in [format!("@{}", list.display()), list.display().to_string()] {
         let (listed, missing) = expand_inputs(&[argument]).unwrap();
         assert_eq!((listed.len(), missing.len()), (3, 0));
-        assert_eq!(imilast(open_series(&listed, "msl", &OpenOptions::default()).unwrap().as_ref()), expected);
+        assert_eq!(imilast(open_series(&listed, "msl", &OpenOptions::default()).unwrap().0.as_ref()), expected);
     }
     std::fs::remove_dir_all(dir).unwrap();
 }
@@ -232,12 +232,12 @@ fn ensemble_members_in_a_netcdf_dimension() {
     assert!(e.contains("2 ensemble members") && e.contains("3, 7"), "{e}");
     let expected = imilast(whole.as_ref());
     for member in [3, 7] {
-        let options = OpenOptions { member: Some(member), ..Default::default() };
+        let options = OpenOptions::default().member(member);
         let source = open_source(&path, "msl", &options).unwrap();
         assert_eq!(source.read_frame(100).unwrap().values(), whole.read_frame(100).unwrap().values());
         assert_eq!(imilast(source.as_ref()), expected, "member {member}");
     }
-    let e = open_source(&path, "msl", &OpenOptions { member: Some(4), ..Default::default() }).err().unwrap();
+    let e = open_source(&path, "msl", &OpenOptions::default().member(4)).err().unwrap();
     assert!(e.to_string().contains("no member 4"), "{e}");
     std::fs::remove_dir_all(dir).unwrap();
 }

@@ -60,10 +60,9 @@ fn vorticity_level_dimension_is_squeezed_or_selected() {
     let Some(src) = open("era5/era5_vo850_2025-2026_djf_2.5x2.5.nc", "vo", &OpenOptions::default()) else { return };
     assert_eq!(src.read_frame(5).unwrap().values().dim(), (73, 144));
     let Some(path) = pst_testkit::data_file("era5/era5_vo850_2025-2026_djf_2.5x2.5.nc") else { return };
-    let at_850 =
-        NetcdfSource::open(&path, "vorticity", &OpenOptions { level: Some(850.0), ..Default::default() }).unwrap();
+    let at_850 = NetcdfSource::open(&path, "vorticity", &OpenOptions::default().level(850.0)).unwrap();
     assert_eq!(at_850.read_frame(5).unwrap(), src.read_frame(5).unwrap());
-    let e = NetcdfSource::open(&path, "vo", &OpenOptions { level: Some(500.0), ..Default::default() }).unwrap_err();
+    let e = NetcdfSource::open(&path, "vo", &OpenOptions::default().level(500.0)).unwrap_err();
     assert!(e.to_string().contains("level 500 not found") && e.to_string().contains("850"), "{e}");
 }
 
@@ -92,7 +91,7 @@ fn ncl_storm_series_with_fill_values_and_explicit_time_units() {
     let Some(path) = pst_testkit::data_file("ncl-storm-1996/Pstorm.cdf") else { return };
     let e = NetcdfSource::open(&path, "p", &OpenOptions::default()).unwrap_err();
     assert!(e.to_string().contains("--time-units"), "{e}");
-    let options = OpenOptions { time_units: Some("hours since 1996-01-05 00:00".into()), ..Default::default() };
+    let options = OpenOptions::default().time_units("hours since 1996-01-05 00:00");
     let src = NetcdfSource::open(&path, "p", &options).unwrap();
     assert_eq!(src.len(), 64);
     assert_eq!(src.info().grid.shape(), (33, 36));

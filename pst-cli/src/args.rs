@@ -1,0 +1,296 @@
+//! The command line: flags only. Defaults come from the library's
+//! constants; what the flags mean is `main.rs`'s translation into a
+//! [`pst::Pipeline`].
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use pst::{HodgesLinker, HodgesTracker, Matching, MemberSelection, SimpleDetector, TrackFormat};
+
+#[derive(Parser, Debug)]
+#[command(name = "stormtracker", version, about = "Track storms and cyclones in gridded climate data")]
+pub(crate) struct Cli {
+    /// More output: -v for progress information, -vv for details.
+    #[arg(short, long, action = clap::ArgAction::Count, global = true)]
+    pub(crate) verbose: u8,
+
+    #[command(subcommand)]
+    pub(crate) command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+pub(crate) enum Command {
+    /// Detect storm centres in every frame and link them into tracks.
+    Track(Box<TrackArgs>),
+    /// Convert a track file from one format to another.
+    Convert(ConvertArgs),
+    /// Run many independent `track` runs listed in a manifest, resumably.
+    Batch(crate::batch::BatchArgs),
+    /// Compare candidate tracks with reference tracks (matched counts,
+    /// precision, recall, F1, separations).
+    Compare(CompareArgs),
+}
+
+#[derive(Args, Debug)]
+pub(crate) struct CompareArgs {
+    /// Reference track file (any supported format).
+    #[arg(short, long)]
+    pub(crate) reference: PathBuf,
+    /// Candidate track file (any supported format).
+    #[arg(short, long)]
+    pub(crate) candidate: PathBuf,
+    /// nearest, mutual_nearest or global_assignment.
+    #[arg(long, default_value = "nearest", value_parser = |s: &str| s.parse::<Matching>().map_err(|e| e.to_string()))]
+    pub(crate) matching: Matching,
+    /// Largest mean great-circle separation of a pair, degrees.
+    #[arg(short = 's', long, default_value_t = 2.0)]
+    pub(crate) max_mean_separation: f64,
+    /// Smallest shared fraction of points of a pair.
+    #[arg(short = 'l', long, default_value_t = 0.6)]
+    pub(crate) min_overlap: f64,
+    /// A variable both files have, for intensity statistics.
+    #[arg(long)]
+    pub(crate) variable: Option<String>,
+    /// Whether peak intensity is a minimum or a maximum.
+    #[arg(short = 'm', long, value_enum, default_value_t = ModeArg::Auto)]
+    pub(crate) detection_mode: ModeArg,
+    /// Also write the full report as JSON to this file.
+    #[arg(short = 'o', long = "output-report")]
+    pub(crate) report: Option<PathBuf>,
+    /// Write the candidate tracks some reference track selected (TrackJSON).
+    #[arg(short = 'M', long)]
+    pub(crate) matched_output: Option<PathBuf>,
+    /// Print the full report as JSON instead of the summary.
+    #[arg(short, long)]
+    pub(crate) json: bool,
+}
+
+/// Where `track` runs.
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Backend {
+    /// One process, its threads.
+    Serial,
+    /// An MPI job: ranks detect slabs of the series, rank 0 links.
+    Mpi,
+}
+
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Algorithm {
+    /// PyStormTracker's local extrema and nearest-neighbour linking.
+    Simple,
+    /// Hodges' (TRACK) threshold objects, B-spline refinement and Modified
+    /// Greedy Exchange linking.
+    Hodges,
+}
+
+/// A track format on the command line: `auto` (from the file name, `None`)
+/// or a name of [`pst::FORMATS`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct FormatArg(pub(crate) Option<TrackFormat>);
+
+fn parse_format(s: &str) -> Result<FormatArg, String> {
+    if s.eq_ignore_ascii_case("auto") {
+        return Ok(FormatArg(None));
+    }
+    s.parse::<TrackFormat>().map(|f| FormatArg(Some(f))).map_err(|e| e.to_string())
+}
+
+/// The help of a format flag, from the format table.
+fn format_help(what: &str) -> String {
+    format!("{what} format: auto (from the file's name), or {}", TrackFormat::names())
+}
+
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum ModeArg {
+    /// Minima for pressure, maxima for vorticity.
+    Auto,
+    /// Local minima.
+    Min,
+    /// Local maxima.
+    Max,
+}
+
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum RefinementArg {
+    /// The grid point.
+    Grid,
+    /// A local quadratic fit.
+    Quadratic,
+    /// TRACK's bicubic B-spline surface and its GDFP search (Hodges only).
+    Bspline,
+    /// PyStormTracker's spherical extension (not implemented).
+    #[value(name = "spherical_quadratic", alias = "spherical-quadratic")]
+    SphericalQuadratic,
+    /// PyStormTracker's spherical extension (not implemented).
+    #[value(name = "spherical_bspline", alias = "spherical-bspline")]
+    SphericalBspline,
+}
+
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum ProjectionArg {
+    /// The input grid as it is.
+    Global,
+    /// Northern polar stereographic (not implemented).
+    #[value(name = "nh_stereo", alias = "nh-stereo")]
+    NhStereo,
+    /// Southern polar stereographic (not implemented).
+    #[value(name = "sh_stereo", alias = "sh-stereo")]
+    ShStereo,
+}
+
+#[derive(Args, Debug, Clone)]
+pub(crate) struct TrackArgs {
+    /// Input gridded data: netCDF (classic or netCDF-4), Zarr stores or
+    /// GRIB1/GRIB2 files. Several files (`-i a.nc b.nc`, a glob such as
+    /// `'era5_msl_*.nc'`, or `@list.txt` naming one file per line) make one
+    /// series, put in order by their times.
+    #[arg(short, long, num_args = 1.., required = true)]
+    pub(crate) input: Vec<String>,
+    /// Variable to track, e.g. msl or vo (with --winds: the name given to
+    /// the computed vorticity).
+    #[arg(long)]
+    pub(crate) variable: String,
+    /// Track relative vorticity computed spectrally from these eastward and
+    /// northward wind variables of the input, e.g. `u,v`.
+    #[arg(long, value_name = "U,V")]
+    pub(crate) winds: Option<String>,
+    /// Lowest total wavenumber kept by a spherical-harmonic band-pass of
+    /// each frame before detection; give with --lmax (e.g. 5 and 42 for msl).
+    #[arg(long, requires = "lmax")]
+    pub(crate) lmin: Option<usize>,
+    /// Highest total wavenumber kept by the band-pass; give with --lmin.
+    #[arg(long, requires = "lmin")]
+    pub(crate) lmax: Option<usize>,
+    /// Sardeshmukh–Hoskins taper of the band-pass: the weight of wavenumber
+    /// lmax, in (0, 1]; 1 keeps the band unchanged. Default 0.1 with
+    /// `-a simple` (what PyStormTracker's Simple tracker always applies),
+    /// 1 with `-a hodges`.
+    #[arg(long, requires = "lmin")]
+    pub(crate) spectral_taper: Option<f64>,
+    /// Output track file.
+    #[arg(short, long)]
+    pub(crate) output: PathBuf,
+    /// Tracking algorithm.
+    #[arg(short, long, value_enum, default_value_t = Algorithm::Simple)]
+    pub(crate) algorithm: Algorithm,
+    #[arg(short, long, default_value = "auto", value_parser = parse_format, help = format_help("Output"))]
+    pub(crate) format: FormatArg,
+    /// Track minima or maxima.
+    #[arg(short = 'm', long, value_enum, default_value_t = ModeArg::Auto)]
+    pub(crate) detection_mode: ModeArg,
+    /// How far a centre must stand out, in the units of the input
+    /// (default: 0 for msl, 1e-5 s⁻¹ for vorticity).
+    #[arg(long, allow_negative_numbers = true)]
+    pub(crate) feature_threshold: Option<f64>,
+    /// Extremum search window in grid points (positive, odd; Simple).
+    #[arg(long, default_value_t = SimpleDetector::DEFAULT_WINDOW)]
+    pub(crate) search_window_size: usize,
+    /// Sub-grid placement of centres (default: grid for Simple, bspline for
+    /// Hodges).
+    #[arg(long, value_enum)]
+    pub(crate) feature_refinement: Option<RefinementArg>,
+    /// Hodges: the object threshold, in the units of the input (default 0
+    /// for msl, i.e. negative band-passed anomalies; 1e-5 s⁻¹ for vorticity).
+    #[arg(long, allow_negative_numbers = true)]
+    pub(crate) object_threshold: Option<f64>,
+    /// Hodges: drop objects of fewer grid points.
+    #[arg(long, default_value_t = HodgesTracker::DEFAULT_MIN_OBJECT_POINTS)]
+    pub(crate) min_object_grid_points: usize,
+    /// Hodges: weight of the direction change in the MGE cost.
+    #[arg(long, default_value_t = HodgesLinker::DEFAULT_W1)]
+    pub(crate) w1: f64,
+    /// Hodges: weight of the speed change in the MGE cost.
+    #[arg(long, default_value_t = HodgesLinker::DEFAULT_W2)]
+    pub(crate) w2: f64,
+    /// Hodges: largest displacement between frames, degrees, where no dmax
+    /// zone applies.
+    #[arg(long, default_value_t = HodgesLinker::DEFAULT_DMAX_DEG)]
+    pub(crate) dmax: f64,
+    /// Hodges: static smoothness limit and phantom-point cost.
+    #[arg(long, default_value_t = HodgesLinker::DEFAULT_PHIMAX)]
+    pub(crate) phimax: f64,
+    /// Hodges: shortest track kept, in points.
+    #[arg(long, default_value_t = HodgesLinker::DEFAULT_MIN_TRACK_POINTS)]
+    pub(crate) min_track_points: usize,
+    /// Hodges: rounds of forward and backward exchange.
+    #[arg(long, default_value_t = HodgesLinker::DEFAULT_MAX_ITERATIONS)]
+    pub(crate) mge_max_iterations: usize,
+    /// Hodges: regional dmax zones: `standard` (6.5° poleward of 20°, 3° in
+    /// the tropics), `none`, or a file of `lon_min lon_max lat_min lat_max
+    /// dmax` rows.
+    #[arg(long, default_value = "standard")]
+    pub(crate) dmax_zones: String,
+    /// Hodges: adaptive smoothness: `standard` (displacements 1 2 5 8° with
+    /// phimax 1 0.3 0.1 0; none when --phimax is 0), `none`, or a file of
+    /// 2×4 or 4×2 numbers.
+    #[arg(long, default_value = "standard")]
+    pub(crate) adaptive_smoothness: String,
+    /// Hodges: the input's cadence (e.g. 6h) so gaps between frames count
+    /// as missing frames; default: the shortest step.
+    #[arg(long, value_parser = |s: &str| pst::parse_time_step_ms(s).map_err(|e| e.to_string()))]
+    pub(crate) time_step: Option<i64>,
+    /// Hodges: MGE segment length in frames.
+    #[arg(short = 'c', long, conflicts_with = "no_segmentation", default_value_t = HodgesLinker::DEFAULT_SEGMENT_FRAMES)]
+    pub(crate) segment_frames: usize,
+    /// Hodges: link the whole series as one segment.
+    #[arg(long)]
+    pub(crate) no_segmentation: bool,
+    /// Hodges: TRACK's optimisation scale of the B-spline search (TRACK's
+    /// historical validation setting is 0.01).
+    #[arg(long, default_value_t = HodgesTracker::DEFAULT_OPTIMIZATION_SCALE)]
+    pub(crate) track_smoopy_optimization_scale: f64,
+    /// Hodges: projection of detection; only `global` is implemented.
+    #[arg(short = 'p', long, value_enum, default_value_t = ProjectionArg::Global)]
+    pub(crate) projection: ProjectionArg,
+    /// Where the work runs: `serial` (this process, its threads) or `mpi`
+    /// (ranks of an MPI job split the time axis; build with `--features mpi`
+    /// and start with mpirun).
+    #[arg(short = 'b', long, value_enum, default_value_t = Backend::Serial)]
+    pub(crate) backend: Backend,
+    /// Track only the first N time steps.
+    #[arg(short = 'n', long, value_parser = clap::value_parser!(u64).range(1..))]
+    pub(crate) n_frames: Option<u64>,
+    /// Worker threads for detection (default: RAYON_NUM_THREADS, else all cores).
+    #[arg(short, long, value_parser = clap::value_parser!(u64).range(1..))]
+    pub(crate) workers: Option<u64>,
+    /// Vertical level to track, e.g. 850 (hPa), when the input has several.
+    #[arg(long)]
+    pub(crate) level: Option<f64>,
+    /// Ensemble members to track, each as its own series: numbers and
+    /// ranges, e.g. `0,3-5` (default: every member the input has). With
+    /// several, put `{member}` in -o for one file per member, or write csv,
+    /// json or netcdf, which get a `member` column.
+    #[arg(long, alias = "member", value_parser = |s: &str| s.parse::<MemberSelection>().map_err(|e| e.to_string()))]
+    pub(crate) members: Option<MemberSelection>,
+    /// The member dimension of netCDF/Zarr input, when it is not called
+    /// number, member, realization, ensemble, ens or member_id.
+    #[arg(long)]
+    pub(crate) member_dim: Option<String>,
+    /// CF time units for inputs whose time coordinate has none,
+    /// e.g. "hours since 1996-01-05 00:00".
+    #[arg(long)]
+    pub(crate) time_units: Option<String>,
+    /// Calendar for inputs whose time coordinate names none.
+    #[arg(long)]
+    pub(crate) calendar: Option<String>,
+    /// Never show a progress bar.
+    #[arg(long)]
+    pub(crate) no_progress: bool,
+}
+
+#[derive(Args, Debug)]
+pub(crate) struct ConvertArgs {
+    /// Input track file.
+    #[arg(short, long)]
+    pub(crate) input: PathBuf,
+    /// Output track file.
+    #[arg(short, long)]
+    pub(crate) output: PathBuf,
+    #[arg(short = 'f', long, default_value = "auto", value_parser = parse_format, help = format_help("Input"))]
+    pub(crate) in_format: FormatArg,
+    #[arg(short = 'F', long, default_value = "auto", value_parser = parse_format, help = format_help("Output"))]
+    pub(crate) out_format: FormatArg,
+    /// Rename the primary variable.
+    #[arg(long)]
+    pub(crate) variable: Option<String>,
+}

@@ -1,0 +1,202 @@
+//! The generic tracker: any detector, any linker.
+
+use std::ops::Range;
+use std::sync::atomic::AtomicUsize;
+
+use pst_core::{
+    Detector, Error, FieldSource, FrameCenters, LinkStream, Linker, Progress, Result, SourceInfo, TrackSink, Tracker,
+    Tracks,
+};
+
+use crate::series::{Pool, detect_frames};
+
+/// A tracker made of any [`Detector`] and any [`Linker`]: frames are read
+/// and detected in parallel, a few per thread at a time, their centres
+/// pushed in time order into one [`LinkStream`], and the tracks it finishes
+/// handed to the [`TrackSink`] while the series is still being read. The
+/// result does not depend on the number of threads. The Simple and Hodges
+/// trackers are configurations of it (`SimpleTracker::for_source`,
+/// `HodgesTracker::for_source`).
+///
+/// Tracks come out with the source's variable name (the linker's `value`
+/// renamed), its units (or those set by [`DetectLinkTracker::values_in`]),
+/// and metadata naming the algorithm, the source and the detector's and
+/// linker's parameters.
+///
+/// ```
+/// use pst_core::{DetectionMode, Grid, PlantedStorm, SyntheticSeries, Tracker};
+/// use pst_detect::SimpleDetector;
+/// use pst_link::SimpleLinker;
+/// use pst_track::DetectLinkTracker;
+///
+/// let source = SyntheticSeries::builder(Grid::regular_global(2.5)?)
+///     .frames(6)
+///     .storm(PlantedStorm::low(0, 6, 45.0, 180.0).moving(0.0, 2.5))
+///     .build()?;
+/// let tracker = DetectLinkTracker::new(SimpleDetector::new(DetectionMode::Min), SimpleLinker::default())
+///     .algorithm("my-tracker")
+///     .threads(2);
+/// let tracks = tracker.track(&source)?;
+/// assert_eq!(tracks.iter().map(|t| t.len()).max(), Some(6));
+/// assert_eq!(tracks.metadata().algorithm.as_deref(), Some("my-tracker"));
+/// # Ok::<(), pst_core::Error>(())
+/// ```
+#[derive(Debug, Clone)]
+pub struct DetectLinkTracker<D, L> {
+    detector: D,
+    linker: L,
+    threads: Option<usize>,
+    max_frames: Option<usize>,
+    algorithm: String,
+    value_factor: f64,
+    units: Option<Option<String>>,
+}
+
+impl<D: Detector, L: Linker> DetectLinkTracker<D, L> {
+    /// `detector` then `linker`, on rayon's threads, every frame.
+    pub fn new(detector: D, linker: L) -> Self {
+        DetectLinkTracker {
+            detector,
+            linker,
+            threads: None,
+            max_frames: None,
+            algorithm: "custom".into(),
+            value_factor: 1.0,
+            units: None,
+        }
+    }
+
+    /// Worker threads for detection and for the linker's own parallel work
+    /// (default: rayon's, which honours `RAYON_NUM_THREADS`).
+    pub fn threads(mut self, threads: usize) -> Self {
+        self.threads = Some(threads);
+        self
+    }
+
+    /// Only the first `frames` frames.
+    pub fn max_frames(mut self, frames: usize) -> Self {
+        self.max_frames = Some(frames);
+        self
+    }
+
+    /// The algorithm's name in the tracks' metadata (default `custom`).
+    pub fn algorithm(mut self, name: impl Into<String>) -> Self {
+        self.algorithm = name.into();
+        self
+    }
+
+    /// The detector's values times `factor` are in `units` (default: as the
+    /// source says, factor 1): trackers that detect in the file's units
+    /// report in canonical ones this way.
+    pub fn values_in(mut self, factor: f64, units: Option<String>) -> Self {
+        self.value_factor = factor;
+        self.units = Some(units);
+        self
+    }
+
+    /// The detector.
+    pub fn detector(&self) -> &D {
+        &self.detector
+    }
+
+    /// The linker.
+    pub fn linker(&self) -> &L {
+        &self.linker
+    }
+
+    /// Detects the centres of frames `range` of `source`, frames in
+    /// parallel, for a caller that links them elsewhere (MPI ranks each
+    /// detect a slab of the series and one rank links them all with
+    /// [`DetectLinkTracker::link_detected`]). Frame indices are the
+    /// series'.
+    pub fn detect_range(
+        &self,
+        source: &dyn FieldSource,
+        range: Range<usize>,
+        progress: &dyn Progress,
+    ) -> Result<Vec<FrameCenters>> {
+        let pool = Pool::new(self.threads)?;
+        let counter = AtomicUsize::new(0);
+        let end = range.end.min(source.len());
+        let mut frames = Vec::with_capacity(end.saturating_sub(range.start));
+        for batch in pool.batches(end.saturating_sub(range.start)) {
+            let batch = range.start + batch.start..range.start + batch.end;
+            frames.extend(pool.run(|| detect_frames(source, &self.detector, batch, progress, &counter))?);
+        }
+        Ok(frames)
+    }
+
+    /// Links centres detected by [`DetectLinkTracker::detect_range`] (every
+    /// frame of the run, in time order) into `sink`: the same tracks, byte
+    /// for byte, as [`Tracker::track_into`] on the whole series.
+    pub fn link_detected(
+        &self,
+        source: &dyn FieldSource,
+        frames: &[FrameCenters],
+        sink: &mut dyn TrackSink,
+    ) -> Result<()> {
+        let pool = Pool::new(self.threads)?;
+        let info = source.info();
+        let times: Vec<_> = frames.iter().map(FrameCenters::time).collect();
+        let tracks = pool.run(|| -> Result<Tracks> {
+            let mut stream = self.linker.start(&times, info.calendar)?;
+            for centers in frames {
+                stream.push(centers)?;
+            }
+            stream.finish()
+        })?;
+        sink.accept(self.label(tracks, info)?)?;
+        sink.finish()
+    }
+
+    /// Names, scales and describes linked tracks (their centre values in a
+    /// variable named `value`) as this tracker returns them.
+    fn label(&self, mut tracks: Tracks, info: &SourceInfo) -> Result<Tracks> {
+        tracks.rename_variable("value", info.variable.clone())?;
+        if self.value_factor != 1.0 {
+            tracks.scale_variable(&info.variable, self.value_factor)?;
+        }
+        if let Some(units) = self.units.as_ref().unwrap_or(&info.units) {
+            tracks.set_units(&info.variable, units.clone())?;
+        }
+        let meta = tracks.metadata_mut();
+        meta.variable = Some(info.variable.clone());
+        meta.detection_mode = self.detector.mode();
+        meta.algorithm = Some(self.algorithm.clone());
+        meta.attributes.insert("source".into(), info.origin.clone());
+        meta.attributes.extend(self.detector.attributes());
+        meta.attributes.extend(self.linker.attributes());
+        Ok(tracks)
+    }
+}
+
+impl<D: Detector, L: Linker> Tracker for DetectLinkTracker<D, L> {
+    fn track_into(&self, source: &dyn FieldSource, sink: &mut dyn TrackSink, progress: &dyn Progress) -> Result<()> {
+        let info = source.info();
+        let frames = self.max_frames.map_or(source.len(), |n| n.min(source.len()));
+        let pool = Pool::new(self.threads)?;
+        let mut stream: Box<dyn LinkStream + '_> =
+            pool.run(|| self.linker.start(&info.times[..frames], info.calendar))?;
+        progress.stage("detecting", Some(frames as u64));
+        let counter = AtomicUsize::new(0);
+        for batch in pool.batches(frames) {
+            // Detection of the batch and the linker's work on it (which may
+            // be parallel itself) run on the pool; the sink runs here.
+            let finished = pool.run(|| -> Result<Tracks> {
+                for centers in detect_frames(source, &self.detector, batch, progress, &counter)? {
+                    stream.push(&centers)?;
+                }
+                stream.take_finished()
+            })?;
+            if !finished.is_empty() {
+                sink.accept(self.label(finished, info)?)?;
+            }
+        }
+        if progress.is_cancelled() {
+            return Err(Error::Cancelled);
+        }
+        let rest = pool.run(|| stream.finish())?;
+        sink.accept(self.label(rest, info)?)?;
+        sink.finish()
+    }
+}

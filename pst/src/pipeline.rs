@@ -1,0 +1,749 @@
+//! The tracking pipeline: inputs → members → preprocessing → tracker → sink.
+
+use std::fmt;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use pst_core::{
+    Error, FieldSource, NoProgress, ProcessingStep, Progress, Result, SourceInfo, Subseries, TrackSink, Tracker, Tracks,
+};
+use pst_hodges::HodgesTracker;
+use pst_io::{Gap, MemberSelection, OpenOptions, TrackFileSink, TrackFormat, expand_inputs, list_members};
+use pst_link::SimpleTracker;
+use pst_spectral::{BandPass, FilteredSource, WindVorticitySource};
+
+use crate::sinks::{Counted, Counts, MemberColumn, Stamped};
+
+/// PyStormTracker 0.8.0's Simple tracker tapers its band-pass to 0.1 at
+/// `lmax`, whatever its `spectral_taper` option says: the pipeline's default
+/// taper for [`TrackerChoice::Simple`].
+pub const SIMPLE_SPECTRAL_TAPER: f64 = 0.1;
+
+/// The taper of the Hodges tracker's band-pass: none (PyStormTracker's
+/// `HodgesTracker` default), as for any other tracker.
+pub const UNTAPERED: f64 = 1.0;
+
+/// Where an output path asks for one file per ensemble member: replaced
+/// by the member's number.
+pub const MEMBER_PLACEHOLDER: &str = "{member}";
+
+/// The tracker a [`Pipeline`] runs.
+#[derive(Clone)]
+#[non_exhaustive]
+pub enum TrackerChoice {
+    /// PyStormTracker's Simple tracker.
+    Simple(SimpleTracker),
+    /// The Hodges (TRACK) tracker.
+    Hodges(HodgesTracker),
+    /// Any other [`Tracker`], e.g. a [`pst_track::DetectLinkTracker`] of
+    /// one's own detector and linker.
+    Custom(Arc<dyn Tracker>),
+}
+
+impl fmt::Debug for TrackerChoice {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            TrackerChoice::Simple(t) => f.debug_tuple("Simple").field(t).finish(),
+            TrackerChoice::Hodges(t) => f.debug_tuple("Hodges").field(t).finish(),
+            TrackerChoice::Custom(_) => f.write_str("Custom(..)"),
+        }
+    }
+}
+
+impl Default for TrackerChoice {
+    fn default() -> Self {
+        TrackerChoice::Simple(SimpleTracker::default())
+    }
+}
+
+impl From<SimpleTracker> for TrackerChoice {
+    fn from(tracker: SimpleTracker) -> Self {
+        TrackerChoice::Simple(tracker)
+    }
+}
+
+impl From<HodgesTracker> for TrackerChoice {
+    fn from(tracker: HodgesTracker) -> Self {
+        TrackerChoice::Hodges(tracker)
+    }
+}
+
+impl From<Arc<dyn Tracker>> for TrackerChoice {
+    fn from(tracker: Arc<dyn Tracker>) -> Self {
+        TrackerChoice::Custom(tracker)
+    }
+}
+
+impl TrackerChoice {
+    /// The taper of the band-pass before this tracker when none is given:
+    /// PyStormTracker's, [`SIMPLE_SPECTRAL_TAPER`] for Simple,
+    /// [`UNTAPERED`] otherwise.
+    pub fn default_spectral_taper(&self) -> f64 {
+        match self {
+            TrackerChoice::Simple(_) => SIMPLE_SPECTRAL_TAPER,
+            TrackerChoice::Hodges(_) | TrackerChoice::Custom(_) => UNTAPERED,
+        }
+    }
+
+    /// `simple`, `hodges` or `custom`.
+    pub fn name(&self) -> &'static str {
+        match self {
+            TrackerChoice::Simple(_) => "simple",
+            TrackerChoice::Hodges(_) => "hodges",
+            TrackerChoice::Custom(_) => "custom",
+        }
+    }
+
+    /// The tracker as a [`Tracker`].
+    pub fn tracker(&self) -> &dyn Tracker {
+        match self {
+            TrackerChoice::Simple(t) => t,
+            TrackerChoice::Hodges(t) => t,
+            TrackerChoice::Custom(t) => t.as_ref(),
+        }
+    }
+
+    /// The same tracker on `threads` threads (built-in trackers; a custom
+    /// one is sized by its maker).
+    fn with_threads(&self, threads: Option<usize>) -> TrackerChoice {
+        match (self, threads) {
+            (TrackerChoice::Simple(t), Some(n)) => TrackerChoice::Simple(t.clone().threads(n)),
+            (TrackerChoice::Hodges(t), Some(n)) => TrackerChoice::Hodges(t.clone().threads(n)),
+            (other, _) => other.clone(),
+        }
+    }
+
+    fn validate(&self) -> Result<()> {
+        match self {
+            TrackerChoice::Simple(t) => t.validate(),
+            TrackerChoice::Hodges(t) => t.validate(),
+            TrackerChoice::Custom(_) => Ok(()),
+        }
+    }
+}
+
+/// What a pipeline reads.
+#[derive(Clone)]
+enum Input {
+    /// Paths, globs and `@lists` ([`expand_inputs`]) making one series.
+    Paths(Vec<String>),
+    /// A source of the caller's.
+    Source(Arc<dyn FieldSource>),
+}
+
+/// Something a run wants its caller to know, which does not stop it.
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+pub enum Warning {
+    /// A listed input file does not exist; its times will be a gap.
+    MissingInput(PathBuf),
+    /// The series has no data between two frames.
+    Gap(Gap),
+    /// The Hodges tracker found nothing with its default object threshold
+    /// on a field that was not band-passed.
+    NoFeaturePoints,
+    /// The threads asked for would oversubscribe the cores.
+    Threads(String),
+}
+
+impl fmt::Display for Warning {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Warning::MissingInput(path) => {
+                write!(f, "{} is listed but does not exist; its times will be a gap", path.display())
+            }
+            Warning::Gap(gap) => write!(
+                f,
+                "no data between {} and {} ({} frame{} missing)",
+                gap.after,
+                gap.before,
+                gap.missing,
+                if gap.missing == 1 { "" } else { "s" }
+            ),
+            Warning::NoFeaturePoints => f.write_str(
+                "no feature points: the default object threshold (0 for msl, 1e-5 s⁻¹ for vorticity) is meant for \
+                 band-passed fields; band-pass with --lmin/--lmax (e.g. 5 and 42 for msl) or set --object-threshold",
+            ),
+            Warning::Threads(message) => f.write_str(message),
+        }
+    }
+}
+
+/// What one tracked series (or, joined, all of them) produced.
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+pub struct RunReport {
+    /// The ensemble member tracked, if the input has members.
+    pub member: Option<u32>,
+    /// Members joined in this report (more than one: the joined file's).
+    pub members: usize,
+    /// Frames read.
+    pub frames: usize,
+    /// Centres in the tracks written.
+    pub centres: usize,
+    /// Tracks written.
+    pub tracks: usize,
+    /// Tracks of two or more points.
+    pub linked: usize,
+    /// The file written and its format, when this report wrote one.
+    pub output: Option<(PathBuf, TrackFormat)>,
+}
+
+/// A run's news, as it happens.
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum Event<'a> {
+    /// A series is open and about to be tracked: what it holds, its member,
+    /// and the frames that will be read.
+    Opened {
+        /// The source as the tracker sees it (after preprocessing).
+        source: &'a SourceInfo,
+        /// Its ensemble member.
+        member: Option<u32>,
+        /// Frames to read.
+        frames: usize,
+    },
+    /// A warning.
+    Warning(&'a Warning),
+    /// A series (or the joined members) is done.
+    Finished(&'a RunReport),
+    /// Something worth knowing at a verbose level (what an MPI rank does).
+    Note(&'a str),
+    /// An MPI rank failed and aborts the job (feature `mpi`).
+    Aborting {
+        /// The rank.
+        rank: usize,
+        /// The ranks of the job.
+        ranks: usize,
+        /// What went wrong.
+        error: &'a Error,
+    },
+}
+
+/// Hears a pipeline's progress and events; can cancel it through
+/// [`Progress::is_cancelled`]. Both have defaults that do nothing.
+pub trait Reporter: Progress {
+    /// Something happened.
+    fn event(&self, event: &Event<'_>) {
+        let _ = event;
+    }
+}
+
+impl Reporter for NoProgress {}
+
+impl Reporter for pst_core::CancelFlag {}
+
+/// A tracking run from inputs to tracks: which files (or source), which
+/// variable and members, what preprocessing (band-pass with its taper,
+/// vorticity from winds, a frame limit), which tracker, and where the
+/// tracks go. Every default of the `stormtracker` command lives here or in
+/// the trackers it runs, so the command and a library user get the same
+/// tracks.
+///
+/// ```no_run
+/// use pst::{HodgesTracker, Pipeline};
+///
+/// let pipeline = Pipeline::builder()
+///     .input("era5_msl_2025-12_2.5x2.5.nc")
+///     .variable("msl")
+///     .band_pass(5, 42)
+///     .tracker(HodgesTracker::default())
+///     .build()?;
+/// let tracks = pipeline.track()?;
+/// pipeline.run_to_file("tracks.imilast.txt", None, &pst::NoProgress)?;
+/// # Ok::<(), pst::Error>(())
+/// ```
+#[derive(Clone)]
+pub struct Pipeline {
+    input: Input,
+    variable: Option<String>,
+    winds: Option<(String, String)>,
+    open: OpenOptions,
+    members: MemberSelection,
+    band: Option<BandPass>,
+    tracker: TrackerChoice,
+    threads: Option<usize>,
+    max_frames: Option<usize>,
+    command: Option<String>,
+}
+
+impl fmt::Debug for Pipeline {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Pipeline")
+            .field("variable", &self.variable)
+            .field("winds", &self.winds)
+            .field("band", &self.band)
+            .field("tracker", &self.tracker)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Builds a [`Pipeline`]: every setter takes any value, [`PipelineBuilder::build`]
+/// checks them all and names the first bad one.
+#[derive(Clone, Default)]
+pub struct PipelineBuilder {
+    inputs: Vec<String>,
+    source: Option<Arc<dyn FieldSource>>,
+    variable: Option<String>,
+    winds: Option<(String, String)>,
+    open: OpenOptions,
+    members: MemberSelection,
+    band: Option<(usize, usize)>,
+    spectral_taper: Option<f64>,
+    tracker: TrackerChoice,
+    threads: Option<usize>,
+    max_frames: Option<usize>,
+    command: Option<String>,
+}
+
+impl fmt::Debug for PipelineBuilder {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("PipelineBuilder")
+            .field("inputs", &self.inputs)
+            .field("variable", &self.variable)
+            .field("tracker", &self.tracker)
+            .finish_non_exhaustive()
+    }
+}
+
+impl PipelineBuilder {
+    /// Adds an input: a file or Zarr store, a glob (`era5_msl_*.nc`) or a
+    /// list (`@files.txt`); several make one series, ordered by time.
+    pub fn input(mut self, input: impl Into<String>) -> Self {
+        self.inputs.push(input.into());
+        self
+    }
+
+    /// Adds inputs (see [`PipelineBuilder::input`]).
+    pub fn inputs<S: Into<String>>(mut self, inputs: impl IntoIterator<Item = S>) -> Self {
+        self.inputs.extend(inputs.into_iter().map(Into::into));
+        self
+    }
+
+    /// Tracks a source of one's own instead of files (its variable is the
+    /// one tracked; members and winds do not apply).
+    pub fn source(mut self, source: Arc<dyn FieldSource>) -> Self {
+        self.source = Some(source);
+        self
+    }
+
+    /// The variable to track (`msl`, `vo`, an alias or a CF standard name);
+    /// with [`PipelineBuilder::winds`], the name given to the vorticity.
+    pub fn variable(mut self, variable: impl Into<String>) -> Self {
+        self.variable = Some(variable.into());
+        self
+    }
+
+    /// Track relative vorticity computed spectrally from these eastward and
+    /// northward wind variables.
+    pub fn winds(mut self, u: impl Into<String>, v: impl Into<String>) -> Self {
+        self.winds = Some((u.into(), v.into()));
+        self
+    }
+
+    /// How files are opened (level, time units, calendar, member dimension).
+    pub fn open_options(mut self, options: OpenOptions) -> Self {
+        self.open = options;
+        self
+    }
+
+    /// The ensemble members to track, each as its own series (default:
+    /// all the input has).
+    pub fn members(mut self, members: MemberSelection) -> Self {
+        self.members = members;
+        self
+    }
+
+    /// Band-pass every frame to total wavenumbers `lmin..=lmax` by
+    /// spherical harmonics before detection.
+    pub fn band_pass(mut self, lmin: usize, lmax: usize) -> Self {
+        self.band = Some((lmin, lmax));
+        self
+    }
+
+    /// The band-pass's Sardeshmukh–Hoskins taper, the weight at `lmax` in
+    /// `(0, 1]` (default: the tracker's, [`TrackerChoice::default_spectral_taper`]).
+    pub fn spectral_taper(mut self, taper: f64) -> Self {
+        self.spectral_taper = Some(taper);
+        self
+    }
+
+    /// The tracker (default: [`SimpleTracker`] with PyStormTracker's
+    /// defaults).
+    pub fn tracker(mut self, tracker: impl Into<TrackerChoice>) -> Self {
+        self.tracker = tracker.into();
+        self
+    }
+
+    /// Worker threads (default: rayon's, which honours
+    /// `RAYON_NUM_THREADS`); the tracks do not depend on it.
+    pub fn threads(mut self, threads: usize) -> Self {
+        self.threads = Some(threads);
+        self
+    }
+
+    /// Only the first `frames` frames.
+    pub fn max_frames(mut self, frames: usize) -> Self {
+        self.max_frames = Some(frames);
+        self
+    }
+
+    /// The command that asked for this run, recorded with the tracks
+    /// (TrackJSON's `processing`, CF-netCDF's `history`).
+    pub fn command(mut self, command: impl Into<String>) -> Self {
+        self.command = Some(command.into());
+        self
+    }
+
+    /// The pipeline, every setting checked.
+    ///
+    /// # Errors
+    /// Naming the first bad setting: no input, or both files and a source;
+    /// no variable for files; winds with a source; an empty band or a taper
+    /// outside `(0, 1]` or without a band; zero threads or frames; a bad
+    /// tracker parameter.
+    pub fn build(self) -> Result<Pipeline> {
+        let bad = |message: &str| Err(Error::InvalidArgument(message.into()));
+        let input = match (self.source, self.inputs.is_empty()) {
+            (Some(_), false) => return bad("give input files or a source, not both"),
+            (Some(source), true) => Input::Source(source),
+            (None, false) => Input::Paths(self.inputs),
+            (None, true) => return bad("no input: give at least one input file"),
+        };
+        if matches!(input, Input::Paths(_)) && self.variable.as_deref().is_none_or(str::is_empty) {
+            return bad("no variable: name the variable to track");
+        }
+        if matches!(input, Input::Source(_)) && self.winds.is_some() {
+            return bad("winds apply to input files: vorticity from a source of one's own is the source's business");
+        }
+        if let Some((u, v)) = &self.winds
+            && (u.trim().is_empty() || v.trim().is_empty())
+        {
+            return bad("the wind variables must both be named");
+        }
+        let band = match self.band {
+            Some((lmin, lmax)) => Some(BandPass::tapered(
+                lmin,
+                lmax,
+                self.spectral_taper.unwrap_or_else(|| self.tracker.default_spectral_taper()),
+            )?),
+            None if self.spectral_taper.is_some() => {
+                return bad("a spectral taper applies to a band-pass: give lmin and lmax too");
+            }
+            None => None,
+        };
+        if self.threads == Some(0) {
+            return bad("the number of threads must be at least 1");
+        }
+        if self.max_frames == Some(0) {
+            return bad("the frame limit must be at least 1");
+        }
+        let tracker = self.tracker.with_threads(self.threads);
+        tracker.validate()?;
+        Ok(Pipeline {
+            input,
+            variable: self.variable,
+            winds: self.winds,
+            open: self.open,
+            members: self.members,
+            band,
+            tracker,
+            threads: self.threads,
+            max_frames: self.max_frames,
+            command: self.command,
+        })
+    }
+}
+
+impl Pipeline {
+    /// A builder with PyStormTracker's defaults.
+    pub fn builder() -> PipelineBuilder {
+        PipelineBuilder::default()
+    }
+
+    /// The tracker this pipeline runs.
+    pub fn tracker(&self) -> &TrackerChoice {
+        &self.tracker
+    }
+
+    /// The worker threads asked for, if any.
+    pub fn threads(&self) -> Option<usize> {
+        self.threads
+    }
+
+    /// The same pipeline on `threads` threads.
+    #[cfg_attr(not(feature = "mpi"), allow(dead_code))]
+    pub(crate) fn with_threads(&self, threads: usize) -> Pipeline {
+        Pipeline { tracker: self.tracker.with_threads(Some(threads)), threads: Some(threads), ..self.clone() }
+    }
+
+    /// The input files (paths, globs and lists expanded), telling
+    /// `reporter` of listed files that do not exist; empty for a source.
+    ///
+    /// # Errors
+    /// When nothing matches or none of the listed files exists.
+    pub fn input_files(&self, reporter: &dyn Reporter) -> Result<Vec<PathBuf>> {
+        let Input::Paths(inputs) = &self.input else { return Ok(Vec::new()) };
+        let (paths, missing) = expand_inputs(inputs)?;
+        for path in missing {
+            reporter.event(&Event::Warning(&Warning::MissingInput(path)));
+        }
+        if paths.is_empty() {
+            return Err(Error::InvalidArgument("none of the listed input files exists".into()));
+        }
+        Ok(paths)
+    }
+
+    /// The members to track one by one: those asked for, else every
+    /// member the input has, else one run without a member.
+    pub fn members_of(&self, paths: &[PathBuf]) -> Result<Vec<Option<u32>>> {
+        if let MemberSelection::Only(list) = &self.members {
+            return Ok(list.iter().copied().map(Some).collect());
+        }
+        let (Some(first), Some(variable)) = (paths.first(), self.read_variable()) else { return Ok(vec![None]) };
+        let found = list_members(first, variable, &self.open)?;
+        Ok(if found.len() > 1 { found.into_iter().map(Some).collect() } else { vec![None] })
+    }
+
+    /// The variable read from the files: the eastward wind when vorticity
+    /// is computed from winds, else the variable tracked.
+    fn read_variable(&self) -> Option<&str> {
+        match &self.winds {
+            Some((u, _)) => Some(u),
+            None => self.variable.as_deref(),
+        }
+    }
+
+    /// The series of `member` as the tracker sees it: read (one file, or
+    /// several as one series, gaps told to `reporter`), turned into
+    /// vorticity from winds or band-passed, cut to the frame limit.
+    pub fn open(
+        &self,
+        paths: &[PathBuf],
+        member: Option<u32>,
+        reporter: &dyn Reporter,
+    ) -> Result<Box<dyn FieldSource>> {
+        let source: Box<dyn FieldSource> = match &self.input {
+            Input::Source(source) => {
+                let source = Arc::clone(source);
+                match self.band {
+                    Some(band) => Box::new(FilteredSource::new(source, band)?),
+                    None => Box::new(source),
+                }
+            }
+            Input::Paths(_) => {
+                let mut options = self.open.clone();
+                options.member = member;
+                match (&self.winds, self.variable.as_deref()) {
+                    (Some((u, v)), variable) => {
+                        let u = open_series(paths, u, &options, Some(reporter))?;
+                        let v = open_series(paths, v, &options, None)?;
+                        let mut vorticity = WindVorticitySource::new(u, v, self.band)?;
+                        if let Some(variable) = variable {
+                            vorticity.rename(variable);
+                        }
+                        Box::new(vorticity)
+                    }
+                    (None, variable) => {
+                        let source = open_series(paths, variable.unwrap_or_default(), &options, Some(reporter))?;
+                        match self.band {
+                            Some(band) => Box::new(FilteredSource::new(source, band)?),
+                            None => source,
+                        }
+                    }
+                }
+            }
+        };
+        Ok(match self.max_frames {
+            Some(frames) if frames < source.len() => Box::new(Subseries::new(source, 0..frames)),
+            _ => source,
+        })
+    }
+
+    /// What the run did before tracking and by what, recorded with its
+    /// tracks.
+    pub(crate) fn provenance(&self, paths: &[PathBuf], member: Option<u32>) -> Vec<ProcessingStep> {
+        let mut steps = Vec::new();
+        if let Some((u, v)) = &self.winds {
+            steps.push(ProcessingStep::new("vorticity_from_winds").parameter("u", u).parameter("v", v));
+        }
+        if let Some(band) = &self.band {
+            steps.push(
+                ProcessingStep::new("spectral_filter")
+                    .parameter("lmin", band.lmin())
+                    .parameter("lmax", band.lmax())
+                    .parameter("taper", band.taper()),
+            );
+        }
+        if let Some(frames) = self.max_frames {
+            steps.push(ProcessingStep::new("frame_limit").parameter("frames", frames));
+        }
+        let mut run = ProcessingStep::new("provenance")
+            .parameter("software", "pst")
+            .parameter("version", env!("CARGO_PKG_VERSION"));
+        if let Some(command) = &self.command {
+            run = run.parameter("command", command);
+        }
+        if !paths.is_empty() {
+            let inputs: Vec<String> = paths.iter().map(|p| p.display().to_string()).collect();
+            run = run.parameter("inputs", inputs.join(" "));
+        }
+        if let Some(member) = member {
+            run = run.parameter("member", member);
+        }
+        steps.push(run);
+        steps
+    }
+
+    /// Tracks every member into `sink`: one member's tracks as the tracker
+    /// gives them; several members' one after another, numbered anew, with
+    /// a `member` column. Returns one report per member.
+    pub fn track_into(&self, sink: &mut dyn TrackSink, reporter: &dyn Reporter) -> Result<Vec<RunReport>> {
+        let paths = self.input_files(reporter)?;
+        let members = self.members_of(&paths)?;
+        let mut reports = Vec::with_capacity(members.len());
+        if let [member] = members[..] {
+            reports.push(self.track_member(&paths, member, false, sink, reporter)?);
+            return Ok(reports);
+        }
+        let mut joined = MemberColumn::new(sink);
+        for &member in &members {
+            joined.set_member(member.unwrap_or(0));
+            reports.push(self.track_member(&paths, member, true, &mut joined, reporter)?);
+        }
+        joined.finish_all()?;
+        Ok(reports)
+    }
+
+    /// Tracks one member into `sink` (finished by the tracker); `joined`
+    /// when the sink takes other members too (the provenance then names no
+    /// member: the tracks have a member column).
+    fn track_member(
+        &self,
+        paths: &[PathBuf],
+        member: Option<u32>,
+        joined: bool,
+        sink: &mut dyn TrackSink,
+        reporter: &dyn Reporter,
+    ) -> Result<RunReport> {
+        let source = self.open(paths, member, reporter)?;
+        let frames = source.len();
+        reporter.event(&Event::Opened { source: source.info(), member, frames });
+        let steps = self.provenance(paths, member.filter(|_| !joined));
+        let mut counted = Counted::new(Stamped::new(sink, steps));
+        self.tracker.tracker().track_into(source.as_ref(), &mut counted, reporter)?;
+        let counts = counted.counts();
+        if counts.centres == 0 && self.band.is_none() {
+            if let TrackerChoice::Hodges(hodges) = &self.tracker
+                && hodges.explicit_threshold().is_none()
+            {
+                reporter.event(&Event::Warning(&Warning::NoFeaturePoints));
+            }
+        }
+        Ok(counts.report(member, frames))
+    }
+
+    /// Tracks every member and returns the tracks (several members joined
+    /// with a `member` column).
+    pub fn track(&self) -> Result<Tracks> {
+        let mut sink = pst_core::MemorySink::default();
+        self.track_into(&mut sink, &NoProgress)?;
+        sink.into_tracks()
+    }
+
+    /// Tracks every member into the file `output` in `format` (default:
+    /// from its name): with several members, one file per member when
+    /// `output` holds [`MEMBER_PLACEHOLDER`], else one file with a `member`
+    /// column (CSV, TrackJSON, CF-netCDF). Files are written atomically as
+    /// tracks finish. Returns the reports, the last of a joined run
+    /// covering every member; each is also sent to `reporter`.
+    pub fn run_to_file(
+        &self,
+        output: impl AsRef<Path>,
+        format: Option<TrackFormat>,
+        reporter: &dyn Reporter,
+    ) -> Result<Vec<RunReport>> {
+        let output = output.as_ref();
+        let paths = self.input_files(reporter)?;
+        let members = self.members_of(&paths)?;
+        let per_member = output.to_string_lossy().contains(MEMBER_PLACEHOLDER);
+        let format = match format {
+            Some(f) => f,
+            None => TrackFormat::from_path(&member_path(output, members[0])?)?,
+        };
+        if members.len() > 1 && !per_member && !format.keeps_all_variables() {
+            return Err(Error::InvalidArgument(format!(
+                "{} ensemble members go to one {format} file, which has no member column: put \
+                 {MEMBER_PLACEHOLDER} in the output name for one file per member, or write csv, json or netcdf",
+                members.len()
+            )));
+        }
+        let mut reports = Vec::new();
+        if members.len() > 1 && !per_member {
+            let mut file = TrackFileSink::create(output, Some(format))?;
+            let mut joined = MemberColumn::new(&mut file);
+            for &member in &members {
+                joined.set_member(member.unwrap_or(0));
+                let report = self.track_member(&paths, member, true, &mut joined, reporter)?;
+                reporter.event(&Event::Finished(&report));
+                reports.push(report);
+            }
+            joined.finish_all()?;
+            let mut all = Counts::default();
+            reports.iter().for_each(|r| all.add_report(r));
+            let mut report = all.report(None, reports.iter().map(|r| r.frames).sum());
+            report.members = members.len();
+            report.output = Some((output.to_path_buf(), format));
+            reporter.event(&Event::Finished(&report));
+            reports.push(report);
+            return Ok(reports);
+        }
+        for &member in &members {
+            let path = member_path(output, member)?;
+            let mut file = TrackFileSink::create(&path, Some(format))?;
+            let mut report = self.track_member(&paths, member, false, &mut file, reporter)?;
+            report.output = Some((path, format));
+            reporter.event(&Event::Finished(&report));
+            reports.push(report);
+        }
+        Ok(reports)
+    }
+}
+
+/// One file, or several as one series, gaps told to `reporter`.
+fn open_series(
+    paths: &[PathBuf],
+    variable: &str,
+    options: &OpenOptions,
+    reporter: Option<&dyn Reporter>,
+) -> Result<Box<dyn FieldSource>> {
+    let (source, gaps) = pst_io::open_series(paths, variable, options)?;
+    if let Some(reporter) = reporter {
+        for gap in gaps {
+            reporter.event(&Event::Warning(&Warning::Gap(gap)));
+        }
+    }
+    Ok(source)
+}
+
+/// The output path for `member`: [`MEMBER_PLACEHOLDER`] replaced by its
+/// number.
+///
+/// ```
+/// use std::path::Path;
+/// assert_eq!(pst::member_path(Path::new("t_{member}.csv"), Some(3))?, Path::new("t_3.csv"));
+/// assert!(pst::member_path(Path::new("t_{member}.csv"), None).is_err());
+/// # Ok::<(), pst::Error>(())
+/// ```
+pub fn member_path(output: &Path, member: Option<u32>) -> Result<PathBuf> {
+    let text = output.to_string_lossy();
+    if !text.contains(MEMBER_PLACEHOLDER) {
+        return Ok(output.to_path_buf());
+    }
+    match member {
+        Some(m) => Ok(PathBuf::from(text.replace(MEMBER_PLACEHOLDER, &m.to_string()))),
+        None => Err(Error::InvalidArgument(format!(
+            "the output name has {MEMBER_PLACEHOLDER}, but the input has no ensemble members"
+        ))),
+    }
+}
