@@ -1,7 +1,7 @@
 //! Detection and linking throughput at 0.25°, with a series made by rotating
 //! one real ERA5 frame in longitude: frame k is the 0.25° msl frame of
 //! 2025-12-01 00Z rolled east by 7k columns, 6 hours after frame k − 1.
-//! It also shows how to implement a `FieldSource`.
+//! Its source, [`RotatedSeries`], shows how to implement a `FieldSource`.
 //!
 //! `cargo run --release -p pst-examples --example highres -- [FRAMES] [THREADS] [MODE]`
 //! (defaults 40 frames, 1 thread, `all`). MODE is
@@ -14,49 +14,13 @@
 //! Frames are made one at a time from the single base frame, so memory holds
 //! a few frames and the linked centres.
 
-use std::sync::Arc;
 use std::time::Instant;
 
-use ndarray::Array2;
 use pst::{
-    Calendar, Error, FieldSource, Frame, Linker, NetcdfSource, OpenOptions, Result, SeriesOptions, SimpleDetector,
-    SimpleLinker, SimpleTracker, SourceInfo, Tracker, detect_series, detect_series_each,
+    FieldSource, Linker, NetcdfSource, OpenOptions, Result, SeriesOptions, SimpleDetector, SimpleLinker, SimpleTracker,
+    Tracker, detect_series, detect_series_each,
 };
-
-/// One frame served again and again, rolled a few columns further each time.
-struct RotatedSeries {
-    base: Frame,
-    shift: usize,
-    info: SourceInfo,
-}
-
-impl RotatedSeries {
-    fn new(base: Frame, frames: usize, shift: usize, info: &SourceInfo) -> Self {
-        let calendar = Calendar::ProlepticGregorian;
-        let t0 = calendar.to_millis(base.time()).unwrap_or(0);
-        let times = (0..frames).map(|k| calendar.from_millis(t0 + k as i64 * 6 * 3_600_000)).collect();
-        let info = SourceInfo { times, calendar, origin: format!("{} rotated", info.origin), ..info.clone() };
-        RotatedSeries { base, shift, info }
-    }
-}
-
-impl FieldSource for RotatedSeries {
-    fn info(&self) -> &SourceInfo {
-        &self.info
-    }
-
-    fn read_frame(&self, index: usize) -> Result<Frame> {
-        let len = self.info.times.len();
-        if index >= len {
-            return Err(Error::FrameOutOfRange { index, len });
-        }
-        let (nlat, nlon) = self.base.grid().shape();
-        let offset = (index * self.shift) % nlon;
-        let v = self.base.values();
-        let values = Array2::from_shape_fn((nlat, nlon), |(i, j)| v[[i, (j + nlon - offset) % nlon]]);
-        Frame::new(Arc::clone(self.base.grid()), self.info.times[index], values)
-    }
-}
+use pst_examples::RotatedSeries;
 
 fn main() -> Result<()> {
     let mut args = std::env::args().skip(1);

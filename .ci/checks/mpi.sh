@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The MPI back-end: `mpirun -np 2` on the ERA5 DJF msl series must give the
-# serial run's output byte for byte (and PyStormTracker 0.8.0's reference).
+# serial run's output byte for byte (and PyStormTracker 0.8.0's reference),
+# for the Simple and the Hodges tracker.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 data="${PST_DATA:-../shared/data}"
@@ -15,10 +16,17 @@ mpirun --allow-run-as-root --oversubscribe -np 2 "$bin" track -b mpi -i "$input"
 cmp "$out/serial.imilast.txt" "$out/mpi.imilast.txt"
 cmp "$out/mpi.imilast.txt" "../shared/reference/pst-0.8.0-output/era5_msl_djf_simple.imilast.txt" \
   || cmp "$out/mpi.imilast.txt" "$data/../reference/pst-0.8.0-output/era5_msl_djf_simple.imilast.txt"
+# The Hodges tracker too: detection on 2 and 3 ranks, one MGE link on rank 0.
+"$bin" track -i "$input" --variable msl -a hodges --lmin 5 --lmax 42 -o "$out/hodges-serial.txt" --no-progress
+for n in 2 3; do
+  mpirun --allow-run-as-root --oversubscribe -np $n "$bin" track -b mpi -i "$input" --variable msl -a hodges \
+    --lmin 5 --lmax 42 -o "$out/hodges-mpi$n.txt"
+  cmp "$out/hodges-serial.txt" "$out/hodges-mpi$n.txt"
+done
 # A failing rank ends the job with an error instead of hanging.
 if mpirun --allow-run-as-root --oversubscribe -np 2 "$bin" track -b mpi -i "$input" --variable nope \
   -o "$out/x.txt" 2>"$out/err.txt"; then
   echo "a failing MPI job exited 0"; exit 1
 fi
 grep -q "aborting the MPI job" "$out/err.txt"
-echo "MPI: 2 ranks = serial = PyStormTracker 0.8.0, byte for byte; a failing rank aborts the job"
+echo "MPI: Simple on 2 ranks = serial = PyStormTracker 0.8.0, Hodges on 2 and 3 ranks = serial, byte for byte; a failing rank aborts the job"

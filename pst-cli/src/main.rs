@@ -68,13 +68,12 @@ fn run(cli: &Cli, cancel: &CancelFlag) -> Result<()> {
 fn compare(args: &CompareArgs) -> Result<()> {
     let reference = read_tracks(&args.reference, None)?;
     let candidate = read_tracks(&args.candidate, None)?;
-    let config = CompareConfig {
-        matching: args.matching,
-        max_mean_separation_deg: args.max_mean_separation,
-        min_overlap_fraction: args.min_overlap,
-        variable: args.variable.clone(),
-        mode: detection_mode(args.detection_mode),
-    };
+    let mut config = CompareConfig::default()
+        .matching(args.matching)
+        .max_mean_separation_deg(args.max_mean_separation)
+        .min_overlap_fraction(args.min_overlap);
+    config.variable.clone_from(&args.variable);
+    config.mode = detection_mode(args.detection_mode);
     let comparison = compare_tracks(&reference, &candidate, &config)?;
     let report = serde_json::to_string_pretty(&comparison.report())?;
     if args.json {

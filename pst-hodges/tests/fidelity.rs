@@ -23,7 +23,7 @@ fn reference(name: &str) -> Option<Tracks> {
 }
 
 fn global_assignment() -> CompareConfig {
-    CompareConfig { matching: Matching::GlobalAssignment, ..Default::default() }
+    CompareConfig::default().matching(Matching::GlobalAssignment)
 }
 
 /// December: every one of PyStormTracker's 998 tracks, with the same

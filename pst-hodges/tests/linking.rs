@@ -236,3 +236,35 @@ fn missing_frames_select_their_parameters() {
     let zoned = HodgesLinker::default().time_step_ms(21_600_000);
     assert!(zoned.missing_frame_parameters(vec![(3.0, 1.0), (8.0, 1.0)]).link(&points, Calendar::Standard).is_err());
 }
+
+/// The shipped contracts: the linker streams what it links at once (taking
+/// tracks after every frame, segments of a few frames), uses every centre
+/// once; the tracker's output does not depend on threads, follows the sink
+/// protocol and honours cancellation; the detector sees one frame at a
+/// time; the planted lows come back whole.
+#[test]
+fn the_hodges_parts_conform() {
+    use pst_core::conformance::{
+        check_detector, check_linker, check_recovers_planted_storms, check_tracker, random_frames,
+    };
+    for (seed, segment) in [(1, 4), (2, 5), (3, 7), (4, 62)] {
+        let linker = HodgesLinker::default().segment_frames(Some(segment));
+        check_linker(&linker, &random_frames(seed, 20, 40), Calendar::Standard).unwrap();
+    }
+    let storms = [
+        PlantedStorm::low(0, 12, 45.0, 10.0).moving(0.3, 2.0),
+        PlantedStorm::low(2, 12, -50.0, 170.0).moving(-0.2, 2.5),
+        PlantedStorm::low(1, 14, -30.0, 60.0).moving(0.8, 1.2),
+        PlantedStorm::high(0, 10, 20.0, 300.0).moving(0.0, 1.0),
+    ];
+    let mut builder = SyntheticSeries::builder(Grid::regular_global(2.5).unwrap()).frames(16).background(1.0, 0.0);
+    for s in storms {
+        builder = builder.storm(s);
+    }
+    let series = builder.noise(0.5, 7).build().unwrap();
+    let tracker = || HodgesTracker::default().linker(HodgesLinker::default().segment_frames(Some(6)));
+    check_tracker(&|threads| Box::new(tracker().threads(threads)), &series).unwrap();
+    let engine = tracker().for_source(series.info()).unwrap();
+    check_detector(engine.detector(), &series).unwrap();
+    check_recovers_planted_storms(&tracker(), &series, DetectionMode::Min, 0.3).unwrap();
+}

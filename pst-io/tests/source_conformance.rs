@@ -1,86 +1,22 @@
-//! One conformance suite that every `FieldSource` reader runs: the same
-//! logical dataset — int16 values packed with `scale_factor`/`add_offset`, a
-//! `_FillValue`, a 360-day calendar — written in every layout users meet
-//! (latitude ascending or descending, longitudes 0…360 or −180…180), as
-//! classic netCDF and as Zarr v3 (sharded, zstd), must decode to the same
-//! physical values at the same coordinates. Mutated files must give errors,
-//! never panics.
+//! Every `FieldSource` of pst through the shipped conformance suite
+//! (`pst_core::conformance`): the readers of netCDF classic and Zarr v3 on
+//! the reference dataset in every storage layout (packed int16 with a fill
+//! value, a 360-day calendar, either latitude order, either longitude
+//! convention, an empty time axis), and the source contract on real inputs
+//! of every reader (netCDF-4, Zarr v2, GRIB1/GRIB2 on regular and Gaussian
+//! grids), several files as one series, ensemble members, band-passed
+//! fields, vorticity from winds and a frame range. Mutated files must give
+//! errors, never panics.
 #![allow(clippy::unwrap_used, clippy::panic)] // Fixture builders outside #[test] functions.
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use proptest::prelude::*;
-use pst_core::{Calendar, FieldSource, normalize_lon_360};
-use pst_io::{NetcdfSource, OpenOptions, ZarrSource};
-
-const LATS: [f64; 4] = [-10.0, 0.0, 10.0, 20.0];
-const LONS: [f64; 4] = [0.0, 90.0, 180.0, 270.0];
-const DAYS: [f64; 4] = [0.0, 29.0, 30.0, 59.0];
-const FILL: i16 = -32767;
-const SCALE: f64 = 0.5;
-const OFFSET: f64 = 100_000.0;
-
-/// Stored integer at canonical indices (ascending latitude, longitude from 0°E).
-fn raw(t: usize, i: usize, j: usize) -> i16 {
-    if (t, i, j) == (1, 2, 3) { FILL } else { (t * 100 + i * 10 + j) as i16 }
-}
-
-/// The physical value a reader must return.
-fn expected(t: usize, lat: f64, lon: f64) -> f64 {
-    let i = LATS.iter().position(|&l| l == lat).unwrap();
-    let j = LONS.iter().position(|&l| l == normalize_lon_360(lon)).unwrap();
-    match raw(t, i, j) {
-        FILL => f64::NAN,
-        r => f64::from(r) * SCALE + OFFSET,
-    }
-}
-
-/// A storage layout of the fixture.
-#[derive(Debug, Clone, Copy)]
-struct Layout {
-    descending: bool,
-    signed_lons: bool,
-}
-
-impl Layout {
-    fn all() -> [Layout; 4] {
-        [
-            Layout { descending: false, signed_lons: false },
-            Layout { descending: true, signed_lons: false },
-            Layout { descending: false, signed_lons: true },
-            Layout { descending: true, signed_lons: true },
-        ]
-    }
-
-    fn lats(self) -> Vec<f64> {
-        let mut l = LATS.to_vec();
-        if self.descending {
-            l.reverse();
-        }
-        l
-    }
-
-    fn lons(self) -> Vec<f64> {
-        if self.signed_lons { vec![-180.0, -90.0, 0.0, 90.0] } else { LONS.to_vec() }
-    }
-
-    /// Stored values in (time, lat, lon) order for this layout.
-    fn data(self) -> Vec<i16> {
-        let (lats, lons) = (self.lats(), self.lons());
-        let mut out = Vec::new();
-        for t in 0..4 {
-            for &lat in &lats {
-                for &lon in &lons {
-                    let i = LATS.iter().position(|&l| l == lat).unwrap();
-                    let j = LONS.iter().position(|&l| l == normalize_lon_360(lon)).unwrap();
-                    out.push(raw(t, i, j));
-                }
-            }
-        }
-        out
-    }
-}
+use pst_core::conformance::{ReferenceDataset, StorageLayout, check_reader, check_source};
+use pst_core::{FieldSource, Subseries};
+use pst_io::{GribSource, MultiFileSource, NetcdfSource, OpenOptions, ZarrSource, open_source};
+use pst_spectral::{BandPass, FilteredSource, WindVorticitySource};
 
 fn scratch(name: &str) -> PathBuf {
     let dir = std::env::temp_dir().join(format!("pst-conformance-{}-{name}", std::process::id()));
@@ -89,141 +25,189 @@ fn scratch(name: &str) -> PathBuf {
     dir
 }
 
-fn write_netcdf3(path: &Path, layout: Layout) {
+/// The reference dataset as classic netCDF (the time axis unlimited).
+fn write_netcdf3(path: &Path, data: &ReferenceDataset, layout: StorageLayout) {
     use netcdf3::{DataSet, FileWriter, Version};
     let mut ds = DataSet::new();
-    ds.add_fixed_dim("time", 4).unwrap();
+    ds.set_unlimited_dim("time", data.time_values.len()).unwrap();
     ds.add_fixed_dim("lat", 4).unwrap();
     ds.add_fixed_dim("lon", 4).unwrap();
     ds.add_var_f64("time", &["time"]).unwrap();
-    ds.add_var_attr_string("time", "units", "days since 2000-01-01").unwrap();
-    ds.add_var_attr_string("time", "calendar", "360_day").unwrap();
+    ds.add_var_attr_string("time", "units", data.time_units).unwrap();
+    ds.add_var_attr_string("time", "calendar", data.calendar).unwrap();
     ds.add_var_f64("lat", &["lat"]).unwrap();
     ds.add_var_attr_string("lat", "units", "degrees_north").unwrap();
     ds.add_var_f64("lon", &["lon"]).unwrap();
     ds.add_var_attr_string("lon", "units", "degrees_east").unwrap();
-    ds.add_var_i16("msl", &["time", "lat", "lon"]).unwrap();
-    ds.add_var_attr_f64("msl", "scale_factor", vec![SCALE]).unwrap();
-    ds.add_var_attr_f64("msl", "add_offset", vec![OFFSET]).unwrap();
-    ds.add_var_attr_i16("msl", "_FillValue", vec![FILL]).unwrap();
-    ds.add_var_attr_string("msl", "units", "Pa").unwrap();
+    ds.add_var_i16(data.variable, &["time", "lat", "lon"]).unwrap();
+    ds.add_var_attr_f64(data.variable, "scale_factor", vec![data.scale_factor]).unwrap();
+    ds.add_var_attr_f64(data.variable, "add_offset", vec![data.add_offset]).unwrap();
+    ds.add_var_attr_i16(data.variable, "_FillValue", vec![data.fill_value]).unwrap();
+    ds.add_var_attr_string(data.variable, "units", data.units).unwrap();
     let mut w = FileWriter::open(path).unwrap();
     w.set_def(&ds, Version::Classic, 0).unwrap();
-    w.write_var_f64("time", &DAYS).unwrap();
-    w.write_var_f64("lat", &layout.lats()).unwrap();
-    w.write_var_f64("lon", &layout.lons()).unwrap();
-    w.write_var_i16("msl", &layout.data()).unwrap();
+    w.write_var_f64("time", &data.time_values).unwrap();
+    w.write_var_f64("lat", &data.lats(layout)).unwrap();
+    w.write_var_f64("lon", &data.lons(layout)).unwrap();
+    if !data.time_values.is_empty() {
+        w.write_var_i16(data.variable, &data.packed(layout)).unwrap();
+    }
     w.close().unwrap();
 }
 
-fn write_zarr3(path: &Path, layout: Layout) {
+/// The reference dataset as a Zarr v3 store (sharded, zstd).
+fn write_zarr3(path: &Path, data: &ReferenceDataset, layout: StorageLayout) {
     use zarrs::array::{ArrayBuilder, ArraySubset, data_type};
     use zarrs::filesystem::FilesystemStore;
     use zarrs::group::GroupBuilder;
     let store = Arc::new(FilesystemStore::new(path).unwrap());
     GroupBuilder::new().build(store.clone(), "/").unwrap().store_metadata().unwrap();
     let coord = |name: &str, values: &[f64], attrs: serde_json::Value| {
-        let mut b =
-            ArrayBuilder::new(vec![values.len() as u64], vec![values.len() as u64], data_type::float64(), f64::NAN);
+        let n = values.len() as u64;
+        let mut b = ArrayBuilder::new(vec![n], vec![n.max(1)], data_type::float64(), f64::NAN);
         b.dimension_names(Some([name])).attributes(attrs.as_object().unwrap().clone());
         let a = b.build(store.clone(), &format!("/{name}")).unwrap();
         a.store_metadata().unwrap();
-        a.store_array_subset(&ArraySubset::new_with_shape(vec![values.len() as u64]), values).unwrap();
+        if n > 0 {
+            a.store_array_subset(&ArraySubset::new_with_shape(vec![n]), values).unwrap();
+        }
     };
-    coord("time", &DAYS, serde_json::json!({"units": "days since 2000-01-01", "calendar": "360_day"}));
-    coord("lat", &layout.lats(), serde_json::json!({"units": "degrees_north", "standard_name": "latitude"}));
-    coord("lon", &layout.lons(), serde_json::json!({"units": "degrees_east", "standard_name": "longitude"}));
-    let mut b = ArrayBuilder::new(vec![4u64, 4, 4], vec![2u64, 4, 4], data_type::int16(), FILL);
+    coord("time", &data.time_values, serde_json::json!({"units": data.time_units, "calendar": data.calendar}));
+    coord("lat", &data.lats(layout), serde_json::json!({"units": "degrees_north", "standard_name": "latitude"}));
+    coord("lon", &data.lons(layout), serde_json::json!({"units": "degrees_east", "standard_name": "longitude"}));
+    let frames = data.time_values.len() as u64;
+    let mut b = ArrayBuilder::new(vec![frames, 4, 4], vec![2u64, 4, 4], data_type::int16(), data.fill_value);
     b.dimension_names(Some(["time", "lat", "lon"]))
         .subchunk_shape(Some(vec![1u64, 2, 4]))
         .bytes_to_bytes_codecs(vec![Arc::new(zarrs::array::codec::ZstdCodec::new(3, false))])
         .attributes(
-            serde_json::json!({"scale_factor": SCALE, "add_offset": OFFSET, "_FillValue": FILL, "units": "Pa"})
-                .as_object()
-                .unwrap()
-                .clone(),
+            serde_json::json!({
+                "scale_factor": data.scale_factor, "add_offset": data.add_offset,
+                "_FillValue": data.fill_value, "units": data.units
+            })
+            .as_object()
+            .unwrap()
+            .clone(),
         );
-    let a = b.build(store.clone(), "/msl").unwrap();
+    let a = b.build(store.clone(), &format!("/{}", data.variable)).unwrap();
     a.store_metadata().unwrap();
-    a.store_array_subset(&ArraySubset::new_with_shape(vec![4, 4, 4]), layout.data()).unwrap();
-}
-
-/// The conformance checks every source must pass.
-fn conform(source: &dyn FieldSource, what: &str) {
-    let info = source.info();
-    assert_eq!(source.len(), 4, "{what}");
-    assert_eq!(info.calendar, Calendar::Day360, "{what}");
-    let times: Vec<String> = info.times.iter().map(|t| t.to_string()).collect();
-    assert_eq!(
-        times,
-        ["2000-01-01T00:00:00", "2000-01-30T00:00:00", "2000-02-01T00:00:00", "2000-02-30T00:00:00"],
-        "{what}"
-    );
-    assert!(info.grid.is_periodic(), "{what}");
-    assert_eq!(info.units.as_deref(), Some("Pa"), "{what}");
-    for t in 0..4 {
-        let frame = source.read_frame(t).unwrap_or_else(|e| panic!("{what}: {e}"));
-        for (i, &lat) in info.grid.lats().iter().enumerate() {
-            for (j, &lon) in info.grid.lons().iter().enumerate() {
-                let (got, want) = (frame.value(i, j), expected(t, lat, lon));
-                assert!(
-                    got == want || (got.is_nan() && want.is_nan()),
-                    "{what}: t={t} ({lat}, {lon}): {got} != {want}"
-                );
-            }
-        }
-    }
-    let e = source.read_frame(4).unwrap_err();
-    assert!(e.to_string().contains("out of range"), "{what}: {e}");
-}
-
-#[test]
-fn netcdf_classic_sources_conform() {
-    for layout in Layout::all() {
-        let dir = scratch("nc");
-        let path = dir.join("fixture.nc");
-        write_netcdf3(&path, layout);
-        let source = NetcdfSource::open(&path, "msl", &OpenOptions::default()).unwrap();
-        conform(&source, &format!("netCDF-3 {layout:?}"));
-        std::fs::remove_dir_all(&dir).unwrap();
+    if frames > 0 {
+        a.store_array_subset(&ArraySubset::new_with_shape(vec![frames, 4, 4]), data.packed(layout)).unwrap();
     }
 }
 
 #[test]
-fn zarr_v3_sources_conform() {
-    for layout in Layout::all() {
-        let dir = scratch("zarr");
-        let path = dir.join("fixture.zarr");
-        write_zarr3(&path, layout);
-        let source = ZarrSource::open(&path, "msl", &OpenOptions::default()).unwrap();
-        conform(&source, &format!("Zarr v3 {layout:?}"));
-        std::fs::remove_dir_all(&dir).unwrap();
-    }
-}
-
-#[test]
-fn empty_time_axes_are_empty_sources() {
-    // A netCDF file with no time steps opens as a source of no frames.
-    use netcdf3::{DataSet, FileWriter, Version};
-    let dir = scratch("empty");
-    let path = dir.join("empty.nc");
-    let mut ds = DataSet::new();
-    ds.set_unlimited_dim("time", 0).unwrap();
-    ds.add_fixed_dim("lat", 2).unwrap();
-    ds.add_fixed_dim("lon", 4).unwrap();
-    ds.add_var_f64("time", &["time"]).unwrap();
-    ds.add_var_attr_string("time", "units", "hours since 2000-01-01").unwrap();
-    ds.add_var_f64("lat", &["lat"]).unwrap();
-    ds.add_var_f64("lon", &["lon"]).unwrap();
-    ds.add_var_f32("msl", &["time", "lat", "lon"]).unwrap();
-    let mut w = FileWriter::open(&path).unwrap();
-    w.set_def(&ds, Version::Classic, 0).unwrap();
-    w.write_var_f64("lat", &[0.0, 10.0]).unwrap();
-    w.write_var_f64("lon", &LONS).unwrap();
-    w.close().unwrap();
-    let source = NetcdfSource::open(&path, "msl", &OpenOptions::default()).unwrap();
-    assert!(source.is_empty());
+fn netcdf_classic_reader_conforms() {
+    let dir = scratch("nc");
+    let count = std::sync::atomic::AtomicUsize::new(0);
+    let open =
+        |data: &ReferenceDataset, layout: StorageLayout| -> Result<Box<dyn FieldSource>, Box<dyn std::error::Error>> {
+            let n = count.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            let path = dir.join(format!("fixture-{n}.nc"));
+            write_netcdf3(&path, data, layout);
+            Ok(Box::new(NetcdfSource::open(&path, data.variable, &OpenOptions::default())?))
+        };
+    check_reader(&open, true).unwrap();
     std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn zarr_v3_reader_conforms() {
+    let dir = scratch("zarr");
+    let count = std::sync::atomic::AtomicUsize::new(0);
+    let open =
+        |data: &ReferenceDataset, layout: StorageLayout| -> Result<Box<dyn FieldSource>, Box<dyn std::error::Error>> {
+            let n = count.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            let path = dir.join(format!("fixture-{n}.zarr"));
+            write_zarr3(&path, data, layout);
+            Ok(Box::new(ZarrSource::open(&path, data.variable, &OpenOptions::default())?))
+        };
+    check_reader(&open, true).unwrap();
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+/// A source of the shared data, or `None` when it is absent (skipped).
+fn shared(rel: &str, variable: &str, options: &OpenOptions) -> Option<Box<dyn FieldSource>> {
+    let path = pst_testkit::data_file(rel)?;
+    Some(open_source(&path, variable, options).unwrap_or_else(|e| panic!("{rel}: {e}")))
+}
+
+#[test]
+fn real_inputs_of_every_reader_conform() {
+    let plain = OpenOptions::default();
+    let inputs = [
+        ("era5/era5_msl_2025-2026_djf_2.5x2.5.nc", "msl", plain.clone()),
+        ("era5/era5_vo850_2025-2026_djf_2.5x2.5.zarr", "vo", plain.clone()),
+        ("era5-frames/era5_msl_2025120100_0.25x0.25.nc", "msl", plain.clone()),
+        ("grib/gfs.grb", "prmsl", plain.clone()),
+        ("grib/gfs.t12z.pgrbf120.2p5deg.grib2", "prmsl", plain.clone()),
+        ("grib/era5-levels-members.grib", "t", plain.clone().level(850.0).member(3)),
+        ("ncl-storm-1996/Pstorm.cdf", "p", plain.clone().time_units("hours since 1996-01-05 00:00")),
+    ];
+    for (rel, variable, options) in inputs {
+        let Some(source) = shared(rel, variable, &options) else { return };
+        check_source(source.as_ref()).unwrap_or_else(|v| panic!("{rel}: {v}"));
+    }
+    for fixture in ["n32_msl.grib1", "n32_msl_south_first.grib2", "era5_msl_2025-12-31_2.5x2.5.grib2"] {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/grib").join(fixture);
+        let source = GribSource::open(&path, "msl", &plain).unwrap();
+        check_source(&source).unwrap_or_else(|v| panic!("{fixture}: {v}"));
+    }
+}
+
+/// The sources built on others: several files as one series, band-passed
+/// frames, vorticity from winds, a range of frames.
+#[test]
+fn composed_sources_conform() {
+    let embedded = Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples/data/era5_msl_2025-12_2.5x2.5.nc");
+    let grib = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/grib/era5_msl_2025-12-31_2.5x2.5.grib2");
+    let plain = OpenOptions::default();
+    let december = open_source(&embedded, "msl", &plain).unwrap();
+    // The GRIB day overlaps the December file: the series is the first 120
+    // frames (to 30 December) written apart, and the GRIB file.
+    let dir = scratch("series");
+    let first = dir.join("first.nc");
+    write_frames(&Subseries::new(december.as_ref(), 0..120), &first);
+    let series = MultiFileSource::open(&[grib, first], "msl", &plain).unwrap();
+    assert_eq!(series.len(), 122);
+    check_source(&series).unwrap();
+    check_source(&Subseries::new(december.as_ref(), 10..20)).unwrap();
+    let filtered = FilteredSource::new(Subseries::new(december.as_ref(), 0..8), BandPass::new(5, 42).unwrap()).unwrap();
+    check_source(&filtered).unwrap();
+    std::fs::remove_dir_all(&dir).unwrap();
+    let Some(input) = pst_testkit::data_file("era5-frames/era5_uv850_2025120100_2.5x2.5.nc") else { return };
+    let (u, v) = (open_source(&input, "u", &plain).unwrap(), open_source(&input, "v", &plain).unwrap());
+    check_source(&WindVorticitySource::new(u, v, Some(BandPass::truncation(42))).unwrap()).unwrap();
+}
+
+/// `source`'s frames as a classic netCDF file of `msl` in Pa.
+fn write_frames(source: &dyn FieldSource, path: &Path) {
+    use netcdf3::{DataSet, FileWriter, Version};
+    let info = source.info();
+    let (nlat, nlon) = info.grid.shape();
+    let mut ds = DataSet::new();
+    ds.set_unlimited_dim("time", source.len()).unwrap();
+    ds.add_fixed_dim("latitude", nlat).unwrap();
+    ds.add_fixed_dim("longitude", nlon).unwrap();
+    ds.add_var_f64("time", &["time"]).unwrap();
+    ds.add_var_attr_string("time", "units", "hours since 1970-01-01").unwrap();
+    ds.add_var_attr_string("time", "calendar", info.calendar.cf_name()).unwrap();
+    ds.add_var_f64("latitude", &["latitude"]).unwrap();
+    ds.add_var_f64("longitude", &["longitude"]).unwrap();
+    ds.add_var_f64("msl", &["time", "latitude", "longitude"]).unwrap();
+    ds.add_var_attr_string("msl", "units", "Pa").unwrap();
+    let hours: Vec<f64> = info.times.iter().map(|&t| info.calendar.to_millis(t).unwrap() as f64 / 3.6e6).collect();
+    let mut values = Vec::with_capacity(source.len() * nlat * nlon);
+    for k in 0..source.len() {
+        values.extend(source.read_frame(k).unwrap().values().iter().copied());
+    }
+    let mut w = FileWriter::open(path).unwrap();
+    w.set_def(&ds, Version::Classic, 0).unwrap();
+    w.write_var_f64("time", &hours).unwrap();
+    w.write_var_f64("latitude", info.grid.lats()).unwrap();
+    w.write_var_f64("longitude", info.grid.lons()).unwrap();
+    w.write_var_f64("msl", &values).unwrap();
+    w.close().unwrap();
 }
 
 proptest! {
@@ -237,7 +221,7 @@ proptest! {
     ) {
         let dir = scratch("fuzz");
         let path = dir.join("fixture.nc");
-        write_netcdf3(&path, Layout::all()[1]);
+        write_netcdf3(&path, &ReferenceDataset::standard(), StorageLayout::ALL[1]);
         let mut bytes = std::fs::read(&path).unwrap();
         pst_testkit::mutate(&mut bytes, &flips, cut);
         std::fs::write(&path, &bytes).unwrap();

@@ -1,10 +1,13 @@
 //! Conformance of every track format: round trips, the shared files,
 //! conversions, atomic writes, and no panic on mutated input.
-#![allow(clippy::unwrap_used)] // Test helpers outside #[test] functions.
+#![allow(clippy::unwrap_used, clippy::panic)] // Test helpers outside #[test] functions.
+
+use std::path::Path;
 
 use proptest::prelude::*;
+use pst_core::conformance::{FormatPrecision, check_track_format};
 use pst_core::{Calendar, Timestamp, Tracks, TracksBuilder, TracksMetadata, normalize_lon_360};
-use pst_io::{TrackFormat, read_tracks, write_atomically, write_tracks};
+use pst_io::{FORMATS, TrackFormat, read_tracks, write_atomically, write_tracks};
 
 /// How precisely a format keeps positions (degrees) and values (relative).
 fn precision(format: TrackFormat) -> (f64, f64) {
@@ -67,6 +70,50 @@ fn sample_tracks() -> Tracks {
         b.end_track().unwrap();
     }
     b.finish().unwrap()
+}
+
+/// Every format of the table through the shipped conformance suite.
+#[test]
+fn every_format_conforms() {
+    for format in TrackFormat::all() {
+        let (position_deg, value_relative) = precision(format);
+        let precision =
+            FormatPrecision { position_deg, value_relative, keeps_ids: !matches!(format, TrackFormat::Tempest) };
+        check_track_format(format.reader().as_ref(), format.writer().as_ref(), precision)
+            .unwrap_or_else(|v| panic!("{format}: {v}"));
+    }
+}
+
+/// The table is the one source of names, extensions and help: every name
+/// and alias parses to its format, every extension and name prefix implies
+/// it, the README's table is the table's, and an explicit extension wins
+/// over TRACK's `tr_trs` prefix.
+#[test]
+fn the_format_table_drives_names_extensions_and_the_readme() {
+    for spec in FORMATS {
+        for name in std::iter::once(&spec.name).chain(spec.aliases) {
+            assert_eq!(name.parse::<TrackFormat>().unwrap(), spec.format, "{name}");
+            assert_eq!(name.to_uppercase().parse::<TrackFormat>().unwrap(), spec.format, "{name}");
+        }
+        for ext in spec.extensions {
+            assert_eq!(TrackFormat::from_path(Path::new(&format!("tracks.{ext}"))).unwrap(), spec.format, "{ext}");
+        }
+        for prefix in spec.name_prefixes {
+            assert_eq!(TrackFormat::from_path(Path::new(&format!("{prefix}_pos.2day"))).unwrap(), spec.format);
+        }
+        assert_eq!(spec.format.name(), spec.name);
+        assert!(TrackFormat::names().contains(spec.name));
+    }
+    assert_eq!(TrackFormat::all().count(), FORMATS.len());
+    assert_eq!(TrackFormat::from_path(Path::new("tr_trs_x.csv")).unwrap(), TrackFormat::Csv);
+    assert_eq!(TrackFormat::from_path(Path::new("tr_trs_x.nc")).unwrap(), TrackFormat::Netcdf);
+    assert!("nonsense".parse::<TrackFormat>().unwrap_err().to_string().contains(&TrackFormat::names()));
+    let readme = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../README.md")).unwrap();
+    assert!(
+        readme.contains(&TrackFormat::markdown_table()),
+        "the README's table of track formats is not the table's; put this in it:\n{}",
+        TrackFormat::markdown_table()
+    );
 }
 
 #[test]

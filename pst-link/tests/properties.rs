@@ -3,12 +3,12 @@
 
 use std::sync::Arc;
 
-use ndarray::Array2;
 use proptest::prelude::*;
-use pst_core::{
-    Calendar, FieldSource, Frame, FrameCenters, Grid, Linker, Result, SourceInfo, SyntheticSeries, Tracker, Tracks,
-    normalize_lon_360,
+use pst_core::conformance::{
+    check_detector, check_linker, check_recovers_planted_storms, check_rotation_invariance, check_tracker, strategies,
 };
+use pst_core::{Calendar, FieldSource, FrameCenters, Grid, Linker, SyntheticSeries, Tracks, normalize_lon_360};
+use pst_detect::SimpleDetector;
 use pst_link::{SimpleLinker, SimpleTracker};
 
 /// Frames of random centres: `(lat, lon)` per centre per frame, 6 h apart.
@@ -108,34 +108,6 @@ proptest! {
     }
 }
 
-/// A source whose frames are another's rolled east by `columns` grid columns.
-struct Rolled<S> {
-    inner: S,
-    columns: usize,
-    info: SourceInfo,
-}
-
-impl<S: FieldSource> Rolled<S> {
-    fn new(inner: S, columns: usize) -> Self {
-        let info = inner.info().clone();
-        Rolled { inner, columns, info }
-    }
-}
-
-impl<S: FieldSource> FieldSource for Rolled<S> {
-    fn info(&self) -> &SourceInfo {
-        &self.info
-    }
-
-    fn read_frame(&self, index: usize) -> Result<Frame> {
-        let frame = self.inner.read_frame(index)?;
-        let (nlat, nlon) = frame.grid().shape();
-        let v = frame.values();
-        let rolled = Array2::from_shape_fn((nlat, nlon), |(i, j)| v[[i, (j + nlon - self.columns) % nlon]]);
-        Frame::new(Arc::clone(frame.grid()), frame.time(), rolled)
-    }
-}
-
 fn series(seed: u64, noise: f64) -> SyntheticSeries {
     SyntheticSeries::builder(Grid::regular_global(2.5).unwrap())
         .frames(16)
@@ -155,41 +127,33 @@ proptest! {
     /// property above covers arbitrary positions).
     #[test]
     fn tracking_commutes_with_rolling_the_grid(seed in 0u64..1000, columns in 1usize..144) {
-        let plain = SimpleTracker::default().track(&series(seed, 0.0)).unwrap();
-        let rolled = SimpleTracker::default().track(&Rolled::new(series(seed, 0.0), columns)).unwrap();
-        prop_assert_eq!(shapes(&plain, 0.0), shapes(&rolled, columns as f64 * 2.5));
+        let source: Arc<dyn FieldSource> = Arc::new(series(seed, 0.0));
+        check_rotation_invariance(&SimpleTracker::default(), source, columns).unwrap();
     }
 
+    /// The tracker contract (threads, sink protocol, cancellation) on noisy
+    /// fields.
     #[test]
-    fn output_does_not_depend_on_threads(seed in 0u64..1000) {
+    fn the_tracker_conforms(seed in 0u64..1000) {
         let source = series(seed, 30.0);
-        let one = SimpleTracker::default().threads(1).track(&source).unwrap();
-        for threads in [2, 3, 8] {
-            prop_assert_eq!(&SimpleTracker::default().threads(threads).track(&source).unwrap(), &one);
-        }
+        check_tracker(&|threads| Box::new(SimpleTracker::default().threads(threads)), &source).unwrap();
+        check_detector(&SimpleDetector::for_variable("msl").unwrap(), &source).unwrap();
+    }
+
+    /// The linker contract on random centres: streaming equals whole-series
+    /// linking, every centre used once.
+    #[test]
+    fn the_linker_conforms(frames in strategies::frames_of_centres(8, 60)) {
+        check_linker(&SimpleLinker::default(), &frames, Calendar::Standard).unwrap();
     }
 }
 
 #[test]
 fn planted_storms_are_recovered_whole() {
-    // Lows only, apart, noise-free: each planted low is exactly one track.
+    // Lows only, apart, noise-free: each planted low is exactly one track,
+    // within a grid step of the truth (snapping to the grid, plus the
+    // background gradient nudging the minimum).
     let source =
         SyntheticSeries::builder(Grid::regular_global(1.0).unwrap()).frames(30).random_storms(20, 99).build().unwrap();
-    let truth = source.planted_tracks(Some(pst_core::DetectionMode::Min));
-    let found = SimpleTracker::default().track(&source).unwrap();
-    for planted in truth.iter() {
-        let hit = found.iter().find(|t| {
-            t.start_time() == planted.start_time()
-                && pst_core::great_circle_angle_deg(t.lats()[0], t.lons()[0], planted.lats()[0], planted.lons()[0])
-                    < 1.0
-        });
-        let hit = hit.unwrap_or_else(|| panic!("planted storm {} not found", planted.id()));
-        assert_eq!(hit.len(), planted.len(), "storm {}", planted.id());
-        for (k, (lat, lon)) in hit.lats().iter().zip(hit.lons()).enumerate() {
-            let d = pst_core::great_circle_angle_deg(*lat, *lon, planted.lats()[k], planted.lons()[k]);
-            // Within a grid step: snapping to the grid, plus the background
-            // gradient nudging the minimum.
-            assert!(d <= 1.0, "storm {} step {k}: {d}° from the truth", planted.id());
-        }
-    }
+    check_recovers_planted_storms(&SimpleTracker::default(), &source, pst_core::DetectionMode::Min, 1.0).unwrap();
 }

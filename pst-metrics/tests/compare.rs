@@ -13,7 +13,7 @@ fn reference(name: &str) -> Option<Tracks> {
 }
 
 fn config(matching: Matching) -> CompareConfig {
-    CompareConfig { matching, ..Default::default() }
+    CompareConfig::default().matching(matching)
 }
 
 /// PyStormTracker 0.8.0's Simple output against v0.0.2's: the figures its
@@ -88,7 +88,7 @@ fn eligibility_rules() {
     // Too far: 3° of latitude away.
     let c = one_track(&[(0, 43.0, 0.0), (6, 43.0, 1.0), (12, 43.0, 2.0), (18, 43.0, 3.0)]);
     assert!(compare_tracks(&r, &c, &config(Matching::Nearest)).unwrap().matches.is_empty());
-    let e = compare_tracks(&r, &c, &CompareConfig { min_overlap_fraction: 1.5, ..Default::default() });
+    let e = compare_tracks(&r, &c, &CompareConfig::default().min_overlap_fraction(1.5));
     assert!(e.is_err());
     let _ = Timestamp::from_ymdh(2025, 1, 1, 0).unwrap();
 }

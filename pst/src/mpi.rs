@@ -10,7 +10,7 @@ use std::path::Path;
 
 use mpi::datatype::PartitionMut;
 use mpi::traits::{Communicator, Root};
-use pst_core::{Calendar, Error, FieldSource, FrameCenters, NoProgress, Progress, Result, TrackSink};
+use pst_core::{Calendar, Detector, Error, FieldSource, FrameCenters, Linker, NoProgress, Progress, Result, TrackSink};
 use pst_io::{TrackFileSink, TrackFormat};
 use pst_track::DetectLinkTracker;
 
@@ -51,30 +51,29 @@ pub fn run_to_file(
     }
 }
 
-/// Either engine, for detection on the ranks and linking on rank 0.
-enum Engine {
-    Simple(DetectLinkTracker<pst_detect::SimpleDetector, pst_link::SimpleLinker>),
-    Hodges(DetectLinkTracker<pst_hodges::HodgesDetector, pst_hodges::HodgesLinker>),
+/// An engine split in two: detection on the ranks, linking on rank 0.
+trait Engine {
+    fn detect(
+        &self,
+        source: &dyn FieldSource,
+        range: Range<usize>,
+        progress: &dyn Progress,
+    ) -> Result<Vec<FrameCenters>>;
+    fn link(&self, source: &dyn FieldSource, frames: &[FrameCenters], sink: &mut dyn TrackSink) -> Result<()>;
 }
 
-impl Engine {
+impl<D: Detector, L: Linker> Engine for DetectLinkTracker<D, L> {
     fn detect(
         &self,
         source: &dyn FieldSource,
         range: Range<usize>,
         progress: &dyn Progress,
     ) -> Result<Vec<FrameCenters>> {
-        match self {
-            Engine::Simple(e) => e.detect_range(source, range, progress),
-            Engine::Hodges(e) => e.detect_range(source, range, progress),
-        }
+        self.detect_range(source, range, progress)
     }
 
     fn link(&self, source: &dyn FieldSource, frames: &[FrameCenters], sink: &mut dyn TrackSink) -> Result<()> {
-        match self {
-            Engine::Simple(e) => e.link_detected(source, frames, sink),
-            Engine::Hodges(e) => e.link_detected(source, frames, sink),
-        }
+        self.link_detected(source, frames, sink)
     }
 }
 
@@ -103,9 +102,9 @@ fn run_rank(
     };
     let source = pipeline.open(&paths, member, local_reporter)?;
     let info = source.info();
-    let engine = match pipeline.tracker() {
-        TrackerChoice::Simple(t) => Engine::Simple(t.for_source(info)?),
-        TrackerChoice::Hodges(t) => Engine::Hodges(t.for_source(info)?),
+    let engine: Box<dyn Engine> = match pipeline.tracker() {
+        TrackerChoice::Simple(t) => Box::new(t.for_source(info)?),
+        TrackerChoice::Hodges(t) => Box::new(t.for_source(info)?),
         TrackerChoice::Custom(_) => {
             return Err(Error::Unsupported("an MPI run needs the Simple or the Hodges tracker".into()));
         }

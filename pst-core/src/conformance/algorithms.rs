@@ -126,15 +126,17 @@ pub fn check_linker(linker: &dyn Linker, frames: &[FrameCenters], calendar: Cale
             check: "linker: values",
             message: "the tracks have no `value` variable".into(),
         })?;
-        for k in 0..track.len() {
+        for (((&time, &lat), &lon), &value) in track.times().iter().zip(track.lats()).zip(track.lons()).zip(values) {
+            // Longitudes come back in [-180, 180): equal up to that
+            // wrapping's rounding.
             let is_point = |f: &FrameCenters, i: usize| {
-                f.lats()[i] == track.lats()[k]
-                    && normalize_lon_360(f.lons()[i]) == normalize_lon_360(track.lons()[k])
-                    && f.values()[i].to_bits() == values[k].to_bits()
+                f.lats()[i] == lat
+                    && crate::lon_difference(f.lons()[i], lon).abs() < 1e-9
+                    && f.values()[i].to_bits() == value.to_bits()
             };
             let centre = frames
                 .iter()
-                .filter(|f| f.time() == track.times()[k])
+                .filter(|f| f.time() == time)
                 .find_map(|f| (0..f.len()).find(|&i| is_point(f, i)).map(|i| (f.frame_index(), i)));
             let Some(centre) = centre else {
                 return Err(Violation {

@@ -11,6 +11,7 @@ use super::{grid_index, line_error, written_variables};
 
 /// Which columns a CSV file has.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[non_exhaustive]
 pub enum CsvDialect {
     /// `track_id,time,lat,lon,<variables>`, time in ISO 8601.
     #[default]

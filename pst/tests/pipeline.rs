@@ -1,0 +1,210 @@
+//! The pipeline as a library user meets it: defaults, checks, provenance,
+//! members, cancellation, typed errors.
+#![allow(clippy::unwrap_used, clippy::panic)]
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use pst::{
+    Error, FieldSource, Grid, HodgesTracker, MemberSelection, NoProgress, OpenOptions, Pipeline, PlantedStorm,
+    Progress, Reporter, SimpleTracker, SyntheticSeries, TrackFormat, Tracks, read_tracks,
+};
+
+const EMBEDDED: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../examples/data/era5_msl_2025-12_2.5x2.5.nc");
+
+fn scratch(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("pst-pipeline-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+fn step<'a>(tracks: &'a Tracks, operation: &str) -> Option<&'a pst::ProcessingStep> {
+    tracks.metadata().processing.iter().find(|s| s.operation == operation)
+}
+
+fn parameter<'a>(step: &'a pst::ProcessingStep, name: &str) -> Option<&'a str> {
+    step.parameters.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str())
+}
+
+/// One source of truth for defaults: the Simple tracker's band-pass is
+/// tapered to 0.1 as in PyStormTracker, the Hodges tracker's not at all,
+/// whoever builds the pipeline; the tracks say so.
+#[test]
+fn band_pass_tapers_follow_the_tracker() {
+    let simple = Pipeline::builder().input(EMBEDDED).variable("msl").band_pass(5, 42).max_frames(8).build().unwrap();
+    let tracks = simple.track().unwrap();
+    let filter = step(&tracks, "spectral_filter").unwrap();
+    assert_eq!((parameter(filter, "lmin"), parameter(filter, "taper")), (Some("5"), Some("0.1")));
+    let hodges = Pipeline::builder()
+        .input(EMBEDDED)
+        .variable("msl")
+        .band_pass(5, 42)
+        .tracker(HodgesTracker::default())
+        .max_frames(8)
+        .build()
+        .unwrap();
+    let tracks = hodges.track().unwrap();
+    assert_eq!(parameter(step(&tracks, "spectral_filter").unwrap(), "taper"), Some("1"));
+    assert_eq!(tracks.metadata().algorithm.as_deref(), Some("hodges"));
+    // The same as the tracker on the filtered source by hand.
+    let source = pst::open_source(EMBEDDED, "msl", &OpenOptions::default()).unwrap();
+    let filtered = pst::FilteredSource::new(source, pst::BandPass::new(5, 42).unwrap()).unwrap();
+    let by_hand = pst::Tracker::track(&HodgesTracker::default().max_frames(8), &filtered).unwrap();
+    assert_eq!((by_hand.ids(), by_hand.lats(), by_hand.lons()), (tracks.ids(), tracks.lats(), tracks.lons()));
+}
+
+/// `build` checks every setting and names what is wrong.
+#[test]
+fn settings_are_checked_when_built() {
+    let base = || Pipeline::builder().input(EMBEDDED).variable("msl");
+    let message = |b: pst::PipelineBuilder| b.build().unwrap_err().to_string();
+    assert!(message(Pipeline::builder().variable("msl")).contains("no input"));
+    assert!(message(Pipeline::builder().input(EMBEDDED)).contains("no variable"));
+    assert!(message(base().spectral_taper(0.5)).contains("give lmin and lmax"));
+    assert!(message(base().band_pass(5, 42).spectral_taper(0.0)).contains("(0, 1]"));
+    assert!(message(base().band_pass(42, 5)).contains("above its highest"));
+    assert!(message(base().threads(0)).contains("threads"));
+    assert!(message(base().max_frames(0)).contains("frame limit"));
+    assert!(message(base().tracker(SimpleTracker::default().window(4))).contains("odd"));
+    let hodges = HodgesTracker::default().linker(pst::HodgesLinker::default().dmax_deg(-1.0));
+    assert!(message(base().tracker(hodges)).contains("dmax"));
+    let source: Arc<dyn FieldSource> =
+        Arc::new(SyntheticSeries::builder(Grid::regular_global(10.0).unwrap()).frames(2).build().unwrap());
+    assert!(message(base().source(source)).contains("not both"));
+}
+
+/// Errors keep their typed cause under the file and variable they name.
+#[test]
+fn errors_can_be_matched() {
+    let pipeline = Pipeline::builder().input(EMBEDDED).variable("mls").build().unwrap();
+    let e = pipeline.track().unwrap_err();
+    assert!(e.to_string().contains("era5_msl_2025-12_2.5x2.5.nc"), "{e}");
+    assert!(matches!(e.root(), Error::VariableNotFound { name, .. } if name == "mls"), "{e:?}");
+    assert!(e.path().is_some_and(|p| p.ends_with("era5_msl_2025-12_2.5x2.5.nc")));
+    let missing = Pipeline::builder().input("/no/such/file.nc").variable("msl").build().unwrap();
+    assert!(matches!(missing.track().unwrap_err().root(), Error::Io(_)));
+}
+
+/// A run stopped through its progress removes its partial output and
+/// leaves an existing file as it was.
+#[test]
+fn cancelled_runs_leave_no_output() {
+    struct StopAfter(u64, AtomicU64);
+    impl Progress for StopAfter {
+        fn done(&self, completed: u64) {
+            self.1.fetch_max(completed, Ordering::SeqCst);
+        }
+        fn is_cancelled(&self) -> bool {
+            self.1.load(Ordering::SeqCst) >= self.0
+        }
+    }
+    impl Reporter for StopAfter {}
+    let dir = scratch("cancel");
+    for (name, tracker) in
+        [("simple.txt", pst::TrackerChoice::default()), ("hodges.json", HodgesTracker::default().into())]
+    {
+        let output = dir.join(name);
+        let pipeline = Pipeline::builder().input(EMBEDDED).variable("msl").band_pass(5, 42).tracker(tracker);
+        let e = pipeline.build().unwrap().run_to_file(&output, None, &StopAfter(40, AtomicU64::new(0))).unwrap_err();
+        assert!(matches!(e.root(), Error::Cancelled), "{e}");
+        assert_eq!(std::fs::read_dir(&dir).unwrap().count(), 0, "{name}: something was left behind");
+    }
+    // An existing output survives a cancelled run untouched.
+    let output = dir.join("kept.txt");
+    std::fs::write(&output, "keep me").unwrap();
+    let pipeline = Pipeline::builder().input(EMBEDDED).variable("msl").build().unwrap();
+    assert!(pipeline.run_to_file(&output, None, &StopAfter(10, AtomicU64::new(0))).is_err());
+    assert_eq!(std::fs::read_to_string(&output).unwrap(), "keep me");
+    assert_eq!(std::fs::read_dir(&dir).unwrap().count(), 1);
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+/// Files carry the run's provenance: software and version, command,
+/// inputs, preprocessing, the tracker's parameters.
+#[test]
+fn outputs_record_their_provenance() {
+    let dir = scratch("provenance");
+    let pipeline = Pipeline::builder()
+        .input(EMBEDDED)
+        .variable("msl")
+        .band_pass(5, 42)
+        .max_frames(12)
+        .command("stormtracker track -i december.nc --variable msl --lmin 5 --lmax 42 -n 12")
+        .build()
+        .unwrap();
+    for name in ["t.json", "t.nc"] {
+        let output = dir.join(name);
+        pipeline.run_to_file(&output, None, &NoProgress).unwrap();
+        if name.ends_with(".json") {
+            let tracks = read_tracks(&output, None).unwrap();
+            let run = step(&tracks, "provenance").unwrap();
+            assert_eq!(parameter(run, "software"), Some("pst"));
+            assert_eq!(parameter(run, "version"), Some(env!("CARGO_PKG_VERSION")));
+            assert!(parameter(run, "command").unwrap().contains("--lmin 5"));
+            assert!(parameter(run, "inputs").unwrap().ends_with("era5_msl_2025-12_2.5x2.5.nc"));
+            assert_eq!(parameter(step(&tracks, "frame_limit").unwrap(), "frames"), Some("12"));
+            assert_eq!(tracks.metadata().algorithm.as_deref(), Some("simple"));
+            assert_eq!(tracks.metadata().attributes.get("search_window_size").map(String::as_str), Some("5"));
+        } else {
+            let bytes = std::fs::read(&output).unwrap();
+            let text = String::from_utf8_lossy(&bytes);
+            for attribute in ["history", "provenance_version", "spectral_filter_lmax", "tracking_algorithm"] {
+                assert!(text.contains(attribute), "{attribute} missing from the netCDF file");
+            }
+        }
+    }
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+/// Members: every member of a GRIB file as its own series, joined with a
+/// member column and numbered anew, or one file per member.
+#[test]
+fn members_are_tracked_one_by_one() {
+    let Some(input) = pst_testkit::data_file("grib/era5-levels-members.grib") else { return };
+    let builder = || {
+        Pipeline::builder()
+            .input(input.to_string_lossy())
+            .variable("t")
+            .open_options(OpenOptions::default().level(850.0))
+            .tracker(SimpleTracker::default().mode(pst::DetectionMode::Min))
+    };
+    let joined = builder().build().unwrap().track().unwrap();
+    let members = joined.variable("member").unwrap();
+    assert_eq!(members.iter().fold(0.0f64, |a, &b| a.max(b)), 9.0);
+    assert_eq!(joined.ids(), (1..=joined.len() as u64).collect::<Vec<_>>());
+    let dir = scratch("members");
+    let reports = builder()
+        .members("2,5".parse::<MemberSelection>().unwrap())
+        .build()
+        .unwrap()
+        .run_to_file(dir.join("t_{member}.csv"), None, &NoProgress)
+        .unwrap();
+    assert_eq!(reports.len(), 2);
+    assert_eq!(
+        reports[1].output.as_ref().map(|(p, f)| (p.as_path(), *f)),
+        Some((dir.join("t_5.csv").as_path(), TrackFormat::Csv))
+    );
+    let alone = read_tracks(dir.join("t_5.csv"), None).unwrap();
+    let of_5 = joined.filter(|t| t.variable("member").unwrap()[0] == 5.0);
+    assert_eq!((alone.lats(), alone.lons(), alone.times()), (of_5.lats(), of_5.lons(), of_5.times()));
+    let e = builder().build().unwrap().run_to_file(dir.join("all.txt"), None, &NoProgress).unwrap_err();
+    assert!(e.to_string().contains("{member}"), "{e}");
+    assert!(!Path::new(&dir.join("all.txt")).exists());
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+/// A source of one's own goes through the same preprocessing and tracker.
+#[test]
+fn a_source_of_ones_own() {
+    let series = SyntheticSeries::builder(Grid::regular_global(2.5).unwrap())
+        .frames(10)
+        .storm(PlantedStorm::low(0, 10, 50.0, 20.0).moving(0.0, 3.0))
+        .build()
+        .unwrap();
+    let pipeline = Pipeline::builder().source(Arc::new(series)).band_pass(5, 42).build().unwrap();
+    let tracks = pipeline.track().unwrap();
+    assert_eq!(tracks.iter().map(|t| t.len()).max(), Some(10));
+    assert!(step(&tracks, "provenance").and_then(|s| parameter(s, "inputs")).is_none());
+}
