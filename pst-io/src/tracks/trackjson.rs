@@ -204,7 +204,7 @@ fn processing(meta: &TracksMetadata) -> Option<serde_json::Value> {
             serde_json::json!({"operation": step.operation, "enabled": true, "parameters": parameters})
         })
         .collect();
-    (!steps.is_empty()).then(|| serde_json::Value::Array(steps))
+    (!steps.is_empty()).then_some(serde_json::Value::Array(steps))
 }
 
 /// A parameter as a JSON scalar: a number or boolean when it reads as one.
