@@ -8,7 +8,7 @@
 use std::sync::Arc;
 
 use ndarray::Array2;
-use pst::{Calendar, Error, FieldSource, Frame, Result, SourceInfo};
+use pst::{Calendar, FieldSource, Frame, Result, SourceInfo};
 
 /// Path of the embedded default input (ERA5 msl, December 2025, 2.5°).
 pub const DEFAULT_INPUT: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/data/era5_msl_2025-12_2.5x2.5.nc");
@@ -38,14 +38,11 @@ impl FieldSource for RotatedSeries {
     }
 
     fn read_frame(&self, index: usize) -> Result<Frame> {
-        let len = self.info.times.len();
-        if index >= len {
-            return Err(Error::FrameOutOfRange { index, len });
-        }
+        let time = self.info.frame_time(index)?;
         let (nlat, nlon) = self.base.grid().shape();
         let offset = (index * self.shift) % nlon;
         let v = self.base.values();
         let values = Array2::from_shape_fn((nlat, nlon), |(i, j)| v[[i, (j + nlon - offset) % nlon]]);
-        Frame::new(Arc::clone(self.base.grid()), self.info.times[index], values)
+        Frame::new(Arc::clone(self.base.grid()), time, values)
     }
 }

@@ -27,6 +27,22 @@ pub struct SourceInfo {
     pub origin: String,
 }
 
+impl SourceInfo {
+    /// The time of frame `index`, or [`crate::Error::FrameOutOfRange`]: the
+    /// check every [`FieldSource::read_frame`] starts with.
+    ///
+    /// ```
+    /// use pst_core::{Error, FieldSource, Grid, SyntheticSeries};
+    /// let series = SyntheticSeries::builder(Grid::regular_global(10.0)?).frames(2).build()?;
+    /// assert_eq!(series.info().frame_time(1)?, series.info().times[1]);
+    /// assert!(matches!(series.info().frame_time(2), Err(Error::FrameOutOfRange { index: 2, len: 2 })));
+    /// # Ok::<(), pst_core::Error>(())
+    /// ```
+    pub fn frame_time(&self, index: usize) -> Result<Timestamp> {
+        self.times.get(index).copied().ok_or(crate::Error::FrameOutOfRange { index, len: self.times.len() })
+    }
+}
+
 /// A time series of 2-D fields, read one frame at a time.
 ///
 /// A source never needs to hold the whole series: [`FieldSource::read_frame`]
@@ -131,10 +147,7 @@ impl<S: FieldSource> FieldSource for Subseries<S> {
     }
 
     fn read_frame(&self, index: usize) -> Result<Frame> {
-        let len = self.info.times.len();
-        if index >= len {
-            return Err(crate::Error::FrameOutOfRange { index, len });
-        }
+        self.info.frame_time(index)?;
         self.inner.read_frame(self.start + index)
     }
 }

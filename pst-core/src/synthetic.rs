@@ -312,10 +312,7 @@ impl FieldSource for SyntheticSeries {
     }
 
     fn read_frame(&self, index: usize) -> Result<Frame> {
-        let len = self.info.times.len();
-        if index >= len {
-            return Err(Error::FrameOutOfRange { index, len });
-        }
+        let time = self.info.frame_time(index)?;
         let grid = &self.info.grid;
         let (nlat, nlon) = grid.shape();
         let mut values = Array2::zeros((nlat, nlon));
@@ -349,7 +346,7 @@ impl FieldSource for SyntheticSeries {
                 *v += self.noise * uniform_noise(self.seed, index, i, j);
             }
         }
-        Frame::new(Arc::clone(grid), self.info.times[index], values)
+        Frame::new(Arc::clone(grid), time, values)
     }
 }
 

@@ -113,10 +113,7 @@ impl NetcdfSource {
     }
 
     fn read(&self, index: usize) -> Result<Frame> {
-        let len = self.info.times.len();
-        if index >= len {
-            return Err(Error::FrameOutOfRange { index, len });
-        }
+        let time = self.info.frame_time(index)?;
         let mut selections = vec![NcSliceInfoElem::Slice { start: 0, end: u64::MAX, step: 1 }; self.ndim];
         if let Some(t) = self.layout.time_dim {
             selections[t] = NcSliceInfoElem::Index(index as u64);
@@ -137,7 +134,7 @@ impl NetcdfSource {
         } else {
             data
         };
-        Frame::new(Arc::clone(&self.info.grid), self.info.times[index], values)
+        Frame::new(Arc::clone(&self.info.grid), time, values)
     }
 }
 

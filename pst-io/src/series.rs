@@ -174,20 +174,17 @@ impl FieldSource for MultiFileSource {
     }
 
     fn read_frame(&self, index: usize) -> Result<Frame> {
-        let len = self.info.times.len();
-        if index >= len {
-            return Err(Error::FrameOutOfRange { index, len });
-        }
+        let time = self.info.frame_time(index)?;
         let k = self.parts.partition_point(|p| p.start <= index) - 1;
         let part = &self.parts[k];
         let frame = self.part_source(k)?.read_frame(index - part.start).in_file(&part.path)?;
         // A file changed since it was opened would put frames out of order.
-        if frame.time() != self.info.times[index] {
+        if frame.time() != time {
             return Err(Error::Format(format!(
                 "frame {} is at {} now but was at {} when the series was opened",
                 index - part.start,
                 frame.time(),
-                self.info.times[index]
+                time
             ))
             .in_file(&part.path));
         }

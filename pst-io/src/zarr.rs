@@ -109,10 +109,7 @@ impl ZarrSource {
     }
 
     fn read(&self, index: usize) -> Result<Frame> {
-        let len = self.info.times.len();
-        if index >= len {
-            return Err(Error::FrameOutOfRange { index, len });
-        }
+        let time = self.info.frame_time(index)?;
         let shape = self.array.shape();
         let mut ranges: Vec<std::ops::Range<u64>> = shape.iter().map(|&n| 0..n).collect();
         if let Some(t) = self.layout.time_dim {
@@ -136,7 +133,7 @@ impl ZarrSource {
         }
         .and_then(|a| a.into_dimensionality::<Ix2>())
         .map_err(|e| Error::backend(format!("variable `{}`: unexpected frame shape", self.layout.variable), e))?;
-        Frame::new(Arc::clone(&self.info.grid), self.info.times[index], values)
+        Frame::new(Arc::clone(&self.info.grid), time, values)
     }
 }
 

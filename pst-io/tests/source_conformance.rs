@@ -96,34 +96,37 @@ fn write_zarr3(path: &Path, data: &ReferenceDataset, layout: StorageLayout) {
     }
 }
 
-#[test]
-fn netcdf_classic_reader_conforms() {
-    let dir = scratch("nc");
+/// `check_reader` on a reader: `write` stores each dataset in a new file
+/// (or store) named `fixture-N.ext`, `open` reads it.
+fn reader_conforms(
+    ext: &str,
+    write: fn(&Path, &ReferenceDataset, StorageLayout),
+    open: fn(&Path, &str) -> pst_core::Result<Box<dyn FieldSource>>,
+) {
+    let dir = scratch(ext);
     let count = std::sync::atomic::AtomicUsize::new(0);
     let open =
         |data: &ReferenceDataset, layout: StorageLayout| -> Result<Box<dyn FieldSource>, Box<dyn std::error::Error>> {
-            let n = count.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-            let path = dir.join(format!("fixture-{n}.nc"));
-            write_netcdf3(&path, data, layout);
-            Ok(Box::new(NetcdfSource::open(&path, data.variable, &OpenOptions::default())?))
+            let path = dir.join(format!("fixture-{}.{ext}", count.fetch_add(1, std::sync::atomic::Ordering::Relaxed)));
+            write(&path, data, layout);
+            Ok(open(&path, data.variable)?)
         };
     check_reader(&open, true).unwrap();
     std::fs::remove_dir_all(&dir).unwrap();
 }
 
 #[test]
+fn netcdf_classic_reader_conforms() {
+    reader_conforms("nc", write_netcdf3, |path, variable| {
+        Ok(Box::new(NetcdfSource::open(path, variable, &OpenOptions::default())?))
+    });
+}
+
+#[test]
 fn zarr_v3_reader_conforms() {
-    let dir = scratch("zarr");
-    let count = std::sync::atomic::AtomicUsize::new(0);
-    let open =
-        |data: &ReferenceDataset, layout: StorageLayout| -> Result<Box<dyn FieldSource>, Box<dyn std::error::Error>> {
-            let n = count.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-            let path = dir.join(format!("fixture-{n}.zarr"));
-            write_zarr3(&path, data, layout);
-            Ok(Box::new(ZarrSource::open(&path, data.variable, &OpenOptions::default())?))
-        };
-    check_reader(&open, true).unwrap();
-    std::fs::remove_dir_all(&dir).unwrap();
+    reader_conforms("zarr", write_zarr3, |path, variable| {
+        Ok(Box::new(ZarrSource::open(path, variable, &OpenOptions::default())?))
+    });
 }
 
 /// A source of the shared data, or `None` when it is absent (skipped).

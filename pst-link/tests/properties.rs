@@ -7,23 +7,9 @@ use proptest::prelude::*;
 use pst_core::conformance::{
     check_detector, check_linker, check_recovers_planted_storms, check_rotation_invariance, check_tracker, strategies,
 };
-use pst_core::{Calendar, FieldSource, FrameCenters, Grid, Linker, SyntheticSeries, Tracks, normalize_lon_360};
+use pst_core::{Calendar, FieldSource, Grid, Linker, SyntheticSeries, Tracks, normalize_lon_360};
 use pst_detect::SimpleDetector;
 use pst_link::{SimpleLinker, SimpleTracker};
-
-/// Frames of random centres: `(lat, lon)` per centre per frame, 6 h apart.
-fn frames(raw: &[Vec<(f64, f64)>]) -> Vec<FrameCenters> {
-    raw.iter()
-        .enumerate()
-        .map(|(k, pts)| {
-            let mut f = FrameCenters::new(k, Calendar::Standard.from_millis(k as i64 * 6 * 3_600_000));
-            for (i, &(lat, lon)) in pts.iter().enumerate() {
-                f.push(lat, lon, (k * 1000 + i) as f64, (0, 0));
-            }
-            f
-        })
-        .collect()
-}
 
 /// Tracks as sorted point sequences `(time, lat, lon mod 360)`, ids ignored.
 fn shapes(tracks: &Tracks, lon_shift: f64) -> Vec<Vec<(i64, i64, i64)>> {
@@ -57,7 +43,7 @@ proptest! {
     /// ids and order included.
     #[test]
     fn streamed_tracks_equal_linked_tracks(raw in random_frames(), spill in prop_oneof![Just(0usize), Just(5), Just(usize::MAX)]) {
-        let input = frames(&raw);
+        let input = strategies::frames_at(&raw);
         let whole = SimpleLinker::default().link(&input, Calendar::Standard).unwrap();
         // A tiny memory budget: waiting tracks go through the spill file.
         let mut stream = SimpleLinker::default().stream(Calendar::Standard).spill_after(spill);
@@ -79,7 +65,7 @@ proptest! {
 
     #[test]
     fn every_centre_is_used_exactly_once(raw in random_frames()) {
-        let input = frames(&raw);
+        let input = strategies::frames_at(&raw);
         let tracks = SimpleLinker::default().link(&input, Calendar::Standard).unwrap();
         let total: usize = raw.iter().map(Vec::len).sum();
         prop_assert_eq!(tracks.num_points(), total);
@@ -102,8 +88,8 @@ proptest! {
     fn linking_commutes_with_longitude_rotation(raw in random_frames(), shift in 0.0..360.0f64) {
         let rotated: Vec<Vec<(f64, f64)>> =
             raw.iter().map(|f| f.iter().map(|&(lat, lon)| (lat, normalize_lon_360(lon + shift))).collect()).collect();
-        let a = SimpleLinker::default().link(&frames(&raw), Calendar::Standard).unwrap();
-        let b = SimpleLinker::default().link(&frames(&rotated), Calendar::Standard).unwrap();
+        let a = SimpleLinker::default().link(&strategies::frames_at(&raw), Calendar::Standard).unwrap();
+        let b = SimpleLinker::default().link(&strategies::frames_at(&rotated), Calendar::Standard).unwrap();
         prop_assert_eq!(shapes(&a, 0.0), shapes(&b, shift));
     }
 }

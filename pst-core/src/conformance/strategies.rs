@@ -58,18 +58,24 @@ pub fn frames_of_centres(max_frames: usize, max_centres: usize) -> impl Strategy
         proptest::collection::vec((-80.0..80.0f64, 0.0..360.0f64), 0..=max_centres),
         1..=max_frames,
     )
-    .prop_map(|raw| {
-        raw.iter()
-            .enumerate()
-            .map(|(k, points)| {
-                let mut f = FrameCenters::new(k, Calendar::Standard.from_millis(k as i64 * 6 * 3_600_000));
-                for (i, &(lat, lon)) in points.iter().enumerate() {
-                    f.push(lat, lon, (k * 1000 + i) as f64, (0, 0));
-                }
-                f
-            })
-            .collect()
-    })
+    .prop_map(|raw| frames_at(&raw))
+}
+
+/// Frames 6 hours apart with centres at these `(lat, lon)` positions, one
+/// list per frame; a centre's value encodes its frame and position, `1000 ×
+/// frame + index`.
+pub fn frames_at(positions: &[Vec<(f64, f64)>]) -> Vec<FrameCenters> {
+    positions
+        .iter()
+        .enumerate()
+        .map(|(k, points)| {
+            let mut f = FrameCenters::new(k, Calendar::Standard.from_millis(k as i64 * 6 * 3_600_000));
+            for (i, &(lat, lon)) in points.iter().enumerate() {
+                f.push(lat, lon, (k * 1000 + i) as f64, (0, 0));
+            }
+            f
+        })
+        .collect()
 }
 
 /// Valid collections of up to `max_tracks` tracks of up to `max_points`
