@@ -81,6 +81,10 @@ mod tracks;
 mod traits;
 mod variables;
 
+/// The array crate frames are made of ([`Frame`] holds an `ndarray::Array2`),
+/// re-exported so implementers of [`FieldSource`] use the same version.
+pub use ndarray;
+
 pub use centers::FrameCenters;
 pub use error::{Error, Result, ResultExt};
 pub use frame::Frame;
@@ -94,7 +98,7 @@ pub use geometry::{
 pub use grid::{Grid, LatOrder, LonConvention, Neighbours};
 pub use progress::{CancelFlag, NoProgress, Progress};
 pub use sink::{CallbackSink, MemorySink, TrackSink};
-pub use source::{FieldSource, SourceInfo, Subseries};
+pub use source::{CanonicalSource, FieldSource, SourceInfo, Subseries};
 pub use synthetic::{PlantedStorm, SyntheticBuilder, SyntheticSeries};
 pub use time::{Calendar, CfTimeUnits, Timestamp, parse_time_step_ms};
 pub use tracks::{Center, ProcessingStep, Track, Tracks, TracksBuilder, TracksColumns, TracksMetadata, Variable};

@@ -1,8 +1,8 @@
 //! The Hodges tracker: Hodges detection in parallel, then MGE linking.
 
 use pst_core::{
-    DetectionMode, Error, FieldSource, Progress, Result, SourceInfo, TrackSink, Tracker, canonical_units,
-    require_detection_mode, standard_variable,
+    CanonicalSource, DetectionMode, Error, FieldSource, Progress, Result, SourceInfo, TrackSink, Tracker,
+    canonical_units, require_detection_mode, standard_variable,
 };
 use pst_track::DetectLinkTracker;
 
@@ -178,7 +178,11 @@ impl HodgesTracker {
 }
 
 impl Tracker for HodgesTracker {
+    /// Tracks `source` seen north to south with longitudes from 0°E
+    /// ([`CanonicalSource`]), so the tracks do not depend on how it orders
+    /// its axes.
     fn track_into(&self, source: &dyn FieldSource, sink: &mut dyn TrackSink, progress: &dyn Progress) -> Result<()> {
-        self.for_source(source.info())?.track_into(source, sink, progress)
+        let source = CanonicalSource::new(source);
+        self.for_source(source.info())?.track_into(&source, sink, progress)
     }
 }

@@ -1,7 +1,7 @@
 //! The Simple tracker: Simple detection, then Simple linking.
 
 use pst_core::{
-    DetectionMode, FieldSource, Progress, Result, SourceInfo, TrackSink, Tracker, canonical_units,
+    CanonicalSource, DetectionMode, FieldSource, Progress, Result, SourceInfo, TrackSink, Tracker, canonical_units,
     require_detection_mode, standard_variable,
 };
 use pst_detect::{Refinement, SimpleDetector};
@@ -150,7 +150,11 @@ impl SimpleTracker {
 }
 
 impl Tracker for SimpleTracker {
+    /// Tracks `source` seen north to south with longitudes from 0°E
+    /// ([`CanonicalSource`]), so the tracks do not depend on how it orders
+    /// its axes.
     fn track_into(&self, source: &dyn FieldSource, sink: &mut dyn TrackSink, progress: &dyn Progress) -> Result<()> {
-        self.for_source(source.info())?.track_into(source, sink, progress)
+        let source = CanonicalSource::new(source);
+        self.for_source(source.info())?.track_into(&source, sink, progress)
     }
 }

@@ -5,7 +5,8 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use pst_core::{
-    Error, FieldSource, NoProgress, ProcessingStep, Progress, Result, SourceInfo, Subseries, TrackSink, Tracker, Tracks,
+    CanonicalSource, Error, FieldSource, NoProgress, ProcessingStep, Progress, Result, SourceInfo, Subseries,
+    TrackSink, Tracker, Tracks,
 };
 use pst_hodges::HodgesTracker;
 use pst_io::{Gap, MemberSelection, OpenOptions, TrackFileSink, TrackFormat, expand_inputs, list_members};
@@ -515,8 +516,10 @@ impl Pipeline {
     }
 
     /// The series of `member` as the tracker sees it: read (one file, or
-    /// several as one series, gaps told to `reporter`), turned into
-    /// vorticity from winds or band-passed, cut to the frame limit.
+    /// several as one series, gaps told to `reporter`), turned north to
+    /// south with longitudes from 0°E ([`CanonicalSource`], so nothing
+    /// depends on how the files order their axes), turned into vorticity
+    /// from winds or band-passed, cut to the frame limit.
     pub fn open(
         &self,
         paths: &[PathBuf],
@@ -525,7 +528,7 @@ impl Pipeline {
     ) -> Result<Box<dyn FieldSource>> {
         let source: Box<dyn FieldSource> = match &self.input {
             Input::Source(source) => {
-                let source = Arc::clone(source);
+                let source = CanonicalSource::new(Arc::clone(source));
                 match self.band {
                     Some(band) => Box::new(FilteredSource::new(source, band)?),
                     None => Box::new(source),
@@ -536,8 +539,8 @@ impl Pipeline {
                 options.member = member;
                 match (&self.winds, self.variable.as_deref()) {
                     (Some((u, v)), variable) => {
-                        let u = open_series(paths, u, &options, Some(reporter))?;
-                        let v = open_series(paths, v, &options, None)?;
+                        let u = CanonicalSource::new(open_series(paths, u, &options, Some(reporter))?);
+                        let v = CanonicalSource::new(open_series(paths, v, &options, None)?);
                         let mut vorticity = WindVorticitySource::new(u, v, self.band)?;
                         if let Some(variable) = variable {
                             vorticity.rename(variable);
@@ -546,9 +549,10 @@ impl Pipeline {
                     }
                     (None, variable) => {
                         let source = open_series(paths, variable.unwrap_or_default(), &options, Some(reporter))?;
+                        let source = CanonicalSource::new(source);
                         match self.band {
                             Some(band) => Box::new(FilteredSource::new(source, band)?),
-                            None => source,
+                            None => Box::new(source),
                         }
                     }
                 }
