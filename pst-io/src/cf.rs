@@ -9,7 +9,7 @@
 use std::collections::BTreeMap;
 use std::path::Path;
 
-use pst_core::{Calendar, CfTimeUnits, Error, Result, Timestamp, standard_variable};
+use pst_core::{Calendar, CfTimeUnits, Error, MAX_AXIS_POINTS, MAX_FRAME_POINTS, Result, Timestamp, standard_variable};
 
 /// Choices a user makes when opening gridded input: read its fields, set
 /// them with the setters of the same names.
@@ -160,6 +160,14 @@ pub(crate) struct Packing {
 }
 
 impl Packing {
+    /// The packing of a coordinate variable: scale and offset only, since
+    /// coordinates are not data and have no missing values (a Zarr array's
+    /// default fill value of 0 must not erase the equator).
+    pub(crate) fn coordinate(meta: &VarMeta) -> Self {
+        let Packing { scale, offset, .. } = Packing::from(meta, None);
+        Packing { fills: Vec::new(), valid: (f64::NEG_INFINITY, f64::INFINITY), scale, offset }
+    }
+
     /// The packing a variable's attributes describe; `format_fill` is the
     /// storage format's own fill value, if it has one.
     pub(crate) fn from(meta: &VarMeta, format_fill: Option<f64>) -> Self {
@@ -315,6 +323,7 @@ pub(crate) fn members(
     coordinate_values: &dyn Fn(&str) -> Result<Vec<f64>>,
 ) -> Result<Option<(String, Vec<u32>)>> {
     let coord = |dim: &str| vars.iter().find(|v| v.name == dim && v.dims.len() == 1);
+    check_extents(variable, &coord)?;
     let member_dim = options.member_dim.as_deref();
     let Some(k) = (0..variable.dims.len())
         .find(|&k| classify(&variable.dims[k], coord(&variable.dims[k]), member_dim) == Axis::Member)
@@ -359,6 +368,7 @@ pub(crate) fn resolve_layout(
 ) -> Result<Layout> {
     let level = options.level;
     let coord = |dim: &str| vars.iter().find(|v| v.name == dim && v.dims.len() == 1);
+    check_extents(variable, &coord)?;
     let member_dim = options.member_dim.as_deref();
     let axes: Vec<Axis> = variable.dims.iter().map(|d| classify(d, coord(d), member_dim)).collect();
     let find = |axis: Axis| -> Result<Option<usize>> {
@@ -376,6 +386,13 @@ pub(crate) fn resolve_layout(
     };
     let lat_dim = find(Axis::Lat)?.ok_or_else(|| missing_axis(variable, "latitude"))?;
     let lon_dim = find(Axis::Lon)?.ok_or_else(|| missing_axis(variable, "longitude"))?;
+    let points = variable.shape[lat_dim].saturating_mul(variable.shape[lon_dim]);
+    if points > MAX_FRAME_POINTS {
+        return Err(Error::Format(format!(
+            "variable `{}` declares frames of {} × {} = {points} points, more than pst reads ({MAX_FRAME_POINTS})",
+            variable.name, variable.shape[lat_dim], variable.shape[lon_dim]
+        )));
+    }
     let time_dim = find(Axis::Time)?;
     let mut fixed = Vec::new();
     let mut level_used = false;
@@ -463,6 +480,40 @@ pub(crate) fn resolve_layout(
         lon_coord: variable.dims[lon_dim].clone(),
         time_coord: time_dim.map(|k| variable.dims[k].clone()),
     })
+}
+
+/// The sizes a file declares, checked before anything is read: every
+/// dimension of the variable at most [`MAX_AXIS_POINTS`] long, and as long
+/// as its coordinate variable (formats such as Zarr store them apart, so a
+/// damaged store can disagree with itself).
+fn check_extents<'a>(variable: &VarMeta, coord: &dyn Fn(&str) -> Option<&'a VarMeta>) -> Result<()> {
+    if variable.shape.len() != variable.dims.len() {
+        return Err(Error::Format(format!(
+            "variable `{}` has {} dimension names for {} dimensions",
+            variable.name,
+            variable.dims.len(),
+            variable.shape.len()
+        )));
+    }
+    for (dim, &len) in variable.dims.iter().zip(&variable.shape) {
+        if len > MAX_AXIS_POINTS {
+            return Err(Error::Format(format!(
+                "variable `{}` declares {len} entries along `{dim}`, more than pst reads ({MAX_AXIS_POINTS})",
+                variable.name
+            )));
+        }
+        if let Some(c) = coord(dim)
+            && c.shape != [len]
+        {
+            return Err(Error::Format(format!(
+                "variable `{}` has {len} entries along `{dim}`, but its coordinate `{}` has {}",
+                variable.name,
+                c.name,
+                c.shape.first().copied().unwrap_or(0)
+            )));
+        }
+    }
+    Ok(())
 }
 
 fn missing_axis(variable: &VarMeta, what: &str) -> Error {

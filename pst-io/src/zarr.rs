@@ -4,7 +4,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use ndarray::{ArrayD, Ix2};
-use pst_core::{Error, FieldSource, Frame, Grid, Result, ResultExt, SourceInfo};
+use pst_core::{Error, FieldSource, Frame, Grid, MAX_AXIS_POINTS, Result, ResultExt, SourceInfo};
 use zarrs::array::chunk_cache::{ChunkCache, ChunkCacheLruSizeLimit, ChunkCacheTypeDecoded};
 use zarrs::array::{Array, ArraySubset, CodecOptions, DataType, data_type};
 use zarrs::filesystem::FilesystemStore;
@@ -68,9 +68,9 @@ impl ZarrSource {
     pub fn members(path: impl AsRef<Path>, variable: &str, options: &OpenOptions) -> Result<Vec<u32>> {
         let path = path.as_ref();
         let inner = || -> Result<Vec<u32>> {
-            let arrays = open_arrays(path)?;
+            let (arrays, unreadable) = open_arrays(path)?;
             let vars: Vec<VarMeta> = arrays.iter().map(|(m, _)| m.clone()).collect();
-            let var = find_variable(&vars, variable)?;
+            let var = find_variable(&vars, variable).map_err(|e| with_unreadable(e, &unreadable))?;
             let values = |name: &str| read_coordinate(&arrays, name, &var.name);
             Ok(members(&vars, var, options, &values)?.map(|(_, m)| m).unwrap_or_default())
         };
@@ -78,9 +78,9 @@ impl ZarrSource {
     }
 
     fn open_inner(path: &Path, variable: &str, options: &OpenOptions) -> Result<Self> {
-        let arrays = open_arrays(path)?;
+        let (arrays, unreadable) = open_arrays(path)?;
         let vars: Vec<VarMeta> = arrays.iter().map(|(m, _)| m.clone()).collect();
-        let var = find_variable(&vars, variable)?;
+        let var = find_variable(&vars, variable).map_err(|e| with_unreadable(e, &unreadable))?;
         let read_1d = |name: &str| read_coordinate(&arrays, name, &var.name);
         let layout = resolve_layout(&vars, var, options, &read_1d)?;
         let grid = Grid::new(read_1d(&layout.lat_coord)?, read_1d(&layout.lon_coord)?)
@@ -257,37 +257,79 @@ fn read_cached_f64(
     read_as_f64!(array.data_type(), T => cache.retrieve_array_subset::<ArrayD<T>>(subset, &options))
 }
 
-/// Every array of the store at `path`, with its CF metadata.
-fn open_arrays(path: &Path) -> Result<Vec<(VarMeta, Arc<ZArray>)>> {
+/// The arrays of a store, with their CF metadata, and the arrays whose
+/// metadata could not be read, with why.
+type Arrays = (Vec<(VarMeta, Arc<ZArray>)>, Vec<(String, String)>);
+
+/// A variable that was not found, with the arrays that could not be read:
+/// it may be one of them, and the user should know why.
+fn with_unreadable(error: Error, unreadable: &[(String, String)]) -> Error {
+    if unreadable.is_empty() || !matches!(error, Error::VariableNotFound { .. }) {
+        return error;
+    }
+    let why: Vec<String> = unreadable.iter().map(|(name, e)| format!("`{name}`: {e}")).collect();
+    Error::Format(format!("{error}; arrays that could not be read: {}", why.join("; ")))
+}
+
+/// Every array of the store at `path`, with its CF metadata. Folders that
+/// are no arrays (groups, stray folders) are skipped; arrays whose metadata
+/// does not parse are listed apart with the parser's error.
+fn open_arrays(path: &Path) -> Result<Arrays> {
     if !path.is_dir() {
         return Err(Error::Io(std::io::Error::new(std::io::ErrorKind::NotFound, "no such Zarr store (a directory)")));
     }
     let store: Arc<dyn ReadableStorageTraits> =
         Arc::new(FilesystemStore::new(path).map_err(|e| Error::backend("cannot open the Zarr store", e))?);
     let mut arrays: Vec<(VarMeta, Arc<ZArray>)> = Vec::new();
+    let mut unreadable = Vec::new();
     let mut entries: Vec<PathBuf> = std::fs::read_dir(path)?.filter_map(|e| e.ok().map(|e| e.path())).collect();
     entries.sort();
     for entry in entries.iter().filter(|p| p.is_dir()) {
         let Some(name) = entry.file_name().map(|n| n.to_string_lossy().into_owned()) else { continue };
-        // Directories that are not arrays (groups, stray folders) are skipped.
-        if let Ok(array) = Array::open(Arc::clone(&store), &format!("/{name}")) {
-            arrays.push((array_meta(&name, &array), Arc::new(array)));
+        match Array::open(Arc::clone(&store), &format!("/{name}")) {
+            Ok(array) => arrays.push((array_meta(&name, &array), Arc::new(array))),
+            Err(e) if is_array_folder(entry) => unreadable.push((name, e.to_string())),
+            Err(_) => {}
         }
     }
     if arrays.is_empty() {
-        return Err(Error::Format("no Zarr arrays found (expected .zarray or zarr.json files)".into()));
+        let why: Vec<String> = unreadable.iter().map(|(name, e)| format!("`{name}`: {e}")).collect();
+        return Err(Error::Format(if why.is_empty() {
+            "no Zarr arrays found (expected .zarray or zarr.json files)".into()
+        } else {
+            format!("no Zarr array could be read: {}", why.join("; "))
+        }));
     }
-    Ok(arrays)
+    Ok((arrays, unreadable))
 }
 
-/// The unpacked values of the 1-D array `name`, a coordinate of `of`.
+/// Whether a folder holds array metadata (`.zarray`, or a `zarr.json` that
+/// is no group's).
+fn is_array_folder(folder: &Path) -> bool {
+    let group =
+        |bytes: &[u8]| serde_json::from_slice::<serde_json::Value>(bytes).is_ok_and(|v| v["node_type"] == "group");
+    folder.join(".zarray").is_file() || std::fs::read(folder.join("zarr.json")).is_ok_and(|bytes| !group(&bytes))
+}
+
+/// The values of the 1-D array `name`, a coordinate of `of`, scaled but
+/// never masked (coordinates have no missing values; see
+/// [`Packing::coordinate`]). Its declared length is checked first.
 fn read_coordinate(arrays: &[(VarMeta, Arc<ZArray>)], name: &str, of: &str) -> Result<Vec<f64>> {
     let (meta, array) = arrays
         .iter()
         .find(|(m, _)| m.name == name)
         .ok_or_else(|| Error::Format(format!("coordinate `{name}` of `{of}` is missing")))?;
+    match array.shape() {
+        [len] if *len as usize <= MAX_AXIS_POINTS => {}
+        shape => {
+            return Err(Error::Format(format!(
+                "coordinate `{name}` of `{of}` has shape {shape:?}; a coordinate is one axis of at most \
+                 {MAX_AXIS_POINTS} values"
+            )));
+        }
+    }
     let values = read_f64(array, &ArraySubset::new_with_shape(array.shape().to_vec()))
         .map_err(|e| Error::backend(format!("cannot read coordinate `{name}`"), e))?;
-    let packing = Packing::from(meta, fill_of(array));
+    let packing = Packing::coordinate(meta);
     Ok(values.iter().map(|&v| packing.unpack(v)).collect())
 }

@@ -1,0 +1,142 @@
+//! Hostile and unusual inputs, made in the test: each gives a clear error
+//! naming the input and what is wrong (never an abort, a panic or an
+//! allocation sized by the file), or the right result where it is valid.
+
+use std::path::{Path, PathBuf};
+
+use pst_core::FieldSource;
+use pst_io::{OpenOptions, ZarrSource};
+use serde_json::json;
+
+/// A fresh folder under the system's temporary folder, removed on drop.
+struct Scratch(PathBuf);
+
+impl Scratch {
+    fn new(name: &str) -> Self {
+        let dir = std::env::temp_dir().join(format!("pst-hostile-{name}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        Scratch(dir)
+    }
+}
+
+impl Drop for Scratch {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+/// Writes a Zarr v3 array of float64 in one uncompressed chunk: `values`
+/// (C order, may be shorter than the shape declares: missing chunks are
+/// fill), with `fill_value`, dimension names and attributes.
+fn zarr_array(
+    store: &Path,
+    name: &str,
+    shape: &[u64],
+    dims: &[&str],
+    values: &[f64],
+    fill: f64,
+    attrs: serde_json::Value,
+) {
+    let dir = store.join(name);
+    std::fs::create_dir_all(&dir).unwrap();
+    let meta = json!({
+        "zarr_format": 3,
+        "node_type": "array",
+        "shape": shape,
+        "data_type": "float64",
+        "chunk_grid": {"name": "regular", "configuration": {"chunk_shape": shape}},
+        "chunk_key_encoding": {"name": "default", "configuration": {"separator": "/"}},
+        // JSON has no NaN: Zarr v3 spells it as a string.
+        "fill_value": if fill.is_nan() { json!("NaN") } else { json!(fill) },
+        "codecs": [{"name": "bytes", "configuration": {"endian": "little"}}],
+        "attributes": attrs,
+        "dimension_names": dims,
+    });
+    std::fs::write(dir.join("zarr.json"), serde_json::to_vec_pretty(&meta).unwrap()).unwrap();
+    let count: u64 = shape.iter().product();
+    if !values.is_empty() && values.len() as u64 == count {
+        let chunk = dir.join("c").join(vec!["0"; shape.len()].join("/"));
+        std::fs::create_dir_all(chunk.parent().unwrap()).unwrap();
+        std::fs::write(chunk, values.iter().flat_map(|v| v.to_le_bytes()).collect::<Vec<u8>>()).unwrap();
+    }
+}
+
+/// A small valid v3 store as zarr-python 3 writes it by default: float
+/// coordinates with `fill_value` 0.0, a 5° grid from 90°N to 90°S with the
+/// equator and the prime meridian in it, two frames of `msl`.
+fn small_store(store: &Path) {
+    std::fs::create_dir_all(store).unwrap();
+    std::fs::write(store.join("zarr.json"), r#"{"zarr_format":3,"node_type":"group","attributes":{}}"#).unwrap();
+    let lats: Vec<f64> = (0..37).map(|i| 90.0 - 5.0 * i as f64).collect();
+    let lons: Vec<f64> = (0..72).map(|i| 5.0 * i as f64).collect();
+    zarr_array(store, "latitude", &[37], &["latitude"], &lats, 0.0, json!({"units": "degrees_north"}));
+    zarr_array(store, "longitude", &[72], &["longitude"], &lons, 0.0, json!({"units": "degrees_east"}));
+    zarr_array(store, "time", &[2], &["time"], &[0.0, 6.0], 0.0, json!({"units": "hours since 2000-01-01"}));
+    let msl: Vec<f64> = (0..2 * 37 * 72).map(|i| 101_000.0 + (i % 97) as f64).collect();
+    zarr_array(store, "msl", &[2, 37, 72], &["time", "latitude", "longitude"], &msl, f64::NAN, json!({"units": "Pa"}));
+}
+
+fn open_error(path: &Path, variable: &str) -> String {
+    match ZarrSource::open(path, variable, &OpenOptions::default()) {
+        Ok(_) => panic!("{} opened", path.display()),
+        Err(e) => e.to_string(),
+    }
+}
+
+#[test]
+fn zarr_coordinates_with_fill_value_zero_keep_the_equator() {
+    let scratch = Scratch::new("zarr-fill");
+    let store = scratch.0.join("small.zarr");
+    small_store(&store);
+    let source = ZarrSource::open(&store, "msl", &OpenOptions::default()).unwrap();
+    let grid = &source.info().grid;
+    assert_eq!(grid.lats()[18], 0.0);
+    assert_eq!(grid.lons()[0], 0.0);
+    assert_eq!(source.info().times.len(), 2);
+    assert_eq!(source.read_frame(1).unwrap().values()[[0, 0]], 101_000.0 + (37 * 72 % 97) as f64);
+}
+
+#[test]
+fn zarr_declared_shapes_are_checked_before_reading() {
+    let scratch = Scratch::new("zarr-shape");
+    // A data array far longer in time than its coordinate.
+    let store = scratch.0.join("long.zarr");
+    small_store(&store);
+    zarr_array(
+        &store,
+        "msl",
+        &[1_000_000_000_000, 37, 72],
+        &["time", "latitude", "longitude"],
+        &[],
+        f64::NAN,
+        json!({}),
+    );
+    let e = open_error(&store, "msl");
+    assert!(e.contains("long.zarr") && e.contains("`time`") && e.contains("1000000000000"), "{e}");
+    // A coordinate that declares 10^12 values (8 TB were allocated once).
+    let store = scratch.0.join("coordinate.zarr");
+    small_store(&store);
+    zarr_array(&store, "latitude", &[1_000_000_000_000], &["latitude"], &[], 0.0, json!({"units": "degrees_north"}));
+    let e = open_error(&store, "msl");
+    assert!(e.contains("coordinate.zarr") && e.contains("latitude"), "{e}");
+    // A frame of more points than pst reads.
+    let store = scratch.0.join("frame.zarr");
+    small_store(&store);
+    let (nlat, nlon) = (100_000u64, 100_000u64);
+    zarr_array(&store, "latitude", &[nlat], &["latitude"], &[], 0.0, json!({"units": "degrees_north"}));
+    zarr_array(&store, "longitude", &[nlon], &["longitude"], &[], 0.0, json!({"units": "degrees_east"}));
+    zarr_array(&store, "msl", &[2, nlat, nlon], &["time", "latitude", "longitude"], &[], f64::NAN, json!({}));
+    let e = open_error(&store, "msl");
+    assert!(e.contains("frame.zarr") && e.contains("points"), "{e}");
+}
+
+#[test]
+fn zarr_arrays_that_do_not_parse_are_named_with_why() {
+    let scratch = Scratch::new("zarr-parse");
+    let store = scratch.0.join("broken.zarr");
+    small_store(&store);
+    std::fs::write(store.join("msl/zarr.json"), br#"{"zarr_format": 3, "node_type": "array", "shape": "#).unwrap();
+    let e = open_error(&store, "msl");
+    assert!(e.contains("broken.zarr") && e.contains("`msl`") && e.contains("could not be read"), "{e}");
+}
