@@ -97,7 +97,7 @@ pub use geometry::{
     great_circle_angle_deg, great_circle_distance_m, lon_difference, normalize_lon_180, normalize_lon_360, unit_vector,
 };
 pub use grid::{Grid, LatOrder, LonConvention, Neighbours};
-pub use limits::{MAX_AXIS_POINTS, MAX_FRAME_POINTS, MAX_GAUSSIAN_N};
+pub use limits::{MAX_ADDED_FIELDS, MAX_AXIS_POINTS, MAX_FRAME_POINTS, MAX_GAUSSIAN_N};
 pub use progress::{CancelFlag, NoProgress, Progress};
 pub use sink::{CallbackSink, MemorySink, TrackSink};
 pub use source::{CanonicalSource, FieldSource, SourceInfo, Subseries};

@@ -15,3 +15,7 @@ pub const MAX_FRAME_POINTS: usize = 1 << 26;
 /// equator): 8,000, beyond ECMWF's finest operational grid (O1280, N =
 /// 1280) and the cost of whose Gauss–Legendre nodes stays under a second.
 pub const MAX_GAUSSIAN_N: usize = 8_000;
+
+/// The most fields a TRACK file may add to each point (`ADD_FLD n`): 4,096
+/// — TRACK's own runs add a handful.
+pub const MAX_ADDED_FIELDS: usize = 4_096;

@@ -5,7 +5,7 @@
 use std::path::{Path, PathBuf};
 
 use pst_core::FieldSource;
-use pst_io::{OpenOptions, ZarrSource};
+use pst_io::{OpenOptions, TrackFormat, ZarrSource};
 use serde_json::json;
 
 /// A fresh folder under the system's temporary folder, removed on drop.
@@ -139,4 +139,40 @@ fn zarr_arrays_that_do_not_parse_are_named_with_why() {
     std::fs::write(store.join("msl/zarr.json"), br#"{"zarr_format": 3, "node_type": "array", "shape": "#).unwrap();
     let e = open_error(&store, "msl");
     assert!(e.contains("broken.zarr") && e.contains("`msl`") && e.contains("could not be read"), "{e}");
+}
+
+#[test]
+fn track_added_field_counts_are_bounded_by_the_file() {
+    for count in ["18446744073709551615", "10000000000", "1000000000", "5000"] {
+        let text =
+            format!("0\n0 0\nTRACK_NUM 1 ADD_FLD {count} 0 &\nTRACK_ID 1\nPOINT_NUM 1\n2025120100 10.0 20.0 1.0\n");
+        let e = TrackFormat::Track.reader().read_tracks(text.as_bytes()).unwrap_err().to_string();
+        assert!(e.contains("line 3") && e.contains("ADD_FLD") && e.contains(count), "{count}: {e}");
+    }
+    // A valid count still reads its fields.
+    let text = "0\n0 0\nTRACK_NUM 1 ADD_FLD 1 0 &0\nTRACK_ID 1\nPOINT_NUM 1\n2025120100 10.0 20.0 1.0 & 7.5\n";
+    let tracks = TrackFormat::Track.reader().read_tracks(text.as_bytes()).unwrap();
+    assert_eq!(tracks.variable("field1").unwrap(), [7.5]);
+}
+
+#[test]
+fn trackjson_columns_longer_than_the_index_are_refused_as_they_are_read() {
+    let document = |lats: &str| {
+        format!(
+            r#"{{"format":"TrackJSON/1.0","metadata":{{"primary_var":"msl","mode":"min","units":{{"msl":"Pa"}},
+            "time":{{"units":"milliseconds since 1970-01-01 00:00:00","calendar":"proleptic_gregorian"}}}},
+            "index":{{"ids":[1],"offsets":[0,2]}},
+            "data":{{"times":[0,21600000],"lats":{lats},"lons":[10.0,11.0],"variables":{{"msl":[99000.0,null]}}}}}}"#
+        )
+    };
+    let tracks = TrackFormat::TrackJson.reader().read_tracks(document("[50.0,51.0]").as_bytes()).unwrap();
+    assert!(tracks.variable("msl").unwrap()[1].is_nan());
+    let e =
+        TrackFormat::TrackJson.reader().read_tracks(document("[50.0,51.0,52.0]").as_bytes()).unwrap_err().to_string();
+    assert!(e.contains("`lats` has more values than the 2 points"), "{e}");
+    // A million extra values stop at the third: the error is found without
+    // reading on (the message gives the column of the JSON parser).
+    let long = format!("[{}]", vec!["50.0"; 1_000_000].join(","));
+    let e = TrackFormat::TrackJson.reader().read_tracks(document(&long).as_bytes()).unwrap_err().to_string();
+    assert!(e.contains("line 4 column 64"), "{e}");
 }

