@@ -5,7 +5,7 @@
 use std::path::{Path, PathBuf};
 
 use pst_core::FieldSource;
-use pst_io::{OpenOptions, TrackFormat, ZarrSource};
+use pst_io::{GribSource, OpenOptions, TrackFormat, ZarrSource};
 use serde_json::json;
 
 /// A fresh folder under the system's temporary folder, removed on drop.
@@ -175,4 +175,55 @@ fn trackjson_columns_longer_than_the_index_are_refused_as_they_are_read() {
     let long = format!("[{}]", vec!["50.0"; 1_000_000].join(","));
     let e = TrackFormat::TrackJson.reader().read_tracks(document(&long).as_bytes()).unwrap_err().to_string();
     assert!(e.contains("line 4 column 64"), "{e}");
+}
+
+/// A committed GRIB fixture (written by ecCodes), as bytes.
+fn grib_fixture(name: &str) -> Vec<u8> {
+    std::fs::read(Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/grib").join(name)).unwrap()
+}
+
+fn grib_error(scratch: &Scratch, name: &str, bytes: &[u8]) -> String {
+    let path = scratch.0.join(name);
+    std::fs::write(&path, bytes).unwrap();
+    match GribSource::open(&path, "msl", &OpenOptions::default()) {
+        Ok(source) => panic!("{name} opened: {source:?}"),
+        Err(e) => e.to_string(),
+    }
+}
+
+#[test]
+fn grib_gaussian_numbers_are_capped() {
+    let scratch = Scratch::new("grib-n");
+    let mut grib1 = grib_fixture("n32_msl.grib1");
+    // The first of its two messages (octets 5–7: its length).
+    grib1.truncate(usize::from(grib1[4]) << 16 | usize::from(grib1[5]) << 8 | usize::from(grib1[6]));
+    let pds = usize::from(grib1[8]) << 16 | usize::from(grib1[9]) << 8 | usize::from(grib1[10]);
+    // GDS octets 26–27: N, the latitudes between a pole and the equator.
+    let n_at = 8 + pds + 25;
+    assert_eq!(u16::from_be_bytes([grib1[n_at], grib1[n_at + 1]]), 32);
+    for n in [65_535u16, 8_001] {
+        let mut bytes = grib1.clone();
+        bytes[n_at..n_at + 2].copy_from_slice(&n.to_be_bytes());
+        let started = std::time::Instant::now();
+        let e = grib_error(&scratch, "huge_n.grib1", &bytes);
+        assert!(e.contains("huge_n.grib1") && e.contains(&format!("N{n}")) && e.contains("finer"), "{e}");
+        assert!(started.elapsed().as_secs_f64() < 5.0, "N = {n} took {:?}", started.elapsed());
+    }
+}
+
+#[test]
+fn grib_reference_times_that_do_not_exist_are_errors() {
+    let scratch = Scratch::new("grib-date");
+    // GRIB1: PDS octet 15 is the day (30 February).
+    let mut grib1 = grib_fixture("n32_msl.grib1");
+    grib1[8 + 13] = 2;
+    grib1[8 + 14] = 30;
+    let e = grib_error(&scratch, "date.grib1", &grib1);
+    assert!(e.contains("date.grib1") && e.contains("-02-30") && e.contains("does not exist"), "{e}");
+    // GRIB2: section 1 (after the 16-byte indicator), octet 17 the hour.
+    let mut grib2 = grib_fixture("n32_msl_south_first.grib2");
+    assert_eq!(grib2[16 + 4], 1, "section 1 follows the indicator");
+    grib2[16 + 16] = 24;
+    let e = grib_error(&scratch, "date.grib2", &grib2);
+    assert!(e.contains("date.grib2") && e.contains(" 24:") && e.contains("does not exist"), "{e}");
 }

@@ -3,19 +3,21 @@
 mod validate;
 
 use std::borrow::Cow;
+use std::cell::{Cell, RefCell};
 use std::fs::File;
 use std::os::unix::fs::FileExt;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
+use std::sync::Once;
 
 use chrono::{DateTime, Datelike, Timelike, Utc};
 use gribberish::grib1::grid_description::Grib1Grid;
 use gribberish::message::Message;
 use ndarray::Array2;
 use pst_core::{
-    Calendar, Error, FieldSource, Frame, Grid, Result, ResultExt, SourceInfo, Timestamp, gaussian_latitudes,
-    standard_variable,
+    Calendar, Error, FieldSource, Frame, Grid, MAX_GAUSSIAN_N, Result, ResultExt, SourceInfo, Timestamp,
+    gaussian_latitudes, standard_variable,
 };
 
 use crate::cf::OpenOptions;
@@ -89,10 +91,43 @@ impl std::fmt::Debug for GribSource {
     }
 }
 
-/// Runs decoder code, turning a panic into an error: validation removes the
-/// panics known, this catches any other.
+thread_local! {
+    /// Whether this thread is inside [`guard`], and the message of the
+    /// panic caught there.
+    static GUARDED: Cell<bool> = const { Cell::new(false) };
+    static CAUGHT: RefCell<Option<String>> = const { RefCell::new(None) };
+}
+
+/// Runs decoder code, turning a panic into an error that carries the
+/// decoder's message: validation removes the panics known, this catches
+/// any other. The first call installs a panic hook that keeps such panics
+/// off stderr (the error reports them) and hands every other panic to the
+/// hook that was there before.
 fn guard<T>(f: impl FnOnce() -> std::result::Result<T, String>) -> std::result::Result<T, String> {
-    catch_unwind(AssertUnwindSafe(f)).unwrap_or_else(|_| Err("the GRIB decoder failed on this message".into()))
+    static HOOK: Once = Once::new();
+    HOOK.call_once(|| {
+        let previous = std::panic::take_hook();
+        std::panic::set_hook(Box::new(move |info| {
+            if GUARDED.with(Cell::get) {
+                let payload = info.payload();
+                let message = payload
+                    .downcast_ref::<&str>()
+                    .map(|s| s.to_string())
+                    .or_else(|| payload.downcast_ref::<String>().cloned())
+                    .unwrap_or_else(|| "no message".into());
+                CAUGHT.with(|c| *c.borrow_mut() = Some(message));
+            } else {
+                previous(info);
+            }
+        }));
+    });
+    let was = GUARDED.with(|g| g.replace(true));
+    let result = catch_unwind(AssertUnwindSafe(f));
+    GUARDED.with(|g| g.set(was));
+    result.unwrap_or_else(|_| {
+        let message = CAUGHT.with(|c| c.borrow_mut().take()).unwrap_or_else(|| "no message".into());
+        Err(format!("the GRIB decoder failed on this message ({message})"))
+    })
 }
 
 /// The bytes the decoder should see for a field: the message, or a rebuilt
@@ -283,6 +318,9 @@ fn gaussian_axes(layout: &GaussianLayout) -> std::result::Result<(Vec<f64>, Vec<
     }
     if layout.n == 0 || layout.nj == 0 || ni == 0 || layout.nj > 2 * layout.n {
         return Err(format!("inconsistent Gaussian grid: N = {}, {} × {} points", layout.n, layout.nj, ni));
+    }
+    if layout.n > MAX_GAUSSIAN_N {
+        return Err(format!("Gaussian grid N{} is finer than pst reads (N{MAX_GAUSSIAN_N})", layout.n));
     }
     let all = gaussian_latitudes(2 * layout.n).map_err(|e| e.to_string())?;
     let nearest = |lat: f64| {

@@ -2,9 +2,27 @@
 //! sees them: it trusts section lengths and packing descriptors, and corrupt
 //! ones make it panic, loop forever or allocate without bound.
 
-/// Refuse grids larger than this (a corrupt count would make the decoder
-/// allocate that many values): 0.025° global is about 1e8 points.
-const MAX_POINTS: usize = 200_000_000;
+/// Refuse grids larger than a frame pst reads (a corrupt count would make
+/// the decoder allocate that many values).
+const MAX_POINTS: usize = pst_core::MAX_FRAME_POINTS;
+
+/// Checks a reference time (the decoder panics on one that does not exist).
+fn check_date(year: u32, month: u8, day: u8, hour: u8, minute: u8, second: u8) -> Result<(), String> {
+    let leap = (year % 4 == 0 && year % 100 != 0) || year % 400 == 0;
+    let days = match month {
+        1 | 3 | 5 | 7 | 8 | 10 | 12 => 31,
+        4 | 6 | 9 | 11 => 30,
+        2 if leap => 29,
+        2 => 28,
+        _ => return Err(format!("reference date has month {month}")),
+    };
+    if day == 0 || day > days || hour > 23 || minute > 59 || second > 59 {
+        return Err(format!(
+            "reference time {year:04}-{month:02}-{day:02} {hour:02}:{minute:02}:{second:02} does not exist"
+        ));
+    }
+    Ok(())
+}
 
 fn be_u32(b: &[u8], at: usize) -> Option<u32> {
     b.get(at..at + 4).map(|s| u32::from_be_bytes([s[0], s[1], s[2], s[3]]))
@@ -105,6 +123,11 @@ fn validate_grib1(msg: &[u8]) -> Result<(), String> {
     if pds < 28 || 8 + pds > len - 4 {
         return Err(format!("bad product definition section length {pds}"));
     }
+    let pdsb = &msg[8..8 + pds];
+    // Octets 13–17 and 25: year of the century (1–100), month, day, hour,
+    // minute, century.
+    let year = (u32::from(pdsb[24]).max(1) - 1) * 100 + u32::from(pdsb[12]);
+    check_date(year, pdsb[13], pdsb[14], pdsb[15], pdsb[16], 0)?;
     let flags = msg[8 + 7];
     let mut pos = 8 + pds;
     let mut points = None;
@@ -154,6 +177,10 @@ fn validate_grib1(msg: &[u8]) -> Result<(), String> {
 fn validate_grib2(msg: &[u8]) -> Result<usize, String> {
     let fields = grib2_fields(msg)?;
     for f in &fields {
+        // Section 1, octets 13–19: year (2 octets), month, day, hour,
+        // minute, second.
+        let s1 = msg.get(f.s1.0..f.s1.1).filter(|s| s.len() >= 19).ok_or("section 1 missing or too short")?;
+        check_date(u32::from(u16::from_be_bytes([s1[12], s1[13]])), s1[14], s1[15], s1[16], s1[17], s1[18])?;
         let (s3, s5, s6, s7) = (&msg[f.s3.0..f.s3.1], &msg[f.s5.0..f.s5.1], &msg[f.s6.0..f.s6.1], &msg[f.s7.0..f.s7.1]);
         if s3.len() < 14 || s5.len() < 11 || s6.len() < 6 {
             return Err("section 3, 5 or 6 too short".into());
