@@ -153,10 +153,14 @@ pub(crate) enum ProjectionArg {
 pub(crate) struct TrackArgs {
     /// Input gridded data: netCDF (classic or netCDF-4), Zarr stores or
     /// GRIB1/GRIB2 files. Several files (`-i a.nc b.nc`, a glob such as
-    /// `'era5_msl_*.nc'`, or `@list.txt` naming one file per line) make one
-    /// series, put in order by their times.
+    /// `'era5_msl_*.nc'`, or a list `@inputs` or `inputs.txt` naming one
+    /// file per line) make one series, put in order by their times.
     #[arg(short, long, num_args = 1.., required = true)]
     pub(crate) input: Vec<String>,
+    /// Files named in a list of inputs may be missing: their times become
+    /// gaps in the series, each warned about (default: an error).
+    #[arg(long)]
+    pub(crate) allow_missing_inputs: bool,
     /// Variable to track, e.g. msl or vo (with --winds: the name given to
     /// the computed vorticity).
     #[arg(long)]
@@ -172,7 +176,7 @@ pub(crate) struct TrackArgs {
     /// Highest total wavenumber kept by the band-pass; give with --lmin.
     #[arg(long, requires = "lmin")]
     pub(crate) lmax: Option<usize>,
-    #[arg(long, requires = "lmin", help = taper_help())]
+    #[arg(long, requires = "lmin", allow_negative_numbers = true, help = taper_help())]
     pub(crate) spectral_taper: Option<f64>,
     /// Output track file.
     #[arg(short, long)]
@@ -189,9 +193,8 @@ pub(crate) struct TrackArgs {
     /// (default: 0 for msl, 1e-5 s⁻¹ for vorticity).
     #[arg(long, allow_negative_numbers = true)]
     pub(crate) feature_threshold: Option<f64>,
-    /// Extremum search window in grid points (positive, odd; Simple).
-    #[arg(long, default_value_t = SimpleDetector::DEFAULT_WINDOW)]
-    pub(crate) search_window_size: usize,
+    #[arg(long, help = format!("Simple: extremum search window in grid points, positive and odd (default {})", SimpleDetector::DEFAULT_WINDOW))]
+    pub(crate) search_window_size: Option<usize>,
     /// Sub-grid placement of centres (default: grid for Simple, bspline for
     /// Hodges).
     #[arg(long, value_enum)]
@@ -200,55 +203,45 @@ pub(crate) struct TrackArgs {
     /// for msl, i.e. negative band-passed anomalies; 1e-5 s⁻¹ for vorticity).
     #[arg(long, allow_negative_numbers = true)]
     pub(crate) object_threshold: Option<f64>,
-    /// Hodges: drop objects of fewer grid points.
-    #[arg(long, default_value_t = HodgesTracker::DEFAULT_MIN_OBJECT_POINTS)]
-    pub(crate) min_object_grid_points: usize,
-    /// Hodges: weight of the direction change in the MGE cost.
-    #[arg(long, default_value_t = HodgesLinker::DEFAULT_W1)]
-    pub(crate) w1: f64,
-    /// Hodges: weight of the speed change in the MGE cost.
-    #[arg(long, default_value_t = HodgesLinker::DEFAULT_W2)]
-    pub(crate) w2: f64,
-    /// Hodges: largest displacement between frames, degrees, where no dmax
-    /// zone applies.
-    #[arg(long, default_value_t = HodgesLinker::DEFAULT_DMAX_DEG)]
-    pub(crate) dmax: f64,
-    /// Hodges: static smoothness limit and phantom-point cost.
-    #[arg(long, default_value_t = HodgesLinker::DEFAULT_PHIMAX)]
-    pub(crate) phimax: f64,
-    /// Hodges: shortest track kept, in points.
-    #[arg(long, default_value_t = HodgesLinker::DEFAULT_MIN_TRACK_POINTS)]
-    pub(crate) min_track_points: usize,
-    /// Hodges: rounds of forward and backward exchange.
-    #[arg(long, default_value_t = HodgesLinker::DEFAULT_MAX_ITERATIONS)]
-    pub(crate) mge_max_iterations: usize,
+    #[arg(long, help = format!("Hodges: drop objects of fewer grid points (default {})", HodgesTracker::DEFAULT_MIN_OBJECT_POINTS))]
+    pub(crate) min_object_grid_points: Option<usize>,
+    #[arg(long, allow_negative_numbers = true, help = format!("Hodges: weight of the direction change in the MGE cost, in [0, 1] (default {})", HodgesLinker::DEFAULT_W1))]
+    pub(crate) w1: Option<f64>,
+    #[arg(long, allow_negative_numbers = true, help = format!("Hodges: weight of the speed change in the MGE cost, in [0, 1] (default {})", HodgesLinker::DEFAULT_W2))]
+    pub(crate) w2: Option<f64>,
+    #[arg(long, allow_negative_numbers = true, help = format!("Hodges: largest displacement between frames, degrees, where no dmax zone applies (default {})", HodgesLinker::DEFAULT_DMAX_DEG))]
+    pub(crate) dmax: Option<f64>,
+    #[arg(long, allow_negative_numbers = true, help = format!("Hodges: static smoothness limit and phantom-point cost (default {})", HodgesLinker::DEFAULT_PHIMAX))]
+    pub(crate) phimax: Option<f64>,
+    #[arg(long, help = format!("Hodges: shortest track kept, in points (default {})", HodgesLinker::DEFAULT_MIN_TRACK_POINTS))]
+    pub(crate) min_track_points: Option<usize>,
+    #[arg(long, help = format!("Hodges: rounds of forward and backward exchange (default {})", HodgesLinker::DEFAULT_MAX_ITERATIONS))]
+    pub(crate) mge_max_iterations: Option<usize>,
     /// Hodges: regional dmax zones: `standard` (6.5° poleward of 20°, 3° in
-    /// the tropics), `none`, or a file of `lon_min lon_max lat_min lat_max
-    /// dmax` rows.
-    #[arg(long, default_value = "standard")]
-    pub(crate) dmax_zones: String,
+    /// the tropics; the default), `none`, or a file of `lon_min lon_max
+    /// lat_min lat_max dmax` rows.
+    #[arg(long)]
+    pub(crate) dmax_zones: Option<String>,
     /// Hodges: adaptive smoothness: `standard` (displacements 1 2 5 8° with
-    /// phimax 1 0.3 0.1 0; none when --phimax is 0), `none`, or a file of
-    /// 2×4 or 4×2 numbers.
-    #[arg(long, default_value = "standard")]
-    pub(crate) adaptive_smoothness: String,
+    /// phimax 1 0.3 0.1 0; none when --phimax is 0; the default), `none`, or
+    /// a file of 2×4 or 4×2 numbers.
+    #[arg(long)]
+    pub(crate) adaptive_smoothness: Option<String>,
     /// Hodges: the input's cadence (e.g. 6h) so gaps between frames count
     /// as missing frames; default: the shortest step.
     #[arg(long, value_parser = |s: &str| pst::parse_time_step_ms(s).map_err(|e| e.to_string()))]
     pub(crate) time_step: Option<i64>,
-    /// Hodges: MGE segment length in frames.
-    #[arg(short = 'c', long, conflicts_with = "no_segmentation", default_value_t = HodgesLinker::DEFAULT_SEGMENT_FRAMES)]
-    pub(crate) segment_frames: usize,
+    #[arg(short = 'c', long, conflicts_with = "no_segmentation", help = format!("Hodges: MGE segment length in frames (default {})", HodgesLinker::DEFAULT_SEGMENT_FRAMES))]
+    pub(crate) segment_frames: Option<usize>,
     /// Hodges: link the whole series as one segment.
     #[arg(long)]
     pub(crate) no_segmentation: bool,
-    /// Hodges: TRACK's optimisation scale of the B-spline search (TRACK's
-    /// historical validation setting is 0.01).
-    #[arg(long, default_value_t = HodgesTracker::DEFAULT_OPTIMIZATION_SCALE)]
-    pub(crate) track_smoopy_optimization_scale: f64,
-    /// Hodges: projection of detection; only `global` is implemented.
-    #[arg(short = 'p', long, value_enum, default_value_t = ProjectionArg::Global)]
-    pub(crate) projection: ProjectionArg,
+    #[arg(long, allow_negative_numbers = true, help = format!("Hodges: TRACK's optimisation scale of the B-spline search (default {}; TRACK's historical validation setting is 0.01)", HodgesTracker::DEFAULT_OPTIMIZATION_SCALE))]
+    pub(crate) track_smoopy_optimization_scale: Option<f64>,
+    /// Projection of detection; only `global` (the default) is
+    /// implemented.
+    #[arg(short = 'p', long, value_enum)]
+    pub(crate) projection: Option<ProjectionArg>,
     /// Where the work runs: `serial` (this process, its threads) or `mpi`
     /// (ranks of an MPI job split the time axis; build with `--features mpi`
     /// and start with mpirun).

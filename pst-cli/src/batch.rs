@@ -7,9 +7,9 @@ use std::sync::Mutex;
 
 use anyhow::{Context, Result, bail};
 use clap::{Args, Parser};
-use rayon::prelude::*;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
-use pst::{CancelFlag, member_path};
+use pst::CancelFlag;
 
 use crate::args::{Backend, Cli, Command, TrackArgs};
 use crate::track;
@@ -64,45 +64,31 @@ pub(crate) fn batch(args: &BatchArgs, verbose: u8, cancel: &CancelFlag) -> Resul
     );
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
     let threads_per_run = (cores / args.jobs).max(1);
-    let pool = rayon::ThreadPoolBuilder::new().num_threads(args.jobs).build()?;
-    let outcomes: Vec<Outcome> = pool.install(|| {
-        runs.par_iter()
-            .map(|run| {
-                if let Some(outputs) = finished(run, &done).filter(|_| !args.force) {
-                    eprintln!("stormtracker: line {}: done before ({}), skipped", run.line_number, outputs);
-                    return Outcome::Skipped;
-                }
-                let mut track_args = run.args.clone();
-                track_args.no_progress = true;
-                if track_args.workers.is_none() {
-                    track_args.workers = Some(threads_per_run as u64);
-                }
-                match track(&track_args, verbose, cancel) {
-                    Ok(outputs) => {
-                        let entry = log_entry(run, &outputs);
-                        let logged = log
-                            .lock()
-                            .map_err(|_| anyhow::anyhow!("the run log's lock is poisoned"))
-                            .and_then(|mut file| {
-                                writeln!(file, "{entry}")?;
-                                Ok(file.flush()?)
-                            });
-                        match logged {
-                            Ok(()) => Outcome::Done,
-                            Err(e) => {
-                                eprintln!("stormtracker: line {}: finished but not logged: {e:#}", run.line_number);
-                                Outcome::Failed
-                            }
-                        }
-                    }
-                    Err(e) => {
-                        eprintln!("stormtracker: line {}: error: {e:#}", run.line_number);
+    // `jobs` workers take the lines in order as they free up: at most `jobs`
+    // runs at once, each with its own detection threads and a single run's
+    // memory.
+    let next = AtomicUsize::new(0);
+    let outcomes: Vec<Mutex<Option<Outcome>>> = runs.iter().map(|_| Mutex::new(None)).collect();
+    std::thread::scope(|scope| {
+        for _ in 0..args.jobs.min(runs.len()) {
+            scope.spawn(|| {
+                loop {
+                    let k = next.fetch_add(1, Ordering::Relaxed);
+                    let Some(run) = runs.get(k) else { break };
+                    let outcome = if cancel.is_set() {
                         Outcome::Failed
+                    } else {
+                        run_one(run, args, &done, &log, threads_per_run, verbose, cancel)
+                    };
+                    if let Ok(mut slot) = outcomes[k].lock() {
+                        *slot = Some(outcome);
                     }
                 }
-            })
-            .collect()
+            });
+        }
     });
+    let outcomes: Vec<Outcome> =
+        outcomes.into_iter().map(|m| m.into_inner().ok().flatten().unwrap_or(Outcome::Failed)).collect();
     let count = |o: Outcome| outcomes.iter().filter(|&&x| x == o).count();
     let (ran, skipped, failed) = (count(Outcome::Done), count(Outcome::Skipped), count(Outcome::Failed));
     eprintln!(
@@ -114,6 +100,58 @@ pub(crate) fn batch(args: &BatchArgs, verbose: u8, cancel: &CancelFlag) -> Resul
         bail!("{failed} of {} runs failed; run the batch again to retry them", runs.len());
     }
     Ok(())
+}
+
+/// Runs one manifest line unless the log says it is done with the same
+/// inputs; logs it when it succeeds.
+fn run_one(
+    run: &Run,
+    args: &BatchArgs,
+    done: &[Logged],
+    log: &Mutex<std::fs::File>,
+    threads_per_run: usize,
+    verbose: u8,
+    cancel: &CancelFlag,
+) -> Outcome {
+    let fingerprint = match fingerprint(run) {
+        Ok(f) => f,
+        Err(e) => {
+            eprintln!("stormtracker: line {}: error: {e:#}", run.line_number);
+            return Outcome::Failed;
+        }
+    };
+    if !args.force
+        && let Some(outputs) = finished(run, &fingerprint, done)
+    {
+        eprintln!("stormtracker: line {}: done before ({outputs}), skipped", run.line_number);
+        return Outcome::Skipped;
+    }
+    let mut track_args = run.args.clone();
+    track_args.no_progress = true;
+    if track_args.workers.is_none() {
+        track_args.workers = Some(threads_per_run as u64);
+    }
+    match track(&track_args, verbose, cancel) {
+        Ok(outputs) => {
+            let entry = log_entry(run, &fingerprint, &outputs);
+            let logged =
+                log.lock().map_err(|_| anyhow::anyhow!("the run log's lock is poisoned")).and_then(|mut file| {
+                    writeln!(file, "{entry}")?;
+                    Ok(file.flush()?)
+                });
+            match logged {
+                Ok(()) => Outcome::Done,
+                Err(e) => {
+                    eprintln!("stormtracker: line {}: finished but not logged: {e:#}", run.line_number);
+                    Outcome::Failed
+                }
+            }
+        }
+        Err(e) => {
+            eprintln!("stormtracker: line {}: error: {e:#}", run.line_number);
+            Outcome::Failed
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -150,15 +188,62 @@ fn parse_manifest(text: &str, manifest: &Path) -> Result<Vec<Run>> {
     Ok(runs)
 }
 
-/// Log lines: `done<TAB>outputs separated by TAB<TAB>manifest line`, the
-/// manifest line last and whole.
-fn log_entry(run: &Run, outputs: &[PathBuf]) -> String {
-    let outputs: Vec<String> = outputs.iter().map(|p| p.display().to_string()).collect();
-    format!("done\t{}\t{}", outputs.join("\t"), run.text)
+/// What produced a run's outputs: its manifest line and, for each input
+/// file it reads, the path, size and modification time (for a Zarr store,
+/// its folder's), hashed (64-bit FNV-1a, stable across builds). A changed
+/// line or a replaced, grown or touched input changes it.
+fn fingerprint(run: &Run) -> Result<String> {
+    let pipeline = crate::pipeline(&run.args)?;
+    let inputs = pipeline.input_files(&pst::NoProgress)?;
+    let mut hash = Fnv::default();
+    hash.write(run.text.as_bytes());
+    for path in &inputs {
+        let meta = std::fs::metadata(path).with_context(|| format!("cannot read {}", path.display()))?;
+        let modified =
+            meta.modified().ok().and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok()).map_or(0, |d| d.as_nanos());
+        hash.write(b"\0");
+        hash.write(path.as_os_str().as_encoded_bytes());
+        hash.write(&meta.len().to_le_bytes());
+        hash.write(&modified.to_le_bytes());
+    }
+    Ok(format!("fnv1a64:{:016x}", hash.0))
 }
 
-/// What the log says finished: `(manifest line, outputs)`.
-fn read_log(path: &Path) -> Result<Vec<(String, Vec<PathBuf>)>> {
+/// 64-bit FNV-1a: a hash whose value never changes between builds.
+struct Fnv(u64);
+
+impl Default for Fnv {
+    fn default() -> Self {
+        Fnv(0xcbf2_9ce4_8422_2325)
+    }
+}
+
+impl Fnv {
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.0 = (self.0 ^ u64::from(b)).wrapping_mul(0x0000_0100_0000_01b3);
+        }
+    }
+}
+
+/// A finished run in the log: its manifest line, its fingerprint, its
+/// outputs.
+struct Logged {
+    line: String,
+    fingerprint: String,
+    outputs: Vec<PathBuf>,
+}
+
+/// Log lines: `done<TAB>fingerprint<TAB>outputs separated by TAB<TAB>manifest
+/// line`, the manifest line last and whole.
+fn log_entry(run: &Run, fingerprint: &str, outputs: &[PathBuf]) -> String {
+    let outputs: Vec<String> = outputs.iter().map(|p| p.display().to_string()).collect();
+    format!("done\t{fingerprint}\t{}\t{}", outputs.join("\t"), run.text)
+}
+
+/// What the log says finished. Lines of older logs (without a fingerprint)
+/// are ignored, so their runs are done again.
+fn read_log(path: &Path) -> Result<Vec<Logged>> {
     let text = match std::fs::read_to_string(path) {
         Ok(text) => text,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
@@ -168,26 +253,26 @@ fn read_log(path: &Path) -> Result<Vec<(String, Vec<PathBuf>)>> {
         .lines()
         .filter_map(|line| {
             let mut fields: Vec<&str> = line.split('\t').collect();
-            if fields.len() < 3 || fields[0] != "done" {
+            if fields.len() < 4 || fields[0] != "done" || !fields[1].starts_with("fnv1a64:") {
                 return None;
             }
-            let run = fields.pop()?.to_string();
-            Some((run, fields[1..].iter().map(PathBuf::from).collect()))
+            let line = fields.pop()?.to_string();
+            Some(Logged {
+                line,
+                fingerprint: fields[1].to_string(),
+                outputs: fields[2..].iter().map(PathBuf::from).collect(),
+            })
         })
         .collect())
 }
 
-/// A run counts as finished when the log has its exact line and all its
-/// outputs still exist (outputs are written atomically, so an existing one
-/// is complete). A run never logged counts as finished when its single
-/// output file exists.
-fn finished(run: &Run, done: &[(String, Vec<PathBuf>)]) -> Option<String> {
-    if let Some((_, outputs)) = done.iter().rev().find(|(line, _)| *line == run.text)
-        && !outputs.is_empty()
-        && outputs.iter().all(|p| p.exists())
-    {
-        return Some(format!("{} output{}", outputs.len(), if outputs.len() == 1 { "" } else { "s" }));
-    }
-    let single = member_path(&run.args.output, None).ok()?;
-    single.exists().then(|| format!("{} exists", single.display()))
+/// A run counts as finished when the log has its exact line with the same
+/// fingerprint (the same inputs, unchanged) and all its outputs still
+/// exist (outputs are written atomically, so an existing one is complete).
+/// An output that exists without a log entry proves nothing: the run is
+/// done again.
+fn finished(run: &Run, fingerprint: &str, done: &[Logged]) -> Option<String> {
+    let logged = done.iter().rev().find(|l| l.line == run.text)?;
+    (logged.fingerprint == fingerprint && !logged.outputs.is_empty() && logged.outputs.iter().all(|p| p.exists()))
+        .then(|| format!("{} output{}", logged.outputs.len(), if logged.outputs.len() == 1 { "" } else { "s" }))
 }

@@ -14,14 +14,16 @@
 //! A flags shell: `args.rs` declares the flags, this file turns them into a
 //! [`pst::Pipeline`] and prints what it reports. Errors print as
 //! `stormtracker: error: …` naming the file and variable, and exit with
-//! status 2 (130 when interrupted, after removing any partial output).
+//! status 2 (130 on SIGINT, 143 on SIGTERM, after removing any partial
+//! output).
 
 mod args;
 mod batch;
 
-use std::io::IsTerminal;
+use std::io::{IsTerminal, Write};
 use std::process::ExitCode;
-use std::sync::Mutex;
+use std::sync::atomic::{AtomicI32, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
 use anyhow::{Result, bail};
@@ -35,25 +37,47 @@ use pst::{
     HodgesTracker, OpenOptions, Pipeline, Progress, Refinement, Reporter, RunReport, SimpleTracker, TrackFormat,
     TrackerChoice, compare_tracks, read_tracks, write_tracks,
 };
+use signal_hook::consts::{SIGINT, SIGTERM};
+use signal_hook::iterator::Signals;
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let cancel = CancelFlag::default();
-    let handler = cancel.clone();
-    // Ctrl-C or a SIGTERM stops the run between frames; outputs not yet
-    // renamed into place are removed as the run unwinds.
-    let _ = ctrlc::set_handler(move || handler.cancel());
+    let signal = watch_signals(cancel.clone());
     match run(&cli, &cancel) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) if matches!(e.downcast_ref::<pst::Error>().map(pst::Error::root), Some(pst::Error::Cancelled)) => {
-            eprintln!("stormtracker: interrupted; no partial output was left");
-            ExitCode::from(130)
+            let number = signal.load(Ordering::Relaxed);
+            let name = if number == SIGTERM { "terminated (SIGTERM)" } else { "interrupted" };
+            eprintln!("stormtracker: {name}; no partial output was left");
+            ExitCode::from(128 + u8::try_from(number).unwrap_or(2))
         }
         Err(e) => {
             eprintln!("stormtracker: error: {e:#}");
             ExitCode::from(2)
         }
     }
+}
+
+/// On SIGINT (Ctrl-C) or SIGTERM: stop the run between frames (outputs not
+/// yet renamed into place are removed as it unwinds, and the exit status
+/// is 128 + the signal's number); on a second signal, exit at once (a
+/// later run to the same output removes what is left). Returns where the
+/// signal's number is kept.
+fn watch_signals(cancel: CancelFlag) -> Arc<AtomicI32> {
+    let received = Arc::new(AtomicI32::new(0));
+    let seen = Arc::clone(&received);
+    if let Ok(mut signals) = Signals::new([SIGINT, SIGTERM]) {
+        std::thread::spawn(move || {
+            for number in signals.forever() {
+                if seen.swap(number, Ordering::Relaxed) != 0 {
+                    std::process::exit(128 + number);
+                }
+                cancel.cancel();
+            }
+        });
+    }
+    received
 }
 
 fn run(cli: &Cli, cancel: &CancelFlag) -> Result<()> {
@@ -76,11 +100,7 @@ fn compare(args: &CompareArgs) -> Result<()> {
     config.mode = detection_mode(args.detection_mode);
     let comparison = compare_tracks(&reference, &candidate, &config)?;
     let report = serde_json::to_string_pretty(&comparison.report())?;
-    if args.json {
-        println!("{report}");
-    } else {
-        println!("{}", comparison.summary());
-    }
+    print_stdout(&if args.json { report.clone() } else { comparison.summary() })?;
     if let Some(path) = &args.report {
         pst::write_atomically(path, |out| Ok(out.write_all(report.as_bytes())?))?;
     }
@@ -90,6 +110,16 @@ fn compare(args: &CompareArgs) -> Result<()> {
         write_tracks(path, &matched, Some(TrackFormat::TrackJson))?;
     }
     Ok(())
+}
+
+/// Prints `text` and a newline on stdout. A reader that went away (`…
+/// | head`) is no error: what it wanted, it has.
+fn print_stdout(text: &str) -> Result<()> {
+    let mut out = std::io::stdout().lock();
+    match writeln!(out, "{text}").and_then(|()| out.flush()) {
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+        other => Ok(other?),
+    }
 }
 
 fn detection_mode(mode: ModeArg) -> Option<DetectionMode> {
@@ -128,6 +158,7 @@ fn pipeline(args: &TrackArgs) -> Result<Pipeline> {
         .variable(&args.variable)
         .open_options(open)
         .members(args.members.clone().unwrap_or_default())
+        .allow_missing_inputs(args.allow_missing_inputs)
         .tracker(tracker(args)?)
         .command(command_line());
     if let Some(winds) = &args.winds {
@@ -157,15 +188,67 @@ fn command_line() -> String {
     shlex::try_join(words.iter().map(String::as_str)).unwrap_or_else(|_| words.join(" "))
 }
 
-/// The tracker `-a` chooses, configured by the flags; flags of the other
-/// tracker are refused.
+/// An error of the library about a flag's value, naming the flag.
+fn flag(name: &'static str) -> impl Fn(pst::Error) -> anyhow::Error {
+    move |e| anyhow::anyhow!("{name}: {}", e.root())
+}
+
+/// The flags given on the command line that only `other`'s tracker takes.
+fn flags_of_the_other_tracker(args: &TrackArgs, other: Algorithm) -> Vec<&'static str> {
+    let given = |present: bool, flag: &'static str| present.then_some(flag);
+    let flags = match other {
+        Algorithm::Simple => vec![
+            given(args.feature_threshold.is_some(), "--feature-threshold"),
+            given(args.search_window_size.is_some(), "--search-window-size"),
+        ],
+        Algorithm::Hodges => vec![
+            given(args.object_threshold.is_some(), "--object-threshold"),
+            given(args.min_object_grid_points.is_some(), "--min-object-grid-points"),
+            given(args.w1.is_some(), "--w1"),
+            given(args.w2.is_some(), "--w2"),
+            given(args.dmax.is_some(), "--dmax"),
+            given(args.phimax.is_some(), "--phimax"),
+            given(args.min_track_points.is_some(), "--min-track-points"),
+            given(args.mge_max_iterations.is_some(), "--mge-max-iterations"),
+            given(args.dmax_zones.is_some(), "--dmax-zones"),
+            given(args.adaptive_smoothness.is_some(), "--adaptive-smoothness"),
+            given(args.time_step.is_some(), "--time-step"),
+            given(args.segment_frames.is_some(), "--segment-frames"),
+            given(args.no_segmentation, "--no-segmentation"),
+            given(args.track_smoopy_optimization_scale.is_some(), "--track-smoopy-optimization-scale"),
+        ],
+    };
+    flags.into_iter().flatten().collect()
+}
+
+/// The tracker `-a` chooses, configured by the flags and checked; flags of
+/// the other tracker are refused, each error names the flag.
 fn tracker(args: &TrackArgs) -> Result<TrackerChoice> {
+    let (name, other) = match args.algorithm {
+        Algorithm::Simple => ("Simple", Algorithm::Hodges),
+        Algorithm::Hodges => ("Hodges", Algorithm::Simple),
+    };
+    let foreign = flags_of_the_other_tracker(args, other);
+    if !foreign.is_empty() {
+        let other_name = if name == "Simple" { "hodges" } else { "simple" };
+        let (verb, pronoun) = if foreign.len() == 1 { ("applies", "it") } else { ("apply", "them") };
+        let hint = match (foreign.contains(&"--feature-threshold"), foreign.contains(&"--object-threshold")) {
+            (true, _) => " (its threshold is --object-threshold)",
+            (_, true) => " (its threshold is --feature-threshold)",
+            _ => "",
+        };
+        bail!(
+            "{} {verb} to `-a {other_name}` only; the {name} tracker does not take {pronoun}{hint}",
+            foreign.join(", ")
+        );
+    }
+    if let Some(projection) = args.projection.filter(|&p| p != ProjectionArg::Global) {
+        let name = projection.to_possible_value().map(|v| v.get_name().to_string()).unwrap_or_default();
+        bail!("polar-stereographic detection (-p {name}) is not implemented in pst; track on the global grid");
+    }
     let refinement = args.feature_refinement.and_then(|r| r.to_possible_value()).map(|v| v.get_name().to_string());
     Ok(match args.algorithm {
         Algorithm::Simple => {
-            if args.object_threshold.is_some() {
-                bail!("--object-threshold is the Hodges tracker's; the Simple tracker takes --feature-threshold");
-            }
             let refinement = match args.feature_refinement.unwrap_or(RefinementArg::Grid) {
                 RefinementArg::Grid => Refinement::Grid,
                 RefinementArg::Quadratic => Refinement::Quadratic,
@@ -174,46 +257,70 @@ fn tracker(args: &TrackArgs) -> Result<TrackerChoice> {
                     refinement.unwrap_or_default()
                 ),
             };
-            let mut tracker = SimpleTracker::default().window(args.search_window_size).refinement(refinement);
+            let mut tracker = SimpleTracker::default().refinement(refinement);
+            if let Some(window) = args.search_window_size {
+                tracker = tracker.window(window);
+                tracker.validate().map_err(flag("--search-window-size"))?;
+            }
             if let Some(mode) = detection_mode(args.detection_mode) {
                 tracker = tracker.mode(mode);
             }
             if let Some(threshold) = args.feature_threshold {
                 tracker = tracker.threshold(threshold);
+                tracker.validate().map_err(flag("--feature-threshold"))?;
             }
             tracker.into()
         }
         Algorithm::Hodges => {
-            if args.projection != ProjectionArg::Global {
-                let name = args.projection.to_possible_value().map(|v| v.get_name().to_string()).unwrap_or_default();
-                bail!("polar-stereographic detection (-p {name}) is not implemented in pst; track on the global grid");
+            let refinement: HodgesRefinement =
+                refinement.as_deref().unwrap_or("bspline").parse().map_err(flag("--feature-refinement"))?;
+            // Each flag is set and checked in turn, so an error names it.
+            let mut linker = HodgesLinker::default();
+            let mut set =
+                |given: bool, name: &'static str, change: &dyn Fn(HodgesLinker) -> HodgesLinker| -> Result<()> {
+                    if given {
+                        linker = change(linker.clone());
+                        linker.validate().map_err(flag(name))?;
+                    }
+                    Ok(())
+                };
+            let w1 = args.w1.unwrap_or(HodgesLinker::DEFAULT_W1);
+            let w2 = args.w2.unwrap_or(HodgesLinker::DEFAULT_W2);
+            set(args.w1.is_some(), "--w1", &|l| l.weights(w1, HodgesLinker::DEFAULT_W2))?;
+            set(args.w2.is_some(), "--w2", &|l| l.weights(w1, w2))?;
+            set(args.dmax.is_some(), "--dmax", &|l| l.dmax_deg(args.dmax.unwrap_or_default()))?;
+            set(args.phimax.is_some(), "--phimax", &|l| l.phimax(args.phimax.unwrap_or_default()))?;
+            set(args.mge_max_iterations.is_some(), "--mge-max-iterations", &|l| {
+                l.max_iterations(args.mge_max_iterations.unwrap_or_default())
+            })?;
+            set(args.min_track_points.is_some(), "--min-track-points", &|l| {
+                l.min_track_points(args.min_track_points.unwrap_or_default())
+            })?;
+            set(args.segment_frames.is_some() || args.no_segmentation, "--segment-frames", &|l| {
+                l.segment_frames((!args.no_segmentation).then(|| args.segment_frames.unwrap_or_default()))
+            })?;
+            set(args.time_step.is_some(), "--time-step", &|l| l.time_step_ms(args.time_step.unwrap_or_default()))?;
+            if let Some(spec) = &args.dmax_zones {
+                linker = linker.zones(DmaxZones::from_spec(spec).map_err(flag("--dmax-zones"))?);
             }
-            if args.feature_threshold.is_some() {
-                bail!("--feature-threshold is the Simple tracker's; the Hodges tracker takes --object-threshold");
+            if let Some(spec) = &args.adaptive_smoothness {
+                linker = linker.adaptive(Adaptive::from_spec(spec).map_err(flag("--adaptive-smoothness"))?);
             }
-            let refinement: HodgesRefinement = refinement.as_deref().unwrap_or("bspline").parse()?;
-            let mut linker = HodgesLinker::default()
-                .weights(args.w1, args.w2)
-                .dmax_deg(args.dmax)
-                .phimax(args.phimax)
-                .zones(DmaxZones::from_spec(&args.dmax_zones)?)
-                .adaptive(Adaptive::from_spec(&args.adaptive_smoothness)?)
-                .max_iterations(args.mge_max_iterations)
-                .min_track_points(args.min_track_points)
-                .segment_frames((!args.no_segmentation).then_some(args.segment_frames));
-            if let Some(ms) = args.time_step {
-                linker = linker.time_step_ms(ms);
+            let mut tracker = HodgesTracker::default().refinement(refinement).linker(linker);
+            if let Some(points) = args.min_object_grid_points {
+                tracker = tracker.min_object_points(points);
+                tracker.validate().map_err(flag("--min-object-grid-points"))?;
             }
-            let mut tracker = HodgesTracker::default()
-                .refinement(refinement)
-                .min_object_points(args.min_object_grid_points)
-                .optimization_scale(args.track_smoopy_optimization_scale)
-                .linker(linker);
+            if let Some(scale) = args.track_smoopy_optimization_scale {
+                tracker = tracker.optimization_scale(scale);
+                tracker.validate().map_err(flag("--track-smoopy-optimization-scale"))?;
+            }
             if let Some(mode) = detection_mode(args.detection_mode) {
                 tracker = tracker.mode(mode);
             }
             if let Some(threshold) = args.object_threshold {
                 tracker = tracker.threshold(threshold);
+                tracker.validate().map_err(flag("--object-threshold"))?;
             }
             tracker.into()
         }

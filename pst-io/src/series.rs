@@ -54,6 +54,8 @@ struct Part {
 /// # Ok::<(), pst_core::Error>(())
 /// ```
 pub struct MultiFileSource {
+    /// The file whose grid, units and calendar every file must share.
+    reference: PathBuf,
     parts: Vec<Part>,
     variable: String,
     options: OpenOptions,
@@ -128,6 +130,7 @@ impl MultiFileSource {
         };
         let info = SourceInfo { times, origin, ..first_info };
         Ok(MultiFileSource {
+            reference: first_path.as_ref().to_path_buf(),
             parts,
             variable: variable.to_string(),
             options: options.clone(),
@@ -155,7 +158,11 @@ impl MultiFileSource {
                 return Ok(Arc::clone(source));
             }
         }
-        let source: Arc<dyn FieldSource> = Arc::from(open_source(&self.parts[k].path, &self.variable, &self.options)?);
+        let path = &self.parts[k].path;
+        let source: Arc<dyn FieldSource> = Arc::from(open_source(path, &self.variable, &self.options)?);
+        // The file may have been replaced since the series was opened: it
+        // must still be on the series' grid, in its units and calendar.
+        check_compatible(path, source.info(), &self.reference, &self.info)?;
         let mut open = self.open.lock().map_err(|_| Error::Format("a reading thread failed".into()))?;
         if let Some((_, existing)) = open.iter().find(|(i, _)| *i == k) {
             return Ok(Arc::clone(existing));
@@ -255,8 +262,8 @@ fn most_common(values: &[i64]) -> Option<i64> {
 
 /// Expands what a user gave as input into a list of paths: each argument is
 /// a path, a glob (`era5_msl_*.nc`, in name order), or a text file listing
-/// paths (`@runs.txt`, or any text file that is not gridded data), one per
-/// line, relative to the list's folder, `#` for comments, globs allowed.
+/// paths (`@runs.txt`, or a file named `*.txt`, `*.lst` or `*.list`), one
+/// per line, relative to the list's folder, `#` for comments, globs allowed.
 /// Listed files that do not exist are returned in the second list, to be
 /// reported (they show up as gaps in the series); an argument or glob that
 /// matches nothing is an error.
@@ -294,22 +301,50 @@ fn glob_paths(pattern: &str) -> Result<Vec<PathBuf>> {
     Ok(matches)
 }
 
-/// A regular file that is neither netCDF, HDF5 nor GRIB and reads as text.
+/// The extensions of a list of input files given without `@`.
+const LIST_EXTENSIONS: &[&str] = &["txt", "lst", "list"];
+
+/// The largest list of input files read (16 MiB of paths).
+const MAX_LIST_BYTES: u64 = 1 << 24;
+
+/// Whether `path` is a list of input files given without `@`: a regular
+/// file with a list extension ([`LIST_EXTENSIONS`]) that is not gridded
+/// data by its magic number. Any other file is gridded input, and one that
+/// is not gets an error saying how it starts (a track file or an HTML page
+/// is never read as a list of thousands of missing files).
 fn is_path_list(path: &Path) -> bool {
-    if !path.is_file() {
+    let ext = path.extension().map(|e| e.to_string_lossy().to_ascii_lowercase()).unwrap_or_default();
+    if !path.is_file() || !LIST_EXTENSIONS.contains(&ext.as_str()) {
         return false;
     }
     let mut head = [0u8; 8];
     let n = std::fs::File::open(path).and_then(|mut f| std::io::Read::read(&mut f, &mut head)).unwrap_or(0);
     let head = &head[..n];
-    let data = head.starts_with(b"CDF") || head.starts_with(b"\x89HDF") || head.starts_with(b"GRIB");
-    !data && std::fs::read(path).is_ok_and(|bytes| std::str::from_utf8(&bytes).is_ok())
+    !(head.starts_with(b"CDF") || head.starts_with(b"\x89HDF") || head.starts_with(b"GRIB"))
 }
 
 fn read_list(list: &Path, found: &mut Vec<PathBuf>, missing: &mut Vec<PathBuf>) -> Result<()> {
-    let text = std::fs::read_to_string(list).in_file(list)?;
+    let size = std::fs::metadata(list).in_file(list)?.len();
+    if size > MAX_LIST_BYTES {
+        return Err(Error::Format(format!(
+            "a list of input files of {size} bytes is longer than pst reads ({MAX_LIST_BYTES})"
+        ))
+        .in_file(list));
+    }
+    let bytes = std::fs::read(list).in_file(list)?;
+    let text = std::str::from_utf8(&bytes)
+        .map_err(|_| Error::Format("not a list of input files: it is not text (UTF-8)".into()).in_file(list))?;
     let base = list.parent().unwrap_or(Path::new("."));
-    for line in text.lines().map(str::trim).filter(|l| !l.is_empty() && !l.starts_with('#')) {
+    for (number, line) in text.lines().enumerate().map(|(k, l)| (k + 1, l.trim())) {
+        if line.is_empty() || line.starts_with('#') {
+            continue;
+        }
+        if line.len() > 4096 || line.chars().any(char::is_control) {
+            return Err(Error::Format(format!(
+                "line {number} is not a path: a list of input files names one file per line"
+            ))
+            .in_file(list));
+        }
         let path = if Path::new(line).is_absolute() { PathBuf::from(line) } else { base.join(line) };
         if path.exists() {
             found.push(path);

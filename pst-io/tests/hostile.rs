@@ -2,6 +2,8 @@
 //! naming the input and what is wrong (never an abort, a panic or an
 //! allocation sized by the file), or the right result where it is valid.
 
+#![allow(clippy::unwrap_used, clippy::panic)]
+
 use std::path::{Path, PathBuf};
 
 use pst_core::FieldSource;
@@ -226,4 +228,79 @@ fn grib_reference_times_that_do_not_exist_are_errors() {
     grib2[16 + 16] = 24;
     let e = grib_error(&scratch, "date.grib2", &grib2);
     assert!(e.contains("date.grib2") && e.contains(" 24:") && e.contains("does not exist"), "{e}");
+}
+
+/// A classic (netCDF-3) file of `frames` 5° frames of `msl`.
+fn classic_netcdf(path: &Path, frames: usize) {
+    use netcdf3::{DataSet, FileWriter, Version};
+    let (nlat, nlon) = (37, 72);
+    let mut ds = DataSet::new();
+    ds.add_fixed_dim("time", frames).unwrap();
+    ds.add_fixed_dim("latitude", nlat).unwrap();
+    ds.add_fixed_dim("longitude", nlon).unwrap();
+    ds.add_var_f64("time", &["time"]).unwrap();
+    ds.add_var_attr_string("time", "units", "hours since 2000-01-01").unwrap();
+    ds.add_var_f64("latitude", &["latitude"]).unwrap();
+    ds.add_var_attr_string("latitude", "units", "degrees_north").unwrap();
+    ds.add_var_f64("longitude", &["longitude"]).unwrap();
+    ds.add_var_attr_string("longitude", "units", "degrees_east").unwrap();
+    ds.add_var_f32("msl", &["time", "latitude", "longitude"]).unwrap();
+    ds.add_var_attr_string("msl", "units", "Pa").unwrap();
+    let mut w = FileWriter::open(path).unwrap();
+    w.set_def(&ds, Version::Classic, 0).unwrap();
+    w.write_var_f64("time", &(0..frames).map(|k| 6.0 * k as f64).collect::<Vec<_>>()).unwrap();
+    w.write_var_f64("latitude", &(0..nlat).map(|i| 90.0 - 5.0 * i as f64).collect::<Vec<_>>()).unwrap();
+    w.write_var_f64("longitude", &(0..nlon).map(|i| 5.0 * i as f64).collect::<Vec<_>>()).unwrap();
+    w.write_var_f32("msl", &(0..frames * nlat * nlon).map(|i| 101_000.0 + (i % 101) as f32).collect::<Vec<_>>())
+        .unwrap();
+    w.close().unwrap();
+}
+
+#[test]
+fn a_classic_netcdf_truncated_while_open_is_an_error_not_sigbus() {
+    let scratch = Scratch::new("nc3-truncated");
+    let path = scratch.0.join("shrinking.nc");
+    classic_netcdf(&path, 8);
+    assert_eq!(&std::fs::read(&path).unwrap()[..4], b"CDF\x01");
+    let source = pst_io::NetcdfSource::open(&path, "msl", &OpenOptions::default()).unwrap();
+    source.read_frame(7).unwrap();
+    // Cut the file to half while it is open (a download or a copy being
+    // replaced): a frame past the cut is an error naming the file (it was
+    // SIGBUS from a memory map).
+    let file = std::fs::OpenOptions::new().write(true).open(&path).unwrap();
+    file.set_len(std::fs::metadata(&path).unwrap().len() / 2).unwrap();
+    let e = source.read_frame(7).unwrap_err().to_string();
+    assert!(e.contains("shrinking.nc"), "{e}");
+    source.read_frame(0).unwrap();
+}
+
+#[test]
+fn temporary_files_of_dead_runs_are_removed_by_the_next_write() {
+    let scratch = Scratch::new("stale");
+    let out = scratch.0.join("tracks.txt");
+    // A run killed with SIGKILL (a PID no process has) and one still running
+    // (this one) each left a temporary file; another output's is not ours.
+    let dead = scratch.0.join(".tracks.txt.tmp-999999999-0");
+    let alive = scratch.0.join(format!(".tracks.txt.tmp-{}-77", std::process::id()));
+    let other = scratch.0.join(".other.txt.tmp-999999999-0");
+    for path in [&dead, &alive, &other] {
+        std::fs::write(path, b"partial").unwrap();
+    }
+    pst_io::write_atomically(&out, |w| Ok(w.write_all(b"done")?)).unwrap();
+    assert_eq!(std::fs::read(&out).unwrap(), b"done");
+    assert!(!dead.exists() && alive.exists() && other.exists());
+}
+
+#[test]
+fn csv_dates_out_of_range_are_refused_when_read() {
+    let csv = |year: &str| {
+        format!(
+            "track_id,year,month,day,hour,lon,lat,msl\n1,{year},12,1,0,10.0,50.0,99000\n1,2025,12,1,6,11.0,51.0,99100\n"
+        )
+    };
+    TrackFormat::Csv.reader().read_tracks(csv("2025").as_bytes()).unwrap();
+    for year in ["2025123199", "2025.5", "-1"] {
+        let e = TrackFormat::Csv.reader().read_tracks(csv(year).as_bytes()).unwrap_err().to_string();
+        assert!(e.contains("line 2") && e.contains(&format!("`{year}` in column `year`")), "{e}");
+    }
 }

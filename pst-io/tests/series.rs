@@ -5,7 +5,7 @@
 
 use std::path::{Path, PathBuf};
 
-use pst_core::{FieldSource, Timestamp, TrackWriter, Tracker};
+use pst_core::{FieldSource, SourceInfo, Timestamp, TrackWriter, Tracker};
 use pst_io::{Imilast, MultiFileSource, OpenOptions, expand_inputs, open_series, open_source};
 use pst_link::SimpleTracker;
 
@@ -157,7 +157,42 @@ fn files_on_another_grid_are_named() {
     assert!(e.contains("era5_msl_2025120100_0.25x0.25.nc") && e.contains("721×1440") && e.contains("73×144"), "{e}");
     let e = MultiFileSource::open(&[&dec, &dir.join("nope.nc")], "msl", &OpenOptions::default()).unwrap_err();
     assert!(e.to_string().contains("nope.nc"), "{e}");
+    // January replaced, after the series was opened, by a file of the same
+    // times on a grid shifted by half a cell: an error when it is read.
+    let series = MultiFileSource::open(&[&dec, &jan], "msl", &OpenOptions::default()).unwrap();
+    let january = open_source(&jan, "msl", &OpenOptions::default()).unwrap();
+    let shifted = Shifted::new(january.as_ref(), 1.25);
+    write_frames(&shifted, 0..january.len(), &jan);
+    series.read_frame(0).unwrap();
+    let e = series.read_frame(124).unwrap_err().to_string();
+    assert!(e.contains("era5_msl_2026-01.nc") && e.contains("the grid is") && e.contains("(90, 1.25)"), "{e}");
     std::fs::remove_dir_all(dir).unwrap();
+}
+
+/// A source's frames on its grid moved east by `degrees`.
+struct Shifted<'a> {
+    inner: &'a dyn FieldSource,
+    info: SourceInfo,
+}
+
+impl<'a> Shifted<'a> {
+    fn new(inner: &'a dyn FieldSource, degrees: f64) -> Self {
+        let grid = &inner.info().grid;
+        let lons = grid.lons().iter().map(|l| l + degrees).collect();
+        let grid = std::sync::Arc::new(pst_core::Grid::new(grid.lats().to_vec(), lons).unwrap());
+        Shifted { inner, info: SourceInfo { grid, ..inner.info().clone() } }
+    }
+}
+
+impl FieldSource for Shifted<'_> {
+    fn info(&self) -> &SourceInfo {
+        &self.info
+    }
+
+    fn read_frame(&self, index: usize) -> pst_core::Result<pst_core::Frame> {
+        let frame = self.inner.read_frame(index)?;
+        pst_core::Frame::new(self.info.grid.clone(), frame.time(), frame.values().clone())
+    }
 }
 
 /// December as netCDF to the 31st 06Z, then the last two frames as GRIB

@@ -1,8 +1,8 @@
 //! The Simple tracker: Simple detection, then Simple linking.
 
 use pst_core::{
-    CanonicalSource, DetectionMode, FieldSource, Progress, Result, SourceInfo, TrackSink, Tracker, canonical_units,
-    require_detection_mode, standard_variable,
+    CanonicalSource, DetectionMode, Error, FieldSource, Progress, Result, SourceInfo, TrackSink, Tracker,
+    canonical_units, require_detection_mode, standard_variable,
 };
 use pst_detect::{Refinement, SimpleDetector};
 use pst_track::DetectLinkTracker;
@@ -129,7 +129,7 @@ impl SimpleTracker {
         let (factor, units) = canonical_units(info)?;
         let mode = match self.mode {
             Some(mode) => mode,
-            None => require_detection_mode(&info.variable)?,
+            None => require_detection_mode(&info.variable).map_err(|e| e.context(info.origin.clone()))?,
         };
         let threshold = match self.threshold {
             Some(t) => t,
@@ -137,6 +137,13 @@ impl SimpleTracker {
         };
         let detector = SimpleDetector::new(mode).threshold(threshold).window(self.window).refinement(self.refinement);
         detector.validate()?;
+        let (nlat, nlon) = info.grid.shape();
+        if self.window > nlat.max(nlon) {
+            return Err(Error::InvalidArgument(format!(
+                "a search window of {} points is larger than {}'s {nlat}×{nlon} grid: no centre could stand out in it",
+                self.window, info.origin
+            )));
+        }
         self.linker.validate()?;
         let mut engine = DetectLinkTracker::new(detector, self.linker).algorithm("simple").values_in(factor, units);
         if let Some(threads) = self.threads {

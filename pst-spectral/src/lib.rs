@@ -55,7 +55,7 @@ mod resample;
 mod source;
 
 pub use coefficients::SphericalHarmonics;
-pub use filter::{BandPass, SpectralFilter};
+pub use filter::{BandPass, ROUNDING_ULPS, SpectralFilter};
 pub use kinematics::WindKinematics;
 pub use layout::LatitudeLayout;
 pub use plan::ShtPlan;

@@ -57,12 +57,14 @@
 
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
+mod inspect;
 #[cfg(feature = "mpi")]
 #[cfg_attr(docsrs, doc(cfg(feature = "mpi")))]
 pub mod mpi;
 mod pipeline;
 mod sinks;
 
+pub use inspect::FrameCheck;
 pub use pipeline::{
     Event, MEMBER_PLACEHOLDER, Pipeline, PipelineBuilder, Reporter, RunReport, SIMPLE_SPECTRAL_TAPER, TrackerChoice,
     UNTAPERED, Warning, member_path,

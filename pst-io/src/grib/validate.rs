@@ -6,22 +6,18 @@
 /// the decoder allocate that many values).
 const MAX_POINTS: usize = pst_core::MAX_FRAME_POINTS;
 
-/// Checks a reference time (the decoder panics on one that does not exist).
+/// Checks a reference time (the decoder panics on one that does not
+/// exist): GRIB's times are proleptic Gregorian.
 fn check_date(year: u32, month: u8, day: u8, hour: u8, minute: u8, second: u8) -> Result<(), String> {
-    let leap = (year % 4 == 0 && year % 100 != 0) || year % 400 == 0;
-    let days = match month {
-        1 | 3 | 5 | 7 | 8 | 10 | 12 => 31,
-        4 | 6 | 9 | 11 => 30,
-        2 if leap => 29,
-        2 => 28,
-        _ => return Err(format!("reference date has month {month}")),
-    };
-    if day == 0 || day > days || hour > 23 || minute > 59 || second > 59 {
-        return Err(format!(
-            "reference time {year:04}-{month:02}-{day:02} {hour:02}:{minute:02}:{second:02} does not exist"
-        ));
-    }
-    Ok(())
+    let calendar = pst_core::Calendar::ProlepticGregorian;
+    let year = i32::try_from(year).unwrap_or(i32::MAX);
+    pst_core::Timestamp::new(year, month, day, hour, minute, second, 0)
+        .ok()
+        .filter(|_| day <= calendar.days_in_month(year, month))
+        .map(drop)
+        .ok_or_else(|| {
+            format!("reference time {year:04}-{month:02}-{day:02} {hour:02}:{minute:02}:{second:02} does not exist")
+        })
 }
 
 fn be_u32(b: &[u8], at: usize) -> Option<u32> {

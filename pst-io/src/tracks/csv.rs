@@ -176,7 +176,27 @@ impl TrackReader for Csv {
             let time = match (cols.time, cols.ymdh) {
                 (Some(k), _) => parse_time(&row[k]).map_err(|e| line_error(n, e))?,
                 (None, Some([y, m, d, h])) => {
-                    Timestamp::from_ymdh(num(y)? as i32, num(m)? as u8, num(d)? as u8, num(h)? as u8)
+                    // Whole numbers in range, before any conversion: a
+                    // year of 2025123199 is damage, not year 2147483647.
+                    let whole = |k: usize, range: std::ops::RangeInclusive<f64>| -> Result<f64> {
+                        let v = num(k)?;
+                        if v.fract() != 0.0 || !range.contains(&v) {
+                            return Err(line_error(
+                                n,
+                                format!(
+                                    "`{}` in column `{}` is not a whole number from {} to {}",
+                                    row[k],
+                                    header[k],
+                                    range.start(),
+                                    range.end()
+                                ),
+                            ));
+                        }
+                        Ok(v)
+                    };
+                    let (year, month) = (whole(y, 0.0..=9999.0)?, whole(m, 1.0..=12.0)?);
+                    let (day, hour) = (whole(d, 1.0..=31.0)?, whole(h, 0.0..=23.0)?);
+                    Timestamp::from_ymdh(year as i32, month as u8, day as u8, hour as u8)
                         .map_err(|e| line_error(n, e))?
                 }
                 (None, None) => return Err(line_error(n, "no time column")),

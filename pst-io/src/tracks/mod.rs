@@ -431,7 +431,9 @@ impl AtomicFile {
             .file_name()
             .ok_or_else(|| Error::InvalidArgument(format!("`{}` is not a file name", path.display())))?;
         let n = COUNTER.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        let temporary = dir.join(format!(".{}.tmp-{}-{n}", name.to_string_lossy(), std::process::id()));
+        let prefix = format!(".{}.tmp-", name.to_string_lossy());
+        remove_stale_temporaries(&dir, &prefix);
+        let temporary = dir.join(format!("{prefix}{}-{n}", std::process::id()));
         let file = File::create(&temporary).in_file(path)?;
         Ok(AtomicFile { path: path.to_path_buf(), temporary, out: BufWriter::new(file), committed: false })
     }
@@ -451,6 +453,33 @@ impl AtomicFile {
         })();
         self.committed = result.is_ok();
         result.in_file(&self.path)
+    }
+}
+
+/// Removes the temporary files `{prefix}PID-N` in `dir` left by processes
+/// that no longer run (killed with SIGKILL, or by a power cut): a later run
+/// to the same output cleans up after them. Where a process's liveness
+/// cannot be told (no `/proc`), nothing is removed.
+fn remove_stale_temporaries(dir: &Path, prefix: &str) {
+    let proc = Path::new("/proc");
+    if !proc.join("self").exists() {
+        return;
+    }
+    let Ok(entries) = std::fs::read_dir(dir) else { return };
+    for entry in entries.flatten() {
+        let name = entry.file_name();
+        let Some(pid) = name
+            .to_str()
+            .and_then(|n| n.strip_prefix(prefix))
+            .and_then(|rest| rest.split_once('-'))
+            .and_then(|(pid, n)| n.parse::<u64>().is_ok().then_some(pid))
+            .and_then(|pid| pid.parse::<u32>().ok())
+        else {
+            continue;
+        };
+        if pid != std::process::id() && !proc.join(pid.to_string()).exists() {
+            let _ = std::fs::remove_file(entry.path());
+        }
     }
 }
 
