@@ -575,3 +575,165 @@ fn hodges_shows_progress_on_a_terminal() {
     assert!(text.contains("998 tracks"), "{text}");
     std::fs::remove_dir_all(dir).unwrap();
 }
+
+/// Inputs that are not what the user thinks: named, with how they start,
+/// exit 2, no flood of warnings; the output may not be an input.
+#[test]
+fn inputs_that_are_not_gridded_data() {
+    let embedded = concat!(env!("CARGO_MANIFEST_DIR"), "/../examples/data/era5_msl_2025-12_2.5x2.5.nc");
+    let dir = scratch_dir("not-data");
+    let out = dir.join("out.imilast.txt");
+    let empty = dir.join("download.nc");
+    std::fs::write(&empty, b"").unwrap();
+    let html = dir.join("era5.nc");
+    std::fs::write(&html, "<!DOCTYPE html>\n<html><body>403 Forbidden</body></html>\n").unwrap();
+    let tracks = dir.join("tracks.txt");
+    let run = stormtracker(&["track", "-i", embedded, "--variable", "msl", "-o", tracks.to_str().unwrap()]);
+    assert!(run.status.success());
+    for (input, says) in [
+        (&empty, "the file is empty (0 bytes)".to_string()),
+        (&html, "starts with \"<!DOCTYPE html>\\n\"".to_string()),
+        // A track file by mistake: a `.txt` whose first line is no path.
+        (&tracks, "not a netCDF, HDF5, Zarr or GRIB file (starts with \"99".to_string()),
+    ] {
+        let output =
+            stormtracker(&["track", "-i", input.to_str().unwrap(), "--variable", "msl", "-o", out.to_str().unwrap()]);
+        let message = stderr(&output);
+        assert_eq!(output.status.code(), Some(2), "{message}");
+        assert!(message.contains(input.file_name().unwrap().to_str().unwrap()) && message.contains(&says), "{message}");
+        assert!(message.lines().count() <= 2, "{message}");
+    }
+    let renamed = dir.join("tracks.imilast");
+    std::fs::copy(&tracks, &renamed).unwrap();
+    let output =
+        stormtracker(&["track", "-i", renamed.to_str().unwrap(), "--variable", "msl", "-o", out.to_str().unwrap()]);
+    assert!(stderr(&output).contains("not a netCDF, HDF5, Zarr or GRIB file (starts with \"99"), "{}", stderr(&output));
+
+    // -o naming the input (here through another path) is refused and the
+    // input left as it was.
+    let input = dir.join("in.nc");
+    std::fs::copy(embedded, &input).unwrap();
+    let same = dir.join(".").join("in.nc");
+    let output = stormtracker(&[
+        "track",
+        "-i",
+        input.to_str().unwrap(),
+        "--variable",
+        "msl",
+        "-f",
+        "imilast",
+        "-o",
+        same.to_str().unwrap(),
+    ]);
+    assert_eq!(output.status.code(), Some(2));
+    assert!(stderr(&output).contains("is the input"), "{}", stderr(&output));
+    assert_eq!(std::fs::read(&input).unwrap(), std::fs::read(embedded).unwrap());
+    std::fs::remove_dir_all(dir).unwrap();
+}
+
+/// Flags are checked before anything is read, and errors name the flag;
+/// negative numbers parse; the other tracker's flags are refused.
+#[test]
+fn flags_are_named_in_their_errors() {
+    let embedded = concat!(env!("CARGO_MANIFEST_DIR"), "/../examples/data/era5_msl_2025-12_2.5x2.5.nc");
+    let base = ["track", "-i", embedded, "--variable", "msl", "-o", "/nonexistent/o.txt"];
+    for (flags, says) in [
+        (
+            &["--search-window-size", "4"][..],
+            "--search-window-size: invalid argument: search window size must be a positive odd",
+        ),
+        (&["-a", "hodges", "--dmax", "-1"], "--dmax: invalid argument: dmax must be positive, not -1"),
+        (&["-a", "hodges", "--w1", "-0.5"], "--w1: invalid argument"),
+        (&["--dmax", "5"], "--dmax applies to `-a hodges` only"),
+        (&["--min-track-points", "2", "--w2", "0.5"], "--w2, --min-track-points apply to `-a hodges` only"),
+        (&["-a", "hodges", "--search-window-size", "3"], "--search-window-size applies to `-a simple` only"),
+        (&["-p", "nh_stereo"], "polar-stereographic"),
+    ] {
+        let output = stormtracker(&[&base[..], flags].concat());
+        let message = stderr(&output);
+        assert_eq!(output.status.code(), Some(2), "{flags:?}: {message}");
+        assert!(message.contains(says) && !message.contains("o.txt"), "{flags:?}: {message}");
+    }
+}
+
+/// A reader that goes away (`| head`) ends `compare` quietly.
+#[test]
+fn compare_into_a_closed_pipe() {
+    let Some(reference) = pst_testkit::data_file("tracks/era5_msl_2025-2026_djf_2.5x2.5_v0.0.2_imilast.txt") else {
+        return;
+    };
+    let output = Command::new("bash")
+        .args(["-c", "set -o pipefail; \"$0\" compare -r \"$1\" -c \"$1\" | true"])
+        .arg(env!("CARGO_BIN_EXE_stormtracker"))
+        .arg(&reference)
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{}", stderr(&output));
+    assert!(!stderr(&output).contains("panicked"), "{}", stderr(&output));
+}
+
+/// SIGTERM stops a run between frames: exit 143, no output and no
+/// temporary file left.
+#[test]
+fn sigterm_leaves_nothing_behind() {
+    let Some(input) = pst_testkit::data_file("era5/era5_vo850_2025-2026_djf_2.5x2.5.nc") else { return };
+    let dir = scratch_dir("sigterm");
+    let out = dir.join("vo.imilast.txt");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_stormtracker"))
+        .args(["track", "-i", input.to_str().unwrap(), "--variable", "vo", "-a", "hodges", "--lmin", "5"])
+        .args(["--lmax", "63", "--no-progress", "-o", out.to_str().unwrap()])
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(1500));
+    let killed = Command::new("kill").args(["-TERM", &child.id().to_string()]).status().unwrap();
+    assert!(killed.success());
+    let status = child.wait().unwrap();
+    let mut message = String::new();
+    std::io::Read::read_to_string(child.stderr.as_mut().unwrap(), &mut message).unwrap();
+    assert_eq!(status.code(), Some(143), "{message}");
+    assert!(message.contains("terminated (SIGTERM); no partial output was left"), "{message}");
+    let left: Vec<_> = std::fs::read_dir(&dir).unwrap().flatten().map(|e| e.file_name()).collect();
+    assert!(left.is_empty(), "{left:?}");
+    std::fs::remove_dir_all(dir).unwrap();
+}
+
+/// `-j 1` runs the lines one at a time, in order; a run is skipped only
+/// when its line and inputs are unchanged since it was logged.
+#[test]
+fn batch_reruns_what_changed() {
+    let embedded = concat!(env!("CARGO_MANIFEST_DIR"), "/../examples/data/era5_msl_2025-12_2.5x2.5.nc");
+    let dir = scratch_dir("batch-changes");
+    let input = dir.join("dec.nc");
+    std::fs::copy(embedded, &input).unwrap();
+    let manifest = dir.join("runs.txt");
+    let lines = |n: &str| {
+        format!(
+            "-i {0} --variable msl -n {n} -o {1}/a.txt\n-i {0} --variable msl -n 20 -o {1}/b.txt\n\
+             -i {0} --variable msl -n 30 -o {1}/c.txt\n",
+            input.display(),
+            dir.display()
+        )
+    };
+    std::fs::write(&manifest, lines("10")).unwrap();
+    let run = || stderr(&stormtracker(&["batch", manifest.to_str().unwrap(), "-j", "1"]));
+    let first = run();
+    let order: Vec<usize> =
+        ["a.txt", "b.txt", "c.txt"].iter().map(|f| first.find(&format!("/{f} (")).unwrap()).collect();
+    assert!(order.windows(2).all(|w| w[0] < w[1]), "{first}");
+    assert!(first.contains("3 run, 0 skipped"), "{first}");
+    assert!(run().contains("0 run, 3 skipped"));
+    // An edited line runs again.
+    std::fs::write(&manifest, lines("15")).unwrap();
+    let edited = run();
+    assert!(edited.contains("1 run, 2 skipped") && edited.contains("15 frames"), "{edited}");
+    // A replaced input runs every line that reads it again.
+    std::fs::write(&input, std::fs::read(embedded).unwrap()).unwrap();
+    let file = std::fs::File::options().write(true).open(&input).unwrap();
+    file.set_modified(std::time::SystemTime::now() + std::time::Duration::from_secs(5)).unwrap();
+    assert!(run().contains("3 run, 0 skipped"));
+    // An output without a log entry proves nothing: the run is done again.
+    std::fs::remove_file(dir.join("runs.txt.done")).unwrap();
+    assert!(run().contains("3 run, 0 skipped"));
+    std::fs::remove_dir_all(dir).unwrap();
+}

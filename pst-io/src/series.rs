@@ -309,7 +309,7 @@ const MAX_LIST_BYTES: u64 = 1 << 24;
 
 /// Whether `path` is a list of input files given without `@`: a regular
 /// file with a list extension ([`LIST_EXTENSIONS`]) that is not gridded
-/// data by its magic number. Any other file is gridded input, and one that
+/// data by its magic number and whose first entry looks like a path. Any other file is gridded input, and one that
 /// is not gets an error saying how it starts (a track file or an HTML page
 /// is never read as a list of thousands of missing files).
 fn is_path_list(path: &Path) -> bool {
@@ -317,11 +317,27 @@ fn is_path_list(path: &Path) -> bool {
     if !path.is_file() || !LIST_EXTENSIONS.contains(&ext.as_str()) {
         return false;
     }
-    let mut head = [0u8; 8];
+    let mut head = vec![0u8; 4096];
     let n = std::fs::File::open(path).and_then(|mut f| std::io::Read::read(&mut f, &mut head)).unwrap_or(0);
     let head = &head[..n];
-    !(head.starts_with(b"CDF") || head.starts_with(b"\x89HDF") || head.starts_with(b"GRIB"))
+    if head.starts_with(b"CDF") || head.starts_with(b"\x89HDF") || head.starts_with(b"GRIB") {
+        return false;
+    }
+    // Its first entry must look like a path: an existing file, a glob, or
+    // a name with a gridded-data extension.
+    let text = String::from_utf8_lossy(head);
+    let base = path.parent().unwrap_or(Path::new("."));
+    text.lines().map(str::trim).find(|l| !l.is_empty() && !l.starts_with('#')).is_some_and(|first| {
+        let named = Path::new(first);
+        let ext = named.extension().map(|e| e.to_string_lossy().to_ascii_lowercase()).unwrap_or_default();
+        base.join(named).exists() || first.contains(['*', '?', '[']) || DATA_EXTENSIONS.contains(&ext.as_str())
+    })
 }
+
+/// Extensions of gridded input, by which a list's entries are recognised.
+const DATA_EXTENSIONS: &[&str] = &[
+    "nc", "nc3", "nc4", "netcdf", "cdf", "h5", "hdf5", "he5", "zarr", "grib", "grib1", "grib2", "grb", "grb1", "grb2",
+];
 
 fn read_list(list: &Path, found: &mut Vec<PathBuf>, missing: &mut Vec<PathBuf>) -> Result<()> {
     let size = std::fs::metadata(list).in_file(list)?.len();

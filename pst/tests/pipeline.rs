@@ -208,3 +208,102 @@ fn a_source_of_ones_own() {
     assert_eq!(tracks.iter().map(|t| t.len()).max(), Some(10));
     assert!(step(&tracks, "provenance").and_then(|s| parameter(s, "inputs")).is_none());
 }
+
+/// A series whose frames are replaced, by index, with missing values
+/// (`nan`), half missing (`half`) or one value (`const`).
+struct Damaged {
+    inner: Arc<dyn FieldSource>,
+    info: pst::SourceInfo,
+    damage: Vec<(usize, &'static str)>,
+}
+
+impl Damaged {
+    fn new(inner: Arc<dyn FieldSource>, frames: usize, damage: Vec<(usize, &'static str)>) -> Self {
+        let mut info = inner.info().clone();
+        info.times.truncate(frames);
+        Damaged { inner, info, damage }
+    }
+}
+
+impl FieldSource for Damaged {
+    fn info(&self) -> &pst::SourceInfo {
+        &self.info
+    }
+
+    fn read_frame(&self, index: usize) -> pst::Result<pst::Frame> {
+        let frame = self.inner.read_frame(index)?;
+        let mut values = frame.values().clone();
+        let half = values.len() / 2;
+        match self.damage.iter().find(|(k, _)| *k == index).map(|(_, d)| *d) {
+            Some("nan") => values.fill(f64::NAN),
+            Some("half") => values.iter_mut().take(half).for_each(|v| *v = f64::NAN),
+            Some("const") => values.fill(101_325.0),
+            _ => {}
+        }
+        pst::Frame::new(frame.grid().clone(), frame.time(), values)
+    }
+}
+
+/// Collects the warnings a run gives.
+#[derive(Default)]
+struct Warnings(std::sync::Mutex<Vec<String>>);
+
+impl Progress for Warnings {}
+
+impl Reporter for Warnings {
+    fn event(&self, event: &pst::Event<'_>) {
+        if let pst::Event::Warning(w) = event {
+            self.0.lock().unwrap().push(w.to_string());
+        }
+    }
+}
+
+/// Frames with nothing to find are counted and said; a series without
+/// frames is said; a constant field band-passed gives exact zeros, so the
+/// Hodges tracker finds nothing in it (band-pass round-off made 120,240
+/// centres of a constant DJF series).
+#[test]
+fn a_run_says_what_its_input_held() {
+    let series: Arc<dyn FieldSource> = Arc::new(
+        SyntheticSeries::builder(Grid::regular_global(2.5).unwrap())
+            .frames(12)
+            .storm(PlantedStorm::low(0, 12, 50.0, 20.0).moving(0.0, 3.0))
+            .build()
+            .unwrap(),
+    );
+    let damaged = Damaged::new(Arc::clone(&series), 12, vec![(0, "nan"), (1, "nan"), (2, "half"), (5, "const")]);
+    let warnings = Warnings::default();
+    let mut sink = pst::MemorySink::default();
+    Pipeline::builder().source(Arc::new(damaged)).build().unwrap().track_into(&mut sink, &warnings).unwrap();
+    let said = warnings.0.lock().unwrap().join("\n");
+    assert!(
+        said.contains("of 12 frames, 2 entirely missing")
+            && said.contains("1 partly missing")
+            && said.contains("1 constant"),
+        "{said}"
+    );
+
+    let empty = Damaged::new(Arc::clone(&series), 0, vec![]);
+    let warnings = Warnings::default();
+    let mut sink = pst::MemorySink::default();
+    Pipeline::builder().source(Arc::new(empty)).build().unwrap().track_into(&mut sink, &warnings).unwrap();
+    assert!(warnings.0.lock().unwrap().join("\n").contains("has no time steps"));
+
+    let constant = Damaged::new(Arc::clone(&series), 12, (0..12).map(|k| (k, "const")).collect());
+    let warnings = Warnings::default();
+    let mut sink = pst::MemorySink::default();
+    let reports = Pipeline::builder()
+        .source(Arc::new(constant))
+        .band_pass(5, 42)
+        .tracker(HodgesTracker::default())
+        .build()
+        .unwrap()
+        .track_into(&mut sink, &warnings)
+        .unwrap();
+    assert_eq!(reports[0].centres, 0);
+    assert!(warnings.0.lock().unwrap().join("\n").contains("12 constant"));
+
+    let window = Pipeline::builder().source(series).tracker(SimpleTracker::default().window(1001)).build().unwrap();
+    let e = window.track().unwrap_err().to_string();
+    assert!(e.contains("search window of 1001 points is larger than") && e.contains("73×144"), "{e}");
+}
