@@ -591,7 +591,7 @@ fn inputs_that_are_not_gridded_data() {
     let run = stormtracker(&["track", "-i", embedded, "--variable", "msl", "-o", tracks.to_str().unwrap()]);
     assert!(run.status.success());
     for (input, says) in [
-        (&empty, "the file is empty (0 bytes)".to_string()),
+        (&empty, "GRIB file (it is empty)".to_string()),
         (&html, "starts with \"<!DOCTYPE html>\\n\"".to_string()),
         // A track file by mistake: a `.txt` whose first line is no path.
         (&tracks, "not a netCDF, HDF5, Zarr or GRIB file (starts with \"99".to_string()),

@@ -206,4 +206,14 @@ pub trait TrackWriter {
 pub trait TrackReader {
     /// Parses the whole content of a track file.
     fn read_tracks(&self, bytes: &[u8]) -> Result<Tracks>;
+
+    /// Parses a track file as it is read from `reader`. The default reads
+    /// it all, then calls [`read_tracks`](Self::read_tracks); a format that
+    /// parses as it reads overrides it, so a large damaged file is refused
+    /// without being held whole.
+    fn read_tracks_from(&self, reader: &mut dyn std::io::Read) -> Result<Tracks> {
+        let mut bytes = Vec::new();
+        reader.read_to_end(&mut bytes)?;
+        self.read_tracks(&bytes)
+    }
 }

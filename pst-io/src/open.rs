@@ -75,11 +75,8 @@ fn reader_for(path: &Path) -> Result<Reader> {
     if head.starts_with(b"CDF") || head.starts_with(HDF5_MAGIC) || has_hdf5_user_block(&mut file) {
         return Ok(Reader::Netcdf);
     }
-    let why = if n == 0 {
-        "the file is empty (0 bytes)".to_string()
-    } else {
-        format!("starts with {:?}", String::from_utf8_lossy(head))
-    };
+    let why =
+        if n == 0 { "it is empty".to_string() } else { format!("starts with {:?}", String::from_utf8_lossy(head)) };
     Err(Error::Format(format!("not a netCDF, HDF5, Zarr or GRIB file ({why})")).in_file(path))
 }
 

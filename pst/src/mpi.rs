@@ -14,7 +14,9 @@ use pst_core::{Calendar, Detector, Error, FieldSource, FrameCenters, Linker, NoP
 use pst_io::{TrackFileSink, TrackFormat};
 use pst_track::DetectLinkTracker;
 
-use crate::pipeline::{Event, Pipeline, Reporter, RunReport, TrackerChoice, Warning, member_path};
+use crate::pipeline::{
+    Event, Pipeline, Reporter, RunReport, TrackerChoice, Warning, member_path, refuse_overwriting_an_input,
+};
 use crate::sinks::{Counted, Stamped};
 
 /// Runs `pipeline` as this rank's part of an MPI job started with `mpirun`,
@@ -100,6 +102,7 @@ fn run_rank(
             "an MPI run tracks one series; choose one ensemble member (or run a batch)".into(),
         ));
     };
+    refuse_overwriting_an_input(&member_path(output, member)?, &paths)?;
     let source = pipeline.open(&paths, member, local_reporter)?;
     let info = source.info();
     let engine: Box<dyn Engine> = match pipeline.tracker() {

@@ -767,7 +767,7 @@ impl Pipeline {
 
 /// An error when `output` is one of the inputs (or the same file under
 /// another name): writing it would destroy the data being read.
-fn refuse_overwriting_an_input(output: &Path, inputs: &[PathBuf]) -> Result<()> {
+pub(crate) fn refuse_overwriting_an_input(output: &Path, inputs: &[PathBuf]) -> Result<()> {
     let Ok(target) = std::fs::canonicalize(output) else { return Ok(()) };
     match inputs.iter().find(|input| std::fs::canonicalize(input).is_ok_and(|i| i == target)) {
         Some(input) => Err(Error::InvalidArgument(format!(

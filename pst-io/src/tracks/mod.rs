@@ -12,7 +12,7 @@ mod trackjson;
 
 use std::fmt;
 use std::fs::File;
-use std::io::{BufWriter, Write};
+use std::io::{BufWriter, Read, Write};
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
 
@@ -207,7 +207,7 @@ fn text_start(bytes: &[u8]) -> std::borrow::Cow<'_, str> {
     if bytes.starts_with(b"CDF") || bytes.starts_with(b"\x89HDF") {
         return std::borrow::Cow::Borrowed("");
     }
-    match String::from_utf8_lossy(&bytes[..bytes.len().min(64 * 1024)]) {
+    match String::from_utf8_lossy(&bytes[..bytes.len().min(SNIFF_BYTES)]) {
         std::borrow::Cow::Borrowed(s) => std::borrow::Cow::Borrowed(s.trim_start()),
         std::borrow::Cow::Owned(s) => std::borrow::Cow::Owned(s.trim_start().to_string()),
     }
@@ -374,16 +374,23 @@ impl FromStr for TrackFormat {
 /// ```
 pub fn read_tracks(path: impl AsRef<Path>, format: Option<TrackFormat>) -> Result<Tracks> {
     let path = path.as_ref();
-    let bytes = std::fs::read(path).in_file(path)?;
+    let mut file = File::open(path).in_file(path)?;
+    // The start is enough to tell the format; the rest is read as parsed.
+    let mut head = Vec::with_capacity(SNIFF_BYTES);
+    (&mut file).take(SNIFF_BYTES as u64).read_to_end(&mut head).in_file(path)?;
     let format = match format {
         Some(f) => f,
-        None => match TrackFormat::sniff(&bytes) {
+        None => match TrackFormat::sniff(&head) {
             Some(f) => f,
             None => TrackFormat::from_path(path).in_file(path)?,
         },
     };
-    format.reader().read_tracks(&bytes).in_file(path)
+    let mut reader = std::io::Cursor::new(head).chain(std::io::BufReader::new(file));
+    format.reader().read_tracks_from(&mut reader).in_file(path)
 }
+
+/// How much of a track file is read to tell its format.
+const SNIFF_BYTES: usize = 64 * 1024;
 
 /// Writes tracks atomically: to a temporary file beside `path`, renamed
 /// over it only once complete, so an error leaves any existing file intact

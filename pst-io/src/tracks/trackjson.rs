@@ -135,7 +135,27 @@ impl TrackWriter for TrackJson {
 
 impl TrackReader for TrackJson {
     fn read_tracks(&self, bytes: &[u8]) -> Result<Tracks> {
-        let doc: Read = serde_json::from_slice(bytes).map_err(|e| Error::Format(format!("not TrackJSON 1.0: {e}")))?;
+        from_document(serde_json::from_slice(bytes).map_err(not_trackjson)?)
+    }
+
+    /// Parses as it reads: a column longer than the index declares is
+    /// refused before the rest of the file is read.
+    fn read_tracks_from(&self, reader: &mut dyn std::io::Read) -> Result<Tracks> {
+        from_document(serde_json::from_reader(reader).map_err(not_trackjson)?)
+    }
+}
+
+/// A parser's error: the file's own, or the reading's.
+fn not_trackjson(e: serde_json::Error) -> Error {
+    if e.is_io() {
+        return Error::Io(e.into());
+    }
+    Error::Format(format!("not TrackJSON 1.0: {e}"))
+}
+
+/// The tracks of a parsed document, checked.
+fn from_document(doc: Read) -> Result<Tracks> {
+    {
         let doc = doc.0;
         if doc.format != FORMAT {
             return Err(Error::Format(format!("format is `{}`, expected `{FORMAT}`", doc.format)));
