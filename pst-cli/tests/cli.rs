@@ -4,6 +4,9 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
+/// The embedded default input (December 2025, ERA5 msl at 2.5°).
+const EMBEDDED: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../examples/data/era5_msl_2025-12_2.5x2.5.nc");
+
 fn stormtracker(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_stormtracker")).args(args).output().unwrap()
 }
@@ -209,7 +212,7 @@ fn gaussian_grib_with_band_pass() {
 /// Several inputs (a glob here) make one series; a gap is reported.
 #[test]
 fn multi_file_input_with_a_gap() {
-    let embedded = concat!(env!("CARGO_MANIFEST_DIR"), "/../examples/data/era5_msl_2025-12_2.5x2.5.nc");
+    let embedded = EMBEDDED;
     let grib = concat!(env!("CARGO_MANIFEST_DIR"), "/../pst-io/tests/fixtures/grib/era5_msl_2025-12-31_2.5x2.5.grib2");
     let dir = scratch_dir("multi");
     let out = dir.join("mixed.imilast.txt");
@@ -276,7 +279,7 @@ fn ensemble_members() {
 /// finished, skips it next time, retries what failed or went missing.
 #[test]
 fn batch_runs_resume() {
-    let embedded = concat!(env!("CARGO_MANIFEST_DIR"), "/../examples/data/era5_msl_2025-12_2.5x2.5.nc");
+    let embedded = EMBEDDED;
     let dir = scratch_dir("batch");
     let out = |name: &str| dir.join(name).to_str().unwrap().to_string();
     let manifest = dir.join("runs.txt");
@@ -331,7 +334,7 @@ fn batch_runs_resume() {
 #[test]
 #[cfg(not(feature = "mpi"))]
 fn mpi_backend_needs_the_feature() {
-    let embedded = concat!(env!("CARGO_MANIFEST_DIR"), "/../examples/data/era5_msl_2025-12_2.5x2.5.nc");
+    let embedded = EMBEDDED;
     let output = stormtracker(&["track", "-b", "mpi", "-i", embedded, "--variable", "msl", "-o", "/dev/null"]);
     assert_eq!(output.status.code(), Some(2));
     assert!(stderr(&output).contains("--features mpi"), "{}", stderr(&output));
@@ -580,7 +583,7 @@ fn hodges_shows_progress_on_a_terminal() {
 /// exit 2, no flood of warnings; the output may not be an input.
 #[test]
 fn inputs_that_are_not_gridded_data() {
-    let embedded = concat!(env!("CARGO_MANIFEST_DIR"), "/../examples/data/era5_msl_2025-12_2.5x2.5.nc");
+    let embedded = EMBEDDED;
     let dir = scratch_dir("not-data");
     let out = dir.join("out.imilast.txt");
     let empty = dir.join("download.nc");
@@ -635,7 +638,7 @@ fn inputs_that_are_not_gridded_data() {
 /// negative numbers parse; the other tracker's flags are refused.
 #[test]
 fn flags_are_named_in_their_errors() {
-    let embedded = concat!(env!("CARGO_MANIFEST_DIR"), "/../examples/data/era5_msl_2025-12_2.5x2.5.nc");
+    let embedded = EMBEDDED;
     let base = ["track", "-i", embedded, "--variable", "msl", "-o", "/nonexistent/o.txt"];
     for (flags, says) in [
         (
@@ -702,7 +705,7 @@ fn sigterm_leaves_nothing_behind() {
 /// when its line and inputs are unchanged since it was logged.
 #[test]
 fn batch_reruns_what_changed() {
-    let embedded = concat!(env!("CARGO_MANIFEST_DIR"), "/../examples/data/era5_msl_2025-12_2.5x2.5.nc");
+    let embedded = EMBEDDED;
     let dir = scratch_dir("batch-changes");
     let input = dir.join("dec.nc");
     std::fs::copy(embedded, &input).unwrap();
