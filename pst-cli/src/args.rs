@@ -8,7 +8,12 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 use pst::{CompareConfig, HodgesLinker, HodgesTracker, Matching, MemberSelection, SimpleDetector, TrackFormat};
 
 #[derive(Parser, Debug)]
-#[command(name = "stormtracker", version, about = "Track storms and cyclones in gridded climate data")]
+#[command(
+    name = "stormtracker",
+    version,
+    propagate_version = true,
+    about = "Track storms and cyclones in gridded climate data"
+)]
 pub(crate) struct Cli {
     /// More output: -v for progress information, -vv for details.
     #[arg(short, long, action = clap::ArgAction::Count, global = true)]
@@ -70,8 +75,23 @@ pub(crate) struct CompareArgs {
 pub(crate) enum Backend {
     /// One process, its threads.
     Serial,
+    /// PyStormTracker's default, a local Dask pool: in pst, this process's
+    /// threads (the same as serial).
+    Dask,
     /// An MPI job: ranks detect slabs of the series, rank 0 links.
     Mpi,
+}
+
+/// PyStormTracker's xarray engines: accepted for its command lines and
+/// ignored, since pst tells the format by the file's first bytes.
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum EngineArg {
+    /// netCDF-4/HDF5 (PyStormTracker's default).
+    H5netcdf,
+    /// netCDF classic or netCDF-4.
+    Netcdf4,
+    /// GRIB.
+    Cfgrib,
 }
 
 #[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
@@ -242,11 +262,32 @@ pub(crate) struct TrackArgs {
     /// implemented.
     #[arg(short = 'p', long, value_enum)]
     pub(crate) projection: Option<ProjectionArg>,
-    /// Where the work runs: `serial` (this process, its threads) or `mpi`
-    /// (ranks of an MPI job split the time axis; build with `--features mpi`
-    /// and start with mpirun).
-    #[arg(short = 'b', long, value_enum, default_value_t = Backend::Serial)]
-    pub(crate) backend: Backend,
+    /// Where the work runs: `serial` (this process, its threads; `dask`, as
+    /// PyStormTracker calls its default, is the same here) or `mpi` (ranks
+    /// of an MPI job split the time axis; build with `--features mpi` and
+    /// start with mpirun). Default: `mpi` when started by an MPI launcher
+    /// (OMPI_COMM_WORLD_SIZE, PMI_SIZE or MV2_COMM_WORLD_SIZE set), else
+    /// `serial`.
+    #[arg(short = 'b', long, value_enum)]
+    pub(crate) backend: Option<Backend>,
+    /// PyStormTracker's xarray engine (h5netcdf, netcdf4, cfgrib): accepted
+    /// and ignored, pst tells the format by the file's first bytes.
+    #[arg(short = 'e', long, value_enum)]
+    pub(crate) engine: Option<EngineArg>,
+    /// PyStormTracker's Hodges frame tasks: here the threads for reading,
+    /// filtering and detection (as -w).
+    #[arg(long, value_parser = clap::value_parser!(u64).range(1..), conflicts_with = "workers")]
+    pub(crate) frame_workers: Option<u64>,
+    /// PyStormTracker's concurrent MGE segment tasks: pst links segments
+    /// on the same threads as it detects (-w / --frame-workers), and this
+    /// sets their number when neither is given.
+    #[arg(long, value_parser = clap::value_parser!(u64).range(1..))]
+    pub(crate) mge_workers: Option<u64>,
+    /// PyStormTracker's threads per spherical-harmonic transform: pst runs
+    /// one transform per thread of -w / --frame-workers; accepted and
+    /// checked.
+    #[arg(long, value_parser = clap::value_parser!(u64).range(1..))]
+    pub(crate) sht_threads: Option<u64>,
     /// Track only the first N time steps.
     #[arg(short = 'n', long, value_parser = clap::value_parser!(u64).range(1..))]
     pub(crate) n_frames: Option<u64>,
@@ -290,7 +331,15 @@ pub(crate) struct ConvertArgs {
     pub(crate) in_format: FormatArg,
     #[arg(short = 'F', long, default_value = "auto", value_parser = parse_format, help = format_help("Output"))]
     pub(crate) out_format: FormatArg,
-    /// Rename the primary variable.
+    /// Rename the primary variable (a standard name such as msl or vo
+    /// also sets its units, Pa or s⁻¹, when the file gives none).
     #[arg(long)]
     pub(crate) variable: Option<String>,
+    /// Units of the primary variable, for a renamed or ambiguous one.
+    #[arg(long)]
+    pub(crate) unit: Option<String>,
+    /// Whether the primary variable's extremes are minima or maxima
+    /// (default: as the file says, else from its name).
+    #[arg(short = 'm', long, value_enum, default_value_t = ModeArg::Auto)]
+    pub(crate) detection_mode: ModeArg,
 }

