@@ -103,7 +103,9 @@ pub use sink::{CallbackSink, MemorySink, TrackSink};
 pub use source::{CanonicalSource, FieldSource, SourceInfo, Subseries};
 pub use synthetic::{PlantedStorm, SyntheticBuilder, SyntheticSeries};
 pub use time::{Calendar, CfTimeUnits, Timestamp, parse_time_step_ms};
-pub use tracks::{Center, ProcessingStep, Track, Tracks, TracksBuilder, TracksColumns, TracksMetadata, Variable};
+pub use tracks::{
+    Bounds, Center, ProcessingStep, Track, Tracks, TracksBuilder, TracksColumns, TracksMetadata, Variable,
+};
 pub use traits::{BatchLinkStream, Detector, LinkStream, Linker, TrackReader, TrackWriter, Tracker};
 pub use variables::{
     DetectionMode, STANDARD_VARIABLES, StandardVariable, canonical_units, default_threshold, infer_detection_mode,

@@ -41,6 +41,71 @@ pub struct TracksMetadata {
     /// TrackJSON's `metadata.processing`, CF-netCDF's global attributes.
     #[cfg_attr(feature = "serde", serde(default))]
     pub processing: Vec<ProcessingStep>,
+    /// The domain the tracks were looked for in (the input grid's), if
+    /// known: TrackJSON's `metadata.bounds`.
+    #[cfg_attr(feature = "serde", serde(default))]
+    pub bounds: Option<Bounds>,
+}
+
+/// A declared spatial domain in degrees, as TrackJSON's `metadata.bounds`:
+/// latitudes `south..=north`, longitudes from `west` to `east` in
+/// `[-180, 180]`, crossing the antimeridian when `west > east`;
+/// `west = -180, east = 180` is the whole globe.
+///
+/// ```
+/// use pst_core::{Bounds, Grid};
+/// let global = Bounds::of_grid(&Grid::regular_global(2.5)?);
+/// assert_eq!(global, Bounds::new(-90.0, 90.0, -180.0, 180.0)?);
+/// // The North Atlantic box of a regional grid, 270–357.5°E.
+/// let lats: Vec<f64> = (0..23).map(|i| 75.0 - 2.5 * i as f64).collect();
+/// let lons: Vec<f64> = (0..36).map(|i| 270.0 + 2.5 * i as f64).collect();
+/// let atlantic = Bounds::of_grid(&Grid::new(lats, lons)?);
+/// assert_eq!(atlantic, Bounds::new(20.0, 75.0, -90.0, -2.5)?);
+/// assert!(Bounds::new(0.0, 90.0, 120.0, 120.0).is_err()); // ambiguous
+/// # Ok::<(), pst_core::Error>(())
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+pub struct Bounds {
+    /// Southern edge, degrees north.
+    pub south: f64,
+    /// Northern edge, degrees north.
+    pub north: f64,
+    /// Western edge, degrees east in `[-180, 180]`.
+    pub west: f64,
+    /// Eastern edge, degrees east in `[-180, 180]`.
+    pub east: f64,
+}
+
+impl Bounds {
+    /// Checked bounds: `-90 ≤ south ≤ north ≤ 90`, both longitudes in
+    /// `[-180, 180]` and different unless the whole globe.
+    pub fn new(south: f64, north: f64, west: f64, east: f64) -> Result<Self> {
+        let lon_ok = |l: f64| (-180.0..=180.0).contains(&l);
+        if !(-90.0 <= south && south <= north && north <= 90.0 && lon_ok(west) && lon_ok(east)) {
+            return Err(Error::InvalidArgument(format!(
+                "bounds south {south}, north {north}, west {west}, east {east} are out of range"
+            )));
+        }
+        if west == east {
+            return Err(Error::InvalidArgument(format!("bounds with west = east = {west} are ambiguous")));
+        }
+        Ok(Bounds { south, north, west, east })
+    }
+
+    /// The domain of `grid`: its latitude range, and the whole globe in
+    /// longitude when it is periodic, else its first and last longitudes.
+    pub fn of_grid(grid: &crate::Grid) -> Self {
+        let (first, last) = (grid.lats()[0], grid.lats()[grid.nlat() - 1]);
+        let (south, north) = (first.min(last), first.max(last));
+        let (west, east) = if grid.is_periodic() {
+            (-180.0, 180.0)
+        } else {
+            let (a, b) = (normalize_lon_180(grid.lons()[0]), normalize_lon_180(grid.lons()[grid.nlon() - 1]));
+            if a == b { (-180.0, 180.0) } else { (a, b) }
+        };
+        Bounds { south, north, west, east }
+    }
 }
 
 /// One step of a run's provenance ([`TracksMetadata::processing`]).

