@@ -43,7 +43,10 @@ use signal_hook::iterator::Signals;
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let cancel = CancelFlag::default();
-    let signal = watch_signals(cancel.clone());
+    // Only tracking stops between frames; the other commands are short
+    // and end at once (a later write removes their temporary file).
+    let stops_between_frames = matches!(cli.command, Command::Track(_) | Command::Batch(_));
+    let signal = watch_signals(cancel.clone(), stops_between_frames);
     match run(&cli, &cancel) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) if matches!(e.downcast_ref::<pst::Error>().map(pst::Error::root), Some(pst::Error::Cancelled)) => {
@@ -61,16 +64,17 @@ fn main() -> ExitCode {
 
 /// On SIGINT (Ctrl-C) or SIGTERM: stop the run between frames (outputs not
 /// yet renamed into place are removed as it unwinds, and the exit status
-/// is 128 + the signal's number); on a second signal, exit at once (a
-/// later run to the same output removes what is left). Returns where the
-/// signal's number is kept.
-fn watch_signals(cancel: CancelFlag) -> Arc<AtomicI32> {
+/// is 128 + the signal's number); on a second signal, or the first when
+/// the command does not stop between frames, exit at once (a later run to
+/// the same output removes what is left). Returns where the signal's
+/// number is kept.
+fn watch_signals(cancel: CancelFlag, stops_between_frames: bool) -> Arc<AtomicI32> {
     let received = Arc::new(AtomicI32::new(0));
     let seen = Arc::clone(&received);
     if let Ok(mut signals) = Signals::new([SIGINT, SIGTERM]) {
         std::thread::spawn(move || {
             for number in signals.forever() {
-                if seen.swap(number, Ordering::Relaxed) != 0 {
+                if seen.swap(number, Ordering::Relaxed) != 0 || !stops_between_frames {
                     std::process::exit(128 + number);
                 }
                 cancel.cancel();
