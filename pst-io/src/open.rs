@@ -8,10 +8,12 @@ use crate::cf::OpenOptions;
 
 /// Opens gridded input, choosing the reader from the path: Zarr for a
 /// directory (v2 or v3 store), GRIB for `.grib`/`.grb`/`.grib2` files and
-/// files that start with `GRIB`, netCDF for any other file.
+/// files that start with `GRIB`, netCDF for files that start as netCDF
+/// classic or HDF5 do.
 ///
 /// # Errors
-/// Naming the file, when it cannot be opened or holds no such variable, or
+/// Naming the file, when it is none of these (saying how it starts), cannot
+/// be opened or holds no such variable, or
 /// when pst-io was built without the reader's feature (`netcdf`, `zarr`,
 /// `grib`).
 #[cfg_attr(not(all(feature = "netcdf", feature = "zarr", feature = "grib")), allow(unused_variables))]
@@ -69,15 +71,32 @@ fn reader_for(path: &Path) -> Result<Reader> {
     let mut head = [0u8; 16];
     let n = read_up_to(&mut file, &mut head).in_file(path)?;
     let head = &head[..n];
-    if head.starts_with(b"GRIB") {
-        return Ok(Reader::Grib);
+    if let Some(reader) = reader_by_magic(head) {
+        return Ok(reader);
     }
-    if head.starts_with(b"CDF") || head.starts_with(HDF5_MAGIC) || has_hdf5_user_block(&mut file) {
+    if has_hdf5_user_block(&mut file) {
         return Ok(Reader::Netcdf);
     }
     let why =
         if n == 0 { "it is empty".to_string() } else { format!("starts with {:?}", String::from_utf8_lossy(head)) };
     Err(Error::Format(format!("not a netCDF, HDF5, Zarr or GRIB file ({why})")).in_file(path))
+}
+
+/// The reader a file's first bytes call for: GRIB, or netCDF for classic
+/// (`CDF`) and HDF5 files.
+fn reader_by_magic(head: &[u8]) -> Option<Reader> {
+    if head.starts_with(b"GRIB") {
+        Some(Reader::Grib)
+    } else if head.starts_with(b"CDF") || head.starts_with(HDF5_MAGIC) {
+        Some(Reader::Netcdf)
+    } else {
+        None
+    }
+}
+
+/// Whether `head`, a file's first bytes, starts as gridded input pst reads.
+pub(crate) fn starts_as_gridded_data(head: &[u8]) -> bool {
+    reader_by_magic(head).is_some()
 }
 
 /// HDF5's signature, at the start of a netCDF-4 file or after a user block.

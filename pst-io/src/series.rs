@@ -320,7 +320,7 @@ fn is_path_list(path: &Path) -> bool {
     let mut head = vec![0u8; 4096];
     let n = std::fs::File::open(path).and_then(|mut f| std::io::Read::read(&mut f, &mut head)).unwrap_or(0);
     let head = &head[..n];
-    if head.starts_with(b"CDF") || head.starts_with(b"\x89HDF") || head.starts_with(b"GRIB") {
+    if crate::open::starts_as_gridded_data(head) {
         return false;
     }
     // Its first entry must look like a path: an existing file, a glob, or
