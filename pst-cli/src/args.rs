@@ -189,8 +189,9 @@ pub(crate) struct TrackArgs {
     /// northward wind variables of the input, e.g. `u,v`.
     #[arg(long, value_name = "U,V")]
     pub(crate) winds: Option<String>,
-    /// Lowest total wavenumber kept by a spherical-harmonic band-pass of
-    /// each frame before detection; give with --lmax (e.g. 5 and 42 for msl).
+    /// Lowest total wavenumber kept by a band-pass of each frame before
+    /// detection (spherical harmonics on a global grid, a cosine transform on
+    /// a limited area); give with --lmax (e.g. 5 and 42 for msl).
     #[arg(long, requires = "lmax")]
     pub(crate) lmin: Option<usize>,
     /// Highest total wavenumber kept by the band-pass; give with --lmin.
@@ -198,6 +199,15 @@ pub(crate) struct TrackArgs {
     pub(crate) lmax: Option<usize>,
     #[arg(long, requires = "lmin", allow_negative_numbers = true, help = taper_help())]
     pub(crate) spectral_taper: Option<f64>,
+    /// Track in this region only, SOUTH,NORTH,WEST,EAST in degrees (e.g.
+    /// 20,75,-90,-2.5 for the North Atlantic): the input is cut to it and
+    /// tracked as a limited-area grid.
+    #[arg(long, value_name = "S,N,W,E", allow_hyphen_values = true)]
+    pub(crate) region: Option<String>,
+    /// Taper the field to zero over N grid points from each edge (raised
+    /// cosine) before the band-pass, as for a limited-area grid; 0: none.
+    #[arg(long, value_name = "N", default_value_t = 0)]
+    pub(crate) taper_points: usize,
     /// Output track file.
     #[arg(short, long)]
     pub(crate) output: PathBuf,
@@ -223,6 +233,13 @@ pub(crate) struct TrackArgs {
     /// for msl, i.e. negative band-passed anomalies; 1e-5 s⁻¹ for vorticity).
     #[arg(long, allow_negative_numbers = true)]
     pub(crate) object_threshold: Option<f64>,
+    /// Hodges: object connectivity, TRACK's `e`/`v`: `edge` (4-connected,
+    /// strict extrema: TRACK's rectangular path) or `vertex` (8-connected,
+    /// non-strict extrema: PyStormTracker's path). Default: PyStormTracker's,
+    /// edge for bspline and vertex for grid and quadratic (vertex on a
+    /// limited-area grid).
+    #[arg(long, value_parser = ["edge", "vertex", "e", "v"])]
+    pub(crate) connectivity: Option<String>,
     #[arg(long, help = format!("Hodges: drop objects of fewer grid points (default {})", HodgesTracker::DEFAULT_MIN_OBJECT_POINTS))]
     pub(crate) min_object_grid_points: Option<usize>,
     #[arg(long, allow_negative_numbers = true, help = format!("Hodges: weight of the direction change in the MGE cost, in [0, 1] (default {})", HodgesLinker::DEFAULT_W1))]

@@ -26,7 +26,7 @@ use std::sync::atomic::{AtomicI32, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
-use anyhow::{Result, bail};
+use anyhow::{Context as _, Result, anyhow, bail};
 use args::{
     Algorithm, Backend, Cli, Command, CompareArgs, ConvertArgs, ModeArg, ProjectionArg, RefinementArg, TrackArgs,
 };
@@ -191,6 +191,18 @@ fn pipeline(args: &TrackArgs) -> Result<Pipeline> {
     if let Some(taper) = args.spectral_taper {
         builder = builder.spectral_taper(taper);
     }
+    if let Some(region) = &args.region {
+        let edges: Vec<f64> = region
+            .split(',')
+            .map(|v| v.trim().parse::<f64>())
+            .collect::<Result<_, _>>()
+            .map_err(|_| anyhow!("--region takes four numbers SOUTH,NORTH,WEST,EAST in degrees, not `{region}`"))?;
+        let [south, north, west, east] = edges[..] else {
+            bail!("--region takes four numbers SOUTH,NORTH,WEST,EAST in degrees, not `{region}`");
+        };
+        builder = builder.region(pst::Bounds::new(south, north, west, east).context("--region")?);
+    }
+    builder = builder.edge_taper(args.taper_points);
     if let Some(workers) = args.workers.or(args.frame_workers).or(args.mge_workers) {
         builder = builder.threads(usize::try_from(workers)?);
     }
@@ -222,6 +234,7 @@ fn flags_of_the_other_tracker(args: &TrackArgs, other: Algorithm) -> Vec<&'stati
         Algorithm::Hodges => vec![
             given(args.object_threshold.is_some(), "--object-threshold"),
             given(args.min_object_grid_points.is_some(), "--min-object-grid-points"),
+            given(args.connectivity.is_some(), "--connectivity"),
             given(args.w1.is_some(), "--w1"),
             given(args.w2.is_some(), "--w2"),
             given(args.dmax.is_some(), "--dmax"),
@@ -325,6 +338,9 @@ fn tracker(args: &TrackArgs) -> Result<TrackerChoice> {
                 linker = linker.adaptive(Adaptive::from_spec(spec).map_err(flag("--adaptive-smoothness"))?);
             }
             let mut tracker = HodgesTracker::default().refinement(refinement).linker(linker);
+            if let Some(connectivity) = &args.connectivity {
+                tracker = tracker.connectivity(connectivity.parse().map_err(flag("--connectivity"))?);
+            }
             if let Some(points) = args.min_object_grid_points {
                 tracker = tracker.min_object_points(points);
                 tracker.validate().map_err(flag("--min-object-grid-points"))?;

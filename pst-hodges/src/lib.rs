@@ -53,9 +53,10 @@ mod linker;
 mod mge;
 mod objects;
 mod tracker;
+mod vertex;
 
 pub use constraints::{AdaptiveSmoothness, DmaxZones};
-pub use detector::{HodgesDetector, HodgesRefinement};
+pub use detector::{Connectivity, HodgesDetector, HodgesRefinement};
 pub use linker::{Adaptive, HodgesLinker};
 pub use mge::smoothness_cost;
 pub use objects::{Objects, label_objects};

