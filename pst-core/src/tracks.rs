@@ -473,6 +473,35 @@ impl Tracks {
         Ok(())
     }
 
+    /// Sets a per-point variable: replaces the values and units of the one
+    /// named `name`, or adds it after the others.
+    ///
+    /// ```
+    /// use pst_core::Tracks;
+    /// let mut tracks = Tracks::empty(["msl"]);
+    /// tracks.set_variable("msl", Some("Pa".into()), vec![])?;
+    /// tracks.set_variable("vo", None, vec![])?;
+    /// assert_eq!(tracks.variable_names().collect::<Vec<_>>(), ["msl", "vo"]);
+    /// # Ok::<(), pst_core::Error>(())
+    /// ```
+    pub fn set_variable(&mut self, name: &str, units: Option<String>, values: Vec<f64>) -> Result<()> {
+        if values.len() != self.num_points() {
+            return Err(Error::InvalidTracks(format!(
+                "variable `{name}` has {} values for {} points",
+                values.len(),
+                self.num_points()
+            )));
+        }
+        match self.variables.iter_mut().find(|v| v.name == name) {
+            Some(variable) => {
+                variable.units = units;
+                variable.values = values;
+                Ok(())
+            }
+            None => self.add_variable(name, units, values),
+        }
+    }
+
     /// The tracks of `parts` one after another, with ids `1, 2, …` in that
     /// order and the first part's metadata. All parts must have the same
     /// variables, in the same order.

@@ -49,7 +49,9 @@
 //! ```
 
 mod engine;
+mod sample;
 mod series;
 
 pub use engine::DetectLinkTracker;
+pub use sample::{SampleMethod, SampleReport, Sampler, sample_tracks};
 pub use series::{SeriesOptions, detect_series, detect_series_each};

