@@ -24,6 +24,20 @@ pub struct FrameCenters {
     lons: Vec<f64>,
     values: Vec<f64>,
     grid_points: Vec<(usize, usize)>,
+    columns: Vec<CenterColumn>,
+}
+
+/// A named per-centre quantity a detector reports besides the value (the
+/// Hodges detector's `raw_value` and object statistics), carried by the
+/// linker into a track variable of the same name.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CenterColumn {
+    /// The variable's name.
+    pub name: String,
+    /// Its units (`None`: the tracked field's).
+    pub units: Option<String>,
+    /// One value per centre.
+    pub values: Vec<f64>,
 }
 
 impl FrameCenters {
@@ -36,16 +50,42 @@ impl FrameCenters {
             lons: Vec::new(),
             values: Vec::new(),
             grid_points: Vec::new(),
+            columns: Vec::new(),
         }
     }
 
-    /// Appends a centre at `(lat, lon)` degrees with its field value, found
-    /// at grid point `(row, column)`.
-    pub fn push(&mut self, lat_deg: f64, lon_deg: f64, value: f64, grid_point: (usize, usize)) {
+    /// No centres yet, with extra columns `(name, units)` (units `None`:
+    /// the tracked field's), filled by [`FrameCenters::push_with`].
+    pub fn with_columns(frame_index: usize, time: Timestamp, columns: &[(String, Option<String>)]) -> Self {
+        let mut centers = FrameCenters::new(frame_index, time);
+        centers.columns = columns
+            .iter()
+            .map(|(name, units)| CenterColumn { name: name.clone(), units: units.clone(), values: Vec::new() })
+            .collect();
+        centers
+    }
+
+    /// Appends a centre with its values of the extra columns, in their
+    /// order (missing ones NaN, extra ones ignored).
+    pub fn push_with(&mut self, lat_deg: f64, lon_deg: f64, value: f64, grid_point: (usize, usize), extra: &[f64]) {
         self.lats.push(lat_deg);
         self.lons.push(lon_deg);
         self.values.push(value);
         self.grid_points.push(grid_point);
+        for (k, column) in self.columns.iter_mut().enumerate() {
+            column.values.push(extra.get(k).copied().unwrap_or(f64::NAN));
+        }
+    }
+
+    /// The extra columns.
+    pub fn columns(&self) -> &[CenterColumn] {
+        &self.columns
+    }
+
+    /// Appends a centre at `(lat, lon)` degrees with its field value, found
+    /// at grid point `(row, column)` (extra columns, if any, NaN).
+    pub fn push(&mut self, lat_deg: f64, lon_deg: f64, value: f64, grid_point: (usize, usize)) {
+        self.push_with(lat_deg, lon_deg, value, grid_point, &[]);
     }
 
     /// Index of the frame in its source.

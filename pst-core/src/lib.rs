@@ -88,7 +88,7 @@ mod variables;
 /// re-exported so implementers of [`FieldSource`] use the same version.
 pub use ndarray;
 
-pub use centers::FrameCenters;
+pub use centers::{CenterColumn, FrameCenters};
 pub use crop::CroppedSource;
 pub use error::{Error, Result, ResultExt};
 pub use frame::Frame;

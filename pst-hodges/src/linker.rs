@@ -322,6 +322,7 @@ impl Linker for HodgesLinker {
             next_segment: 0,
             splice: Splice::default(),
             finished: Vec::new(),
+            columns: Vec::new(),
         }))
     }
 
@@ -350,15 +351,18 @@ struct HeldFrame {
     time: Timestamp,
     points: Vec<Point>,
     values: Vec<f64>,
+    /// The detector's extra columns, column by column.
+    columns: Vec<Vec<f64>>,
 }
 
 /// A point of a linked track, as it goes out.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 struct TrackPoint {
     time: Timestamp,
     lat: f64,
     lon: f64,
-    value: f64,
+    /// The value, then the extra columns' values.
+    values: Vec<f64>,
 }
 
 /// A linking session of [`HodgesLinker`]: frames arrive one by one;
@@ -384,6 +388,9 @@ struct HodgesLinkStream {
     splice: Splice,
     /// Tracks ended and ready to go, in id order.
     finished: Vec<(u64, Vec<TrackPoint>)>,
+    /// The extra columns `(name, units)` of the centres, from the first
+    /// frame pushed.
+    columns: Vec<(String, Option<String>)>,
 }
 
 impl HodgesLinkStream {
@@ -407,7 +414,8 @@ impl HodgesLinkStream {
     fn track_point(&self, feature: usize) -> TrackPoint {
         let (frame, k) = self.point(feature);
         let p = &frame.points[k];
-        TrackPoint { time: frame.time, lat: p.lat, lon: p.lon, value: frame.values[k] }
+        let values = std::iter::once(frame.values[k]).chain(frame.columns.iter().map(|c| c[k])).collect();
+        TrackPoint { time: frame.time, lat: p.lat, lon: p.lon, values }
     }
 
     /// Links every segment whose frames are all here once enough of them
@@ -549,7 +557,13 @@ impl HodgesLinkStream {
 
     /// The finished tracks as a collection, centre values in `value`.
     fn take_tracks(&mut self) -> Result<Tracks> {
-        let mut builder = TracksBuilder::new(["value"]);
+        let names = std::iter::once("value").chain(self.columns.iter().map(|(name, _)| name.as_str()));
+        let mut builder = TracksBuilder::new(names);
+        for (name, units) in &self.columns {
+            if let Some(units) = units {
+                builder.units(name, units.clone())?;
+            }
+        }
         builder.metadata(TracksMetadata {
             calendar: self.calendar,
             algorithm: Some("hodges".into()),
@@ -558,7 +572,7 @@ impl HodgesLinkStream {
         for (id, points) in self.finished.drain(..) {
             builder.begin_track(id);
             for p in &points {
-                builder.push(p.time, p.lat, p.lon, &[p.value])?;
+                builder.push(p.time, p.lat, p.lon, &p.values)?;
             }
             builder.end_track()?;
         }
@@ -585,9 +599,20 @@ impl LinkStream for HodgesLinkStream {
                 point
             })
             .collect::<Vec<_>>();
+        if self.received() == 0 {
+            self.columns = centers.columns().iter().map(|c| (c.name.clone(), c.units.clone())).collect();
+        } else if centers.columns().len() != self.columns.len()
+            || centers.columns().iter().zip(&self.columns).any(|(c, (name, _))| &c.name != name)
+        {
+            return Err(Error::InvalidArgument(format!(
+                "frame {} has other centre columns than the first frame",
+                centers.frame_index()
+            )));
+        }
         let end = self.offsets[self.offsets.len() - 1] + points.len();
         self.offsets.push(end);
-        self.held.push_back(HeldFrame { time: centers.time(), points, values: centers.values().to_vec() });
+        let columns = centers.columns().iter().map(|c| c.values.clone()).collect();
+        self.held.push_back(HeldFrame { time: centers.time(), points, values: centers.values().to_vec(), columns });
         self.link_ready(false)
     }
 

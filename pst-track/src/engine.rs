@@ -153,11 +153,21 @@ impl<D: Detector, L: Linker> DetectLinkTracker<D, L> {
     /// variable named `value`) as this tracker returns them.
     fn label(&self, mut tracks: Tracks, info: &SourceInfo) -> Result<Tracks> {
         tracks.rename_variable("value", info.variable.clone())?;
-        if self.value_factor != 1.0 {
-            tracks.scale_variable(&info.variable, self.value_factor)?;
+        // The detector's extra columns in the field's units (units `None`)
+        // are scaled and labelled with the value.
+        let mut in_field_units = vec![info.variable.clone()];
+        for (name, units) in self.detector.columns() {
+            if units.is_none() && tracks.variable(&name).is_some() {
+                in_field_units.push(name);
+            }
         }
-        if let Some(units) = self.units.as_ref().unwrap_or(&info.units) {
-            tracks.set_units(&info.variable, units.clone())?;
+        for name in &in_field_units {
+            if self.value_factor != 1.0 {
+                tracks.scale_variable(name, self.value_factor)?;
+            }
+            if let Some(units) = self.units.as_ref().unwrap_or(&info.units) {
+                tracks.set_units(name, units.clone())?;
+            }
         }
         let meta = tracks.metadata_mut();
         meta.variable = Some(info.variable.clone());

@@ -62,6 +62,7 @@ trait Engine {
         progress: &dyn Progress,
     ) -> Result<Vec<FrameCenters>>;
     fn link(&self, source: &dyn FieldSource, frames: &[FrameCenters], sink: &mut dyn TrackSink) -> Result<()>;
+    fn columns(&self) -> Vec<(String, Option<String>)>;
 }
 
 impl<D: Detector, L: Linker> Engine for DetectLinkTracker<D, L> {
@@ -76,6 +77,10 @@ impl<D: Detector, L: Linker> Engine for DetectLinkTracker<D, L> {
 
     fn link(&self, source: &dyn FieldSource, frames: &[FrameCenters], sink: &mut dyn TrackSink) -> Result<()> {
         self.link_detected(source, frames, sink)
+    }
+
+    fn columns(&self) -> Vec<(String, Option<String>)> {
+        self.detector().columns()
     }
 }
 
@@ -148,7 +153,7 @@ fn run_rank(
         let mut partition = PartitionMut::new(&mut gathered[..], &counts[..], &displacements[..]);
         root.gather_varcount_into_root(&local[..], &mut partition);
     }
-    let centres = decode(&gathered, info.calendar)?;
+    let centres = decode(&gathered, info.calendar, &engine.columns())?;
     let path = member_path(output, member)?;
     let format = match format {
         Some(f) => f,
@@ -203,7 +208,8 @@ fn online_cores() -> Option<usize> {
         .sum()
 }
 
-/// Bytes per centre: lat, lon, value (f64) and the grid point (2 × u64).
+/// Bytes per centre: lat, lon, value (f64) and the grid point (2 × u64),
+/// then 8 per extra column.
 const CENTRE_BYTES: usize = 40;
 
 /// Bytes per frame header: index, time (ms in the source's calendar) and
@@ -212,7 +218,8 @@ const FRAME_BYTES: usize = 24;
 
 /// Frames of centres as bytes: per frame its header, then the centres.
 fn encode(frames: &[FrameCenters], calendar: Calendar) -> Result<Vec<u8>> {
-    let mut out = Vec::with_capacity(frames.iter().map(|f| FRAME_BYTES + f.len() * CENTRE_BYTES).sum());
+    let mut out =
+        Vec::with_capacity(frames.iter().map(|f| FRAME_BYTES + f.len() * (CENTRE_BYTES + 8 * f.columns().len())).sum());
     for f in frames {
         out.extend_from_slice(&(f.frame_index() as u64).to_le_bytes());
         out.extend_from_slice(&calendar.to_millis(f.time())?.to_le_bytes());
@@ -224,14 +231,19 @@ fn encode(frames: &[FrameCenters], calendar: Calendar) -> Result<Vec<u8>> {
             let (i, j) = f.grid_points()[k];
             out.extend_from_slice(&(i as u64).to_le_bytes());
             out.extend_from_slice(&(j as u64).to_le_bytes());
+            for column in f.columns() {
+                out.extend_from_slice(&column.values[k].to_le_bytes());
+            }
         }
     }
     Ok(out)
 }
 
-/// The frames of [`encode`]d bytes; counts are checked against the bytes
-/// left before anything is allocated.
-fn decode(bytes: &[u8], calendar: Calendar) -> Result<Vec<FrameCenters>> {
+/// The frames of [`encode`]d bytes, with the detector's extra `columns`;
+/// counts are checked against the bytes left before anything is allocated.
+fn decode(bytes: &[u8], calendar: Calendar, columns: &[(String, Option<String>)]) -> Result<Vec<FrameCenters>> {
+    let centre_bytes = CENTRE_BYTES + 8 * columns.len();
+    let mut extra = vec![0.0; columns.len()];
     let truncated = || Error::Format("the gathered centres are truncated".into());
     let mut words = bytes.chunks_exact(8).map(|c| {
         let mut b = [0u8; 8];
@@ -245,16 +257,19 @@ fn decode(bytes: &[u8], calendar: Calendar) -> Result<Vec<FrameCenters>> {
         let index = u64::from_le_bytes(next()?) as usize;
         let time = calendar.from_millis(i64::from_le_bytes(next()?));
         let count = u64::from_le_bytes(next()?) as usize;
-        let size = count.checked_mul(CENTRE_BYTES).and_then(|n| n.checked_add(FRAME_BYTES)).ok_or_else(truncated)?;
+        let size = count.checked_mul(centre_bytes).and_then(|n| n.checked_add(FRAME_BYTES)).ok_or_else(truncated)?;
         if size > bytes.len() - consumed {
             return Err(truncated());
         }
-        let mut f = FrameCenters::new(index, time);
+        let mut f = FrameCenters::with_columns(index, time, columns);
         for _ in 0..count {
             let (lat, lon, value) =
                 (f64::from_le_bytes(next()?), f64::from_le_bytes(next()?), f64::from_le_bytes(next()?));
             let (i, j) = (u64::from_le_bytes(next()?) as usize, u64::from_le_bytes(next()?) as usize);
-            f.push(lat, lon, value, (i, j));
+            for slot in &mut extra {
+                *slot = f64::from_le_bytes(next()?);
+            }
+            f.push_with(lat, lon, value, (i, j), &extra);
         }
         consumed += size;
         frames.push(f);
@@ -268,17 +283,19 @@ mod test {
 
     #[test]
     fn centres_survive_the_wire() {
+        let columns = [("raw_value".to_string(), None), ("area".to_string(), Some("km2".to_string()))];
         let frames: Vec<FrameCenters> = (0..3)
             .map(|k| {
-                let mut f = FrameCenters::new(k, Calendar::Standard.from_millis(k as i64 * 21_600_000));
+                let mut f =
+                    FrameCenters::with_columns(k, Calendar::Standard.from_millis(k as i64 * 21_600_000), &columns);
                 for i in 0..k {
-                    f.push(10.0 * i as f64, 20.0, 98_000.0 + i as f64, (i, 2 * i));
+                    f.push_with(10.0 * i as f64, 20.0, 98_000.0 + i as f64, (i, 2 * i), &[97_000.0, i as f64]);
                 }
                 f
             })
             .collect();
         let bytes = encode(&frames, Calendar::Standard).unwrap();
-        assert_eq!(decode(&bytes, Calendar::Standard).unwrap(), frames);
-        assert!(decode(&bytes[..bytes.len() - 3], Calendar::Standard).is_err());
+        assert_eq!(decode(&bytes, Calendar::Standard, &columns).unwrap(), frames);
+        assert!(decode(&bytes[..bytes.len() - 3], Calendar::Standard, &columns).is_err());
     }
 }
