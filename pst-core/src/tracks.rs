@@ -459,6 +459,16 @@ impl Tracks {
     /// ```
     pub fn add_variable(&mut self, name: impl Into<String>, units: Option<String>, values: Vec<f64>) -> Result<()> {
         let name = name.into();
+        self.check_point_count(&name, &values)?;
+        if self.variables.iter().any(|v| v.name == name) {
+            return Err(Error::InvalidTracks(format!("variable `{name}` already exists")));
+        }
+        self.variables.push(Variable { name, units, values });
+        Ok(())
+    }
+
+    /// Errors unless `values` has one value per point.
+    fn check_point_count(&self, name: &str, values: &[f64]) -> Result<()> {
         if values.len() != self.num_points() {
             return Err(Error::InvalidTracks(format!(
                 "variable `{name}` has {} values for {} points",
@@ -466,10 +476,6 @@ impl Tracks {
                 self.num_points()
             )));
         }
-        if self.variables.iter().any(|v| v.name == name) {
-            return Err(Error::InvalidTracks(format!("variable `{name}` already exists")));
-        }
-        self.variables.push(Variable { name, units, values });
         Ok(())
     }
 
@@ -485,13 +491,7 @@ impl Tracks {
     /// # Ok::<(), pst_core::Error>(())
     /// ```
     pub fn set_variable(&mut self, name: &str, units: Option<String>, values: Vec<f64>) -> Result<()> {
-        if values.len() != self.num_points() {
-            return Err(Error::InvalidTracks(format!(
-                "variable `{name}` has {} values for {} points",
-                values.len(),
-                self.num_points()
-            )));
-        }
+        self.check_point_count(name, &values)?;
         match self.variables.iter_mut().find(|v| v.name == name) {
             Some(variable) => {
                 variable.units = units;
