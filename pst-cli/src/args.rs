@@ -246,7 +246,7 @@ pub(crate) struct TrackArgs {
     #[arg(long, value_name = "S,N,W,E", allow_hyphen_values = true)]
     pub(crate) region: Option<String>,
     /// Add a column sampled from the input at every track point:
-    /// VARIABLE:METHOD[:KM], METHOD nearest, bilinear, or mean, max, min
+    /// `VARIABLE:METHOD[:KM]`, METHOD nearest, bilinear, or mean, max, min
     /// within KM km (e.g. `vo:max:300` gives the column `vo_max_300km`).
     /// Repeatable; needs an output format that keeps every column.
     #[arg(long, value_name = "VAR:METHOD[:KM]")]
