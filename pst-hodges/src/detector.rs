@@ -10,7 +10,7 @@ use pst_detect::refine_quadratic;
 
 use crate::bspline::{GdfpSettings, Refined, SurfaceGrid, refine};
 use crate::candidates::rectangular_candidates;
-use crate::vertex::{OBJECT_STATISTICS, nearest_node, object_statistics, vertex_points};
+use crate::vertex::{OBJECT_STATISTICS, object_statistics, vertex_points};
 
 /// How the Hodges detector places a feature point between grid points.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -349,7 +349,7 @@ impl HodgesDetector {
             let extra = [point.value, s[0], s[1], s[2], s[3], s[4]];
             match self.refinement {
                 HodgesRefinement::Quadratic => {
-                    let (r, c) = nearest_node(&self.grid, point.lat, point.lon);
+                    let (r, c) = self.grid.first_nearest_index(point.lat, point.lon, self.grid.is_periodic());
                     let (lat, lon, value) = refine_quadratic(&self.grid, &scaled, r, c);
                     if lat.is_finite() && lon.is_finite() && value.is_finite() {
                         centers.push_with(lat, lon, value, (r, c), &extra);

@@ -6,6 +6,7 @@ use std::collections::VecDeque;
 
 use pst_core::{
     Calendar, Error, FrameCenters, LinkStream, Linker, Result, Timestamp, Tracks, TracksBuilder, TracksMetadata,
+    wrapped_lon_difference,
 };
 use rayon::prelude::*;
 
@@ -731,7 +732,7 @@ fn frame_of(offsets: &[usize], feature: usize) -> usize {
 /// Whether two positions agree within `1e-5`° in latitude and longitude.
 fn same_position(a: &Point, b: &Point) -> bool {
     const TOLERANCE: f64 = 1e-5;
-    (a.lat - b.lat).abs() <= TOLERANCE && ((a.lon - b.lon + 180.0).rem_euclid(360.0) - 180.0).abs() <= TOLERANCE
+    (a.lat - b.lat).abs() <= TOLERANCE && wrapped_lon_difference(b.lon, a.lon).abs() <= TOLERANCE
 }
 
 #[cfg(test)]

