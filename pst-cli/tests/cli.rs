@@ -655,7 +655,11 @@ fn flags_are_named_in_their_errors() {
         (&["--dmax", "5"], "--dmax applies to `-a hodges` only"),
         (&["--min-track-points", "2", "--w2", "0.5"], "--w2, --min-track-points apply to `-a hodges` only"),
         (&["-a", "hodges", "--search-window-size", "3"], "--search-window-size applies to `-a simple` only"),
-        (&["-p", "nh_stereo"], "polar-stereographic"),
+        (&["-p", "nh_stereo", "-r", "0"], "--stereo-grid-spacing-km: invalid argument: stereographic grid spacing 0"),
+        (&["-p", "sh_stereo", "-r", "0.01"], "more than the limit of 20001"),
+        (&["-p", "nh_stereo", "--extent=5000,-5000,0,10"], "--extent: invalid argument: stereographic extent"),
+        (&["-p", "nh_stereo", "--extent", "1,2,3"], "--extent takes four numbers"),
+        (&["-r", "200"], "give -p nh_stereo or -p sh_stereo"),
     ] {
         let output = stormtracker(&[&base[..], flags].concat());
         let message = stderr(&output);

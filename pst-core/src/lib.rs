@@ -75,6 +75,7 @@ mod geometry;
 mod grid;
 mod limits;
 mod progress;
+mod projection;
 mod sink;
 mod source;
 mod synthetic;
@@ -103,6 +104,10 @@ pub use geometry::{
 pub use grid::{Grid, LatOrder, LonConvention, Neighbours};
 pub use limits::{MAX_ADDED_FIELDS, MAX_AXIS_POINTS, MAX_FRAME_POINTS, MAX_GAUSSIAN_N};
 pub use progress::{CancelFlag, NoProgress, Progress};
+pub use projection::{
+    DEFAULT_STEREOGRAPHIC_SPACING_KM, Hemisphere, MAX_STEREOGRAPHIC_SIDE, PolarStereographic, STEREOGRAPHIC_RADIUS_KM,
+    StereographicExtent, StereographicPlane,
+};
 pub use sink::{CallbackSink, MemorySink, TrackSink};
 pub use source::{CanonicalSource, FieldSource, SourceInfo, Subseries};
 pub use synthetic::{PlantedStorm, SyntheticBuilder, SyntheticSeries};

@@ -204,7 +204,10 @@ impl<S: FieldSource> CanonicalSource<S> {
     pub fn new(inner: S) -> Self {
         let info = inner.info().clone();
         let grid = &info.grid;
-        let flip_rows = grid.lat_order() == crate::grid::LatOrder::Ascending && grid.nlat() > 1;
+        // A projected grid's rows are its plane's y, ascending by design:
+        // there is no north-to-south order to restore.
+        let flip_rows =
+            grid.projection().is_none() && grid.lat_order() == crate::grid::LatOrder::Ascending && grid.nlat() > 1;
         let lons_360: Vec<f64> = grid.lons().iter().map(|&l| crate::geometry::normalize_lon_360(l)).collect();
         let roll = if grid.is_periodic() {
             (0..lons_360.len()).min_by(|&a, &b| lons_360[a].total_cmp(&lons_360[b])).unwrap_or(0)

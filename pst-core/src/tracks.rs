@@ -95,7 +95,12 @@ impl Bounds {
 
     /// The domain of `grid`: its latitude range, and the whole globe in
     /// longitude when it is periodic, else its first and last longitudes.
+    /// On a projected grid, the latitudes it reaches in its hemisphere, all
+    /// longitudes.
     pub fn of_grid(grid: &crate::Grid) -> Self {
+        if let Some(projection) = grid.projection() {
+            return Bounds::of_projected(grid, projection);
+        }
         let (first, last) = (grid.lats()[0], grid.lats()[grid.nlat() - 1]);
         let (south, north) = (first.min(last), first.max(last));
         let (west, east) = if grid.is_periodic() {
@@ -105,6 +110,29 @@ impl Bounds {
             if a == b { (-180.0, 180.0) } else { (a, b) }
         };
         Bounds { south, north, west, east }
+    }
+
+    /// A projected grid's latitudes, from its edge nodes (and the pole when
+    /// the grid holds it), clipped to the projection's hemisphere (the field
+    /// is 0 beyond it); all longitudes.
+    fn of_projected(grid: &crate::Grid, projection: &crate::PolarStereographic) -> Self {
+        let (nrow, ncol) = grid.shape();
+        let (ys, xs) = (grid.lats(), grid.lons());
+        let edge = (0..ncol)
+            .flat_map(|j| [(ys[0], xs[j]), (ys[nrow - 1], xs[j])])
+            .chain((0..nrow).flat_map(|i| [(ys[i], xs[0]), (ys[i], xs[ncol - 1])]));
+        let contains_pole = ys[0] <= 0.0 && 0.0 <= ys[nrow - 1] && xs[0] <= 0.0 && 0.0 <= xs[ncol - 1];
+        let (mut south, mut north) = (f64::INFINITY, f64::NEG_INFINITY);
+        for (y, x) in edge.chain(contains_pole.then_some((0.0, 0.0))) {
+            let lat = grid.geographic(y, x).0;
+            south = south.min(lat);
+            north = north.max(lat);
+        }
+        let (south, north) = match projection.hemisphere() {
+            crate::Hemisphere::North => (south.max(0.0), north.max(0.0)),
+            crate::Hemisphere::South => (south.min(0.0), north.min(0.0)),
+        };
+        Bounds { south, north, west: -180.0, east: 180.0 }
     }
 }
 

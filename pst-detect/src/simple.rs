@@ -161,6 +161,9 @@ impl Detector for SimpleDetector {
                     centers.push(lat, lon, value, (r, c));
                 }
             }
+            // Found and refined on a projected grid's plane; reported in
+            // degrees.
+            centers.geolocate(grid);
             Ok(centers)
         })
     }

