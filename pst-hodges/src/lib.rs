@@ -52,6 +52,7 @@ mod detector;
 mod linker;
 mod mge;
 mod objects;
+mod spherical;
 mod tracker;
 mod vertex;
 

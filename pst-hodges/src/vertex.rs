@@ -20,6 +20,9 @@ pub(crate) struct VertexPoint {
     pub grid_point: (usize, usize),
     /// Its object's number (1-based, [`label_objects`]'s).
     pub object: u32,
+    /// Its place in the order found (row-major over the first members),
+    /// before the points are put in their final order.
+    pub found: usize,
 }
 
 /// The names and units of the statistics [`object_statistics`] gives each
@@ -241,6 +244,7 @@ pub(crate) fn vertex_points(
                     value: values[head],
                     grid_point: (i0, j0),
                     object: labels[head],
+                    found: points.len(),
                 },
             ));
         }
@@ -255,6 +259,7 @@ pub(crate) fn vertex_points(
                     value: values[p],
                     grid_point: (i, j),
                     object: labels[p],
+                    found: points.len(),
                 },
             ));
         }
