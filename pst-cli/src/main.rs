@@ -26,7 +26,7 @@ use std::sync::atomic::{AtomicI32, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
-use anyhow::{Context as _, Result, anyhow, bail};
+use anyhow::{Context as _, Result, bail};
 use args::{
     Algorithm, Backend, Cli, Command, CompareArgs, ConvertArgs, ModeArg, ProjectionArg, RefinementArg, SampleArgs,
     TrackArgs,
@@ -250,14 +250,7 @@ fn pipeline(args: &TrackArgs) -> Result<Pipeline> {
         builder = builder.spectral_taper(taper);
     }
     if let Some(region) = &args.region {
-        let edges: Vec<f64> = region
-            .split(',')
-            .map(|v| v.trim().parse::<f64>())
-            .collect::<Result<_, _>>()
-            .map_err(|_| anyhow!("--region takes four numbers SOUTH,NORTH,WEST,EAST in degrees, not `{region}`"))?;
-        let [south, north, west, east] = edges[..] else {
-            bail!("--region takes four numbers SOUTH,NORTH,WEST,EAST in degrees, not `{region}`");
-        };
+        let [south, north, west, east] = four_numbers("--region", "SOUTH,NORTH,WEST,EAST in degrees", region)?;
         builder = builder.region(pst::Bounds::new(south, north, west, east).context("--region")?);
     }
     if let Some(plane) = stereographic_plane(args)? {
@@ -290,14 +283,7 @@ fn pipeline(args: &TrackArgs) -> Result<Pipeline> {
 fn stereographic_plane(args: &TrackArgs) -> Result<Option<pst::StereographicPlane>> {
     let extent = match &args.extent {
         Some(text) => {
-            let edges: Vec<f64> = text
-                .split(',')
-                .map(|v| v.trim().parse::<f64>())
-                .collect::<Result<_, _>>()
-                .map_err(|_| anyhow!("--extent takes four numbers XMIN,XMAX,YMIN,YMAX in km, not `{text}`"))?;
-            let [x_min, x_max, y_min, y_max] = edges[..] else {
-                bail!("--extent takes four numbers XMIN,XMAX,YMIN,YMAX in km, not `{text}`");
-            };
+            let [x_min, x_max, y_min, y_max] = four_numbers("--extent", "XMIN,XMAX,YMIN,YMAX in km", text)?;
             Some(pst::StereographicExtent::new(x_min, x_max, y_min, y_max).map_err(flag("--extent"))?)
         }
         None => None,
@@ -327,6 +313,16 @@ fn stereographic_plane(args: &TrackArgs) -> Result<Option<pst::StereographicPlan
         plane.grid().map_err(flag("--extent"))?;
     }
     Ok(Some(plane))
+}
+
+/// The four comma-separated numbers of `flag`'s value `text` (`what`
+/// names them in the error).
+fn four_numbers(flag: &str, what: &str, text: &str) -> Result<[f64; 4]> {
+    let numbers: Option<Vec<f64>> = text.split(',').map(|v| v.trim().parse::<f64>().ok()).collect();
+    match numbers.as_deref() {
+        Some(&[a, b, c, d]) => Ok([a, b, c, d]),
+        _ => bail!("{flag} takes four numbers {what}, not `{text}`"),
+    }
 }
 
 /// The command line as typed, for the outputs' provenance.

