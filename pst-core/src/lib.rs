@@ -73,6 +73,7 @@ mod frame;
 mod gaussian;
 mod geometry;
 mod grid;
+mod healpix;
 mod limits;
 mod progress;
 mod projection;
@@ -102,6 +103,7 @@ pub use geometry::{
     wrapped_lon_difference,
 };
 pub use grid::{Grid, LatOrder, LonConvention, Neighbours};
+pub use healpix::{Healpix, HealpixRing, MAX_HEALPIX_NSIDE};
 pub use limits::{MAX_ADDED_FIELDS, MAX_AXIS_POINTS, MAX_FRAME_POINTS, MAX_GAUSSIAN_N};
 pub use progress::{CancelFlag, NoProgress, Progress};
 pub use projection::{
