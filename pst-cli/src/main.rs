@@ -34,9 +34,9 @@ use args::{
 use clap::{Parser, ValueEnum};
 use indicatif::{ProgressBar, ProgressStyle};
 use pst::{
-    Adaptive, CancelFlag, CompareConfig, DetectionMode, DmaxZones, Event, HodgesLinker, HodgesRefinement,
-    HodgesTracker, OpenOptions, Pipeline, Progress, Refinement, Reporter, RunReport, SimpleTracker, TrackFormat,
-    TrackerChoice, compare_tracks, read_tracks, write_tracks,
+    Adaptive, CancelFlag, CompareConfig, DetectionMode, DmaxZones, Event, HealpixRefinement, HealpixTracker,
+    HodgesLinker, HodgesRefinement, HodgesTracker, OpenOptions, Pipeline, Progress, Refinement, Reporter, RunReport,
+    SimpleTracker, TrackFormat, TrackerChoice, compare_tracks, read_tracks, write_tracks,
 };
 use signal_hook::consts::{SIGINT, SIGTERM};
 use signal_hook::iterator::Signals;
@@ -344,7 +344,7 @@ fn flags_of_the_other_tracker(args: &TrackArgs, other: Algorithm) -> Vec<&'stati
             given(args.feature_threshold.is_some(), "--feature-threshold"),
             given(args.search_window_size.is_some(), "--search-window-size"),
         ],
-        Algorithm::Hodges => vec![
+        Algorithm::Hodges | Algorithm::Healpix => vec![
             given(args.object_threshold.is_some(), "--object-threshold"),
             given(args.min_object_grid_points.is_some(), "--min-object-grid-points"),
             given(args.connectivity.is_some(), "--connectivity"),
@@ -368,9 +368,28 @@ fn flags_of_the_other_tracker(args: &TrackArgs, other: Algorithm) -> Vec<&'stati
 /// The tracker `-a` chooses, configured by the flags and checked; flags of
 /// the other tracker are refused, each error names the flag.
 fn tracker(args: &TrackArgs) -> Result<TrackerChoice> {
+    if args.algorithm == Algorithm::Healpix {
+        let given = |present: bool, flag: &'static str| present.then_some(flag);
+        let refused: Vec<&str> = [
+            given(args.feature_threshold.is_some(), "--feature-threshold (its threshold is --object-threshold)"),
+            given(args.search_window_size.is_some(), "--search-window-size"),
+            given(args.connectivity.is_some(), "--connectivity"),
+            given(args.time_step.is_some(), "--time-step"),
+            given(args.track_smoopy_optimization_scale.is_some(), "--track-smoopy-optimization-scale"),
+            given(args.projection.is_some_and(|p| p != ProjectionArg::Global), "-p/--projection"),
+        ]
+        .into_iter()
+        .flatten()
+        .collect();
+        if !refused.is_empty() {
+            bail!("the HEALPix tracker (-a healpix) does not take {}, as in PyStormTracker", refused.join(", "));
+        }
+    } else if args.nside.is_some() {
+        bail!("--nside applies to `-a healpix` only");
+    }
     let (name, other) = match args.algorithm {
         Algorithm::Simple => ("Simple", Algorithm::Hodges),
-        Algorithm::Hodges => ("Hodges", Algorithm::Simple),
+        Algorithm::Hodges | Algorithm::Healpix => ("Hodges", Algorithm::Simple),
     };
     let foreign = flags_of_the_other_tracker(args, other);
     if !foreign.is_empty() {
@@ -414,38 +433,7 @@ fn tracker(args: &TrackArgs) -> Result<TrackerChoice> {
         Algorithm::Hodges => {
             let refinement: HodgesRefinement =
                 refinement.as_deref().unwrap_or("bspline").parse().map_err(flag("--feature-refinement"))?;
-            // Each flag is set and checked in turn, so an error names it.
-            let mut linker = HodgesLinker::default();
-            let mut set =
-                |given: bool, name: &'static str, change: &dyn Fn(HodgesLinker) -> HodgesLinker| -> Result<()> {
-                    if given {
-                        linker = change(linker.clone());
-                        linker.validate().map_err(flag(name))?;
-                    }
-                    Ok(())
-                };
-            let w1 = args.w1.unwrap_or(HodgesLinker::DEFAULT_W1);
-            let w2 = args.w2.unwrap_or(HodgesLinker::DEFAULT_W2);
-            set(args.w1.is_some(), "--w1", &|l| l.weights(w1, HodgesLinker::DEFAULT_W2))?;
-            set(args.w2.is_some(), "--w2", &|l| l.weights(w1, w2))?;
-            set(args.dmax.is_some(), "--dmax", &|l| l.dmax_deg(args.dmax.unwrap_or_default()))?;
-            set(args.phimax.is_some(), "--phimax", &|l| l.phimax(args.phimax.unwrap_or_default()))?;
-            set(args.mge_max_iterations.is_some(), "--mge-max-iterations", &|l| {
-                l.max_iterations(args.mge_max_iterations.unwrap_or_default())
-            })?;
-            set(args.min_track_points.is_some(), "--min-track-points", &|l| {
-                l.min_track_points(args.min_track_points.unwrap_or_default())
-            })?;
-            set(args.segment_frames.is_some() || args.no_segmentation, "--segment-frames", &|l| {
-                l.segment_frames((!args.no_segmentation).then(|| args.segment_frames.unwrap_or_default()))
-            })?;
-            set(args.time_step.is_some(), "--time-step", &|l| l.time_step_ms(args.time_step.unwrap_or_default()))?;
-            if let Some(spec) = &args.dmax_zones {
-                linker = linker.zones(DmaxZones::from_spec(spec).map_err(flag("--dmax-zones"))?);
-            }
-            if let Some(spec) = &args.adaptive_smoothness {
-                linker = linker.adaptive(Adaptive::from_spec(spec).map_err(flag("--adaptive-smoothness"))?);
-            }
+            let linker = hodges_linker(args)?;
             let mut tracker = HodgesTracker::default().refinement(refinement).linker(linker);
             if let Some(connectivity) = &args.connectivity {
                 tracker = tracker.connectivity(connectivity.parse().map_err(flag("--connectivity"))?);
@@ -467,7 +455,69 @@ fn tracker(args: &TrackArgs) -> Result<TrackerChoice> {
             }
             tracker.into()
         }
+        Algorithm::Healpix => {
+            let refinement = match args.feature_refinement.unwrap_or(RefinementArg::Quadratic) {
+                RefinementArg::Grid => HealpixRefinement::Grid,
+                RefinementArg::Quadratic => HealpixRefinement::Quadratic,
+                _ => bail!(
+                    "the HEALPix tracker refines by grid or quadratic, not {} (as PyStormTracker)",
+                    refinement.unwrap_or_default()
+                ),
+            };
+            let mut tracker = HealpixTracker::default().refinement(refinement).linker(hodges_linker(args)?);
+            if let Some(nside) = args.nside {
+                tracker = tracker.nside(nside);
+                tracker.validate().map_err(flag("--nside"))?;
+            }
+            if let Some(points) = args.min_object_grid_points {
+                tracker = tracker.min_object_points(points);
+            }
+            if let Some(mode) = detection_mode(args.detection_mode) {
+                tracker = tracker.mode(mode);
+            }
+            if let Some(threshold) = args.object_threshold {
+                tracker = tracker.threshold(threshold);
+                tracker.validate().map_err(flag("--object-threshold"))?;
+            }
+            tracker.into()
+        }
     })
+}
+
+/// The Hodges linker the flags ask for (the Hodges and HEALPix trackers'),
+/// each flag set and checked in turn, so an error names it.
+fn hodges_linker(args: &TrackArgs) -> Result<HodgesLinker> {
+    let mut linker = HodgesLinker::default();
+    let mut set = |given: bool, name: &'static str, change: &dyn Fn(HodgesLinker) -> HodgesLinker| -> Result<()> {
+        if given {
+            linker = change(linker.clone());
+            linker.validate().map_err(flag(name))?;
+        }
+        Ok(())
+    };
+    let w1 = args.w1.unwrap_or(HodgesLinker::DEFAULT_W1);
+    let w2 = args.w2.unwrap_or(HodgesLinker::DEFAULT_W2);
+    set(args.w1.is_some(), "--w1", &|l| l.weights(w1, HodgesLinker::DEFAULT_W2))?;
+    set(args.w2.is_some(), "--w2", &|l| l.weights(w1, w2))?;
+    set(args.dmax.is_some(), "--dmax", &|l| l.dmax_deg(args.dmax.unwrap_or_default()))?;
+    set(args.phimax.is_some(), "--phimax", &|l| l.phimax(args.phimax.unwrap_or_default()))?;
+    set(args.mge_max_iterations.is_some(), "--mge-max-iterations", &|l| {
+        l.max_iterations(args.mge_max_iterations.unwrap_or_default())
+    })?;
+    set(args.min_track_points.is_some(), "--min-track-points", &|l| {
+        l.min_track_points(args.min_track_points.unwrap_or_default())
+    })?;
+    set(args.segment_frames.is_some() || args.no_segmentation, "--segment-frames", &|l| {
+        l.segment_frames((!args.no_segmentation).then(|| args.segment_frames.unwrap_or_default()))
+    })?;
+    set(args.time_step.is_some(), "--time-step", &|l| l.time_step_ms(args.time_step.unwrap_or_default()))?;
+    if let Some(spec) = &args.dmax_zones {
+        linker = linker.zones(DmaxZones::from_spec(spec).map_err(flag("--dmax-zones"))?);
+    }
+    if let Some(spec) = &args.adaptive_smoothness {
+        linker = linker.adaptive(Adaptive::from_spec(spec).map_err(flag("--adaptive-smoothness"))?);
+    }
+    Ok(linker)
 }
 
 /// The terminal side of a run: a progress bar on a terminal, `-v` lines,

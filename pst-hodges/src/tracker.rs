@@ -151,18 +151,8 @@ impl HodgesTracker {
     /// and values converted to canonical units, and the linker. Checks every
     /// parameter, naming the first bad one.
     pub fn for_source(&self, info: &SourceInfo) -> Result<DetectLinkTracker<HodgesDetector, HodgesLinker>> {
-        let standard = standard_variable(&info.variable);
         let (factor, units) = canonical_units(info)?;
-        let mode = match self.mode {
-            Some(mode) => mode,
-            None => require_detection_mode(&info.variable).map_err(|e| e.context(info.origin.clone()))?,
-        };
-        // PyStormTracker: 1e-5 s⁻¹ for vorticity, 0 otherwise.
-        let threshold = match self.threshold {
-            Some(t) => t * factor,
-            None if standard.is_some_and(|s| s.name == "vo") => 1e-5,
-            None => 0.0,
-        };
+        let (mode, threshold) = object_mode_and_threshold(info, self.mode, self.threshold, factor)?;
         let detector = HodgesDetector::new(&info.grid, mode, threshold)
             .map_err(|e| match e {
                 Error::Unsupported(message) => Error::Unsupported(format!("{}: {message}", info.origin)),
@@ -188,6 +178,28 @@ impl HodgesTracker {
         }
         Ok(engine)
     }
+}
+
+/// The detection mode (`mode`, else the variable's) and the object
+/// threshold in canonical units (`threshold` in the source's units times
+/// `factor`, else PyStormTracker's: 1e-5 s⁻¹ for vorticity, 0 otherwise)
+/// of a Hodges-family tracker on the source `info` describes.
+pub(crate) fn object_mode_and_threshold(
+    info: &SourceInfo,
+    mode: Option<DetectionMode>,
+    threshold: Option<f64>,
+    factor: f64,
+) -> Result<(DetectionMode, f64)> {
+    let mode = match mode {
+        Some(mode) => mode,
+        None => require_detection_mode(&info.variable).map_err(|e| e.context(info.origin.clone()))?,
+    };
+    let threshold = match threshold {
+        Some(t) => t * factor,
+        None if standard_variable(&info.variable).is_some_and(|s| s.name == "vo") => 1e-5,
+        None => 0.0,
+    };
+    Ok((mode, threshold))
 }
 
 impl Tracker for HodgesTracker {

@@ -113,8 +113,9 @@ fn run_rank(
     let engine: Box<dyn Engine> = match pipeline.tracker() {
         TrackerChoice::Simple(t) => Box::new(t.for_source(info)?),
         TrackerChoice::Hodges(t) => Box::new(t.for_source(info)?),
+        TrackerChoice::Healpix(t) => Box::new(t.for_source(info)?),
         TrackerChoice::Custom(_) => {
-            return Err(Error::Unsupported("an MPI run needs the Simple or the Hodges tracker".into()));
+            return Err(Error::Unsupported("an MPI run needs the Simple, Hodges or HEALPix tracker".into()));
         }
     };
     let frames = source.len();
@@ -160,7 +161,7 @@ fn run_rank(
         None => TrackFormat::from_path(&path)?,
     };
     let mut file = TrackFileSink::create(&path, Some(format))?;
-    let mut sink = Counted::new(Stamped::new(&mut file, pipeline.provenance(&paths, member, regrid_lmax)));
+    let mut sink = Counted::new(Stamped::new(&mut file, pipeline.provenance(&paths, member, regrid_lmax, &info.grid)));
     engine.link(source.as_ref(), &centres, &mut sink)?;
     let mut report = sink.counts().report(member, frames);
     report.output = Some((path, format));

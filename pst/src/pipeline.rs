@@ -8,7 +8,7 @@ use pst_core::{
     Bounds, CanonicalSource, CroppedSource, EdgeTaper, Error, FieldSource, Grid, NoProgress, ProcessingStep, Progress,
     Result, SourceInfo, StereographicPlane, Subseries, TaperedSource, TrackSink, Tracker, Tracks,
 };
-use pst_hodges::HodgesTracker;
+use pst_hodges::{HealpixTracker, HodgesTracker};
 use pst_io::{Gap, MemberSelection, OpenOptions, TrackFileSink, TrackFormat, expand_inputs, list_members};
 use pst_link::SimpleTracker;
 use pst_spectral::{BandPass, FilteredSource, StereographicSource, WindVorticitySource};
@@ -38,6 +38,8 @@ pub enum TrackerChoice {
     Simple(SimpleTracker),
     /// The Hodges (TRACK) tracker.
     Hodges(Box<HodgesTracker>),
+    /// PyStormTracker's HEALPix tracker.
+    Healpix(Box<HealpixTracker>),
     /// Any other [`Tracker`], e.g. a [`pst_track::DetectLinkTracker`] of
     /// one's own detector and linker.
     Custom(Arc<dyn Tracker>),
@@ -48,6 +50,7 @@ impl fmt::Debug for TrackerChoice {
         match self {
             TrackerChoice::Simple(t) => f.debug_tuple("Simple").field(t).finish(),
             TrackerChoice::Hodges(t) => f.debug_tuple("Hodges").field(t).finish(),
+            TrackerChoice::Healpix(t) => f.debug_tuple("Healpix").field(t).finish(),
             TrackerChoice::Custom(_) => f.write_str("Custom(..)"),
         }
     }
@@ -71,6 +74,12 @@ impl From<HodgesTracker> for TrackerChoice {
     }
 }
 
+impl From<HealpixTracker> for TrackerChoice {
+    fn from(tracker: HealpixTracker) -> Self {
+        TrackerChoice::Healpix(Box::new(tracker))
+    }
+}
+
 impl From<Arc<dyn Tracker>> for TrackerChoice {
     fn from(tracker: Arc<dyn Tracker>) -> Self {
         TrackerChoice::Custom(tracker)
@@ -79,11 +88,11 @@ impl From<Arc<dyn Tracker>> for TrackerChoice {
 
 impl TrackerChoice {
     /// The taper of the band-pass before this tracker when none is given:
-    /// PyStormTracker's, [`SIMPLE_SPECTRAL_TAPER`] for Simple,
+    /// PyStormTracker's, [`SIMPLE_SPECTRAL_TAPER`] for Simple and HEALPix,
     /// [`UNTAPERED`] otherwise.
     pub fn default_spectral_taper(&self) -> f64 {
         match self {
-            TrackerChoice::Simple(_) => SIMPLE_SPECTRAL_TAPER,
+            TrackerChoice::Simple(_) | TrackerChoice::Healpix(_) => SIMPLE_SPECTRAL_TAPER,
             TrackerChoice::Hodges(_) | TrackerChoice::Custom(_) => UNTAPERED,
         }
     }
@@ -93,6 +102,7 @@ impl TrackerChoice {
         match self {
             TrackerChoice::Simple(_) => "simple",
             TrackerChoice::Hodges(_) => "hodges",
+            TrackerChoice::Healpix(_) => "healpix",
             TrackerChoice::Custom(_) => "custom",
         }
     }
@@ -102,6 +112,7 @@ impl TrackerChoice {
         match self {
             TrackerChoice::Simple(t) => t,
             TrackerChoice::Hodges(t) => t.as_ref(),
+            TrackerChoice::Healpix(t) => t.as_ref(),
             TrackerChoice::Custom(t) => t.as_ref(),
         }
     }
@@ -112,6 +123,7 @@ impl TrackerChoice {
         match (self, threads) {
             (TrackerChoice::Simple(t), Some(n)) => TrackerChoice::Simple(t.clone().threads(n)),
             (TrackerChoice::Hodges(t), Some(n)) => TrackerChoice::Hodges(Box::new(t.as_ref().clone().threads(n))),
+            (TrackerChoice::Healpix(t), Some(n)) => TrackerChoice::Healpix(Box::new(t.as_ref().clone().threads(n))),
             (other, _) => other.clone(),
         }
     }
@@ -120,6 +132,7 @@ impl TrackerChoice {
         match self {
             TrackerChoice::Simple(t) => t.validate(),
             TrackerChoice::Hodges(t) => t.validate(),
+            TrackerChoice::Healpix(t) => t.validate(),
             TrackerChoice::Custom(_) => Ok(()),
         }
     }
@@ -752,6 +765,7 @@ impl Pipeline {
         paths: &[PathBuf],
         member: Option<u32>,
         regrid_lmax: Option<usize>,
+        grid: &Grid,
     ) -> Vec<ProcessingStep> {
         let mut steps = Vec::new();
         if let Some((u, v)) = &self.winds {
@@ -785,6 +799,17 @@ impl Pipeline {
                 step = step.parameter("transform_lmax", lmax);
             }
             steps.push(step.parameter("extent", plane.extent.describe()));
+        }
+        if let TrackerChoice::Healpix(healpix) = &self.tracker
+            && let (Ok(grid), Ok(lmax)) = (healpix.healpix_for(grid), healpix.transform_lmax(grid))
+        {
+            let lmax = self.band.map_or(lmax, |band| lmax.min(band.lmax()));
+            steps.push(
+                ProcessingStep::new("regrid")
+                    .parameter("projection", "healpix")
+                    .parameter("nside", grid.nside())
+                    .parameter("transform_lmax", lmax),
+            );
         }
         for sample in &self.samples {
             let mut step = ProcessingStep::new("sample")
@@ -858,7 +883,7 @@ impl Pipeline {
         if frames == 0 {
             reporter.event(&Event::Warning(&Warning::NoFrames(source.info().origin.clone())));
         }
-        let steps = self.provenance(paths, member.filter(|_| !joined), regrid_lmax);
+        let steps = self.provenance(paths, member.filter(|_| !joined), regrid_lmax, &source.info().grid);
         let mut options = self.open.clone();
         options.member = member;
         let samples = self
@@ -881,11 +906,12 @@ impl Pipeline {
     /// that was not band-passed.
     fn finished(&self, report: &RunReport, reporter: &dyn Reporter) {
         reporter.event(&Event::Finished(report));
-        if let TrackerChoice::Hodges(hodges) = &self.tracker
-            && report.centres == 0
-            && self.band.is_none()
-            && hodges.explicit_threshold().is_none()
-        {
+        let default_threshold = match &self.tracker {
+            TrackerChoice::Hodges(hodges) => hodges.explicit_threshold().is_none(),
+            TrackerChoice::Healpix(healpix) => healpix.explicit_threshold().is_none(),
+            _ => false,
+        };
+        if default_threshold && report.centres == 0 && self.band.is_none() {
             reporter.event(&Event::Warning(&Warning::NoFeaturePoints));
         }
     }

