@@ -183,7 +183,6 @@ impl SimpleDetector {
         let periodic = grid.is_periodic();
         let (c_lo, c_hi) = if periodic { (0, nlon) } else { (half, nlon.saturating_sub(half)) };
         let rank = self.window * self.window / 3;
-        let mut window_values = Vec::with_capacity(self.window * self.window);
         // Whether each point of a row is no higher than its four direct
         // neighbours: most points are not, and rejecting them in a
         // branch-free pass over the row (which the compiler vectorises) saves
@@ -217,8 +216,15 @@ impl SimpleDetector {
                 // (several times only on grids narrower than the window).
                 let first =
                     if periodic { (c as isize - half as isize).rem_euclid(nlon as isize) as usize } else { c - half };
-                window_values.clear();
+                // The contrast test is on the window's `rank`-th smallest
+                // value w: `w − v > threshold`. As `w ↦ w − v` rounds
+                // monotonically, that holds exactly when at most `rank` of
+                // the window's values fail it, so counting them gives the
+                // same answer as selecting w, without sorting. (Contrast is
+                // measured on the original orientation: for maxima `v − w`
+                // equals `(−w') − (−v')` of the negated field.)
                 let mut is_extremum = true;
+                let mut low = 0;
                 'window: for rr in r - half..=r + half {
                     let window_row = &field[rr * nlon..(rr + 1) * nlon];
                     let mut cc = first;
@@ -228,20 +234,15 @@ impl SimpleDetector {
                             is_extremum = false;
                             break 'window;
                         }
-                        window_values.push(w);
+                        let passes = w - v > self.threshold;
+                        low += usize::from(!passes);
                         cc += 1;
                         while cc >= nlon {
                             cc -= nlon;
                         }
                     }
                 }
-                if !is_extremum {
-                    continue;
-                }
-                let (_, kth, _) = window_values.select_nth_unstable_by(rank, f64::total_cmp);
-                // Contrast is measured on the original orientation: for maxima
-                // `v - w[16]` equals `(-w') - (-v')` of the negated field.
-                if *kth - v > self.threshold {
+                if is_extremum && low <= rank {
                     mask[r * nlon + c] = true;
                 }
             }

@@ -23,8 +23,10 @@ const CHUNK: usize = 512;
 /// (no interpolation): `f(θ, λ) = Σ_l Σ_m f_lm P̄_l|m|(cos θ) e^{imλ}`.
 ///
 /// Points at the same distance from a pole share their Legendre sums, so a
-/// polar grid's rings cost one sum each; the cost is
-/// `O(rings · lmax² + points · lmax)`.
+/// polar grid's rings cost one sum each, and the up to eight points of a
+/// ring at longitudes `±μ + jπ/2` share their zonal sum; the cost is
+/// `O(rings · lmax² + points · lmax)`, the last term an eighth of that on a
+/// grid symmetric about the pole.
 ///
 /// ```
 /// use pst_core::Grid;
@@ -53,32 +55,45 @@ pub struct PointSynthesis {
     /// Per ring, which hemispheres have points on it: bit 0 north, bit 1
     /// south.
     hemispheres: Vec<u8>,
-    /// The zonal sums to do, sorted by ring, then hemisphere: each for a
-    /// point, or for two points at longitudes `±λ` of one ring, which share
-    /// it ([`ZonalSum`]).
+    /// The zonal sums to do, sorted by ring, then hemisphere: each for up
+    /// to eight points of one ring at longitudes `±μ + jπ/2` ([`ZonalSum`]).
     sums: Vec<ZonalSum>,
     /// Number of points.
     len: usize,
 }
 
-/// One zonal sum `Re Σ_m g_m e^{imλ}` of a ring's `g_m`, by Clenshaw's
-/// recurrence in `2 cos λ`, which is the same at `−λ`: a point with a
-/// mirror point across the meridian `λ = 0` shares the sum.
+/// One ring's zonal series `g_0 + 2 Re Σ_{m≥1} g_m e^{imλ}` at the eight
+/// longitudes `λ = ±μ + jπ/2` (`j = 0..4`, `0 ≤ μ ≤ π/4`), which share it:
+/// split by `m mod 4`, each part is a series in `e^{4iμ}` times `e^{ikμ}`,
+/// summed by Clenshaw's recurrence in `2 cos 4μ` for `+μ` and `−μ` at once,
+/// and the eight values are those parts turned by `i^{kj}`. A polar grid
+/// symmetric about the pole (a stereographic plane) has its points in such
+/// eights; others share less, and cost no more than one sum per point.
 #[derive(Debug, Clone, Copy)]
 struct ZonalSum {
     ring: u32,
     south: bool,
-    cos: f64,
-    sin: f64,
-    /// The point at `+λ`, in the caller's order.
-    point: u32,
-    /// The point at `−λ`, if any (`u32::MAX`: none).
-    mirror: u32,
+    /// `μ`, radians.
+    angle: f64,
+    /// `e^{iμ}`.
+    turn: Complex64,
+    /// The point at `sμ + jπ/2` in slot `j + 4·[s < 0]`, in the caller's
+    /// order (`u32::MAX`: none).
+    points: [u32; 8],
 }
 
-/// Longitudes (radians) this close to opposite count as mirrors: far below
-/// the interpolation's error, far above `atan2`'s rounding.
-const MIRROR_TOLERANCE_RAD: f64 = 1e-13;
+/// Longitudes (radians) this close count as one image of a ring's eight:
+/// far below the interpolation's error, far above `atan2`'s rounding.
+const IMAGE_TOLERANCE_RAD: f64 = 1e-13;
+
+/// `λ` as `sμ + jπ/2` with `0 ≤ μ ≤ π/4`: (`μ`, slot `j + 4·[s < 0]`).
+fn octant(longitude: f64) -> (f64, usize) {
+    let quarter = FRAC_PI_2;
+    let turned = longitude.rem_euclid(std::f64::consts::TAU);
+    let j = ((turned / quarter).floor() as usize).min(3);
+    let within = turned - j as f64 * quarter;
+    if within <= quarter / 2.0 { (within, j) } else { (quarter - within, 4 + (j + 1) % 4) }
+}
 
 impl PointSynthesis {
     /// A synthesis up to degree `lmax` at `(colatitude, longitude)` points,
@@ -106,7 +121,7 @@ impl PointSynthesis {
         let mut pole_distances: Vec<f64> = points.iter().map(|&(c, _)| pole_distance(c)).collect();
         pole_distances.sort_by(f64::total_cmp);
         pole_distances.dedup();
-        let mut keyed: Vec<(u32, bool, f64, u32)> = points
+        let keyed: Vec<(u32, bool, f64, u32)> = points
             .iter()
             .enumerate()
             .map(|(k, &(c, l))| {
@@ -118,34 +133,34 @@ impl PointSynthesis {
         for &(ring, south, _, _) in &keyed {
             hemispheres[ring as usize] |= if south { 2 } else { 1 };
         }
-        // Within a ring and hemisphere, by |λ| (λ in (−π, π]), so that
-        // mirror points are neighbours.
-        let wrapped = |l: f64| {
-            let w = l.rem_euclid(std::f64::consts::TAU);
-            if w > std::f64::consts::PI { w - std::f64::consts::TAU } else { w }
-        };
-        keyed.sort_by(|a, b| {
-            (a.0, a.1).cmp(&(b.0, b.1)).then(wrapped(a.2).abs().total_cmp(&wrapped(b.2).abs())).then(a.3.cmp(&b.3))
-        });
-        let mut sums = Vec::with_capacity(keyed.len());
-        let mut k = 0;
-        while k < keyed.len() {
-            let (ring, south, l, point) = keyed[k];
-            let mirror = keyed.get(k + 1).filter(|m| {
-                m.0 == ring
-                    && m.1 == south
-                    && (wrapped(l) + wrapped(m.2)).abs() <= MIRROR_TOLERANCE_RAD
-                    && wrapped(l).abs() > MIRROR_TOLERANCE_RAD
-            });
-            // The sum is taken at the point with λ ≥ 0.
-            let (point, mirror, l) = match mirror {
-                Some(m) if wrapped(l) < 0.0 => (m.3, point, m.2),
-                Some(m) => (point, m.3, l),
-                None => (point, u32::MAX, l),
-            };
-            let (sin, cos) = l.sin_cos();
-            sums.push(ZonalSum { ring, south, cos, sin, point, mirror });
-            k += if mirror == u32::MAX { 1 } else { 2 };
+        // Within a ring and hemisphere, by μ, so that the images of one μ
+        // are neighbours.
+        let mut keyed: Vec<(u32, bool, f64, usize, u32)> = keyed
+            .into_iter()
+            .map(|(ring, south, l, k)| {
+                let (angle, slot) = octant(l);
+                (ring, south, angle, slot, k)
+            })
+            .collect();
+        keyed.sort_by(|a, b| (a.0, a.1).cmp(&(b.0, b.1)).then(a.2.total_cmp(&b.2)).then(a.4.cmp(&b.4)));
+        let mut sums: Vec<ZonalSum> = Vec::with_capacity(keyed.len());
+        for (ring, south, angle, slot, point) in keyed {
+            match sums.last_mut() {
+                Some(sum)
+                    if sum.ring == ring
+                        && sum.south == south
+                        && angle - sum.angle <= IMAGE_TOLERANCE_RAD
+                        && sum.points[slot] == u32::MAX =>
+                {
+                    sum.points[slot] = point;
+                }
+                _ => {
+                    let mut points = [u32::MAX; 8];
+                    points[slot] = point;
+                    let (sin, cos) = angle.sin_cos();
+                    sums.push(ZonalSum { ring, south, angle, turn: Complex64::new(cos, sin), points });
+                }
+            }
         }
         Ok(PointSynthesis {
             lmax,
@@ -186,6 +201,8 @@ impl PointSynthesis {
             )));
         }
         let orders = self.lmax + 1;
+        // Each ring's g_m padded with zeros to whole fours of orders.
+        let stride = orders.div_ceil(4) * 4;
         let table = self.table_rows().map(|rows| self.table(coefficients, rows));
         let mut out = vec![0.0; self.len];
         // Per ring of the chunk, per hemisphere, g_m for m = 0..=lmax.
@@ -194,26 +211,21 @@ impl PointSynthesis {
         for (chunk_index, rings) in self.pole_distances.chunks(CHUNK).enumerate() {
             let first_ring = chunk_index * CHUNK;
             rings_g.clear();
-            rings_g.resize(rings.len() * 2 * orders, Complex64::new(0.0, 0.0));
+            rings_g.resize(rings.len() * 2 * stride, Complex64::new(0.0, 0.0));
             match &table {
-                Some(table) => self.interpolate(table, rings, &self.hemispheres[first_ring..], &mut rings_g),
-                None => self.sum_rings(coefficients, rings, &mut rings_g),
+                Some(table) => self.interpolate(table, rings, &self.hemispheres[first_ring..], &mut rings_g, stride),
+                None => self.sum_rings(coefficients, rings, &mut rings_g, stride),
             }
             while next < self.sums.len() && (self.sums[next].ring as usize) < first_ring + rings.len() {
-                let ZonalSum { ring, south, .. } = self.sums[next];
-                // The sums of this ring and hemisphere, LANES at a time.
-                let end = next
-                    + self.sums[next..].iter().take(LANES).take_while(|p| p.ring == ring && p.south == south).count();
-                let at = ((ring as usize - first_ring) * 2 + usize::from(south)) * orders;
-                let sums = &self.sums[next..end];
-                let (plus, minus) = clenshaw(&rings_g[at..at + orders], sums);
-                for (k, sum) in sums.iter().enumerate() {
-                    out[sum.point as usize] = plus[k];
-                    if sum.mirror != u32::MAX {
-                        out[sum.mirror as usize] = minus[k];
+                let sum = &self.sums[next];
+                let at = ((sum.ring as usize - first_ring) * 2 + usize::from(sum.south)) * stride;
+                let values = octant_sums(&rings_g[at..at + stride], sum.turn);
+                for (&point, value) in sum.points.iter().zip(values) {
+                    if point != u32::MAX {
+                        out[point as usize] = value;
                     }
                 }
-                next = end;
+                next += 1;
             }
         }
         Ok(out)
@@ -221,7 +233,8 @@ impl PointSynthesis {
 
     /// `g_m` at each ring exactly, by the Legendre sums there, into
     /// `rings_g` (ring, hemisphere, `m`).
-    fn sum_rings(&self, coefficients: &SphericalHarmonics, rings: &[f64], rings_g: &mut [Complex64]) {
+    /// Each ring's `g_m` takes `stride` entries (the rest left alone).
+    fn sum_rings(&self, coefficients: &SphericalHarmonics, rings: &[f64], rings_g: &mut [Complex64], stride: usize) {
         let orders = self.lmax + 1;
         // Each ring and its mirror across the equator: the northern rows
         // first, the southern ones after, in mirrored order.
@@ -232,7 +245,7 @@ impl PointSynthesis {
         synthesise_scalar(&self.recurrence, &Rows::new(&colatitudes, Vec::new()), coefficients, &mut columns);
         for k in 0..rings.len() {
             for (hemisphere, row) in [(0, k), (1, n - 1 - k)] {
-                let at = (k * 2 + hemisphere) * orders;
+                let at = (k * 2 + hemisphere) * stride;
                 for m in 0..orders {
                     rings_g[at + m] = columns[m * n + row];
                 }
@@ -256,7 +269,7 @@ impl PointSynthesis {
         let step = self.table_step();
         let distances: Vec<f64> = (0..rows).map(|k| k as f64 * step).collect();
         let mut table = vec![Complex64::new(0.0, 0.0); rows * 2 * orders];
-        self.sum_rings(coefficients, &distances, &mut table);
+        self.sum_rings(coefficients, &distances, &mut table, orders);
         table
     }
 
@@ -270,7 +283,14 @@ impl PointSynthesis {
     /// with parity `(−1)^m`, sampled about `2 · TABLE_OVERSAMPLING` times
     /// finer than its Nyquist rate: the interpolation error is below 1e-11
     /// of its size (`the_interpolated_table_matches_exact_sums`).
-    fn interpolate(&self, table: &[Complex64], rings: &[f64], hemispheres: &[u8], rings_g: &mut [Complex64]) {
+    fn interpolate(
+        &self,
+        table: &[Complex64],
+        rings: &[f64],
+        hemispheres: &[u8],
+        rings_g: &mut [Complex64],
+        stride: usize,
+    ) {
         let orders = self.lmax + 1;
         let step = self.table_step();
         let half = (TAPS / 2) as isize;
@@ -291,7 +311,8 @@ impl PointSynthesis {
                     even[tap] = weights[tap];
                     odd[tap] = if node >= 0 { weights[tap] } else { -weights[tap] };
                 }
-                let target = &mut rings_g[(k * 2 + hemisphere) * orders..(k * 2 + hemisphere + 1) * orders];
+                let at = (k * 2 + hemisphere) * stride;
+                let target = &mut rings_g[at..at + orders];
                 for (m, g) in target.iter_mut().enumerate() {
                     let w = if m % 2 == 0 { &even } else { &odd };
                     let (mut re, mut im) = (0.0, 0.0);
@@ -307,37 +328,56 @@ impl PointSynthesis {
     }
 }
 
-/// Zonal sums run together by [`clenshaw`]: independent chains that keep
-/// the floating-point units busy.
-const LANES: usize = 4;
-
-/// `g_0 + 2 Re Σ_{m≥1} g_m e^{±imλ}` for up to [`LANES`] zonal sums (the
-/// rest of each result is padding): by Clenshaw's recurrence
-/// `b_m = g_m + 2 cos λ · b_{m+1} − b_{m+2}`, `Σ_{m≥1} g_m e^{imλ} =
-/// b_1 e^{iλ} − b_2`, whose `b` serve `−λ` as well.
-fn clenshaw(g: &[Complex64], sums: &[ZonalSum]) -> ([f64; LANES], [f64; LANES]) {
-    let (mut cos, mut sin) = ([1.0; LANES], [0.0; LANES]);
-    for (k, sum) in sums.iter().enumerate().take(LANES) {
-        (cos[k], sin[k]) = (sum.cos, sum.sin);
+/// The zonal series of one ring (`g`: `g_m`, zero-padded to a multiple
+/// of four) at the eight longitudes `sμ + jπ/2`, in [`ZonalSum`]'s slot
+/// order. The four parts `m ≡ k (mod 4)` run as four independent Clenshaw
+/// chains in `z = e^{4iμ}`: `b_j = c_j + 2 cos 4μ · b_{j+1} − b_{j+2}`,
+/// `Σ_j c_j z^{±j} = b_0 − b_1 z^{∓1}`.
+fn octant_sums(g: &[Complex64], turn: Complex64) -> [f64; 8] {
+    // e^{ikμ} for k = 0..4, by products of e^{iμ} (no trigonometry per sum).
+    let mut powers = [Complex64::new(1.0, 0.0); 5];
+    for k in 1..5 {
+        powers[k] = powers[k - 1] * turn;
     }
-    let alpha = cos.map(|c| 2.0 * c);
-    let (mut b1_re, mut b1_im, mut b2_re, mut b2_im) = ([0.0; LANES], [0.0; LANES], [0.0; LANES], [0.0; LANES]);
-    for g_m in g[1..].iter().rev() {
-        for k in 0..LANES {
-            let re = g_m.re + alpha[k] * b1_re[k] - b2_re[k];
-            let im = g_m.im + alpha[k] * b1_im[k] - b2_im[k];
+    let (cos4, sin4) = (powers[4].re, powers[4].im);
+    let alpha = 2.0 * cos4;
+    let (mut b1_re, mut b1_im, mut b2_re, mut b2_im) = ([0.0; 4], [0.0; 4], [0.0; 4], [0.0; 4]);
+    for c in g.chunks_exact(4).rev() {
+        for k in 0..4 {
+            let re = c[k].re + alpha * b1_re[k] - b2_re[k];
+            let im = c[k].im + alpha * b1_im[k] - b2_im[k];
             (b2_re[k], b2_im[k]) = (b1_re[k], b1_im[k]);
             (b1_re[k], b1_im[k]) = (re, im);
         }
     }
-    let (mut plus, mut minus) = ([0.0; LANES], [0.0; LANES]);
-    for k in 0..LANES {
-        let even = b1_re[k] * cos[k] - b2_re[k];
-        let odd = b1_im[k] * sin[k];
-        plus[k] = g[0].re + 2.0 * (even - odd);
-        minus[k] = g[0].re + 2.0 * (even + odd);
+    // After the last step b1 is b_0 and b2 is b_1. Each part at ±μ, turned
+    // by e^{±ikμ}: d[s][k].
+    let mut d = [[Complex64::new(0.0, 0.0); 4]; 2];
+    for (s, sign) in [(0, 1.0), (1, -1.0)] {
+        for k in 0..4 {
+            let (b0, b1) = (Complex64::new(b1_re[k], b1_im[k]), Complex64::new(b2_re[k], b2_im[k]));
+            let part = b0 - b1 * Complex64::new(cos4, -sign * sin4);
+            d[s][k] = part * Complex64::new(powers[k].re, sign * powers[k].im);
+        }
     }
-    (plus, minus)
+    // m = 0 is counted once in the real part: f = 2 Re Σ − g_0.
+    let g0 = g[0].re;
+    let mut values = [0.0; 8];
+    for (slot, value) in values.iter_mut().enumerate() {
+        let (j, s) = (slot % 4, slot / 4);
+        let mut total = 0.0;
+        for (k, part) in d[s].iter().enumerate() {
+            // Re(i^{kj} part).
+            total += match (k * j) % 4 {
+                0 => part.re,
+                1 => -part.im,
+                2 => -part.re,
+                _ => part.im,
+            };
+        }
+        *value = 2.0 * total - g0;
+    }
+    values
 }
 
 /// Table rows per degree over a quarter circle of pole distance (so
@@ -579,6 +619,40 @@ mod tests {
             }
         }
         assert!(largest_error < 1e-11 * largest_value, "error {largest_error} on values up to {largest_value}");
+    }
+
+    /// Every longitude is `±μ + jπ/2` of its slot, and the eight images of
+    /// a ring (on the axes and diagonals too) get the field's values.
+    #[test]
+    fn the_eight_images_of_a_ring_share_one_sum() {
+        use std::f64::consts::{FRAC_PI_2, FRAC_PI_4};
+        for k in 0..1000 {
+            let longitude = (k as f64 * 0.0377).fract() * 20.0 - 10.0;
+            let (angle, slot) = octant(longitude);
+            assert!((0.0..=FRAC_PI_4).contains(&angle));
+            let sign = if slot < 4 { 1.0 } else { -1.0 };
+            let back = sign * angle + (slot % 4) as f64 * FRAC_PI_2;
+            let difference = (back - longitude).rem_euclid(std::f64::consts::TAU);
+            assert!(!(1e-12..=std::f64::consts::TAU - 1e-12).contains(&difference), "{longitude}");
+        }
+        let grid = Grid::regular_global(2.5).unwrap();
+        let plan = ShtPlan::new(&grid, 30).unwrap();
+        let field = Array2::from_shape_fn(grid.shape(), |(i, j)| analytic(grid.lat(i), grid.lon(j)));
+        let coefficients = plan.analyse(field.view()).unwrap();
+        for mu in [0.0, 0.3, FRAC_PI_4] {
+            let points: Vec<(f64, f64)> = (0..8)
+                .map(|slot| {
+                    let sign = if slot < 4 { 1.0 } else { -1.0 };
+                    (0.7, sign * mu + (slot % 4) as f64 * FRAC_PI_2)
+                })
+                .collect();
+            let synthesis = PointSynthesis::new(30, &points).unwrap();
+            let expected_sums = if mu == 0.0 || mu == FRAC_PI_4 { 2 } else { 1 };
+            assert_eq!(synthesis.sums.len(), expected_sums, "μ = {mu}");
+            for (&(c, l), v) in points.iter().zip(synthesis.evaluate(&coefficients).unwrap()) {
+                assert_relative_eq!(v, analytic(90.0 - c.to_degrees(), l.to_degrees()), max_relative = 1e-12);
+            }
+        }
     }
 
     #[test]
