@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The MPI back-end: `mpirun -np 2` on the ERA5 DJF msl series must give the
 # serial run's output byte for byte (and PyStormTracker 0.8.0's reference),
-# for the Simple and the Hodges tracker.
+# for the Simple, Hodges and HEALPix trackers.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 data="${PST_DATA:-../shared/data}"
@@ -23,10 +23,20 @@ for n in 2 3; do
     --lmin 5 --lmax 42 -o "$out/hodges-mpi$n.txt"
   cmp "$out/hodges-serial.txt" "$out/hodges-mpi$n.txt"
 done
+# The HEALPix tracker (band-passed in its regrid on each rank) and a
+# polar-stereographic plane, on 2 ranks.
+for args in "-a healpix --lmin 5 --lmax 42" "-a simple -p nh_stereo -n 60"; do
+  # shellcheck disable=SC2086
+  "$bin" track -i "$input" --variable msl $args -o "$out/p-serial.txt" --no-progress
+  # shellcheck disable=SC2086
+  mpirun --allow-run-as-root --oversubscribe -np 2 "$bin" track -b mpi -i "$input" --variable msl $args \
+    -o "$out/p-mpi.txt"
+  cmp "$out/p-serial.txt" "$out/p-mpi.txt"
+done
 # A failing rank ends the job with an error instead of hanging.
 if mpirun --allow-run-as-root --oversubscribe -np 2 "$bin" track -b mpi -i "$input" --variable nope \
   -o "$out/x.txt" 2>"$out/err.txt"; then
   echo "a failing MPI job exited 0"; exit 1
 fi
 grep -q "aborting the MPI job" "$out/err.txt"
-echo "MPI: Simple on 2 ranks = serial = PyStormTracker 0.8.0, Hodges on 2 and 3 ranks = serial, byte for byte; a failing rank aborts the job"
+echo "MPI: Simple on 2 ranks = serial = PyStormTracker 0.8.0, Hodges on 2 and 3 ranks, HEALPix and Simple on a stereographic plane on 2 = serial, byte for byte; a failing rank aborts the job"
