@@ -71,11 +71,32 @@ pub fn smoothness_cost(p0: (f64, f64), p1: (f64, f64), p2: (f64, f64), w1: f64, 
 }
 
 pub(crate) fn deviation(p0: &Point, p1: &Point, p2: &Point, w1: f64, w2: f64) -> f64 {
-    deviation_with(p0, p1, p2, angle(p0, p1), angle(p1, p2), w1, w2)
+    deviation_with(p0, p1, p2, Displacement::between(p0, p1), Displacement::between(p1, p2), w1, w2)
 }
 
-/// [`deviation`] given the two displacements `a1` (p0 to p1) and `a2`.
-fn deviation_with(p0: &Point, p1: &Point, p2: &Point, a1: f64, a2: f64, w1: f64, w2: f64) -> f64 {
+/// A displacement between two points: its great-circle angle ([`angle`])
+/// and that angle's sine, which the cost needs. Worked out once for each
+/// pair of points the exchanges try (libm's `acos`, `cos` and `sin` were a
+/// quarter of the linking time on dense vorticity fields).
+#[derive(Debug, Clone, Copy)]
+struct Displacement {
+    rad: f64,
+    sin: f64,
+}
+
+impl Displacement {
+    /// None: a phantom at one end.
+    const NONE: Displacement = Displacement { rad: f64::NAN, sin: f64::NAN };
+
+    fn between(a: &Point, b: &Point) -> Self {
+        let rad = angle(a, b);
+        Displacement { rad, sin: rad.sin() }
+    }
+}
+
+/// [`deviation`] given the two displacements `d1` (p0 to p1) and `d2`.
+fn deviation_with(p0: &Point, p1: &Point, p2: &Point, d1: Displacement, d2: Displacement, w1: f64, w2: f64) -> f64 {
+    let (a1, a2) = (d1.rad, d2.rad);
     if a1 <= 0.0 && a2 <= 0.0 {
         return 0.0;
     }
@@ -87,7 +108,7 @@ fn deviation_with(p0: &Point, p1: &Point, p2: &Point, a1: f64, a2: f64, w1: f64,
     let [x2, y2, z2] = p2.unit;
     let dot01 = x0 * x1 + y0 * y1 + z0 * z1;
     let dot21 = x2 * x1 + y2 * y1 + z2 * z1;
-    let (s1, s2) = (a1.sin(), a2.sin());
+    let (s1, s2) = (d1.sin, d2.sin);
     let t1 = [(x0 - dot01 * x1) / s1, (y0 - dot01 * y1) / s1, (z0 - dot01 * z1) / s1];
     let t2 = [(dot21 * x1 - x2) / s2, (dot21 * y1 - y2) / s2, (dot21 * z1 - z2) / s2];
     let dot_t = t1[0] * t2[0] + t1[1] * t2[1] + t1[2] * t2[2];
@@ -154,10 +175,23 @@ fn link_dmax(zones: &DmaxZones, a: &Point, b: &Point, default: f64) -> f64 {
 /// reuses: the displacement that no exchange changes and the cost.
 #[derive(Debug, Clone, Copy)]
 struct RowWindow {
-    row: usize,
     w: [i32; 3],
-    fixed_angle: f64,
+    fixed: Displacement,
     cost: f64,
+}
+
+/// A frame's exchange candidates in one direction, which depend only on
+/// the features (which never move): each feature `m` of the frame with
+/// each feature `t` of the target frame near it (`pairs`), and each `m`
+/// alone, to trade with an empty row (`alone`); with the gain each had
+/// when its rows' windows were last weighed (NaN: the exchange is not
+/// allowed).
+#[derive(Debug, Clone, Default)]
+struct Candidates {
+    /// The change number when last weighed (0: never).
+    weighed_at: u64,
+    pairs: Vec<(u32, u32, f64)>,
+    alone: Vec<(u32, f64)>,
 }
 
 /// Keeps `(gain, i, j)` if it beats `best`: a larger gain, or the same
@@ -202,23 +236,34 @@ pub(crate) struct Mge<'a> {
     column_version: Vec<u64>,
     short_rows_version: u64,
     best_cache: Vec<Option<(ExchangeKey, Exchange)>>,
-    /// Per cell: the angle to the row's point in the next frame, once
-    /// computed (NaN until then, or after either point changes).
-    link_angle: Vec<f64>,
+    /// Every change of a cell, per frame: (change number, row), in order;
+    /// `changes_made` counts them. A frame's exchange candidates whose rows
+    /// changed no cell of its window since they were last weighed keep
+    /// their gains.
+    changes: Vec<Vec<(u64, u32)>>,
+    changes_made: u64,
+    /// Per frame and direction, its exchange candidates and their gains.
+    candidates: Vec<Candidates>,
+    /// Scratch: rows whose window changed (epoch marks).
+    changed: Vec<u32>,
+    /// Per cell: the displacement to the row's point in the next frame,
+    /// once computed (NaN until then, or after either point changes).
+    link_angle: Vec<Displacement>,
     /// Row holding each feature (`u32::MAX` for none).
     row_of: Vec<u32>,
     /// Features of the next and of the previous frame within the largest
     /// dmax of each feature (compressed rows: `near_*_start[f]..[f + 1]`);
-    /// features never move, so these are computed once.
+    /// features never move, so these are computed once, ascending, each
+    /// with its displacement (`near_*_displacement`).
     near_next: Vec<u32>,
     near_next_start: Vec<usize>,
+    near_next_displacement: Vec<Displacement>,
     near_prev: Vec<u32>,
     near_prev_start: Vec<usize>,
-    /// Scratch: rows active in the current window, and marks.
-    active: Vec<u32>,
+    near_prev_displacement: Vec<Displacement>,
+    /// Scratch: the windows weighed for a frame, and per row whether its
+    /// window is among them (epoch) and where.
     windows: Vec<RowWindow>,
-    /// Per row: marked active in the current window (epoch), and its index
-    /// in `windows`.
     mark: Vec<u32>,
     window_slot: Vec<u32>,
     epoch: u32,
@@ -272,8 +317,11 @@ impl<'a> Mge<'a> {
             column_version: vec![0; n_frames],
             short_rows_version: 0,
             best_cache: vec![None; 2 * n_frames],
+            changes: vec![Vec::new(); n_frames],
+            changes_made: 0,
+            candidates: vec![Candidates::default(); 2 * n_frames],
+            changed: Vec::new(),
             row_of: vec![u32::MAX; points.len()],
-            active: Vec::new(),
             windows: Vec::new(),
             mark: Vec::new(),
             window_slot: Vec::new(),
@@ -281,8 +329,10 @@ impl<'a> Mge<'a> {
             cos_bound: p.cos_bound(),
             near_next: Vec::new(),
             near_next_start: vec![0],
+            near_next_displacement: Vec::new(),
             near_prev: Vec::new(),
             near_prev_start: vec![0],
+            near_prev_displacement: Vec::new(),
         };
         mge.find_neighbours();
         if n_frames == 0 {
@@ -334,22 +384,41 @@ impl<'a> Mge<'a> {
         let n_frames = self.n_frames;
         for frame in 0..n_frames {
             for f in self.offsets[frame]..self.offsets[frame + 1] {
-                for (adjacent, list, starts) in [
-                    (frame + 1, &mut self.near_next, &mut self.near_next_start),
-                    (frame.wrapping_sub(1), &mut self.near_prev, &mut self.near_prev_start),
+                for (adjacent, list, starts, displacements) in [
+                    (frame + 1, &mut self.near_next, &mut self.near_next_start, &mut self.near_next_displacement),
+                    (
+                        frame.wrapping_sub(1),
+                        &mut self.near_prev,
+                        &mut self.near_prev_start,
+                        &mut self.near_prev_displacement,
+                    ),
                 ] {
                     if adjacent < n_frames {
                         let p = &self.points[f];
-                        list.extend(
-                            (self.offsets[adjacent]..self.offsets[adjacent + 1])
-                                .filter(|&t| p.cos_angle_estimate(&self.points[t]) >= self.cos_bound)
-                                .map(|t| t as u32),
-                        );
+                        for t in self.offsets[adjacent]..self.offsets[adjacent + 1] {
+                            if p.cos_angle_estimate(&self.points[t]) >= self.cos_bound {
+                                list.push(t as u32);
+                                displacements.push(Displacement::between(p, &self.points[t]));
+                            }
+                        }
                     }
                     starts.push(list.len());
                 }
             }
         }
+    }
+
+    /// The displacement from `from` to `to` in the next frame (`forward`)
+    /// or the previous one, when `to` is in `from`'s near list: what
+    /// [`MgeParameters::within`] measures, looked up.
+    fn near(&self, from: usize, to: u32, forward: bool) -> Option<Displacement> {
+        let (list, starts, displacements) = if forward {
+            (&self.near_next, &self.near_next_start, &self.near_next_displacement)
+        } else {
+            (&self.near_prev, &self.near_prev_start, &self.near_prev_displacement)
+        };
+        let (first, last) = (starts[from], starts[from + 1]);
+        list[first..last].binary_search(&to).ok().map(|k| displacements[first + k])
     }
 
     fn n_rows(&self) -> usize {
@@ -359,7 +428,7 @@ impl<'a> Mge<'a> {
     fn push_row(&mut self) -> usize {
         self.cells.extend(std::iter::repeat_n(NONE, self.n_frames));
         self.occupied.extend(std::iter::repeat_n(0, self.words));
-        self.link_angle.extend(std::iter::repeat_n(f64::NAN, self.n_frames));
+        self.link_angle.extend(std::iter::repeat_n(Displacement::NONE, self.n_frames));
         self.population.push(0);
         self.population.len() - 1
     }
@@ -386,10 +455,12 @@ impl<'a> Mge<'a> {
         }
         *cell = feature;
         self.column_version[frame] += 1;
+        self.changes_made += 1;
+        self.changes[frame].push((self.changes_made, row as u32));
         let base = row * self.n_frames;
-        self.link_angle[base + frame] = f64::NAN;
+        self.link_angle[base + frame] = Displacement::NONE;
         if frame > 0 {
-            self.link_angle[base + frame - 1] = f64::NAN;
+            self.link_angle[base + frame - 1] = Displacement::NONE;
         }
         let (word, bit) = (row * self.words + frame / 64, 1u64 << (frame % 64));
         if feature != NONE {
@@ -404,17 +475,17 @@ impl<'a> Mge<'a> {
         }
     }
 
-    /// The angle between `row`'s points at `frame` and `frame + 1` (both
-    /// real), computed once per pair of points.
-    fn link(&mut self, row: usize, frame: usize) -> f64 {
+    /// The displacement between `row`'s points at `frame` and `frame + 1`
+    /// (both real), computed once per pair of points.
+    fn link(&mut self, row: usize, frame: usize) -> Displacement {
         let at = row * self.n_frames + frame;
         let cached = self.link_angle[at];
-        if !cached.is_nan() {
+        if !cached.rad.is_nan() {
             return cached;
         }
-        let a = angle(self.point(self.cells[at]), self.point(self.cells[at + 1]));
-        self.link_angle[at] = a;
-        a
+        let d = Displacement::between(self.point(self.cells[at]), self.point(self.cells[at + 1]));
+        self.link_angle[at] = d;
+        d
     }
 
     /// Whether `row` has no real point in frames `first..=last`.
@@ -444,7 +515,7 @@ impl<'a> Mge<'a> {
     /// The cost of a row's window `[k-1, k, k+1]`: none after a phantom
     /// start, `phimax` with a phantom inside, else the smoothness cost
     /// (given its two displacements, NaN where a point is a phantom).
-    fn window_cost(&self, w: [i32; 3], first: f64, second: f64, phimax: f64) -> f64 {
+    fn window_cost(&self, w: [i32; 3], first: Displacement, second: Displacement, phimax: f64) -> f64 {
         if w[0] == NONE {
             0.0
         } else if w[1] == NONE || w[2] == NONE {
@@ -463,11 +534,11 @@ impl<'a> Mge<'a> {
     /// frame `k` (`target` = k + 1 forward, k − 1 backward), as TRACK scans
     /// all row pairs `i < j` and keeps the first of the largest gains.
     ///
-    /// Only rows with a real point in the window `k-1..=k+1` ("active")
-    /// differ from an empty window; every inactive row is equivalent, so
-    /// a row with a target point is tried against the first inactive row
-    /// that TRACK's scan would reach, which gives the same answer in
-    /// O(active² + rows) instead of O(rows²).
+    /// Only rows with a real point in the window `k-1..=k+1` differ from
+    /// an empty window; every other row is equivalent, so a row with a
+    /// target point is tried against the first such row that TRACK's scan
+    /// would reach, which gives the same answer in O(candidates + rows)
+    /// instead of O(rows²).
     fn best_exchange(&mut self, k: usize, forward: bool) -> Option<(usize, usize)> {
         let key = (
             [self.column_version[k - 1], self.column_version[k], self.column_version[k + 1]],
@@ -486,91 +557,79 @@ impl<'a> Mge<'a> {
     }
 
     /// [`Mge::best_exchange`] computed afresh.
+    ///
+    /// TRACK scans every pair of rows. An exchange can only be made, and
+    /// only gain, when a row with a point at k (a "middle") takes the
+    /// other's target point, and that new link must be within dmax. So the
+    /// pairs worth weighing are each middle with the rows of the targets
+    /// near it, and each row with a middle and a target against the
+    /// "neutral" rows (no middle, no target: all alike, their cost does not
+    /// change), of which TRACK's scan reaches the first one first. Pairs
+    /// of rows without a middle gain exactly nothing. A pair's gain depends
+    /// only on its two rows' windows, so between sweeps only the pairs of
+    /// rows whose windows changed are weighed again.
     fn find_best_exchange(&mut self, k: usize, forward: bool) -> Option<(usize, usize)> {
         let phimax = self.p.row(self.missing[k - 1].max(self.missing[k])).1;
         let default_dmax = self.p.row(self.missing[if forward { k } else { k - 1 }]).0;
         let slot = if forward { 2 } else { 0 };
-
+        let target = if forward { k + 1 } else { k - 1 };
+        let index = 2 * k + usize::from(forward);
+        let mut candidates = std::mem::take(&mut self.candidates[index]);
+        let first_time = candidates.weighed_at == 0;
+        if first_time {
+            let (near, starts) = if forward {
+                (&self.near_next, &self.near_next_start)
+            } else {
+                (&self.near_prev, &self.near_prev_start)
+            };
+            for m in self.offsets[k]..self.offsets[k + 1] {
+                candidates.pairs.extend(near[starts[m]..starts[m + 1]].iter().map(|&t| (m as u32, t, f64::NAN)));
+                candidates.alone.push((m as u32, f64::NAN));
+            }
+        }
+        // The rows whose window k−1..=k+1 changed since the last weighing.
         self.epoch = self.epoch.wrapping_add(1);
         if self.epoch == 0 {
             self.mark.iter_mut().for_each(|m| *m = 0);
+            self.changed.iter_mut().for_each(|m| *m = 0);
             self.epoch = 1;
         }
+        let epoch = self.epoch;
         self.mark.resize(self.n_rows(), 0);
         self.window_slot.resize(self.n_rows(), 0);
-        let mut active = std::mem::take(&mut self.active);
-        active.clear();
-        for f in self.offsets[k - 1]..self.offsets[k + 2] {
-            let row = self.row_of[f];
-            if row != u32::MAX && self.mark[row as usize] != self.epoch {
-                self.mark[row as usize] = self.epoch;
-                active.push(row);
+        self.changed.resize(self.n_rows(), 0);
+        if !first_time {
+            for frame in k - 1..=k + 1 {
+                let log = &self.changes[frame];
+                let start = log.partition_point(|&(number, _)| number <= candidates.weighed_at);
+                for &(_, row) in &log[start..] {
+                    self.changed[row as usize] = epoch;
+                }
             }
         }
         let mut windows = std::mem::take(&mut self.windows);
         windows.clear();
-        // Each window's cost, and the displacement an exchange of `slot`
-        // leaves alone: p0→p1 going forward, p1→p2 going backward.
-        for &r in &active {
-            let row = r as usize;
-            let w = self.window(row, k);
-            let first = if w[0] != NONE && w[1] != NONE { self.link(row, k - 1) } else { f64::NAN };
-            let second = if w[1] != NONE && w[2] != NONE { self.link(row, k) } else { f64::NAN };
-            let fixed_angle = if forward { first } else { second };
-            let cost = self.window_cost(w, first, second, phimax);
-            windows.push(RowWindow { row, w, fixed_angle, cost });
-        }
-        for (index, w) in windows.iter().enumerate() {
-            self.window_slot[w.row] = index as u32;
-        }
-
+        let stale = |mge: &Self, row: usize| first_time || mge.changed[row] == epoch;
         let mut best: Option<(f64, usize, usize)> = None;
-        // A pair cannot gain more than its current cost (costs are never
-        // negative), so pairs that cannot beat the best so far are skipped.
-        let cannot_win = |old: f64, best: &Option<(f64, usize, usize)>| match best {
-            None => old <= MIN_GAIN,
-            Some((g, _, _)) => old < *g,
-        };
-        // TRACK scans every pair of rows. An exchange can only be made, and
-        // only gain, when a row with a point at k (a "middle") takes the
-        // other's target point, and that new link must be within dmax. So
-        // the pairs worth evaluating are those found through the targets
-        // near each middle, and rows with a middle and a target against the
-        // "neutral" rows (no middle, no target: all alike, their cost does
-        // not change), of which TRACK's scan reaches the first one first.
-        // Pairs of rows without a middle gain exactly nothing.
-        let window_of = |mge: &Self, row: usize| -> Option<usize> {
-            (mge.mark[row] == mge.epoch).then(|| mge.window_slot[row] as usize)
-        };
-        let (near, starts) =
-            if forward { (&self.near_next, &self.near_next_start) } else { (&self.near_prev, &self.near_prev_start) };
-        for ri in &windows {
-            if ri.w[1] == NONE {
+        for entry in candidates.pairs.iter_mut() {
+            let (i, j) = (self.row_of[entry.0 as usize] as usize, self.row_of[entry.1 as usize] as usize);
+            if i == j {
                 continue;
             }
-            let m = ri.w[1] as usize;
-            for &t in &near[starts[m]..starts[m + 1]] {
-                let j = self.row_of[t as usize] as usize;
-                if j == ri.row {
-                    continue;
-                }
-                let Some(wj) = window_of(self, j) else { continue };
-                let rj = &windows[wj];
-                if cannot_win(ri.cost + rj.cost, &best)
-                    || (self.population[ri.row] <= 1 && self.population[rj.row] <= 1)
-                {
-                    continue;
-                }
-                if let Some(gain) = self.exchange_gain(ri, rj, slot, default_dmax, phimax) {
-                    consider(&mut best, gain, ri.row.min(j), ri.row.max(j));
-                }
+            if stale(self, i) || stale(self, j) {
+                let wi = self.row_window(&mut windows, i, k, forward, phimax);
+                let wj = self.row_window(&mut windows, j, k, forward, phimax);
+                entry.2 =
+                    self.exchange_gain(&windows[wi], &windows[wj], slot, default_dmax, phimax).unwrap_or(f64::NAN);
+            }
+            // TRACK exchanges nothing between two rows of one point each.
+            let both_short = self.population[i] <= 1 && self.population[j] <= 1;
+            if !entry.2.is_nan() && !both_short {
+                consider(&mut best, entry.2, i.min(j), i.max(j));
             }
         }
         // The first neutral row, and the first with two or more points.
-        let neutral = |mge: &Self, row: usize| match window_of(mge, row) {
-            None => true,
-            Some(w) => windows[w].w[1] == NONE && windows[w].w[slot] == NONE,
-        };
+        let neutral = |mge: &Self, row: usize| mge.get(row, k) == NONE && mge.get(row, target) == NONE;
         let mut first_neutral = None;
         let mut first_neutral_long = None;
         for row in 0..self.n_rows() {
@@ -585,23 +644,44 @@ impl<'a> Mge<'a> {
                 break;
             }
         }
-        let empty = RowWindow { row: usize::MAX, w: [NONE; 3], fixed_angle: f64::NAN, cost: 0.0 };
-        for ri in &windows {
-            if ri.w[slot] == NONE || ri.w[1] == NONE {
+        let empty = RowWindow { w: [NONE; 3], fixed: Displacement::NONE, cost: 0.0 };
+        for entry in candidates.alone.iter_mut() {
+            let i = self.row_of[entry.0 as usize] as usize;
+            if self.get(i, target) == NONE {
                 continue;
             }
-            let partner = if self.population[ri.row] >= 2 { first_neutral } else { first_neutral_long };
+            let partner = if self.population[i] >= 2 { first_neutral } else { first_neutral_long };
             let Some(e) = partner else { continue };
-            if cannot_win(ri.cost, &best) {
-                continue;
+            if stale(self, i) {
+                let wi = self.row_window(&mut windows, i, k, forward, phimax);
+                entry.1 = self.exchange_gain(&windows[wi], &empty, slot, default_dmax, phimax).unwrap_or(f64::NAN);
             }
-            if let Some(gain) = self.exchange_gain(ri, &empty, slot, default_dmax, phimax) {
-                consider(&mut best, gain, ri.row.min(e), ri.row.max(e));
+            if !entry.1.is_nan() {
+                consider(&mut best, entry.1, i.min(e), i.max(e));
             }
         }
-        self.active = active;
+        candidates.weighed_at = self.changes_made.max(1);
+        self.candidates[index] = candidates;
         self.windows = windows;
         best.map(|(_, i, j)| (i, j))
+    }
+
+    /// The index in `windows` of `row`'s window at `k` (computed once per
+    /// weighing): its cells, the displacement an exchange in the sweep's
+    /// direction leaves alone (p0→p1 forward, p1→p2 backward), its cost.
+    fn row_window(&mut self, windows: &mut Vec<RowWindow>, row: usize, k: usize, forward: bool, phimax: f64) -> usize {
+        if self.mark[row] == self.epoch {
+            return self.window_slot[row] as usize;
+        }
+        let w = self.window(row, k);
+        let first = if w[0] != NONE && w[1] != NONE { self.link(row, k - 1) } else { Displacement::NONE };
+        let second = if w[1] != NONE && w[2] != NONE { self.link(row, k) } else { Displacement::NONE };
+        let fixed = if forward { first } else { second };
+        let cost = self.window_cost(w, first, second, phimax);
+        windows.push(RowWindow { w, fixed, cost });
+        self.mark[row] = self.epoch;
+        self.window_slot[row] = (windows.len() - 1) as u32;
+        windows.len() - 1
     }
 
     /// The cost of `r`'s window with `incoming` in `slot`, or `None` when
@@ -613,7 +693,13 @@ impl<'a> Mge<'a> {
         // The new link middle↔incoming: checked against dmax, and its
         // length is one displacement of the cost.
         let new_angle = if middle != NONE && incoming != NONE {
-            Some(self.p.within(self.point(middle), self.point(incoming), default_dmax, self.cos_bound)?)
+            // Beyond the near list is beyond every dmax.
+            let d = self.near(middle as usize, incoming as u32, slot == 2)?;
+            let (a, b) = (self.point(middle), self.point(incoming));
+            if d.rad > self.p.link_dmax_rad(a, b, default_dmax) {
+                return None;
+            }
+            Some(d)
         } else {
             None
         };
@@ -623,13 +709,14 @@ impl<'a> Mge<'a> {
         if w[1] == NONE || w[2] == NONE {
             return Some(phimax);
         }
-        let (a1, a2) = match (slot, new_angle) {
-            (2, Some(a)) => (r.fixed_angle, a),
-            (0, Some(a)) => (a, r.fixed_angle),
+        let (d1, d2) = match (slot, new_angle) {
+            (2, Some(d)) => (r.fixed, d),
+            (0, Some(d)) => (d, r.fixed),
             _ => return Some(phimax),
         };
+        let (a1, a2) = (d1.rad, d2.rad);
         let (p0, p1, p2) = (self.point(w[0]), self.point(w[1]), self.point(w[2]));
-        let cost = deviation_with(p0, p1, p2, a1, a2, self.p.w1, self.p.w2);
+        let cost = deviation_with(p0, p1, p2, d1, d2, self.p.w1, self.p.w2);
         let limit = match &self.p.adaptive {
             Some(table) => table.phimax((0.5 * (a1 + a2)).to_degrees()),
             None => phimax,
@@ -904,11 +991,12 @@ mod tests {
         let offsets = [0, 1, 2, 3];
         let missing = [0, 0, 0];
         let mge = Mge::initialise(&p, &points, &offsets, &missing);
-        let (a01, a12) = (angle(&points[0], &points[1]), angle(&points[1], &points[2]));
+        let (a01, a12) = (Displacement::between(&points[0], &points[1]), Displacement::between(&points[1], &points[2]));
+        let none = Displacement::NONE;
         assert_eq!(mge.window_cost([0, 1, 2], a01, a12, 1.0), 0.0);
-        assert_eq!(mge.window_cost([0, NONE, 2], f64::NAN, f64::NAN, 1.0), 1.0);
-        assert_eq!(mge.window_cost([0, 1, NONE], a01, f64::NAN, 0.7), 0.7);
-        assert_eq!(mge.window_cost([NONE, 1, 2], f64::NAN, a12, 1.0), 0.0);
+        assert_eq!(mge.window_cost([0, NONE, 2], none, none, 1.0), 1.0);
+        assert_eq!(mge.window_cost([0, 1, NONE], a01, none, 0.7), 0.7);
+        assert_eq!(mge.window_cost([NONE, 1, 2], none, a12, 1.0), 0.0);
         // One track of three points and its phantom partner.
         assert_eq!(mge.tracks(), vec![vec![(0, 0), (1, 1), (2, 2)]]);
         assert_eq!(mge.n_rows(), 2);
