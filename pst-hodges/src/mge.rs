@@ -182,16 +182,44 @@ struct RowWindow {
 
 /// A frame's exchange candidates in one direction, which depend only on
 /// the features (which never move): each feature `m` of the frame with
-/// each feature `t` of the target frame near it (`pairs`), and each `m`
-/// alone, to trade with an empty row (`alone`); with the gain each had
-/// when its rows' windows were last weighed (NaN: the exchange is not
-/// allowed).
+/// each feature `t` of the target frame near it (`pairs`, grouped by `m`),
+/// and each `m` alone, to trade with an empty row (`alone`); with the gain
+/// each had when its rows' windows were last weighed (NaN: no exchange),
+/// and which gains are positive (few are: only those can be chosen).
 #[derive(Debug, Clone, Default)]
 struct Candidates {
     /// The change number when last weighed (0: never).
     weighed_at: u64,
     pairs: Vec<(u32, u32, f64)>,
-    alone: Vec<(u32, f64)>,
+    /// `pairs[by_middle[m]..by_middle[m + 1]]` have the frame's `m`-th
+    /// feature; `by_target_pairs[by_target[t]..by_target[t + 1]]` are the
+    /// pairs with the target frame's `t`-th.
+    by_middle: Vec<u32>,
+    by_target: Vec<u32>,
+    by_target_pairs: Vec<u32>,
+    /// The gain of each feature of the frame alone.
+    alone: Vec<f64>,
+    /// Pairs and features alone with a gain above `MIN_GAIN`, and whether
+    /// each is listed.
+    positive_pairs: Vec<u32>,
+    positive_alone: Vec<u32>,
+    listed_pair: Vec<bool>,
+    listed_alone: Vec<bool>,
+}
+
+/// Sets `gains[at] = gain` and keeps `listed`/`positive` the entries whose
+/// gain is above [`MIN_GAIN`].
+fn record_gain(gains: &mut f64, gain: f64, at: u32, listed: &mut [bool], positive: &mut Vec<u32>) {
+    *gains = gain;
+    let wanted = gain > MIN_GAIN;
+    if wanted != listed[at as usize] {
+        listed[at as usize] = wanted;
+        if wanted {
+            positive.push(at);
+        } else if let Some(k) = positive.iter().position(|&e| e == at) {
+            positive.swap_remove(k);
+        }
+    }
 }
 
 /// Keeps `(gain, i, j)` if it beats `best`: a larger gain, or the same
@@ -244,8 +272,6 @@ pub(crate) struct Mge<'a> {
     changes_made: u64,
     /// Per frame and direction, its exchange candidates and their gains.
     candidates: Vec<Candidates>,
-    /// Scratch: rows whose window changed (epoch marks).
-    changed: Vec<u32>,
     /// Per cell: the displacement to the row's point in the next frame,
     /// once computed (NaN until then, or after either point changes).
     link_angle: Vec<Displacement>,
@@ -320,7 +346,6 @@ impl<'a> Mge<'a> {
             changes: vec![Vec::new(); n_frames],
             changes_made: 0,
             candidates: vec![Candidates::default(); 2 * n_frames],
-            changed: Vec::new(),
             row_of: vec![u32::MAX; points.len()],
             windows: Vec::new(),
             mark: Vec::new(),
@@ -349,16 +374,21 @@ impl<'a> Mge<'a> {
                 if row == u32::MAX {
                     continue;
                 }
+                // Only a feature within the largest dmax can be linked, and
+                // every feature beyond the near list is farther than that:
+                // the nearest untaken one there is the nearest of all
+                // whenever it can be linked.
                 let mut closest = f64::INFINITY;
                 let mut chosen = None;
                 let mut chosen_dmax = default;
-                for c in offsets[frame + 1]..offsets[frame + 2] {
+                let near = mge.near_next_start[f]..mge.near_next_start[f + 1];
+                for (&c, d) in mge.near_next[near.clone()].iter().zip(&mge.near_next_displacement[near]) {
+                    let c = c as usize;
                     if mge.row_of[c] != u32::MAX {
                         continue;
                     }
-                    let d = angle(&points[f], &points[c]);
-                    if d <= closest {
-                        closest = d;
+                    if d.rad <= closest {
+                        closest = d.rad;
                         chosen = Some(c);
                         chosen_dmax = link_dmax(&p.zones, &points[f], &points[c], default);
                     }
@@ -483,7 +513,10 @@ impl<'a> Mge<'a> {
         if !cached.rad.is_nan() {
             return cached;
         }
-        let d = Displacement::between(self.point(self.cells[at]), self.point(self.cells[at + 1]));
+        let (from, to) = (self.cells[at], self.cells[at + 1]);
+        let d = self
+            .near(from as usize, to as u32, true)
+            .unwrap_or_else(|| Displacement::between(self.point(from), self.point(to)));
         self.link_angle[at] = d;
         d
     }
@@ -573,95 +606,140 @@ impl<'a> Mge<'a> {
         let default_dmax = self.p.row(self.missing[if forward { k } else { k - 1 }]).0;
         let slot = if forward { 2 } else { 0 };
         let target = if forward { k + 1 } else { k - 1 };
+        let (first_middle, first_target) = (self.offsets[k], self.offsets[target]);
         let index = 2 * k + usize::from(forward);
-        let mut candidates = std::mem::take(&mut self.candidates[index]);
-        let first_time = candidates.weighed_at == 0;
-        if first_time {
+        let mut c = std::mem::take(&mut self.candidates[index]);
+        self.epoch = self.epoch.wrapping_add(1);
+        if self.epoch == 0 {
+            self.mark.iter_mut().for_each(|m| *m = 0);
+            self.epoch = 1;
+        }
+        self.mark.resize(self.n_rows(), 0);
+        self.window_slot.resize(self.n_rows(), 0);
+        let mut windows = std::mem::take(&mut self.windows);
+        windows.clear();
+        let empty = RowWindow { w: [NONE; 3], fixed: Displacement::NONE, cost: 0.0 };
+        // Which pairs and features alone to weigh: all the first time, else
+        // those of the rows that changed a cell of the window since.
+        let mut stale_pairs: Vec<u32> = Vec::new();
+        let mut stale_alone: Vec<u32> = Vec::new();
+        if c.weighed_at == 0 {
             let (near, starts) = if forward {
                 (&self.near_next, &self.near_next_start)
             } else {
                 (&self.near_prev, &self.near_prev_start)
             };
-            for m in self.offsets[k]..self.offsets[k + 1] {
-                candidates.pairs.extend(near[starts[m]..starts[m + 1]].iter().map(|&t| (m as u32, t, f64::NAN)));
-                candidates.alone.push((m as u32, f64::NAN));
+            let n_targets = self.offsets[target + 1] - first_target;
+            let mut per_target = vec![0u32; n_targets + 1];
+            c.by_middle.push(0);
+            for m in first_middle..self.offsets[k + 1] {
+                for &t in &near[starts[m]..starts[m + 1]] {
+                    c.pairs.push((m as u32, t, f64::NAN));
+                    per_target[t as usize - first_target + 1] += 1;
+                }
+                c.by_middle.push(c.pairs.len() as u32);
             }
-        }
-        // The rows whose window k−1..=k+1 changed since the last weighing.
-        self.epoch = self.epoch.wrapping_add(1);
-        if self.epoch == 0 {
-            self.mark.iter_mut().for_each(|m| *m = 0);
-            self.changed.iter_mut().for_each(|m| *m = 0);
-            self.epoch = 1;
-        }
-        let epoch = self.epoch;
-        self.mark.resize(self.n_rows(), 0);
-        self.window_slot.resize(self.n_rows(), 0);
-        self.changed.resize(self.n_rows(), 0);
-        if !first_time {
+            for t in 0..n_targets {
+                per_target[t + 1] += per_target[t];
+            }
+            c.by_target_pairs = vec![0; c.pairs.len()];
+            let mut fill = per_target.clone();
+            for (at, &(_, t, _)) in c.pairs.iter().enumerate() {
+                let local = t as usize - first_target;
+                c.by_target_pairs[fill[local] as usize] = at as u32;
+                fill[local] += 1;
+            }
+            c.by_target = per_target;
+            c.alone = vec![f64::NAN; c.by_middle.len() - 1];
+            c.listed_pair = vec![false; c.pairs.len()];
+            c.listed_alone = vec![false; c.alone.len()];
+            stale_pairs.extend(0..c.pairs.len() as u32);
+            stale_alone.extend(0..c.alone.len() as u32);
+        } else {
+            let mut changed: Vec<u32> = Vec::new();
             for frame in k - 1..=k + 1 {
                 let log = &self.changes[frame];
-                let start = log.partition_point(|&(number, _)| number <= candidates.weighed_at);
-                for &(_, row) in &log[start..] {
-                    self.changed[row as usize] = epoch;
+                let start = log.partition_point(|&(number, _)| number <= c.weighed_at);
+                changed.extend(log[start..].iter().map(|&(_, row)| row));
+            }
+            for row in changed {
+                let row = row as usize;
+                if self.mark[row] == self.epoch {
+                    continue;
+                }
+                // Weighed now (which also marks the row as seen).
+                self.row_window(&mut windows, row, k, forward, phimax);
+                let (m, t) = (self.get(row, k), self.get(row, target));
+                if m != NONE {
+                    let local = m as usize - first_middle;
+                    stale_pairs.extend(c.by_middle[local]..c.by_middle[local + 1]);
+                    stale_alone.push(local as u32);
+                }
+                if t != NONE {
+                    let local = t as usize - first_target;
+                    stale_pairs
+                        .extend(&c.by_target_pairs[c.by_target[local] as usize..c.by_target[local + 1] as usize]);
                 }
             }
         }
-        let mut windows = std::mem::take(&mut self.windows);
-        windows.clear();
-        let stale = |mge: &Self, row: usize| first_time || mge.changed[row] == epoch;
-        let mut best: Option<(f64, usize, usize)> = None;
-        for entry in candidates.pairs.iter_mut() {
-            let (i, j) = (self.row_of[entry.0 as usize] as usize, self.row_of[entry.1 as usize] as usize);
-            if i == j {
-                continue;
-            }
-            if stale(self, i) || stale(self, j) {
+        for at in stale_pairs {
+            let (m, t, _) = c.pairs[at as usize];
+            let (i, j) = (self.row_of[m as usize] as usize, self.row_of[t as usize] as usize);
+            let gain = if i == j {
+                f64::NAN
+            } else {
                 let wi = self.row_window(&mut windows, i, k, forward, phimax);
                 let wj = self.row_window(&mut windows, j, k, forward, phimax);
-                entry.2 =
-                    self.exchange_gain(&windows[wi], &windows[wj], slot, default_dmax, phimax).unwrap_or(f64::NAN);
-            }
-            // TRACK exchanges nothing between two rows of one point each.
-            let both_short = self.population[i] <= 1 && self.population[j] <= 1;
-            if !entry.2.is_nan() && !both_short {
-                consider(&mut best, entry.2, i.min(j), i.max(j));
-            }
+                self.exchange_gain(&windows[wi], &windows[wj], slot, default_dmax, phimax).unwrap_or(f64::NAN)
+            };
+            record_gain(&mut c.pairs[at as usize].2, gain, at, &mut c.listed_pair, &mut c.positive_pairs);
         }
-        // The first neutral row, and the first with two or more points.
-        let neutral = |mge: &Self, row: usize| mge.get(row, k) == NONE && mge.get(row, target) == NONE;
-        let mut first_neutral = None;
-        let mut first_neutral_long = None;
-        for row in 0..self.n_rows() {
-            if !neutral(self, row) {
-                continue;
-            }
-            if first_neutral.is_none() {
-                first_neutral = Some(row);
-            }
-            if self.population[row] >= 2 {
-                first_neutral_long = Some(row);
-                break;
-            }
-        }
-        let empty = RowWindow { w: [NONE; 3], fixed: Displacement::NONE, cost: 0.0 };
-        for entry in candidates.alone.iter_mut() {
-            let i = self.row_of[entry.0 as usize] as usize;
-            if self.get(i, target) == NONE {
-                continue;
-            }
-            let partner = if self.population[i] >= 2 { first_neutral } else { first_neutral_long };
-            let Some(e) = partner else { continue };
-            if stale(self, i) {
+        for local in stale_alone {
+            let i = self.row_of[first_middle + local as usize] as usize;
+            let gain = if self.get(i, target) == NONE {
+                f64::NAN
+            } else {
                 let wi = self.row_window(&mut windows, i, k, forward, phimax);
-                entry.1 = self.exchange_gain(&windows[wi], &empty, slot, default_dmax, phimax).unwrap_or(f64::NAN);
-            }
-            if !entry.1.is_nan() {
-                consider(&mut best, entry.1, i.min(e), i.max(e));
+                self.exchange_gain(&windows[wi], &empty, slot, default_dmax, phimax).unwrap_or(f64::NAN)
+            };
+            record_gain(&mut c.alone[local as usize], gain, local, &mut c.listed_alone, &mut c.positive_alone);
+        }
+        let mut best: Option<(f64, usize, usize)> = None;
+        for &at in &c.positive_pairs {
+            let (m, t, gain) = c.pairs[at as usize];
+            let (i, j) = (self.row_of[m as usize] as usize, self.row_of[t as usize] as usize);
+            // TRACK exchanges nothing between two rows of one point each.
+            if !(self.population[i] <= 1 && self.population[j] <= 1) {
+                consider(&mut best, gain, i.min(j), i.max(j));
             }
         }
-        candidates.weighed_at = self.changes_made.max(1);
-        self.candidates[index] = candidates;
+        if !c.positive_alone.is_empty() {
+            // The first neutral row, and the first with two or more points.
+            let neutral = |mge: &Self, row: usize| mge.get(row, k) == NONE && mge.get(row, target) == NONE;
+            let mut first_neutral = None;
+            let mut first_neutral_long = None;
+            for row in 0..self.n_rows() {
+                if !neutral(self, row) {
+                    continue;
+                }
+                if first_neutral.is_none() {
+                    first_neutral = Some(row);
+                }
+                if self.population[row] >= 2 {
+                    first_neutral_long = Some(row);
+                    break;
+                }
+            }
+            for &local in &c.positive_alone {
+                let i = self.row_of[first_middle + local as usize] as usize;
+                let partner = if self.population[i] >= 2 { first_neutral } else { first_neutral_long };
+                if let Some(e) = partner {
+                    consider(&mut best, c.alone[local as usize], i.min(e), i.max(e));
+                }
+            }
+        }
+        c.weighed_at = self.changes_made.max(1);
+        self.candidates[index] = c;
         self.windows = windows;
         best.map(|(_, i, j)| (i, j))
     }
