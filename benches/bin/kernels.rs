@@ -3,7 +3,7 @@
 //! under callgrind to guard against performance regressions
 //! (`benches/instructions.txt` holds the recorded counts).
 //!
-//! `pst-kernels detect|link|band-pass|vorticity|read [DATA_DIR]`
+//! `pst-kernels detect|link|mge|band-pass|vorticity|read [DATA_DIR]`
 
 use std::time::Instant;
 
@@ -19,10 +19,13 @@ fn main() {
     let result = match args.get(1).map(String::as_str) {
         Some("detect") => detect(),
         Some("link") => link(),
+        Some("mge") => mge(),
         Some("band-pass") => band_pass(),
         Some("vorticity") => vorticity(),
         Some("read") => read(args.get(2).map_or("../shared/data", String::as_str)),
-        _ => Err(Error::InvalidArgument("usage: pst-kernels detect|link|band-pass|vorticity|read [DATA_DIR]".into())),
+        _ => {
+            Err(Error::InvalidArgument("usage: pst-kernels detect|link|mge|band-pass|vorticity|read [DATA_DIR]".into()))
+        }
     };
     match result {
         Ok(check) => println!("{} {check} in {:.2?}", args[1], started.elapsed()),
@@ -62,6 +65,14 @@ fn link() -> Result<usize> {
         tracks += SimpleLinker::default().link(&frames, Calendar::Standard)?.len();
     }
     Ok(tracks)
+}
+
+/// The Hodges linker's Modified Greedy Exchange on one segment as dense as
+/// band-passed 850 hPa vorticity ([`pst_benches::dense_feature_frames`],
+/// 400 points a frame, 40 frames). Returns the tracks.
+fn mge() -> Result<usize> {
+    let frames = pst_benches::dense_feature_frames(400, 40)?;
+    Ok(pst_hodges::HodgesLinker::default().link(&frames, Calendar::Standard)?.len())
 }
 
 /// T5–42 band-pass of a synthetic 2.5° frame, twenty times (plan included).
