@@ -14,6 +14,10 @@ use crate::constraints::{AdaptiveSmoothness, DmaxZones};
 /// A phantom point.
 const NONE: i32 = -1;
 
+/// A link's displacement not yet looked up, and one beyond the near list.
+const UNKNOWN: u32 = u32::MAX;
+const FAR: u32 = u32::MAX - 1;
+
 /// Exchanges gaining no more than this are not made (TRACK's tolerance).
 const MIN_GAIN: f64 = 1e-8;
 
@@ -272,9 +276,12 @@ pub(crate) struct Mge<'a> {
     changes_made: u64,
     /// Per frame and direction, its exchange candidates and their gains.
     candidates: Vec<Candidates>,
-    /// Per cell: the displacement to the row's point in the next frame,
-    /// once computed (NaN until then, or after either point changes).
-    link_angle: Vec<Displacement>,
+    /// Per cell: where the displacement to the row's point in the next
+    /// frame is in `near_next_displacement`, once looked up (`UNKNOWN`
+    /// until then, or after either point changes; `FAR` beyond the near
+    /// list). Four bytes a cell: the workspace has a cell per row and
+    /// frame.
+    link_angle: Vec<u32>,
     /// Row holding each feature (`u32::MAX` for none).
     row_of: Vec<u32>,
     /// Features of the next and of the previous frame within the largest
@@ -442,13 +449,16 @@ impl<'a> Mge<'a> {
     /// or the previous one, when `to` is in `from`'s near list: what
     /// [`MgeParameters::within`] measures, looked up.
     fn near(&self, from: usize, to: u32, forward: bool) -> Option<Displacement> {
-        let (list, starts, displacements) = if forward {
-            (&self.near_next, &self.near_next_start, &self.near_next_displacement)
-        } else {
-            (&self.near_prev, &self.near_prev_start, &self.near_prev_displacement)
-        };
+        let displacements = if forward { &self.near_next_displacement } else { &self.near_prev_displacement };
+        self.near_index(from, to, forward).map(|k| displacements[k])
+    }
+
+    /// Where `to` is in `from`'s near list (as [`Mge::near`]).
+    fn near_index(&self, from: usize, to: u32, forward: bool) -> Option<usize> {
+        let (list, starts) =
+            if forward { (&self.near_next, &self.near_next_start) } else { (&self.near_prev, &self.near_prev_start) };
         let (first, last) = (starts[from], starts[from + 1]);
-        list[first..last].binary_search(&to).ok().map(|k| displacements[first + k])
+        list[first..last].binary_search(&to).ok().map(|k| first + k)
     }
 
     fn n_rows(&self) -> usize {
@@ -458,7 +468,7 @@ impl<'a> Mge<'a> {
     fn push_row(&mut self) -> usize {
         self.cells.extend(std::iter::repeat_n(NONE, self.n_frames));
         self.occupied.extend(std::iter::repeat_n(0, self.words));
-        self.link_angle.extend(std::iter::repeat_n(Displacement::NONE, self.n_frames));
+        self.link_angle.extend(std::iter::repeat_n(UNKNOWN, self.n_frames));
         self.population.push(0);
         self.population.len() - 1
     }
@@ -488,9 +498,9 @@ impl<'a> Mge<'a> {
         self.changes_made += 1;
         self.changes[frame].push((self.changes_made, row as u32));
         let base = row * self.n_frames;
-        self.link_angle[base + frame] = Displacement::NONE;
+        self.link_angle[base + frame] = UNKNOWN;
         if frame > 0 {
-            self.link_angle[base + frame - 1] = Displacement::NONE;
+            self.link_angle[base + frame - 1] = UNKNOWN;
         }
         let (word, bit) = (row * self.words + frame / 64, 1u64 << (frame % 64));
         if feature != NONE {
@@ -509,16 +519,22 @@ impl<'a> Mge<'a> {
     /// (both real), computed once per pair of points.
     fn link(&mut self, row: usize, frame: usize) -> Displacement {
         let at = row * self.n_frames + frame;
-        let cached = self.link_angle[at];
-        if !cached.rad.is_nan() {
-            return cached;
-        }
         let (from, to) = (self.cells[at], self.cells[at + 1]);
-        let d = self
-            .near(from as usize, to as u32, true)
-            .unwrap_or_else(|| Displacement::between(self.point(from), self.point(to)));
-        self.link_angle[at] = d;
-        d
+        match self.link_angle[at] {
+            FAR => return Displacement::between(self.point(from), self.point(to)),
+            UNKNOWN => {}
+            k => return self.near_next_displacement[k as usize],
+        }
+        match self.near_index(from as usize, to as u32, true) {
+            Some(k) => {
+                self.link_angle[at] = k as u32;
+                self.near_next_displacement[k]
+            }
+            None => {
+                self.link_angle[at] = FAR;
+                Displacement::between(self.point(from), self.point(to))
+            }
+        }
     }
 
     /// Whether `row` has no real point in frames `first..=last`.
