@@ -261,6 +261,28 @@ pub(crate) struct TrackArgs {
     /// cosine) before the band-pass, as for a limited-area grid; 0: none.
     #[arg(long, value_name = "N", default_value_t = 0)]
     pub(crate) taper_points: usize,
+    /// Keep tracks at least this long: a number of points (`9`) or a time
+    /// from first to last point (`54h`, `2D`) — TempestExtremes' --mintime.
+    #[arg(long, value_name = "POINTS|DURATION")]
+    pub(crate) min_duration: Option<String>,
+    /// Keep tracks whose first and last points are at least this many
+    /// degrees of great circle apart (TempestExtremes' --min_endpoint_dist).
+    #[arg(long, value_name = "DEG", allow_negative_numbers = true)]
+    pub(crate) min_endpoint_dist: Option<f64>,
+    /// Keep tracks at least this many degrees of great circle long, point
+    /// to point (TempestExtremes' --min_path_dist).
+    #[arg(long, value_name = "DEG", allow_negative_numbers = true)]
+    pub(crate) min_path_dist: Option<f64>,
+    /// Keep tracks where COL OP VALUE holds at COUNT points (a number, all,
+    /// first or last); COL is lat, lon, the variable or another column, OP
+    /// one of > < >= <= = != |>= |<= (TempestExtremes' --threshold, e.g.
+    /// `lat,<=,50,10`). Repeatable: all must hold.
+    #[arg(long, value_name = "COL,OP,VALUE,COUNT", allow_hyphen_values = true)]
+    pub(crate) track_threshold: Vec<String>,
+    /// Keep tracks with at least one point in this box, degrees
+    /// (LON0,LON1,LAT0,LAT1; LON0 > LON1 crosses the antimeridian).
+    #[arg(long, value_name = "LON0,LON1,LAT0,LAT1", allow_hyphen_values = true)]
+    pub(crate) track_region: Option<String>,
     /// Output track file.
     #[arg(short, long)]
     pub(crate) output: PathBuf,

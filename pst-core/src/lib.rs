@@ -82,6 +82,7 @@ mod source;
 mod synthetic;
 mod taper;
 mod time;
+mod track_filter;
 mod tracks;
 mod traits;
 mod variables;
@@ -115,6 +116,7 @@ pub use source::{CanonicalSource, FieldSource, SourceInfo, Subseries};
 pub use synthetic::{PlantedStorm, SyntheticBuilder, SyntheticSeries};
 pub use taper::{EdgeTaper, TaperedSource};
 pub use time::{Calendar, CfTimeUnits, Timestamp, parse_time_step_ms};
+pub use track_filter::{FilteredSink, MinDuration, PointCount, ThresholdOp, TrackFilter, TrackRegion, TrackThreshold};
 pub use tracks::{
     Bounds, Center, ProcessingStep, Track, Tracks, TracksBuilder, TracksColumns, TracksMetadata, Variable,
 };

@@ -10,7 +10,9 @@ use std::path::Path;
 
 use mpi::datatype::PartitionMut;
 use mpi::traits::{Communicator, Root};
-use pst_core::{Calendar, Detector, Error, FieldSource, FrameCenters, Linker, NoProgress, Progress, Result, TrackSink};
+use pst_core::{
+    Calendar, Detector, Error, FieldSource, FilteredSink, FrameCenters, Linker, NoProgress, Progress, Result, TrackSink,
+};
 use pst_io::{TrackFileSink, TrackFormat};
 use pst_track::DetectLinkTracker;
 
@@ -161,9 +163,14 @@ fn run_rank(
         None => TrackFormat::from_path(&path)?,
     };
     let mut file = TrackFileSink::create(&path, Some(format))?;
-    let mut sink = Counted::new(Stamped::new(&mut file, pipeline.provenance(&paths, member, regrid_lmax, &info.grid)));
+    let mut counted = Counted::new(&mut file);
+    let mut filtered = FilteredSink::new(pipeline.track_filter().clone(), &mut counted);
+    let mut sink = Stamped::new(&mut filtered, pipeline.provenance(&paths, member, regrid_lmax, &info.grid));
     engine.link(source.as_ref(), &centres, &mut sink)?;
-    let mut report = sink.counts().report(member, frames);
+    drop(sink);
+    let dropped = filtered.dropped();
+    let mut report = counted.counts().report(member, frames);
+    report.dropped = dropped;
     report.output = Some((path, format));
     reporter.event(&Event::Finished(&report));
     Ok(vec![report])

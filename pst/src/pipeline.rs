@@ -5,8 +5,9 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use pst_core::{
-    Bounds, CanonicalSource, CroppedSource, EdgeTaper, Error, FieldSource, Grid, NoProgress, ProcessingStep, Progress,
-    Result, SourceInfo, StereographicPlane, Subseries, TaperedSource, TrackSink, Tracker, Tracks,
+    Bounds, CanonicalSource, CroppedSource, EdgeTaper, Error, FieldSource, FilteredSink, Grid, NoProgress,
+    ProcessingStep, Progress, Result, SourceInfo, StereographicPlane, Subseries, TaperedSource, TrackFilter, TrackSink,
+    Tracker, Tracks,
 };
 use pst_hodges::{HealpixTracker, HodgesTracker};
 use pst_io::{Gap, MemberSelection, OpenOptions, TrackFileSink, TrackFormat, expand_inputs, list_members};
@@ -223,6 +224,8 @@ pub struct RunReport {
     pub centres: usize,
     /// Tracks written.
     pub tracks: usize,
+    /// Tracks the track filters dropped ([`PipelineBuilder::track_filter`]).
+    pub dropped: usize,
     /// Tracks of two or more points.
     pub linked: usize,
     /// The file written and its format, when this report wrote one.
@@ -307,6 +310,7 @@ pub struct Pipeline {
     stereographic: Option<(StereographicPlane, Arc<Grid>)>,
     samples: Vec<Sample>,
     tracker: TrackerChoice,
+    track_filter: TrackFilter,
     threads: Option<usize>,
     max_frames: Option<usize>,
     command: Option<String>,
@@ -349,6 +353,7 @@ pub struct PipelineBuilder {
     stereographic: Option<StereographicPlane>,
     samples: Vec<Sample>,
     tracker: TrackerChoice,
+    track_filter: TrackFilter,
     threads: Option<usize>,
     max_frames: Option<usize>,
     command: Option<String>,
@@ -453,6 +458,15 @@ impl PipelineBuilder {
     /// vorticity, unfiltered). Several may be asked for.
     pub fn sample(mut self, variable: impl Into<String>, method: SampleMethod, name: impl Into<String>) -> Self {
         self.samples.push(Sample { variable: variable.into(), method, name: name.into() });
+        self
+    }
+
+    /// Keep only the finished tracks `filter` keeps (TempestExtremes'
+    /// StitchNodes path filters: duration, endpoint and path distance,
+    /// thresholds on any column, and a region), after sampling, so that a
+    /// threshold may test a sampled column. Default: every track.
+    pub fn track_filter(mut self, filter: TrackFilter) -> Self {
+        self.track_filter = filter;
         self
     }
 
@@ -568,6 +582,7 @@ impl PipelineBuilder {
         if self.max_frames == Some(0) {
             return bad("the frame limit must be at least 1");
         }
+        self.track_filter.validate()?;
         let mut tracker = self.tracker.with_threads(self.threads);
         // The HEALPix regrid is spectral: the band-pass joins its pass
         // (vorticity from winds is band-passed as it is computed).
@@ -587,6 +602,7 @@ impl PipelineBuilder {
             stereographic,
             samples: self.samples,
             tracker,
+            track_filter: self.track_filter,
             threads: self.threads,
             max_frames: self.max_frames,
             command: self.command,
@@ -599,6 +615,11 @@ impl Pipeline {
     /// A builder with PyStormTracker's defaults.
     pub fn builder() -> PipelineBuilder {
         PipelineBuilder::default()
+    }
+
+    /// The filter of finished tracks.
+    pub fn track_filter(&self) -> &TrackFilter {
+        &self.track_filter
     }
 
     /// The tracker this pipeline runs.
@@ -832,6 +853,13 @@ impl Pipeline {
             }
             steps.push(step);
         }
+        if !self.track_filter.is_empty() {
+            let mut step = ProcessingStep::new("track_filter");
+            for (name, value) in self.track_filter.parameters() {
+                step = step.parameter(&name, value);
+            }
+            steps.push(step);
+        }
         if let Some(frames) = self.max_frames {
             steps.push(ProcessingStep::new("frame_limit").parameter("frames", frames));
         }
@@ -902,14 +930,21 @@ impl Pipeline {
             .iter()
             .map(|s| Ok((open_series(paths, &s.variable, &options, None)?, s.method, s.name.clone())))
             .collect::<Result<Vec<_>>>()?;
-        let mut counted = Counted::new(Stamped::new(Sampled::new(sink, samples), steps));
+        // Tracks are stamped, sampled, filtered, counted, then written.
+        let mut counted = Counted::new(sink);
+        let mut filtered = FilteredSink::new(self.track_filter.clone(), &mut counted);
+        let mut stamped = Stamped::new(Sampled::new(&mut filtered, samples), steps);
         let inspected = Inspected::new(source.as_ref());
-        self.tracker.tracker().track_into(&inspected, &mut counted, reporter)?;
+        self.tracker.tracker().track_into(&inspected, &mut stamped, reporter)?;
+        drop(stamped);
+        let dropped = filtered.dropped();
         let check = inspected.check();
         if check.is_suspicious() {
             reporter.event(&Event::Warning(&Warning::Frames(source.info().origin.clone(), check)));
         }
-        Ok(counted.counts().report(member, frames))
+        let mut report = counted.counts().report(member, frames);
+        report.dropped = dropped;
+        Ok(report)
     }
 
     /// Tells `reporter` a series is done, and how to find something when the
@@ -922,7 +957,7 @@ impl Pipeline {
             TrackerChoice::Healpix(healpix) => healpix.explicit_threshold().is_none(),
             _ => false,
         };
-        if default_threshold && report.centres == 0 && self.band.is_none() {
+        if default_threshold && report.centres == 0 && report.dropped == 0 && self.band.is_none() {
             reporter.event(&Event::Warning(&Warning::NoFeaturePoints));
         }
     }

@@ -10,6 +10,8 @@ pub(crate) struct Counts {
     pub(crate) centres: usize,
     pub(crate) tracks: usize,
     pub(crate) linked: usize,
+    /// Tracks the track filters dropped.
+    pub(crate) dropped: usize,
 }
 
 impl Counts {
@@ -23,6 +25,7 @@ impl Counts {
         self.centres += report.centres;
         self.tracks += report.tracks;
         self.linked += report.linked;
+        self.dropped += report.dropped;
     }
 
     pub(crate) fn report(self, member: Option<u32>, frames: usize) -> RunReport {
@@ -32,6 +35,7 @@ impl Counts {
             frames,
             centres: self.centres,
             tracks: self.tracks,
+            dropped: self.dropped,
             linked: self.linked,
             output: None,
         }
