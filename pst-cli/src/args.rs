@@ -5,7 +5,10 @@
 use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
-use pst::{CompareConfig, HodgesLinker, HodgesTracker, Matching, MemberSelection, SimpleDetector, TrackFormat};
+use pst::{
+    CompareConfig, DEFAULT_MAX_DISTANCE_KM, HodgesLinker, HodgesTracker, Matching, MemberSelection, SimpleDetector,
+    TrackFormat,
+};
 
 #[derive(Parser, Debug)]
 #[command(
@@ -300,6 +303,8 @@ pub(crate) struct TrackArgs {
     pub(crate) feature_threshold: Option<f64>,
     #[arg(long, help = format!("Simple: extremum search window in grid points, positive and odd (default {})", SimpleDetector::DEFAULT_WINDOW))]
     pub(crate) search_window_size: Option<usize>,
+    #[arg(long, value_name = "DEG", allow_negative_numbers = true, help = format!("Simple: farthest link between consecutive frames, degrees of great circle (TempestExtremes' --range; default {} km, {:.2}°)", DEFAULT_MAX_DISTANCE_KM, (DEFAULT_MAX_DISTANCE_KM / pst::EARTH_RADIUS_KM).to_degrees()))]
+    pub(crate) range: Option<f64>,
     /// Sub-grid placement of centres (default: grid for Simple, bspline for
     /// Hodges).
     #[arg(long, value_enum)]

@@ -36,7 +36,7 @@ use indicatif::{ProgressBar, ProgressStyle};
 use pst::{
     Adaptive, CancelFlag, CompareConfig, DetectionMode, DmaxZones, Event, HealpixRefinement, HealpixTracker,
     HodgesLinker, HodgesRefinement, HodgesTracker, OpenOptions, Pipeline, Progress, Refinement, Reporter, RunReport,
-    SimpleTracker, TrackFormat, TrackerChoice, compare_tracks, read_tracks, write_tracks,
+    SimpleLinker, SimpleTracker, TrackFormat, TrackerChoice, compare_tracks, read_tracks, write_tracks,
 };
 use signal_hook::consts::{SIGINT, SIGTERM};
 use signal_hook::iterator::Signals;
@@ -366,6 +366,7 @@ fn flags_of_the_other_tracker(args: &TrackArgs, other: Algorithm) -> Vec<&'stati
         Algorithm::Simple => vec![
             given(args.feature_threshold.is_some(), "--feature-threshold"),
             given(args.search_window_size.is_some(), "--search-window-size"),
+            given(args.range.is_some(), "--range"),
         ],
         Algorithm::Hodges | Algorithm::Healpix => vec![
             given(args.object_threshold.is_some(), "--object-threshold"),
@@ -450,6 +451,16 @@ fn tracker(args: &TrackArgs) -> Result<TrackerChoice> {
             if let Some(threshold) = args.feature_threshold {
                 tracker = tracker.threshold(threshold);
                 tracker.validate().map_err(flag("--feature-threshold"))?;
+            }
+            if let Some(range_deg) = args.range {
+                if !(range_deg > 0.0 && range_deg <= 180.0) {
+                    bail!("--range: the link range must be more than 0 and at most 180 degrees, not {range_deg}");
+                }
+                // TempestExtremes' --range is degrees of great circle; the
+                // linker's limit is km on pst's sphere.
+                let km = range_deg.to_radians() * pst::EARTH_RADIUS_KM;
+                tracker = tracker.linker(SimpleLinker::default().max_distance_km(km));
+                tracker.validate().map_err(flag("--range"))?;
             }
             tracker.into()
         }

@@ -902,3 +902,60 @@ fn track_filters_keep_what_tempestextremes_would() {
         assert!(!out.exists());
     }
 }
+
+/// `--range DEG` (TempestExtremes' name) sets the Simple linker's reach in
+/// degrees of great circle: 500 km's worth gives the default run's bytes,
+/// 8° links farther (fewer, longer tracks) and never beyond 8°.
+#[test]
+fn simple_range_in_degrees() {
+    let Some(input) = pst_testkit::data_file("era5/era5_msl_2025-2026_djf_2.5x2.5.nc") else { return };
+    let input = input.to_str().unwrap();
+    let dir = scratch_dir("range");
+    let run = |extra: &[&str], name: &str| {
+        let out = dir.join(name);
+        let output = stormtracker(
+            &[&["track", "-i", input, "--variable", "msl"], extra, &["-o", out.to_str().unwrap()]].concat(),
+        );
+        assert!(output.status.success(), "{}", stderr(&output));
+        out
+    };
+    let default = run(&[], "default.json");
+    let same = run(&["--range", &(500.0f64 / 6371.22).to_degrees().to_string()], "same.json");
+    let wide = run(&["--range", "8"], "wide.json");
+    let read = |p: &Path| pst::read_tracks(p, None).unwrap();
+    let (default, same, wide) = (read(&default), read(&same), read(&wide));
+    assert_eq!(
+        default.iter().map(|t| t.lats().to_vec()).collect::<Vec<_>>(),
+        same.iter().map(|t| t.lats().to_vec()).collect::<Vec<_>>()
+    );
+    assert!(wide.len() < default.len(), "{} vs {}", wide.len(), default.len());
+    let mut longest: f64 = 0.0;
+    for t in wide.iter() {
+        for k in 1..t.len() {
+            let d = pst::cosine_law_angle_rad(t.lats()[k - 1], t.lons()[k - 1], t.lats()[k], t.lons()[k]).to_degrees();
+            longest = longest.max(d);
+        }
+    }
+    assert!(longest < 8.0 && longest > 4.5, "longest link {longest}°");
+    let out = dir.join("bad.txt");
+    for bad in ["0", "-1", "200"] {
+        let output =
+            stormtracker(&["track", "-i", input, "--variable", "msl", "--range", bad, "-o", out.to_str().unwrap()]);
+        assert_eq!(output.status.code(), Some(2));
+        assert!(stderr(&output).contains("--range"), "{}", stderr(&output));
+    }
+    let output = stormtracker(&[
+        "track",
+        "-i",
+        input,
+        "--variable",
+        "msl",
+        "-a",
+        "hodges",
+        "--range",
+        "8",
+        "-o",
+        out.to_str().unwrap(),
+    ]);
+    assert!(stderr(&output).contains("--range applies to `-a simple` only"), "{}", stderr(&output));
+}
