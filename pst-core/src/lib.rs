@@ -68,6 +68,7 @@ mod centers;
 #[cfg_attr(docsrs, doc(cfg(feature = "conformance")))]
 pub mod conformance;
 mod crop;
+mod cyclonic;
 mod error;
 mod frame;
 mod gaussian;
@@ -93,6 +94,7 @@ pub use ndarray;
 
 pub use centers::{CenterColumn, FrameCenters};
 pub use crop::CroppedSource;
+pub use cyclonic::{CyclonicSource, TrueSignSink};
 pub use error::{Error, Result, ResultExt};
 pub use frame::Frame;
 pub use gaussian::{gauss_legendre, gaussian_latitudes};

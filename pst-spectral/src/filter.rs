@@ -4,6 +4,7 @@ use ndarray::{Array2, ArrayView2};
 use pst_core::{Error, Frame, Grid, Result};
 
 use crate::coefficients::SphericalHarmonics;
+use crate::least_squares::SpectralFit;
 use crate::plan::ShtPlan;
 
 /// Which total wavenumbers to keep: `lmin..=lmax`, optionally tapered.
@@ -139,6 +140,7 @@ impl BandPass {
 pub struct SpectralFilter {
     plan: ShtPlan,
     band: BandPass,
+    fit: SpectralFit,
 }
 
 /// How many units of rounding (`f64::EPSILON` times the input's largest
@@ -152,7 +154,42 @@ impl SpectralFilter {
     /// A filter for `grid`. Errors when the grid is not global or cannot
     /// resolve `band.lmax()`.
     pub fn new(grid: &Grid, band: BandPass) -> Result<Self> {
-        Ok(SpectralFilter { plan: ShtPlan::new(grid, band.lmax())?, band })
+        SpectralFilter::with_fit(grid, band, SpectralFit::Quadrature)
+    }
+
+    /// A filter for `grid` finding coefficients by `fit`: TRACK's filter is
+    /// `with_fit(grid, BandPass::new(6, 42)?, SpectralFit::LeastSquares)`
+    /// (its band boundaries `0 5 42` keep degrees 6 to 42).
+    ///
+    /// ```
+    /// use ndarray::Array2;
+    /// use pst_core::Grid;
+    /// use pst_spectral::{BandPass, SpectralFilter, SpectralFit};
+    ///
+    /// let grid = Grid::regular_global(2.5)?;
+    /// let track = SpectralFilter::with_fit(&grid, BandPass::new(6, 42)?, SpectralFit::LeastSquares)?;
+    /// let out = track.filter(Array2::from_elem(grid.shape(), 101_325.0).view())?;
+    /// assert!(out.iter().all(|&v| v == 0.0));
+    /// # Ok::<(), pst_core::Error>(())
+    /// ```
+    ///
+    /// # Errors
+    /// As [`SpectralFilter::new`]; for a least-squares fit also beyond
+    /// T[`crate::MAX_LEAST_SQUARES_LMAX`] or when the grid's latitudes do
+    /// not determine every degree.
+    pub fn with_fit(grid: &Grid, band: BandPass, fit: SpectralFit) -> Result<Self> {
+        let plan = ShtPlan::new(grid, band.lmax())?;
+        if fit == SpectralFit::LeastSquares {
+            // Factor the normal equations now: a bad grid fails here, not
+            // at the first frame.
+            plan.least_squares()?;
+        }
+        Ok(SpectralFilter { plan, band, fit })
+    }
+
+    /// How the filter finds coefficients.
+    pub fn fit(&self) -> SpectralFit {
+        self.fit
     }
 
     /// The band.
@@ -171,7 +208,10 @@ impl SpectralFilter {
     /// nothing in a band without wavenumber 0, gives zeros and not a
     /// pattern of round-off that a threshold of 0 would turn into objects.
     pub fn filter(&self, field: ArrayView2<'_, f64>) -> Result<Array2<f64>> {
-        let mut coefficients = self.plan.analyse(field)?;
+        let mut coefficients = match self.fit {
+            SpectralFit::Quadrature => self.plan.analyse(field)?,
+            SpectralFit::LeastSquares => self.plan.analyse_least_squares(field)?,
+        };
         self.band.apply(&mut coefficients);
         let mut out = self.plan.synthesise(&coefficients)?;
         let scale = field.iter().filter(|v| v.is_finite()).fold(0.0f64, |m, v| m.max(v.abs()));

@@ -201,6 +201,55 @@ pub(crate) fn synthesise_scalar(
     }
 }
 
+/// The normal equations of an unweighted least-squares fit, order by
+/// order, of `P̄_lm` to values given on every one of `rows`:
+/// `A_m[k][k′] = Σ_j P̄_(m+k)m(x_j) P̄_(m+k′)m(x_j)` for `k, k′ ≤ lmax − m`,
+/// each `A_m` row-major (`(lmax − m + 1)²` values).
+///
+/// On rows symmetric about the equator, degrees of opposite parity about it
+/// are orthogonal: those entries are exactly zero.
+pub(crate) fn normal_matrices(recurrence: &Recurrence, rows: &Rows) -> Vec<Vec<f64>> {
+    let (n, lmax) = (rows.len(), recurrence.lmax());
+    let mut diagonal = Diagonal::new(rows);
+    let mut out = Vec::with_capacity(lmax + 1);
+    let mut p = vec![0.0; lmax + 1];
+    for m in 0..=lmax {
+        diagonal.advance(recurrence, rows, m);
+        let (a, b, _) = recurrence.order(m);
+        let k_count = lmax + 1 - m;
+        let mut matrix = vec![0.0; k_count * k_count];
+        for (north, &p_mm) in diagonal.values.iter().enumerate() {
+            if p_mm == 0.0 {
+                continue;
+            }
+            let x = rows.cos[north];
+            let (mut p1, mut p2) = (p_mm, 0.0);
+            p[0] = p_mm;
+            for k in 1..k_count {
+                let p0 = a[k] * (x * p1 - b[k] * p2);
+                p[k] = p0;
+                p2 = p1;
+                p1 = p0;
+            }
+            // The row and its mirror, where P̄ has the parity of l − m.
+            let copies = if n - 1 - north == north { 1.0 } else { 2.0 };
+            for k in 0..k_count {
+                let pk = copies * p[k];
+                for k2 in (k % 2..=k).step_by(2) {
+                    matrix[k * k_count + k2] += pk * p[k2];
+                }
+            }
+        }
+        for k in 0..k_count {
+            for k2 in 0..k {
+                matrix[k2 * k_count + k] = matrix[k * k_count + k2];
+            }
+        }
+        out.push(matrix);
+    }
+    out
+}
+
 /// Rows synthesised together by [`synthesise_scalar`].
 const SYNTHESIS_LANES: usize = 4;
 

@@ -2,7 +2,7 @@
 
 use std::borrow::Cow;
 use std::fmt;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use ndarray::{Array2, ArrayView2};
 use pst_core::{Error, Grid, Result};
@@ -12,6 +12,7 @@ use rustfft::num_complex::Complex64;
 use crate::MAX_LMAX;
 use crate::coefficients::SphericalHarmonics;
 use crate::layout::{Geometry, LatitudeLayout, fejer_weights};
+use crate::least_squares::LeastSquares;
 use crate::legendre::{Recurrence, Rows, analyse_scalar, analyse_vector, synthesise_scalar};
 use crate::resample::Resampler;
 
@@ -58,6 +59,8 @@ pub struct ShtPlan {
     grid_rows: Rows,
     /// Evenly spaced grids: the resampler and the Fejér rows it feeds.
     fine: Option<(Resampler, Rows)>,
+    /// TRACK's least-squares fit, factored at its first use.
+    least_squares: OnceLock<std::result::Result<LeastSquares, String>>,
 }
 
 impl fmt::Debug for ShtPlan {
@@ -108,6 +111,7 @@ impl ShtPlan {
             zonal_phase,
             grid_rows,
             fine,
+            least_squares: OnceLock::new(),
         })
     }
 
@@ -148,6 +152,52 @@ impl ShtPlan {
         let mut out = SphericalHarmonics::zeros(self.lmax);
         analyse_scalar(&self.recurrence, rows, &columns, &mut out);
         Ok(out)
+    }
+
+    /// Coefficients up to `lmax` fitted to the field by unweighted least
+    /// squares over every grid value, as TRACK's spectral filter finds them
+    /// ([`crate::SpectralFit::LeastSquares`]). The normal equations are
+    /// built and factored at the first call (and shared by later ones).
+    ///
+    /// ```
+    /// use ndarray::Array2;
+    /// use pst_core::Grid;
+    /// use pst_spectral::ShtPlan;
+    ///
+    /// let grid = Grid::regular_global(2.5)?;
+    /// let plan = ShtPlan::new(&grid, 42)?;
+    /// // A band-limited field is fitted exactly, by either fit.
+    /// let field = Array2::from_shape_fn(grid.shape(), |(i, j)| {
+    ///     let (lat, lon) = (grid.lat(i).to_radians(), grid.lon(j).to_radians());
+    ///     lat.cos().powi(3) * (3.0 * lon).sin() + lat.sin()
+    /// });
+    /// let lsq = plan.analyse_least_squares(field.view())?;
+    /// let quadrature = plan.analyse(field.view())?;
+    /// for (a, b) in lsq.as_slice().iter().zip(quadrature.as_slice()) {
+    ///     assert!((a - b).norm() < 1e-12);
+    /// }
+    /// # Ok::<(), pst_core::Error>(())
+    /// ```
+    ///
+    /// # Errors
+    /// As [`ShtPlan::analyse`]; beyond T[`crate::MAX_LEAST_SQUARES_LMAX`], or
+    /// when the grid's rows do not determine every degree.
+    pub fn analyse_least_squares(&self, field: ArrayView2<'_, f64>) -> Result<SphericalHarmonics> {
+        let fit = self.least_squares()?;
+        let columns = self.zonal_forward(field, "field")?;
+        let mut out = SphericalHarmonics::zeros(self.lmax);
+        analyse_scalar(&self.recurrence, &fit.rows, &columns, &mut out);
+        fit.solve(&mut out);
+        Ok(out)
+    }
+
+    /// The least-squares fit's factored normal equations, built once.
+    pub(crate) fn least_squares(&self) -> Result<&LeastSquares> {
+        let fit = self.least_squares.get_or_init(|| {
+            let (colatitudes, _) = self.geometry.rows().map_err(|e| e.to_string())?;
+            LeastSquares::new(&self.recurrence, &colatitudes)
+        });
+        fit.as_ref().map_err(|message| Error::InvalidArgument(message.clone()))
     }
 
     /// The field on the grid from coefficients of any truncation up to the

@@ -6,6 +6,7 @@ use pst_core::{Error, FieldSource, Frame, Result, SourceInfo};
 
 use crate::filter::{BandPass, SpectralFilter};
 use crate::kinematics::WindKinematics;
+use crate::least_squares::SpectralFit;
 use crate::plan::ShtPlan;
 use crate::regional::RegionalFilter;
 
@@ -29,8 +30,24 @@ impl GridFilter {
     /// # Errors
     /// As [`SpectralFilter::new`] and [`RegionalFilter::new`].
     pub fn new(grid: &pst_core::Grid, band: BandPass) -> Result<Self> {
+        GridFilter::with_fit(grid, band, SpectralFit::Quadrature)
+    }
+
+    /// The filter for `grid`, spherical coefficients found by `fit`.
+    ///
+    /// # Errors
+    /// As [`GridFilter::new`] and [`SpectralFilter::with_fit`]; a
+    /// least-squares fit on a limited-area grid (TRACK's fit is of
+    /// spherical harmonics to a global field).
+    pub fn with_fit(grid: &pst_core::Grid, band: BandPass, fit: SpectralFit) -> Result<Self> {
         Ok(if GridFilter::method_for(grid) == "sht" {
-            GridFilter::Spherical(Box::new(SpectralFilter::new(grid, band)?))
+            GridFilter::Spherical(Box::new(SpectralFilter::with_fit(grid, band, fit)?))
+        } else if fit == SpectralFit::LeastSquares {
+            return Err(Error::InvalidArgument(
+                "a least-squares spectral fit needs a global grid (periodic in longitude): a limited area is \
+                 band-passed by a cosine transform"
+                    .into(),
+            ));
         } else {
             GridFilter::Regional(Box::new(RegionalFilter::new(grid, band)?))
         })
@@ -94,10 +111,20 @@ impl<S: FieldSource> FilteredSource<S> {
     /// (naming the source) when a global grid is too coarse for the band or
     /// does not span the latitudes.
     pub fn new(inner: S, band: BandPass) -> Result<Self> {
+        FilteredSource::with_fit(inner, band, SpectralFit::Quadrature)
+    }
+
+    /// Filters `inner` to `band`, spherical coefficients found by `fit`
+    /// ([`GridFilter::with_fit`]).
+    pub fn with_fit(inner: S, band: BandPass, fit: SpectralFit) -> Result<Self> {
         let mut info = inner.info().clone();
-        let filter = GridFilter::new(&info.grid, band).map_err(|e| e.in_file(&info.origin))?;
+        let filter = GridFilter::with_fit(&info.grid, band, fit).map_err(|e| e.in_file(&info.origin))?;
         let name = info.long_name.take().unwrap_or_else(|| info.variable.clone());
-        info.long_name = Some(format!("{name} (T{}–{})", band.lmin(), band.lmax()));
+        let by = match fit {
+            SpectralFit::Quadrature => String::new(),
+            SpectralFit::LeastSquares => ", least-squares".into(),
+        };
+        info.long_name = Some(format!("{name} (T{}–{}{by})", band.lmin(), band.lmax()));
         Ok(FilteredSource { inner, filter, info })
     }
 

@@ -165,7 +165,8 @@ fn run_rank(
     let mut file = TrackFileSink::create(&path, Some(format))?;
     let mut counted = Counted::new(&mut file);
     let mut filtered = FilteredSink::new(pipeline.track_filter().clone(), &mut counted);
-    let mut sink = Stamped::new(&mut filtered, pipeline.provenance(&paths, member, regrid_lmax, &info.grid));
+    let signed = pipeline.true_sign(&mut filtered, &info.variable);
+    let mut sink = Stamped::new(signed, pipeline.provenance(&paths, member, regrid_lmax, &info.grid));
     engine.link(source.as_ref(), &centres, &mut sink)?;
     drop(sink);
     let dropped = filtered.dropped();

@@ -5,14 +5,14 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use pst_core::{
-    Bounds, CanonicalSource, CroppedSource, EdgeTaper, Error, FieldSource, FilteredSink, Grid, NoProgress,
-    ProcessingStep, Progress, Result, SourceInfo, StereographicPlane, Subseries, TaperedSource, TrackFilter, TrackSink,
-    Tracker, Tracks,
+    Bounds, CanonicalSource, CroppedSource, CyclonicSource, EdgeTaper, Error, FieldSource, FilteredSink, Grid,
+    NoProgress, ProcessingStep, Progress, Result, SourceInfo, StereographicPlane, Subseries, TaperedSource,
+    TrackFilter, TrackSink, Tracker, Tracks,
 };
 use pst_hodges::{HealpixTracker, HodgesTracker};
 use pst_io::{Gap, MemberSelection, OpenOptions, TrackFileSink, TrackFormat, expand_inputs, list_members};
 use pst_link::SimpleTracker;
-use pst_spectral::{BandPass, FilteredSource, GridFilter, StereographicSource, WindVorticitySource};
+use pst_spectral::{BandPass, FilteredSource, GridFilter, SpectralFit, StereographicSource, WindVorticitySource};
 use pst_track::SampleMethod;
 
 use crate::inspect::{FrameCheck, Inspected};
@@ -304,6 +304,8 @@ pub struct Pipeline {
     open: OpenOptions,
     members: MemberSelection,
     band: Option<BandPass>,
+    spectral_fit: SpectralFit,
+    cyclonic: bool,
     region: Option<Bounds>,
     edge_taper: Option<EdgeTaper>,
     /// The plane detection runs on and its grid, when not the input's.
@@ -348,6 +350,8 @@ pub struct PipelineBuilder {
     members: MemberSelection,
     band: Option<(usize, usize)>,
     spectral_taper: Option<f64>,
+    spectral_fit: SpectralFit,
+    cyclonic: bool,
     region: Option<Bounds>,
     edge_taper: Option<usize>,
     stereographic: Option<StereographicPlane>,
@@ -430,6 +434,25 @@ impl PipelineBuilder {
     /// `(0, 1]` (default: the tracker's, [`TrackerChoice::default_spectral_taper`]).
     pub fn spectral_taper(mut self, taper: f64) -> Self {
         self.spectral_taper = Some(taper);
+        self
+    }
+
+    /// How the band-pass finds spherical-harmonic coefficients (default
+    /// [`SpectralFit::Quadrature`]; [`SpectralFit::LeastSquares`] is
+    /// TRACK's fit, for a latitude-longitude global grid).
+    pub fn spectral_fit(mut self, fit: SpectralFit) -> Self {
+        self.spectral_fit = fit;
+        self
+    }
+
+    /// Track cyclonic vorticity in both hemispheres at once, as TRACK does:
+    /// after any band-pass the southern hemisphere is multiplied by −1
+    /// ([`CyclonicSource`]), so southern cyclones are maxima too; the
+    /// tracked values are written with their true sign
+    /// ([`pst_core::TrueSignSink`]). For vorticity-like fields (a pressure
+    /// low is cyclonic in either hemisphere); on latitude-longitude grids.
+    pub fn cyclonic(mut self, cyclonic: bool) -> Self {
+        self.cyclonic = cyclonic;
         self
     }
 
@@ -552,6 +575,49 @@ impl PipelineBuilder {
             }
             None => None,
         };
+        if self.spectral_fit == SpectralFit::LeastSquares {
+            let refusal = if band.is_none() {
+                Some("a least-squares spectral fit applies to a band-pass: give lmin and lmax too")
+            } else if self.winds.is_some() {
+                Some(
+                    "vorticity from winds is computed by quadrature: a least-squares fit applies to a field read as it is",
+                )
+            } else if self.stereographic.is_some() {
+                Some(
+                    "the stereographic regrid is synthesised from quadrature coefficients: a least-squares fit applies \
+                      to a latitude-longitude grid",
+                )
+            } else if matches!(self.tracker, TrackerChoice::Healpix(_)) {
+                Some(
+                    "the HEALPix regrid is synthesised from quadrature coefficients: a least-squares fit applies to a \
+                      latitude-longitude grid",
+                )
+            } else {
+                None
+            };
+            if let Some(message) = refusal {
+                return bad(message);
+            }
+        }
+        if self.cyclonic {
+            let variable = self.variable.as_deref().unwrap_or_default();
+            let refusal = if pst_core::infer_detection_mode(variable) == Some(pst_core::DetectionMode::Min) {
+                Some(format!(
+                    "cyclonic sign applies to vorticity-like fields; a low of `{variable}` is cyclonic in both \
+                     hemispheres already"
+                ))
+            } else if self.stereographic.is_some() || matches!(self.tracker, TrackerChoice::Healpix(_)) {
+                Some(
+                    "cyclonic sign applies on the latitude-longitude grid: not with a stereographic or HEALPix regrid"
+                        .into(),
+                )
+            } else {
+                None
+            };
+            if let Some(message) = refusal {
+                return Err(Error::InvalidArgument(message));
+            }
+        }
         let edge_taper = self.edge_taper.filter(|&points| points > 0).map(EdgeTaper::new);
         for sample in &self.samples {
             sample.method.validate()?;
@@ -597,6 +663,8 @@ impl PipelineBuilder {
             open: self.open,
             members: self.members,
             band,
+            spectral_fit: self.spectral_fit,
+            cyclonic: self.cyclonic,
             region: self.region,
             edge_taper,
             stereographic,
@@ -735,6 +803,8 @@ impl Pipeline {
                 }
             }
         };
+        // After the band-pass: a filter would spread the jump at the equator.
+        let source: Box<dyn FieldSource> = if self.cyclonic { Box::new(CyclonicSource::new(source)) } else { source };
         let source = match self.max_frames {
             Some(frames) if frames < source.len() => Box::new(Subseries::new(source, 0..frames)),
             _ => source,
@@ -770,7 +840,7 @@ impl Pipeline {
             }
             // The HEALPix tracker band-passes in its own regrid.
             (None, Some(_)) if matches!(self.tracker, TrackerChoice::Healpix(_)) => Box::new(source),
-            (None, Some(band)) => Box::new(FilteredSource::new(source, band)?),
+            (None, Some(band)) => Box::new(FilteredSource::with_fit(source, band, self.spectral_fit)?),
             (None, None) => Box::new(source),
         })
     }
@@ -816,13 +886,20 @@ impl Pipeline {
             // PyStormTracker's parameter names; a plane or HEALPix grid was
             // filtered on the sphere before the regrid.
             let method = if self.stereographic.is_some() { "sht" } else { GridFilter::method_for(grid) };
+            let mut step = ProcessingStep::new("spectral_filter").parameter("method", method);
+            // PyStormTracker's steps have no fit: its own (quadrature) is
+            // told by leaving it out.
+            if self.spectral_fit != SpectralFit::Quadrature {
+                step = step.parameter("fit", self.spectral_fit.name());
+            }
             steps.push(
-                ProcessingStep::new("spectral_filter")
-                    .parameter("method", method)
-                    .parameter("lmin", band.lmin())
+                step.parameter("lmin", band.lmin())
                     .parameter("lmax", band.lmax())
                     .parameter("spectral_taper", band.taper()),
             );
+        }
+        if self.cyclonic {
+            steps.push(ProcessingStep::new("cyclonic_sign").parameter("southern_hemisphere", "multiplied by -1"));
         }
         if let Some((plane, _)) = &self.stereographic {
             let mut step = ProcessingStep::new("regrid")
@@ -933,7 +1010,8 @@ impl Pipeline {
         // Tracks are stamped, sampled, filtered, counted, then written.
         let mut counted = Counted::new(sink);
         let mut filtered = FilteredSink::new(self.track_filter.clone(), &mut counted);
-        let mut stamped = Stamped::new(Sampled::new(&mut filtered, samples), steps);
+        let signed = self.true_sign(Sampled::new(&mut filtered, samples), &source.info().variable);
+        let mut stamped = Stamped::new(signed, steps);
         let inspected = Inspected::new(source.as_ref());
         self.tracker.tracker().track_into(&inspected, &mut stamped, reporter)?;
         drop(stamped);
@@ -945,6 +1023,12 @@ impl Pipeline {
         let mut report = counted.counts().report(member, frames);
         report.dropped = dropped;
         Ok(report)
+    }
+
+    /// `sink`, receiving the tracked `variable` with its true sign when the
+    /// run flips the southern hemisphere ([`PipelineBuilder::cyclonic`]).
+    pub(crate) fn true_sign<'a>(&self, sink: impl TrackSink + 'a, variable: &str) -> Box<dyn TrackSink + 'a> {
+        if self.cyclonic { Box::new(pst_core::TrueSignSink::new(sink, variable)) } else { Box::new(sink) }
     }
 
     /// Tells `reporter` a series is done, and how to find something when the
