@@ -1,5 +1,6 @@
 //! pst-spectral per frame, single-threaded: the T5–42 band-pass at 2.5° and
-//! 0.25° on the real ERA5 msl frames, the T5–42 plan's construction, and
+//! 0.25° on the real ERA5 msl frames by quadrature and by TRACK's least
+//! squares, the plans' construction, and
 //! vorticity from u/v at 0.25° (T42 and the grid's full T719).
 //! `benches/python/ducc0_spectral.py` times ducc0 on the same grids.
 
@@ -7,7 +8,7 @@ use criterion::{BenchmarkId, Criterion, criterion_group, criterion_main};
 use ndarray::Array2;
 use pst_core::{FieldSource, Grid};
 use pst_io::{OpenOptions, open_source};
-use pst_spectral::{BandPass, ShtPlan, SpectralFilter, WindKinematics};
+use pst_spectral::{BandPass, ShtPlan, SpectralFilter, SpectralFit, WindKinematics};
 
 /// The ERA5 msl frame at `resolution` ("2.5x2.5" or "0.25x0.25"), or a
 /// synthetic one where the shared data is absent.
@@ -47,6 +48,19 @@ fn band_pass(c: &mut Criterion) {
         });
         group.bench_function(BenchmarkId::new("plan", resolution), |b| {
             b.iter(|| ShtPlan::new(&grid, 42).map(|p| p.lmax()).unwrap_or_default())
+        });
+        // TRACK's fit of the same band (its boundaries 0 5 42 keep 6..42).
+        let Ok(track_band) = BandPass::new(6, 42) else { return };
+        let Ok(least_squares) = SpectralFilter::with_fit(&grid, track_band, SpectralFit::LeastSquares) else { return };
+        group.bench_function(BenchmarkId::new("least_squares_filter", resolution), |b| {
+            b.iter(|| least_squares.filter(msl.view()).map(|f| f[[0, 0]]).unwrap_or_default())
+        });
+        group.bench_function(BenchmarkId::new("least_squares_plan", resolution), |b| {
+            b.iter(|| {
+                SpectralFilter::with_fit(&grid, track_band, SpectralFit::LeastSquares)
+                    .map(|f| f.band().lmax())
+                    .unwrap_or_default()
+            })
         });
     }
     group.finish();
