@@ -99,10 +99,10 @@ mod tests {
     fn values_south_of_the_equator_get_their_sign_back() {
         let mut b = TracksBuilder::new(["vo", "other"]);
         b.begin_track(1);
-        let t = Timestamp::from_ymdh(2025, 12, 1, 0).unwrap();
-        b.push(t, 10.0, 0.0, &[2e-5, 1.0]).unwrap();
-        b.push(t, -10.0, 0.0, &[3e-5, 1.0]).unwrap();
-        b.push(t, 0.0, 0.0, &[4e-5, 1.0]).unwrap();
+        let t = |hour| Timestamp::from_ymdh(2025, 12, 1, hour).unwrap();
+        b.push(t(0), 10.0, 0.0, &[2e-5, 1.0]).unwrap();
+        b.push(t(6), -10.0, 0.0, &[3e-5, 1.0]).unwrap();
+        b.push(t(12), 0.0, 0.0, &[4e-5, 1.0]).unwrap();
         b.end_track().unwrap();
         let mut sink = TrueSignSink::new(MemorySink::default(), "vo");
         sink.accept(b.finish().unwrap()).unwrap();
