@@ -1004,11 +1004,7 @@ fn cyclonic_sign_tracks_a_southern_cyclone_in_vorticity() {
         assert!(output.status.success(), "{}", stderr(&output));
         pst::read_tracks(&path, None).unwrap()
     };
-    let great_circle_deg = |a: (f64, f64), b: (f64, f64)| {
-        let (p1, p2) = (a.0.to_radians(), b.0.to_radians());
-        let dot = p1.sin() * p2.sin() + p1.cos() * p2.cos() * (a.1 - b.1).to_radians().cos();
-        dot.clamp(-1.0, 1.0).acos().to_degrees()
-    };
+    let great_circle_deg = |a: (f64, f64), b: (f64, f64)| pst::great_circle_angle_deg(a.0, a.1, b.0, b.1);
     let lows = run("msl.json", &["-i", msl.to_str().unwrap(), "--variable", "msl", "--spectral-fit", "least-squares"]);
     let when = pst::Timestamp::from_ymdh(2025, 12, 17, 0).unwrap();
     let cyclone = lows

@@ -120,10 +120,7 @@ impl<S: FieldSource> FilteredSource<S> {
         let mut info = inner.info().clone();
         let filter = GridFilter::with_fit(&info.grid, band, fit).map_err(|e| e.in_file(&info.origin))?;
         let name = info.long_name.take().unwrap_or_else(|| info.variable.clone());
-        let by = match fit {
-            SpectralFit::Quadrature => String::new(),
-            SpectralFit::LeastSquares => ", least-squares".into(),
-        };
+        let by = if fit == SpectralFit::Quadrature { String::new() } else { format!(", {}", fit.name()) };
         info.long_name = Some(format!("{name} (T{}–{}{by})", band.lmin(), band.lmax()));
         Ok(FilteredSource { inner, filter, info })
     }
