@@ -349,6 +349,13 @@ pub(crate) struct TrackArgs {
     /// includes them.
     #[arg(long, value_parser = ["exclude", "include"])]
     pub(crate) tied_extrema: Option<String>,
+    /// Hodges: the search that refines features on the B-spline surface:
+    /// `pystormtracker` (its port of TRACK's GDFP, which stops at the
+    /// surface's bounds and keeps the grid point; the default) or `track`
+    /// (TRACK 1.5.2's constrained GDFP, which slides along a bound and
+    /// goes on across the 0/360° seam).
+    #[arg(long, value_parser = ["pystormtracker", "track"])]
+    pub(crate) bspline_search: Option<String>,
     #[arg(long, help = format!("Hodges: drop objects of fewer grid points (default {})", HodgesTracker::DEFAULT_MIN_OBJECT_POINTS))]
     pub(crate) min_object_grid_points: Option<usize>,
     #[arg(long, allow_negative_numbers = true, help = format!("Hodges: weight of the direction change in the MGE cost, in [0, 1] (default {})", HodgesLinker::DEFAULT_W1))]

@@ -398,6 +398,7 @@ fn flags_of_the_other_tracker(args: &TrackArgs, other: Algorithm) -> Vec<&'stati
             given(args.min_object_grid_points.is_some(), "--min-object-grid-points"),
             given(args.connectivity.is_some(), "--connectivity"),
             given(args.tied_extrema.is_some(), "--tied-extrema"),
+            given(args.bspline_search.is_some(), "--bspline-search"),
             given(args.w1.is_some(), "--w1"),
             given(args.w2.is_some(), "--w2"),
             given(args.dmax.is_some(), "--dmax"),
@@ -425,6 +426,7 @@ fn tracker(args: &TrackArgs) -> Result<TrackerChoice> {
             given(args.search_window_size.is_some(), "--search-window-size"),
             given(args.connectivity.is_some(), "--connectivity"),
             given(args.tied_extrema.is_some(), "--tied-extrema"),
+            given(args.bspline_search.is_some(), "--bspline-search"),
             given(args.time_step.is_some(), "--time-step"),
             given(args.track_smoopy_optimization_scale.is_some(), "--track-smoopy-optimization-scale"),
             given(args.projection.is_some_and(|p| p != ProjectionArg::Global), "-p/--projection"),
@@ -501,6 +503,9 @@ fn tracker(args: &TrackArgs) -> Result<TrackerChoice> {
             }
             if let Some(tied) = &args.tied_extrema {
                 tracker = tracker.tied_extrema(tied.parse().map_err(flag("--tied-extrema"))?);
+            }
+            if let Some(search) = &args.bspline_search {
+                tracker = tracker.bspline_search(search.parse().map_err(flag("--bspline-search"))?);
             }
             if let Some(points) = args.min_object_grid_points {
                 tracker = tracker.min_object_points(points);

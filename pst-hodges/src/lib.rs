@@ -53,6 +53,7 @@ mod bspline;
 mod candidates;
 mod constraints;
 mod detector;
+mod gdfp;
 mod healpix;
 mod linker;
 mod mge;
@@ -63,7 +64,7 @@ mod tracker;
 mod vertex;
 
 pub use constraints::{AdaptiveSmoothness, DmaxZones};
-pub use detector::{Connectivity, HodgesDetector, HodgesRefinement, TiedExtrema};
+pub use detector::{BsplineSearch, Connectivity, HodgesDetector, HodgesRefinement, TiedExtrema};
 pub use healpix::{HealpixDetector, HealpixRefinement, HealpixTracker, MAX_HEALPIX_PIXELS};
 pub use linker::{Adaptive, HodgesLinker};
 pub use mge::smoothness_cost;

