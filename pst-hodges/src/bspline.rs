@@ -437,15 +437,7 @@ pub(crate) fn refine(
     let Some(mut result) = objective.search([start_x, lat], objective.factor * initial, s) else {
         return Refined::Failed;
     };
-    const ON_SEAM: f64 = 1e-6;
-    let restart = if result[0] - x_lower < ON_SEAM {
-        Some(x_upper)
-    } else if x_upper - result[0] < ON_SEAM {
-        Some(x_lower)
-    } else {
-        None
-    };
-    if let Some(rx) = restart {
+    if let Some(rx) = other_side_of_seam(result[0], (x_lower, x_upper)) {
         let value = objective.factor * surface.value(rx, result[1]);
         if let Some(again) = objective.search([rx, result[1]], value, s) {
             result = again;
@@ -454,6 +446,19 @@ pub(crate) fn refine(
     let value = surface.value(result[0], result[1]);
     let lon = if periodic { result[0].rem_euclid(360.0) } else { result[0] };
     Refined::At(result[1].clamp(-90.0, 90.0), lon, value)
+}
+
+/// Where TRACK's `non_lin_opt` starts a second search when the first ended
+/// at longitude `x` within 1e-6° of a bound of `bounds`: the other bound.
+pub(crate) fn other_side_of_seam(x: f64, (lower, upper): (f64, f64)) -> Option<f64> {
+    const ON_SEAM: f64 = 1e-6;
+    if x - lower < ON_SEAM {
+        Some(upper)
+    } else if upper - x < ON_SEAM {
+        Some(lower)
+    } else {
+        None
+    }
 }
 
 /// The maximised objective `factor × s(x, y)` inside a box.

@@ -17,7 +17,7 @@
 //! `n·g` and dropping a constraint adds `n nᵀ` back to the metric; those
 //! are written out as such here.
 
-use crate::bspline::{Point, Refined, Surface};
+use crate::bspline::{Point, Refined, Surface, other_side_of_seam};
 
 /// Both components of the projected direction below this: stationary.
 const GRADIENT_TOLERANCE: f64 = 1e-5;
@@ -37,8 +37,6 @@ const SMALL: f64 = 1e-20;
 const MAX_STEP: f64 = 1e8;
 /// Variable-metric iterations before it gives up.
 const MAX_ITERATIONS: usize = 20;
-/// A result this close to the seam is searched again from its other side.
-const ON_SEAM: f64 = 1e-6;
 
 /// `s` (the objective) along `n·p ≥ b` constraints: TRACK's order, lower
 /// longitude, lower latitude, upper longitude, upper latitude.
@@ -284,18 +282,9 @@ pub(crate) fn refine_constrained(surface: &Surface<'_>, lat: f64, lon: f64, init
         bounds: [x_lower, y_lower, -x_upper, -y_upper],
     };
     let (mut p, value, mut converged) = objective.search([x, lat], factor * initial);
-    if periodic {
-        let restart = if p[0] - x_lower < ON_SEAM {
-            Some(x_upper)
-        } else if x_upper - p[0] < ON_SEAM {
-            Some(x_lower)
-        } else {
-            None
-        };
-        if let Some(other_side) = restart {
-            // Its last value starts the second search, as TRACK passes it.
-            (p, _, converged) = objective.search([other_side, p[1]], value);
-        }
+    if let Some(other_side) = other_side_of_seam(p[0], (x_lower, x_upper)).filter(|_| periodic) {
+        // Its last value starts the second search, as TRACK passes it.
+        (p, _, converged) = objective.search([other_side, p[1]], value);
     }
     if !converged {
         return Refined::Failed;
