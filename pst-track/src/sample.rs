@@ -362,6 +362,9 @@ pub fn sample_tracks(
             let frame = source.read_frame(frame_index)?;
             Ok(points.iter().map(|&k| (k, sampler.sample(&frame, lats[k], lons[k]) * factor)).collect())
         })
+        // The earliest frame's error, whichever thread failed first.
+        .collect::<Vec<Result<_>>>()
+        .into_iter()
         .collect::<Result<_>>()?;
     let mut values = vec![f64::NAN; tracks.num_points()];
     for (k, value) in sampled.into_iter().flatten() {

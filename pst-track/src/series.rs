@@ -132,6 +132,8 @@ pub fn detect_series_each(
 
 /// Detects frames `range` in parallel (in the current pool), in order,
 /// counting them in `counter` for `progress` and stopping when it cancels.
+/// When frames fail, the error is the earliest frame's, whichever thread
+/// failed first: the same message on every run.
 pub(crate) fn detect_frames(
     source: &dyn FieldSource,
     detector: &dyn Detector,
@@ -159,6 +161,8 @@ pub(crate) fn detect_frames(
             progress.done((counter.fetch_add(1, Ordering::Relaxed) + 1) as u64);
             Ok(centers)
         })
+        .collect::<Vec<Result<FrameCenters>>>()
+        .into_iter()
         .collect()
 }
 
@@ -219,5 +223,34 @@ mod test {
         assert!(Pool::new(Some(0)).is_err());
         let batches: Vec<_> = Pool::new(Some(2)).map(|p| p.batches(19).collect()).unwrap_or_default();
         assert_eq!(batches, vec![0..8, 8..16, 16..19]);
+    }
+
+    /// Every frame fails; the first is the slowest to, so other threads
+    /// fail before it. The error must still be the first frame's.
+    struct FailingSource(pst_core::SyntheticSeries);
+
+    impl FieldSource for FailingSource {
+        fn info(&self) -> &pst_core::SourceInfo {
+            self.0.info()
+        }
+
+        fn read_frame(&self, index: usize) -> Result<pst_core::Frame> {
+            if index == 0 {
+                std::thread::sleep(std::time::Duration::from_millis(30));
+            }
+            Err(Error::InvalidArgument(format!("frame {index} is damaged")))
+        }
+    }
+
+    #[test]
+    fn the_error_is_the_earliest_frame_s() -> Result<()> {
+        let grid = pst_core::Grid::regular_global(10.0)?;
+        let source = FailingSource(pst_core::SyntheticSeries::builder(grid).frames(16).build()?);
+        let detector = pst_detect::SimpleDetector::new(pst_core::DetectionMode::Min);
+        for _ in 0..3 {
+            let error = detect_series(&source, &detector, &SeriesOptions::default().threads(4)).err();
+            assert_eq!(error.map(|e| e.to_string()), Some("invalid argument: frame 0 is damaged".to_string()));
+        }
+        Ok(())
     }
 }
