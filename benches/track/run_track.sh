@@ -349,10 +349,28 @@ def compare(a, b, n):
     print(f"max |{a} - {b}| over {n} frames = {d:.3g} Pa")
 
 
+def dated(trs, ref, dst):
+    """A TRACK track file with frame numbers written as YYYYMMDDHH of the
+    reference file's times (frame k is its k-th time), the form pst's TRACK
+    reader and the test fixtures take."""
+    with netCDF4.Dataset(ref) as f:
+        t = f["valid_time"]
+        times = netCDF4.num2date(t[:], t.units, getattr(t, "calendar", "standard"))
+    stamps = [d.strftime("%Y%m%d%H") for d in times]
+    with open(trs) as src, open(dst, "w") as out:
+        for ln in src:
+            p = ln.split()
+            if len(p) == 4 and "." in p[1]:
+                out.write(stamps[int(p[0]) - 1] + " " + " ".join(p[1:]) + " \n")
+            else:
+                out.write(ln)
+    print(f"{dst}: frames as dates")
+
+
 if __name__ == "__main__":
     cmd, *args = sys.argv[1:]
     {"to_track": to_track, "from_track": from_track, "summary": summary, "table": table,
-     "compare": lambda a, b, n: compare(a, b, int(n))}[cmd](*args)
+     "dated": dated, "compare": lambda a, b, n: compare(a, b, int(n))}[cmd](*args)
 EOF
 
 # ------------------------------------------------------------------ runs --
@@ -512,6 +530,9 @@ EOF
         cp "$f$ext" "$out/$case/"
     done
     cp "tr_trs$ext.nc" "ff_trs$ext.nc" "$out/$case/"   # TRACK's own netCDF copies
+    # ff_trs with dates for frame numbers: pst-cli/tests/fixtures/track-1.5.2/
+    # holds these, gzip -9 -n.
+    "$py" "$scratch/trackio.py" dated "ff_trs$ext" "$input" "$out/$case/${case}_msl_t5-42_ff_trs" > /dev/null
     for f in spec track splice; do
         cp "$f.in" "$f.annotated.in" "$f.time" "$out/$case/"
         gzip -9 -n -c "$f.log" > "$out/$case/$f.log.gz"
