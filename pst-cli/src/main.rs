@@ -325,6 +325,56 @@ fn track_filter(args: &TrackArgs) -> anyhow::Result<pst::TrackFilter> {
     Ok(filter)
 }
 
+/// The detection criteria the criteria flags ask for. They test the
+/// tracked variable (`--variable`), which their VAR must name.
+fn detection_criteria(args: &TrackArgs) -> anyhow::Result<pst::DetectionCriteria> {
+    let mut criteria = pst::DetectionCriteria::default();
+    // The fields after VAR, checked to name the tracked variable.
+    let after_variable = |flag: &str, text: &str| -> anyhow::Result<Vec<String>> {
+        let fields: Vec<String> = text.split(',').map(|f| f.trim().to_string()).collect();
+        if fields[0] != args.variable {
+            bail!(
+                "{flag} `{text}`: criteria test the tracked variable, `{}`; other variables are not supported yet",
+                args.variable
+            );
+        }
+        Ok(fields[1..].to_vec())
+    };
+    let number = |flag: &str, text: &str, field: &str| -> anyhow::Result<f64> {
+        field.parse::<f64>().map_err(|_| anyhow::anyhow!("{flag} `{text}`: `{field}` is not a number"))
+    };
+    for text in &args.closed_contour {
+        let fields = after_variable("--closed-contour", text)?;
+        let numbers: Vec<f64> =
+            fields.iter().map(|f| number("--closed-contour", text, f)).collect::<anyhow::Result<_>>()?;
+        let (delta, distance_deg, extremum_distance_deg) = match numbers[..] {
+            [delta, distance] => (delta, distance, 0.0),
+            [delta, distance, extremum] => (delta, distance, extremum),
+            _ => bail!("--closed-contour takes VAR,DELTA,DIST_DEG[,MINMAXDIST_DEG], not `{text}`"),
+        };
+        criteria = criteria.closed_contour(pst::ClosedContour { delta, distance_deg, extremum_distance_deg });
+    }
+    for text in &args.threshold {
+        let fields = after_variable("--threshold", text)?;
+        let [op, value, distance] = &fields[..] else {
+            bail!("--threshold takes VAR,OP,VALUE,DIST_DEG, not `{text}`");
+        };
+        criteria = criteria.threshold(pst::NearThreshold {
+            op: op.parse().map_err(flag("--threshold"))?,
+            value: number("--threshold", text, value)?,
+            distance_deg: number("--threshold", text, distance)?,
+        });
+    }
+    if let Some(degrees) = args.merge_dist {
+        criteria = criteria.merge_distance(degrees);
+    }
+    if args.diag_connect {
+        criteria = criteria.connectivity(pst::GridConnectivity::EdgesAndCorners);
+    }
+    criteria.validate().map_err(flag("--closed-contour/--threshold/--merge-dist"))?;
+    Ok(criteria)
+}
+
 /// The plane `-p`, `-r` and `--extent` ask for; `None` for `-p global`,
 /// which takes neither of the others (PyStormTracker ignores them there;
 /// pst says so rather than ignore them, unless they are the defaults).
@@ -392,6 +442,7 @@ fn flags_of_the_other_tracker(args: &TrackArgs, other: Algorithm) -> Vec<&'stati
             given(args.feature_threshold.is_some(), "--feature-threshold"),
             given(args.search_window_size.is_some(), "--search-window-size"),
             given(args.range.is_some(), "--range"),
+            given(args.candidates.is_some(), "--candidates"),
         ],
         Algorithm::Hodges | Algorithm::Healpix => vec![
             given(args.object_threshold.is_some(), "--object-threshold"),
@@ -437,6 +488,16 @@ fn tracker(args: &TrackArgs) -> Result<TrackerChoice> {
         if !refused.is_empty() {
             bail!("the HEALPix tracker (-a healpix) does not take {}, as in PyStormTracker", refused.join(", "));
         }
+        if !args.closed_contour.is_empty()
+            || args.merge_dist.is_some()
+            || !args.threshold.is_empty()
+            || args.diag_connect
+        {
+            bail!(
+                "detection criteria (--closed-contour, --merge-dist, --threshold, --diag-connect) search the input's \
+                 latitude-longitude grid; the HEALPix tracker detects on its own grid"
+            );
+        }
     } else if args.nside.is_some() {
         bail!("--nside applies to `-a healpix` only");
     }
@@ -469,7 +530,18 @@ fn tracker(args: &TrackArgs) -> Result<TrackerChoice> {
                     refinement.unwrap_or_default()
                 ),
             };
-            let mut tracker = SimpleTracker::default().refinement(refinement);
+            let mut tracker = SimpleTracker::default().refinement(refinement).criteria(detection_criteria(args)?);
+            if args.candidates.as_deref() == Some("neighbours") {
+                let connectivity = if args.diag_connect {
+                    pst::GridConnectivity::EdgesAndCorners
+                } else {
+                    pst::GridConnectivity::Edges
+                };
+                if args.search_window_size.is_some() {
+                    bail!("--search-window-size sizes the `window` candidates; `--candidates neighbours` has none");
+                }
+                tracker = tracker.candidates(pst::Candidates::Neighbours(connectivity));
+            }
             if let Some(window) = args.search_window_size {
                 tracker = tracker.window(window);
                 tracker.validate().map_err(flag("--search-window-size"))?;
@@ -497,7 +569,8 @@ fn tracker(args: &TrackArgs) -> Result<TrackerChoice> {
             let refinement: HodgesRefinement =
                 refinement.as_deref().unwrap_or("bspline").parse().map_err(flag("--feature-refinement"))?;
             let linker = hodges_linker(args)?;
-            let mut tracker = HodgesTracker::default().refinement(refinement).linker(linker);
+            let mut tracker =
+                HodgesTracker::default().refinement(refinement).linker(linker).criteria(detection_criteria(args)?);
             if let Some(connectivity) = &args.connectivity {
                 tracker = tracker.connectivity(connectivity.parse().map_err(flag("--connectivity"))?);
             }

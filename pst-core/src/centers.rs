@@ -146,4 +146,27 @@ impl FrameCenters {
     pub fn grid_points(&self) -> &[(usize, usize)] {
         &self.grid_points
     }
+
+    /// Keeps the centres whose entry of `keep` (one per centre) is true,
+    /// in order, with their extra columns.
+    ///
+    /// # Panics
+    /// When `keep` has not one entry per centre.
+    pub fn retain(&mut self, keep: &[bool]) {
+        assert_eq!(keep.len(), self.len(), "one entry per centre");
+        fn filter<T: Copy>(values: &mut Vec<T>, keep: &[bool]) {
+            let mut k = 0;
+            values.retain(|_| {
+                k += 1;
+                keep[k - 1]
+            });
+        }
+        filter(&mut self.lats, keep);
+        filter(&mut self.lons, keep);
+        filter(&mut self.values, keep);
+        filter(&mut self.grid_points, keep);
+        for column in &mut self.columns {
+            filter(&mut column.values, keep);
+        }
+    }
 }

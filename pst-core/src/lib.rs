@@ -67,6 +67,7 @@ mod centers;
 #[cfg(feature = "conformance")]
 #[cfg_attr(docsrs, doc(cfg(feature = "conformance")))]
 pub mod conformance;
+mod criteria;
 mod crop;
 mod cyclonic;
 mod error;
@@ -93,6 +94,7 @@ mod variables;
 pub use ndarray;
 
 pub use centers::{CenterColumn, FrameCenters};
+pub use criteria::{ClosedContour, CriteriaDetector, DetectionCriteria, GridConnectivity, NearThreshold};
 pub use crop::CroppedSource;
 pub use cyclonic::{CyclonicSource, TrueSignSink};
 pub use error::{Error, Result, ResultExt};

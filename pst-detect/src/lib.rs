@@ -37,4 +37,4 @@ mod refine;
 mod simple;
 
 pub use refine::{Refinement, refine_quadratic};
-pub use simple::SimpleDetector;
+pub use simple::{Candidates, SimpleDetector};

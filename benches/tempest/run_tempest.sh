@@ -1,0 +1,42 @@
+#!/usr/bin/env bash
+# Reference candidate sets from TempestExtremes' DetectNodes for pst's tests
+# (pst-cli/tests/fixtures/tempestextremes/, checked by
+# pst-cli/tests/tempest_parity.rs).
+#
+#   benches/tempest/run_tempest.sh TE_SOURCE [SCRATCH_DIR] [OUTPUT_DIR]
+#
+#   TE_SOURCE    a checkout of https://github.com/ClimateGlobalChange/tempestextremes
+#                (the fixtures: commit 80d2b54f60117bd386f8786c8c35e739e63bfc97)
+#   SCRATCH_DIR  build directory (default /tmp/te-build)
+#   OUTPUT_DIR   the gzipped node files (default /tmp/te-out)
+#
+# TempestExtremes is built outside this repository (cmake, a C++ compiler and
+# libnetcdf-dev; about two minutes on one core) and none of it is kept here:
+# only DetectNodes' outputs. CI cannot fetch it (GitHub is not reachable there),
+# so the outputs are committed and this script documents how they were made.
+set -euo pipefail
+root=$(cd "$(dirname "$0")/../.." && pwd)
+src=${1:?give a TempestExtremes checkout}
+build=${2:-/tmp/te-build}
+out=${3:-/tmp/te-out}
+data=${PST_DATA:-$root/../shared/data}
+msl=$data/era5/era5_msl_2025-2026_djf_2.5x2.5.nc
+vo=$data/era5/era5_vo850_2025-2026_djf_2.5x2.5.nc
+mkdir -p "$build" "$out"
+cmake -S "$src" -B "$build" -DCMAKE_BUILD_TYPE=Release > "$build/cmake.log"
+make -C "$build" -j2 DetectNodes > "$build/make.log"
+detect() { "$build/bin/DetectNodes" --latname latitude --lonname longitude "$@" > /dev/null; }
+# 1. The pressure criteria of Ullrich et al. (2021)'s TC recipe.
+detect --in_data "$msl" --out "$build/a.txt" --searchbymin msl --closedcontourcmd "msl,200.0,5.5,0" \
+  --mergedist 6.0 --outputcmd "msl,min,0"
+# 2. A threshold, a closed contour about the minimum within 1°, eight neighbours.
+detect --in_data "$msl" --out "$build/b.txt" --searchbymin msl --closedcontourcmd "msl,100.0,4.0,1.0" \
+  --thresholdcmd "msl,<=,100000,2.0" --mergedist 4.0 --diag_connect --outputcmd "msl,min,0"
+# 3. Vorticity maxima (level index 0, 850 hPa), the first 40 frames kept.
+detect --in_data "$vo" --out "$build/c.txt" --searchbymax "vo(0)" --closedcontourcmd "vo(0),-2e-5,5.0,0" \
+  --mergedist 5.0 --outputcmd "vo(0),max,0"
+awk '!/^\t/ { n++ } n <= 40' "$build/c.txt" > "$build/c40.txt"
+gzip -9 -n -c "$build/a.txt" > "$out/djf_msl_cc200_merge6.nodes.gz"
+gzip -9 -n -c "$build/b.txt" > "$out/djf_msl_cc100_thr_merge4_diag.nodes.gz"
+gzip -9 -n -c "$build/c40.txt" > "$out/djf_vo850_cc2e-5_merge5_40frames.nodes.gz"
+ls -l "$out"

@@ -1,0 +1,104 @@
+//! TempestExtremes' DetectNodes itself: its candidate sets on the shared DJF
+//! files (`benches/tempest/run_tempest.sh`, fixtures in
+//! `tests/fixtures/tempestextremes/`), against `stormtracker track
+//! --candidates neighbours` with the same criteria: the same grid points in
+//! every frame.
+#![allow(clippy::unwrap_used, clippy::panic)]
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::io::Read;
+use std::process::Command;
+
+/// Grid points as (time `YYYY-MM-DDTHH`, latitude and longitude in
+/// hundredths of a degree, longitude in [0, 360)).
+type Nodes = BTreeMap<String, BTreeSet<(i64, i64)>>;
+
+fn key(lat: f64, lon: f64) -> (i64, i64) {
+    ((lat * 100.0).round() as i64, (lon.rem_euclid(360.0) * 100.0).round() as i64)
+}
+
+fn tempest_nodes(name: &str) -> Nodes {
+    let path = format!("{}/tests/fixtures/tempestextremes/{name}", env!("CARGO_MANIFEST_DIR"));
+    let mut text = String::new();
+    flate2::read::GzDecoder::new(std::fs::File::open(path).unwrap()).read_to_string(&mut text).unwrap();
+    let mut nodes = Nodes::new();
+    let mut time = String::new();
+    for line in text.lines() {
+        let fields: Vec<f64> = line.split_whitespace().map(|f| f.parse().unwrap()).collect();
+        if line.starts_with('\t') {
+            nodes.entry(time.clone()).or_default().insert(key(fields[3], fields[2]));
+        } else {
+            time = format!("{:04}-{:02}-{:02}T{:02}", fields[0], fields[1], fields[2], fields[4]);
+            nodes.entry(time.clone()).or_default();
+        }
+    }
+    nodes
+}
+
+/// Every centre of `stormtracker track` with `args` (CSV: singletons are
+/// tracks too).
+fn pst_nodes(input: &str, variable: &str, args: &[&str]) -> Nodes {
+    let out = std::env::temp_dir().join(format!("pst-tempest-{}-{}.csv", std::process::id(), args.join("_")));
+    let output = Command::new(env!("CARGO_BIN_EXE_stormtracker"))
+        .args([&["track", "-i", input, "--variable", variable, "--candidates", "neighbours"], args].concat())
+        .args(["--no-progress", "-o", out.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    let tracks = pst::read_tracks(&out, None).unwrap();
+    std::fs::remove_file(&out).unwrap();
+    let mut nodes = Nodes::new();
+    for k in 0..tracks.num_points() {
+        let time = tracks.times()[k].to_string();
+        nodes.entry(time[..13].to_string()).or_default().insert(key(tracks.lats()[k], tracks.lons()[k]));
+    }
+    nodes
+}
+
+fn assert_same(tempest: &Nodes, pst: &Nodes, expected_count: usize) {
+    let count: usize = tempest.values().map(BTreeSet::len).sum();
+    assert_eq!(count, expected_count);
+    for (time, nodes) in tempest {
+        let ours = pst.get(time).cloned().unwrap_or_default();
+        assert_eq!(
+            &ours,
+            nodes,
+            "{time}: TempestExtremes only {:?}, pst only {:?}",
+            nodes.difference(&ours).collect::<Vec<_>>(),
+            ours.difference(nodes).collect::<Vec<_>>()
+        );
+    }
+    let extra: usize = pst.iter().filter(|(t, _)| !tempest.contains_key(*t)).map(|(_, n)| n.len()).sum();
+    assert_eq!(extra, 0, "pst has centres at times TempestExtremes has none");
+}
+
+#[test]
+fn detect_nodes_candidates_and_criteria_on_djf_msl() {
+    let Some(input) = pst_testkit::data_file("era5/era5_msl_2025-2026_djf_2.5x2.5.nc") else { return };
+    let input = input.to_str().unwrap();
+    let recipe = pst_nodes(input, "msl", &["--closed-contour", "msl,200,5.5,0", "--merge-dist", "6"]);
+    assert_same(&tempest_nodes("djf_msl_cc200_merge6.nodes.gz"), &recipe, 11_223);
+    let other = pst_nodes(
+        input,
+        "msl",
+        &["--closed-contour", "msl,100,4,1", "--threshold", "msl,<=,100000,2", "--merge-dist", "4", "--diag-connect"],
+    );
+    assert_same(&tempest_nodes("djf_msl_cc100_thr_merge4_diag.nodes.gz"), &other, 5_669);
+}
+
+/// Maxima, with a negative closed-contour change; and a merge decided at
+/// exactly the merge distance (five degrees of latitude), where
+/// TempestExtremes' chord test is followed.
+#[test]
+fn detect_nodes_on_vorticity() {
+    let Some(input) = pst_testkit::data_file("era5/era5_vo850_2025-2026_djf_2.5x2.5.nc") else { return };
+    let ours = pst_nodes(
+        input.to_str().unwrap(),
+        "vo",
+        &["-m", "max", "--closed-contour", "vo,-2e-5,5", "--merge-dist", "5", "-n", "40"],
+    );
+    let tempest = tempest_nodes("djf_vo850_cc2e-5_merge5_40frames.nodes.gz");
+    let count = tempest.values().map(BTreeSet::len).sum();
+    assert_same(&tempest, &ours, count);
+    assert!(count > 10_000, "{count}");
+}

@@ -1,0 +1,660 @@
+//! Criteria a detected centre must meet to be kept, TempestExtremes'
+//! DetectNodes criteria for every tracker: a merge distance, thresholds
+//! near the centre and closed contours around it ([`DetectionCriteria`]).
+//!
+//! They test the field the centres were found in (after any band-pass),
+//! by breadth-first searches over the grid from each centre's grid point,
+//! its four edge neighbours (or eight), wrapping in longitude on a periodic
+//! grid, as TempestExtremes searches a latitude-longitude grid.
+
+use std::collections::VecDeque;
+use std::fmt;
+
+use crate::DetectionMode;
+use crate::centers::FrameCenters;
+use crate::error::{Error, Result};
+use crate::frame::Frame;
+use crate::geometry::cosine_law_angle_rad;
+use crate::grid::Grid;
+use crate::track_filter::ThresholdOp;
+
+/// Which grid points are neighbours in the criteria's searches.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[non_exhaustive]
+pub enum GridConnectivity {
+    /// The four points sharing an edge (TempestExtremes' default).
+    #[default]
+    Edges,
+    /// The eight points sharing an edge or a corner (TempestExtremes'
+    /// `--diag_connect`).
+    EdgesAndCorners,
+}
+
+/// A closed contour around a centre (TempestExtremes'
+/// `--closedcontourcmd var,delta,dist,minmaxdist` on the tracked field):
+/// starting from the most extreme grid point within
+/// `extremum_distance_deg` of the centre, every point reached through
+/// points that have changed by less than `|delta|` lies within
+/// `distance_deg` of it. A positive `delta` asks for a rise around a
+/// minimum, a negative one for a fall around a maximum.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct ClosedContour {
+    /// The change that closes the contour, in the field's units (Pa for
+    /// pressure); positive around a minimum, negative around a maximum.
+    pub delta: f64,
+    /// Great-circle radius within which the contour must close, degrees.
+    pub distance_deg: f64,
+    /// Where to look for the extremum the contour surrounds, degrees from
+    /// the centre's grid point (0: the centre's grid point itself).
+    pub extremum_distance_deg: f64,
+}
+
+/// A threshold near a centre (TempestExtremes' `--thresholdcmd
+/// var,op,value,dist` on the tracked field): at least one grid point
+/// within `distance_deg` (reached through points within it) satisfies
+/// `value OP threshold`; with distance 0, the centre's grid point.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct NearThreshold {
+    /// The comparison.
+    pub op: ThresholdOp,
+    /// The value compared with, in the field's units.
+    pub value: f64,
+    /// Search radius, degrees of great circle.
+    pub distance_deg: f64,
+}
+
+/// The criteria detected centres must meet, applied in TempestExtremes'
+/// order: merge distance, thresholds, closed contours. Empty by default
+/// (every centre kept).
+///
+/// ```
+/// use pst_core::{ClosedContour, DetectionCriteria, DetectionMode, Detector, FieldSource, Grid, PlantedStorm, SyntheticSeries};
+///
+/// let grid = Grid::regular_global(2.5)?;
+/// let series = SyntheticSeries::builder(grid.clone())
+///     .frames(1)
+///     .storm(PlantedStorm::low(0, 1, 40.0, 200.0))
+///     .build()?;
+/// let frame = series.read_frame(0)?;
+/// let mut centers = pst_core::FrameCenters::new(0, frame.time());
+/// centers.push(40.0, 200.0, frame.values()[[20, 80]], (20, 80));
+/// // The planted low deepens by far more than 2 hPa within 10°.
+/// let criteria = DetectionCriteria::default()
+///     .closed_contour(ClosedContour { delta: 200.0, distance_deg: 10.0, extremum_distance_deg: 0.0 });
+/// criteria.apply(&grid, &frame, Some(DetectionMode::Min), &mut centers)?;
+/// assert_eq!(centers.len(), 1);
+/// # Ok::<(), pst_core::Error>(())
+/// ```
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct DetectionCriteria {
+    merge_distance_deg: Option<f64>,
+    thresholds: Vec<NearThreshold>,
+    closed_contours: Vec<ClosedContour>,
+    connectivity: GridConnectivity,
+}
+
+impl DetectionCriteria {
+    /// Of centres within `degrees` of great circle of one another, keep
+    /// only those no other is more extreme than (TempestExtremes'
+    /// `--mergedist`; equally extreme ones are all kept, as there).
+    pub fn merge_distance(mut self, degrees: f64) -> Self {
+        self.merge_distance_deg = Some(degrees);
+        self
+    }
+
+    /// Adds a threshold test.
+    pub fn threshold(mut self, test: NearThreshold) -> Self {
+        self.thresholds.push(test);
+        self
+    }
+
+    /// Adds a closed-contour test.
+    pub fn closed_contour(mut self, contour: ClosedContour) -> Self {
+        self.closed_contours.push(contour);
+        self
+    }
+
+    /// The grid connectivity of the searches (default
+    /// [`GridConnectivity::Edges`]).
+    pub fn connectivity(mut self, connectivity: GridConnectivity) -> Self {
+        self.connectivity = connectivity;
+        self
+    }
+
+    /// Whether there is nothing to test.
+    pub fn is_empty(&self) -> bool {
+        self.merge_distance_deg.is_none() && self.thresholds.is_empty() && self.closed_contours.is_empty()
+    }
+
+    /// Checks every parameter, naming the first bad one: distances finite
+    /// and within 0..=180° (the merge and closed-contour distances above
+    /// 0), deltas finite and non-zero, threshold values not NaN.
+    pub fn validate(&self) -> Result<()> {
+        let degrees = |name: &str, value: f64, positive: bool| {
+            if !(value.is_finite() && value <= 180.0 && if positive { value > 0.0 } else { value >= 0.0 }) {
+                return Err(Error::InvalidArgument(format!(
+                    "{name} must be {} and at most 180 degrees, not {value}",
+                    if positive { "more than 0" } else { "at least 0" }
+                )));
+            }
+            Ok(())
+        };
+        if let Some(merge) = self.merge_distance_deg {
+            degrees("the merge distance", merge, true)?;
+        }
+        for t in &self.thresholds {
+            degrees("a threshold's distance", t.distance_deg, false)?;
+            if t.value.is_nan() {
+                return Err(Error::InvalidArgument("a threshold's value is NaN".into()));
+            }
+        }
+        for c in &self.closed_contours {
+            if !(c.delta.is_finite() && c.delta != 0.0) {
+                return Err(Error::InvalidArgument(format!(
+                    "a closed contour's change must be non-zero (positive around a minimum, negative around a \
+                     maximum), not {}",
+                    c.delta
+                )));
+            }
+            degrees("a closed contour's distance", c.distance_deg, true)?;
+            degrees("a closed contour's extremum distance", c.extremum_distance_deg, false)?;
+        }
+        Ok(())
+    }
+
+    /// Checks that these criteria can run on `grid` (a latitude-longitude
+    /// grid, regular or Gaussian) for centres of `mode`.
+    pub fn check_grid(&self, grid: &Grid, mode: Option<DetectionMode>) -> Result<()> {
+        if self.is_empty() {
+            return Ok(());
+        }
+        self.validate()?;
+        if grid.projection().is_some() {
+            return Err(Error::Unsupported(
+                "detection criteria search a latitude-longitude grid, not a polar-stereographic plane".into(),
+            ));
+        }
+        if self.merge_distance_deg.is_some() && mode.is_none() {
+            return Err(Error::Unsupported(
+                "a merge distance keeps the deepest centre, so it needs the detection mode (min or max)".into(),
+            ));
+        }
+        Ok(())
+    }
+
+    /// Drops from `centers` (found in `frame` on `grid`, minima or maxima
+    /// as `mode` says; a merge distance needs it) those that fail a
+    /// criterion. The criteria read the field at and around the centres'
+    /// grid points, in the frame's units (as TempestExtremes reads the
+    /// file's).
+    ///
+    /// # Errors
+    /// As [`DetectionCriteria::check_grid`], or when a centre's grid point
+    /// lies outside the grid.
+    pub fn apply(
+        &self,
+        grid: &Grid,
+        frame: &Frame,
+        mode: Option<DetectionMode>,
+        centers: &mut FrameCenters,
+    ) -> Result<()> {
+        if self.is_empty() || centers.is_empty() {
+            return Ok(());
+        }
+        self.check_grid(grid, mode)?;
+        let (nlat, nlon) = grid.shape();
+        if frame.values().dim() != (nlat, nlon) {
+            return Err(Error::InvalidArgument("the frame's shape differs from the grid's".into()));
+        }
+        if let Some(&(i, j)) = centers.grid_points().iter().find(|&&(i, j)| i >= nlat || j >= nlon) {
+            return Err(Error::InvalidArgument(format!("a centre's grid point ({i}, {j}) lies outside the grid")));
+        }
+        let search = Search { grid, frame, connectivity: self.connectivity };
+        let points: Vec<(usize, usize)> = centers.grid_points().to_vec();
+        let mut keep = vec![true; points.len()];
+        if let Some(merge) = self.merge_distance_deg {
+            let value = |k: usize| frame.values()[points[k]];
+            let more_extreme = |a: f64, b: f64| match mode {
+                Some(DetectionMode::Min) => a < b,
+                _ => a > b,
+            };
+            // TempestExtremes measures the chord between unit vectors,
+            // against 2 sin(r/2): the same distance, and the same decision
+            // for centres exactly r apart (five degrees of latitude on a
+            // 2.5° grid), where the rounding of the two ways differs.
+            let unit = |(i, j): (usize, usize)| {
+                let (lat, lon) = (grid.lat(i).to_radians(), grid.lon(j).to_radians());
+                [lon.cos() * lat.cos(), lon.sin() * lat.cos(), lat.sin()]
+            };
+            let vectors: Vec<[f64; 3]> = points.iter().map(|&p| unit(p)).collect();
+            let chord = 2.0 * (0.5 * merge / 180.0 * std::f64::consts::PI).sin();
+            let within = |a: &[f64; 3], b: &[f64; 3]| {
+                let squared = (0..3).fold(0.0, |sum, axis| sum + (b[axis] - a[axis]) * (b[axis] - a[axis]));
+                squared <= chord * chord
+            };
+            let merged: Vec<bool> = (0..points.len())
+                .map(|k| {
+                    !(0..points.len())
+                        .any(|other| more_extreme(value(other), value(k)) && within(&vectors[k], &vectors[other]))
+                })
+                .collect();
+            keep = merged;
+        }
+        let mut scratch = SearchScratch::default();
+        for (k, &origin) in points.iter().enumerate() {
+            if !keep[k] {
+                continue;
+            }
+            keep[k] = self.thresholds.iter().all(|t| search.any_within(origin, t, &mut scratch))
+                && self.closed_contours.iter().all(|c| search.closed_contour(origin, c, &mut scratch));
+        }
+        centers.retain(&keep);
+        Ok(())
+    }
+}
+
+impl fmt::Display for DetectionCriteria {
+    /// The criteria as TempestExtremes would be told them, for provenance:
+    /// `mergedist 6; threshold <=,101000,0; closedcontour 200,5.5,0`.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut parts = Vec::new();
+        if let Some(merge) = self.merge_distance_deg {
+            parts.push(format!("mergedist {merge}"));
+        }
+        for t in &self.thresholds {
+            parts.push(format!("threshold {},{},{}", t.op.as_str(), t.value, t.distance_deg));
+        }
+        for c in &self.closed_contours {
+            parts.push(format!("closedcontour {},{},{}", c.delta, c.distance_deg, c.extremum_distance_deg));
+        }
+        if self.connectivity == GridConnectivity::EdgesAndCorners {
+            parts.push("diag_connect".into());
+        }
+        f.write_str(&parts.join("; "))
+    }
+}
+
+/// A detector whose centres must also meet [`DetectionCriteria`]: the
+/// detector's centres, those failing a criterion dropped. With no criteria
+/// it is the detector itself, its metadata included.
+///
+/// ```
+/// use pst_core::{ClosedContour, CriteriaDetector, DetectionCriteria, DetectionMode, Detector, FieldSource, FrameCenters, Frame, Grid, PlantedStorm, SyntheticSeries};
+///
+/// /// Every grid point below 100,500 Pa, as a toy detector.
+/// struct Below;
+/// impl Detector for Below {
+///     fn detect(&self, frame: &Frame, index: usize) -> pst_core::Result<FrameCenters> {
+///         let mut centers = FrameCenters::new(index, frame.time());
+///         for ((i, j), &v) in frame.values().indexed_iter() {
+///             if v < 100_500.0 {
+///                 centers.push(frame.grid().lat(i), frame.grid().lon(j), v, (i, j));
+///             }
+///         }
+///         Ok(centers)
+///     }
+///     fn mode(&self) -> Option<DetectionMode> { Some(DetectionMode::Min) }
+/// }
+///
+/// let series = SyntheticSeries::builder(Grid::regular_global(2.5)?)
+///     .frames(1)
+///     .background(101_325.0, 0.0)
+///     .storm(PlantedStorm::low(0, 1, 40.0, 200.0))
+///     .build()?;
+/// let frame = series.read_frame(0)?;
+/// assert!(Below.detect(&frame, 0)?.len() > 1);
+/// // Only the deepest within 6° survives the merge.
+/// let merged = CriteriaDetector::new(Below, DetectionCriteria::default().merge_distance(6.0));
+/// let centers = merged.detect(&frame, 0)?;
+/// assert_eq!((centers.len(), centers.lats()[0], centers.lons()[0]), (1, 40.0, 200.0));
+/// # Ok::<(), pst_core::Error>(())
+/// ```
+#[derive(Debug, Clone, PartialEq)]
+pub struct CriteriaDetector<D> {
+    inner: D,
+    criteria: DetectionCriteria,
+}
+
+impl<D: crate::Detector> CriteriaDetector<D> {
+    /// `inner`'s centres that meet `criteria`.
+    pub fn new(inner: D, criteria: DetectionCriteria) -> Self {
+        CriteriaDetector { inner, criteria }
+    }
+
+    /// The detector whose centres are tested.
+    pub fn inner(&self) -> &D {
+        &self.inner
+    }
+
+    /// The criteria.
+    pub fn criteria(&self) -> &DetectionCriteria {
+        &self.criteria
+    }
+}
+
+impl<D: crate::Detector> crate::Detector for CriteriaDetector<D> {
+    fn detect(&self, frame: &Frame, frame_index: usize) -> Result<FrameCenters> {
+        let mut centers = self.inner.detect(frame, frame_index)?;
+        self.criteria.apply(frame.grid(), frame, self.inner.mode(), &mut centers)?;
+        Ok(centers)
+    }
+
+    fn mode(&self) -> Option<DetectionMode> {
+        self.inner.mode()
+    }
+
+    fn attributes(&self) -> Vec<(String, String)> {
+        let mut attributes = self.inner.attributes();
+        if !self.criteria.is_empty() {
+            attributes.push(("criteria".into(), self.criteria.to_string()));
+        }
+        attributes
+    }
+
+    fn columns(&self) -> Vec<(String, Option<String>)> {
+        self.inner.columns()
+    }
+}
+
+/// Reused buffers of the breadth-first searches.
+#[derive(Default)]
+struct SearchScratch {
+    /// The search that last visited each grid point.
+    visited: Vec<u32>,
+    stamp: u32,
+    queue: VecDeque<(usize, usize)>,
+}
+
+impl SearchScratch {
+    /// Starts a new search over `points` grid points.
+    fn start(&mut self, points: usize) {
+        if self.visited.len() != points || self.stamp == u32::MAX {
+            self.visited = vec![0; points];
+            self.stamp = 0;
+        }
+        self.stamp += 1;
+        self.queue.clear();
+    }
+}
+
+struct Search<'a> {
+    grid: &'a Grid,
+    frame: &'a Frame,
+    connectivity: GridConnectivity,
+}
+
+impl Search<'_> {
+    fn angle_deg(&self, a: (usize, usize), b: (usize, usize)) -> f64 {
+        cosine_law_angle_rad(self.grid.lat(a.0), self.grid.lon(a.1), self.grid.lat(b.0), self.grid.lon(b.1))
+            .to_degrees()
+    }
+
+    fn value(&self, p: (usize, usize)) -> f64 {
+        self.frame.values()[p]
+    }
+
+    /// The neighbours of `(i, j)` in TempestExtremes' order: north-south
+    /// first (the previous row, the next), then east and west; with
+    /// corners, row by row.
+    fn neighbours(&self, (i, j): (usize, usize), out: &mut Vec<(usize, usize)>) {
+        out.clear();
+        let (i, j) = (i as isize, j as isize);
+        let mut push = |di: isize, dj: isize| {
+            if let (Some(row), Some(col)) = (self.grid.clip_row(i + di), self.grid.wrap_col(j + dj))
+                && (row, col) != (i as usize, j as usize)
+            {
+                out.push((row, col));
+            }
+        };
+        match self.connectivity {
+            GridConnectivity::Edges => {
+                push(-1, 0);
+                push(1, 0);
+                push(0, 1);
+                push(0, -1);
+            }
+            GridConnectivity::EdgesAndCorners => {
+                for dj in -1..=1 {
+                    for di in -1..=1 {
+                        if (di, dj) != (0, 0) {
+                            push(di, dj);
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// Breadth-first from `origin`: calls `visit` on each point reached
+    /// (once), which says whether to go on through it, stop there, or end
+    /// the search: `Some(true)` when a visit succeeded, `Some(false)` when
+    /// one failed, `None` when the search ran out of points.
+    fn walk(
+        &self,
+        origin: (usize, usize),
+        scratch: &mut SearchScratch,
+        mut visit: impl FnMut((usize, usize)) -> Visit,
+    ) -> Option<bool> {
+        let nlon = self.grid.nlon();
+        scratch.start(self.grid.nlat() * nlon);
+        scratch.queue.push_back(origin);
+        let mut next = Vec::with_capacity(8);
+        while let Some(p) = scratch.queue.pop_front() {
+            let slot = p.0 * nlon + p.1;
+            if scratch.visited[slot] == scratch.stamp {
+                continue;
+            }
+            scratch.visited[slot] = scratch.stamp;
+            match visit(p) {
+                Visit::Through => {
+                    self.neighbours(p, &mut next);
+                    scratch.queue.extend(next.iter().copied());
+                }
+                Visit::Stop => {}
+                Visit::Succeed => return Some(true),
+                Visit::Fail => return Some(false),
+            }
+        }
+        None
+    }
+
+    /// Whether a point within the threshold's distance passes it.
+    fn any_within(&self, origin: (usize, usize), t: &NearThreshold, scratch: &mut SearchScratch) -> bool {
+        if t.distance_deg < 1e-12 {
+            return t.op.holds(self.value(origin), t.value);
+        }
+        let found = self.walk(origin, scratch, |p| {
+            if p != origin && self.angle_deg(origin, p) > t.distance_deg {
+                Visit::Stop
+            } else if t.op.holds(self.value(p), t.value) {
+                Visit::Succeed
+            } else {
+                Visit::Through
+            }
+        });
+        found == Some(true)
+    }
+
+    /// The first most extreme point within `distance_deg` of `origin`,
+    /// breadth-first (a minimum for `minimum`).
+    fn extremum_near(
+        &self,
+        origin: (usize, usize),
+        distance_deg: f64,
+        minimum: bool,
+        scratch: &mut SearchScratch,
+    ) -> (usize, usize) {
+        let mut best = (origin, self.value(origin));
+        self.walk(origin, scratch, |p| {
+            if self.angle_deg(origin, p) > distance_deg {
+                return Visit::Stop;
+            }
+            let v = self.value(p);
+            if (minimum && v < best.1) || (!minimum && v > best.1) || best.1.is_nan() {
+                best = (p, v);
+            }
+            Visit::Through
+        });
+        best.0
+    }
+
+    /// Whether the contour closes.
+    fn closed_contour(&self, origin: (usize, usize), c: &ClosedContour, scratch: &mut SearchScratch) -> bool {
+        let minimum = c.delta > 0.0;
+        let origin = if c.extremum_distance_deg == 0.0 {
+            origin
+        } else {
+            self.extremum_near(origin, c.extremum_distance_deg, minimum, scratch)
+        };
+        let reference = self.value(origin);
+        let escaped = self.walk(origin, scratch, |p| {
+            if self.angle_deg(origin, p) > c.distance_deg {
+                return Visit::Fail;
+            }
+            let change = self.value(p) - reference;
+            let closed_here = if minimum { change >= c.delta } else { -change >= -c.delta };
+            if closed_here { Visit::Stop } else { Visit::Through }
+        });
+        escaped != Some(false)
+    }
+}
+
+/// What a search does at a point it reaches.
+enum Visit {
+    /// Go on to its neighbours.
+    Through,
+    /// Do not go beyond it.
+    Stop,
+    /// End the search: it succeeded.
+    Succeed,
+    /// End the search: it failed.
+    Fail,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::time::Timestamp;
+    use std::sync::Arc;
+
+    /// A 2.5° global frame of `f(lat, lon)`.
+    fn field(f: impl Fn(f64, f64) -> f64) -> (Grid, Frame) {
+        let grid = Grid::regular_global(2.5).unwrap();
+        let values = ndarray::Array2::from_shape_fn(grid.shape(), |(i, j)| f(grid.lat(i), grid.lon(j)));
+        let frame = Frame::new(Arc::new(grid.clone()), Timestamp::from_ymdh(2025, 12, 1, 0).unwrap(), values).unwrap();
+        (grid, frame)
+    }
+
+    fn centers_at(grid: &Grid, frame: &Frame, points: &[(usize, usize)]) -> FrameCenters {
+        let mut centers = FrameCenters::new(0, frame.time());
+        for &(i, j) in points {
+            centers.push(grid.lat(i), grid.lon(j), frame.values()[[i, j]], (i, j));
+        }
+        centers
+    }
+
+    /// A Gaussian low of `depth` Pa and `radius_deg` e-folding radius at
+    /// (`lat0`, `lon0`) on 101,000 Pa.
+    fn low(lat0: f64, lon0: f64, depth: f64, radius_deg: f64) -> impl Fn(f64, f64) -> f64 {
+        move |lat, lon| {
+            let d = cosine_law_angle_rad(lat, lon, lat0, lon0).to_degrees();
+            101_000.0 - depth * (-(d / radius_deg).powi(2)).exp()
+        }
+    }
+
+    #[test]
+    fn a_deep_low_has_a_closed_contour_and_a_shallow_one_does_not() {
+        let (grid, frame) = field(low(40.0, 200.0, 1000.0, 5.0));
+        let centre = (20, 80); // 40°N 200°E
+        let test = |delta, distance_deg| {
+            let mut centers = centers_at(&grid, &frame, &[centre]);
+            let criteria = DetectionCriteria::default().closed_contour(ClosedContour {
+                delta,
+                distance_deg,
+                extremum_distance_deg: 0.0,
+            });
+            criteria.apply(&grid, &frame, Some(DetectionMode::Min), &mut centers).unwrap();
+            centers.len()
+        };
+        // 200 Pa is reached 2.4° out: closed within 5.5°, not within 2°.
+        assert_eq!(test(200.0, 5.5), 1);
+        assert_eq!(test(200.0, 2.0), 0);
+        // The low is only 1000 Pa deep: a 1200 Pa contour never closes.
+        assert_eq!(test(1200.0, 30.0), 0);
+        // Around a minimum the field must rise: a fall never closes.
+        let (grid2, ridge) = field(|lat, lon| -low(40.0, 200.0, 1000.0, 5.0)(lat, lon));
+        let mut centers = centers_at(&grid2, &ridge, &[centre]);
+        DetectionCriteria::default()
+            .closed_contour(ClosedContour { delta: -200.0, distance_deg: 5.5, extremum_distance_deg: 0.0 })
+            .apply(&grid2, &ridge, Some(DetectionMode::Max), &mut centers)
+            .unwrap();
+        assert_eq!(centers.len(), 1);
+    }
+
+    #[test]
+    fn the_contour_starts_from_the_extremum_near_the_centre_and_wraps_in_longitude() {
+        // A low on the dateline (0°E), a centre two points east of it.
+        let (grid, frame) = field(low(-30.0, 0.0, 1000.0, 4.0));
+        let off = (48, 2); // 30°S 5°E
+        let contour = |extremum_distance_deg| {
+            let mut centers = centers_at(&grid, &frame, &[off]);
+            DetectionCriteria::default()
+                .closed_contour(ClosedContour { delta: 300.0, distance_deg: 5.0, extremum_distance_deg })
+                .apply(&grid, &frame, Some(DetectionMode::Min), &mut centers)
+                .unwrap();
+            centers.len()
+        };
+        // From 5°E itself the region below +300 Pa reaches past 5° of it;
+        // from the true minimum, found within 6°, it closes.
+        assert_eq!(contour(0.0), 0);
+        assert_eq!(contour(6.0), 1);
+    }
+
+    #[test]
+    fn merging_keeps_the_deepest_of_nearby_centres() {
+        let two =
+            |lat, lon| low(40.0, 200.0, 1000.0, 3.0)(lat, lon) + low(40.0, 207.5, 600.0, 3.0)(lat, lon) - 101_000.0;
+        let (grid, frame) = field(two);
+        let points = [(20, 80), (20, 83), (20, 120)];
+        let merged = |degrees| {
+            let mut centers = centers_at(&grid, &frame, &points);
+            DetectionCriteria::default()
+                .merge_distance(degrees)
+                .apply(&grid, &frame, Some(DetectionMode::Min), &mut centers)
+                .unwrap();
+            centers.grid_points().to_vec()
+        };
+        // 7.5° of longitude at 40°N is 5.7° of great circle.
+        assert_eq!(merged(6.0), vec![(20, 80), (20, 120)]);
+        assert_eq!(merged(5.0), points.to_vec());
+    }
+
+    #[test]
+    fn a_threshold_is_met_anywhere_within_its_distance() {
+        let (grid, frame) = field(low(40.0, 200.0, 1000.0, 5.0));
+        let near = |value, distance_deg| {
+            let mut centers = centers_at(&grid, &frame, &[(20, 84)]); // 10° east of the low
+            DetectionCriteria::default()
+                .threshold(NearThreshold { op: ThresholdOp::LessOrEqual, value, distance_deg })
+                .apply(&grid, &frame, Some(DetectionMode::Min), &mut centers)
+                .unwrap();
+            centers.len()
+        };
+        assert_eq!(near(100_100.0, 0.0), 0);
+        assert_eq!(near(100_100.0, 10.0), 1);
+        assert_eq!(near(99_000.0, 30.0), 0);
+    }
+
+    #[test]
+    fn bad_criteria_are_named() {
+        let bad = DetectionCriteria::default().closed_contour(ClosedContour {
+            delta: 0.0,
+            distance_deg: 5.0,
+            extremum_distance_deg: 0.0,
+        });
+        assert!(bad.validate().unwrap_err().to_string().contains("non-zero"));
+        assert!(DetectionCriteria::default().merge_distance(-1.0).validate().is_err());
+        assert!(DetectionCriteria::default().merge_distance(200.0).validate().is_err());
+        assert_eq!(DetectionCriteria::default().merge_distance(6.0).to_string(), "mergedist 6".to_string());
+    }
+}
