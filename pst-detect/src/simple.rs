@@ -190,9 +190,11 @@ impl Detector for SimpleDetector {
             DetectionMode::Min => 1.0,
             DetectionMode::Max => -1.0,
         };
-        if let Candidates::Neighbours(connectivity) = self.candidates {
+        // Each found grid point refined, in order; found and refined on a
+        // projected grid's plane, reported in degrees.
+        let place = |found: &mut dyn Iterator<Item = (usize, usize)>| {
             let mut centers = FrameCenters::new(frame_index, frame.time());
-            for (r, c) in neighbour_extrema(grid, raw, sign, connectivity) {
+            for (r, c) in found {
                 let (lat, lon, value) = match self.refinement {
                     Refinement::Grid => (grid.lat(r), grid.lon(c), raw[r * nlon + c]),
                     Refinement::Quadratic => refine_quadratic(grid, raw, r, c),
@@ -202,27 +204,17 @@ impl Detector for SimpleDetector {
                 }
             }
             centers.geolocate(grid);
-            return Ok(centers);
+            centers
+        };
+        if let Candidates::Neighbours(connectivity) = self.candidates {
+            return Ok(place(&mut neighbour_extrema(grid, raw, sign, connectivity).into_iter()));
         }
         SCRATCH.with_borrow_mut(|scratch| {
             scratch.field.clear();
             scratch.field.extend(raw.iter().map(|&v| if v.is_nan() { f64::INFINITY } else { sign * v }));
             self.window_candidates(grid, &scratch.field, &mut scratch.mask);
             laplacian_at(grid, &scratch.field, &scratch.mask, &mut scratch.laplacian);
-            let mut centers = FrameCenters::new(frame_index, frame.time());
-            for (r, c) in suppress_duplicates(grid, &scratch.laplacian) {
-                let (lat, lon, value) = match self.refinement {
-                    Refinement::Grid => (grid.lat(r), grid.lon(c), raw[r * nlon + c]),
-                    Refinement::Quadratic => refine_quadratic(grid, raw, r, c),
-                };
-                if lat.is_finite() && lon.is_finite() {
-                    centers.push(lat, lon, value, (r, c));
-                }
-            }
-            // Found and refined on a projected grid's plane; reported in
-            // degrees.
-            centers.geolocate(grid);
-            Ok(centers)
+            Ok(place(&mut suppress_duplicates(grid, &scratch.laplacian).into_iter()))
         })
     }
 }
