@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Reference candidate sets from TempestExtremes' DetectNodes for pst's tests
+# Reference candidate sets from TempestExtremes' DetectNodes, and paths from
+# its StitchNodes, for pst's tests
 # (pst-cli/tests/fixtures/tempestextremes/, checked by
 # pst-cli/tests/tempest_parity.rs).
 #
@@ -24,7 +25,7 @@ msl=$data/era5/era5_msl_2025-2026_djf_2.5x2.5.nc
 vo=$data/era5/era5_vo850_2025-2026_djf_2.5x2.5.nc
 mkdir -p "$build" "$out"
 cmake -S "$src" -B "$build" -DCMAKE_BUILD_TYPE=Release > "$build/cmake.log"
-make -C "$build" -j2 DetectNodes > "$build/make.log"
+make -C "$build" -j2 DetectNodes StitchNodes > "$build/make.log"
 detect() { "$build/bin/DetectNodes" --latname latitude --lonname longitude "$@" > /dev/null; }
 # 1. The pressure criteria of Ullrich et al. (2021)'s TC recipe.
 detect --in_data "$msl" --out "$build/a.txt" --searchbymin msl --closedcontourcmd "msl,200.0,5.5,0" \
@@ -36,6 +37,17 @@ detect --in_data "$msl" --out "$build/b.txt" --searchbymin msl --closedcontourcm
 detect --in_data "$vo" --out "$build/c.txt" --searchbymax "vo(0)" --closedcontourcmd "vo(0),-2e-5,5.0,0" \
   --mergedist 5.0 --outputcmd "vo(0),max,0"
 awk '!/^\t/ { n++ } n <= 40' "$build/c.txt" > "$build/c40.txt"
+stitch() { "$build/bin/StitchNodes" "$@" > /dev/null; }
+# 4. StitchNodes on 1: the recipe's paths and filters (its 54 h, 24 h gap, 8°).
+stitch --in "$build/a.txt" --out "$build/a_tc.txt" --in_fmt "lon,lat,msl" --range 8.0 --mintime 54h \
+  --maxgap 24h --min_endpoint_dist 8.0 --threshold "lat,<=,50,10;lat,>=,-50,10"
+# 5. Every path on 1 within 5°, skipping up to one frame.
+stitch --in "$build/a.txt" --out "$build/a_gap1.txt" --in_fmt "lon,lat,msl" --range 5.0 --mintime 1 --maxgap 1
+# 6. Every path on 3 within 4°.
+stitch --in "$build/c40.txt" --out "$build/c40_r4.txt" --in_fmt "lon,lat,vo" --range 4.0 --mintime 1
+gzip -9 -n -c "$build/a_tc.txt" > "$out/djf_msl_cc200_merge6_tc_recipe.paths.gz"
+gzip -9 -n -c "$build/a_gap1.txt" > "$out/djf_msl_cc200_merge6_range5_gap1.paths.gz"
+gzip -9 -n -c "$build/c40_r4.txt" > "$out/djf_vo850_cc2e-5_merge5_40frames_range4.paths.gz"
 gzip -9 -n -c "$build/a.txt" > "$out/djf_msl_cc200_merge6.nodes.gz"
 gzip -9 -n -c "$build/b.txt" > "$out/djf_msl_cc100_thr_merge4_diag.nodes.gz"
 gzip -9 -n -c "$build/c40.txt" > "$out/djf_vo850_cc2e-5_merge5_40frames.nodes.gz"

