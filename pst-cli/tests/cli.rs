@@ -1104,3 +1104,63 @@ fn cyclonic_sign_tracks_a_southern_cyclone_in_vorticity() {
     assert_eq!(output.status.code(), Some(2));
     assert!(stderr(&output).contains("cyclonic in both hemispheres"), "{}", stderr(&output));
 }
+
+/// `plot` on the embedded December file's Hodges tracks: a PNG of the size
+/// it says, an SVG, a density map; bad requests exit 2 and leave nothing.
+#[test]
+fn plot_draws_maps() {
+    let dir = scratch_dir("plot");
+    let input = format!("{}/../examples/data/era5_msl_2025-12_2.5x2.5.nc", env!("CARGO_MANIFEST_DIR"));
+    let tracks = dir.join("dec.trackjson");
+    let out = stormtracker(&[
+        "track",
+        "-i",
+        &input,
+        "--variable",
+        "msl",
+        "-a",
+        "hodges",
+        "--lmin",
+        "5",
+        "--lmax",
+        "42",
+        "--no-progress",
+        "-o",
+        tracks.to_str().unwrap(),
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let tracks = tracks.to_str().unwrap();
+    let png = dir.join("dec.png");
+    let out = stormtracker(&["plot", "-i", tracks, "-o", png.to_str().unwrap(), "--width", "1000"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let bytes = std::fs::read(&png).unwrap();
+    assert_eq!(&bytes[..8], b"\x89PNG\r\n\x1a\n");
+    let dimension = |k: usize| u32::from_be_bytes(bytes[16 + 4 * k..20 + 4 * k].try_into().unwrap());
+    let (width, height) = (dimension(0), dimension(1));
+    assert_eq!(width, 1000);
+    assert!(stderr(&out).contains(&format!("({width}×{height} PNG)")), "{}", stderr(&out));
+    for extra in [&["--density", "-p", "south"][..], &["-p", "north", "--colour-by", "time", "--markers", "on"]] {
+        let svg = dir.join("dec.svg");
+        let out = stormtracker(&[&["plot", "-i", tracks, "-o", svg.to_str().unwrap()], extra].concat());
+        assert!(out.status.success(), "{}", stderr(&out));
+        assert!(std::fs::read_to_string(&svg).unwrap().starts_with("<svg"));
+    }
+    for (args, message) in [
+        (vec!["-o", "x.jpg"], ".png or .svg"),
+        (vec!["-o", "x.png", "--colour-by", "wind"], "--colour-by"),
+        (vec!["-o", "x.png", "--region", "0,10,50,40"], "--region"),
+        (vec!["-o", "x.png", "--variable", "vo"], "no variable `vo`"),
+    ] {
+        let target = dir.join(args[1]);
+        let args: Vec<&str> =
+            args.iter().map(|a| if a.starts_with("x.") { target.to_str().unwrap() } else { a }).collect();
+        let out = stormtracker(&[&["plot", "-i", tracks][..], &args].concat());
+        assert_eq!(out.status.code(), Some(2), "{args:?}");
+        assert!(stderr(&out).contains(message), "{args:?}: {}", stderr(&out));
+        assert!(!target.exists());
+    }
+    let out = stormtracker(&["plot", "-i", "no-such.trackjson", "-o", png.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("no-such.trackjson"), "{}", stderr(&out));
+    std::fs::remove_dir_all(&dir).unwrap();
+}

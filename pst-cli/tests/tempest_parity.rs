@@ -181,3 +181,53 @@ fn stitch_nodes_paths() {
     let vorticity = ["-m", "max", "--closed-contour", "vo,-2e-5,5", "--merge-dist", "5", "-n", "40", "--range", "4"];
     assert_same_paths(vo, "vo", &vorticity, "djf_vo850_cc2e-5_merge5_40frames_range4.paths.gz", 3_515);
 }
+
+/// DetectNodes' `--outputcmd` and `--attach`: at every node of December,
+/// the centre's value, the largest within 5.3° and the mean within 3.7°.
+#[test]
+fn output_commands_as_attached_fields() {
+    let Some(input) = pst_testkit::data_file("era5/era5_msl_2025-2026_djf_2.5x2.5.nc") else { return };
+    let path = format!(
+        "{}/tests/fixtures/tempestextremes/dec_msl_cc200_merge6_outputcmd.nodes.gz",
+        env!("CARGO_MANIFEST_DIR")
+    );
+    let mut text = String::new();
+    flate2::read::GzDecoder::new(std::fs::File::open(path).unwrap()).read_to_string(&mut text).unwrap();
+    let mut tempest: BTreeMap<(String, (i64, i64)), [f64; 3]> = BTreeMap::new();
+    let mut time = String::new();
+    for line in text.lines() {
+        let fields: Vec<f64> = line.split_whitespace().map(|f| f.parse().unwrap()).collect();
+        if line.starts_with('\t') {
+            tempest.insert((time.clone(), key(fields[3], fields[2])), [fields[4], fields[5], fields[6]]);
+        } else {
+            time = format!("{:04}-{:02}-{:02}T{:02}", fields[0], fields[1], fields[2], fields[4]);
+        }
+    }
+    let out = std::env::temp_dir().join(format!("pst-attach-{}.csv", std::process::id()));
+    let output = Command::new(env!("CARGO_BIN_EXE_stormtracker"))
+        .args(["track", "-i", input.to_str().unwrap(), "--variable", "msl", "--candidates", "neighbours"])
+        .args(["--closed-contour", "msl,200,5.5,0", "--merge-dist", "6", "-n", "124"])
+        .args(["--attach", "msl,min,0", "--attach", "msl,max,5.3", "--attach", "msl,avg,3.7"])
+        .args(["--no-progress", "-o", out.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    let tracks = pst::read_tracks(&out, None).unwrap();
+    std::fs::remove_file(&out).unwrap();
+    let columns = ["msl_min", "msl_max_5.3deg", "msl_avg_3.7deg"].map(|c| tracks.variable(c).unwrap());
+    assert_eq!(tracks.num_points(), tempest.len());
+    for k in 0..tracks.num_points() {
+        let node = (tracks.times()[k].to_string()[..13].to_string(), key(tracks.lats()[k], tracks.lons()[k]));
+        let theirs = tempest.get(&node).unwrap_or_else(|| panic!("{node:?} is no node of DetectNodes"));
+        for (column, (ours, &theirs)) in columns.iter().map(|c| c[k]).zip(theirs).enumerate() {
+            // DetectNodes prints seven significant digits, and sums its
+            // means in single precision (near a pole, 170 points of 1e5 Pa
+            // lose a few tenths of a pascal).
+            let tolerance = if column == 2 { 1e-5 } else { 1e-6 };
+            assert!(
+                (ours - theirs).abs() <= tolerance * theirs.abs(),
+                "{node:?} column {column}: {ours} against {theirs}"
+            );
+        }
+    }
+}

