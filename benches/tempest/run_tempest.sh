@@ -42,6 +42,20 @@ detect --in_data "$msl" --out "$build/d.txt" --searchbymin msl --closedcontourcm
   --mergedist 6.0 --outputcmd "msl,min,0;msl,max,5.3;msl,avg,3.7"
 awk '!/^\t/ { n++ } n <= 124' "$build/d.txt" > "$build/d124.txt"
 gzip -9 -n -c "$build/d124.txt" > "$out/dec_msl_cc200_merge6_outputcmd.nodes.gz"
+# 8. Criteria on another file's variable: msl minima with cyclonic 850 hPa vorticity nearby.
+detect --in_data "$msl;$vo" --out "$build/e.txt" --searchbymin msl \
+  --closedcontourcmd "msl,200.0,5.5,0;vo(0),-1e-5,4.0,2.0" --thresholdcmd "vo(0),>=,5e-5,3.0" --mergedist 6.0 \
+  --outputcmd "msl,min,0"
+gzip -9 -n -c "$build/e.txt" > "$out/djf_msl_cc200_vo850_cc_thr_merge6.nodes.gz"
+# 9. Ullrich et al.'s whole DetectNodes recipe, warm core included, on the GFS forecast of the
+#    shared GRIB file (geopotential height in m), made netCDF by ecCodes through cfgrib.
+python3 -m venv "$build/venv"
+"$build/venv/bin/pip" -q install cfgrib==0.9.15.1 eccodes==2.50.1 eccodeslib==2.50.0.33 xarray==2026.9.0 netCDF4==1.7.5.1.post1
+"$build/venv/bin/python" "$root/benches/tempest/gfs_to_netcdf.py" "$data/grib/gfs.grb" "$build/gfs.nc" > /dev/null
+detect --in_data "$build/gfs.nc" --out "$build/g.txt" --searchbymin prmsl \
+  --closedcontourcmd "prmsl,200.0,5.5,0;_DIFF(gh(250hPa),gh(500hPa)),-6.0,6.5,1.0" --mergedist 6.0 \
+  --outputcmd "prmsl,min,0"
+gzip -9 -n -c "$build/g.txt" > "$out/gfs_prmsl_tc_recipe_warm_core.nodes.gz"
 stitch() { "$build/bin/StitchNodes" "$@" > /dev/null; }
 # 4. StitchNodes on 1: the recipe's paths and filters (its 54 h, 24 h gap, 8°).
 stitch --in "$build/a.txt" --out "$build/a_tc.txt" --in_fmt "lon,lat,msl" --range 8.0 --mintime 54h \

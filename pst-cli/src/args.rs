@@ -333,6 +333,11 @@ pub(crate) struct TrackArgs {
     /// keeps every column.
     #[arg(long, value_name = "VAR,OP,DIST_DEG")]
     pub(crate) attach: Vec<String>,
+    /// Files the other fields of --closed-contour and --threshold are read
+    /// from, when not the input's (e.g. the vorticity file beside the
+    /// pressure file tracked); paths, globs or @lists, as for -i.
+    #[arg(long, value_name = "FILE", num_args = 1..)]
+    pub(crate) criteria_input: Vec<String>,
     /// Taper the field to zero over N grid points from each edge (raised
     /// cosine) before the band-pass, as for a limited-area grid; 0: none.
     #[arg(long, value_name = "N", default_value_t = 0)]

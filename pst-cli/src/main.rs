@@ -328,6 +328,9 @@ fn pipeline(args: &TrackArgs) -> Result<Pipeline> {
         };
         builder = builder.sample(variable, method, name);
     }
+    if !args.criteria_input.is_empty() {
+        builder = builder.criteria_inputs(args.criteria_input.iter().cloned());
+    }
     for spec in &args.attach {
         let attachment: pst::FieldAttachment = spec.parse().map_err(flag("--attach"))?;
         builder = builder.sample(attachment.variable, attachment.method, attachment.column);
@@ -392,22 +395,22 @@ fn track_filter(args: &TrackArgs) -> anyhow::Result<pst::TrackFilter> {
 /// tracked variable (`--variable`), which their VAR must name.
 fn detection_criteria(args: &TrackArgs) -> anyhow::Result<pst::DetectionCriteria> {
     let mut criteria = pst::DetectionCriteria::default();
-    // The fields after VAR, checked to name the tracked variable.
-    let after_variable = |flag: &str, text: &str| -> anyhow::Result<Vec<String>> {
-        let fields: Vec<String> = text.split(',').map(|f| f.trim().to_string()).collect();
-        if fields[0] != args.variable {
-            bail!(
-                "{flag} `{text}`: criteria test the tracked variable, `{}`; other variables are not supported yet",
-                args.variable
-            );
-        }
-        Ok(fields[1..].to_vec())
+    // The field VAR names (`None`: the tracked variable, as detected) and
+    // the fields after it.
+    let split = |flag: &str, text: &str| -> anyhow::Result<(Option<pst::FieldExpression>, Vec<String>)> {
+        let fields: Vec<String> = pst::split_outside_parentheses(text, ',').into_iter().map(String::from).collect();
+        let field = if fields[0] == args.variable {
+            None
+        } else {
+            Some(fields[0].parse::<pst::FieldExpression>().map_err(|e| anyhow::anyhow!("{flag}: {}", e.root()))?)
+        };
+        Ok((field, fields[1..].to_vec()))
     };
     let number = |flag: &str, text: &str, field: &str| -> anyhow::Result<f64> {
         field.parse::<f64>().map_err(|_| anyhow::anyhow!("{flag} `{text}`: `{field}` is not a number"))
     };
     for text in &args.closed_contour {
-        let fields = after_variable("--closed-contour", text)?;
+        let (field, fields) = split("--closed-contour", text)?;
         let numbers: Vec<f64> =
             fields.iter().map(|f| number("--closed-contour", text, f)).collect::<anyhow::Result<_>>()?;
         let (delta, distance_deg, extremum_distance_deg) = match numbers[..] {
@@ -415,18 +418,26 @@ fn detection_criteria(args: &TrackArgs) -> anyhow::Result<pst::DetectionCriteria
             [delta, distance, extremum] => (delta, distance, extremum),
             _ => bail!("--closed-contour takes VAR,DELTA,DIST_DEG[,MINMAXDIST_DEG], not `{text}`"),
         };
-        criteria = criteria.closed_contour(pst::ClosedContour { delta, distance_deg, extremum_distance_deg });
+        let contour = pst::ClosedContour { delta, distance_deg, extremum_distance_deg };
+        criteria = match field {
+            None => criteria.closed_contour(contour),
+            Some(field) => criteria.closed_contour_on(field, contour),
+        };
     }
     for text in &args.threshold {
-        let fields = after_variable("--threshold", text)?;
+        let (field, fields) = split("--threshold", text)?;
         let [op, value, distance] = &fields[..] else {
             bail!("--threshold takes VAR,OP,VALUE,DIST_DEG, not `{text}`");
         };
-        criteria = criteria.threshold(pst::NearThreshold {
+        let test = pst::NearThreshold {
             op: op.parse().map_err(flag("--threshold"))?,
             value: number("--threshold", text, value)?,
             distance_deg: number("--threshold", text, distance)?,
-        });
+        };
+        criteria = match field {
+            None => criteria.threshold(test),
+            Some(field) => criteria.threshold_on(field, test),
+        };
     }
     if let Some(degrees) = args.merge_dist {
         criteria = criteria.merge_distance(degrees);

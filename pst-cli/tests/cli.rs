@@ -1164,3 +1164,26 @@ fn plot_draws_maps() {
     assert!(stderr(&out).contains("no-such.trackjson"), "{}", stderr(&out));
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+/// Criteria on other fields name what is wrong: a variable the input does
+/// not have, a malformed expression, a level on a field without levels.
+#[test]
+fn criteria_on_other_fields_are_checked() {
+    let input = format!("{}/../examples/data/era5_msl_2025-12_2.5x2.5.nc", env!("CARGO_MANIFEST_DIR"));
+    let dir = scratch_dir("criteria-fields");
+    let out = dir.join("x.csv");
+    for (criterion, message) in [
+        ("z(250),-60,6.5", "z"),
+        ("_DIFF(z(250)),-60,6.5", "_DIFF takes two fields"),
+        ("msl(500),100,4", "level"),
+    ] {
+        let output = stormtracker(&[
+            "track", "-i", &input, "--variable", "msl", "--closed-contour", criterion, "--no-progress", "-o",
+            out.to_str().unwrap(),
+        ]);
+        assert_eq!(output.status.code(), Some(2), "{criterion}: {}", stderr(&output));
+        assert!(stderr(&output).contains(message), "{criterion}: {}", stderr(&output));
+        assert!(!out.exists());
+    }
+    std::fs::remove_dir_all(&dir).unwrap();
+}

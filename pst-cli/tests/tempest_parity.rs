@@ -38,7 +38,8 @@ fn tempest_nodes(name: &str) -> Nodes {
 /// Every centre of `stormtracker track` with `args` (CSV: singletons are
 /// tracks too).
 fn pst_nodes(input: &str, variable: &str, args: &[&str]) -> Nodes {
-    let out = std::env::temp_dir().join(format!("pst-tempest-{}-{}.csv", std::process::id(), args.join("_")));
+    let name: String = args.join("_").chars().map(|c| if c.is_ascii_alphanumeric() { c } else { '_' }).collect();
+    let out = std::env::temp_dir().join(format!("pst-tempest-{}-{name}.csv", std::process::id()));
     let output = Command::new(env!("CARGO_BIN_EXE_stormtracker"))
         .args([&["track", "-i", input, "--variable", variable, "--candidates", "neighbours"], args].concat())
         .args(["--no-progress", "-o", out.to_str().unwrap()])
@@ -84,6 +85,49 @@ fn detect_nodes_candidates_and_criteria_on_djf_msl() {
         &["--closed-contour", "msl,100,4,1", "--threshold", "msl,<=,100000,2", "--merge-dist", "4", "--diag-connect"],
     );
     assert_same(&tempest_nodes("djf_msl_cc100_thr_merge4_diag.nodes.gz"), &other, 5_669);
+}
+
+/// Criteria on another variable, in another file: msl minima whose 850 hPa
+/// vorticity has a closed contour within 2° and reaches 5e-5 s⁻¹ within 3°.
+#[test]
+fn detect_nodes_criteria_on_another_file() {
+    let Some(msl) = pst_testkit::data_file("era5/era5_msl_2025-2026_djf_2.5x2.5.nc") else { return };
+    let Some(vo) = pst_testkit::data_file("era5/era5_vo850_2025-2026_djf_2.5x2.5.nc") else { return };
+    let ours = pst_nodes(
+        msl.to_str().unwrap(),
+        "msl",
+        &[
+            "--closed-contour",
+            "msl,200,5.5,0",
+            "--closed-contour",
+            "vo(850),-1e-5,4,2",
+            "--threshold",
+            "vo(850),>=,5e-5,3",
+            "--merge-dist",
+            "6",
+            "--criteria-input",
+            vo.to_str().unwrap(),
+        ],
+    );
+    assert_same(&tempest_nodes("djf_msl_cc200_vo850_cc_thr_merge6.nodes.gz"), &ours, 4_191);
+}
+
+/// Ullrich et al.'s (2021) whole DetectNodes recipe, warm core included
+/// (`_DIFF(zg(250hPa),zg(500hPa)),-6.0,6.5,1.0`), on the GFS forecast of
+/// Hurricane Jova: pst reading the GRIB file finds the nodes DetectNodes
+/// finds in it made netCDF by ecCodes, and only 4 of the 27 pressure
+/// minima have the warm core, Jova (17.5°N 105°W) among them.
+#[test]
+fn detect_nodes_warm_core_on_gfs() {
+    let Some(gfs) = pst_testkit::data_file("grib/gfs.grb") else { return };
+    let gfs = gfs.to_str().unwrap();
+    let pressure = ["--closed-contour", "prmsl,200,5.5,0", "--merge-dist", "6"];
+    let warm_core = ["--closed-contour", "_DIFF(gh(250),gh(500)),-6,6.5,1"];
+    let ours = pst_nodes(gfs, "prmsl", &[&pressure[..], &warm_core].concat());
+    assert_same(&tempest_nodes("gfs_prmsl_tc_recipe_warm_core.nodes.gz"), &ours, 4);
+    assert!(ours.values().any(|nodes| nodes.contains(&key(17.5, 255.0))), "{ours:?}");
+    let without = pst_nodes(gfs, "prmsl", &pressure);
+    assert_eq!(without.values().map(BTreeSet::len).sum::<usize>(), 27);
 }
 
 /// Maxima, with a negative closed-contour change; and a merge decided at

@@ -3,19 +3,26 @@
 //! near the centre and closed contours around it ([`DetectionCriteria`]).
 //!
 //! They test the field the centres were found in (after any band-pass),
-//! by breadth-first searches over the grid from each centre's grid point,
+//! or another field of the input at the same time ([`FieldExpression`]:
+//! another variable, a level, a difference of two), by breadth-first
+//! searches over the grid from each centre's grid point,
 //! its four edge neighbours (or eight), wrapping in longitude on a periodic
 //! grid, as TempestExtremes searches a latitude-longitude grid.
 
 use std::collections::VecDeque;
 use std::fmt;
+use std::sync::Arc;
+
+use ndarray::Array2;
 
 use crate::DetectionMode;
 use crate::centers::FrameCenters;
 use crate::error::{Error, Result};
+use crate::field_expression::FieldExpression;
 use crate::frame::Frame;
 use crate::geometry::cosine_law_angle_rad;
 use crate::grid::Grid;
+use crate::source::FieldSource;
 use crate::track_filter::ThresholdOp;
 
 /// Which grid points are neighbours in the criteria's searches.
@@ -88,9 +95,31 @@ pub struct NearThreshold {
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct DetectionCriteria {
     merge_distance_deg: Option<f64>,
-    thresholds: Vec<NearThreshold>,
-    closed_contours: Vec<ClosedContour>,
+    /// Each on its field: `None`, the field as detected.
+    thresholds: Vec<(Option<FieldExpression>, NearThreshold)>,
+    closed_contours: Vec<(Option<FieldExpression>, ClosedContour)>,
     connectivity: GridConnectivity,
+    sources: FieldSources,
+}
+
+/// The sources of the variables other fields are read from, by name and
+/// level; equal when they are the same sources.
+#[derive(Clone, Default)]
+struct FieldSources(Vec<(VariableAtLevel, Arc<dyn FieldSource>)>);
+
+/// A variable's name and, for one with levels, the level's value.
+type VariableAtLevel = (String, Option<f64>);
+
+impl fmt::Debug for FieldSources {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_list().entries(self.0.iter().map(|((name, level), _)| (name, level))).finish()
+    }
+}
+
+impl PartialEq for FieldSources {
+    fn eq(&self, other: &Self) -> bool {
+        self.0.len() == other.0.len() && self.0.iter().zip(&other.0).all(|((a, x), (b, y))| a == b && Arc::ptr_eq(x, y))
+    }
 }
 
 impl DetectionCriteria {
@@ -102,15 +131,54 @@ impl DetectionCriteria {
         self
     }
 
-    /// Adds a threshold test.
+    /// Adds a threshold test on the field as detected.
     pub fn threshold(mut self, test: NearThreshold) -> Self {
-        self.thresholds.push(test);
+        self.thresholds.push((None, test));
         self
     }
 
-    /// Adds a closed-contour test.
+    /// Adds a closed-contour test on the field as detected.
     pub fn closed_contour(mut self, contour: ClosedContour) -> Self {
-        self.closed_contours.push(contour);
+        self.closed_contours.push((None, contour));
+        self
+    }
+
+    /// Adds a threshold test on another field of the input, in its units
+    /// (its variables' sources given by [`DetectionCriteria::field_source`]).
+    pub fn threshold_on(mut self, field: FieldExpression, test: NearThreshold) -> Self {
+        self.thresholds.push((Some(field), test));
+        self
+    }
+
+    /// Adds a closed-contour test on another field of the input (for
+    /// example a warm core: `_DIFF(z(250),z(500))` falling by 60 m²s⁻²
+    /// within 6.5°).
+    pub fn closed_contour_on(mut self, field: FieldExpression, contour: ClosedContour) -> Self {
+        self.closed_contours.push((Some(field), contour));
+        self
+    }
+
+    /// The variables (name, level) the criteria read besides the field as
+    /// detected, each once.
+    pub fn other_variables(&self) -> Vec<(String, Option<f64>)> {
+        let mut out: Vec<(String, Option<f64>)> = Vec::new();
+        let fields = self.thresholds.iter().map(|(f, _)| f).chain(self.closed_contours.iter().map(|(f, _)| f));
+        for variable in fields.flatten().flat_map(FieldExpression::variables) {
+            if !out.contains(&variable) {
+                out.push(variable);
+            }
+        }
+        out
+    }
+
+    /// Where variable `name` at `level` is read from: a source on the
+    /// tracked field's grid (the same orientation: north to south,
+    /// longitudes from 0°E) with the same times, read at the detected
+    /// frame's index.
+    pub fn field_source(mut self, name: &str, level: Option<f64>, source: Arc<dyn FieldSource>) -> Self {
+        let key = (name.to_string(), level);
+        self.sources.0.retain(|(k, _)| k != &key);
+        self.sources.0.push((key, source));
         self
     }
 
@@ -142,13 +210,13 @@ impl DetectionCriteria {
         if let Some(merge) = self.merge_distance_deg {
             degrees("the merge distance", merge, true)?;
         }
-        for t in &self.thresholds {
+        for (_, t) in &self.thresholds {
             degrees("a threshold's distance", t.distance_deg, false)?;
             if t.value.is_nan() {
                 return Err(Error::InvalidArgument("a threshold's value is NaN".into()));
             }
         }
-        for c in &self.closed_contours {
+        for (_, c) in &self.closed_contours {
             if !(c.delta.is_finite() && c.delta != 0.0) {
                 return Err(Error::InvalidArgument(format!(
                     "a closed contour's change must be non-zero (positive around a minimum, negative around a \
@@ -186,15 +254,34 @@ impl DetectionCriteria {
     /// as `mode` says; a merge distance needs it) those that fail a
     /// criterion. The criteria read the field at and around the centres'
     /// grid points, in the frame's units (as TempestExtremes reads the
-    /// file's).
+    /// file's); criteria on other fields read them at `frame`'s index in
+    /// the series ([`DetectionCriteria::apply_at`]), so they need it.
     ///
     /// # Errors
     /// As [`DetectionCriteria::check_grid`], or when a centre's grid point
-    /// lies outside the grid.
+    /// lies outside the grid, or criteria on other fields.
     pub fn apply(
         &self,
         grid: &Grid,
         frame: &Frame,
+        mode: Option<DetectionMode>,
+        centers: &mut FrameCenters,
+    ) -> Result<()> {
+        self.apply_at(grid, frame, None, mode, centers)
+    }
+
+    /// [`DetectionCriteria::apply`] to the frame of index `frame_index` in
+    /// its series, so that criteria on other fields read those fields'
+    /// frames of that index.
+    ///
+    /// # Errors
+    /// Also when another field has no source, or its frame is not at the
+    /// frame's time or on its grid.
+    pub fn apply_at(
+        &self,
+        grid: &Grid,
+        frame: &Frame,
+        frame_index: Option<usize>,
         mode: Option<DetectionMode>,
         centers: &mut FrameCenters,
     ) -> Result<()> {
@@ -209,7 +296,15 @@ impl DetectionCriteria {
         if let Some(&(i, j)) = centers.grid_points().iter().find(|&&(i, j)| i >= nlat || j >= nlon) {
             return Err(Error::InvalidArgument(format!("a centre's grid point ({i}, {j}) lies outside the grid")));
         }
-        let search = Search { grid, frame, connectivity: self.connectivity };
+        let detected = Search { grid, values: frame.values(), connectivity: self.connectivity };
+        // Other fields, read once for this frame.
+        let others = self.read_other_fields(frame, frame_index)?;
+        let other_searches: Vec<(&FieldExpression, Search<'_>)> =
+            others.iter().map(|(f, values)| (f, Search { grid, values, connectivity: self.connectivity })).collect();
+        let search_of = |field: &Option<FieldExpression>| match field {
+            None => &detected,
+            Some(f) => other_searches.iter().find(|(g, _)| *g == f).map_or(&detected, |(_, s)| s),
+        };
         let points: Vec<(usize, usize)> = centers.grid_points().to_vec();
         let mut keep = vec![true; points.len()];
         if let Some(merge) = self.merge_distance_deg {
@@ -245,11 +340,65 @@ impl DetectionCriteria {
             if !keep[k] {
                 continue;
             }
-            keep[k] = self.thresholds.iter().all(|t| search.any_within(origin, t, &mut scratch))
-                && self.closed_contours.iter().all(|c| search.closed_contour(origin, c, &mut scratch));
+            keep[k] = self.thresholds.iter().all(|(f, t)| search_of(f).any_within(origin, t, &mut scratch))
+                && self.closed_contours.iter().all(|(f, c)| search_of(f).closed_contour(origin, c, &mut scratch));
         }
         centers.retain(&keep);
         Ok(())
+    }
+}
+
+impl DetectionCriteria {
+    /// The values of every other field the criteria test, at the frame
+    /// of index `frame_index`.
+    fn read_other_fields(
+        &self,
+        frame: &Frame,
+        frame_index: Option<usize>,
+    ) -> Result<Vec<(FieldExpression, Array2<f64>)>> {
+        let mut fields: Vec<&FieldExpression> = Vec::new();
+        for field in self.thresholds.iter().map(|(f, _)| f).chain(self.closed_contours.iter().map(|(f, _)| f)).flatten()
+        {
+            if !fields.contains(&field) {
+                fields.push(field);
+            }
+        }
+        let Some(&first) = fields.first() else { return Ok(Vec::new()) };
+        let Some(index) = frame_index else {
+            return Err(Error::InvalidArgument(format!(
+                "the criterion on `{first}` reads another field, so it needs the frame's index in its series"
+            )));
+        };
+        let mut read = |name: &str, level: Option<f64>| -> Result<Array2<f64>> {
+            let label = match level {
+                Some(level) => format!("{name}({level})"),
+                None => name.to_string(),
+            };
+            let Some((_, source)) = self.sources.0.iter().find(|((n, l), _)| n == name && *l == level) else {
+                return Err(Error::InvalidArgument(format!(
+                    "a criterion reads `{label}`, but no source of it was given (the pipeline opens it from the input \
+                     files)"
+                )));
+            };
+            let other = source.read_frame(index)?;
+            if other.time() != frame.time() {
+                return Err(Error::InvalidArgument(format!(
+                    "`{label}` has {} where the tracked field has {} (frame {index}): criteria need fields at the same \
+                     times",
+                    other.time(),
+                    frame.time()
+                )));
+            }
+            if other.values().dim() != frame.values().dim() {
+                return Err(Error::InvalidArgument(format!(
+                    "`{label}` is on a {:?} grid and the tracked field on {:?}: criteria need fields on one grid",
+                    other.values().dim(),
+                    frame.values().dim()
+                )));
+            }
+            Ok(other.values().to_owned())
+        };
+        fields.into_iter().map(|f| Ok((f.clone(), f.evaluate(&mut read)?))).collect()
     }
 }
 
@@ -261,11 +410,13 @@ impl fmt::Display for DetectionCriteria {
         if let Some(merge) = self.merge_distance_deg {
             parts.push(format!("mergedist {merge}"));
         }
-        for t in &self.thresholds {
-            parts.push(format!("threshold {},{},{}", t.op.as_str(), t.value, t.distance_deg));
+        // The field as detected is TempestExtremes' own variable, unnamed.
+        let on = |f: &Option<FieldExpression>| f.as_ref().map(|f| format!("{f},")).unwrap_or_default();
+        for (f, t) in &self.thresholds {
+            parts.push(format!("threshold {}{},{},{}", on(f), t.op.as_str(), t.value, t.distance_deg));
         }
-        for c in &self.closed_contours {
-            parts.push(format!("closedcontour {},{},{}", c.delta, c.distance_deg, c.extremum_distance_deg));
+        for (f, c) in &self.closed_contours {
+            parts.push(format!("closedcontour {}{},{},{}", on(f), c.delta, c.distance_deg, c.extremum_distance_deg));
         }
         if self.connectivity == GridConnectivity::EdgesAndCorners {
             parts.push("diag_connect".into());
@@ -335,7 +486,7 @@ impl<D: crate::Detector> CriteriaDetector<D> {
 impl<D: crate::Detector> crate::Detector for CriteriaDetector<D> {
     fn detect(&self, frame: &Frame, frame_index: usize) -> Result<FrameCenters> {
         let mut centers = self.inner.detect(frame, frame_index)?;
-        self.criteria.apply(frame.grid(), frame, self.inner.mode(), &mut centers)?;
+        self.criteria.apply_at(frame.grid(), frame, Some(frame_index), self.inner.mode(), &mut centers)?;
         Ok(centers)
     }
 
@@ -379,7 +530,7 @@ impl SearchScratch {
 
 struct Search<'a> {
     grid: &'a Grid,
-    frame: &'a Frame,
+    values: &'a Array2<f64>,
     connectivity: GridConnectivity,
 }
 
@@ -390,7 +541,7 @@ impl Search<'_> {
     }
 
     fn value(&self, p: (usize, usize)) -> f64 {
-        self.frame.values()[p]
+        self.values[p]
     }
 
     /// The neighbours of `(i, j)` in TempestExtremes' order: north-south
@@ -643,6 +794,49 @@ mod tests {
         assert_eq!(near(100_100.0, 0.0), 0);
         assert_eq!(near(100_100.0, 10.0), 1);
         assert_eq!(near(99_000.0, 30.0), 0);
+    }
+
+    /// A warm core: a closed contour of the difference of two levels, read
+    /// from their own sources at the frame's index.
+    #[test]
+    fn criteria_on_other_fields_read_them_at_the_frame() {
+        use crate::synthetic::{PlantedStorm, SyntheticSeries};
+        let grid = Grid::regular_global(2.5).unwrap();
+        let series = |storm: Option<PlantedStorm>| -> Arc<dyn FieldSource> {
+            let mut b = SyntheticSeries::builder(grid.clone()).frames(2).background(50_000.0, 0.0);
+            if let Some(storm) = storm {
+                b = b.storm(storm);
+            }
+            Arc::new(b.build().unwrap())
+        };
+        let tracked = series(Some(PlantedStorm::low(0, 2, 40.0, 200.0)));
+        let (upper, lower) = (series(Some(PlantedStorm::high(0, 2, 40.0, 200.0))), series(None));
+        let frame = tracked.read_frame(1).unwrap();
+        let warm_core: FieldExpression = "_DIFF(z(250),z(500))".parse().unwrap();
+        let contour = ClosedContour { delta: -100.0, distance_deg: 15.0, extremum_distance_deg: 1.0 };
+        let criteria = DetectionCriteria::default()
+            .closed_contour_on(warm_core, contour)
+            .field_source("z", Some(250.0), upper)
+            .field_source("z", Some(500.0), Arc::clone(&lower));
+        assert_eq!(criteria.other_variables(), vec![("z".to_string(), Some(250.0)), ("z".to_string(), Some(500.0))]);
+        assert_eq!(criteria.to_string(), "closedcontour _DIFF(z(250),z(500)),-100,15,1");
+        let kept = |point, index| {
+            let mut centers = centers_at(&grid, &frame, &[point]);
+            criteria.apply_at(&grid, &frame, index, Some(DetectionMode::Min), &mut centers).map(|()| centers.len())
+        };
+        assert_eq!(kept((20, 80), Some(1)).unwrap(), 1);
+        assert_eq!(kept((60, 20), Some(1)).unwrap(), 0, "no bulge there, no closed contour");
+        // The other fields' frame must be the tracked frame's time, and the
+        // frame's index is needed to read it.
+        assert!(kept((20, 80), Some(0)).unwrap_err().to_string().contains("same times"));
+        assert!(kept((20, 80), None).unwrap_err().to_string().contains("index"));
+        let unsourced = DetectionCriteria::default().threshold_on(
+            "vo(850)".parse().unwrap(),
+            NearThreshold { op: ThresholdOp::GreaterOrEqual, value: 1e-4, distance_deg: 2.0 },
+        );
+        let mut centers = centers_at(&grid, &frame, &[(20, 80)]);
+        let e = unsourced.apply_at(&grid, &frame, Some(1), Some(DetectionMode::Min), &mut centers).unwrap_err();
+        assert!(e.to_string().contains("no source of it"), "{e}");
     }
 
     #[test]

@@ -71,6 +71,7 @@ mod criteria;
 mod crop;
 mod cyclonic;
 mod error;
+mod field_expression;
 mod frame;
 mod gaussian;
 mod geometry;
@@ -98,6 +99,7 @@ pub use criteria::{ClosedContour, CriteriaDetector, DetectionCriteria, GridConne
 pub use crop::CroppedSource;
 pub use cyclonic::{CyclonicSource, TrueSignSink};
 pub use error::{Error, Result, ResultExt};
+pub use field_expression::{FieldExpression, split_outside_parentheses};
 pub use frame::Frame;
 pub use gaussian::{gauss_legendre, gaussian_latitudes};
 #[cfg(feature = "geo")]

@@ -151,6 +151,11 @@ impl HodgesTracker {
         self
     }
 
+    /// The criteria the detected centres must meet.
+    pub fn detection_criteria(&self) -> &DetectionCriteria {
+        &self.criteria
+    }
+
     /// Worker threads for detection and linking (default: rayon's).
     pub fn threads(mut self, threads: usize) -> Self {
         self.threads = Some(threads);

@@ -173,6 +173,11 @@ impl SimpleTracker {
         self
     }
 
+    /// The criteria the detected centres must meet.
+    pub fn detection_criteria(&self) -> &DetectionCriteria {
+        &self.criteria
+    }
+
     /// Worker threads for detection (default: rayon's, which honours
     /// `RAYON_NUM_THREADS`).
     pub fn threads(mut self, threads: usize) -> Self {

@@ -5,9 +5,9 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use pst_core::{
-    Bounds, CanonicalSource, CroppedSource, CyclonicSource, EdgeTaper, Error, FieldSource, FilteredSink, Grid,
-    NoProgress, ProcessingStep, Progress, Result, SourceInfo, StereographicPlane, Subseries, TaperedSource,
-    TrackFilter, TrackSink, Tracker, Tracks,
+    Bounds, CanonicalSource, CroppedSource, CyclonicSource, DetectionCriteria, EdgeTaper, Error, FieldSource,
+    FilteredSink, Grid, NoProgress, ProcessingStep, Progress, Result, SourceInfo, StereographicPlane, Subseries,
+    TaperedSource, TrackFilter, TrackSink, Tracker, Tracks,
 };
 use pst_hodges::{HealpixTracker, HodgesTracker};
 use pst_io::{Gap, MemberSelection, OpenOptions, TrackFileSink, TrackFormat, expand_inputs, list_members};
@@ -115,6 +115,34 @@ impl TrackerChoice {
             TrackerChoice::Hodges(t) => t.as_ref(),
             TrackerChoice::Healpix(t) => t.as_ref(),
             TrackerChoice::Custom(t) => t.as_ref(),
+        }
+    }
+
+    /// A copy whose detection criteria read their other fields from
+    /// `sources` (name, level, source); trackers without criteria as they
+    /// are.
+    fn with_criteria_sources(&self, sources: &[(String, Option<f64>, Arc<dyn FieldSource>)]) -> TrackerChoice {
+        let attach = |criteria: &DetectionCriteria| {
+            sources
+                .iter()
+                .fold(criteria.clone(), |c, (name, level, source)| c.field_source(name, *level, Arc::clone(source)))
+        };
+        match self {
+            TrackerChoice::Simple(t) => TrackerChoice::Simple(t.clone().criteria(attach(t.detection_criteria()))),
+            TrackerChoice::Hodges(t) => {
+                TrackerChoice::Hodges(Box::new(t.as_ref().clone().criteria(attach(t.detection_criteria()))))
+            }
+            other => other.clone(),
+        }
+    }
+
+    /// The variables (name, level) the tracker's detection criteria read
+    /// besides the tracked field.
+    fn criteria_variables(&self) -> Vec<(String, Option<f64>)> {
+        match self {
+            TrackerChoice::Simple(t) => t.detection_criteria().other_variables(),
+            TrackerChoice::Hodges(t) => t.detection_criteria().other_variables(),
+            _ => Vec::new(),
         }
     }
 
@@ -311,6 +339,7 @@ pub struct Pipeline {
     /// The plane detection runs on and its grid, when not the input's.
     stereographic: Option<(StereographicPlane, Arc<Grid>)>,
     samples: Vec<Sample>,
+    criteria_inputs: Vec<String>,
     tracker: TrackerChoice,
     track_filter: TrackFilter,
     threads: Option<usize>,
@@ -356,6 +385,7 @@ pub struct PipelineBuilder {
     edge_taper: Option<usize>,
     stereographic: Option<StereographicPlane>,
     samples: Vec<Sample>,
+    criteria_inputs: Vec<String>,
     tracker: TrackerChoice,
     track_filter: TrackFilter,
     threads: Option<usize>,
@@ -472,6 +502,16 @@ impl PipelineBuilder {
     /// transform).
     pub fn region(mut self, region: Bounds) -> Self {
         self.region = Some(region);
+        self
+    }
+
+    /// Where detection criteria read the other fields they test (paths,
+    /// globs or `@lists`, as [`PipelineBuilder::inputs`]; default: the input
+    /// files themselves), when those are in other files: for example the
+    /// vorticity file beside the pressure file tracked. Members and times
+    /// must match the input's.
+    pub fn criteria_inputs<S: Into<String>>(mut self, inputs: impl IntoIterator<Item = S>) -> Self {
+        self.criteria_inputs = inputs.into_iter().map(Into::into).collect();
         self
     }
 
@@ -669,6 +709,7 @@ impl PipelineBuilder {
             edge_taper,
             stereographic,
             samples: self.samples,
+            criteria_inputs: self.criteria_inputs,
             tracker,
             track_filter: self.track_filter,
             threads: self.threads,
@@ -1007,13 +1048,14 @@ impl Pipeline {
             .iter()
             .map(|s| Ok((open_series(paths, &s.variable, &options, None)?, s.method, s.name.clone())))
             .collect::<Result<Vec<_>>>()?;
+        let tracker = self.tracker_reading_criteria_fields(paths, &options, source.info())?;
         // Tracks are stamped, sampled, filtered, counted, then written.
         let mut counted = Counted::new(sink);
         let mut filtered = FilteredSink::new(self.track_filter.clone(), &mut counted);
         let signed = self.true_sign(Sampled::new(&mut filtered, samples), &source.info().variable);
         let mut stamped = Stamped::new(signed, steps);
         let inspected = Inspected::new(source.as_ref());
-        self.tracker.tracker().track_into(&inspected, &mut stamped, reporter)?;
+        tracker.tracker().track_into(&inspected, &mut stamped, reporter)?;
         drop(stamped);
         let dropped = filtered.dropped();
         let check = inspected.check();
@@ -1023,6 +1065,65 @@ impl Pipeline {
         let mut report = counted.counts().report(member, frames);
         report.dropped = dropped;
         Ok(report)
+    }
+
+    /// The tracker, its detection criteria reading the other fields they
+    /// test from the input files: each variable at its level, turned and
+    /// cut as the tracked field is, on its grid (checked here).
+    fn tracker_reading_criteria_fields(
+        &self,
+        paths: &[PathBuf],
+        options: &OpenOptions,
+        tracked: &SourceInfo,
+    ) -> Result<TrackerChoice> {
+        let variables = self.tracker.criteria_variables();
+        // On a plane the tracker refuses the criteria itself.
+        if variables.is_empty() || tracked.grid.projection().is_some() {
+            return Ok(self.tracker.clone());
+        }
+        if !matches!(self.input, Input::Paths(_)) {
+            return Err(Error::InvalidArgument(format!(
+                "detection criteria read `{}` from the input files, but the pipeline was given a source: attach its \
+                 source to the criteria (DetectionCriteria::field_source)",
+                variables[0].0
+            )));
+        }
+        let other_paths = if self.criteria_inputs.is_empty() {
+            paths.to_vec()
+        } else {
+            let (found, missing) = expand_inputs(&self.criteria_inputs)?;
+            if let Some(path) = missing.first() {
+                return Err(Error::InvalidArgument(format!("{}: no such criteria input file", path.display())));
+            }
+            found
+        };
+        let paths = other_paths.as_slice();
+        let mut sources: Vec<(String, Option<f64>, Arc<dyn FieldSource>)> = Vec::new();
+        for (name, level) in variables {
+            let mut options = options.clone();
+            options.level = level;
+            // Cut to the region, but not tapered: criteria read raw fields.
+            let source = open_series(paths, &name, &options, None)?;
+            let source: Box<dyn FieldSource> = match self.region {
+                Some(region) => Box::new(CroppedSource::new(source, region)?),
+                None => source,
+            };
+            let source = CanonicalSource::new(source);
+            let info = source.info();
+            let same_grid = info.grid.lats() == tracked.grid.lats() && info.grid.lons() == tracked.grid.lons();
+            if !same_grid {
+                return Err(Error::InvalidArgument(format!(
+                    "{}: `{name}` is on another grid than `{}` ({:?} and {:?} points); detection criteria read fields \
+                     on the tracked grid",
+                    info.origin,
+                    tracked.variable,
+                    info.grid.shape(),
+                    tracked.grid.shape()
+                )));
+            }
+            sources.push((name, level, Arc::new(source)));
+        }
+        Ok(self.tracker.with_criteria_sources(&sources))
     }
 
     /// `sink`, receiving the tracked `variable` with its true sign when the
