@@ -1172,13 +1172,19 @@ fn criteria_on_other_fields_are_checked() {
     let input = format!("{}/../examples/data/era5_msl_2025-12_2.5x2.5.nc", env!("CARGO_MANIFEST_DIR"));
     let dir = scratch_dir("criteria-fields");
     let out = dir.join("x.csv");
-    for (criterion, message) in [
-        ("z(250),-60,6.5", "z"),
-        ("_DIFF(z(250)),-60,6.5", "_DIFF takes two fields"),
-        ("msl(500),100,4", "level"),
-    ] {
+    for (criterion, message) in
+        [("z(250),-60,6.5", "z"), ("_DIFF(z(250)),-60,6.5", "_DIFF takes two fields"), ("msl(500),100,4", "level")]
+    {
         let output = stormtracker(&[
-            "track", "-i", &input, "--variable", "msl", "--closed-contour", criterion, "--no-progress", "-o",
+            "track",
+            "-i",
+            &input,
+            "--variable",
+            "msl",
+            "--closed-contour",
+            criterion,
+            "--no-progress",
+            "-o",
             out.to_str().unwrap(),
         ]);
         assert_eq!(output.status.code(), Some(2), "{criterion}: {}", stderr(&output));

@@ -9,7 +9,6 @@
 //! its four edge neighbours (or eight), wrapping in longitude on a periodic
 //! grid, as TempestExtremes searches a latitude-longitude grid.
 
-use std::collections::VecDeque;
 use std::fmt;
 use std::sync::Arc;
 
@@ -20,7 +19,6 @@ use crate::centers::FrameCenters;
 use crate::error::{Error, Result};
 use crate::field_expression::FieldExpression;
 use crate::frame::Frame;
-use crate::geometry::cosine_law_angle_rad;
 use crate::grid::Grid;
 use crate::source::FieldSource;
 use crate::track_filter::ThresholdOp;
@@ -296,11 +294,14 @@ impl DetectionCriteria {
         if let Some(&(i, j)) = centers.grid_points().iter().find(|&&(i, j)| i >= nlat || j >= nlon) {
             return Err(Error::InvalidArgument(format!("a centre's grid point ({i}, {j}) lies outside the grid")));
         }
-        let detected = Search { grid, values: frame.values(), connectivity: self.connectivity };
+        let trig = GridTrig::new(grid);
+        let detected = Search { grid, trig: &trig, values: frame.values(), connectivity: self.connectivity };
         // Other fields, read once for this frame.
         let others = self.read_other_fields(frame, frame_index)?;
-        let other_searches: Vec<(&FieldExpression, Search<'_>)> =
-            others.iter().map(|(f, values)| (f, Search { grid, values, connectivity: self.connectivity })).collect();
+        let other_searches: Vec<(&FieldExpression, Search<'_>)> = others
+            .iter()
+            .map(|(f, values)| (f, Search { grid, trig: &trig, values, connectivity: self.connectivity }))
+            .collect();
         let search_of = |field: &Option<FieldExpression>| match field {
             None => &detected,
             Some(f) => other_searches.iter().find(|(g, _)| *g == f).map_or(&detected, |(_, s)| s),
@@ -309,10 +310,8 @@ impl DetectionCriteria {
         let mut keep = vec![true; points.len()];
         if let Some(merge) = self.merge_distance_deg {
             let value = |k: usize| frame.values()[points[k]];
-            let more_extreme = |a: f64, b: f64| match mode {
-                Some(DetectionMode::Min) => a < b,
-                _ => a > b,
-            };
+            let minimum = mode == Some(DetectionMode::Min);
+            let more_extreme = |a: f64, b: f64| if minimum { a < b } else { a > b };
             // TempestExtremes measures the chord between unit vectors,
             // against 2 sin(r/2): the same distance, and the same decision
             // for centres exactly r apart (five degrees of latitude on a
@@ -327,13 +326,25 @@ impl DetectionCriteria {
                 let squared = (0..3).fold(0.0, |sum, axis| sum + (b[axis] - a[axis]) * (b[axis] - a[axis]));
                 squared <= chord * chord
             };
-            let merged: Vec<bool> = (0..points.len())
+            // Only centres within the merge distance in latitude can be
+            // within it at all: scan those, in latitude order (a margin
+            // over the distance, so the chord alone decides).
+            let lat = |k: usize| grid.lat(points[k].0);
+            let mut by_lat: Vec<usize> = (0..points.len()).collect();
+            by_lat.sort_by(|&a, &b| lat(a).total_cmp(&lat(b)));
+            let sorted_lats: Vec<f64> = by_lat.iter().map(|&k| lat(k)).collect();
+            let reach = merge + 1e-6;
+            // The band's values and vectors side by side, for the scan.
+            let sorted_values: Vec<f64> = by_lat.iter().map(|&k| value(k)).collect();
+            let sorted_vectors: Vec<[f64; 3]> = by_lat.iter().map(|&k| vectors[k]).collect();
+            keep = (0..points.len())
                 .map(|k| {
-                    !(0..points.len())
-                        .any(|other| more_extreme(value(other), value(k)) && within(&vectors[k], &vectors[other]))
+                    let first = sorted_lats.partition_point(|&l| l < lat(k) - reach);
+                    let last = sorted_lats.partition_point(|&l| l <= lat(k) + reach);
+                    let (v, u) = (value(k), &vectors[k]);
+                    !(first..last).any(|m| more_extreme(sorted_values[m], v) && within(u, &sorted_vectors[m]))
                 })
                 .collect();
-            keep = merged;
         }
         let mut scratch = SearchScratch::default();
         for (k, &origin) in points.iter().enumerate() {
@@ -513,7 +524,11 @@ struct SearchScratch {
     /// The search that last visited each grid point.
     visited: Vec<u32>,
     stamp: u32,
-    queue: VecDeque<(usize, usize)>,
+    /// Points to visit, in order (a search only appends: it runs from
+    /// `head` to the end).
+    queue: Vec<(u32, u32)>,
+    /// A point's neighbours.
+    next: Vec<(usize, usize)>,
 }
 
 impl SearchScratch {
@@ -528,16 +543,77 @@ impl SearchScratch {
     }
 }
 
+/// The sines and cosines of a grid's latitudes and its longitudes in
+/// radians, computed once a frame rather than at every point a search
+/// reaches.
+struct GridTrig {
+    sin_lat: Vec<f64>,
+    cos_lat: Vec<f64>,
+    lon_rad: Vec<f64>,
+    /// On equally spaced longitudes, the cosine of `k` spacings: the
+    /// cosine of the longitude difference of columns `k` apart, to a few
+    /// units in the last place.
+    cos_columns_apart: Option<Vec<f64>>,
+}
+
+impl GridTrig {
+    fn new(grid: &Grid) -> GridTrig {
+        let lat_rad: Vec<f64> = grid.lats().iter().map(|l| l.to_radians()).collect();
+        let lons = grid.lons();
+        let spacing = if lons.len() > 1 { lons[1] - lons[0] } else { 0.0 };
+        let even = lons.len() > 1
+            && spacing != 0.0
+            && lons.iter().enumerate().all(|(j, &l)| (l - lons[0] - j as f64 * spacing).abs() < 1e-9);
+        GridTrig {
+            sin_lat: lat_rad.iter().map(|l| l.sin()).collect(),
+            cos_lat: lat_rad.iter().map(|l| l.cos()).collect(),
+            lon_rad: lons.iter().map(|l| l.to_radians()).collect(),
+            cos_columns_apart: even.then(|| (0..lons.len()).map(|k| (k as f64 * spacing).to_radians().cos()).collect()),
+        }
+    }
+}
+
+/// A great-circle distance limit, degrees, with its cosine.
+#[derive(Clone, Copy)]
+struct Limit {
+    degrees: f64,
+    cosine: f64,
+}
+
+impl Limit {
+    fn new(degrees: f64) -> Limit {
+        Limit { degrees, cosine: degrees.to_radians().cos() }
+    }
+}
+
 struct Search<'a> {
     grid: &'a Grid,
+    trig: &'a GridTrig,
     values: &'a Array2<f64>,
     connectivity: GridConnectivity,
 }
 
 impl Search<'_> {
-    fn angle_deg(&self, a: (usize, usize), b: (usize, usize)) -> f64 {
-        cosine_law_angle_rad(self.grid.lat(a.0), self.grid.lon(a.1), self.grid.lat(b.0), self.grid.lon(b.1))
-            .to_degrees()
+    /// Whether `b` is farther than `limit` from `a`: the decision of
+    /// [`crate::cosine_law_angle_rad`] in degrees against the limit, bit for bit
+    /// (its cosine from the same tables; the angle itself computed only
+    /// when the cosine is within 1e-12 of the limit's, where rounding
+    /// could tell otherwise).
+    fn farther_than(&self, a: (usize, usize), b: (usize, usize), limit: Limit) -> bool {
+        let t = self.trig;
+        let dot_with = |cos_dlon: f64| t.sin_lat[a.0] * t.sin_lat[b.0] + t.cos_lat[a.0] * t.cos_lat[b.0] * cos_dlon;
+        let exact_cos_dlon = || (t.lon_rad[a.1] - t.lon_rad[b.1]).cos();
+        let dot = dot_with(match &t.cos_columns_apart {
+            Some(table) => table[a.1.abs_diff(b.1)],
+            None => exact_cos_dlon(),
+        });
+        if dot > limit.cosine + 1e-12 {
+            false
+        } else if dot < limit.cosine - 1e-12 {
+            true
+        } else {
+            dot_with(exact_cos_dlon()).clamp(-1.0, 1.0).acos().to_degrees() > limit.degrees
+        }
     }
 
     fn value(&self, p: (usize, usize)) -> f64 {
@@ -549,6 +625,20 @@ impl Search<'_> {
     /// corners, row by row.
     fn neighbours(&self, (i, j): (usize, usize), out: &mut Vec<(usize, usize)>) {
         out.clear();
+        if self.connectivity == GridConnectivity::Edges {
+            // The common case without the general wrapping arithmetic.
+            let (nlat, nlon, periodic) = (self.grid.nlat(), self.grid.nlon(), self.grid.is_periodic());
+            let east = if j + 1 < nlon { Some(j + 1) } else { periodic.then_some(0) };
+            let west = if j > 0 { Some(j - 1) } else { periodic.then(|| nlon - 1) };
+            let candidates = [
+                (i > 0).then(|| (i - 1, j)),
+                (i + 1 < nlat).then_some((i + 1, j)),
+                east.map(|c| (i, c)),
+                west.map(|c| (i, c)),
+            ];
+            out.extend(candidates.into_iter().flatten().filter(|&p| p != (i, j)));
+            return;
+        }
         let (i, j) = (i as isize, j as isize);
         let mut push = |di: isize, dj: isize| {
             if let (Some(row), Some(col)) = (self.grid.clip_row(i + di), self.grid.wrap_col(j + dj))
@@ -588,9 +678,12 @@ impl Search<'_> {
     ) -> Option<bool> {
         let nlon = self.grid.nlon();
         scratch.start(self.grid.nlat() * nlon);
-        scratch.queue.push_back(origin);
-        let mut next = Vec::with_capacity(8);
-        while let Some(p) = scratch.queue.pop_front() {
+        scratch.queue.push((origin.0 as u32, origin.1 as u32));
+        let mut head = 0;
+        let mut next = std::mem::take(&mut scratch.next);
+        while let Some(&(pi, pj)) = scratch.queue.get(head) {
+            head += 1;
+            let p = (pi as usize, pj as usize);
             let slot = p.0 * nlon + p.1;
             if scratch.visited[slot] == scratch.stamp {
                 continue;
@@ -599,13 +692,25 @@ impl Search<'_> {
             match visit(p) {
                 Visit::Through => {
                     self.neighbours(p, &mut next);
-                    scratch.queue.extend(next.iter().copied());
+                    // Points visited already would be skipped when taken:
+                    // leaving them out keeps the order of visits.
+                    let (visited, stamp) = (&scratch.visited, scratch.stamp);
+                    scratch.queue.extend(
+                        next.iter().filter(|q| visited[q.0 * nlon + q.1] != stamp).map(|&(i, j)| (i as u32, j as u32)),
+                    );
                 }
                 Visit::Stop => {}
-                Visit::Succeed => return Some(true),
-                Visit::Fail => return Some(false),
+                Visit::Succeed => {
+                    scratch.next = next;
+                    return Some(true);
+                }
+                Visit::Fail => {
+                    scratch.next = next;
+                    return Some(false);
+                }
             }
         }
+        scratch.next = next;
         None
     }
 
@@ -614,8 +719,9 @@ impl Search<'_> {
         if t.distance_deg < 1e-12 {
             return t.op.holds(self.value(origin), t.value);
         }
+        let limit = Limit::new(t.distance_deg);
         let found = self.walk(origin, scratch, |p| {
-            if p != origin && self.angle_deg(origin, p) > t.distance_deg {
+            if p != origin && self.farther_than(origin, p, limit) {
                 Visit::Stop
             } else if t.op.holds(self.value(p), t.value) {
                 Visit::Succeed
@@ -636,8 +742,9 @@ impl Search<'_> {
         scratch: &mut SearchScratch,
     ) -> (usize, usize) {
         let mut best = (origin, self.value(origin));
+        let limit = Limit::new(distance_deg);
         self.walk(origin, scratch, |p| {
-            if self.angle_deg(origin, p) > distance_deg {
+            if self.farther_than(origin, p, limit) {
                 return Visit::Stop;
             }
             let v = self.value(p);
@@ -658,8 +765,9 @@ impl Search<'_> {
             self.extremum_near(origin, c.extremum_distance_deg, minimum, scratch)
         };
         let reference = self.value(origin);
+        let limit = Limit::new(c.distance_deg);
         let escaped = self.walk(origin, scratch, |p| {
-            if self.angle_deg(origin, p) > c.distance_deg {
+            if self.farther_than(origin, p, limit) {
                 return Visit::Fail;
             }
             let change = self.value(p) - reference;
@@ -685,6 +793,7 @@ enum Visit {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::geometry::cosine_law_angle_rad;
     use crate::time::Timestamp;
     use std::sync::Arc;
 
