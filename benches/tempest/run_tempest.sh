@@ -56,6 +56,13 @@ detect --in_data "$build/gfs.nc" --out "$build/g.txt" --searchbymin prmsl \
   --closedcontourcmd "prmsl,200.0,5.5,0;_DIFF(gh(250hPa),gh(500hPa)),-6.0,6.5,1.0" --mergedist 6.0 \
   --outputcmd "prmsl,min,0"
 gzip -9 -n -c "$build/g.txt" > "$out/gfs_prmsl_tc_recipe_warm_core.nodes.gz"
+# 10. The recipe's pressure criteria at 0.25°: the real frame rolled into 40 frames (also the
+#     speed comparison of BENCHMARKS.md).
+"$build/venv/bin/python" "$root/benches/tempest/roll_frame.py" \
+  "$data/era5-frames/era5_msl_2025120100_0.25x0.25.nc" "$build/rolled40.nc" 40
+detect --in_data "$build/rolled40.nc" --out "$build/r.txt" --searchbymin msl --closedcontourcmd "msl,200.0,5.5,0" \
+  --mergedist 6.0 --outputcmd "msl,min,0"
+gzip -9 -n -c "$build/r.txt" > "$out/rolled40_msl_0.25_cc200_merge6.nodes.gz"
 stitch() { "$build/bin/StitchNodes" "$@" > /dev/null; }
 # 4. StitchNodes on 1: the recipe's paths and filters (its 54 h, 24 h gap, 8°).
 stitch --in "$build/a.txt" --out "$build/a_tc.txt" --in_fmt "lon,lat,msl" --range 8.0 --mintime 54h \
