@@ -30,7 +30,8 @@ fn detect_nodes_at_a_quarter_degree() {
     let criteria = DetectionCriteria::default()
         .closed_contour(ClosedContour { delta: 200.0, distance_deg: 5.5, extremum_distance_deg: 0.0 })
         .merge_distance(6.0);
-    let tracker = SimpleTracker::default().candidates(Candidates::Neighbours(GridConnectivity::Edges)).criteria(criteria);
+    let tracker =
+        SimpleTracker::default().candidates(Candidates::Neighbours(GridConnectivity::Edges)).criteria(criteria);
     let tracks = tracker.track(&series).unwrap();
     let times = &series.info().times;
     let ours: Nodes = (0..tracks.num_points())

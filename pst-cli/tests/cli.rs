@@ -1193,3 +1193,33 @@ fn criteria_on_other_fields_are_checked() {
     }
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+/// `--max-gap` on the DJF msl series: the same centres in fewer, longer
+/// tracks; one frame is the same as 12 hours of 6-hourly data.
+#[test]
+fn max_gap_joins_tracks_across_a_missed_step() {
+    let Some(input) = pst_testkit::data_file("era5/era5_msl_2025-2026_djf_2.5x2.5.nc") else { return };
+    let dir = scratch_dir("max-gap");
+    let run = |gap: Option<&str>| {
+        let out = dir.join(format!("gap-{}.csv", gap.unwrap_or("none")));
+        let mut args = vec!["track", "-i", input.to_str().unwrap(), "--variable", "msl", "--no-progress"];
+        if let Some(gap) = gap {
+            args.extend(["--max-gap", gap]);
+        }
+        args.extend(["-o", out.to_str().unwrap()]);
+        let output = stormtracker(&args);
+        assert!(output.status.success(), "{}", stderr(&output));
+        (pst::read_tracks(&out, None).unwrap(), std::fs::read(&out).unwrap())
+    };
+    let (none, _) = run(None);
+    let (one, one_bytes) = run(Some("1"));
+    let (_, hours_bytes) = run(Some("12h"));
+    assert_eq!((none.len(), one.len()), (10_340, 8_466));
+    assert_eq!(none.num_points(), one.num_points());
+    assert_eq!(one_bytes, hours_bytes);
+    let calendar = one.metadata().calendar;
+    let ms = |t| calendar.to_millis(t).unwrap();
+    let skipped = one.iter().filter(|t| t.times().windows(2).any(|w| ms(w[1]) - ms(w[0]) == 12 * 3_600_000)).count();
+    assert!(skipped > 1_000, "{skipped} tracks skip a step");
+    std::fs::remove_dir_all(&dir).unwrap();
+}

