@@ -35,9 +35,9 @@ fn tempest_nodes(name: &str) -> Nodes {
     nodes
 }
 
-/// Every centre of `stormtracker track` with `args` (CSV: singletons are
-/// tracks too).
-fn pst_nodes(input: &str, variable: &str, args: &[&str]) -> Nodes {
+/// The tracks of `stormtracker track --candidates neighbours` with `args`,
+/// through CSV (which keeps every column, and singletons are tracks too).
+fn track_with_candidates(input: &str, variable: &str, args: &[&str]) -> pst::Tracks {
     let name: String = args.join("_").chars().map(|c| if c.is_ascii_alphanumeric() { c } else { '_' }).collect();
     let out = std::env::temp_dir().join(format!("pst-tempest-{}-{name}.csv", std::process::id()));
     let output = Command::new(env!("CARGO_BIN_EXE_stormtracker"))
@@ -48,6 +48,13 @@ fn pst_nodes(input: &str, variable: &str, args: &[&str]) -> Nodes {
     assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
     let tracks = pst::read_tracks(&out, None).unwrap();
     std::fs::remove_file(&out).unwrap();
+    tracks
+}
+
+/// Every centre of `stormtracker track` with `args` (CSV: singletons are
+/// tracks too).
+fn pst_nodes(input: &str, variable: &str, args: &[&str]) -> Nodes {
+    let tracks = track_with_candidates(input, variable, args);
     let mut nodes = Nodes::new();
     for k in 0..tracks.num_points() {
         let time = tracks.times()[k].to_string();
@@ -171,18 +178,7 @@ fn assert_same_paths(input: &str, variable: &str, args: &[&str], fixture: &str, 
     std::fs::remove_file(&plain).unwrap();
     assert_eq!(tempest.len(), expected_count);
 
-    let out = std::env::temp_dir().join(format!("pst-stitch-{}-{fixture}.csv", std::process::id()));
-    let output = Command::new(env!("CARGO_BIN_EXE_stormtracker"))
-        .args(
-            [&["track", "-i", input, "--variable", variable, "--candidates", "neighbours", "--linker", "stitch"], args]
-                .concat(),
-        )
-        .args(["--no-progress", "-o", out.to_str().unwrap()])
-        .output()
-        .unwrap();
-    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
-    let ours = pst::read_tracks(&out, None).unwrap();
-    std::fs::remove_file(&out).unwrap();
+    let ours = track_with_candidates(input, variable, &[&["--linker", "stitch"], args].concat());
 
     let (theirs, mine) = (paths(&tempest), paths(&ours));
     let differing = theirs.iter().zip(&mine).filter(|(a, b)| a != b).count();
@@ -247,17 +243,24 @@ fn output_commands_as_attached_fields() {
             time = format!("{:04}-{:02}-{:02}T{:02}", fields[0], fields[1], fields[2], fields[4]);
         }
     }
-    let out = std::env::temp_dir().join(format!("pst-attach-{}.csv", std::process::id()));
-    let output = Command::new(env!("CARGO_BIN_EXE_stormtracker"))
-        .args(["track", "-i", input.to_str().unwrap(), "--variable", "msl", "--candidates", "neighbours"])
-        .args(["--closed-contour", "msl,200,5.5,0", "--merge-dist", "6", "-n", "124"])
-        .args(["--attach", "msl,min,0", "--attach", "msl,max,5.3", "--attach", "msl,avg,3.7"])
-        .args(["--no-progress", "-o", out.to_str().unwrap()])
-        .output()
-        .unwrap();
-    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
-    let tracks = pst::read_tracks(&out, None).unwrap();
-    std::fs::remove_file(&out).unwrap();
+    let tracks = track_with_candidates(
+        input.to_str().unwrap(),
+        "msl",
+        &[
+            "--closed-contour",
+            "msl,200,5.5,0",
+            "--merge-dist",
+            "6",
+            "-n",
+            "124",
+            "--attach",
+            "msl,min,0",
+            "--attach",
+            "msl,max,5.3",
+            "--attach",
+            "msl,avg,3.7",
+        ],
+    );
     let columns = ["msl_min", "msl_max_5.3deg", "msl_avg_3.7deg"].map(|c| tracks.variable(c).unwrap());
     assert_eq!(tracks.num_points(), tempest.len());
     for k in 0..tracks.num_points() {

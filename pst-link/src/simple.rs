@@ -84,11 +84,7 @@ impl SimpleLinker {
     /// Checks the parameters: `max_distance_km` positive and finite, a
     /// time gap not negative.
     pub fn validate(&self) -> Result<()> {
-        if let MaxGap::Millis(ms) = self.max_gap
-            && ms < 0
-        {
-            return Err(Error::InvalidArgument(format!("a maximum gap cannot be negative ({ms} ms)")));
-        }
+        self.max_gap.validate()?;
         if !(self.max_distance_km > 0.0 && self.max_distance_km.is_finite()) {
             return Err(Error::InvalidArgument(format!(
                 "maximum link distance must be a positive number of km, got {}",

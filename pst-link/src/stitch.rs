@@ -59,6 +59,18 @@ impl FromStr for MaxGap {
     }
 }
 
+impl MaxGap {
+    /// Checks the gap: a time not negative.
+    pub fn validate(&self) -> Result<()> {
+        match *self {
+            MaxGap::Millis(ms) if ms < 0 => {
+                Err(Error::InvalidArgument(format!("a maximum gap cannot be negative ({ms} ms)")))
+            }
+            _ => Ok(()),
+        }
+    }
+}
+
 impl fmt::Display for MaxGap {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match *self {
@@ -150,12 +162,7 @@ impl StitchLinker {
                 self.range_deg
             )));
         }
-        if let MaxGap::Millis(ms) = self.max_gap
-            && ms < 0
-        {
-            return Err(Error::InvalidArgument(format!("a maximum gap cannot be negative ({} ms)", ms)));
-        }
-        Ok(())
+        self.max_gap.validate()
     }
 
     /// A linking session that takes frames one by one, in time order; the
