@@ -377,6 +377,13 @@ impl Tracks {
         &self.variables
     }
 
+    /// The tracked variable: the one the metadata names, if the tracks
+    /// have it, else the first.
+    pub fn primary_variable(&self) -> Option<&Variable> {
+        let name = self.metadata.variable.as_deref();
+        self.variables.iter().find(|v| Some(v.name.as_str()) == name).or_else(|| self.variables.first())
+    }
+
     /// Names of the per-point variables, in column order.
     pub fn variable_names(&self) -> impl Iterator<Item = &str> {
         self.variables.iter().map(|v| v.name.as_str())

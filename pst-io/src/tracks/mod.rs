@@ -498,17 +498,11 @@ impl Drop for AtomicFile {
     }
 }
 
-/// The primary variable of a collection: the metadata's, else the first.
-fn primary_variable(tracks: &Tracks) -> Option<&pst_core::Variable> {
-    let name = tracks.metadata().variable.as_deref();
-    tracks.variables().iter().find(|v| Some(v.name.as_str()) == name).or_else(|| tracks.variables().first())
-}
-
 /// The variables a column-per-variable writer writes: the primary first,
 /// then the others, leaving out the grid indices `i` and `j` when the format
 /// has columns of its own for them.
 fn written_variables(tracks: &Tracks, indices_apart: bool) -> Vec<&str> {
-    let primary = primary_variable(tracks).map(|v| v.name.as_str());
+    let primary = tracks.primary_variable().map(|v| v.name.as_str());
     let is_index = |n: &str| indices_apart && (n == "i" || n == "j");
     primary.into_iter().chain(tracks.variable_names().filter(|n| Some(*n) != primary && !is_index(n))).collect()
 }

@@ -7,7 +7,7 @@ use pst_core::{
     normalize_lon_360,
 };
 
-use super::{line_error, primary_variable};
+use super::line_error;
 
 /// TRACK's ASCII track format:
 ///
@@ -50,7 +50,8 @@ fn c_exp(x: f64) -> String {
 
 impl TrackWriter for TrackAscii {
     fn write_tracks(&self, tracks: &Tracks, out: &mut dyn Write) -> Result<()> {
-        let var = primary_variable(tracks)
+        let var = tracks
+            .primary_variable()
             .ok_or_else(|| Error::InvalidArgument("TRACK needs a variable to write as the intensity".into()))?;
         writeln!(out, "0\n0 0\nTRACK_NUM {:10} ADD_FLD    0   0 &", tracks.len())?;
         for track in tracks.iter() {

