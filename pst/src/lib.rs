@@ -61,10 +61,13 @@ mod inspect;
 #[cfg(feature = "mpi")]
 #[cfg_attr(docsrs, doc(cfg(feature = "mpi")))]
 pub mod mpi;
+mod options;
 mod pipeline;
 mod sinks;
+mod split;
 
 pub use inspect::FrameCheck;
+pub use options::{Algorithm, OptionSpelling, OptionValue, TrackOptions};
 pub use pipeline::{
     Event, MEMBER_PLACEHOLDER, Pipeline, PipelineBuilder, Reporter, RunReport, SIMPLE_SPECTRAL_TAPER, TrackerChoice,
     UNTAPERED, Warning, member_path,
@@ -77,6 +80,7 @@ pub use pst_link::*;
 pub use pst_metrics::*;
 pub use pst_spectral::*;
 pub use pst_track::*;
+pub use split::DetectedSlab;
 
 /// Pictures of tracks (`pst-plot`): its names are also re-exported flatly,
 /// except its `Error` and `Result`, which are here.

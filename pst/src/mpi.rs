@@ -5,21 +5,15 @@
 //! serial run's, byte for byte, for any number of ranks and threads and for
 //! every detect-then-link tracker (Simple and Hodges).
 
-use std::ops::Range;
 use std::path::Path;
 
 use mpi::datatype::PartitionMut;
 use mpi::traits::{Communicator, Root};
-use pst_core::{
-    Calendar, Detector, Error, FieldSource, FilteredSink, FrameCenters, Linker, NoProgress, Progress, Result, TrackSink,
-};
+use pst_core::{Error, NoProgress, Result};
 use pst_io::{TrackFileSink, TrackFormat};
-use pst_track::DetectLinkTracker;
 
-use crate::pipeline::{
-    Event, Pipeline, Reporter, RunReport, TrackerChoice, Warning, member_path, refuse_overwriting_an_input,
-};
-use crate::sinks::{Counted, Stamped};
+use crate::DetectedSlab;
+use crate::pipeline::{Event, Pipeline, Reporter, RunReport, Warning, member_path, refuse_overwriting_an_input};
 
 /// Runs `pipeline` as this rank's part of an MPI job started with `mpirun`,
 /// writing `output` on rank 0 (which returns its report; the other ranks
@@ -55,37 +49,6 @@ pub fn run_to_file(
     }
 }
 
-/// An engine split in two: detection on the ranks, linking on rank 0.
-trait Engine {
-    fn detect(
-        &self,
-        source: &dyn FieldSource,
-        range: Range<usize>,
-        progress: &dyn Progress,
-    ) -> Result<Vec<FrameCenters>>;
-    fn link(&self, source: &dyn FieldSource, frames: &[FrameCenters], sink: &mut dyn TrackSink) -> Result<()>;
-    fn columns(&self) -> Vec<(String, Option<String>)>;
-}
-
-impl<D: Detector, L: Linker> Engine for DetectLinkTracker<D, L> {
-    fn detect(
-        &self,
-        source: &dyn FieldSource,
-        range: Range<usize>,
-        progress: &dyn Progress,
-    ) -> Result<Vec<FrameCenters>> {
-        self.detect_range(source, range, progress)
-    }
-
-    fn link(&self, source: &dyn FieldSource, frames: &[FrameCenters], sink: &mut dyn TrackSink) -> Result<()> {
-        self.link_detected(source, frames, sink)
-    }
-
-    fn columns(&self) -> Vec<(String, Option<String>)> {
-        self.detector().columns()
-    }
-}
-
 fn run_rank(
     pipeline: &Pipeline,
     output: &Path,
@@ -110,27 +73,13 @@ fn run_rank(
         ));
     };
     refuse_overwriting_an_input(&member_path(output, member)?, &paths)?;
-    let (source, regrid_lmax) = pipeline.open_prepared(&paths, member, local_reporter)?;
-    let info = source.info();
-    let engine: Box<dyn Engine> = match pipeline.tracker() {
-        TrackerChoice::Simple(t) => Box::new(t.for_source(info)?),
-        TrackerChoice::Hodges(t) => Box::new(t.for_source(info)?),
-        TrackerChoice::Healpix(t) => Box::new(t.for_source(info)?),
-        TrackerChoice::Custom(_) => {
-            return Err(Error::Unsupported("an MPI run needs the Simple, Hodges or HEALPix tracker".into()));
-        }
-    };
-    let frames = source.len();
+    let frames = pipeline.frame_count(local_reporter)?;
     let slab = rank * frames / size..(rank + 1) * frames / size;
     reporter.event(&Event::Note(&format!(
         "rank {rank} of {size} ({ranks_on_node} on this node, {threads} threads): frames {}..{}",
         slab.start, slab.end
     )));
-    if rank == 0 {
-        reporter.event(&Event::Opened { source: info, member, frames });
-        reporter.stage("detecting", Some(slab.len() as u64));
-    }
-    let local = encode(&engine.detect(source.as_ref(), slab, local_reporter)?, info.calendar)?;
+    let local = pipeline.detect_slab(slab, 0, local_reporter)?.into_bytes();
 
     let root = world.process_at_rank(0);
     let count =
@@ -156,24 +105,15 @@ fn run_rank(
         let mut partition = PartitionMut::new(&mut gathered[..], &counts[..], &displacements[..]);
         root.gather_varcount_into_root(&local[..], &mut partition);
     }
-    let centres = decode(&gathered, info.calendar, &engine.columns())?;
     let path = member_path(output, member)?;
     let format = match format {
         Some(f) => f,
         None => TrackFormat::from_path(&path)?,
     };
     let mut file = TrackFileSink::create(&path, Some(format))?;
-    let mut counted = Counted::new(&mut file);
-    let mut filtered = FilteredSink::new(pipeline.track_filter().clone(), &mut counted);
-    let signed = pipeline.true_sign(&mut filtered, &info.variable);
-    let mut sink = Stamped::new(signed, pipeline.provenance(&paths, member, regrid_lmax, &info.grid));
-    engine.link(source.as_ref(), &centres, &mut sink)?;
-    drop(sink);
-    let dropped = filtered.dropped();
-    let mut report = counted.counts().report(member, frames);
-    report.dropped = dropped;
+    let mut report = pipeline.link_slabs(&[DetectedSlab::from_bytes(gathered)], &mut file, reporter)?;
     report.output = Some((path, format));
-    reporter.event(&Event::Finished(&report));
+    pipeline.report_finished(&report, reporter);
     Ok(vec![report])
 }
 
@@ -215,96 +155,4 @@ fn online_cores() -> Option<usize> {
             None => part.parse::<usize>().ok().map(|_| 1),
         })
         .sum()
-}
-
-/// Bytes per centre: lat, lon, value (f64) and the grid point (2 × u64),
-/// then 8 per extra column.
-const CENTRE_BYTES: usize = 40;
-
-/// Bytes per frame header: index, time (ms in the source's calendar) and
-/// count, as u64/i64.
-const FRAME_BYTES: usize = 24;
-
-/// Frames of centres as bytes: per frame its header, then the centres.
-fn encode(frames: &[FrameCenters], calendar: Calendar) -> Result<Vec<u8>> {
-    let mut out =
-        Vec::with_capacity(frames.iter().map(|f| FRAME_BYTES + f.len() * (CENTRE_BYTES + 8 * f.columns().len())).sum());
-    for f in frames {
-        out.extend_from_slice(&(f.frame_index() as u64).to_le_bytes());
-        out.extend_from_slice(&calendar.to_millis(f.time())?.to_le_bytes());
-        out.extend_from_slice(&(f.len() as u64).to_le_bytes());
-        for k in 0..f.len() {
-            out.extend_from_slice(&f.lats()[k].to_le_bytes());
-            out.extend_from_slice(&f.lons()[k].to_le_bytes());
-            out.extend_from_slice(&f.values()[k].to_le_bytes());
-            let (i, j) = f.grid_points()[k];
-            out.extend_from_slice(&(i as u64).to_le_bytes());
-            out.extend_from_slice(&(j as u64).to_le_bytes());
-            for column in f.columns() {
-                out.extend_from_slice(&column.values[k].to_le_bytes());
-            }
-        }
-    }
-    Ok(out)
-}
-
-/// The frames of [`encode`]d bytes, with the detector's extra `columns`;
-/// counts are checked against the bytes left before anything is allocated.
-fn decode(bytes: &[u8], calendar: Calendar, columns: &[(String, Option<String>)]) -> Result<Vec<FrameCenters>> {
-    let centre_bytes = CENTRE_BYTES + 8 * columns.len();
-    let mut extra = vec![0.0; columns.len()];
-    let truncated = || Error::Format("the gathered centres are truncated".into());
-    let mut words = bytes.chunks_exact(8).map(|c| {
-        let mut b = [0u8; 8];
-        b.copy_from_slice(c);
-        b
-    });
-    let mut next = || words.next().ok_or_else(truncated);
-    let mut frames = Vec::new();
-    let mut consumed = 0usize;
-    while consumed < bytes.len() {
-        let index = u64::from_le_bytes(next()?) as usize;
-        let time = calendar.from_millis(i64::from_le_bytes(next()?));
-        let count = u64::from_le_bytes(next()?) as usize;
-        let size = count.checked_mul(centre_bytes).and_then(|n| n.checked_add(FRAME_BYTES)).ok_or_else(truncated)?;
-        if size > bytes.len() - consumed {
-            return Err(truncated());
-        }
-        let mut f = FrameCenters::with_columns(index, time, columns);
-        for _ in 0..count {
-            let (lat, lon, value) =
-                (f64::from_le_bytes(next()?), f64::from_le_bytes(next()?), f64::from_le_bytes(next()?));
-            let (i, j) = (u64::from_le_bytes(next()?) as usize, u64::from_le_bytes(next()?) as usize);
-            for slot in &mut extra {
-                *slot = f64::from_le_bytes(next()?);
-            }
-            f.push_with(lat, lon, value, (i, j), &extra);
-        }
-        consumed += size;
-        frames.push(f);
-    }
-    Ok(frames)
-}
-
-#[cfg(test)]
-mod test {
-    use super::*;
-
-    #[test]
-    fn centres_survive_the_wire() {
-        let columns = [("raw_value".to_string(), None), ("area".to_string(), Some("km2".to_string()))];
-        let frames: Vec<FrameCenters> = (0..3)
-            .map(|k| {
-                let mut f =
-                    FrameCenters::with_columns(k, Calendar::Standard.from_millis(k as i64 * 21_600_000), &columns);
-                for i in 0..k {
-                    f.push_with(10.0 * i as f64, 20.0, 98_000.0 + i as f64, (i, 2 * i), &[97_000.0, i as f64]);
-                }
-                f
-            })
-            .collect();
-        let bytes = encode(&frames, Calendar::Standard).unwrap();
-        assert_eq!(decode(&bytes, Calendar::Standard, &columns).unwrap(), frames);
-        assert!(decode(&bytes[..bytes.len() - 3], Calendar::Standard, &columns).is_err());
-    }
 }

@@ -7,7 +7,7 @@ use std::sync::Arc;
 use pst_core::{
     Bounds, CanonicalSource, CroppedSource, CyclonicSource, DetectionCriteria, EdgeTaper, Error, FieldSource,
     FilteredSink, Grid, NoProgress, ProcessingStep, Progress, Result, SourceInfo, StereographicPlane, Subseries,
-    TaperedSource, TrackFilter, TrackSink, Tracker, Tracks,
+    TaperedSource, Timestamp, TrackFilter, TrackSink, Tracker, Tracks,
 };
 use pst_hodges::{HealpixTracker, HodgesTracker};
 use pst_io::{Gap, MemberSelection, OpenOptions, TrackFileSink, TrackFormat, expand_inputs, list_members};
@@ -166,6 +166,10 @@ impl TrackerChoice {
         }
     }
 }
+
+/// How a member's run tracks: given the tracker, the prepared source and
+/// the sink.
+pub(crate) type TrackWith<'a> = dyn Fn(&TrackerChoice, &dyn FieldSource, &mut dyn TrackSink) -> Result<()> + 'a;
 
 /// What a pipeline reads.
 #[derive(Clone)]
@@ -344,6 +348,7 @@ pub struct Pipeline {
     track_filter: TrackFilter,
     threads: Option<usize>,
     max_frames: Option<usize>,
+    time_range: (Option<Timestamp>, Option<Timestamp>),
     command: Option<String>,
     allow_missing_inputs: bool,
 }
@@ -390,6 +395,7 @@ pub struct PipelineBuilder {
     track_filter: TrackFilter,
     threads: Option<usize>,
     max_frames: Option<usize>,
+    time_range: (Option<Timestamp>, Option<Timestamp>),
     command: Option<String>,
     allow_missing_inputs: bool,
 }
@@ -562,6 +568,14 @@ impl PipelineBuilder {
         self
     }
 
+    /// Tracks only the frames from `start` to `end`, both inclusive (either
+    /// open), in the input's calendar: PyStormTracker's `start_time` and
+    /// `end_time`. The frame limit counts from `start`.
+    pub fn time_range(mut self, start: Option<Timestamp>, end: Option<Timestamp>) -> Self {
+        self.time_range = (start, end);
+        self
+    }
+
     /// Whether files named in a list of inputs (`@list.txt`) may be missing,
     /// their times then gaps in the series, each told as a
     /// [`Warning::MissingInput`] (default `false`: a missing file is an
@@ -714,6 +728,7 @@ impl PipelineBuilder {
             track_filter: self.track_filter,
             threads: self.threads,
             max_frames: self.max_frames,
+            time_range: self.time_range,
             command: self.command,
             allow_missing_inputs: self.allow_missing_inputs,
         })
@@ -734,6 +749,11 @@ impl Pipeline {
     /// The tracker this pipeline runs.
     pub fn tracker(&self) -> &TrackerChoice {
         &self.tracker
+    }
+
+    /// How input files are opened (level, member, time units, calendar).
+    pub(crate) fn open_options(&self) -> &OpenOptions {
+        &self.open
     }
 
     /// The worker threads asked for, if any.
@@ -846,6 +866,16 @@ impl Pipeline {
         };
         // After the band-pass: a filter would spread the jump at the equator.
         let source: Box<dyn FieldSource> = if self.cyclonic { Box::new(CyclonicSource::new(source)) } else { source };
+        let source: Box<dyn FieldSource> = match self.time_range {
+            (None, None) => source,
+            (start, end) => {
+                // Times increase strictly, so the window is one slice.
+                let times = &source.info().times;
+                let first = start.map_or(0, |s| times.partition_point(|t| *t < s));
+                let last = end.map_or(times.len(), |e| times.partition_point(|t| *t <= e));
+                Box::new(Subseries::new(source, first..last.max(first)))
+            }
+        };
         let source = match self.max_frames {
             Some(frames) if frames < source.len() => Box::new(Subseries::new(source, 0..frames)),
             _ => source,
@@ -983,6 +1013,17 @@ impl Pipeline {
             }
             steps.push(step);
         }
+        let (start, end) = self.time_range;
+        if start.is_some() || end.is_some() {
+            let mut step = ProcessingStep::new("time_range");
+            if let Some(start) = start {
+                step = step.parameter("start_time", start.to_string());
+            }
+            if let Some(end) = end {
+                step = step.parameter("end_time", end.to_string());
+            }
+            steps.push(step);
+        }
         if let Some(frames) = self.max_frames {
             steps.push(ProcessingStep::new("frame_limit").parameter("frames", frames));
         }
@@ -1039,6 +1080,24 @@ impl Pipeline {
         sink: &mut dyn TrackSink,
         reporter: &dyn Reporter,
     ) -> Result<RunReport> {
+        self.run_member(paths, member, joined, sink, reporter, &|tracker, source, sink| {
+            tracker.tracker().track_into(source, sink, reporter)
+        })
+    }
+
+    /// One member's run with `track` doing the tracking: given the tracker
+    /// (reading its criteria's fields), the prepared source and the sink
+    /// that stamps, samples, filters and counts the tracks on their way to
+    /// `sink`. The whole run tracks; a split run links detected slabs.
+    pub(crate) fn run_member(
+        &self,
+        paths: &[PathBuf],
+        member: Option<u32>,
+        joined: bool,
+        sink: &mut dyn TrackSink,
+        reporter: &dyn Reporter,
+        track: &TrackWith<'_>,
+    ) -> Result<RunReport> {
         let (source, regrid_lmax) = self.open_prepared(paths, member, reporter)?;
         let frames = source.len();
         reporter.event(&Event::Opened { source: source.info(), member, frames });
@@ -1060,7 +1119,7 @@ impl Pipeline {
         let signed = self.true_sign(Sampled::new(&mut filtered, samples), &source.info().variable);
         let mut stamped = Stamped::new(signed, steps);
         let inspected = Inspected::new(source.as_ref());
-        tracker.tracker().track_into(&inspected, &mut stamped, reporter)?;
+        track(&tracker, &inspected, &mut stamped)?;
         drop(stamped);
         let dropped = filtered.dropped();
         let check = inspected.check();
@@ -1075,7 +1134,7 @@ impl Pipeline {
     /// The tracker, its detection criteria reading the other fields they
     /// test from the input files: each variable at its level, turned and
     /// cut as the tracked field is, on its grid (checked here).
-    fn tracker_reading_criteria_fields(
+    pub(crate) fn tracker_reading_criteria_fields(
         &self,
         paths: &[PathBuf],
         options: &OpenOptions,
@@ -1135,7 +1194,7 @@ impl Pipeline {
     /// Tells `reporter` a series is done, and how to find something when the
     /// Hodges tracker found nothing with its default threshold on a field
     /// that was not band-passed.
-    fn finished(&self, report: &RunReport, reporter: &dyn Reporter) {
+    pub(crate) fn finished(&self, report: &RunReport, reporter: &dyn Reporter) {
         reporter.event(&Event::Finished(report));
         let default_threshold = match &self.tracker {
             TrackerChoice::Hodges(hodges) => hodges.explicit_threshold().is_none(),
