@@ -32,9 +32,9 @@ import pystormtracker as p
 algorithm, path = sys.argv[1], sys.argv[2]
 t0 = time.perf_counter()
 if algorithm == "simple":
-    tracks = p.SimpleTracker().track(infile=path, varname="msl")
+    tracks = p.SimpleTracker(backend="serial").track(path, "msl")
 else:
-    tracks = p.HodgesTracker(lmin=5, lmax=42).track(infile=path, varname="msl")
+    tracks = p.HodgesTracker(lmin=5, lmax=42, backend="serial").track(path, "msl")
 print(f"{time.perf_counter() - t0:.4f}")
 PY
 cat > py_dask.py <<'PY'
@@ -49,8 +49,17 @@ tracks = tracker.track(ds["msl"], backend="threads", workers=threads)
 tracks.write("dask.txt")
 print(f"{time.perf_counter() - t0:.4f}")
 PY
-cat > py_imports.py <<'PY'
-import xarray, dask.array, pst
+cat > py_path.py <<'PY'
+import sys, time
+import pst
+algorithm, path, threads = sys.argv[1], sys.argv[2], int(sys.argv[3])
+tracker = pst.SimpleTracker() if algorithm == "simple" else pst.HodgesTracker(lmin=5, lmax=42)
+tracker.track(path, varname="msl", backend="threads", workers=threads).write("path.txt")
+PY
+cat > py_opened.py <<'PY'
+import sys
+import dask.array, xarray as xr, pst
+xr.open_dataset(sys.argv[1], chunks={"time": 1})
 PY
 
 echo "load: $(cut -d' ' -f1-3 /proc/loadavg)"
@@ -67,13 +76,14 @@ for algorithm in simple hodges; do
   echo "December $algorithm, one thread: CLI process $c s, Python track()+write $p s (medians of $runs), same bytes"
   : > pst.t
   for _ in $(seq $(( runs < 3 ? runs : 3 ))); do
-    "$pstvenv/bin/python" py_pystormtracker.py "$algorithm" "$dec" 2>/dev/null | tail -1 >> pst.t
+    "$pstvenv/bin/python" py_pystormtracker.py "$algorithm" "$dec" 2>pst.err | tail -1 >> pst.t \
+      || { cat pst.err; exit 1; }
   done
   echo "December $algorithm: PyStormTracker 0.8.0 .track() $(median < pst.t) s (median of $(wc -l < pst.t))"
 done
 echo "load: $(cut -d' ' -f1-3 /proc/loadavg)"
-/usr/bin/time -f "%M" -o t "$venv/bin/python" py_imports.py
-echo "Python with numpy, xarray, dask and pst imported: $(( $(cat t) / 1024 )) MB"
+/usr/bin/time -f "%M" -o t "$venv/bin/python" py_opened.py "$hr"
+echo "Python with numpy, xarray, dask and pst imported and the 0.25° file opened by xarray: $(( $(cat t) / 1024 )) MB"
 for algorithm in simple hodges; do
   flags=(); [ "$algorithm" = hodges ] && flags=(-a hodges --lmin 5 --lmax 42)
   for _ in 1 2 3; do
@@ -82,6 +92,9 @@ for algorithm in simple hodges; do
     /usr/bin/time -f "%e %M" -o t "$venv/bin/python" py_dask.py "$algorithm" "$hr" 2 > /dev/null
     echo "0.25° 146 frames $algorithm, Python, Dask-backed (chunks of 1 frame), 2 threads: $(awk '{print $1 " s, " int($2/1024) " MB"}' t)"
     cmp cli.txt dask.txt
+    /usr/bin/time -f "%e %M" -o t "$venv/bin/python" py_path.py "$algorithm" "$hr" 2
+    echo "0.25° 146 frames $algorithm, Python, the path (pst's reader), 2 threads: $(awk '{print $1 " s, " int($2/1024) " MB"}' t)"
+    cmp cli.txt path.txt
   done
 done
 echo "load: $(cut -d' ' -f1-3 /proc/loadavg)"

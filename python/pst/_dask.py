@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from . import _pst
+from ._data import as_frame
 
 #: Tasks per worker: enough to balance uneven slabs, few enough that each
 #: task's start (opening the input, planning transforms) stays small.
@@ -53,7 +54,7 @@ def detect_array(options: dict, meta: dict, values: np.ndarray, start: int) -> b
         meta["lats"],
         meta["lons"],
         meta["times"],
-        lambda i: np.ascontiguousarray(values[i], dtype=np.float64),
+        lambda i: as_frame(values[i]),
         units=meta["units"],
         long_name=meta["long_name"],
         calendar=meta["calendar"],

@@ -100,8 +100,14 @@ def _find_dim(da, names, role, standard_name=None):
     return None
 
 
+def as_frame(frame: np.ndarray) -> np.ndarray:
+    """A frame as the library takes it: float32 and float64 as they are (it
+    widens float32 exactly as it copies), other types as float64."""
+    return frame if frame.dtype in (np.float32, np.float64) else frame.astype(np.float64)
+
+
 class FrameReader:
-    """Frame `i` of a (time, latitude, longitude) array as contiguous float64.
+    """Frame `i` of a (time, latitude, longitude) array, float32 or float64.
 
     numpy-backed arrays give views; dask-backed ones are computed one time
     chunk at a time (at most `CHUNKS_KEPT` kept), so the whole array is never
@@ -140,7 +146,7 @@ class FrameReader:
                 else:
                     self._blocks.move_to_end(k)
             frame = block[i - self._bounds[k]]
-        return np.ascontiguousarray(frame, dtype=np.float64)
+        return as_frame(frame)
 
 
 class ArrayData:

@@ -20,7 +20,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use numpy::ndarray::Array2;
-use numpy::{PyArray1, PyReadonlyArray1, PyReadonlyArray2, PyUntypedArrayMethods};
+use numpy::{PyArray1, PyReadonlyArray1, PyReadonlyArray2};
 use pyo3::exceptions::{PyFileNotFoundError, PyKeyboardInterrupt, PyOSError, PyValueError};
 use pyo3::prelude::*;
 use pyo3::types::{PyBool, PyBytes, PyDict, PyFloat, PyInt, PyList, PyString, PyTuple};
@@ -87,7 +87,8 @@ fn track_options(options: Option<&Bound<'_, PyDict>>) -> PyResult<TrackOptions> 
 }
 
 /// Frames of an array held by Python: `read(i)` returns frame `i` as a
-/// 2-D float64 array (latitude, longitude), on the grid of `info`.
+/// 2-D float32 or float64 array (latitude, longitude), on the grid of
+/// `info`.
 struct PythonFrames {
     info: SourceInfo,
     read: Py<PyAny>,
@@ -105,17 +106,23 @@ impl FieldSource for PythonFrames {
         let shape = self.info.grid.shape();
         let values = Python::attach(|py| -> PyResult<Array2<f64>> {
             let frame = self.read.call1(py, (index,))?;
-            let array: PyReadonlyArray2<'_, f64> = frame.extract(py)?;
-            if array.shape() != [shape.0, shape.1] {
+            // Single precision (ERA5's) widens exactly as it is copied: one
+            // pass, no float64 array made in Python.
+            let values = if let Ok(array) = frame.extract::<PyReadonlyArray2<'_, f32>>(py) {
+                array.as_array().mapv(f64::from)
+            } else {
+                frame.extract::<PyReadonlyArray2<'_, f64>>(py)?.as_array().to_owned()
+            };
+            if values.dim() != shape {
                 return Err(PyValueError::new_err(format!(
                     "{}: frame {index} has shape {:?}, not the grid's ({}, {})",
                     self.info.origin,
-                    array.shape(),
+                    values.dim(),
                     shape.0,
                     shape.1
                 )));
             }
-            Ok(array.as_array().to_owned())
+            Ok(values)
         });
         match values {
             Ok(values) => Frame::new(Arc::clone(&self.info.grid), time, values),
@@ -254,10 +261,17 @@ fn run_detached<T: Send>(
 ) -> PyResult<T> {
     let (result, interrupted) = py.detach(|| {
         std::thread::scope(|scope| {
-            let handle = scope.spawn(|| work(reporter));
+            let (done, finished) = std::sync::mpsc::channel::<()>();
+            let handle = scope.spawn(move || {
+                let result = work(reporter);
+                let _ = done.send(());
+                result
+            });
             let mut interrupted = None;
-            while !handle.is_finished() {
-                std::thread::sleep(Duration::from_millis(50));
+            // Wake at once when the run ends; between, every 50 ms, look
+            // for Ctrl-C (only the main thread sees signals).
+            while let Err(std::sync::mpsc::RecvTimeoutError::Timeout) = finished.recv_timeout(Duration::from_millis(50))
+            {
                 if interrupted.is_none()
                     && let Err(error) = Python::attach(|py| py.check_signals())
                 {
