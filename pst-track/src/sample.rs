@@ -380,6 +380,21 @@ pub struct SampleReport {
     pub missing: usize,
 }
 
+/// The name of a column sampled from `variable` by `method` (its name,
+/// e.g. `min`) when none is given: the variable's, unless the tracks have
+/// that column already (their own `msl`), which is kept and the sample
+/// named after its method too (`msl_min`), never overwritten unasked.
+///
+/// ```
+/// use pst_track::sample_column_name;
+/// let tracks = pst_core::Tracks::empty(["msl"]);
+/// assert_eq!(sample_column_name(&tracks, "vo", "max"), "vo");
+/// assert_eq!(sample_column_name(&tracks, "msl", "min"), "msl_min");
+/// ```
+pub fn sample_column_name(tracks: &Tracks, variable: &str, method: &str) -> String {
+    if tracks.variable(variable).is_some() { format!("{variable}_{method}") } else { variable.to_string() }
+}
+
 /// Adds (or replaces) the variable `name` of `tracks`: `source`'s field at
 /// every track point by `method`, at the frame nearest the point's time
 /// ([`SampleReport`] says how many were not exact), in the source's

@@ -31,6 +31,7 @@ __all__ = [
     "compare_tracks",
     "option_names",
     "read_tracks",
+    "sample_tracks",
     "track_formats",
 ]
 
@@ -44,6 +45,42 @@ BACKENDS = ("serial", "threads", "dask")
 def option_names() -> list[str]:
     """The tracker options, named as `stormtracker track`'s flags with `_` for `-`."""
     return [n for n in _pst.option_names() if n not in _RUN_OPTIONS and n != "command"]
+
+
+def sample_tracks(
+    tracks: Tracks,
+    data,
+    varname: str | None = None,
+    method: str = "nearest",
+    radius_km: float = 0.0,
+    name: str | None = None,
+    level: float | None = None,
+    member: int | None = None,
+) -> Tracks:
+    """`tracks` with a column sampled from `data` at every point (`stormtracker sample`).
+
+    method: "nearest", "bilinear", or "mean", "max", "min" within
+    `radius_km`. data: paths (varname required) or a DataArray/Dataset.
+    The column is named `name`, else after the variable (and the method
+    when the tracks have that variable already). Points whose time has no
+    frame take the nearest frame, with a warning.
+    """
+    if is_paths(data):
+        if varname is None:
+            raise ValueError("files need varname: the variable to sample")
+        inner, (points, off_frame, missing) = _pst.sample_tracks(
+            tracks._inner, varname, method, radius_km, name, inputs=paths(data), level=level
+        )
+    else:
+        array = ArrayData(data, varname, level=level, member=member)
+        inner, (points, off_frame, missing) = _pst.sample_tracks(
+            tracks._inner, array.variable, method, radius_km, name, array=array.input()
+        )
+    if off_frame:
+        import warnings
+
+        warnings.warn(f"{off_frame} of {points} points have no frame at their time and took the nearest one", stacklevel=2)
+    return Tracks(inner)
 
 
 def track_formats() -> list[tuple[str, str, list[str]]]:

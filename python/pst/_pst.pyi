@@ -71,5 +71,15 @@ def compare_tracks(
     min_overlap: float | None = None,
     detection_mode: str | None = None,
 ) -> str: ...
+def sample_tracks(
+    tracks: Tracks,
+    variable: str,
+    method: str = "nearest",
+    radius_km: float = 0.0,
+    name: str | None = None,
+    inputs: Sequence[str] | None = None,
+    array: ArrayInput | None = None,
+    level: float | None = None,
+) -> tuple[Tracks, tuple[int, int, int]]: ...
 def option_names() -> list[str]: ...
 def track_formats() -> list[tuple[str, str, list[str]]]: ...

@@ -641,6 +641,51 @@ fn compare_tracks(
     serde_json::to_string_pretty(&comparison.report()).map_err(|e| PyValueError::new_err(e.to_string()))
 }
 
+/// Samples `variable` at every point of `tracks` by `method` (`nearest`,
+/// `bilinear`, `mean`, `max`, `min`; the last three within `radius_km`)
+/// from the files `inputs` or from `array`, into a new column `name`
+/// (default: after the variable, and the method when the tracks have the
+/// variable already). Returns the tracks with the column, and the points,
+/// those sampled at another time than their own (the nearest frame), and
+/// those without a value.
+#[pyfunction]
+#[pyo3(signature = (tracks, variable, method="nearest", radius_km=0.0, name=None, inputs=None, array=None, level=None))]
+#[allow(clippy::too_many_arguments)]
+fn sample_tracks(
+    py: Python<'_>,
+    tracks: PyRef<'_, PyTracks>,
+    variable: String,
+    method: &str,
+    radius_km: f64,
+    name: Option<String>,
+    inputs: Option<Vec<String>>,
+    array: Option<PyRef<'_, ArrayInput>>,
+    level: Option<f64>,
+) -> PyResult<(PyTracks, (usize, usize, usize))> {
+    let bad = |e: Error| py_error(&e);
+    let method = pst::SampleMethod::named(method, radius_km).map_err(bad)?;
+    let mut sampled = tracks.tracks.clone();
+    let name = name.unwrap_or_else(|| pst::sample_column_name(&sampled, &variable, method.name()));
+    let failure = Arc::new(Mutex::new(None));
+    let source: Box<dyn FieldSource> = match (inputs, array) {
+        (Some(inputs), None) => {
+            let (paths, missing) = pst::expand_inputs(&inputs).map_err(bad)?;
+            if let Some(path) = missing.first() {
+                return Err(PyFileNotFoundError::new_err(format!("{}: no such data file", path.display())));
+            }
+            let mut open = pst::OpenOptions::default();
+            open.level = level;
+            pst::open_series(&paths, &variable, &open).map_err(bad)?.0
+        }
+        (None, Some(array)) => Box::new(array.source(py, &failure)),
+        _ => return Err(PyValueError::new_err("sample from input files or an array: give one")),
+    };
+    let reporter = PyReporter::new(false);
+    let report =
+        run_detached(py, &reporter, &failure, |_| pst::sample_tracks(&mut sampled, source.as_ref(), method, &name))?;
+    Ok((PyTracks { tracks: sampled }, (report.points, report.off_frame, report.missing)))
+}
+
 /// The options `track` takes, named as `stormtracker track`'s flags.
 #[pyfunction]
 fn option_names() -> Vec<&'static str> {
@@ -665,6 +710,7 @@ fn _pst(module: &Bound<'_, PyModule>) -> PyResult<()> {
     module.add_function(wrap_pyfunction!(link, module)?)?;
     module.add_function(wrap_pyfunction!(read_tracks, module)?)?;
     module.add_function(wrap_pyfunction!(compare_tracks, module)?)?;
+    module.add_function(wrap_pyfunction!(sample_tracks, module)?)?;
     module.add_function(wrap_pyfunction!(option_names, module)?)?;
     module.add_function(wrap_pyfunction!(track_formats, module)?)?;
     Ok(())

