@@ -261,6 +261,10 @@ fn track(args: &TrackArgs, verbose: u8, cancel: &CancelFlag) -> Result<Vec<std::
             bail!("this stormtracker was built without MPI: rebuild with `--features mpi` to use --backend mpi")
         }
     };
+    let fetched = pst::remote_bytes_fetched();
+    if verbose > 0 && fetched > 0 {
+        eprintln!("stormtracker: fetched {:.1} MB from remote stores", fetched as f64 / 1e6);
+    }
     Ok(reports.into_iter().filter_map(|r| r.output.map(|(path, _)| path)).collect())
 }
 

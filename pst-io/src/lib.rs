@@ -50,6 +50,8 @@ mod members;
 #[cfg(feature = "netcdf")]
 mod netcdf;
 mod open;
+#[cfg(feature = "remote")]
+mod remote;
 mod series;
 mod tracks;
 #[cfg(feature = "zarr")]
@@ -63,7 +65,10 @@ pub use members::MemberSelection;
 #[cfg(feature = "netcdf")]
 #[cfg_attr(docsrs, doc(cfg(feature = "netcdf")))]
 pub use netcdf::NetcdfSource;
-pub use open::{list_members, open_source};
+pub use open::{is_url, list_members, open_source};
+#[cfg(feature = "remote")]
+#[cfg_attr(docsrs, doc(cfg(feature = "remote")))]
+pub use remote::{BLOCK_BYTES, CACHE_BLOCKS, MAX_RETRIES, remote_bytes_fetched};
 pub use series::{Gap, MultiFileSource, expand_inputs, open_series};
 pub use tracks::{
     CfTrajectories, Csv, CsvDialect, FORMATS, FormatSpec, Imilast, Tempest, TrackAscii, TrackFileSink, TrackFormat,

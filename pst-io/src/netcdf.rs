@@ -74,7 +74,7 @@ impl NetcdfSource {
     }
 
     fn open_inner(path: &Path, variable: &str, options: &OpenOptions) -> Result<Self> {
-        if !path.exists() {
+        if !path.exists() && !is_remote(path) {
             return Err(Error::Io(std::io::Error::new(std::io::ErrorKind::NotFound, "no such file or directory")));
         }
         let options_nc = NcOpenOptions {
@@ -182,8 +182,24 @@ impl FieldSource for NetcdfSource {
 /// `NcFile::open` memory-maps classic files, and a file truncated while it
 /// is mapped kills the process with SIGBUS; read this way, it is an error.
 fn open_file(path: &Path, options: NcOpenOptions) -> Result<NcFile> {
+    #[cfg(feature = "remote")]
+    if is_remote(path) {
+        let storage = crate::remote::netcdf_storage(&path.to_string_lossy())?;
+        return NcFile::from_storage_with_options(storage, options).map_err(nc_error);
+    }
     let storage = netcdf_reader::FileStorage::open(path).map_err(|e| Error::backend("cannot open the file", e))?;
     NcFile::from_storage_with_options(Arc::new(storage), options).map_err(nc_error)
+}
+
+/// Whether `path` is a URL read remotely (feature `remote`).
+fn is_remote(path: &Path) -> bool {
+    #[cfg(feature = "remote")]
+    return crate::remote::is_url_path(path);
+    #[cfg(not(feature = "remote"))]
+    {
+        let _ = path;
+        false
+    }
 }
 
 fn nc_error(e: netcdf_reader::Error) -> Error {

@@ -67,6 +67,15 @@ fn reader_for(path: &Path) -> Result<Reader> {
     if matches!(ext.as_str(), "grib" | "grib1" | "grib2" | "grb" | "grb1" | "grb2") {
         return Ok(Reader::Grib);
     }
+    if path.to_str().is_some_and(is_url) {
+        #[cfg(feature = "remote")]
+        return remote_reader(path);
+        #[cfg(not(feature = "remote"))]
+        return Err(Error::Unsupported(
+            "reading remote input needs pst-io's `remote` feature, which this build leaves out".into(),
+        )
+        .in_file(path));
+    }
     let mut file = std::fs::File::open(path).in_file(path)?;
     let mut head = [0u8; 16];
     let n = read_up_to(&mut file, &mut head).in_file(path)?;
@@ -80,6 +89,52 @@ fn reader_for(path: &Path) -> Result<Reader> {
     let why =
         if n == 0 { "it is empty".to_string() } else { format!("starts with {:?}", String::from_utf8_lossy(head)) };
     Err(Error::Format(format!("not a netCDF, HDF5, Zarr or GRIB file ({why})")).in_file(path))
+}
+
+/// Whether `input` names a remote object (`s3://`, `gs://`, `http(s)://`)
+/// rather than a local path.
+///
+/// ```
+/// use pst_io::is_url;
+/// assert!(is_url("s3://era5/msl.zarr") && is_url("https://host/a.nc"));
+/// assert!(!is_url("era5/msl.nc") && !is_url("C:/data/msl.nc"));
+/// ```
+pub fn is_url(input: &str) -> bool {
+    input.split_once("://").is_some_and(|(scheme, _)| {
+        matches!(scheme.to_ascii_lowercase().as_str(), "s3" | "s3a" | "gs" | "gcs" | "http" | "https")
+    })
+}
+
+/// The reader of a remote input: Zarr for a store (a `zarr.json`,
+/// `.zgroup` or `.zarray` under it), else by the object's first bytes.
+#[cfg(feature = "remote")]
+fn remote_reader(path: &Path) -> Result<Reader> {
+    let url = path.to_string_lossy();
+    let remote = crate::remote::Remote::open(&url)?;
+    let head = match remote.len() {
+        Ok(len) => remote.read(0..len.min(16))?,
+        Err(e) if matches!(e.root(), Error::Io(io) if io.kind() == std::io::ErrorKind::NotFound) => {
+            // No object: a store is a prefix.
+            for marker in ["zarr.json", ".zgroup", ".zarray", ".zmetadata"] {
+                if remote.child(marker).read_all()?.is_some() {
+                    return Ok(Reader::Zarr);
+                }
+            }
+            return Err(e);
+        }
+        Err(e) => return Err(e),
+    };
+    match reader_by_magic(&head) {
+        Some(Reader::Grib) => Err(Error::Unsupported(format!(
+            "{url}: GRIB is read from local files; download it first (remote input reads netCDF and Zarr)"
+        ))),
+        Some(reader) => Ok(reader),
+        None => Err(Error::Format(format!(
+            "{url}: not a netCDF or HDF5 file (starts with {:?}); a Zarr store is a prefix holding zarr.json or \
+             .zgroup",
+            String::from_utf8_lossy(&head)
+        ))),
+    }
 }
 
 /// The reader a file's first bytes call for: GRIB, or netCDF for classic

@@ -273,6 +273,9 @@ pub fn expand_inputs(arguments: &[impl AsRef<str>]) -> Result<(Vec<PathBuf>, Vec
         let argument = argument.as_ref();
         if let Some(list) = argument.strip_prefix('@') {
             read_list(Path::new(list), &mut found, &mut missing)?;
+        } else if crate::is_url(argument) {
+            // Remote: opened (and found missing) when read.
+            found.push(PathBuf::from(argument));
         } else if Path::new(argument).exists() {
             let path = Path::new(argument);
             if is_path_list(path) {
@@ -361,8 +364,9 @@ fn read_list(list: &Path, found: &mut Vec<PathBuf>, missing: &mut Vec<PathBuf>) 
             ))
             .in_file(list));
         }
-        let path = if Path::new(line).is_absolute() { PathBuf::from(line) } else { base.join(line) };
-        if path.exists() {
+        let path =
+            if Path::new(line).is_absolute() || crate::is_url(line) { PathBuf::from(line) } else { base.join(line) };
+        if path.exists() || crate::is_url(line) {
             found.push(path);
         } else if line.contains(['*', '?', '[']) {
             found.extend(glob_paths(&path.to_string_lossy()).in_file(list)?);

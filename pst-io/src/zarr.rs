@@ -275,6 +275,10 @@ fn with_unreadable(error: Error, unreadable: &[(String, String)]) -> Error {
 /// are no arrays (groups, stray folders) are skipped; arrays whose metadata
 /// does not parse are listed apart with the parser's error.
 fn open_arrays(path: &Path) -> Result<Arrays> {
+    #[cfg(feature = "remote")]
+    if crate::remote::is_url_path(path) {
+        return open_remote_arrays(&path.to_string_lossy());
+    }
     if !path.is_dir() {
         return Err(Error::Io(std::io::Error::new(std::io::ErrorKind::NotFound, "no such Zarr store (a directory)")));
     }
@@ -299,6 +303,58 @@ fn open_arrays(path: &Path) -> Result<Arrays> {
         } else {
             format!("no Zarr array could be read: {}", why.join("; "))
         }));
+    }
+    Ok((arrays, unreadable))
+}
+
+/// Every array of the remote store at `url`: named by its consolidated
+/// metadata (`.zmetadata`, or the root `zarr.json`'s), else by listing the
+/// prefixes under it (S3, GCS; plain HTTP cannot list).
+#[cfg(feature = "remote")]
+fn open_remote_arrays(url: &str) -> Result<Arrays> {
+    let remote = crate::remote::Remote::open(url)?;
+    let json = |name: &str| -> Result<Option<serde_json::Value>> {
+        match remote.child(name).read_all()? {
+            Some(bytes) => serde_json::from_slice(&bytes)
+                .map(Some)
+                .map_err(|e| Error::Format(format!("{url}/{name} is not JSON: {e}"))),
+            None => Ok(None),
+        }
+    };
+    let mut names: Vec<String> = Vec::new();
+    if let Some(consolidated) = json(".zmetadata")? {
+        if let Some(metadata) = consolidated["metadata"].as_object() {
+            names.extend(metadata.keys().filter_map(|k| k.strip_suffix("/.zarray")).map(str::to_string));
+        }
+    } else if let Some(root) = json("zarr.json")?
+        && let Some(metadata) = root["consolidated_metadata"]["metadata"].as_object()
+    {
+        names.extend(
+            metadata.iter().filter(|(k, v)| !k.contains('/') && v["node_type"] == "array").map(|(k, _)| k.clone()),
+        );
+    }
+    if names.is_empty() {
+        names = remote.list_folders().map_err(|e| {
+            Error::Format(format!(
+                "{e}; a Zarr store over plain HTTP needs consolidated metadata (.zmetadata, or zarr.json's \
+                 consolidated_metadata) to find its arrays"
+            ))
+        })?;
+    }
+    names.sort();
+    names.dedup();
+    let store = crate::remote::zarr_store(&remote)?;
+    let mut arrays: Vec<(VarMeta, Arc<ZArray>)> = Vec::new();
+    let mut unreadable = Vec::new();
+    for name in names {
+        match Array::open(Arc::clone(&store), &format!("/{name}")) {
+            Ok(array) => arrays.push((array_meta(&name, &array), Arc::new(array))),
+            Err(e) => unreadable.push((name, e.to_string())),
+        }
+    }
+    if arrays.is_empty() {
+        let why: Vec<String> = unreadable.iter().map(|(name, e)| format!("`{name}`: {e}")).collect();
+        return Err(Error::Format(format!("{url}: no Zarr array could be read ({})", why.join("; "))));
     }
     Ok((arrays, unreadable))
 }
