@@ -1254,5 +1254,18 @@ fn time_window_keeps_the_frames_between_two_instants() {
     let last = "2025-12-20".parse::<pst::Timestamp>().unwrap();
     assert!(tracks.times().iter().all(|t| (first..=last).contains(t)));
     assert!(tracks.times().contains(&first) && tracks.times().contains(&last));
+    // Criteria that read another field read the same window: a test every
+    // centre passes leaves the tracks as they were.
+    let windowed = std::fs::read(&out).unwrap();
+    let output = run(&[
+        "--start-time",
+        "2025-12-10T06:00",
+        "--end-time",
+        "2025-12-20",
+        "--threshold",
+        "_VECMAG(msl,msl),>=,0,1",
+    ]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    assert_eq!(std::fs::read(&out).unwrap(), windowed);
     std::fs::remove_dir_all(dir).unwrap();
 }

@@ -64,9 +64,6 @@ fn reader_for(path: &Path) -> Result<Reader> {
     if path.is_dir() || ext == "zarr" {
         return Ok(Reader::Zarr);
     }
-    if matches!(ext.as_str(), "grib" | "grib1" | "grib2" | "grb" | "grb1" | "grb2") {
-        return Ok(Reader::Grib);
-    }
     if path.to_str().is_some_and(is_url) {
         #[cfg(feature = "remote")]
         return remote_reader(path);
@@ -75,6 +72,9 @@ fn reader_for(path: &Path) -> Result<Reader> {
             "reading remote input needs pst-io's `remote` feature, which this build leaves out".into(),
         )
         .in_file(path));
+    }
+    if matches!(ext.as_str(), "grib" | "grib1" | "grib2" | "grb" | "grb1" | "grb2") {
+        return Ok(Reader::Grib);
     }
     let mut file = std::fs::File::open(path).in_file(path)?;
     let mut head = [0u8; 16];
@@ -111,19 +111,26 @@ pub fn is_url(input: &str) -> bool {
 fn remote_reader(path: &Path) -> Result<Reader> {
     let url = path.to_string_lossy();
     let remote = crate::remote::Remote::open(&url)?;
+    // A store is a prefix holding its metadata (a server may answer the
+    // prefix itself with an HTML listing).
+    let is_store = || -> Result<bool> {
+        for marker in ["zarr.json", ".zgroup", ".zarray", ".zmetadata"] {
+            if remote.child(marker).read_all()?.is_some() {
+                return Ok(true);
+            }
+        }
+        Ok(false)
+    };
     let head = match remote.len() {
         Ok(len) => remote.read(0..len.min(16))?,
         Err(e) if matches!(e.root(), Error::Io(io) if io.kind() == std::io::ErrorKind::NotFound) => {
-            // No object: a store is a prefix.
-            for marker in ["zarr.json", ".zgroup", ".zarray", ".zmetadata"] {
-                if remote.child(marker).read_all()?.is_some() {
-                    return Ok(Reader::Zarr);
-                }
-            }
-            return Err(e);
+            return if is_store()? { Ok(Reader::Zarr) } else { Err(e) };
         }
         Err(e) => return Err(e),
     };
+    if reader_by_magic(&head).is_none() && is_store()? {
+        return Ok(Reader::Zarr);
+    }
     match reader_by_magic(&head) {
         Some(Reader::Grib) => Err(Error::Unsupported(format!(
             "{url}: GRIB is read from local files; download it first (remote input reads netCDF and Zarr)"

@@ -91,6 +91,13 @@ impl Remote {
         let bad = |why: String| Error::InvalidArgument(format!("{url}: {why}"));
         let parsed = url::Url::parse(url).map_err(|e| bad(format!("not a URL ({e})")))?;
         let host = parsed.host_str().ok_or_else(|| bad("no bucket or host".into()))?.to_string();
+        if parsed.query().is_some() {
+            return Err(bad(
+                "a URL with a query (`?…`, e.g. a presigned link) is not read: give the object's plain URL, with \
+                 credentials in the environment"
+                    .into(),
+            ));
+        }
         let key = parsed.path().trim_matches('/').to_string();
         let client = ClientOptions::new().with_timeout(REQUEST_TIMEOUT).with_connect_timeout(Duration::from_secs(20));
         let retry =

@@ -52,8 +52,14 @@
 //!   passes, for your own implementations.
 //!
 //! Features: `netcdf`, `zarr`, `grib` (the gridded readers, on by default),
-//! `grib-jpeg2000`, `conformance`, `mpi` (`pst::mpi`: a pipeline across the
-//! ranks of an MPI job).
+//! `remote` (`s3://`, `gs://` and `http(s)://` inputs, on by default),
+//! `plot` (on by default), `grib-jpeg2000`, `conformance`, `mpi`
+//! (`pst::mpi`: a pipeline across the ranks of an MPI job).
+//!
+//! The options of a run by name (`stormtracker track`'s flags, the Python
+//! package's keywords) are `TrackOptions`; a run split into detected slabs
+//! and one link (MPI, Dask) is `Pipeline::detect_slab` and
+//! `Pipeline::link_slabs`.
 
 #![cfg_attr(docsrs, feature(doc_cfg))]
 

@@ -65,13 +65,7 @@ fn run_rank(
         local_reporter.event(&Event::Warning(&Warning::Threads(warning.clone())));
     }
     let pipeline = pipeline.with_threads(threads);
-    let paths = pipeline.input_files(local_reporter)?;
-    let members = pipeline.members_of(&paths)?;
-    let [member] = members[..] else {
-        return Err(Error::InvalidArgument(
-            "an MPI run tracks one series; choose one ensemble member (or run a batch)".into(),
-        ));
-    };
+    let (paths, member) = pipeline.one_series(&NoProgress)?;
     refuse_overwriting_an_input(&member_path(output, member)?, &paths)?;
     let frames = pipeline.frame_count(local_reporter)?;
     let slab = rank * frames / size..(rank + 1) * frames / size;

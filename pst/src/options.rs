@@ -405,6 +405,11 @@ impl TrackOptions {
             builder = builder.time_range(start, end);
         }
         builder = builder.track_filter(self.track_filter()?);
+        for (name, value) in [("threads", self.threads), ("n_frames", self.n_frames)] {
+            if value == Some(0) {
+                return Err(self.invalid(format!("{} must be at least 1, not 0", self.opt(name))));
+            }
+        }
         if let Some(threads) = self.threads {
             builder = builder.threads(threads);
         }
@@ -600,7 +605,7 @@ impl TrackOptions {
             }
             None => None,
         };
-        let projection = self.projection.as_deref().unwrap_or("global").trim().to_ascii_lowercase().replace('-', "_");
+        let projection = self.projection_name();
         let hemisphere = match projection.as_str() {
             "global" => {
                 let spacing_given = self.stereo_grid_spacing_km.is_some_and(|r| r != DEFAULT_STEREOGRAPHIC_SPACING_KM);
@@ -682,6 +687,12 @@ impl TrackOptions {
         names.into_iter().flatten().collect()
     }
 
+    /// The projection asked for, normalised (`nh_stereo`; `global` when
+    /// none).
+    fn projection_name(&self) -> String {
+        self.projection.as_deref().unwrap_or("global").trim().to_ascii_lowercase().replace('-', "_")
+    }
+
     /// The refinement asked for, normalised (`spherical_bspline`).
     fn refinement_name(&self) -> Option<String> {
         self.feature_refinement.as_deref().map(|r| r.trim().to_ascii_lowercase().replace('-', "_"))
@@ -701,7 +712,7 @@ impl TrackOptions {
                 given(self.bspline_search.is_some(), "bspline_search"),
                 given(self.time_step.is_some(), "time_step"),
                 given(self.track_smoopy_optimization_scale.is_some(), "track_smoopy_optimization_scale"),
-                given(self.projection.as_deref().is_some_and(|p| p != "global"), "projection"),
+                given(self.projection_name() != "global", "projection"),
             ]
             .into_iter()
             .flatten()

@@ -866,6 +866,14 @@ impl Pipeline {
         };
         // After the band-pass: a filter would spread the jump at the equator.
         let source: Box<dyn FieldSource> = if self.cyclonic { Box::new(CyclonicSource::new(source)) } else { source };
+        let source = self.windowed(source);
+        Ok((source, regrid_lmax))
+    }
+
+    /// `source` cut to the run's frames: the time window, then the frame
+    /// limit. The tracked field and the fields the criteria read are cut
+    /// alike, so their frames stay paired.
+    fn windowed(&self, source: Box<dyn FieldSource>) -> Box<dyn FieldSource> {
         let source: Box<dyn FieldSource> = match self.time_range {
             (None, None) => source,
             (start, end) => {
@@ -876,11 +884,10 @@ impl Pipeline {
                 Box::new(Subseries::new(source, first..last.max(first)))
             }
         };
-        let source = match self.max_frames {
+        match self.max_frames {
             Some(frames) if frames < source.len() => Box::new(Subseries::new(source, 0..frames)),
             _ => source,
-        };
-        Ok((source, regrid_lmax))
+        }
     }
 
     /// `source` as the tracker takes it: band-passed to `band` if given,
@@ -1167,7 +1174,8 @@ impl Pipeline {
             let mut options = options.clone();
             options.level = level;
             // Cut to the region, but not tapered: criteria read raw fields.
-            let source = CanonicalSource::new(self.crop(open_series(paths, &name, &options, None)?)?);
+            let source =
+                self.windowed(Box::new(CanonicalSource::new(self.crop(open_series(paths, &name, &options, None)?)?)));
             let info = source.info();
             let same_grid = info.grid.lats() == tracked.grid.lats() && info.grid.lons() == tracked.grid.lons();
             if !same_grid {

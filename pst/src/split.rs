@@ -38,6 +38,33 @@ impl DetectedSlab {
     }
 }
 
+/// A reporter that passes progress on but not warnings (missing files,
+/// gaps): opening the input to count or detect frames would repeat what
+/// the link, which opens it too, reports once.
+struct WarningsElsewhere<'a>(&'a dyn Reporter);
+
+impl Progress for WarningsElsewhere<'_> {
+    fn stage(&self, name: &str, total: Option<u64>) {
+        self.0.stage(name, total);
+    }
+
+    fn done(&self, completed: u64) {
+        self.0.done(completed);
+    }
+
+    fn is_cancelled(&self) -> bool {
+        self.0.is_cancelled()
+    }
+}
+
+impl Reporter for WarningsElsewhere<'_> {
+    fn event(&self, event: &Event<'_>) {
+        if !matches!(event, Event::Warning(_)) {
+            self.0.event(event);
+        }
+    }
+}
+
 /// A detect-then-link tracker split in two.
 pub(crate) trait Engine {
     fn detect(
@@ -85,7 +112,7 @@ pub(crate) fn engine(tracker: &TrackerChoice, info: &SourceInfo) -> Result<Box<d
 
 impl Pipeline {
     /// The input files and the one member a split run tracks.
-    fn one_series(&self, reporter: &dyn Reporter) -> Result<(Vec<PathBuf>, Option<u32>)> {
+    pub(crate) fn one_series(&self, reporter: &dyn Reporter) -> Result<(Vec<PathBuf>, Option<u32>)> {
         let paths = self.input_files(reporter)?;
         let members = self.members_of(&paths)?;
         match members[..] {
@@ -102,6 +129,7 @@ impl Pipeline {
     /// # Errors
     /// When the input does not open, or has several members.
     pub fn frame_count(&self, reporter: &dyn Reporter) -> Result<usize> {
+        let reporter = &WarningsElsewhere(reporter);
         let (paths, member) = self.one_series(reporter)?;
         Ok(self.open(&paths, member, reporter)?.len())
     }
@@ -115,6 +143,7 @@ impl Pipeline {
     /// # Errors
     /// As [`Pipeline::track_into`]; a custom tracker cannot be split.
     pub fn detect_slab(&self, frames: Range<usize>, offset: usize, reporter: &dyn Reporter) -> Result<DetectedSlab> {
+        let reporter = &WarningsElsewhere(reporter);
         let (paths, member) = self.one_series(reporter)?;
         let source = self.open(&paths, member, reporter)?;
         let mut options = self.open_options().clone();

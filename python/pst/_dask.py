@@ -31,7 +31,8 @@ def _slabs(frames: int, tasks: int, chunk_bounds=None) -> list[tuple[int, int]]:
     if frames == 0:
         return [(0, 0)]
     if chunk_bounds is not None:
-        bounds = list(chunk_bounds)
+        # Chunk boundaries within the run (a frame limit may end it early).
+        bounds = [int(b) for b in chunk_bounds if b < frames] + [frames]
         step = max(1, round((len(bounds) - 1) / tasks))
         cuts = bounds[::step]
         if cuts[-1] != frames:
@@ -78,7 +79,10 @@ def track(options: dict, array_data=None, workers=None):
     import dask
 
     da = array_data.da
-    frames = len(array_data)
+    # The run's frames (after a frame limit); the tasks take their slabs as
+    # given, so the limit is not applied again within each.
+    frames = _pst.frame_count(options, array_data.input(read=_never_read))
+    task_options.pop("n_frames", None)
     if da.chunks is None and not getattr(da.variable, "_in_memory", True):
         # A file opened without chunks: chunk it, so workers read their own slabs.
         da = da.chunk({array_data.time_dim: max(1, -(-frames // tasks))})

@@ -242,13 +242,9 @@ class Tracks:
 
 
 def _as_time(t, like):
-    from ._data import iso
+    from ._data import _instant
 
-    if like.dtype == object:
-        import cftime
-
-        return cftime.datetime.strptime(iso(t)[:19].ljust(19, "0"), "%Y-%m-%dT%H:%M:%S", calendar=like[0].calendar)
-    return np.datetime64(iso(t), "ms")
+    return _instant(t, like)
 
 
 def _iso_point(t) -> str:

@@ -557,6 +557,7 @@ impl PyTracks {
         let ids_per_point = track_ids.as_array();
         let n = ids_per_point.len();
         let mut ids = Vec::new();
+        let mut seen = std::collections::HashSet::new();
         let mut offsets = vec![0];
         for (k, &id) in ids_per_point.iter().enumerate() {
             let id = u64::try_from(id).map_err(|_| PyValueError::new_err(format!("track id {id} is negative")))?;
@@ -564,7 +565,7 @@ impl PyTracks {
                 offsets.push(k);
             }
             if ids.last() != Some(&id) {
-                if ids.contains(&id) {
+                if !seen.insert(id) {
                     return Err(PyValueError::new_err(format!(
                         "the points of track {id} are not together: sort the points by track, then time"
                     )));
@@ -667,22 +668,31 @@ fn sample_tracks(
     let mut sampled = tracks.tracks.clone();
     let name = name.unwrap_or_else(|| pst::sample_column_name(&sampled, &variable, method.name()));
     let failure = Arc::new(Mutex::new(None));
-    let source: Box<dyn FieldSource> = match (inputs, array) {
-        (Some(inputs), None) => {
-            let (paths, missing) = pst::expand_inputs(&inputs).map_err(bad)?;
-            if let Some(path) = missing.first() {
-                return Err(PyFileNotFoundError::new_err(format!("{}: no such data file", path.display())));
-            }
-            let mut open = pst::OpenOptions::default();
-            open.level = level;
-            pst::open_series(&paths, &variable, &open).map_err(bad)?.0
-        }
-        (None, Some(array)) => Box::new(array.source(py, &failure)),
+    let array: Option<Box<dyn FieldSource>> = match (&inputs, array) {
+        (Some(_), None) => None,
+        (None, Some(array)) => Some(Box::new(array.source(py, &failure))),
         _ => return Err(PyValueError::new_err("sample from input files or an array: give one")),
     };
     let reporter = PyReporter::new(false);
-    let report =
-        run_detached(py, &reporter, &failure, |_| pst::sample_tracks(&mut sampled, source.as_ref(), method, &name))?;
+    // Files are opened without the GIL too: remote ones may take a while.
+    let report = run_detached(py, &reporter, &failure, |_| {
+        let source = match array {
+            Some(source) => source,
+            None => {
+                let (paths, missing) = pst::expand_inputs(&inputs.unwrap_or_default())?;
+                if let Some(path) = missing.first() {
+                    return Err(Error::Io(std::io::Error::new(
+                        std::io::ErrorKind::NotFound,
+                        format!("{}: no such data file", path.display()),
+                    )));
+                }
+                let mut open = pst::OpenOptions::default();
+                open.level = level;
+                pst::open_series(&paths, &variable, &open)?.0
+            }
+        };
+        pst::sample_tracks(&mut sampled, source.as_ref(), method, &name)
+    })?;
     Ok((PyTracks { tracks: sampled }, (report.points, report.off_frame, report.missing)))
 }
 

@@ -138,7 +138,11 @@ def test_dask_backend_on_two_processes_gives_the_cli_bytes(config, cli_bytes, cl
     assert written(from_paths, tmp_path) == cli_bytes[config]
     with xr.open_dataset(DECEMBER, chunks={"valid_time": 16}) as ds:
         from_array = tracker.track(ds["msl"], backend="dask")
+        # A frame limit that ends inside a chunk: the serial run's tracks.
+        limited = type(tracker)(n_frames=50, **tracker.options).track(ds["msl"], backend="dask")
     assert written(from_array, tmp_path, "array.txt") == cli_bytes[config]
+    serial = type(tracker)(n_frames=50, **tracker.options).track(DECEMBER, varname="msl")
+    assert written(limited, tmp_path, "limited.txt") == written(serial, tmp_path, "serial.txt")
 
 
 def test_time_window_is_the_cli_s(tmp_path):
