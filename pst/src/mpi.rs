@@ -1,14 +1,18 @@
 //! A pipeline across the ranks of an MPI job (feature `mpi`).
 //!
-//! Ranks detect contiguous slabs of the time axis with their own threads;
-//! rank 0 gathers the centres and links them once, so the output is the
-//! serial run's, byte for byte, for any number of ranks and threads and for
-//! every detect-then-link tracker (Simple and Hodges).
+//! Ranks detect contiguous slabs of the time axis with their own threads.
+//! When the linker splits into independent parts (the Hodges linker's MGE
+//! segments, for Hodges and HEALPix), each rank takes consecutive parts,
+//! detects their frames and links them too; rank 0 gathers the centres and
+//! the linked parts and splices them. Otherwise (Simple, or a run of one
+//! segment) rank 0 links the gathered centres. Either way the output is
+//! the serial run's, byte for byte, for any number of ranks and threads.
 
 use std::path::Path;
 
 use mpi::datatype::PartitionMut;
-use mpi::traits::{Communicator, Root};
+use mpi::point_to_point::MatchedReceiveVec;
+use mpi::traits::{Communicator, Destination, Root, Source};
 use pst_core::{Error, NoProgress, Result};
 use pst_io::{TrackFileSink, TrackFormat};
 
@@ -67,13 +71,36 @@ fn run_rank(
     let pipeline = pipeline.with_threads(threads);
     let (paths, member) = pipeline.one_series(&NoProgress)?;
     refuse_overwriting_an_input(&member_path(output, member)?, &paths)?;
-    let frames = pipeline.frame_count(local_reporter)?;
-    let slab = rank * frames / size..(rank + 1) * frames / size;
-    reporter.event(&Event::Note(&format!(
-        "rank {rank} of {size} ({ranks_on_node} on this node, {threads} threads): frames {}..{}",
-        slab.start, slab.end
-    )));
-    let local = pipeline.detect_slab(slab, 0, local_reporter)?.into_bytes();
+    let parts = pipeline.link_parts(local_reporter)?;
+    let local = if parts.is_empty() {
+        let frames = pipeline.frame_count(local_reporter)?;
+        let slab = rank * frames / size..(rank + 1) * frames / size;
+        reporter.event(&Event::Note(&format!(
+            "rank {rank} of {size} ({ranks_on_node} on this node, {threads} threads): frames {}..{}",
+            slab.start, slab.end
+        )));
+        pipeline.detect_slab(slab, 0, local_reporter)?
+    } else {
+        let mine = rank * parts.len() / size..(rank + 1) * parts.len() / size;
+        if mine.is_empty() {
+            reporter.event(&Event::Note(&format!(
+                "rank {rank} of {size}: idle, the link has {} parts for {size} ranks",
+                parts.len()
+            )));
+            DetectedSlab::from_bytes(Vec::new())
+        } else {
+            reporter.event(&Event::Note(&format!(
+                "rank {rank} of {size} ({ranks_on_node} on this node, {threads} threads): link parts {}..{} \
+                 (frames {}..{})",
+                mine.start,
+                mine.end,
+                parts[mine.start].start,
+                parts[mine.end - 1].end
+            )));
+            pipeline.detect_and_link_parts(mine, local_reporter)?
+        }
+    }
+    .into_bytes();
 
     let root = world.process_at_rank(0);
     let count =
@@ -105,10 +132,152 @@ fn run_rank(
         None => TrackFormat::from_path(&path)?,
     };
     let mut file = TrackFileSink::create(&path, Some(format))?;
-    let mut report = pipeline.link_slabs(&[DetectedSlab::from_bytes(gathered)], &mut file, reporter)?;
+    // One slab per rank, as each encoded its own.
+    let slabs: Vec<DetectedSlab> = displacements
+        .iter()
+        .zip(&counts)
+        .map(|(&d, &c)| DetectedSlab::from_bytes(gathered[d as usize..(d + c) as usize].to_vec()))
+        .collect();
+    drop(gathered);
+    let mut report = pipeline.link_slabs(&slabs, &mut file, reporter)?;
     report.output = Some((path, format));
     pipeline.report_finished(&report, reporter);
     Ok(vec![report])
+}
+
+/// Who did a job of [`share_jobs`] and what came of it, as rank 0 hears.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct JobDone {
+    /// The job's index in the list rank 0 was given.
+    pub job: usize,
+    /// The rank that did it.
+    pub rank: usize,
+    /// What the job returned.
+    pub result: Vec<u8>,
+}
+
+/// Runs independent jobs across the ranks of an MPI job started with
+/// `mpirun` (`stormtracker batch` hands out its manifest's lines this way):
+/// rank 0 lists the jobs (`jobs` is called there only) and hands them out
+/// one at a time, in order, to whichever rank is free, does jobs itself on
+/// a second thread meanwhile, and hears each result in `finished` as it
+/// comes (so rank 0 alone writes a log). `work(job, threads)` does one job
+/// on whichever rank got it, with `threads` threads (as
+/// [`run_to_file`] chooses them). Once `cancelled` says so, rank 0 hands
+/// out no more jobs; those under way finish. Returns this rank's number.
+///
+/// Jobs fail by what they return; a rank that dies takes the job with it
+/// (`mpirun` ends the others).
+///
+/// # Errors
+/// When MPI was initialised already, or `jobs` fails (the other ranks are
+/// sent home first).
+pub fn share_jobs(
+    jobs: Box<dyn FnOnce() -> Result<Vec<Vec<u8>>> + '_>,
+    work: &(dyn Fn(&[u8], usize) -> Vec<u8> + Sync),
+    finished: &mut dyn FnMut(JobDone),
+    cancelled: &(dyn Fn() -> bool + Sync),
+    reporter: &dyn Reporter,
+) -> Result<usize> {
+    // Only the main thread calls MPI; rank 0's own jobs run on another.
+    let Some((universe, _)) = mpi::initialize_with_threading(mpi::Threading::Funneled) else {
+        return Err(Error::Unsupported("MPI was initialised twice".into()));
+    };
+    let world = universe.world();
+    let (rank, size) = (world.rank() as usize, world.size() as usize);
+    let ranks_on_node = world.split_shared(world.rank()).size() as usize;
+    let (threads, warnings) = threads_per_rank(None, ranks_on_node);
+    if rank == 0 {
+        for warning in &warnings {
+            reporter.event(&Event::Warning(&Warning::Threads(warning.clone())));
+        }
+    }
+    let root = world.process_at_rank(0);
+    if rank != 0 {
+        // Ready; then a job (1, its bytes) or the end (0) each time.
+        root.send(&[] as &[u8]);
+        loop {
+            let (message, _) = root.receive_vec::<u8>();
+            let Some((&1, job)) = message.split_first() else { break };
+            root.send(&work(job, threads)[..]);
+        }
+        return Ok(rank);
+    }
+    let jobs = match jobs() {
+        Ok(jobs) => jobs,
+        Err(error) => {
+            for _ in 1..size {
+                let (_, status) = world.any_process().receive_vec::<u8>();
+                world.process_at_rank(status.source_rank()).send(&[0u8][..]);
+            }
+            return Err(error);
+        }
+    };
+    let jobs = &jobs[..];
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    let take = || {
+        if cancelled() {
+            return None;
+        }
+        let k = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        (k < jobs.len()).then_some(k)
+    };
+    let mut given: Vec<Option<usize>> = vec![None; size];
+    let mut stopped = 1; // rank 0 needs no stop message
+    std::thread::scope(|scope| {
+        let (sender, results) = std::sync::mpsc::channel();
+        let take = &take;
+        scope.spawn(move || {
+            while let Some(k) = take() {
+                if sender.send((k, work(&jobs[k], threads))).is_err() {
+                    break;
+                }
+            }
+        });
+        let mut local_done = false;
+        while !(local_done && stopped == size) {
+            let mut idle = true;
+            loop {
+                match results.try_recv() {
+                    Ok((job, result)) => {
+                        finished(JobDone { job, rank: 0, result });
+                        idle = false;
+                    }
+                    Err(std::sync::mpsc::TryRecvError::Empty) => break,
+                    Err(std::sync::mpsc::TryRecvError::Disconnected) => {
+                        local_done = true;
+                        break;
+                    }
+                }
+            }
+            if let Some(probed) = world.any_process().immediate_matched_probe() {
+                let (result, status) = probed.matched_receive_vec::<u8>();
+                let from = status.source_rank() as usize;
+                if let Some(job) = given[from].take() {
+                    finished(JobDone { job, rank: from, result });
+                }
+                let process = world.process_at_rank(from as i32);
+                match take() {
+                    Some(k) => {
+                        given[from] = Some(k);
+                        let mut message = Vec::with_capacity(1 + jobs[k].len());
+                        message.push(1u8);
+                        message.extend_from_slice(&jobs[k]);
+                        process.send(&message[..]);
+                    }
+                    None => {
+                        process.send(&[0u8][..]);
+                        stopped += 1;
+                    }
+                }
+                idle = false;
+            }
+            if idle {
+                std::thread::sleep(std::time::Duration::from_millis(2));
+            }
+        }
+    });
+    Ok(0)
 }
 
 /// Threads for this rank — `threads`, else `RAYON_NUM_THREADS`, else the

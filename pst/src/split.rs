@@ -6,16 +6,22 @@
 use std::ops::Range;
 use std::path::PathBuf;
 
-use pst_core::{Calendar, Detector, Error, FieldSource, FrameCenters, Linker, Progress, Result, SourceInfo, TrackSink};
+use pst_core::{
+    Calendar, Detector, Error, FieldSource, FrameCenters, LinkedPart, Linker, Progress, Result, SourceInfo, TrackSink,
+};
 use pst_track::DetectLinkTracker;
 
 use crate::pipeline::{Event, Pipeline, Reporter, RunReport, TrackerChoice};
 
-/// The centres of some frames of a run, as bytes that travel (between MPI
-/// ranks, Dask workers, processes): made by [`Pipeline::detect_slab`],
-/// linked by [`Pipeline::link_slabs`]. Little-endian, per frame its index,
-/// time and count, then each centre's latitude, longitude, value, grid
-/// point and the detector's extra columns.
+/// The centres of some frames of a run, and any parts of the link done
+/// with them, as bytes that travel (between MPI ranks, Dask workers,
+/// processes): made by [`Pipeline::detect_slab`] or
+/// [`Pipeline::detect_and_link_parts`], linked by [`Pipeline::link_slabs`].
+/// Little-endian u64/i64/f64 words: the number of frames, then per frame
+/// its index, time and count and each centre's latitude, longitude, value,
+/// grid point and the detector's extra columns; then the number of linked
+/// parts, and per part its index, its number of tracks and each track's
+/// length and centre indices. No bytes at all are a slab of no frames.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DetectedSlab {
     bytes: Vec<u8>,
@@ -73,7 +79,15 @@ pub(crate) trait Engine {
         range: Range<usize>,
         progress: &dyn Progress,
     ) -> Result<Vec<FrameCenters>>;
-    fn link(&self, source: &dyn FieldSource, frames: &[FrameCenters], sink: &mut dyn TrackSink) -> Result<()>;
+    fn link(
+        &self,
+        source: &dyn FieldSource,
+        frames: &[FrameCenters],
+        linked: Vec<LinkedPart>,
+        sink: &mut dyn TrackSink,
+    ) -> Result<()>;
+    fn parts(&self, frames: usize) -> Vec<Range<usize>>;
+    fn link_part(&self, source: &dyn FieldSource, part: usize, frames: &[FrameCenters]) -> Result<LinkedPart>;
     fn columns(&self) -> Vec<(String, Option<String>)>;
 }
 
@@ -87,8 +101,22 @@ impl<D: Detector, L: Linker> Engine for DetectLinkTracker<D, L> {
         self.detect_range(source, range, progress)
     }
 
-    fn link(&self, source: &dyn FieldSource, frames: &[FrameCenters], sink: &mut dyn TrackSink) -> Result<()> {
-        self.link_detected(source, frames, sink)
+    fn link(
+        &self,
+        source: &dyn FieldSource,
+        frames: &[FrameCenters],
+        linked: Vec<LinkedPart>,
+        sink: &mut dyn TrackSink,
+    ) -> Result<()> {
+        self.link_detected(source, frames, linked, sink)
+    }
+
+    fn parts(&self, frames: usize) -> Vec<Range<usize>> {
+        self.linker().split().map(|s| s.parts(frames)).filter(|p| p.len() > 1).unwrap_or_default()
+    }
+
+    fn link_part(&self, source: &dyn FieldSource, part: usize, frames: &[FrameCenters]) -> Result<LinkedPart> {
+        DetectLinkTracker::link_part(self, source, part, frames)
     }
 
     fn columns(&self) -> Vec<(String, Option<String>)> {
@@ -153,7 +181,63 @@ impl Pipeline {
         let end = frames.end.min(source.len());
         reporter.stage("detecting", Some(end.saturating_sub(frames.start) as u64));
         let centres = engine.detect(source.as_ref(), frames.start..end, reporter)?;
-        encode(&centres, offset, source.info().calendar)
+        encode(&centres, offset, source.info().calendar, &[])
+    }
+
+    /// The frames of the independent parts the run's link splits into
+    /// (the Hodges linker's MGE segments), in order; empty when the linker
+    /// does not split or the run is one part. Parts overlap by a few
+    /// frames.
+    ///
+    /// # Errors
+    /// When the input does not open, or has several members.
+    pub fn link_parts(&self, reporter: &dyn Reporter) -> Result<Vec<Range<usize>>> {
+        let reporter = &WarningsElsewhere(reporter);
+        let (paths, member) = self.one_series(reporter)?;
+        let source = self.open(&paths, member, reporter)?;
+        Ok(engine(self.tracker(), source.info())?.parts(source.len()))
+    }
+
+    /// Detects the frames of parts `parts` of the run's link
+    /// ([`Pipeline::link_parts`]) and links those parts, for
+    /// [`Pipeline::link_slabs`]: so linking, not only detection, is spread
+    /// over the places a run is split to. The slab holds the centres of the
+    /// frames these parts own — from the first part's first frame (the
+    /// run's first for part 0) up to the next part's first frame (the run's
+    /// end after the last part) — so the slabs of consecutive groups of
+    /// parts hold every frame once.
+    ///
+    /// # Errors
+    /// As [`Pipeline::detect_slab`]; when the linker does not split or
+    /// `parts` are not among its parts.
+    pub fn detect_and_link_parts(&self, parts: Range<usize>, reporter: &dyn Reporter) -> Result<DetectedSlab> {
+        let reporter = &WarningsElsewhere(reporter);
+        let (paths, member) = self.one_series(reporter)?;
+        let source = self.open(&paths, member, reporter)?;
+        let mut options = self.open_options().clone();
+        options.member = member;
+        let tracker = self.tracker_reading_criteria_fields(&paths, &options, source.info())?;
+        let engine = engine(&tracker, source.info())?;
+        let plan = engine.parts(source.len());
+        if parts.start >= parts.end || parts.end > plan.len() {
+            return Err(Error::InvalidArgument(format!(
+                "parts {}..{} asked for, but the run's link has {} parts",
+                parts.start,
+                parts.end,
+                plan.len()
+            )));
+        }
+        let detect = plan[parts.start].start..plan[parts.end - 1].end;
+        let owned_start = if parts.start == 0 { 0 } else { plan[parts.start].start };
+        let owned_end = plan.get(parts.end).map_or(source.len(), |p| p.start);
+        reporter.stage("detecting", Some(detect.len() as u64));
+        let centres = engine.detect(source.as_ref(), detect.clone(), reporter)?;
+        let mut linked = Vec::with_capacity(parts.len());
+        for part in parts {
+            let frames = &centres[plan[part].start - detect.start..plan[part].end - detect.start];
+            linked.push(engine.link_part(source.as_ref(), part, frames)?);
+        }
+        encode(&centres[owned_start - detect.start..owned_end - detect.start], 0, source.info().calendar, &linked)
     }
 
     /// Links the slabs [`Pipeline::detect_slab`] made (every frame of the
@@ -176,8 +260,15 @@ impl Pipeline {
             let engine = engine(tracker, source.info())?;
             let columns = engine.columns();
             let mut frames = Vec::with_capacity(source.len());
+            let mut linked: Vec<LinkedPart> = Vec::new();
             for slab in slabs {
-                frames.extend(decode(slab.as_bytes(), source.info().calendar, &columns)?);
+                let (more_frames, more_parts) = decode(slab.as_bytes(), source.info().calendar, &columns)?;
+                frames.extend(more_frames);
+                linked.extend(more_parts);
+            }
+            linked.sort_by_key(|p| p.part);
+            if let Some(w) = linked.windows(2).find(|w| w[0].part == w[1].part) {
+                return Err(Error::InvalidArgument(format!("the detected slabs link part {} twice", w[0].part)));
             }
             if let Some(k) = frames.iter().enumerate().position(|(k, f)| f.frame_index() != k) {
                 return Err(Error::InvalidArgument(format!(
@@ -192,8 +283,13 @@ impl Pipeline {
                     source.len()
                 )));
             }
-            reporter.event(&Event::Note(&format!("linking {} frames from {} slabs", frames.len(), slabs.len())));
-            engine.link(source, &frames, sink)
+            reporter.event(&Event::Note(&format!(
+                "linking {} frames from {} slabs ({} parts linked there)",
+                frames.len(),
+                slabs.len(),
+                linked.len()
+            )));
+            engine.link(source, &frames, linked, sink)
         })
     }
 
@@ -212,66 +308,110 @@ const CENTRE_BYTES: usize = 40;
 /// count, as u64/i64.
 const FRAME_BYTES: usize = 24;
 
-/// Frames of centres as bytes, frame indices moved by `offset`: per frame
-/// its header, then the centres.
-fn encode(frames: &[FrameCenters], offset: usize, calendar: Calendar) -> Result<DetectedSlab> {
-    let mut out =
-        Vec::with_capacity(frames.iter().map(|f| FRAME_BYTES + f.len() * (CENTRE_BYTES + 8 * f.columns().len())).sum());
+/// Frames of centres and linked parts as bytes, frame indices moved by
+/// `offset` ([`DetectedSlab`]).
+fn encode(frames: &[FrameCenters], offset: usize, calendar: Calendar, linked: &[LinkedPart]) -> Result<DetectedSlab> {
+    let centre_words: usize =
+        frames.iter().map(|f| FRAME_BYTES + f.len() * (CENTRE_BYTES + 8 * f.columns().len())).sum();
+    let part_words: usize = linked.iter().map(|p| 16 + p.tracks.iter().map(|t| 8 + 8 * t.len()).sum::<usize>()).sum();
+    let mut out = Vec::with_capacity(16 + centre_words + part_words);
+    let mut word = |w: u64| out.extend_from_slice(&w.to_le_bytes());
+    word(frames.len() as u64);
     for f in frames {
-        out.extend_from_slice(&((f.frame_index() + offset) as u64).to_le_bytes());
-        out.extend_from_slice(&calendar.to_millis(f.time())?.to_le_bytes());
-        out.extend_from_slice(&(f.len() as u64).to_le_bytes());
+        word((f.frame_index() + offset) as u64);
+        word(calendar.to_millis(f.time())? as u64);
+        word(f.len() as u64);
         for k in 0..f.len() {
-            out.extend_from_slice(&f.lats()[k].to_le_bytes());
-            out.extend_from_slice(&f.lons()[k].to_le_bytes());
-            out.extend_from_slice(&f.values()[k].to_le_bytes());
+            word(f.lats()[k].to_bits());
+            word(f.lons()[k].to_bits());
+            word(f.values()[k].to_bits());
             let (i, j) = f.grid_points()[k];
-            out.extend_from_slice(&(i as u64).to_le_bytes());
-            out.extend_from_slice(&(j as u64).to_le_bytes());
+            word(i as u64);
+            word(j as u64);
             for column in f.columns() {
-                out.extend_from_slice(&column.values[k].to_le_bytes());
+                word(column.values[k].to_bits());
+            }
+        }
+    }
+    word(linked.len() as u64);
+    for part in linked {
+        word(part.part as u64);
+        word(part.tracks.len() as u64);
+        for track in &part.tracks {
+            word(track.len() as u64);
+            for &centre in track {
+                word(centre as u64);
             }
         }
     }
     Ok(DetectedSlab { bytes: out })
 }
 
-/// The frames of [`encode`]d bytes, with the detector's extra `columns`;
-/// counts are checked against the bytes left before anything is allocated.
-fn decode(bytes: &[u8], calendar: Calendar, columns: &[(String, Option<String>)]) -> Result<Vec<FrameCenters>> {
-    let centre_bytes = CENTRE_BYTES + 8 * columns.len();
-    let mut extra = vec![0.0; columns.len()];
-    let truncated = || Error::Format("the detected centres are truncated".into());
+/// The frames and linked parts of [`encode`]d bytes, with the detector's
+/// extra `columns`; every count is checked against the bytes left before
+/// anything is allocated.
+fn decode(
+    bytes: &[u8],
+    calendar: Calendar,
+    columns: &[(String, Option<String>)],
+) -> Result<(Vec<FrameCenters>, Vec<LinkedPart>)> {
+    let damaged = || Error::Format("the detected centres are truncated or damaged".into());
+    if bytes.is_empty() {
+        // A place that had no frames to detect (an idle MPI rank).
+        return Ok((Vec::new(), Vec::new()));
+    }
+    if !bytes.len().is_multiple_of(8) {
+        return Err(damaged());
+    }
     let mut words = bytes.chunks_exact(8).map(|c| {
         let mut b = [0u8; 8];
         b.copy_from_slice(c);
-        b
+        u64::from_le_bytes(b)
     });
-    let mut next = || words.next().ok_or_else(truncated);
-    let mut frames = Vec::new();
-    let mut consumed = 0usize;
-    while consumed < bytes.len() {
-        let index = usize::try_from(u64::from_le_bytes(next()?)).map_err(|_| truncated())?;
-        let time = calendar.from_millis(i64::from_le_bytes(next()?));
-        let count = usize::try_from(u64::from_le_bytes(next()?)).map_err(|_| truncated())?;
-        let size = count.checked_mul(centre_bytes).and_then(|n| n.checked_add(FRAME_BYTES)).ok_or_else(truncated)?;
-        if size > bytes.len() - consumed {
-            return Err(truncated());
-        }
+    let mut next = || words.next().ok_or_else(damaged);
+    let mut left = bytes.len() / 8;
+    // A count of items of `words_each` words, checked against the words left.
+    let mut count = |n: u64, words_each: usize| -> Result<usize> {
+        let n = usize::try_from(n).map_err(|_| damaged())?;
+        let needed = n.checked_mul(words_each).ok_or_else(damaged)?;
+        left = left.checked_sub(needed).ok_or_else(damaged)?;
+        Ok(n)
+    };
+    let centre_words = (CENTRE_BYTES + 8 * columns.len()) / 8;
+    let mut extra = vec![0.0; columns.len()];
+    let frame_count = count(next()?, FRAME_BYTES / 8)?;
+    let mut frames = Vec::with_capacity(frame_count);
+    for _ in 0..frame_count {
+        let index = usize::try_from(next()?).map_err(|_| damaged())?;
+        let time = calendar.from_millis(next()? as i64);
+        let centres = count(next()?, centre_words)?;
         let mut f = FrameCenters::with_columns(index, time, columns);
-        for _ in 0..count {
-            let (lat, lon, value) =
-                (f64::from_le_bytes(next()?), f64::from_le_bytes(next()?), f64::from_le_bytes(next()?));
-            let (i, j) = (u64::from_le_bytes(next()?) as usize, u64::from_le_bytes(next()?) as usize);
+        for _ in 0..centres {
+            let (lat, lon, value) = (f64::from_bits(next()?), f64::from_bits(next()?), f64::from_bits(next()?));
+            let (i, j) = (next()? as usize, next()? as usize);
             for slot in &mut extra {
-                *slot = f64::from_le_bytes(next()?);
+                *slot = f64::from_bits(next()?);
             }
             f.push_with(lat, lon, value, (i, j), &extra);
         }
-        consumed += size;
         frames.push(f);
     }
-    Ok(frames)
+    let part_count = count(next()?, 2)?;
+    let mut linked = Vec::with_capacity(part_count);
+    for _ in 0..part_count {
+        let part = usize::try_from(next()?).map_err(|_| damaged())?;
+        let track_count = count(next()?, 1)?;
+        let mut tracks = Vec::with_capacity(track_count);
+        for _ in 0..track_count {
+            let length = count(next()?, 1)?;
+            tracks.push((0..length).map(|_| next().map(|c| c as usize)).collect::<Result<Vec<_>>>()?);
+        }
+        linked.push(LinkedPart { part, tracks });
+    }
+    if next().is_ok() {
+        return Err(damaged());
+    }
+    Ok((frames, linked))
 }
 
 #[cfg(test)]
@@ -291,12 +431,21 @@ mod test {
                 f
             })
             .collect();
-        let slab = encode(&frames, 0, Calendar::Standard).unwrap();
-        assert_eq!(decode(slab.as_bytes(), Calendar::Standard, &columns).unwrap(), frames);
-        assert!(decode(&slab.as_bytes()[..slab.as_bytes().len() - 3], Calendar::Standard, &columns).is_err());
-        let moved = encode(&frames, 5, Calendar::Standard).unwrap();
+        let linked =
+            [LinkedPart { part: 0, tracks: vec![vec![0, 1], vec![2]] }, LinkedPart { part: 3, tracks: Vec::new() }];
+        let slab = encode(&frames, 0, Calendar::Standard, &linked).unwrap();
+        assert_eq!(decode(slab.as_bytes(), Calendar::Standard, &columns).unwrap(), (frames.clone(), linked.to_vec()));
+        for cut in [3, 8, 16, 24] {
+            let short = &slab.as_bytes()[..slab.as_bytes().len() - cut];
+            assert!(decode(short, Calendar::Standard, &columns).is_err(), "cut by {cut}");
+        }
+        // A huge count is refused before anything is allocated.
+        let mut huge = slab.as_bytes().to_vec();
+        huge[..8].copy_from_slice(&u64::MAX.to_le_bytes());
+        assert!(decode(&huge, Calendar::Standard, &columns).is_err());
+        let moved = encode(&frames, 5, Calendar::Standard, &[]).unwrap();
         let indices: Vec<usize> =
-            decode(moved.as_bytes(), Calendar::Standard, &columns).unwrap().iter().map(|f| f.frame_index()).collect();
+            decode(moved.as_bytes(), Calendar::Standard, &columns).unwrap().0.iter().map(|f| f.frame_index()).collect();
         assert_eq!(indices, [5, 6, 7]);
     }
 }

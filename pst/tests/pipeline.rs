@@ -413,3 +413,57 @@ fn healpix_runs_record_their_grid() {
     );
     assert_eq!(tracks.metadata().algorithm.as_deref(), Some("healpix"));
 }
+
+/// A split run's tracks are the whole run's, byte for byte, however the
+/// Hodges linker's segments are shared out: linked where their frames were
+/// detected (any grouping), linked centrally (slabs of centres only), or a
+/// mix; damaged or doubled slabs are errors, not other tracks.
+#[test]
+fn split_links_give_the_whole_runs_tracks() {
+    let pipeline = Pipeline::builder()
+        .input(EMBEDDED)
+        .variable("msl")
+        .tracker(HodgesTracker::default().linker(pst::HodgesLinker::default().segment_frames(Some(20))))
+        .threads(1)
+        .build()
+        .unwrap();
+    let whole = pipeline.track().unwrap();
+    let reporter = NoProgress;
+    let parts = pipeline.link_parts(&reporter).unwrap();
+    let frames = pipeline.frame_count(&reporter).unwrap();
+    assert_eq!(parts.len(), 7, "{parts:?}");
+    assert_eq!((parts[0].start, parts[6].end), (0, frames));
+    let link = |slabs: &[pst::DetectedSlab]| {
+        let mut sink = pst::MemorySink::default();
+        pipeline.link_slabs(slabs, &mut sink, &reporter).map(|_| sink.into_tracks().unwrap())
+    };
+    // Every grouping of the 7 parts into consecutive groups (2⁶ of them).
+    for cuts in 0u32..64 {
+        let mut groups = Vec::new();
+        let mut start = 0;
+        for k in 1..=7 {
+            if k == 7 || cuts & (1 << (k - 1)) != 0 {
+                groups.push(start..k);
+                start = k;
+            }
+        }
+        let slabs: Vec<_> =
+            groups.iter().map(|g| pipeline.detect_and_link_parts(g.clone(), &reporter).unwrap()).collect();
+        assert_eq!(link(&slabs).unwrap(), whole, "groups {groups:?}");
+    }
+    // Parts 0..3 linked centrally from a plain slab, the rest where detected.
+    let plain = pipeline.detect_slab(0..parts[3].start, 0, &reporter).unwrap();
+    let linked = pipeline.detect_and_link_parts(3..7, &reporter).unwrap();
+    assert_eq!(link(&[plain.clone(), linked.clone()]).unwrap(), whole);
+    // A part linked twice, a damaged slab, a part that is not there.
+    let again = pipeline.detect_and_link_parts(3..4, &reporter).unwrap();
+    let doubled = link(&[plain.clone(), linked.clone(), pst::DetectedSlab::from_bytes(Vec::new()), again]);
+    assert!(doubled.unwrap_err().to_string().contains("twice"));
+    let mut bytes = linked.into_bytes();
+    bytes.truncate(bytes.len() - 8);
+    assert!(link(&[plain, pst::DetectedSlab::from_bytes(bytes)]).is_err());
+    assert!(pipeline.detect_and_link_parts(6..8, &reporter).is_err());
+    // Simple does not split its link.
+    let simple = Pipeline::builder().input(EMBEDDED).variable("msl").build().unwrap();
+    assert!(simple.link_parts(&reporter).unwrap().is_empty());
+}
