@@ -151,6 +151,18 @@ impl Pipeline {
         }
     }
 
+    /// The run's one series, opened, and the engine that detects it (with
+    /// the criteria's other fields read).
+    fn detecting(&self, reporter: &dyn Reporter) -> Result<(Box<dyn FieldSource>, Box<dyn Engine>)> {
+        let (paths, member) = self.one_series(reporter)?;
+        let source = self.open(&paths, member, reporter)?;
+        let mut options = self.open_options().clone();
+        options.member = member;
+        let tracker = self.tracker_reading_criteria_fields(&paths, &options, source.info())?;
+        let engine = engine(&tracker, source.info())?;
+        Ok((source, engine))
+    }
+
     /// The number of frames the run tracks (one series, after the time
     /// window and the frame limit): what a split run divides.
     ///
@@ -172,12 +184,7 @@ impl Pipeline {
     /// As [`Pipeline::track_into`]; a custom tracker cannot be split.
     pub fn detect_slab(&self, frames: Range<usize>, offset: usize, reporter: &dyn Reporter) -> Result<DetectedSlab> {
         let reporter = &WarningsElsewhere(reporter);
-        let (paths, member) = self.one_series(reporter)?;
-        let source = self.open(&paths, member, reporter)?;
-        let mut options = self.open_options().clone();
-        options.member = member;
-        let tracker = self.tracker_reading_criteria_fields(&paths, &options, source.info())?;
-        let engine = engine(&tracker, source.info())?;
+        let (source, engine) = self.detecting(reporter)?;
         let end = frames.end.min(source.len());
         reporter.stage("detecting", Some(end.saturating_sub(frames.start) as u64));
         let centres = engine.detect(source.as_ref(), frames.start..end, reporter)?;
@@ -212,12 +219,7 @@ impl Pipeline {
     /// `parts` are not among its parts.
     pub fn detect_and_link_parts(&self, parts: Range<usize>, reporter: &dyn Reporter) -> Result<DetectedSlab> {
         let reporter = &WarningsElsewhere(reporter);
-        let (paths, member) = self.one_series(reporter)?;
-        let source = self.open(&paths, member, reporter)?;
-        let mut options = self.open_options().clone();
-        options.member = member;
-        let tracker = self.tracker_reading_criteria_fields(&paths, &options, source.info())?;
-        let engine = engine(&tracker, source.info())?;
+        let (source, engine) = self.detecting(reporter)?;
         let plan = engine.parts(source.len());
         if parts.start >= parts.end || parts.end > plan.len() {
             return Err(Error::InvalidArgument(format!(
