@@ -47,6 +47,11 @@ def detect_paths(options: dict, start: int, end: int) -> bytes:
     return _pst.detect(options, start, end)
 
 
+def detect_and_link_paths(options: dict, first: int, end: int) -> bytes:
+    """A task: the centres of link parts first..end of the files of `options`, and those parts linked."""
+    return _pst.detect_and_link(options, first, end)
+
+
 def detect_array(options: dict, meta: dict, values: np.ndarray, start: int) -> bytes:
     """A task: the centres of an array's frames start..start+len(values), given as `values`."""
     values = np.asarray(values)
@@ -65,17 +70,24 @@ def detect_array(options: dict, meta: dict, values: np.ndarray, start: int) -> b
 
 
 def track(options: dict, array_data=None, workers=None):
-    """Detects slabs on the cluster (one thread per task), links them here: the serial run's tracks."""
+    """Detects slabs on the cluster (one thread per task), links them here: the serial run's tracks.
+
+    From files, a Hodges run's MGE segments are linked in the tasks too; from arrays, here.
+    """
     client = _client()
     n_workers = workers or max(1, len(client.scheduler_info().get("workers", {})))
     tasks = TASKS_PER_WORKER * n_workers
     task_options = dict(options, threads=1)
     if array_data is None:
-        frames = _pst.frame_count(options)
-        slabs = _slabs(frames, tasks)
-        futures = [client.submit(detect_paths, task_options, a, b, pure=False) for a, b in slabs]
-        parts = client.gather(futures)
-        return _pst.link(options, parts)
+        link_parts = _pst.link_parts(options)
+        if link_parts:
+            # Hodges: tasks detect and link consecutive MGE segments; only the splice is left here.
+            groups = _slabs(len(link_parts), min(tasks, len(link_parts)))
+            futures = [client.submit(detect_and_link_paths, task_options, a, b, pure=False) for a, b in groups]
+        else:
+            slabs = _slabs(_pst.frame_count(options), tasks)
+            futures = [client.submit(detect_paths, task_options, a, b, pure=False) for a, b in slabs]
+        return _pst.link(options, client.gather(futures))
     import dask
 
     da = array_data.da

@@ -354,6 +354,37 @@ fn frame_count(
     run_detached(py, &reporter, &failure, |reporter| pipeline.frame_count(reporter))
 }
 
+/// The frames `(start, end)` of the independent parts of the run's link
+/// (the Hodges linker's MGE segments), in order; empty when the link does
+/// not split (Simple, or one segment).
+#[pyfunction]
+#[pyo3(signature = (options))]
+fn link_parts(py: Python<'_>, options: Option<&Bound<'_, PyDict>>) -> PyResult<Vec<(usize, usize)>> {
+    let failure = Arc::new(Mutex::new(None));
+    let pipeline = pipeline(py, options, None, &failure)?;
+    let reporter = PyReporter::new(false);
+    let parts = run_detached(py, &reporter, &failure, |reporter| pipeline.link_parts(reporter))?;
+    Ok(parts.into_iter().map(|p| (p.start, p.end)).collect())
+}
+
+/// Detects the frames of parts `first..end` of the run's link
+/// ([`link_parts`]) and links those parts: bytes to hand to [`link`] with
+/// the other groups' (consecutive groups hold every frame once).
+#[pyfunction]
+#[pyo3(signature = (options, first, end))]
+fn detect_and_link(
+    py: Python<'_>,
+    options: Option<&Bound<'_, PyDict>>,
+    first: usize,
+    end: usize,
+) -> PyResult<Py<PyBytes>> {
+    let failure = Arc::new(Mutex::new(None));
+    let pipeline = pipeline(py, options, None, &failure)?;
+    let reporter = PyReporter::new(false);
+    let slab = run_detached(py, &reporter, &failure, |reporter| pipeline.detect_and_link_parts(first..end, reporter))?;
+    Ok(PyBytes::new(py, slab.as_bytes()).unbind())
+}
+
 /// Detects the centres of frames `start..end` of the run of `options`
 /// (an array given covers just those frames when `offset` says where they
 /// start): bytes to hand to [`link`] with the other slabs.
@@ -717,6 +748,8 @@ fn _pst(module: &Bound<'_, PyModule>) -> PyResult<()> {
     module.add_function(wrap_pyfunction!(track, module)?)?;
     module.add_function(wrap_pyfunction!(frame_count, module)?)?;
     module.add_function(wrap_pyfunction!(detect, module)?)?;
+    module.add_function(wrap_pyfunction!(link_parts, module)?)?;
+    module.add_function(wrap_pyfunction!(detect_and_link, module)?)?;
     module.add_function(wrap_pyfunction!(link, module)?)?;
     module.add_function(wrap_pyfunction!(read_tracks, module)?)?;
     module.add_function(wrap_pyfunction!(compare_tracks, module)?)?;

@@ -145,6 +145,21 @@ def test_dask_backend_on_two_processes_gives_the_cli_bytes(config, cli_bytes, cl
     assert written(limited, tmp_path, "limited.txt") == written(serial, tmp_path, "serial.txt")
 
 
+def test_split_link_pieces_give_the_cli_bytes(cli_bytes, tmp_path):
+    """The pieces the Dask back-end runs from files: Hodges segments detected and linked in groups, spliced."""
+    tracker = CONFIGS["hodges_t5_42"][1]
+    options = dict(tracker.options, algorithm=tracker.algorithm, input=[str(DECEMBER)], variable="msl", threads=1)
+    parts = pst._pst.link_parts(options)
+    assert parts == [(0, 62), (59, 123), (120, 124)]
+    for groups in ([(0, 3)], [(0, 1), (1, 3)], [(0, 1), (1, 2), (2, 3)]):
+        slabs = [pst._pst.detect_and_link(options, a, b) for a, b in groups]
+        assert written(pst.Tracks(pst._pst.link(options, slabs)), tmp_path) == cli_bytes["hodges_t5_42"]
+    with pytest.raises(ValueError):
+        pst._pst.detect_and_link(options, 2, 4)
+    simple = dict(CONFIGS["simple"][1].options, algorithm="simple", input=[str(DECEMBER)], variable="msl")
+    assert pst._pst.link_parts(simple) == []
+
+
 def test_time_window_is_the_cli_s(tmp_path):
     exe = stormtracker()
     out = tmp_path / "window.txt"
