@@ -147,17 +147,14 @@ fn batch_over_ranks(args: &BatchArgs, verbose: u8, cancel: &CancelFlag) -> Resul
         let mut outcomes = outcomes.borrow_mut();
         outcomes.resize(read.runs.len(), Outcome::Failed);
         for (k, run) in read.runs.iter().enumerate() {
-            match fingerprint(run).map(|f| (!args.force).then(|| finished(run, &f, &read.done)).flatten()) {
-                Ok(Some(outputs)) => {
-                    eprintln!("stormtracker: line {}: done before ({outputs}), skipped", run.line_number);
-                    outcomes[k] = Outcome::Skipped;
-                }
-                Ok(None) | Err(_) => {
-                    let mut job = (k as u64).to_le_bytes().to_vec();
-                    job.extend_from_slice(&(run.line_number as u64).to_le_bytes());
-                    job.extend_from_slice(run.text.as_bytes());
-                    jobs.push(job);
-                }
+            // A fingerprint that fails is the worker's to report.
+            if fingerprint(run).is_ok_and(|f| done_before(run, &f, args, &read.done)) {
+                outcomes[k] = Outcome::Skipped;
+            } else {
+                let mut job = (k as u64).to_le_bytes().to_vec();
+                job.extend_from_slice(&(run.line_number as u64).to_le_bytes());
+                job.extend_from_slice(run.text.as_bytes());
+                jobs.push(job);
             }
         }
         *plan.borrow_mut() = Some(read);
@@ -257,10 +254,7 @@ fn run_one(
             return Outcome::Failed;
         }
     };
-    if !args.force
-        && let Some(outputs) = finished(run, &fingerprint, done)
-    {
-        eprintln!("stormtracker: line {}: done before ({outputs}), skipped", run.line_number);
+    if done_before(run, &fingerprint, args, done) {
         return Outcome::Skipped;
     }
     match execute(run, &fingerprint, threads_per_run, verbose, cancel) {
@@ -270,6 +264,16 @@ fn run_one(
             Outcome::Failed
         }
     }
+}
+
+/// Whether `run` is to be skipped: the log says it finished with these
+/// inputs (`fingerprint`) and `--force` is not given. Says so when it is.
+fn done_before(run: &Run, fingerprint: &str, args: &BatchArgs, done: &[Logged]) -> bool {
+    let outputs = (!args.force).then(|| finished(run, fingerprint, done)).flatten();
+    if let Some(outputs) = &outputs {
+        eprintln!("stormtracker: line {}: done before ({outputs}), skipped", run.line_number);
+    }
+    outputs.is_some()
 }
 
 /// Runs one manifest line (in this process, `threads` threads unless the
