@@ -1,9 +1,11 @@
 //! Helpers for the year-at-0.25° memory and throughput measurements
 //! (BENCHMARKS.md):
 //!
-//! - `pst-year write-zarr DIR FRAMES [ERA5_FRAME]`: a 6-hourly msl series on
-//!   ERA5's 0.25° grid (721×1440), written frame by frame as a Zarr v3 store
-//!   with one zstd-compressed float32 chunk per frame. With `ERA5_FRAME` (the
+//! - `pst-year write-zarr DIR FRAMES [ERA5_FRAME] [--chunks T,Y,X]`: a
+//!   6-hourly msl series on ERA5's 0.25° grid (721×1440), written as a Zarr
+//!   v3 store of zstd-compressed float32 chunks, one per frame unless
+//!   `--chunks` gives another chunk shape (time, latitude, longitude: `24,721,1440`
+//!   holds 24 frames a chunk, `1,64,64` tiles each frame). With `ERA5_FRAME` (the
 //!   0.25° frame of `../shared/data/era5-frames/`), frame k is that frame
 //!   turned east by 611·k columns modulo 1440 (152.75° jumps) and, for odd
 //!   k, mirrored north–south: the field keeps ERA5's structure and centre
@@ -26,21 +28,48 @@ use pst_track::{SeriesOptions, detect_series_each};
 fn main() {
     let args: Vec<String> = std::env::args().collect();
     let result = match args.get(1).map(String::as_str) {
-        Some("write-zarr") if args.len() == 4 || args.len() == 5 => args[3]
-            .parse()
-            .map_err(|e| Error::InvalidArgument(format!("FRAMES: {e}")))
-            .and_then(|n| write_zarr(Path::new(&args[2]), n, args.get(4).map(Path::new))),
+        Some("write-zarr") if (4..=7).contains(&args.len()) => {
+            let mut rest: Vec<&str> = args[4..].iter().map(String::as_str).collect();
+            let chunks = match rest.iter().position(|&a| a == "--chunks") {
+                Some(k) if k + 1 < rest.len() => {
+                    let shape = parse_chunks(rest[k + 1]);
+                    rest.drain(k..k + 2);
+                    Some(shape)
+                }
+                Some(_) => Some(Err(Error::InvalidArgument("--chunks needs T,Y,X".into()))),
+                None => None,
+            };
+            args[3]
+                .parse()
+                .map_err(|e| Error::InvalidArgument(format!("FRAMES: {e}")))
+                .and_then(|n| Ok((n, chunks.transpose()?)))
+                .and_then(|(n, chunks)| write_zarr(Path::new(&args[2]), n, rest.first().map(Path::new), chunks))
+        }
         Some("read") if args.len() >= 3 => {
             let threads = args.get(3).and_then(|t| t.parse().ok());
             read(Path::new(&args[2]), threads)
         }
-        _ => {
-            Err(Error::InvalidArgument("usage: pst-year write-zarr DIR FRAMES | pst-year read INPUT [THREADS]".into()))
-        }
+        _ => Err(Error::InvalidArgument(
+            "usage: pst-year write-zarr DIR FRAMES [ERA5_FRAME] [--chunks T,Y,X] | pst-year read INPUT [THREADS]"
+                .into(),
+        )),
     };
     if let Err(e) = result {
         eprintln!("pst-year: {e}");
         std::process::exit(2);
+    }
+}
+
+/// A chunk shape `T,Y,X` (frames, latitudes, longitudes a chunk).
+fn parse_chunks(text: &str) -> Result<[u64; 3]> {
+    let sizes: Vec<u64> = text
+        .split(',')
+        .map(str::parse)
+        .collect::<std::result::Result<_, _>>()
+        .map_err(|e| Error::InvalidArgument(format!("--chunks {text}: {e}")))?;
+    match sizes[..] {
+        [t, y, x] if t > 0 && y > 0 && x > 0 => Ok([t, y, x]),
+        _ => Err(Error::InvalidArgument(format!("--chunks {text}: expected three positive sizes T,Y,X"))),
     }
 }
 
@@ -89,7 +118,7 @@ impl FieldSource for JumpingEra5 {
     }
 }
 
-fn write_zarr(dir: &Path, frames: usize, era5: Option<&Path>) -> Result<()> {
+fn write_zarr(dir: &Path, frames: usize, era5: Option<&Path>, chunks: Option<[u64; 3]>) -> Result<()> {
     use zarrs::array::{ArrayBuilder, ArraySubset, data_type};
     use zarrs::filesystem::FilesystemStore;
     use zarrs::group::GroupBuilder;
@@ -124,9 +153,10 @@ fn write_zarr(dir: &Path, frames: usize, era5: Option<&Path>) -> Result<()> {
     coordinate("time", &hours, serde_json::json!({"units": format!("hours since {start}"), "calendar": "standard"}))?;
     coordinate("latitude", info.grid.lats(), serde_json::json!({"units": "degrees_north"}))?;
     coordinate("longitude", info.grid.lons(), serde_json::json!({"units": "degrees_east"}))?;
+    let [chunk_frames, chunk_lats, chunk_lons] = chunks.unwrap_or([1, nlat as u64, nlon as u64]);
     let mut b = ArrayBuilder::new(
         vec![frames as u64, nlat as u64, nlon as u64],
-        vec![1u64, nlat as u64, nlon as u64],
+        vec![chunk_frames, chunk_lats, chunk_lons],
         data_type::float32(),
         f32::NAN,
     );
@@ -140,12 +170,18 @@ fn write_zarr(dir: &Path, frames: usize, era5: Option<&Path>) -> Result<()> {
     let msl = b.build(store.clone(), "/msl").map_err(|e| zarr(&e))?;
     msl.store_metadata().map_err(|e| zarr(&e))?;
     let started = Instant::now();
-    for k in 0..frames {
-        let frame = series.read_frame(k)?;
-        let values: Vec<f32> = frame.values().iter().map(|&v| v as f32).collect();
-        msl.store_chunk(&[k as u64, 0, 0], values).map_err(|e| zarr(&e))?;
-        if k % 100 == 99 {
-            eprintln!("pst-year: {} frames written in {:.0?}", k + 1, started.elapsed());
+    // Whole time slabs of chunks at a time, so each chunk is written once.
+    let slab = chunk_frames as usize;
+    for first in (0..frames).step_by(slab) {
+        let last = (first + slab).min(frames);
+        let mut values: Vec<f32> = Vec::with_capacity((last - first) * nlat * nlon);
+        for k in first..last {
+            values.extend(series.read_frame(k)?.values().iter().map(|&v| v as f32));
+        }
+        let subset = ArraySubset::new_with_ranges(&[first as u64..last as u64, 0..nlat as u64, 0..nlon as u64]);
+        msl.store_array_subset(&subset, values).map_err(|e| zarr(&e))?;
+        if last / 100 > first / 100 {
+            eprintln!("pst-year: {last} frames written in {:.0?}", started.elapsed());
         }
     }
     eprintln!("pst-year: wrote {frames} frames to {} in {:.1?}", dir.display(), started.elapsed());

@@ -11,6 +11,12 @@ use std::path::Path;
 
 use pst_core::{Calendar, CfTimeUnits, Error, MAX_AXIS_POINTS, MAX_FRAME_POINTS, Result, Timestamp, standard_variable};
 
+/// The most decoded chunk data a netCDF-4 or Zarr source keeps by default,
+/// in bytes (1 GiB): two time slabs of a 0.25° file chunked by 100 time steps
+/// (415 MB each as float32). Change it with
+/// [`OpenOptions::chunk_cache_bytes`](OpenOptions#structfield.chunk_cache_bytes).
+pub const DEFAULT_CHUNK_CACHE_BYTES: u64 = 1 << 30;
+
 /// Choices a user makes when opening gridded input: read its fields, set
 /// them with the setters of the same names.
 ///
@@ -39,6 +45,14 @@ pub struct OpenOptions {
     /// ones (`number`, `member`, `realization`, `ensemble`, `ens`,
     /// `member_id`).
     pub member_dim: Option<String>,
+    /// The most decoded chunk data, in bytes, a netCDF-4 or Zarr source
+    /// keeps when a chunk holds several time steps, so that each chunk is
+    /// decoded once rather than once per frame (default
+    /// [`DEFAULT_CHUNK_CACHE_BYTES`](DEFAULT_CHUNK_CACHE_BYTES), 1 GiB).
+    /// When the time steps of one row of chunks do not fit, frames are read
+    /// one at a time, each decoding its chunks: memory stays bounded, reading
+    /// is slower.
+    pub chunk_cache_bytes: Option<u64>,
 }
 
 impl OpenOptions {
@@ -70,6 +84,19 @@ impl OpenOptions {
     pub fn member_dim(mut self, name: impl Into<String>) -> Self {
         self.member_dim = Some(name.into());
         self
+    }
+
+    /// The most decoded chunk data to keep, in bytes (see
+    /// [`OpenOptions::chunk_cache_bytes`](#structfield.chunk_cache_bytes)).
+    pub fn chunk_cache_bytes(mut self, bytes: u64) -> Self {
+        self.chunk_cache_bytes = Some(bytes);
+        self
+    }
+
+    /// The chunk cache limit in effect.
+    #[cfg_attr(not(any(feature = "netcdf", feature = "zarr")), allow(dead_code))]
+    pub(crate) fn chunk_cache_limit(&self) -> u64 {
+        self.chunk_cache_bytes.unwrap_or(DEFAULT_CHUNK_CACHE_BYTES)
     }
 }
 

@@ -53,11 +53,13 @@ mod open;
 #[cfg(feature = "remote")]
 mod remote;
 mod series;
+#[cfg(any(feature = "netcdf", feature = "zarr"))]
+mod slab;
 mod tracks;
 #[cfg(feature = "zarr")]
 mod zarr;
 
-pub use cf::OpenOptions;
+pub use cf::{DEFAULT_CHUNK_CACHE_BYTES, OpenOptions};
 #[cfg(feature = "grib")]
 #[cfg_attr(docsrs, doc(cfg(feature = "grib")))]
 pub use grib::GribSource;
@@ -70,6 +72,7 @@ pub use open::{is_url, list_members, open_source};
 #[cfg_attr(docsrs, doc(cfg(feature = "remote")))]
 pub use remote::{BLOCK_BYTES, CACHE_BLOCKS, MAX_CONCURRENT_REQUESTS, MAX_RETRIES, remote_bytes_fetched};
 pub use series::{Gap, MultiFileSource, expand_inputs, open_series};
+
 pub use tracks::{
     CfTrajectories, Csv, CsvDialect, FORMATS, FormatSpec, Imilast, Tempest, TrackAscii, TrackFileSink, TrackFormat,
     TrackJson, read_tracks, write_atomically, write_tracks,

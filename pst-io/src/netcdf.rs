@@ -3,19 +3,24 @@
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use ndarray::{Array2, ArrayD, Ix2};
-use netcdf_reader::{NcAttrValue, NcFile, NcOpenOptions, NcSliceInfo, NcSliceInfoElem, NcType};
+use ndarray::Array2;
+use netcdf_reader::{DynStorage, NcAttrValue, NcFile, NcOpenOptions, NcSliceInfo, NcSliceInfoElem, NcType};
 use pst_core::{Error, FieldSource, Frame, Grid, Result, ResultExt, SourceInfo};
 
 use crate::cf::{
     AttrValue, Layout, OpenOptions, Packing, VarMeta, decode_times, find_variable, members, resolve_layout,
 };
+use crate::slab::{ReadFrames, SlabCache, Stored, frame_major, frames_text};
 
 /// A variable of a netCDF file, streamed one frame at a time.
 ///
 /// Opening reads metadata and coordinates only. Each
 /// [`FieldSource::read_frame`] reads one time step (decompressing only the
-/// chunks it touches, which the reader caches), applies `scale_factor` and
+/// chunks it touches; when a chunk holds several time steps, the frames of a
+/// whole row of chunks are decoded together and the last few such slabs
+/// kept, at most
+/// [`OpenOptions::chunk_cache_bytes`](OpenOptions#structfield.chunk_cache_bytes),
+/// so each chunk is decompressed once), applies `scale_factor` and
 /// `add_offset`, and turns `_FillValue`/`missing_value` into NaN. Latitude
 /// may run either way and longitudes may use either convention; a
 /// length-one dimension (such as ERA5's `pressure_level`) is squeezed, a
@@ -30,13 +35,14 @@ use crate::cf::{
 /// # Ok::<(), pst_core::Error>(())
 /// ```
 pub struct NetcdfSource {
-    file: NcFile,
     path: PathBuf,
     layout: Layout,
-    ndim: usize,
-    dtype: NcType,
     packing: Packing,
     info: SourceInfo,
+    /// Reads frames in their stored type.
+    read_frames: ReadFrames,
+    /// Decoded time slabs, when a chunk holds several frames.
+    slabs: Option<SlabCache>,
 }
 
 impl std::fmt::Debug for NetcdfSource {
@@ -45,10 +51,9 @@ impl std::fmt::Debug for NetcdfSource {
     }
 }
 
-/// The netCDF-4 chunk cache: big enough for a chunk holding a whole 2.5°
-/// season (ERA5's DJF file: 15 MB), small enough that files chunked frame
-/// by frame at 0.25° keep memory near one frame per reading thread.
-const CHUNK_CACHE_BYTES: usize = 16 << 20;
+/// The reader's own chunk cache: none, since frames are read whole (a
+/// chunk holding one time step is used once) or through [`SlabCache`].
+const CHUNK_CACHE_BYTES: usize = 0;
 
 impl NetcdfSource {
     /// Opens `variable` in the netCDF file at `path`.
@@ -80,9 +85,14 @@ impl NetcdfSource {
         let options_nc = NcOpenOptions {
             filter_registry: Some(crate::hdf5_filters::fast_filters()),
             chunk_cache_bytes: CHUNK_CACHE_BYTES,
+            // A chunk is decoded whole: chunks up to the slab cache's limit
+            // are allowed, beyond the reader's own default if need be.
+            max_chunk_bytes: hdf5_reader::DEFAULT_MAX_CHUNK_BYTES
+                .max(usize::try_from(options.chunk_cache_limit()).unwrap_or(usize::MAX)),
             ..Default::default()
         };
-        let file = open_file(path, options_nc)?;
+        let storage = open_storage(path)?;
+        let file = NcFile::from_storage_with_options(Arc::clone(&storage), options_nc).map_err(nc_error)?;
         let vars: Vec<VarMeta> = file.variables().map_err(nc_error)?.iter().map(var_meta).collect();
         let var = find_variable(&vars, variable)?;
         let level_values =
@@ -109,63 +119,96 @@ impl NetcdfSource {
         };
         let dtype = file.variable(&var.name).map_err(nc_error)?.dtype().clone();
         let packing = Packing::from(var, None);
-        Ok(NetcdfSource { ndim: var.dims.len(), dtype, packing, file, path: path.to_path_buf(), layout, info })
+        let frame_bytes = {
+            let (nlat, nlon) = info.grid.shape();
+            (nlat * nlon * stored_size(&dtype)) as u64
+        };
+        let per_chunk = layout.time_dim.and_then(|t| Some(*chunk_shape(&storage, &var.name)?.get(t)? as usize));
+        let read_frames: ReadFrames = {
+            let (layout, ndim) = (layout.clone(), var.dims.len());
+            Arc::new(move |frames: std::ops::Range<usize>| {
+                read_stored(&file, &dtype, &layout, ndim, &frames)
+                    .map_err(|e| Error::backend(format!("variable `{}`, {}", layout.variable, frames_text(&frames)), e))
+            })
+        };
+        let slabs = per_chunk.and_then(|per_chunk| {
+            let limit = options.chunk_cache_limit();
+            SlabCache::new(info.times.len(), per_chunk, frame_bytes, limit, Arc::clone(&read_frames))
+        });
+        Ok(NetcdfSource { packing, path: path.to_path_buf(), layout, info, read_frames, slabs })
     }
 
     fn read(&self, index: usize) -> Result<Frame> {
         let time = self.info.frame_time(index)?;
-        let mut selections = vec![NcSliceInfoElem::Slice { start: 0, end: u64::MAX, step: 1 }; self.ndim];
-        if let Some(t) = self.layout.time_dim {
-            selections[t] = NcSliceInfoElem::Index(index as u64);
-        }
-        for &(dim, k) in &self.layout.fixed {
-            selections[dim] = NcSliceInfoElem::Index(k as u64);
-        }
-        let selection = NcSliceInfo { selections };
-        let data = self
-            .read_unpacked(&selection)
-            .map_err(|e| Error::backend(format!("variable `{}`, frame {index}", self.layout.variable), e))?;
-        let data: Array2<f64> = data
-            .into_dimensionality::<Ix2>()
-            .map_err(|e| Error::backend(format!("variable `{}`: unexpected frame shape", self.layout.variable), e))?;
-        // Frames are [latitude, longitude]; some files store [longitude, latitude].
-        let values = if self.layout.lat_dim > self.layout.lon_dim {
-            data.reversed_axes().as_standard_layout().into_owned()
-        } else {
-            data
+        let (stored, at) = match &self.slabs {
+            Some(slabs) => slabs.get(index)?,
+            None => (Arc::new((self.read_frames)(index..index + 1)?), 0),
         };
+        let (nlat, nlon) = self.info.grid.shape();
+        let values = Array2::from_shape_vec((nlat, nlon), stored.frame(at, nlat * nlon, &self.packing))
+            .map_err(|e| Error::backend(format!("variable `{}`: unexpected frame shape", self.layout.variable), e))?;
         Frame::new(Arc::clone(&self.info.grid), time, values)
     }
 }
 
-impl NetcdfSource {
-    /// Reads a selection in its stored type and unpacks it in one pass.
-    fn read_unpacked(&self, selection: &NcSliceInfo) -> std::result::Result<ArrayD<f64>, netcdf_reader::Error> {
-        let name = &self.layout.variable;
-        let p = &self.packing;
-        let plain = p.is_plain();
-        macro_rules! typed {
-            ($t:ty) => {
-                self.file
-                    .read_variable_slice::<$t>(name, selection)
-                    .map(|a| if plain { a.mapv(|v| v as f64) } else { a.mapv(|v| p.unpack(v as f64)) })
-            };
-        }
-        match self.dtype {
-            NcType::Float => typed!(f32),
-            NcType::Double => typed!(f64),
-            NcType::Short => typed!(i16),
-            NcType::Int => typed!(i32),
-            NcType::Byte => typed!(i8),
-            NcType::UByte => typed!(u8),
-            NcType::UShort => typed!(u16),
-            NcType::UInt => typed!(u32),
-            NcType::Int64 => typed!(i64),
-            NcType::UInt64 => typed!(u64),
-            // Anything else goes through the reader's own conversion.
-            _ => self.file.read_variable_slice_unpacked_masked(name, selection),
-        }
+/// Reads `frames` of `layout`'s variable (of `ndim` dimensions, stored as
+/// `dtype`) in their stored type, `[frame][latitude][longitude]`.
+// One conversion serves every stored type, so for some it is the identity.
+#[allow(clippy::unnecessary_cast)]
+fn read_stored(
+    file: &NcFile,
+    dtype: &NcType,
+    layout: &Layout,
+    ndim: usize,
+    frames: &std::ops::Range<usize>,
+) -> std::result::Result<Stored, netcdf_reader::Error> {
+    // Every dimension kept (length one where an index is chosen), so the
+    // layout's positions hold in the result.
+    let mut selections = vec![NcSliceInfoElem::Slice { start: 0, end: u64::MAX, step: 1 }; ndim];
+    if let Some(t) = layout.time_dim {
+        selections[t] = NcSliceInfoElem::Slice { start: frames.start as u64, end: frames.end as u64, step: 1 };
     }
+    for &(dim, k) in &layout.fixed {
+        selections[dim] = NcSliceInfoElem::Slice { start: k as u64, end: k as u64 + 1, step: 1 };
+    }
+    let selection = NcSliceInfo { selections };
+    let name = &layout.variable;
+    macro_rules! typed {
+        ($t:ty, $variant:ident, $into:ty) => {
+            file.read_variable_slice::<$t>(name, &selection)
+                .map(|a| Stored::$variant(frame_major(a, layout).into_iter().map(|v| v as $into).collect()))
+        };
+    }
+    match dtype {
+        NcType::Float => typed!(f32, F32, f32),
+        NcType::Double => typed!(f64, F64, f64),
+        NcType::Short => typed!(i16, F32, f32),
+        NcType::Int => typed!(i32, F64, f64),
+        NcType::Byte => typed!(i8, F32, f32),
+        NcType::UByte => typed!(u8, F32, f32),
+        NcType::UShort => typed!(u16, F32, f32),
+        NcType::UInt => typed!(u32, F64, f64),
+        NcType::Int64 => typed!(i64, F64, f64),
+        NcType::UInt64 => typed!(u64, F64, f64),
+        other => Err(netcdf_reader::Error::TypeMismatch {
+            expected: "a numeric variable".to_string(),
+            actual: format!("{other:?}"),
+        }),
+    }
+}
+
+/// Bytes a stored value takes in a [`Stored`] slab.
+fn stored_size(dtype: &NcType) -> usize {
+    match dtype {
+        NcType::Float | NcType::Short | NcType::Byte | NcType::UByte | NcType::UShort => 4,
+        _ => 8,
+    }
+}
+
+/// The chunk shape of a netCDF-4 variable; `None` for classic files and
+/// contiguous variables.
+fn chunk_shape(storage: &DynStorage, name: &str) -> Option<Vec<u32>> {
+    hdf5_reader::Hdf5File::from_storage(Arc::clone(storage)).ok()?.dataset(name).ok()?.chunks()
 }
 
 impl FieldSource for NetcdfSource {
@@ -182,13 +225,17 @@ impl FieldSource for NetcdfSource {
 /// `NcFile::open` memory-maps classic files, and a file truncated while it
 /// is mapped kills the process with SIGBUS; read this way, it is an error.
 fn open_file(path: &Path, options: NcOpenOptions) -> Result<NcFile> {
+    NcFile::from_storage_with_options(open_storage(path)?, options).map_err(nc_error)
+}
+
+/// The bytes of the file (or URL) at `path`.
+fn open_storage(path: &Path) -> Result<DynStorage> {
     #[cfg(feature = "remote")]
     if is_remote(path) {
-        let storage = crate::remote::netcdf_storage(&path.to_string_lossy())?;
-        return NcFile::from_storage_with_options(storage, options).map_err(nc_error);
+        return crate::remote::netcdf_storage(&path.to_string_lossy());
     }
     let storage = netcdf_reader::FileStorage::open(path).map_err(|e| Error::backend("cannot open the file", e))?;
-    NcFile::from_storage_with_options(Arc::new(storage), options).map_err(nc_error)
+    Ok(Arc::new(storage))
 }
 
 /// Whether `path` is a URL read remotely (feature `remote`).

@@ -3,34 +3,29 @@
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use ndarray::{ArrayD, Ix2};
+use ndarray::{Array2, ArrayD};
 use pst_core::{Error, FieldSource, Frame, Grid, MAX_AXIS_POINTS, Result, ResultExt, SourceInfo};
-use zarrs::array::chunk_cache::{ChunkCache, ChunkCacheLruSizeLimit, ChunkCacheTypeDecoded};
-use zarrs::array::{Array, ArraySubset, CodecOptions, DataType, data_type};
+use zarrs::array::{Array, ArraySubset, DataType, data_type};
 use zarrs::filesystem::FilesystemStore;
 use zarrs::storage::ReadableStorageTraits;
 
 use crate::cf::{
     AttrValue, Layout, OpenOptions, Packing, VarMeta, decode_times, find_variable, members, resolve_layout,
 };
+use crate::slab::{ReadFrames, SlabCache, Stored, frame_major, frames_text};
 
 type ZArray = Array<dyn ReadableStorageTraits>;
-
-/// The most decoded chunk data a source keeps.
-const CHUNK_CACHE_BYTES: u64 = 256 << 20;
-
-/// Decoded chunks kept when a chunk holds several time steps: a frame's
-/// chunks plus those the other reading threads are on.
-const CACHED_CHUNKS: u64 = 8;
 
 /// A variable of a Zarr store (a directory, v2 or v3), streamed one frame at
 /// a time, with the same CF handling as [`crate::NetcdfSource`]: dimension
 /// names from `_ARRAY_DIMENSIONS` (v2) or `dimension_names` (v3), fill
 /// values as NaN, `scale_factor`/`add_offset`, CF time, level selection.
-/// When a chunk holds several time steps, decoded chunks are cached (a few,
-/// at most 256 MiB), so each is decompressed once, not once per frame; with
-/// one time step per chunk nothing is kept, and memory stays one frame per
-/// reading thread.
+/// When a chunk holds several time steps, the frames of a whole row of
+/// chunks are decoded together and the last few such slabs kept (at most
+/// [`OpenOptions::chunk_cache_bytes`](OpenOptions#structfield.chunk_cache_bytes)),
+/// so each chunk is decompressed once, not once per frame; with one time
+/// step per chunk (whole frames or spatial tiles) nothing is kept, and memory
+/// stays one frame per reading thread.
 ///
 /// ```no_run
 /// use pst_core::FieldSource;
@@ -41,9 +36,10 @@ const CACHED_CHUNKS: u64 = 8;
 /// ```
 pub struct ZarrSource {
     path: PathBuf,
-    /// Decoded chunks, when a chunk holds several frames.
-    cache: Option<ChunkCacheLruSizeLimit<ChunkCacheTypeDecoded>>,
-    array: Arc<ZArray>,
+    /// Reads frames in their stored type.
+    read_frames: ReadFrames,
+    /// Decoded time slabs, when a chunk holds several frames.
+    slabs: Option<SlabCache>,
     layout: Layout,
     packing: Packing,
     info: SourceInfo,
@@ -101,38 +97,30 @@ impl ZarrSource {
             calendar,
             origin: path.display().to_string(),
         };
-        let cache = match cache_bytes(&array, &layout) {
-            0 => None,
-            bytes => Some(ChunkCacheLruSizeLimit::new(Arc::clone(&array), bytes)),
+        let read: ReadFrames = {
+            let (array, layout) = (Arc::clone(&array), layout.clone());
+            Arc::new(move |frames: std::ops::Range<usize>| {
+                read_stored(&array, &subset(&array, &layout, &frames), &layout)
+                    .map_err(|e| Error::backend(format!("variable `{}`, {}", layout.variable, frames_text(&frames)), e))
+            })
         };
-        Ok(ZarrSource { path: path.to_path_buf(), cache, array, layout, packing, info })
+        let slabs = frames_per_chunk(&array, &layout).and_then(|per_chunk| {
+            let (nlat, nlon) = info.grid.shape();
+            let frame_bytes = (nlat * nlon * stored_size(array.data_type())) as u64;
+            SlabCache::new(info.times.len(), per_chunk, frame_bytes, options.chunk_cache_limit(), Arc::clone(&read))
+        });
+        Ok(ZarrSource { path: path.to_path_buf(), read_frames: read, slabs, layout, packing, info })
     }
 
     fn read(&self, index: usize) -> Result<Frame> {
         let time = self.info.frame_time(index)?;
-        let shape = self.array.shape();
-        let mut ranges: Vec<std::ops::Range<u64>> = shape.iter().map(|&n| 0..n).collect();
-        if let Some(t) = self.layout.time_dim {
-            ranges[t] = index as u64..index as u64 + 1;
-        }
-        for &(dim, k) in &self.layout.fixed {
-            ranges[dim] = k as u64..k as u64 + 1;
-        }
-        let subset = ArraySubset::new_with_ranges(&ranges);
-        let data = match &self.cache {
-            Some(cache) => read_cached_f64(cache, &self.array, &subset),
-            None => read_f64(&self.array, &subset),
-        }
-        .map_err(|e| Error::backend(format!("variable `{}`, frame {index}", self.layout.variable), e))?;
-        let (nlat, nlon) = (shape[self.layout.lat_dim] as usize, shape[self.layout.lon_dim] as usize);
-        let flat: Vec<f64> = data.iter().map(|&v| self.packing.unpack(v)).collect();
-        let values = if self.layout.lat_dim < self.layout.lon_dim {
-            ArrayD::from_shape_vec(vec![nlat, nlon], flat)
-        } else {
-            ArrayD::from_shape_vec(vec![nlon, nlat], flat).map(|a| a.reversed_axes().as_standard_layout().into_owned())
-        }
-        .and_then(|a| a.into_dimensionality::<Ix2>())
-        .map_err(|e| Error::backend(format!("variable `{}`: unexpected frame shape", self.layout.variable), e))?;
+        let (stored, at) = match &self.slabs {
+            Some(slabs) => slabs.get(index)?,
+            None => (Arc::new((self.read_frames)(index..index + 1)?), 0),
+        };
+        let (nlat, nlon) = self.info.grid.shape();
+        let values = Array2::from_shape_vec((nlat, nlon), stored.frame(at, nlat * nlon, &self.packing))
+            .map_err(|e| Error::backend(format!("variable `{}`: unexpected frame shape", self.layout.variable), e))?;
         Frame::new(Arc::clone(&self.info.grid), time, values)
     }
 }
@@ -190,40 +178,41 @@ fn fill_of(array: &ZArray) -> Option<f64> {
 }
 
 /// Runs `$read`, an expression in the element type `$t`, with `$t` the
-/// array's stored numeric type, and converts the result to f64.
-macro_rules! read_as_f64 {
-    ($dt:expr, $t:ident => $read:expr) => {{
+/// array's stored numeric type, and converts the result with `$f32` (types
+/// exact in f32) or `$f64` (the rest).
+macro_rules! read_as {
+    ($dt:expr, $t:ident => $read:expr, $f32:expr, $f64:expr) => {{
         let dt: &DataType = $dt;
-        let result: std::result::Result<ArrayD<f64>, zarrs::array::ArrayError> = if *dt == data_type::float64() {
+        let result: std::result::Result<Stored, zarrs::array::ArrayError> = if *dt == data_type::float64() {
             type $t = f64;
-            $read
+            $read.map(|a| Stored::F64($f64(a)))
         } else if *dt == data_type::float32() {
             type $t = f32;
-            $read.map(|a| a.mapv(f64::from))
+            $read.map(|a| Stored::F32($f32(a)))
         } else if *dt == data_type::int8() {
             type $t = i8;
-            $read.map(|a| a.mapv(f64::from))
+            $read.map(|a| Stored::F32($f32(a)))
         } else if *dt == data_type::int16() {
             type $t = i16;
-            $read.map(|a| a.mapv(f64::from))
+            $read.map(|a| Stored::F32($f32(a)))
         } else if *dt == data_type::int32() {
             type $t = i32;
-            $read.map(|a| a.mapv(f64::from))
+            $read.map(|a| Stored::F64($f64(a)))
         } else if *dt == data_type::int64() {
             type $t = i64;
-            $read.map(|a| a.mapv(|v| v as f64))
+            $read.map(|a| Stored::F64($f64(a)))
         } else if *dt == data_type::uint8() {
             type $t = u8;
-            $read.map(|a| a.mapv(f64::from))
+            $read.map(|a| Stored::F32($f32(a)))
         } else if *dt == data_type::uint16() {
             type $t = u16;
-            $read.map(|a| a.mapv(f64::from))
+            $read.map(|a| Stored::F32($f32(a)))
         } else if *dt == data_type::uint32() {
             type $t = u32;
-            $read.map(|a| a.mapv(f64::from))
+            $read.map(|a| Stored::F64($f64(a)))
         } else if *dt == data_type::uint64() {
             type $t = u64;
-            $read.map(|a| a.mapv(|v| v as f64))
+            $read.map(|a| Stored::F64($f64(a)))
         } else {
             return Err(format!("unsupported data type {dt:?}"));
         };
@@ -231,30 +220,60 @@ macro_rules! read_as_f64 {
     }};
 }
 
-/// Reads a subset as f64 whatever the stored numeric type.
-fn read_f64(array: &ZArray, subset: &ArraySubset) -> std::result::Result<ArrayD<f64>, String> {
-    read_as_f64!(array.data_type(), T => array.retrieve_array_subset::<ArrayD<T>>(subset))
+/// The selection of `frames`: every latitude and longitude, the chosen index
+/// of every other dimension.
+fn subset(array: &ZArray, layout: &Layout, frames: &std::ops::Range<usize>) -> ArraySubset {
+    let mut ranges: Vec<std::ops::Range<u64>> = array.shape().iter().map(|&n| 0..n).collect();
+    if let Some(t) = layout.time_dim {
+        ranges[t] = frames.start as u64..frames.end as u64;
+    }
+    for &(dim, k) in &layout.fixed {
+        ranges[dim] = k as u64..k as u64 + 1;
+    }
+    ArraySubset::new_with_ranges(&ranges)
 }
 
-/// How much decoded chunk data to cache for `layout`'s frames (see
-/// [`ZarrSource`]).
-fn cache_bytes(array: &ZArray, layout: &Layout) -> u64 {
-    let origin = vec![0u64; array.dimensionality()];
-    let Ok(shape) = array.chunk_shape(&origin) else { return 0 };
-    let points: u64 = shape.iter().map(|n| n.get()).product();
-    let bytes = points * array.data_type().fixed_size().unwrap_or(8) as u64;
-    let frames_per_chunk = layout.time_dim.map_or(1, |t| shape[t].get());
-    if frames_per_chunk > 1 { (CACHED_CHUNKS * bytes).min(CHUNK_CACHE_BYTES) } else { 0 }
+/// Bytes a stored value takes in a [`Stored`] slab.
+fn stored_size(dt: &DataType) -> usize {
+    let exact_in_f32 =
+        [data_type::float32(), data_type::int8(), data_type::int16(), data_type::uint8(), data_type::uint16()];
+    if exact_in_f32.contains(dt) { 4 } else { 8 }
 }
 
-/// [`read_f64`] through the decoded-chunk cache.
-fn read_cached_f64(
-    cache: &ChunkCacheLruSizeLimit<ChunkCacheTypeDecoded>,
-    array: &ZArray,
-    subset: &ArraySubset,
-) -> std::result::Result<ArrayD<f64>, String> {
-    let options = CodecOptions::default();
-    read_as_f64!(array.data_type(), T => cache.retrieve_array_subset::<ArrayD<T>>(subset, &options))
+/// Reads a subset of frames, `[frame][latitude][longitude]`, in a type that
+/// holds the stored values exactly.
+// One conversion serves every stored type, so for some it is the identity.
+#[allow(clippy::unnecessary_cast)]
+fn read_stored(array: &ZArray, subset: &ArraySubset, layout: &Layout) -> std::result::Result<Stored, String> {
+    read_as!(
+        array.data_type(),
+        T => array.retrieve_array_subset::<ArrayD<T>>(subset),
+        |a: ArrayD<T>| frame_major(a, layout).into_iter().map(|v| v as f32).collect::<Vec<f32>>(),
+        |a: ArrayD<T>| frame_major(a, layout).into_iter().map(|v| v as f64).collect::<Vec<f64>>()
+    )
+}
+
+/// Reads a whole coordinate array as f64.
+// One conversion serves every stored type, so for some it is the identity.
+#[allow(clippy::unnecessary_cast)]
+fn read_f64(array: &ZArray, subset: &ArraySubset) -> std::result::Result<Vec<f64>, String> {
+    read_as!(
+        array.data_type(),
+        T => array.retrieve_array_subset::<ArrayD<T>>(subset),
+        |a: ArrayD<T>| a.iter().map(|&v| v as f32).collect::<Vec<f32>>(),
+        |a: ArrayD<T>| a.iter().map(|&v| v as f64).collect::<Vec<f64>>()
+    )
+    .map(|stored| match stored {
+        Stored::F32(v) => v.into_iter().map(f64::from).collect(),
+        Stored::F64(v) => v,
+    })
+}
+
+/// Time steps a chunk holds, when the variable has a time dimension.
+fn frames_per_chunk(array: &ZArray, layout: &Layout) -> Option<usize> {
+    let t = layout.time_dim?;
+    let shape = array.chunk_shape(&vec![0u64; array.dimensionality()]).ok()?;
+    usize::try_from(shape[t].get()).ok()
 }
 
 /// The arrays of a store, with their CF metadata, and the arrays whose

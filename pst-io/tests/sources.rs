@@ -129,3 +129,62 @@ fn errors_name_the_file_and_the_problem() {
     }
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+/// The DJF msl season rewritten as Zarr stores chunked every way archives
+/// are (a frame a chunk, 24, 100 or all 360 frames a chunk, spatial tiles,
+/// tiles of several frames), read in order, backwards and with no cache:
+/// every frame equals the netCDF file's, bit for bit.
+#[test]
+fn every_chunk_layout_gives_the_same_frames() {
+    use std::sync::Arc;
+    use zarrs::array::{ArrayBuilder, ArraySubset, data_type};
+    use zarrs::filesystem::FilesystemStore;
+    use zarrs::group::GroupBuilder;
+    let Some(nc) = open("era5/era5_msl_2025-2026_djf_2.5x2.5.nc", "msl", &OpenOptions::default()) else {
+        return;
+    };
+    let (nlat, nlon) = nc.info().grid.shape();
+    let frames: Vec<_> = (0..nc.len()).map(|k| nc.read_frame(k).unwrap()).collect();
+    let values: Vec<f64> = frames.iter().flat_map(|f| f.values().iter().copied()).collect();
+    let hours: Vec<f64> = (0..frames.len()).map(|k| 6.0 * k as f64).collect();
+    let dir = std::env::temp_dir().join(format!("pst-chunk-layouts-{}", std::process::id()));
+    let shape = [frames.len() as u64, nlat as u64, nlon as u64];
+    for chunks in [[1, 73, 144], [24, 73, 144], [100, 73, 144], [360, 73, 144], [1, 16, 16], [7, 20, 30]] {
+        let path = dir.join(format!("{}x{}x{}.zarr", chunks[0], chunks[1], chunks[2]));
+        let store = Arc::new(FilesystemStore::new(&path).unwrap());
+        GroupBuilder::new().build(store.clone(), "/").unwrap().store_metadata().unwrap();
+        let coordinate = |name: &str, values: &[f64], attrs: serde_json::Value| {
+            let n = values.len() as u64;
+            let mut b = ArrayBuilder::new(vec![n], vec![n], data_type::float64(), f64::NAN);
+            b.dimension_names(Some([name])).attributes(attrs.as_object().unwrap().clone());
+            let a = b.build(store.clone(), &format!("/{name}")).unwrap();
+            a.store_metadata().unwrap();
+            a.store_array_subset(&ArraySubset::new_with_shape(vec![n]), values).unwrap();
+        };
+        let start = nc.info().times[0];
+        coordinate("time", &hours, serde_json::json!({"units": format!("hours since {start}")}));
+        coordinate("latitude", nc.info().grid.lats(), serde_json::json!({"units": "degrees_north"}));
+        coordinate("longitude", nc.info().grid.lons(), serde_json::json!({"units": "degrees_east"}));
+        let mut b = ArrayBuilder::new(shape.to_vec(), chunks.to_vec(), data_type::float64(), f64::NAN);
+        b.dimension_names(Some(["time", "latitude", "longitude"]))
+            .bytes_to_bytes_codecs(vec![Arc::new(zarrs::array::codec::ZstdCodec::new(1, false))]);
+        let msl = b.build(store.clone(), "/msl").unwrap();
+        msl.store_metadata().unwrap();
+        msl.store_array_subset(&ArraySubset::new_with_shape(shape.to_vec()), values.as_slice()).unwrap();
+        let forth_and_back: Vec<usize> = (0..frames.len()).chain((0..frames.len()).rev()).collect();
+        // Without a cache each frame decodes its chunks: a few frames do.
+        let uncached = OpenOptions::default().chunk_cache_bytes(0);
+        for (options, order) in [(OpenOptions::default(), forth_and_back), (uncached, vec![0, 1, 99, 100, 359, 200])] {
+            let zarr = ZarrSource::open(&path, "msl", &options).unwrap();
+            for k in order {
+                let frame = zarr.read_frame(k).unwrap();
+                assert!(
+                    frame.values().iter().zip(frames[k].values()).all(|(x, y)| x.to_bits() == y.to_bits()),
+                    "chunks {chunks:?}, cache {:?}: frame {k} differs",
+                    options.chunk_cache_bytes
+                );
+            }
+        }
+    }
+    std::fs::remove_dir_all(&dir).unwrap();
+}

@@ -1,0 +1,351 @@
+//! Frames read through time slabs.
+//!
+//! A compressed chunk is decoded whole. When a chunk holds several time steps
+//! (24 or 100 frames a chunk in many archives), reading frame by frame would
+//! decode it once per frame it holds. A [`SlabCache`] instead reads the
+//! frames of a whole row of chunks (a *slab*: the chunks' time steps over the
+//! full grid) in one go, so each chunk is decoded once, and keeps the last
+//! few slabs for the frames that follow. While the frames of one slab are
+//! detected, the next is read on a thread of its own: a slab is one long
+//! decompression, and the reading threads would otherwise all wait for it.
+//!
+//! Both the netCDF-4 and the Zarr reader go through here, and so does every
+//! frame they read: a slab of one frame when nothing is cached.
+
+use std::collections::VecDeque;
+use std::ops::Range;
+use std::sync::{Arc, Mutex, PoisonError};
+
+use ndarray::{ArrayD, IxDyn};
+use pst_core::Result;
+
+use crate::cf::{Layout, Packing};
+
+/// Frames a reading thread works on at once (`pst-track` detects a few
+/// frames per thread between hand-overs): the slabs those frames span stay
+/// cached.
+const FRAMES_IN_FLIGHT_PER_THREAD: usize = 4;
+
+/// Stored values of consecutive frames, `[frame][latitude][longitude]`, in a
+/// type that holds them exactly: `f32` for 32-bit floats and the integer
+/// types of 16 bits or fewer (ERA5's packed `short`), `f64` otherwise.
+pub(crate) enum Stored {
+    /// Values exact in `f32`.
+    F32(Vec<f32>),
+    /// Everything else.
+    F64(Vec<f64>),
+}
+
+impl Stored {
+    /// Bytes held.
+    #[cfg(test)]
+    fn bytes(&self) -> usize {
+        match self {
+            Stored::F32(v) => v.len() * 4,
+            Stored::F64(v) => v.len() * 8,
+        }
+    }
+
+    /// Frame `k` of the slab (`points` values a frame), unpacked to physical
+    /// values in one contiguous pass.
+    pub(crate) fn frame(&self, k: usize, points: usize, packing: &Packing) -> Vec<f64> {
+        let range = k * points..(k + 1) * points;
+        match self {
+            Stored::F32(v) => unpack_all(&v[range], packing),
+            Stored::F64(v) => unpack_all(&v[range], packing),
+        }
+    }
+}
+
+fn unpack_all<T: Copy + Into<f64>>(stored: &[T], packing: &Packing) -> Vec<f64> {
+    if packing.is_plain() {
+        stored.iter().map(|&v| v.into()).collect()
+    } else {
+        stored.iter().map(|&v| packing.unpack(v.into())).collect()
+    }
+}
+
+/// The values of `array` (a selection of the variable: its time dimension
+/// cut to the slab's frames, every other fixed dimension to one index) in
+/// `[frame][latitude][longitude]` order, whatever order the file stores its
+/// dimensions in. No copy when they are already in that order.
+pub(crate) fn frame_major<T: Copy>(array: ArrayD<T>, layout: &Layout) -> Vec<T> {
+    let leading: Vec<usize> = layout.time_dim.into_iter().chain([layout.lat_dim, layout.lon_dim]).collect();
+    let order: Vec<usize> = leading.iter().copied().chain((0..array.ndim()).filter(|d| !leading.contains(d))).collect();
+    let permuted = array.permuted_axes(IxDyn(&order));
+    if permuted.is_standard_layout() {
+        let len = permuted.len();
+        let (values, offset) = permuted.into_raw_vec_and_offset();
+        if offset.unwrap_or(0) == 0 && values.len() == len {
+            return values;
+        }
+        return values[offset.unwrap_or(0)..][..len].to_vec();
+    }
+    permuted.iter().copied().collect()
+}
+
+/// "frame 7" or "frames 0..24", for errors.
+pub(crate) fn frames_text(frames: &Range<usize>) -> String {
+    if frames.len() == 1 {
+        format!("frame {}", frames.start)
+    } else {
+        format!("frames {}..{}", frames.start, frames.end)
+    }
+}
+
+/// Reads a range of frames of a variable, `[frame][latitude][longitude]`.
+pub(crate) type ReadFrames = Arc<dyn Fn(Range<usize>) -> Result<Stored> + Send + Sync>;
+
+/// One slab: its index and its values once read. The mutex is held while the
+/// slab is read, so threads wanting the same slab wait for that one read.
+type Entry = Arc<Mutex<Option<Arc<Stored>>>>;
+
+/// The last few slabs read (see the module documentation).
+pub(crate) struct SlabCache {
+    frames_per_slab: usize,
+    frames: usize,
+    capacity: usize,
+    read: ReadFrames,
+    slabs: Arc<Mutex<VecDeque<(usize, Entry)>>>,
+}
+
+impl SlabCache {
+    /// A cache for a variable of `frames` time steps stored `frames_per_chunk`
+    /// to a chunk, `frame_bytes` a frame as stored, keeping at most
+    /// `limit_bytes` of slabs; `None` when a chunk holds one time step (or
+    /// none: no time dimension), or when one slab exceeds the limit (frames
+    /// are then read one by one, each decoding its chunks).
+    ///
+    /// It keeps the slabs the frames in flight on every core can span, plus
+    /// one, and at least two when the limit allows: frames are read in
+    /// order, a few per thread, so each chunk is then decoded once. Beyond
+    /// the limit, memory holds the slab being read and the frames a slab
+    /// dropped from the cache still serves to a reading thread.
+    pub(crate) fn new(
+        frames: usize,
+        frames_per_chunk: usize,
+        frame_bytes: u64,
+        limit_bytes: u64,
+        read: ReadFrames,
+    ) -> Option<Self> {
+        let frames_per_slab = frames_per_chunk.min(frames);
+        if frames_per_slab <= 1 {
+            return None;
+        }
+        let slab_bytes = frames_per_slab as u64 * frame_bytes;
+        let fit = usize::try_from(limit_bytes / slab_bytes.max(1)).unwrap_or(usize::MAX);
+        if fit == 0 {
+            return None;
+        }
+        let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+        let spanned = (threads * FRAMES_IN_FLIGHT_PER_THREAD).div_ceil(frames_per_slab) + 1;
+        let capacity = spanned.max(2).min(fit);
+        let slabs = Arc::new(Mutex::new(VecDeque::with_capacity(capacity + 1)));
+        Some(SlabCache { frames_per_slab, frames, capacity, read, slabs })
+    }
+
+    /// The slab holding frame `index`, and the frame's position in it.
+    ///
+    /// The first request for a slab also starts reading the next one, on a
+    /// thread of its own, when the cache holds two: the read then overlaps
+    /// the work on this slab's frames. (Starting it later, once the slab
+    /// before is surely done with, saves little memory, since a slab being
+    /// read takes the decoders' buffers too, and loses much of the overlap.)
+    pub(crate) fn get(&self, index: usize) -> Result<(Arc<Stored>, usize)> {
+        let slab = index / self.frames_per_slab;
+        let (entry, added) = self.entry(slab, true);
+        let at = index - slab * self.frames_per_slab;
+        let next = slab + 1;
+        if added
+            && self.capacity >= 2
+            && next * self.frames_per_slab < self.frames
+            && let (next_entry, true) = self.entry(next, false)
+        {
+            let (read, range) = (Arc::clone(&self.read), self.range(next));
+            // Whichever of the thread and a reader takes the entry's lock
+            // first reads the slab; the other finds it read.
+            let spawned = std::thread::Builder::new().name("pst-read-ahead".into()).spawn(move || {
+                let mut values = next_entry.lock().unwrap_or_else(PoisonError::into_inner);
+                if values.is_none() {
+                    // A failed read is not kept: whoever needs those frames
+                    // reads them again and reports the error.
+                    *values = read(range).ok().map(Arc::new);
+                }
+            });
+            // Without a thread, the slab is read when first needed.
+            drop(spawned);
+        }
+        let stored = self.load(slab, &entry)?;
+        Ok((stored, at))
+    }
+
+    /// The frames of `slab`.
+    fn range(&self, slab: usize) -> Range<usize> {
+        let first = slab * self.frames_per_slab;
+        first..(first + self.frames_per_slab).min(self.frames)
+    }
+
+    /// Slab `slab`'s entry, made most recently used, and whether it was just
+    /// added; with `touch` false an entry already there is left in place.
+    fn entry(&self, slab: usize, touch: bool) -> (Entry, bool) {
+        let mut slabs = self.slabs.lock().unwrap_or_else(PoisonError::into_inner);
+        let (entry, added) = match slabs.iter().position(|(s, _)| *s == slab) {
+            Some(k) if !touch => return (Arc::clone(&slabs[k].1), false),
+            // Most recently used last.
+            Some(k) => (slabs.remove(k).map(|(_, e)| e).unwrap_or_default(), false),
+            None => (Entry::default(), true),
+        };
+        slabs.push_back((slab, Arc::clone(&entry)));
+        while slabs.len() > self.capacity {
+            slabs.pop_front();
+        }
+        (entry, added)
+    }
+
+    /// The values of `slab`, read into `entry` unless another thread has.
+    fn load(&self, slab: usize, entry: &Entry) -> Result<Arc<Stored>> {
+        let mut values = entry.lock().unwrap_or_else(PoisonError::into_inner);
+        if let Some(stored) = &*values {
+            return Ok(Arc::clone(stored));
+        }
+        let stored = Arc::new((self.read)(self.range(slab))?);
+        *values = Some(Arc::clone(&stored));
+        Ok(stored)
+    }
+
+    /// Bytes of the slabs held now.
+    #[cfg(test)]
+    fn bytes(&self) -> usize {
+        let slabs = self.slabs.lock().unwrap_or_else(PoisonError::into_inner);
+        slabs.iter().filter_map(|(_, e)| e.lock().ok()?.as_ref().map(|s| s.bytes())).sum()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn packing() -> Packing {
+        let meta = crate::cf::VarMeta { name: "v".into(), dims: vec![], shape: vec![], attrs: Default::default() };
+        Packing::from(&meta, None)
+    }
+
+    /// A reader of frames of `points` values equal to the frame index, that
+    /// logs the ranges it reads.
+    fn logging(points: usize) -> (ReadFrames, Arc<Mutex<Vec<Range<usize>>>>) {
+        let log = Arc::new(Mutex::new(Vec::new()));
+        let reads = Arc::clone(&log);
+        let read = move |frames: Range<usize>| {
+            reads.lock().unwrap().push(frames.clone());
+            Ok(Stored::F32(frames.flat_map(|k| std::iter::repeat_n(k as f32, points)).collect()))
+        };
+        (Arc::new(read), log)
+    }
+
+    /// The ranges read, sorted, once every read-ahead is done.
+    fn reads(cache: SlabCache, log: &Mutex<Vec<Range<usize>>>) -> Vec<Range<usize>> {
+        let entries: Vec<Entry> = cache.slabs.lock().unwrap().iter().map(|(_, e)| Arc::clone(e)).collect();
+        for entry in entries {
+            for _ in 0..5000 {
+                if entry.lock().unwrap().is_some() {
+                    break;
+                }
+                std::thread::sleep(std::time::Duration::from_millis(1));
+            }
+        }
+        let mut ranges = log.lock().unwrap().clone();
+        ranges.sort_by_key(|r| r.start);
+        ranges
+    }
+
+    #[test]
+    fn each_slab_is_read_once_when_frames_come_in_order() {
+        let (read, log) = logging(6);
+        let cache = SlabCache::new(100, 24, 4 * 6, 1 << 20, read).unwrap();
+        for k in 0..100 {
+            let (slab, at) = cache.get(k).unwrap();
+            assert_eq!(slab.frame(at, 6, &packing()), vec![k as f64; 6]);
+        }
+        assert_eq!(reads(cache, &log), vec![0..24, 24..48, 48..72, 72..96, 96..100]);
+    }
+
+    #[test]
+    fn threads_share_one_read_of_a_slab() {
+        let (read, log) = logging(1);
+        let cache = SlabCache::new(48, 24, 4, 1 << 20, read).unwrap();
+        std::thread::scope(|s| {
+            for t in 0..4 {
+                let cache = &cache;
+                s.spawn(move || {
+                    for k in (t..48).step_by(4) {
+                        cache.get(k).unwrap();
+                    }
+                });
+            }
+        });
+        assert_eq!(reads(cache, &log), vec![0..24, 24..48]);
+    }
+
+    #[test]
+    fn the_next_slab_is_read_ahead() {
+        let (read, log) = logging(1);
+        let cache = SlabCache::new(1000, 100, 4, 1 << 20, read).unwrap();
+        cache.get(0).unwrap();
+        assert_eq!(reads(cache, &log), vec![0..100, 100..200]);
+    }
+
+    #[test]
+    fn memory_stays_within_the_limit() {
+        let (read, log) = logging(25);
+        // Slabs of 10 frames of 100 bytes: the limit holds two.
+        let cache = SlabCache::new(1000, 10, 100, 2_500, read).unwrap();
+        for k in 0..1000 {
+            cache.get(k).unwrap();
+            assert!(cache.bytes() <= 2_500);
+        }
+        assert_eq!(reads(cache, &log).len(), 100);
+    }
+
+    #[test]
+    fn no_cache_for_one_frame_a_chunk_or_a_slab_beyond_the_limit() {
+        let (read, _) = logging(1);
+        assert!(SlabCache::new(100, 1, 1 << 20, 1 << 30, Arc::clone(&read)).is_none());
+        assert!(SlabCache::new(100, 100, 1 << 20, 1 << 20, Arc::clone(&read)).is_none());
+        assert!(SlabCache::new(1, 24, 8, 1 << 30, read).is_none(), "one frame in all");
+    }
+
+    #[test]
+    fn an_error_is_not_cached() {
+        let failures = Arc::new(std::sync::atomic::AtomicUsize::new(1));
+        let left = Arc::clone(&failures);
+        let read: ReadFrames = Arc::new(move |frames: Range<usize>| {
+            if left.fetch_sub(1, std::sync::atomic::Ordering::SeqCst) > 0 {
+                return Err(pst_core::Error::Format("damaged chunk".into()));
+            }
+            Ok(Stored::F32(frames.map(|k| k as f32).collect()))
+        });
+        let cache = SlabCache::new(24, 24, 4, 1 << 20, read).unwrap();
+        assert!(cache.get(3).is_err());
+        assert!(cache.get(3).is_ok());
+    }
+
+    #[test]
+    fn frames_come_out_frame_major_whatever_the_stored_order() {
+        // A [longitude, time, latitude] array of 2 frames on a 3×4 grid.
+        let layout = Layout {
+            variable: "v".into(),
+            lat_dim: 2,
+            lon_dim: 0,
+            time_dim: Some(1),
+            fixed: vec![],
+            lat_coord: "lat".into(),
+            lon_coord: "lon".into(),
+            time_coord: Some("time".into()),
+        };
+        let array = ArrayD::from_shape_fn(IxDyn(&[4, 2, 3]), |d| (d[1] * 100 + d[2] * 10 + d[0]) as f32);
+        let values = frame_major(array, &layout);
+        let expected: Vec<f32> =
+            (0..2).flat_map(|t| (0..3).flat_map(move |i| (0..4).map(move |j| (t * 100 + i * 10 + j) as f32))).collect();
+        assert_eq!(values, expected);
+    }
+}
