@@ -11,13 +11,22 @@
 //!
 //! Both the netCDF-4 and the Zarr reader go through here, and so does every
 //! frame they read: a slab of one frame when nothing is cached.
+//!
+//! Slabs are read on threads of their own, never on the thread asking for
+//! a frame, and decoded on a pool of their own ([`decoding_pool`]). The
+//! threads asking are usually the tracker's rayon workers, and a decoder
+//! may itself use rayon (zarrs decodes chunks in parallel): were a slab
+//! decoded on the workers' pool while every worker waited for it, nobody
+//! would decode it; were it read on a worker, that worker could, while
+//! waiting for the decoding, take up another frame of the same slab and
+//! wait for itself.
 
 use std::collections::VecDeque;
 use std::ops::Range;
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard, OnceLock, PoisonError};
 
 use ndarray::{ArrayD, IxDyn};
-use pst_core::Result;
+use pst_core::{Error, Result};
 
 use crate::cf::{Layout, Packing};
 
@@ -96,9 +105,46 @@ pub(crate) fn frames_text(frames: &Range<usize>) -> String {
 /// Reads a range of frames of a variable, `[frame][latitude][longitude]`.
 pub(crate) type ReadFrames = Arc<dyn Fn(Range<usize>) -> Result<Stored> + Send + Sync>;
 
-/// One slab: its index and its values once read. The mutex is held while the
-/// slab is read, so threads wanting the same slab wait for that one read.
-type Entry = Arc<Mutex<Option<Arc<Stored>>>>;
+/// Where the reading of one slab stands.
+#[derive(Default)]
+enum State {
+    /// Not read (or a read ahead failed: whoever needs it reads it again).
+    #[default]
+    Empty,
+    /// A thread is reading it.
+    Reading,
+    /// Read.
+    Ready(Arc<Stored>),
+    /// A read for a waiting thread failed: the first thread to see it
+    /// reports the error, and the slab is empty again.
+    Failed(Error),
+}
+
+/// One slab's state, and the threads waiting for it to be read.
+#[derive(Default)]
+struct Slot {
+    state: Mutex<State>,
+    read: Condvar,
+}
+
+impl Slot {
+    fn lock(&self) -> MutexGuard<'_, State> {
+        self.state.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+}
+
+type Entry = Arc<Slot>;
+
+/// The pool slabs are decoded on, shared by every cache: as many threads as
+/// rayon's global pool. `None` when its threads cannot be started.
+fn decoding_pool() -> Option<&'static rayon::ThreadPool> {
+    static POOL: OnceLock<Option<rayon::ThreadPool>> = OnceLock::new();
+    POOL.get_or_init(|| {
+        let threads = rayon::current_num_threads();
+        rayon::ThreadPoolBuilder::new().num_threads(threads).thread_name(|k| format!("pst-decode-{k}")).build().ok()
+    })
+    .as_ref()
+}
 
 /// The last few slabs read (see the module documentation).
 pub(crate) struct SlabCache {
@@ -161,25 +207,68 @@ impl SlabCache {
             && next * self.frames_per_slab < self.frames
             && let (next_entry, true) = self.entry(next, false)
         {
-            let (read, range) = (Arc::clone(&self.read), self.range(next));
-            // Whichever of the thread and a reader takes the entry's lock
-            // first reads the slab; the other finds it read.
-            let spawned = std::thread::Builder::new().name("pst-read-ahead".into()).spawn(move || {
-                let mut values = next_entry.lock().unwrap_or_else(PoisonError::into_inner);
-                if values.is_none() {
-                    // A failed read is not kept: whoever needs those frames
-                    // reads them again and reports the error.
-                    *values = read(range).ok().map(Arc::new);
-                }
-            });
             // Without a thread, the slab is read when first needed.
-            drop(spawned);
+            let _ = self.start_reading(&next_entry, self.range(next), false);
         }
-        let stored = self.load(slab, &entry)?;
+        let stored = self.wait(slab, &entry)?;
         Ok((stored, at))
     }
 
-    /// The frames of `slab`.
+    /// Starts reading `range` into `entry` on a thread of its own, unless
+    /// it is read or being read. A failure is kept for a waiting thread to
+    /// report when `report` is set; otherwise (reading ahead) it leaves the
+    /// slab empty, to be read again, and reported, by whoever needs it.
+    fn start_reading(&self, entry: &Entry, range: Range<usize>, report: bool) -> Result<()> {
+        {
+            let mut state = entry.lock();
+            if !matches!(*state, State::Empty) {
+                return Ok(());
+            }
+            *state = State::Reading;
+        }
+        let (read, slot) = (Arc::clone(&self.read), Arc::clone(entry));
+        let frames = frames_text(&range);
+        let spawned = std::thread::Builder::new().name("pst-read-slab".into()).spawn(move || {
+            let result = match decoding_pool() {
+                Some(pool) => pool.install(|| read(range)),
+                None => Err(Error::Unsupported("cannot start the threads that decode chunks".into())),
+            };
+            let mut state = slot.lock();
+            *state = match result {
+                Ok(stored) => State::Ready(Arc::new(stored)),
+                Err(error) if report => State::Failed(error),
+                Err(_) => State::Empty,
+            };
+            slot.read.notify_all();
+        });
+        if let Err(error) = spawned {
+            *entry.lock() = State::Empty;
+            entry.read.notify_all();
+            return Err(Error::Unsupported(format!("cannot start a thread to read {frames}: {error}")));
+        }
+        Ok(())
+    }
+
+    /// The slab's values, once read (reading it if nobody is).
+    fn wait(&self, slab: usize, entry: &Entry) -> Result<Arc<Stored>> {
+        let mut state = entry.lock();
+        loop {
+            match &*state {
+                State::Ready(stored) => return Ok(Arc::clone(stored)),
+                State::Reading => state = entry.read.wait(state).unwrap_or_else(PoisonError::into_inner),
+                State::Failed(_) => {
+                    let State::Failed(error) = std::mem::take(&mut *state) else { unreachable!() };
+                    return Err(error);
+                }
+                State::Empty => {
+                    drop(state);
+                    self.start_reading(entry, self.range(slab), true)?;
+                    state = entry.lock();
+                }
+            }
+        }
+    }
+
     fn range(&self, slab: usize) -> Range<usize> {
         let first = slab * self.frames_per_slab;
         first..(first + self.frames_per_slab).min(self.frames)
@@ -202,22 +291,17 @@ impl SlabCache {
         (entry, added)
     }
 
-    /// The values of `slab`, read into `entry` unless another thread has.
-    fn load(&self, slab: usize, entry: &Entry) -> Result<Arc<Stored>> {
-        let mut values = entry.lock().unwrap_or_else(PoisonError::into_inner);
-        if let Some(stored) = &*values {
-            return Ok(Arc::clone(stored));
-        }
-        let stored = Arc::new((self.read)(self.range(slab))?);
-        *values = Some(Arc::clone(&stored));
-        Ok(stored)
-    }
-
     /// Bytes of the slabs held now.
     #[cfg(test)]
     fn bytes(&self) -> usize {
         let slabs = self.slabs.lock().unwrap_or_else(PoisonError::into_inner);
-        slabs.iter().filter_map(|(_, e)| e.lock().ok()?.as_ref().map(|s| s.bytes())).sum()
+        slabs
+            .iter()
+            .filter_map(|(_, e)| match &*e.lock() {
+                State::Ready(stored) => Some(stored.bytes()),
+                _ => None,
+            })
+            .sum()
     }
 }
 
@@ -247,7 +331,7 @@ mod tests {
         let entries: Vec<Entry> = cache.slabs.lock().unwrap().iter().map(|(_, e)| Arc::clone(e)).collect();
         for entry in entries {
             for _ in 0..5000 {
-                if entry.lock().unwrap().is_some() {
+                if matches!(*entry.lock(), State::Ready(_)) {
                     break;
                 }
                 std::thread::sleep(std::time::Duration::from_millis(1));
@@ -312,6 +396,32 @@ mod tests {
         assert!(SlabCache::new(100, 1, 1 << 20, 1 << 30, Arc::clone(&read)).is_none());
         assert!(SlabCache::new(100, 100, 1 << 20, 1 << 20, Arc::clone(&read)).is_none());
         assert!(SlabCache::new(1, 24, 8, 1 << 30, read).is_none(), "one frame in all");
+    }
+
+    /// A decoder that uses rayon itself (zarrs does), with frames asked for
+    /// by every worker of the global pool at once, as the tracker does: the
+    /// workers wait for slabs that only a pool of its own decodes.
+    #[test]
+    fn a_decoder_using_rayon_is_not_starved_by_the_workers_waiting_for_it() {
+        use rayon::prelude::*;
+        const POINTS: usize = 64;
+        let read: ReadFrames = Arc::new(|frames: Range<usize>| {
+            let values: Vec<f32> =
+                frames.into_par_iter().flat_map_iter(|k| std::iter::repeat_n(k as f32, POINTS)).collect();
+            std::thread::sleep(std::time::Duration::from_millis(2));
+            Ok(Stored::F32(values))
+        });
+        let cache = SlabCache::new(960, 24, 4 * POINTS as u64, 1 << 20, read).unwrap();
+        let (done, finished) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            let right = (0..960).into_par_iter().with_max_len(4).all(|k| {
+                let (slab, at) = cache.get(k).unwrap();
+                slab.frame(at, POINTS, &packing()) == vec![k as f64; POINTS]
+            });
+            let _ = done.send(right);
+        });
+        let outcome = finished.recv_timeout(std::time::Duration::from_secs(120));
+        assert_eq!(outcome, Ok(true), "frames read through the cache by rayon workers hung or came out wrong");
     }
 
     #[test]
