@@ -94,61 +94,9 @@ pub(crate) fn rectangular_candidates(
     let extended = |i: usize, j: usize| values[i * nx + if j == nx { 0 } else { j }];
     let inside = |v: f64| if is_min { v <= threshold } else { v >= threshold };
 
-    // 4-connected components of the extended grid (no wrap: the end column
-    // is a copy of the first), numbered by first point in row-major order.
-    let mut parent: Vec<u32> = vec![u32::MAX; ny * nxe];
-    fn find(parent: &mut [u32], mut a: u32) -> u32 {
-        while parent[a as usize] != a {
-            let up = parent[parent[a as usize] as usize];
-            parent[a as usize] = up;
-            a = up;
-        }
-        a
-    }
-    for i in 0..ny {
-        for j in 0..nxe {
-            if !inside(extended(i, j)) {
-                continue;
-            }
-            let here = (i * nxe + j) as u32;
-            parent[here as usize] = here;
-            let join = |other: usize, parent: &mut Vec<u32>| {
-                if parent[other] != u32::MAX {
-                    let (a, b) = (find(parent, here), find(parent, other as u32));
-                    // Keep the smaller index as root: it is the first point.
-                    let (lo, hi) = if a < b { (a, b) } else { (b, a) };
-                    parent[hi as usize] = lo;
-                }
-            };
-            if j > 0 {
-                join(i * nxe + j - 1, &mut parent);
-            }
-            if i > 0 {
-                join((i - 1) * nxe + j, &mut parent);
-            }
-        }
-    }
-    let mut object_of_root: Vec<u32> = vec![u32::MAX; ny * nxe];
-    let mut objects: Vec<Object> = Vec::new();
-    for i in 0..ny {
-        for j in 0..nxe {
-            let p = i * nxe + j;
-            if parent[p] == u32::MAX {
-                continue;
-            }
-            let root = find(&mut parent, p as u32) as usize;
-            if object_of_root[root] == u32::MAX {
-                object_of_root[root] = objects.len() as u32;
-                objects.push(Object { points: Vec::new(), boundary: Boundary::Interior });
-            }
-            objects[object_of_root[root] as usize].points.push(ObjectPoint {
-                y: i as i64 + 1,
-                x: j as i64 + 1,
-                value: extended(i, j) * scale,
-            });
-        }
-    }
-
+    // Objects on the extended grid (no wrap: the end column is a copy of
+    // the first).
+    let mut objects = label_objects(ny, nxe, |i, j| inside(extended(i, j)), |i, j| extended(i, j) * scale);
     merge_seam_objects(&mut objects, nx as i64, ny as i64);
 
     let mut candidates = Vec::new();
@@ -157,6 +105,100 @@ pub(crate) fn rectangular_candidates(
         object_candidates(object, index as u32 + 1, lats, extended_lons, is_min, include_ties, &mut candidates);
     }
     candidates
+}
+
+/// A run of consecutive inside points of one row: columns `start..end`.
+#[derive(Debug, Clone, Copy)]
+struct Run {
+    row: usize,
+    start: usize,
+    end: usize,
+}
+
+/// The 4-connected components of the points of an `ny × nxe` grid (no
+/// wrap) where `inside(row, column)` holds, numbered by their first point in
+/// row-major order, each with its points in row-major order and
+/// `value(row, column)` at each (rows and columns 1-based in the points).
+///
+/// Components are found on runs of consecutive inside points: a run joins
+/// the runs of the row above that overlap it, so the union-find works on
+/// runs, not points, and each object's points are allocated once, at their
+/// final count.
+fn label_objects(
+    ny: usize,
+    nxe: usize,
+    inside: impl Fn(usize, usize) -> bool,
+    value: impl Fn(usize, usize) -> f64,
+) -> Vec<Object> {
+    let mut runs: Vec<Run> = Vec::new();
+    // Union-find over runs; the root of a set is its smallest run, which
+    // holds the set's first point in row-major order.
+    let mut parent: Vec<u32> = Vec::new();
+    fn find(parent: &mut [u32], mut a: u32) -> u32 {
+        while parent[a as usize] != a {
+            let up = parent[parent[a as usize] as usize];
+            parent[a as usize] = up;
+            a = up;
+        }
+        a
+    }
+    let mut above = 0..0;
+    for i in 0..ny {
+        let row_first = runs.len();
+        let mut j = 0;
+        while j < nxe {
+            if !inside(i, j) {
+                j += 1;
+                continue;
+            }
+            let start = j;
+            while j < nxe && inside(i, j) {
+                j += 1;
+            }
+            runs.push(Run { row: i, start, end: j });
+            parent.push((runs.len() - 1) as u32);
+        }
+        // Join each run of this row to the runs above that share a column:
+        // both lists are sorted by column, so one merge-like pass does it.
+        let here = row_first..runs.len();
+        let mut k = above.start;
+        for r in here.clone() {
+            let Run { start, end, .. } = runs[r];
+            while k < above.end && runs[k].end <= start {
+                k += 1;
+            }
+            let mut m = k;
+            while m < above.end && runs[m].start < end {
+                let (a, b) = (find(&mut parent, r as u32), find(&mut parent, m as u32));
+                let (lo, hi) = if a < b { (a, b) } else { (b, a) };
+                parent[hi as usize] = lo;
+                m += 1;
+            }
+        }
+        above = here;
+    }
+    let mut object_of_root: Vec<u32> = vec![u32::MAX; runs.len()];
+    let mut object_of_run: Vec<u32> = Vec::with_capacity(runs.len());
+    let mut sizes: Vec<usize> = Vec::new();
+    for (r, run) in runs.iter().enumerate() {
+        let root = find(&mut parent, r as u32) as usize;
+        if object_of_root[root] == u32::MAX {
+            object_of_root[root] = sizes.len() as u32;
+            sizes.push(0);
+        }
+        let object = object_of_root[root];
+        object_of_run.push(object);
+        sizes[object as usize] += run.end - run.start;
+    }
+    let mut objects: Vec<Object> =
+        sizes.iter().map(|&size| Object { points: Vec::with_capacity(size), boundary: Boundary::Interior }).collect();
+    for (run, &object) in runs.iter().zip(&object_of_run) {
+        let points = &mut objects[object as usize].points;
+        for j in run.start..run.end {
+            points.push(ObjectPoint { y: run.row as i64 + 1, x: j as i64 + 1, value: value(run.row, j) });
+        }
+    }
+    objects
 }
 
 /// TRACK's classification of objects touching the edges and the merge of
@@ -384,6 +426,64 @@ mod tests {
     fn lons(n: usize) -> Vec<f64> {
         let step = 360.0 / n as f64;
         (0..=n).map(|j| j as f64 * step).collect()
+    }
+
+    /// Components by flood fill from each unvisited point in row-major
+    /// order, points sorted row-major: the definition `label_objects` must
+    /// meet.
+    fn flood_fill_objects(ny: usize, nxe: usize, inside: &[bool]) -> Vec<Vec<(i64, i64)>> {
+        let mut seen = vec![false; ny * nxe];
+        let mut objects = Vec::new();
+        for start in 0..ny * nxe {
+            if !inside[start] || seen[start] {
+                continue;
+            }
+            seen[start] = true;
+            let (mut stack, mut points) = (vec![start], Vec::new());
+            while let Some(p) = stack.pop() {
+                points.push(p);
+                let (i, j) = (p / nxe, p % nxe);
+                let mut visit = |q: usize| {
+                    if inside[q] && !seen[q] {
+                        seen[q] = true;
+                        stack.push(q);
+                    }
+                };
+                if i > 0 {
+                    visit(p - nxe);
+                }
+                if i + 1 < ny {
+                    visit(p + nxe);
+                }
+                if j > 0 {
+                    visit(p - 1);
+                }
+                if j + 1 < nxe {
+                    visit(p + 1);
+                }
+            }
+            points.sort_unstable();
+            objects.push(points.iter().map(|&p| ((p / nxe) as i64 + 1, (p % nxe) as i64 + 1)).collect());
+        }
+        objects
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn run_labelling_finds_the_flood_fill_components(
+            ny in 1usize..9,
+            nxe in 1usize..12,
+            bits in proptest::collection::vec(proptest::bool::weighted(0.55), 96),
+        ) {
+            let inside: Vec<bool> = bits[..ny * nxe].to_vec();
+            let objects = label_objects(ny, nxe, |i, j| inside[i * nxe + j], |i, j| (i * 100 + j) as f64);
+            let found: Vec<Vec<(i64, i64)>> =
+                objects.iter().map(|o| o.points.iter().map(|p| (p.y, p.x)).collect()).collect();
+            proptest::prop_assert_eq!(found, flood_fill_objects(ny, nxe, &inside));
+            for p in objects.iter().flat_map(|o| &o.points) {
+                proptest::prop_assert_eq!(p.value, ((p.y - 1) * 100 + p.x - 1) as f64);
+            }
+        }
     }
 
     #[test]
