@@ -3,14 +3,13 @@
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use ndarray::Array2;
 use netcdf_reader::{DynStorage, NcAttrValue, NcFile, NcOpenOptions, NcSliceInfo, NcSliceInfoElem, NcType};
 use pst_core::{Error, FieldSource, Frame, Grid, Result, ResultExt, SourceInfo};
 
 use crate::cf::{
     AttrValue, Layout, OpenOptions, Packing, VarMeta, decode_times, find_variable, members, resolve_layout,
 };
-use crate::slab::{ReadFrames, SlabCache, Stored, frame_major, frames_text};
+use crate::slab::{FrameReader, ReadFrames, Stored, frame_major, frames_text};
 
 /// A variable of a netCDF file, streamed one frame at a time.
 ///
@@ -39,10 +38,8 @@ pub struct NetcdfSource {
     layout: Layout,
     packing: Packing,
     info: SourceInfo,
-    /// Reads frames in their stored type.
-    read_frames: ReadFrames,
-    /// Decoded time slabs, when a chunk holds several frames.
-    slabs: Option<SlabCache>,
+    /// Reads frames, through time slabs when a chunk holds several.
+    frames: FrameReader,
 }
 
 impl std::fmt::Debug for NetcdfSource {
@@ -131,23 +128,13 @@ impl NetcdfSource {
                     .map_err(|e| Error::backend(format!("variable `{}`, {}", layout.variable, frames_text(&frames)), e))
             })
         };
-        let slabs = per_chunk.and_then(|per_chunk| {
-            let limit = options.chunk_cache_limit();
-            SlabCache::new(info.times.len(), per_chunk, frame_bytes, limit, Arc::clone(&read_frames))
-        });
-        Ok(NetcdfSource { packing, path: path.to_path_buf(), layout, info, read_frames, slabs })
+        let frames =
+            FrameReader::new(read_frames, info.times.len(), per_chunk, frame_bytes, options.chunk_cache_limit());
+        Ok(NetcdfSource { packing, path: path.to_path_buf(), layout, info, frames })
     }
 
     fn read(&self, index: usize) -> Result<Frame> {
-        let time = self.info.frame_time(index)?;
-        let (stored, at) = match &self.slabs {
-            Some(slabs) => slabs.get(index)?,
-            None => (Arc::new((self.read_frames)(index..index + 1)?), 0),
-        };
-        let (nlat, nlon) = self.info.grid.shape();
-        let values = Array2::from_shape_vec((nlat, nlon), stored.frame(at, nlat * nlon, &self.packing))
-            .map_err(|e| Error::backend(format!("variable `{}`: unexpected frame shape", self.layout.variable), e))?;
-        Frame::new(Arc::clone(&self.info.grid), time, values)
+        self.frames.frame(index, &self.info, &self.packing, &self.layout.variable)
     }
 }
 

@@ -25,8 +25,8 @@ use std::collections::VecDeque;
 use std::ops::Range;
 use std::sync::{Arc, Condvar, Mutex, MutexGuard, OnceLock, PoisonError};
 
-use ndarray::{ArrayD, IxDyn};
-use pst_core::{Error, Result};
+use ndarray::{Array2, ArrayD, IxDyn};
+use pst_core::{Error, Frame, Result, SourceInfo};
 
 use crate::cf::{Layout, Packing};
 
@@ -104,6 +104,43 @@ pub(crate) fn frames_text(frames: &Range<usize>) -> String {
 
 /// Reads a range of frames of a variable, `[frame][latitude][longitude]`.
 pub(crate) type ReadFrames = Arc<dyn Fn(Range<usize>) -> Result<Stored> + Send + Sync>;
+
+/// How a reader gets its frames: straight from storage, or through a
+/// [`SlabCache`] when its chunks hold several frames.
+pub(crate) struct FrameReader {
+    read: ReadFrames,
+    slabs: Option<SlabCache>,
+}
+
+impl FrameReader {
+    /// Frames of a variable of `frames` time steps read by `read`, through
+    /// a [`SlabCache`] (see [`SlabCache::new`]) when its chunks hold
+    /// `frames_per_chunk` frames, `frame_bytes` a frame as stored.
+    pub(crate) fn new(
+        read: ReadFrames,
+        frames: usize,
+        frames_per_chunk: Option<usize>,
+        frame_bytes: u64,
+        limit_bytes: u64,
+    ) -> Self {
+        let slabs = frames_per_chunk
+            .and_then(|per_chunk| SlabCache::new(frames, per_chunk, frame_bytes, limit_bytes, Arc::clone(&read)));
+        FrameReader { read, slabs }
+    }
+
+    /// Frame `index` of `variable` on `info`'s grid, unpacked by `packing`.
+    pub(crate) fn frame(&self, index: usize, info: &SourceInfo, packing: &Packing, variable: &str) -> Result<Frame> {
+        let time = info.frame_time(index)?;
+        let (stored, at) = match &self.slabs {
+            Some(slabs) => slabs.get(index)?,
+            None => (Arc::new((self.read)(index..index + 1)?), 0),
+        };
+        let (nlat, nlon) = info.grid.shape();
+        let values = Array2::from_shape_vec((nlat, nlon), stored.frame(at, nlat * nlon, packing))
+            .map_err(|e| Error::backend(format!("variable `{variable}`: unexpected frame shape"), e))?;
+        Frame::new(Arc::clone(&info.grid), time, values)
+    }
+}
 
 /// Where the reading of one slab stands.
 #[derive(Default)]

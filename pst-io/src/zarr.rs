@@ -3,7 +3,7 @@
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use ndarray::{Array2, ArrayD};
+use ndarray::ArrayD;
 use pst_core::{Error, FieldSource, Frame, Grid, MAX_AXIS_POINTS, Result, ResultExt, SourceInfo};
 use zarrs::array::{Array, ArraySubset, DataType, data_type};
 use zarrs::filesystem::FilesystemStore;
@@ -12,7 +12,7 @@ use zarrs::storage::ReadableStorageTraits;
 use crate::cf::{
     AttrValue, Layout, OpenOptions, Packing, VarMeta, decode_times, find_variable, members, resolve_layout,
 };
-use crate::slab::{ReadFrames, SlabCache, Stored, frame_major, frames_text};
+use crate::slab::{FrameReader, ReadFrames, Stored, frame_major, frames_text};
 
 type ZArray = Array<dyn ReadableStorageTraits>;
 
@@ -36,10 +36,8 @@ type ZArray = Array<dyn ReadableStorageTraits>;
 /// ```
 pub struct ZarrSource {
     path: PathBuf,
-    /// Reads frames in their stored type.
-    read_frames: ReadFrames,
-    /// Decoded time slabs, when a chunk holds several frames.
-    slabs: Option<SlabCache>,
+    /// Reads frames, through time slabs when a chunk holds several.
+    frames: FrameReader,
     layout: Layout,
     packing: Packing,
     info: SourceInfo,
@@ -104,24 +102,15 @@ impl ZarrSource {
                     .map_err(|e| Error::backend(format!("variable `{}`, {}", layout.variable, frames_text(&frames)), e))
             })
         };
-        let slabs = frames_per_chunk(&array, &layout).and_then(|per_chunk| {
-            let (nlat, nlon) = info.grid.shape();
-            let frame_bytes = (nlat * nlon * stored_size(array.data_type())) as u64;
-            SlabCache::new(info.times.len(), per_chunk, frame_bytes, options.chunk_cache_limit(), Arc::clone(&read))
-        });
-        Ok(ZarrSource { path: path.to_path_buf(), read_frames: read, slabs, layout, packing, info })
+        let (nlat, nlon) = info.grid.shape();
+        let frame_bytes = (nlat * nlon * stored_size(array.data_type())) as u64;
+        let per_chunk = frames_per_chunk(&array, &layout);
+        let frames = FrameReader::new(read, info.times.len(), per_chunk, frame_bytes, options.chunk_cache_limit());
+        Ok(ZarrSource { path: path.to_path_buf(), frames, layout, packing, info })
     }
 
     fn read(&self, index: usize) -> Result<Frame> {
-        let time = self.info.frame_time(index)?;
-        let (stored, at) = match &self.slabs {
-            Some(slabs) => slabs.get(index)?,
-            None => (Arc::new((self.read_frames)(index..index + 1)?), 0),
-        };
-        let (nlat, nlon) = self.info.grid.shape();
-        let values = Array2::from_shape_vec((nlat, nlon), stored.frame(at, nlat * nlon, &self.packing))
-            .map_err(|e| Error::backend(format!("variable `{}`: unexpected frame shape", self.layout.variable), e))?;
-        Frame::new(Arc::clone(&self.info.grid), time, values)
+        self.frames.frame(index, &self.info, &self.packing, &self.layout.variable)
     }
 }
 
