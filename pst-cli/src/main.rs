@@ -20,11 +20,6 @@
 mod args;
 mod batch;
 
-/// The allocator: see `Cargo.toml` (frame-sized buffers are reused rather
-/// than mapped and faulted in afresh every frame).
-#[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
-
 use std::io::{IsTerminal, Write};
 use std::process::ExitCode;
 use std::sync::atomic::{AtomicI32, Ordering};
