@@ -387,11 +387,14 @@ fn batch_runs_resume() {
 #[cfg(not(feature = "mpi"))]
 fn mpi_backend_needs_the_feature() {
     let embedded = EMBEDDED;
-    let output = stormtracker(&["track", "-b", "mpi", "-i", embedded, "--variable", "msl", "-o", "/dev/null"]);
+    let dir = scratch_dir("batch-mpi");
+    let out = dir.join("tracks.txt");
+    let output =
+        stormtracker(&["track", "-b", "mpi", "-i", embedded, "--variable", "msl", "-o", out.to_str().unwrap()]);
     assert_eq!(output.status.code(), Some(2));
     assert!(stderr(&output).contains("--features mpi"), "{}", stderr(&output));
+    assert!(!out.exists());
     // A batch under mpirun would otherwise run whole on every rank.
-    let dir = scratch_dir("batch-mpi");
     let manifest = dir.join("runs.txt");
     std::fs::write(&manifest, format!("-i {embedded} --variable msl -o {}\n", dir.join("a.txt").display())).unwrap();
     let output = Command::new(env!("CARGO_BIN_EXE_stormtracker"))

@@ -291,6 +291,47 @@ fn temporary_files_of_dead_runs_are_removed_by_the_next_write() {
     assert!(!dead.exists() && alive.exists() && other.exists());
 }
 
+/// A destination that is a device or a named pipe is written in place, never
+/// replaced by a renamed temporary file: run as root, `-o /dev/null` once
+/// turned the machine's `/dev/null` into a regular file. A pipe stands in
+/// for the device here, so a regression cannot damage the machine.
+#[test]
+fn a_named_pipe_is_written_in_place_and_stays_a_pipe() {
+    use std::os::unix::fs::FileTypeExt;
+    let scratch = Scratch::new("fifo");
+    let pipe = scratch.0.join("tracks.txt");
+    let made = std::process::Command::new("mkfifo").arg(&pipe).status();
+    if !made.is_ok_and(|s| s.success()) {
+        eprintln!("skipped: no mkfifo");
+        return;
+    }
+    let reader = {
+        let pipe = pipe.clone();
+        std::thread::spawn(move || std::fs::read(pipe).unwrap())
+    };
+    pst_io::write_atomically(&pipe, |w| Ok(w.write_all(b"through the pipe")?)).unwrap();
+    // Checked before joining: had the pipe been replaced, its reader would
+    // wait for ever.
+    assert!(std::fs::symlink_metadata(&pipe).unwrap().file_type().is_fifo());
+    assert_eq!(reader.join().unwrap(), b"through the pipe");
+    let left: Vec<_> = std::fs::read_dir(&scratch.0).unwrap().map(|e| e.unwrap().file_name()).collect();
+    assert_eq!(left, [std::ffi::OsString::from("tracks.txt")], "no temporary file may be left");
+}
+
+/// Writing through a symbolic link replaces the file it points to and
+/// keeps the link.
+#[test]
+fn a_symbolic_link_is_followed_and_kept() {
+    let scratch = Scratch::new("symlink");
+    let target = scratch.0.join("real.txt");
+    let link = scratch.0.join("link.txt");
+    std::fs::write(&target, b"old").unwrap();
+    std::os::unix::fs::symlink(&target, &link).unwrap();
+    pst_io::write_atomically(&link, |w| Ok(w.write_all(b"new")?)).unwrap();
+    assert!(std::fs::symlink_metadata(&link).unwrap().file_type().is_symlink());
+    assert_eq!(std::fs::read(&target).unwrap(), b"new");
+}
+
 #[test]
 fn csv_dates_out_of_range_are_refused_when_read() {
     let csv = |year: &str| {

@@ -419,17 +419,44 @@ pub fn write_atomically(path: &Path, write: impl FnOnce(&mut dyn Write) -> Resul
 /// renamed into place by [`AtomicFile::commit`]; dropped uncommitted (an
 /// error, a cancelled run), it removes the temporary file. The temporary
 /// name is hidden (`.name.tmp-…`) and unique within the process.
+///
+/// A destination that exists and is no regular file (`/dev/null`, a
+/// terminal, a named pipe) is written directly: a rename would replace the
+/// device or pipe with a regular file (run as root, `-o /dev/null` turned
+/// the machine's `/dev/null` into a file every later `> /dev/null` wrote
+/// into). A symbolic link is followed, so the file it points to is
+/// replaced and the link kept.
 pub(crate) struct AtomicFile {
     path: PathBuf,
-    temporary: PathBuf,
+    /// The temporary file, `None` when writing directly to `path`.
+    temporary: Option<PathBuf>,
     out: BufWriter<File>,
     committed: bool,
 }
 
 impl AtomicFile {
-    /// Creates the temporary file for `path`.
+    /// Creates the temporary file for `path` (or opens `path` itself when
+    /// it is a device or a pipe).
     pub(crate) fn create(path: &Path) -> Result<Self> {
         static COUNTER: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+        if let Ok(metadata) = std::fs::metadata(path)
+            && !metadata.is_file()
+            && !metadata.is_dir()
+        {
+            let file = std::fs::OpenOptions::new().write(true).open(path).in_file(path)?;
+            return Ok(AtomicFile {
+                path: path.to_path_buf(),
+                temporary: None,
+                out: BufWriter::new(file),
+                committed: false,
+            });
+        }
+        let is_link = std::fs::symlink_metadata(path).is_ok_and(|m| m.file_type().is_symlink());
+        let path = match is_link.then(|| std::fs::canonicalize(path)) {
+            Some(Ok(target)) => target,
+            // Not a link, or one that points nowhere: the link itself is replaced.
+            _ => path.to_path_buf(),
+        };
         let dir = match path.parent() {
             Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
             _ => PathBuf::from("."),
@@ -441,8 +468,8 @@ impl AtomicFile {
         let prefix = format!(".{}.tmp-", name.to_string_lossy());
         remove_stale_temporaries(&dir, &prefix);
         let temporary = dir.join(format!("{prefix}{}-{n}", std::process::id()));
-        let file = File::create(&temporary).in_file(path)?;
-        Ok(AtomicFile { path: path.to_path_buf(), temporary, out: BufWriter::new(file), committed: false })
+        let file = File::create(&temporary).in_file(&path)?;
+        Ok(AtomicFile { path, temporary: Some(temporary), out: BufWriter::new(file), committed: false })
     }
 
     /// Where to write.
@@ -450,12 +477,15 @@ impl AtomicFile {
         &mut self.out
     }
 
-    /// Flushes and syncs the file and renames it into place.
+    /// Flushes and syncs the file and renames it into place (flushes only,
+    /// when writing directly to a device or pipe).
     pub(crate) fn commit(mut self) -> Result<()> {
         let result = (|| -> Result<()> {
             self.out.flush()?;
-            self.out.get_ref().sync_all()?;
-            std::fs::rename(&self.temporary, &self.path)?;
+            if let Some(temporary) = &self.temporary {
+                self.out.get_ref().sync_all()?;
+                std::fs::rename(temporary, &self.path)?;
+            }
             Ok(())
         })();
         self.committed = result.is_ok();
@@ -492,8 +522,8 @@ fn remove_stale_temporaries(dir: &Path, prefix: &str) {
 
 impl Drop for AtomicFile {
     fn drop(&mut self) {
-        if !self.committed {
-            let _ = std::fs::remove_file(&self.temporary);
+        if let (false, Some(temporary)) = (self.committed, &self.temporary) {
+            let _ = std::fs::remove_file(temporary);
         }
     }
 }
