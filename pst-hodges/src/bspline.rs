@@ -170,10 +170,13 @@ impl GivensQr {
     }
 
     /// Applies the rotations to `values` (a row of `width` per point,
-    /// row-major): the transformed right-hand sides, `n` rows of `width`.
-    pub(crate) fn rotate(&self, values: &[f64], width: usize) -> Vec<f64> {
-        let mut transformed = vec![0.0; self.n * width];
-        let mut right = vec![0.0; width];
+    /// row-major), writing the transformed right-hand sides, `n` rows of
+    /// `width`, to `transformed`; `right` is a row's scratch.
+    pub(crate) fn rotate_into(&self, values: &[f64], width: usize, transformed: &mut Vec<f64>, right: &mut Vec<f64>) {
+        transformed.clear();
+        transformed.resize(self.n * width, 0.0);
+        right.clear();
+        right.resize(width, 0.0);
         for (row, (number, rotations)) in self.rows.iter().enumerate() {
             right.copy_from_slice(&values[row * width..(row + 1) * width]);
             for (offset, rotation) in rotations.iter().enumerate() {
@@ -186,6 +189,12 @@ impl GivensQr {
                 }
             }
         }
+    }
+
+    /// [`GivensQr::rotate_into`] into new buffers.
+    pub(crate) fn rotate(&self, values: &[f64], width: usize) -> Vec<f64> {
+        let mut transformed = Vec::new();
+        self.rotate_into(values, width, &mut transformed, &mut Vec::new());
         transformed
     }
 
@@ -207,15 +216,29 @@ impl GivensQr {
     }
 }
 
-/// `rows × cols` row-major to `cols × rows`.
-fn transpose(data: &[f64], rows: usize, cols: usize) -> Vec<f64> {
-    let mut out = vec![0.0; data.len()];
+/// `data` (`rows × cols`, row-major) transposed into `out` (`cols × rows`).
+fn transpose_into(data: &[f64], rows: usize, cols: usize, out: &mut Vec<f64>) {
+    // Every element is written below: only the length needs setting, and a
+    // buffer kept from the last frame already has it.
+    out.resize(data.len(), 0.0);
     for r in 0..rows {
         for c in 0..cols {
             out[c * rows + r] = data[r * cols + c];
         }
     }
-    out
+}
+
+/// The buffers of one surface fit (each of the grid's size), kept by a
+/// caller from frame to frame so that fitting a frame maps no fresh memory:
+/// at 0.25° a fit passes through five 8 MB arrays.
+#[derive(Debug, Default)]
+pub(crate) struct FitBuffers {
+    /// The values by x, then the y-rotated transpose, then the coefficients.
+    first: Vec<f64>,
+    /// The x-rotated values, then the y-rotated ones.
+    second: Vec<f64>,
+    /// One row of a rotation.
+    row: Vec<f64>,
 }
 
 /// What every frame's surface on one grid shares: knots and the factored
@@ -267,28 +290,33 @@ impl SurfaceGrid {
         })
     }
 
-    /// The surface interpolating `values` (ascending latitude rows, sorted
-    /// longitude columns, without the cyclic end column).
-    pub(crate) fn fit(&self, values: &[f64]) -> Surface<'_> {
+    /// The surface interpolating `values` (rows of sorted longitude
+    /// columns without the cyclic end column, in ascending latitude, or
+    /// descending when `north_first`), computed in `buffers` and holding
+    /// its coefficients there.
+    pub(crate) fn fit<'a>(&'a self, values: &[f64], north_first: bool, buffers: &'a mut FitBuffers) -> Surface<'a> {
         let nx = self.x_qr.n; // with the end column when periodic
         let ny = self.y_qr.n;
         let columns = if self.periodic { nx - 1 } else { nx };
         debug_assert_eq!(values.len(), ny * columns);
+        let FitBuffers { first, second, row } = buffers;
         // FITPACK's order (fpgrre): rotations along x, then along y, then
         // back substitution along y, then along x. Rows of x samples.
-        let mut by_x = vec![0.0; nx * ny];
+        first.resize(nx * ny, 0.0);
         for ix in 0..nx {
             let column = if ix == columns { 0 } else { ix };
             for iy in 0..ny {
-                by_x[ix * ny + iy] = values[iy * columns + column];
+                let row = if north_first { ny - 1 - iy } else { iy };
+                first[ix * ny + iy] = values[row * columns + column];
             }
         }
-        let x_rotated = self.x_qr.rotate(&by_x, ny);
-        let mut y_rotated = self.y_qr.rotate(&transpose(&x_rotated, nx, ny), nx);
-        self.y_qr.back_substitute(&mut y_rotated, nx);
-        let mut c = transpose(&y_rotated, ny, nx);
-        self.x_qr.back_substitute(&mut c, ny);
-        Surface { grid: self, coefficients: c }
+        self.x_qr.rotate_into(first, ny, second, row);
+        transpose_into(second, nx, ny, first);
+        self.y_qr.rotate_into(first, nx, second, row);
+        self.y_qr.back_substitute(second, nx);
+        transpose_into(second, ny, nx, first);
+        self.x_qr.back_substitute(first, ny);
+        Surface { grid: self, coefficients: first }
     }
 }
 
@@ -298,7 +326,7 @@ impl SurfaceGrid {
 #[derive(Debug, Clone)]
 pub(crate) struct Surface<'g> {
     grid: &'g SurfaceGrid,
-    coefficients: Vec<f64>,
+    coefficients: &'g [f64],
 }
 
 /// The value and first derivatives at (`x`, `y`) of the bicubic tensor
@@ -326,7 +354,7 @@ pub(crate) fn tensor_eval(x_knots: &[f64], y_knots: &[f64], coefficients: &[f64]
 impl Surface<'_> {
     /// Value and gradient (per degree of longitude, per degree of latitude).
     pub(crate) fn eval(&self, x: f64, y: f64) -> (f64, f64, f64) {
-        tensor_eval(&self.grid.x_knots, &self.grid.y_knots, &self.coefficients, x, y)
+        tensor_eval(&self.grid.x_knots, &self.grid.y_knots, self.coefficients, x, y)
     }
 
     /// Whether longitude wraps (a global surface).
@@ -679,7 +707,8 @@ mod tests {
         // spline (x over the extended period 0..360).
         let f = |x: f64, y: f64| 1.0 + 0.01 * x - 2e-5 * x * x * 0.5 + 1e-7 * x * x * x + 0.3 * y - 1e-5 * y * y * y;
         let values: Vec<f64> = lats.iter().flat_map(|&y| lons.iter().map(move |&x| f(x, y))).collect();
-        let s = sg.fit(&values);
+        let mut buffers = FitBuffers::default();
+        let s = sg.fit(&values, false, &mut buffers);
         for &(x, y) in &[(0.0, -90.0), (2.5, 1.0), (123.4, 45.6), (357.5, 89.0)] {
             if x < 355.0 {
                 assert_abs_diff_eq!(s.value(x, y), f(x, y), epsilon = 1e-9);
@@ -700,7 +729,8 @@ mod tests {
         let (x0, y0) = (101.3, 41.7);
         let f = |x: f64, y: f64| 1000.0 * (1.0 - (-((x - x0).powi(2) + (y - y0).powi(2)) / 50.0).exp());
         let values: Vec<f64> = lats.iter().flat_map(|&y| lons.iter().map(move |&x| f(x, y))).collect();
-        let s = sg.fit(&values);
+        let mut buffers = FitBuffers::default();
+        let s = sg.fit(&values, false, &mut buffers);
         let Refined::At(lat, lon, value) = refine(&s, 42.5, 100.0, f(100.0, 42.5), true, &GdfpSettings::default())
         else {
             panic!("did not converge");
@@ -720,7 +750,8 @@ mod tests {
             (-(dx * dx + (y + 20.3) * (y + 20.3)) / 40.0).exp()
         };
         let values: Vec<f64> = lats.iter().flat_map(|&y| lons.iter().map(move |&x| f(x, y))).collect();
-        let s = sg.fit(&values);
+        let mut buffers = FitBuffers::default();
+        let s = sg.fit(&values, false, &mut buffers);
         let Refined::At(lat, lon, _) = refine(&s, -20.0, 0.0, f(0.0, -20.0), false, &GdfpSettings::default()) else {
             panic!("did not converge");
         };

