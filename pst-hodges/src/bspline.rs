@@ -290,15 +290,13 @@ impl SurfaceGrid {
         })
     }
 
-    /// The surface interpolating `values` (rows of sorted longitude
-    /// columns without the cyclic end column, in ascending latitude, or
-    /// descending when `north_first`), computed in `buffers` and holding
-    /// its coefficients there.
-    pub(crate) fn fit<'a>(&'a self, values: &[f64], north_first: bool, buffers: &'a mut FitBuffers) -> Surface<'a> {
+    /// The surface interpolating `value(row, column)` (rows in ascending
+    /// latitude, columns in sorted longitude without the cyclic end
+    /// column), computed in `buffers` and holding its coefficients there.
+    pub(crate) fn fit<'a>(&'a self, value: impl Fn(usize, usize) -> f64, buffers: &'a mut FitBuffers) -> Surface<'a> {
         let nx = self.x_qr.n; // with the end column when periodic
         let ny = self.y_qr.n;
         let columns = if self.periodic { nx - 1 } else { nx };
-        debug_assert_eq!(values.len(), ny * columns);
         let FitBuffers { first, second, row } = buffers;
         // FITPACK's order (fpgrre): rotations along x, then along y, then
         // back substitution along y, then along x. Rows of x samples.
@@ -306,8 +304,7 @@ impl SurfaceGrid {
         for ix in 0..nx {
             let column = if ix == columns { 0 } else { ix };
             for iy in 0..ny {
-                let row = if north_first { ny - 1 - iy } else { iy };
-                first[ix * ny + iy] = values[row * columns + column];
+                first[ix * ny + iy] = value(iy, column);
             }
         }
         self.x_qr.rotate_into(first, ny, second, row);
@@ -708,7 +705,7 @@ mod tests {
         let f = |x: f64, y: f64| 1.0 + 0.01 * x - 2e-5 * x * x * 0.5 + 1e-7 * x * x * x + 0.3 * y - 1e-5 * y * y * y;
         let values: Vec<f64> = lats.iter().flat_map(|&y| lons.iter().map(move |&x| f(x, y))).collect();
         let mut buffers = FitBuffers::default();
-        let s = sg.fit(&values, false, &mut buffers);
+        let s = sg.fit(|i, k| values[i * lons.len() + k], &mut buffers);
         for &(x, y) in &[(0.0, -90.0), (2.5, 1.0), (123.4, 45.6), (357.5, 89.0)] {
             if x < 355.0 {
                 assert_abs_diff_eq!(s.value(x, y), f(x, y), epsilon = 1e-9);
@@ -730,7 +727,7 @@ mod tests {
         let f = |x: f64, y: f64| 1000.0 * (1.0 - (-((x - x0).powi(2) + (y - y0).powi(2)) / 50.0).exp());
         let values: Vec<f64> = lats.iter().flat_map(|&y| lons.iter().map(move |&x| f(x, y))).collect();
         let mut buffers = FitBuffers::default();
-        let s = sg.fit(&values, false, &mut buffers);
+        let s = sg.fit(|i, k| values[i * lons.len() + k], &mut buffers);
         let Refined::At(lat, lon, value) = refine(&s, 42.5, 100.0, f(100.0, 42.5), true, &GdfpSettings::default())
         else {
             panic!("did not converge");
@@ -751,7 +748,7 @@ mod tests {
         };
         let values: Vec<f64> = lats.iter().flat_map(|&y| lons.iter().map(move |&x| f(x, y))).collect();
         let mut buffers = FitBuffers::default();
-        let s = sg.fit(&values, false, &mut buffers);
+        let s = sg.fit(|i, k| values[i * lons.len() + k], &mut buffers);
         let Refined::At(lat, lon, _) = refine(&s, -20.0, 0.0, f(0.0, -20.0), false, &GdfpSettings::default()) else {
             panic!("did not converge");
         };

@@ -104,8 +104,8 @@ pub(crate) struct CandidateScratch {
 
 /// Finds the candidate feature points of one frame.
 ///
-/// `values` is the frame row-major, `nlat` rows in the source's latitude
-/// order (`lats`), columns already sorted by longitude; `extended_lons` are
+/// `field(row, column)` is the frame's value, rows in the source's latitude
+/// order (`lats`), columns sorted by longitude; `extended_lons` are
 /// those sorted longitudes followed by the first plus 360. Points at or
 /// beyond `threshold` (at or below for minima) form 4-connected objects on
 /// the grid extended by its cyclic end column; objects touching both seam
@@ -118,7 +118,7 @@ pub(crate) struct CandidateScratch {
 /// the first.
 #[allow(clippy::too_many_arguments)]
 pub(crate) fn rectangular_candidates(
-    values: &[f64],
+    field: impl Fn(usize, usize) -> f64,
     lats: &[f64],
     extended_lons: &[f64],
     threshold: f64,
@@ -130,11 +130,10 @@ pub(crate) fn rectangular_candidates(
     let ny = lats.len();
     let nx = extended_lons.len() - 1;
     let nxe = nx + 1;
-    debug_assert_eq!(values.len(), ny * nx);
     let is_min = mode == DetectionMode::Min;
     // TRACK turns minima into maxima of -0.01 × the field (hPa for Pa).
     let scale = if is_min { -0.01 } else { 0.01 };
-    let extended = |i: usize, j: usize| values[i * nx + if j == nx { 0 } else { j }];
+    let extended = |i: usize, j: usize| field(i, if j == nx { 0 } else { j });
     let inside = |v: f64| if is_min { v <= threshold } else { v >= threshold };
 
     // Objects on the extended grid (no wrap: the end column is a copy of
@@ -143,7 +142,7 @@ pub(crate) fn rectangular_candidates(
     // Grid sizes fit in i32: no grid of 2^31 rows or columns fits in memory.
     merge_seam_objects(scratch, nx as i32, ny as i32);
     // A point's value (TRACK's scale), its column moved by a seam merge or not.
-    let value = |y: i64, x: i64| values[(y - 1) as usize * nx + (x - 1).rem_euclid(nx as i64) as usize] * scale;
+    let value = |y: i64, x: i64| field((y - 1) as usize, (x - 1).rem_euclid(nx as i64) as usize) * scale;
 
     let mut candidates = Vec::new();
     let objects = std::mem::take(&mut scratch.objects);
@@ -174,12 +173,7 @@ struct Run {
 /// the runs of the row above that overlap it, so the union-find works on
 /// runs, not points, and each object's points are allocated once, at their
 /// final count.
-fn label_objects(
-    ny: usize,
-    nxe: usize,
-    inside: impl Fn(usize, usize) -> bool,
-    scratch: &mut CandidateScratch,
-) {
+fn label_objects(ny: usize, nxe: usize, inside: impl Fn(usize, usize) -> bool, scratch: &mut CandidateScratch) {
     let CandidateScratch { points, objects, runs, parent, object_of_root, object_of_run, cursor, .. } = scratch;
     runs.clear();
     // Union-find over runs; the root of a set is its smallest run, which
@@ -496,6 +490,11 @@ fn object_candidates(
 mod tests {
     use super::*;
 
+    /// A row-major field of `nx` columns as the search reads it.
+    fn row_major(field: &[f64], nx: usize) -> impl Fn(usize, usize) -> f64 + '_ {
+        move |i, k| field[i * nx + k]
+    }
+
     fn lons(n: usize) -> Vec<f64> {
         let step = 360.0 / n as f64;
         (0..=n).map(|j| j as f64 * step).collect()
@@ -571,7 +570,7 @@ mod tests {
         field[3 * nx + 2] = -1.0; // row 3, col 2
         field[3 * nx + 3] = -0.5;
         let c = rectangular_candidates(
-            &field,
+            row_major(&field, nx),
             &lats,
             &lons(nx),
             0.0,
@@ -595,7 +594,7 @@ mod tests {
         field[nx + 7] = -3.0; // column 7, west of the seam: the minimum
         field[nx + 6] = -0.5;
         let c = rectangular_candidates(
-            &field,
+            row_major(&field, nx),
             &lats,
             &lons(nx),
             0.0,
@@ -609,7 +608,7 @@ mod tests {
         // All three points count for the size filter.
         assert!(
             rectangular_candidates(
-                &field,
+                row_major(&field, nx),
                 &lats,
                 &lons(nx),
                 0.0,
@@ -622,7 +621,7 @@ mod tests {
         );
         assert_eq!(
             rectangular_candidates(
-                &field,
+                row_major(&field, nx),
                 &lats,
                 &lons(nx),
                 0.0,
@@ -645,7 +644,7 @@ mod tests {
         field[nx + 4] = 5.0; // tied neighbours: neither is strictly greater
         assert!(
             rectangular_candidates(
-                &field,
+                row_major(&field, nx),
                 &lats,
                 &lons(nx),
                 0.5,
@@ -659,7 +658,7 @@ mod tests {
         field[nx + 4] = 1.0;
         field[nx + 5] = 4.0; // one object, two maxima two columns apart
         let c = rectangular_candidates(
-            &field,
+            row_major(&field, nx),
             &lats,
             &lons(nx),
             0.5,
@@ -681,7 +680,7 @@ mod tests {
         field[nx + 3] = 5.0;
         field[nx + 4] = 5.0;
         let c = rectangular_candidates(
-            &field,
+            row_major(&field, nx),
             &lats,
             &lons(nx),
             0.5,
@@ -701,7 +700,7 @@ mod tests {
         }
         assert!(
             rectangular_candidates(
-                &polar,
+                row_major(&polar, nx),
                 &lats,
                 &lons(nx),
                 0.5,
@@ -713,7 +712,7 @@ mod tests {
             .is_empty()
         );
         let c = rectangular_candidates(
-            &polar,
+            row_major(&polar, nx),
             &lats,
             &lons(nx),
             0.5,

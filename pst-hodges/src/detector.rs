@@ -549,31 +549,53 @@ impl HodgesDetector {
     }
 
     /// The field in sorted-longitude column order, times the value factor,
-    /// into `out`.
-    fn sorted_columns(&self, frame: &Frame, layout: &Layout, out: &mut Vec<f64>) -> Result<()> {
-        let (nlat, _) = self.grid.shape();
-        let values = frame.values();
-        out.clear();
-        for i in 0..nlat {
-            for &j in &layout.lon_order {
-                let v = values[[i, j]] * self.value_factor;
-                if !v.is_finite() {
-                    return Err(self.missing_value(frame, i, j));
-                }
-                out.push(v);
+    /// read from `raw` (the frame's values, row-major) as needed; an error
+    /// names the first missing value in that order.
+    fn sorted_columns<'a>(&self, frame: &Frame, layout: &'a Layout, raw: &'a [f64]) -> Result<SortedColumns<'a>> {
+        let columns =
+            SortedColumns { raw, nlon: self.grid.nlon(), lon_order: &layout.lon_order, factor: self.value_factor };
+        for i in 0..self.grid.nlat() {
+            if let Some(k) = (0..columns.lon_order.len()).find(|&k| !columns.at(i, k).is_finite()) {
+                return Err(self.missing_value(frame, i, layout.lon_order[k]));
             }
         }
-        Ok(())
+        Ok(columns)
+    }
+}
+
+/// A frame seen in sorted-longitude columns and times the value factor,
+/// without copying it: the candidate search and the surface fit each read
+/// every value once.
+#[derive(Clone, Copy)]
+struct SortedColumns<'a> {
+    /// The frame's values, row-major in the source's order.
+    raw: &'a [f64],
+    nlon: usize,
+    /// Source column of each sorted column.
+    lon_order: &'a [usize],
+    factor: f64,
+}
+
+impl SortedColumns<'_> {
+    /// The value at source row `row`, sorted column `column`.
+    #[inline]
+    fn at(&self, row: usize, column: usize) -> f64 {
+        self.raw[row * self.nlon + self.lon_order[column]] * self.factor
+    }
+
+    /// The value at row `row` counted from the south, sorted column
+    /// `column` (as the surface takes them).
+    #[inline]
+    fn ascending_at(&self, north_first: bool, nlat: usize, row: usize, column: usize) -> f64 {
+        self.at(if north_first { nlat - 1 - row } else { row }, column)
     }
 }
 
 /// Per-thread buffers of one frame's size, reused from frame to frame: at
-/// 0.25° a frame passes through about 50 MB of them, which fresh
+/// 0.25° a frame passes through about 40 MB of them, which fresh
 /// allocations would map, fault in and zero page by page every frame.
 #[derive(Debug, Default)]
 struct Scratch {
-    /// The frame in sorted-longitude columns, source row order.
-    sorted: Vec<f64>,
     /// The B-spline surface fit's.
     fit: FitBuffers,
     /// The threshold objects' and their extrema's.
@@ -603,10 +625,12 @@ impl HodgesDetector {
     /// The refined feature points of an edge-connected (TRACK rectangular)
     /// detection, in TRACK's order, before duplicates are dropped.
     fn edge_points(&self, frame: &Frame, layout: &Layout, scratch: &mut Scratch) -> Result<Vec<RefinedPoint>> {
-        self.sorted_columns(frame, layout, &mut scratch.sorted)?;
-        let sorted = &scratch.sorted;
+        let standard = frame.values().as_standard_layout();
+        let raw = standard.as_slice().ok_or_else(|| Error::InvalidFrame("frame values are not contiguous".into()))?;
+        let sorted = self.sorted_columns(frame, layout, raw)?;
+        let nlat = self.grid.nlat();
         let candidates = rectangular_candidates(
-            sorted,
+            |i, k| sorted.at(i, k),
             self.grid.lats(),
             &layout.extended_lons,
             self.threshold,
@@ -647,7 +671,8 @@ impl HodgesDetector {
             }
             HodgesRefinement::Bspline => {
                 if !candidates.is_empty() {
-                    let surface = layout.surface.fit(sorted, layout.north_first, &mut scratch.fit);
+                    let value = |i, k| sorted.ascending_at(layout.north_first, nlat, i, k);
+                    let surface = layout.surface.fit(value, &mut scratch.fit);
                     for c in &candidates {
                         let (lat, lon, value) = match refine(&surface, c.lat, c.lon, c.value, minimum, &self.gdfp) {
                             Refined::At(lat, lon, value) => (lat, lon, value),
@@ -706,8 +731,13 @@ impl HodgesDetector {
             };
             let minimum = self.mode == DetectionMode::Min;
             let refined: Vec<(f64, f64, f64)> = with_scratch(|scratch| {
-                self.sorted_columns(frame, layout, &mut scratch.sorted)?;
-                let surface = layout.surface.fit(&scratch.sorted, layout.north_first, &mut scratch.fit);
+                let standard = frame.values().as_standard_layout();
+                let raw =
+                    standard.as_slice().ok_or_else(|| Error::InvalidFrame("frame values are not contiguous".into()))?;
+                let sorted = self.sorted_columns(frame, layout, raw)?;
+                let nlat = self.grid.nlat();
+                let value = |i, k| sorted.ascending_at(layout.north_first, nlat, i, k);
+                let surface = layout.surface.fit(value, &mut scratch.fit);
                 Ok::<_, Error>(
                     points
                         .iter()

@@ -307,8 +307,11 @@ mod tests {
         (SurfaceGrid::new(&lons, &lats, true).unwrap(), lons, lats)
     }
 
-    fn values(lons: &[f64], lats: &[f64], f: impl Fn(f64, f64) -> f64) -> Vec<f64> {
-        lats.iter().flat_map(|&y| lons.iter().map(|&x| f(x, y)).collect::<Vec<_>>()).collect()
+    /// `f` on the grid, as the surface fit reads it: (latitude row, longitude column).
+    fn values(lons: &[f64], lats: &[f64], f: impl Fn(f64, f64) -> f64) -> impl Fn(usize, usize) -> f64 {
+        let table: Vec<f64> = lats.iter().flat_map(|&y| lons.iter().map(|&x| f(x, y)).collect::<Vec<_>>()).collect();
+        let width = lons.len();
+        move |i, k| table[i * width + k]
     }
 
     #[test]
@@ -319,7 +322,7 @@ mod tests {
             1000.0 * (-(dx * dx + (y + 20.3) * (y + 20.3)) / 40.0).exp()
         };
         let mut buffers = FitBuffers::default();
-        let surface = grid.fit(&values(&lons, &lats, f), false, &mut buffers);
+        let surface = grid.fit(values(&lons, &lats, f), &mut buffers);
         // From 0°E the search meets the bound, slides along it, converges
         // there and starts again from 360°; from the cyclic column it goes
         // west at once.
@@ -333,7 +336,7 @@ mod tests {
         }
         // The same through `refine`, for a minimum of the negated field.
         let mut buffers = FitBuffers::default();
-        let negated = grid.fit(&values(&lons, &lats, |x, y| -f(x, y)), false, &mut buffers);
+        let negated = grid.fit(values(&lons, &lats, |x, y| -f(x, y)), &mut buffers);
         let settings = GdfpSettings { search: crate::BsplineSearch::Track, ..GdfpSettings::default() };
         let Refined::At(_, lon, _) = refine(&negated, -20.0, 0.0, -f(0.0, -20.0), true, &settings) else {
             panic!("did not converge");
@@ -348,7 +351,7 @@ mod tests {
         // constrained maximum is on the pole row's bound, 90°N.
         let f = |x: f64, y: f64| y - 0.01 * (x - 100.3) * (x - 100.3);
         let mut buffers = FitBuffers::default();
-        let surface = grid.fit(&values(&lons, &lats, f), false, &mut buffers);
+        let surface = grid.fit(values(&lons, &lats, f), &mut buffers);
         let Refined::At(lat, lon, _) = refine_constrained(&surface, 85.0, 100.0, f(100.0, 85.0), 1.0) else {
             panic!("TRACK's search converges on the bound");
         };
@@ -362,7 +365,7 @@ mod tests {
     fn a_candidate_without_a_value_keeps_its_grid_point() {
         let (grid, lons, lats) = surface_grid();
         let mut buffers = FitBuffers::default();
-        let surface = grid.fit(&values(&lons, &lats, |x, y| x + y), false, &mut buffers);
+        let surface = grid.fit(values(&lons, &lats, |x, y| x + y), &mut buffers);
         assert_eq!(refine_constrained(&surface, 10.0, 20.0, f64::NAN, 1.0), Refined::Failed);
     }
 }
