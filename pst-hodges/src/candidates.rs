@@ -490,9 +490,20 @@ fn object_candidates(
 mod tests {
     use super::*;
 
-    /// A row-major field of `nx` columns as the search reads it.
-    fn row_major(field: &[f64], nx: usize) -> impl Fn(usize, usize) -> f64 + '_ {
-        move |i, k| field[i * nx + k]
+    /// The candidates of a row-major field of `nx` columns on `lats` and
+    /// `nx` longitudes from 0°, with a fresh scratch.
+    fn candidates_of(
+        field: &[f64],
+        nx: usize,
+        lats: &[f64],
+        threshold: f64,
+        mode: DetectionMode,
+        min_points: usize,
+        include_ties: bool,
+    ) -> Vec<Candidate> {
+        let value = |i: usize, k: usize| field[i * nx + k];
+        let mut scratch = CandidateScratch::default();
+        rectangular_candidates(value, lats, &lons(nx), threshold, mode, min_points, include_ties, &mut scratch)
     }
 
     fn lons(n: usize) -> Vec<f64> {
@@ -569,16 +580,7 @@ mod tests {
         field[nx + 5] = -2.0; // row 1, col 5
         field[3 * nx + 2] = -1.0; // row 3, col 2
         field[3 * nx + 3] = -0.5;
-        let c = rectangular_candidates(
-            row_major(&field, nx),
-            &lats,
-            &lons(nx),
-            0.0,
-            DetectionMode::Min,
-            1,
-            false,
-            &mut CandidateScratch::default(),
-        );
+        let c = candidates_of(&field, nx, &lats, 0.0, DetectionMode::Min, 1, false);
         assert_eq!(c.len(), 2);
         assert_eq!((c[0].lat, c[0].lon, c[0].value, c[0].object), (5.0, 225.0, -2.0, 1));
         assert_eq!((c[1].lat, c[1].lon, c[1].object), (-5.0, 90.0, 2));
@@ -593,46 +595,12 @@ mod tests {
         field[nx] = -1.0; // column 0
         field[nx + 7] = -3.0; // column 7, west of the seam: the minimum
         field[nx + 6] = -0.5;
-        let c = rectangular_candidates(
-            row_major(&field, nx),
-            &lats,
-            &lons(nx),
-            0.0,
-            DetectionMode::Min,
-            1,
-            false,
-            &mut CandidateScratch::default(),
-        );
+        let c = candidates_of(&field, nx, &lats, 0.0, DetectionMode::Min, 1, false);
         assert_eq!(c.len(), 1, "{c:?}");
         assert_eq!((c[0].lat, c[0].lon), (0.0, 315.0));
         // All three points count for the size filter.
-        assert!(
-            rectangular_candidates(
-                row_major(&field, nx),
-                &lats,
-                &lons(nx),
-                0.0,
-                DetectionMode::Min,
-                4,
-                false,
-                &mut CandidateScratch::default()
-            )
-            .is_empty()
-        );
-        assert_eq!(
-            rectangular_candidates(
-                row_major(&field, nx),
-                &lats,
-                &lons(nx),
-                0.0,
-                DetectionMode::Min,
-                3,
-                false,
-                &mut CandidateScratch::default()
-            )
-            .len(),
-            1
-        );
+        assert!(candidates_of(&field, nx, &lats, 0.0, DetectionMode::Min, 4, false).is_empty());
+        assert_eq!(candidates_of(&field, nx, &lats, 0.0, DetectionMode::Min, 3, false).len(), 1);
     }
 
     #[test]
@@ -642,31 +610,10 @@ mod tests {
         let mut field = vec![0.0; 4 * nx];
         field[nx + 3] = 5.0;
         field[nx + 4] = 5.0; // tied neighbours: neither is strictly greater
-        assert!(
-            rectangular_candidates(
-                row_major(&field, nx),
-                &lats,
-                &lons(nx),
-                0.5,
-                DetectionMode::Max,
-                1,
-                false,
-                &mut CandidateScratch::default()
-            )
-            .is_empty()
-        );
+        assert!(candidates_of(&field, nx, &lats, 0.5, DetectionMode::Max, 1, false).is_empty());
         field[nx + 4] = 1.0;
         field[nx + 5] = 4.0; // one object, two maxima two columns apart
-        let c = rectangular_candidates(
-            row_major(&field, nx),
-            &lats,
-            &lons(nx),
-            0.5,
-            DetectionMode::Max,
-            1,
-            false,
-            &mut CandidateScratch::default(),
-        );
+        let c = candidates_of(&field, nx, &lats, 0.5, DetectionMode::Max, 1, false);
         assert_eq!(c.len(), 2, "{c:?}");
         assert_eq!((c[0].lon, c[0].value, c[1].lon, c[1].value), (135.0, 5.0, 225.0, 4.0));
         assert_eq!((c[0].object, c[1].object), (1, 1));
@@ -679,16 +626,7 @@ mod tests {
         let mut field = vec![0.0; 4 * nx];
         field[nx + 3] = 5.0;
         field[nx + 4] = 5.0;
-        let c = rectangular_candidates(
-            row_major(&field, nx),
-            &lats,
-            &lons(nx),
-            0.5,
-            DetectionMode::Max,
-            1,
-            true,
-            &mut CandidateScratch::default(),
-        );
+        let c = candidates_of(&field, nx, &lats, 0.5, DetectionMode::Max, 1, true);
         assert_eq!(c.len(), 1, "{c:?}");
         assert_eq!((c[0].lat, c[0].lon, c[0].value, c[0].grid_point), (45.0, 157.5, 5.0, (1, 3)));
         // A constant pole row above lower values, as a spectral synthesis
@@ -698,29 +636,8 @@ mod tests {
         for j in 0..nx {
             polar[nx + j] = if (2..=4).contains(&j) { 2.0 } else { 4.0 };
         }
-        assert!(
-            rectangular_candidates(
-                row_major(&polar, nx),
-                &lats,
-                &lons(nx),
-                0.5,
-                DetectionMode::Max,
-                1,
-                false,
-                &mut CandidateScratch::default()
-            )
-            .is_empty()
-        );
-        let c = rectangular_candidates(
-            row_major(&polar, nx),
-            &lats,
-            &lons(nx),
-            0.5,
-            DetectionMode::Max,
-            1,
-            true,
-            &mut CandidateScratch::default(),
-        );
+        assert!(candidates_of(&polar, nx, &lats, 0.5, DetectionMode::Max, 1, false).is_empty());
+        let c = candidates_of(&polar, nx, &lats, 0.5, DetectionMode::Max, 1, true);
         // Pole columns 3 (between the 2s) only: columns 2 and 4 have a 4 diagonally below.
         assert_eq!(c.iter().filter(|c| c.lat == 90.0).count(), 1, "{c:?}");
         let pole = c.iter().find(|c| c.lat == 90.0).unwrap();
