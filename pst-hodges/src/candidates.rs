@@ -147,9 +147,9 @@ pub(crate) fn rectangular_candidates(
     let mut candidates = Vec::new();
     let objects = std::mem::take(&mut scratch.objects);
     let retained = objects.iter().filter(|o| o.len() >= min_points && o.len() > 0);
+    let search = (is_min, include_ties);
     for (index, object) in retained.enumerate() {
         let number = index as u32 + 1;
-        let search = (is_min, include_ties);
         object_candidates(*object, number, lats, extended_lons, search, &value, scratch, &mut candidates);
     }
     scratch.objects = objects;
@@ -165,14 +165,14 @@ struct Run {
 }
 
 /// The 4-connected components of the points of an `ny × nxe` grid (no
-/// wrap) where `inside(row, column)` holds, numbered by their first point in
-/// row-major order, each with its points in row-major order and
-/// (rows and columns 1-based in the points).
+/// wrap) where `inside(row, column)` holds, into `scratch`'s objects and
+/// points: numbered by their first point in row-major order, each with its
+/// points (rows and columns 1-based) in row-major order.
 ///
 /// Components are found on runs of consecutive inside points: a run joins
 /// the runs of the row above that overlap it, so the union-find works on
-/// runs, not points, and each object's points are allocated once, at their
-/// final count.
+/// runs, not points, and each object's share of the point buffer is sized
+/// once, at its final count.
 fn label_objects(ny: usize, nxe: usize, inside: impl Fn(usize, usize) -> bool, scratch: &mut CandidateScratch) {
     let CandidateScratch { points, objects, runs, parent, object_of_root, object_of_run, cursor, .. } = scratch;
     runs.clear();

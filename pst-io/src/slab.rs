@@ -264,7 +264,8 @@ impl SlabCache {
             *state = State::Reading;
         }
         let (read, slot) = (Arc::clone(&self.read), Arc::clone(entry));
-        let frames = frames_text(&range);
+        // Named only should the thread not start.
+        let frames = range.clone();
         let spawned = std::thread::Builder::new().name("pst-read-slab".into()).spawn(move || {
             let result = match decoding_pool() {
                 Some(pool) => pool.install(|| read(range)),
@@ -281,7 +282,7 @@ impl SlabCache {
         if let Err(error) = spawned {
             *entry.lock() = State::Empty;
             entry.read.notify_all();
-            return Err(Error::Unsupported(format!("cannot start a thread to read {frames}: {error}")));
+            return Err(Error::Unsupported(format!("cannot start a thread to read {}: {error}", frames_text(&frames))));
         }
         Ok(())
     }
