@@ -398,7 +398,26 @@ impl Timestamp {
     /// # Ok::<(), pst_core::Error>(())
     /// ```
     pub fn imilast(&self) -> String {
-        format!("{:04}{:02}{:02}{:02}", self.year, self.month, self.day, self.hour)
+        match self.imilast_number() {
+            Some(number) => format!("{number:010}"),
+            None => format!("{:04}{:02}{:02}{:02}", self.year, self.month, self.day, self.hour),
+        }
+    }
+
+    /// IMILAST's `YYYYMMDDHH` as the number it spells, for writers that put
+    /// digits together themselves; `None` before year 0, whose minus sign
+    /// only [`Timestamp::imilast`] writes. Zero-padded to ten digits it is
+    /// [`Timestamp::imilast`].
+    ///
+    /// ```
+    /// let t = pst_core::Timestamp::from_ymdh(2026, 2, 28, 18)?;
+    /// assert_eq!(t.imilast_number(), Some(2_026_022_818));
+    /// assert_eq!(format!("{:010}", t.imilast_number().unwrap_or_default()), t.imilast());
+    /// # Ok::<(), pst_core::Error>(())
+    /// ```
+    pub fn imilast_number(&self) -> Option<u64> {
+        let year = u64::try_from(self.year).ok()?;
+        Some(((year * 100 + u64::from(self.month)) * 100 + u64::from(self.day)) * 100 + u64::from(self.hour))
     }
 }
 
@@ -608,6 +627,15 @@ mod test {
         let t = u.decode(1_100_760.0).unwrap();
         assert_eq!(t.imilast(), "2025072900");
         assert_eq!(u.encode(t).unwrap(), 1_100_760.0);
+    }
+
+    #[test]
+    fn imilast_dates_are_the_padded_number_and_years_before_0_keep_their_sign() {
+        for (year, text) in [(2025, "2025120118"), (5, "0005120118"), (12_345, "12345120118"), (-5, "-005120118")] {
+            let t = Timestamp::from_ymdh(year, 12, 1, 18).unwrap();
+            assert_eq!(t.imilast(), text);
+            assert_eq!(t.imilast_number().map(|n| format!("{n:010}")), (year >= 0).then(|| text.to_string()));
+        }
     }
 
     #[test]

@@ -7,6 +7,7 @@ use pst_core::{
     Error, Result, Timestamp, TrackReader, TrackWriter, Tracks, TracksBuilder, TracksMetadata, normalize_lon_360,
 };
 
+use super::fixed::Fixed;
 use super::{grid_index, line_error, written_variables};
 
 /// Which columns a CSV file has.
@@ -71,7 +72,7 @@ impl super::StreamingWriter for Csv {
                     CsvDialect::Plain => write!(out, "{},{t},{},{}", track.id(), track.lats()[k], track.lons()[k])?,
                     CsvDialect::Tempest => write!(
                         out,
-                        "{}, {}, {}, {}, {}, {}, {}, {:.6}, {:.6}",
+                        "{}, {}, {}, {}, {}, {}, {}, {}, {}",
                         track.id(),
                         t.year(),
                         t.month(),
@@ -79,8 +80,8 @@ impl super::StreamingWriter for Csv {
                         t.hour(),
                         grid_index(gi, k),
                         grid_index(gj, k),
-                        normalize_lon_360(track.lons()[k]),
-                        track.lats()[k]
+                        Fixed::new(normalize_lon_360(track.lons()[k]), 6),
+                        Fixed::new(track.lats()[k], 6)
                     )?,
                 }
                 for name in &names {

