@@ -215,8 +215,7 @@ impl Detector for SimpleDetector {
             return Ok(place(&mut neighbour_extrema(grid, raw, sign, connectivity).into_iter()));
         }
         SCRATCH.with_borrow_mut(|scratch| {
-            scratch.field.clear();
-            scratch.field.extend(raw.iter().map(|&v| if v.is_nan() { f64::INFINITY } else { sign * v }));
+            orient_towards_minima(raw, sign, &mut scratch.field);
             self.window_candidates(grid, &scratch.field, &mut scratch.candidates);
             if scratch.laplacian.len() != raw.len() {
                 scratch.laplacian.clear();
@@ -229,6 +228,18 @@ impl Detector for SimpleDetector {
             }
             Ok(place(&mut kept.into_iter()))
         })
+    }
+}
+
+/// `raw` times `sign` (−1 to look for maxima as minima) into `oriented`,
+/// missing values at +∞ so that they never win.
+///
+/// A function of its own, over zipped slices: the compiler vectorises it
+/// here, and not when it is written inline in `detect`'s closure.
+fn orient_towards_minima(raw: &[f64], sign: f64, oriented: &mut Vec<f64>) {
+    oriented.resize(raw.len(), 0.0);
+    for (out, &v) in oriented.iter_mut().zip(raw) {
+        *out = if v.is_nan() { f64::INFINITY } else { sign * v };
     }
 }
 
@@ -280,70 +291,98 @@ impl SimpleDetector {
         let periodic = grid.is_periodic();
         let (c_lo, c_hi) = if periodic { (0, nlon) } else { (half, nlon.saturating_sub(half)) };
         let rank = self.window * self.window / 3;
-        // Whether each point of a row is no higher than its four direct
-        // neighbours: most points are not, and rejecting them in a
-        // branch-free pass over the row (which the compiler vectorises) saves
-        // the mispredicted branches of testing them one by one.
-        let mut passes = vec![true; nlon];
+        // Step 1 flags the points no higher than their direct neighbours,
+        // row by row; the pass over the flags skips eight rejected columns
+        // at a time and tests the window of the rest.
+        let mut passes = vec![1u8; nlon];
         for r in half..nlat - half {
             let row = &field[r * nlon..(r + 1) * nlon];
             if half >= 1 {
                 let up = &field[(r - 1) * nlon..r * nlon];
                 let down = &field[(r + 1) * nlon..(r + 2) * nlon];
-                for c in 1..nlon.saturating_sub(1) {
-                    let v = row[c];
-                    passes[c] = (row[c - 1] >= v) & (row[c + 1] >= v) & (up[c] >= v) & (down[c] >= v);
-                }
-                for c in [0, nlon - 1] {
-                    let (left, right) = (if c == 0 { nlon - 1 } else { c - 1 }, if c + 1 == nlon { 0 } else { c + 1 });
-                    let v = row[c];
-                    passes[c] = row[left] >= v && row[right] >= v && up[c] >= v && down[c] >= v;
-                }
+                flag_neighbour_minima(row, up, down, &mut passes);
             }
-            for c in c_lo..c_hi {
-                if !passes[c] {
+            // Only columns whose window fits (all of them on a periodic grid).
+            for (block, flags) in passes[c_lo..c_hi.max(c_lo)].chunks(8).enumerate() {
+                if let Ok(eight) = <[u8; 8]>::try_from(flags)
+                    && u64::from_ne_bytes(eight) == 0
+                {
                     continue;
                 }
-                let v = row[c];
-                if v.is_infinite() {
-                    continue;
-                }
-                // First column of the window, wrapped once per point; the
-                // window's columns follow it, wrapping at most once more
-                // (several times only on grids narrower than the window).
-                let first =
-                    if periodic { (c as isize - half as isize).rem_euclid(nlon as isize) as usize } else { c - half };
-                // The contrast test is on the window's `rank`-th smallest
-                // value w: `w − v > threshold`. As `w ↦ w − v` rounds
-                // monotonically, that holds exactly when at most `rank` of
-                // the window's values fail it, so counting them gives the
-                // same answer as selecting w, without sorting. (Contrast is
-                // measured on the original orientation: for maxima `v − w`
-                // equals `(−w') − (−v')` of the negated field.)
-                let mut is_extremum = true;
-                let mut low = 0;
-                'window: for rr in r - half..=r + half {
-                    let window_row = &field[rr * nlon..(rr + 1) * nlon];
-                    let mut cc = first;
-                    for _ in 0..self.window {
-                        let w = window_row[cc];
-                        if w < v {
-                            is_extremum = false;
-                            break 'window;
-                        }
-                        let passes = w - v > self.threshold;
-                        low += usize::from(!passes);
-                        cc += 1;
-                        while cc >= nlon {
-                            cc -= nlon;
-                        }
+                for (offset, &flag) in flags.iter().enumerate() {
+                    let c = c_lo + block * 8 + offset;
+                    if flag != 0 && self.window_passes(field, nlon, periodic, r, c, rank) {
+                        found.push(r * nlon + c);
                     }
-                }
-                if is_extremum && low <= rank {
-                    found.push(r * nlon + c);
                 }
             }
         }
+    }
+
+    /// Step 2 at one point `(r, c)` of the minimum-oriented field whose
+    /// window fits: no value in the window is below the point's, and at most
+    /// `rank` of them fail the contrast threshold.
+    fn window_passes(&self, field: &[f64], nlon: usize, periodic: bool, r: usize, c: usize, rank: usize) -> bool {
+        let half = self.window / 2;
+        let v = field[r * nlon + c];
+        if v.is_infinite() {
+            return false;
+        }
+        // First column of the window, wrapped once per point; the window's
+        // columns follow it, wrapping at most once more (several times only
+        // on grids narrower than the window).
+        let first = if periodic { (c as isize - half as isize).rem_euclid(nlon as isize) as usize } else { c - half };
+        // The contrast test is on the window's `rank`-th smallest value w:
+        // `w − v > threshold`. As `w ↦ w − v` rounds monotonically, that
+        // holds exactly when at most `rank` of the window's values fail it,
+        // so counting them gives the same answer as selecting w, without
+        // sorting. (Contrast is measured on the original orientation: for
+        // maxima `v − w` equals `(−w') − (−v')` of the negated field.)
+        let mut low = 0;
+        for window_row in field[(r - half) * nlon..(r + half + 1) * nlon].chunks_exact(nlon) {
+            let mut cc = first;
+            for _ in 0..self.window {
+                let w = window_row[cc];
+                if w < v {
+                    return false;
+                }
+                // Not `<=`: a NaN difference counts as failing.
+                let passes = w - v > self.threshold;
+                low += usize::from(!passes);
+                cc += 1;
+                while cc >= nlon {
+                    cc -= nlon;
+                }
+            }
+        }
+        low <= rank
+    }
+}
+
+/// Whether each point of `row` is no higher than its four direct neighbours
+/// (1) or not (0), longitude wrapping at the row's ends; `up` and `down` are
+/// the rows either side. Most points are not, and rejecting them in a
+/// branch-free pass over the row (which the compiler vectorises) saves the
+/// mispredicted branches of testing them one by one.
+fn flag_neighbour_minima(row: &[f64], up: &[f64], down: &[f64], passes: &mut [u8]) {
+    let nlon = row.len();
+    if nlon >= 3 {
+        let inner = 1..nlon - 1;
+        for (((((flag, &v), &left), &right), &above), &below) in passes[inner.clone()]
+            .iter_mut()
+            .zip(&row[inner.clone()])
+            .zip(&row[..nlon - 2])
+            .zip(&row[2..])
+            .zip(&up[inner.clone()])
+            .zip(&down[inner])
+        {
+            *flag = u8::from((left >= v) & (right >= v) & (above >= v) & (below >= v));
+        }
+    }
+    for c in [0, nlon - 1] {
+        let (left, right) = (if c == 0 { nlon - 1 } else { c - 1 }, if c + 1 == nlon { 0 } else { c + 1 });
+        let v = row[c];
+        passes[c] = u8::from(row[left] >= v && row[right] >= v && up[c] >= v && down[c] >= v);
     }
 }
 
