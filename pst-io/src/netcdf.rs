@@ -79,13 +79,14 @@ impl NetcdfSource {
         if !path.exists() && !is_remote(path) {
             return Err(Error::Io(std::io::Error::new(std::io::ErrorKind::NotFound, "no such file or directory")));
         }
+        // A chunk is decoded whole: chunks up to the slab cache's limit are
+        // allowed, beyond the reader's own default if need be.
+        let max_chunk_bytes = hdf5_reader::DEFAULT_MAX_CHUNK_BYTES
+            .max(usize::try_from(options.chunk_cache_limit()).unwrap_or(usize::MAX));
         let options_nc = NcOpenOptions {
-            filter_registry: Some(crate::hdf5_filters::fast_filters()),
+            filter_registry: Some(crate::hdf5_filters::fast_filters(max_chunk_bytes)),
             chunk_cache_bytes: CHUNK_CACHE_BYTES,
-            // A chunk is decoded whole: chunks up to the slab cache's limit
-            // are allowed, beyond the reader's own default if need be.
-            max_chunk_bytes: hdf5_reader::DEFAULT_MAX_CHUNK_BYTES
-                .max(usize::try_from(options.chunk_cache_limit()).unwrap_or(usize::MAX)),
+            max_chunk_bytes,
             ..Default::default()
         };
         let storage = open_storage(path)?;
