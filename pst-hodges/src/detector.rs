@@ -835,7 +835,7 @@ impl HodgesDetector {
                 let (k2, lat2, lon2, _) = refined[other];
                 if !visited[other]
                     && points[k2].object == points[k].object
-                    && cosine_law_angle_rad(lat, lon, lat2, lon2) < DUPLICATE_TOLERANCE_RAD
+                    && within_duplicate_tolerance(lat, lon, lat2, lon2)
                 {
                     cluster.push(other);
                     visited[other] = true;
@@ -876,9 +876,30 @@ impl HodgesDetector {
 /// [`DUPLICATE_TOLERANCE_RAD`]: both climbed to the same extremum, and
 /// TRACK keeps only the first.
 fn lands_on_earlier(lat: f64, lon: f64, object: u32, earlier: impl IntoIterator<Item = (f64, f64, u32)>) -> bool {
-    earlier.into_iter().any(|(lat2, lon2, object2)| {
-        object2 == object && cosine_law_angle_rad(lat, lon, lat2, lon2) < DUPLICATE_TOLERANCE_RAD
-    })
+    earlier
+        .into_iter()
+        .any(|(lat2, lon2, object2)| object2 == object && within_duplicate_tolerance(lat, lon, lat2, lon2))
+}
+
+/// Latitudes (degrees) this far apart put two points beyond
+/// [`DUPLICATE_TOLERANCE_RAD`] (8.7e-4 rad against 1e-4).
+const DUPLICATE_LATITUDE_GAP_DEG: f64 = 0.05;
+
+/// Whether two refined points are within [`DUPLICATE_TOLERANCE_RAD`] of
+/// each other, exactly as `cosine_law_angle_rad(…) < DUPLICATE_TOLERANCE_RAD`
+/// decides it, without the trigonometry for most pairs: the great-circle
+/// angle is at least the difference of latitudes, and the law of cosines
+/// errs by about 1e-8 rad near zero, so a latitude difference beyond
+/// [`DUPLICATE_LATITUDE_GAP_DEG`] can only give an angle beyond the
+/// tolerance. Only for latitudes on the sphere's range: beyond ±90° the
+/// law reads a point across the pole. (A NaN falls through to the law,
+/// which rejects it.)
+fn within_duplicate_tolerance(lat: f64, lon: f64, lat2: f64, lon2: f64) -> bool {
+    let on_sphere = lat.abs() <= 90.0 && lat2.abs() <= 90.0;
+    if on_sphere && (lat - lat2).abs() > DUPLICATE_LATITUDE_GAP_DEG {
+        return false;
+    }
+    cosine_law_angle_rad(lat, lon, lat2, lon2) < DUPLICATE_TOLERANCE_RAD
 }
 
 /// The detector's parameters that need no grid: a finite object
@@ -954,5 +975,45 @@ impl Detector for HodgesDetector {
             centers.push_with(lat, self.grid.to_grid_convention(lon), value, grid_point, &[raw_value]);
         }
         Ok(centers)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn plain(lat: f64, lon: f64, lat2: f64, lon2: f64) -> bool {
+        cosine_law_angle_rad(lat, lon, lat2, lon2) < DUPLICATE_TOLERANCE_RAD
+    }
+
+    #[test]
+    fn near_far_and_odd_pairs_are_decided_as_the_law_of_cosines_decides() {
+        for (lat, lon, lat2, lon2) in [
+            (45.0, 10.0, 45.0, 10.0),
+            (45.0, 10.0, 45.003, 10.0),
+            (45.0, 10.0, 45.01, 10.0),
+            (89.999, 0.0, 89.999, 180.0),
+            (-90.0, 0.0, -90.0, 90.0),
+            (91.0, 0.0, 89.0, 180.0),
+            (f64::NAN, 0.0, 10.0, 0.0),
+            (10.0, 359.99999, 10.0, 0.0),
+        ] {
+            assert_eq!(within_duplicate_tolerance(lat, lon, lat2, lon2), plain(lat, lon, lat2, lon2), "{lat} {lon}");
+        }
+    }
+
+    proptest! {
+        #[test]
+        fn the_latitude_shortcut_changes_no_decision(
+            lat in -90.0f64..=90.0,
+            lon in -180.0f64..540.0,
+            dlat in prop_oneof![-0.06f64..0.06, -1e-3f64..1e-3, -1e-2f64..1e-2, -5.0f64..5.0],
+            dlon in prop_oneof![-0.06f64..0.06, -1e-3f64..1e-3, -5.0f64..5.0],
+        ) {
+            let lat2 = (lat + dlat).clamp(-90.0, 90.0);
+            let lon2 = lon + dlon;
+            prop_assert_eq!(within_duplicate_tolerance(lat, lon, lat2, lon2), plain(lat, lon, lat2, lon2));
+        }
     }
 }
