@@ -143,30 +143,71 @@ pub(crate) fn analyse_scalar(
 ) {
     let (n, lmax) = (rows.len(), recurrence.lmax());
     let mut diagonal = Diagonal::new(rows);
+    let mut live = Vec::with_capacity(rows.half());
     for m in 0..=lmax {
         diagonal.advance(recurrence, rows, m);
         let (a, b, _) = recurrence.order(m);
         let column = &columns[m * n..(m + 1) * n];
         let out = out.order_mut(m);
-        for (north, &p_mm) in diagonal.values.iter().enumerate() {
-            if p_mm == 0.0 {
-                continue;
-            }
-            let (g_north, g_south) = pair(column, north);
-            let w = 0.5 * rows.weight[north];
-            // P̄_lm is even about the equator when l − m is even, odd otherwise.
-            let even = (g_north + g_south) * w;
-            let odd = (g_north - g_south) * w;
-            let x = rows.cos[north];
-            let (mut p1, mut p2) = (p_mm, 0.0);
-            out[0] += even * p1;
-            for k in 1..out.len() {
-                let p0 = a[k] * (x * p1 - b[k] * p2);
-                out[k] += if k % 2 == 0 { even } else { odd } * p0;
-                p2 = p1;
-                p1 = p0;
-            }
+        // The rows where P̄_mm is not negligible, in order. The recurrence
+        // in l is a chain of dependent multiplications: several rows at once
+        // keep the floating-point units busy, and each coefficient still
+        // adds the rows' terms one by one in row order, so the sums are the
+        // same to the bit.
+        live.clear();
+        live.extend(diagonal.values.iter().enumerate().filter(|&(_, &p_mm)| p_mm != 0.0).map(|(north, _)| north));
+        let mut groups = live.chunks_exact(ANALYSIS_LANES);
+        for group in groups.by_ref() {
+            analyse_rows::<ANALYSIS_LANES>(a, b, &diagonal.values, rows, column, group, out);
         }
+        for &row in groups.remainder() {
+            analyse_rows::<1>(a, b, &diagonal.values, rows, column, &[row], out);
+        }
+    }
+}
+
+/// Rows analysed together by [`analyse_scalar`].
+const ANALYSIS_LANES: usize = 4;
+
+/// Adds the terms of northern rows `norths` (and their mirrors) to the
+/// coefficients `out` of one order `m` (recurrence `a`, `b`), row after row
+/// for each coefficient.
+#[inline(always)]
+fn analyse_rows<const LANES: usize>(
+    a: &[f64],
+    b: &[f64],
+    p_mm: &[f64],
+    rows: &Rows,
+    column: &[Complex64],
+    norths: &[usize],
+    out: &mut [Complex64],
+) {
+    let zero = Complex64::new(0.0, 0.0);
+    let (mut x, mut p1, mut p2) = ([0.0; LANES], [0.0; LANES], [0.0; LANES]);
+    let (mut even, mut odd) = ([zero; LANES], [zero; LANES]);
+    for (i, &north) in norths.iter().enumerate().take(LANES) {
+        let (g_north, g_south) = pair(column, north);
+        let w = 0.5 * rows.weight[north];
+        // P̄_lm is even about the equator when l − m is even, odd otherwise.
+        even[i] = (g_north + g_south) * w;
+        odd[i] = (g_north - g_south) * w;
+        x[i] = rows.cos[north];
+        p1[i] = p_mm[north];
+    }
+    let Some((first, rest)) = out.split_first_mut() else { return };
+    for i in 0..LANES {
+        *first += even[i] * p1[i];
+    }
+    for (k, (coefficient, (&ak, &bk))) in rest.iter_mut().zip(a[1..].iter().zip(&b[1..])).enumerate() {
+        let parity = if (k + 1) % 2 == 0 { &even } else { &odd };
+        let mut sum = *coefficient;
+        for i in 0..LANES {
+            let p0 = ak * (x[i] * p1[i] - bk * p2[i]);
+            sum += parity[i] * p0;
+            p2[i] = p1[i];
+            p1[i] = p0;
+        }
+        *coefficient = sum;
     }
 }
 

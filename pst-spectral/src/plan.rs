@@ -316,10 +316,10 @@ impl ShtPlan {
             return (Cow::Borrowed(columns), &self.grid_rows);
         };
         let (n, fine_n) = (self.geometry.nlat, resampler.fine_rows());
-        let mut fine = vec![Complex64::new(0.0, 0.0); (self.lmax + 1) * fine_n];
+        let mut fine = Vec::with_capacity((self.lmax + 1) * fine_n);
         let mut buffers = resampler.buffers();
-        for (m, out) in fine.chunks_exact_mut(fine_n).enumerate() {
-            resampler.resample(&columns[m * n..(m + 1) * n], parity(m), out, &mut buffers);
+        for m in 0..=self.lmax {
+            resampler.resample(&columns[m * n..(m + 1) * n], parity(m), &mut fine, &mut buffers);
         }
         (Cow::Owned(fine), rows)
     }

@@ -84,12 +84,12 @@ impl Resampler {
     }
 
     /// Resamples one column (`source_rows` values, north to south) of parity
-    /// `parity` (±1) onto the Fejér rows.
+    /// `parity` (±1) onto the Fejér rows, appended to `out`.
     pub(crate) fn resample(
         &self,
         column: &[Complex64],
         parity: f64,
-        out: &mut [Complex64],
+        out: &mut Vec<Complex64>,
         buffers: &mut ResampleBuffers,
     ) {
         let zero = Complex64::new(0.0, 0.0);
@@ -115,8 +115,12 @@ impl Resampler {
 
         let fine = &mut buffers.fine;
         let fine_len = fine.len();
-        fine.fill(zero);
         let half = circle / 2;
+        // Every term below is written but the band between the positive
+        // and the negative frequencies: only that is cleared.
+        if half + 1 < fine_len.saturating_sub(half) {
+            fine[half + 1..fine_len - half].fill(zero);
+        }
         fine[0] = ring[0] * self.phase[0];
         for k in 1..half {
             fine[k] = ring[k] * self.phase[k];
@@ -126,7 +130,7 @@ impl Resampler {
         fine[half] = ring[half] * self.phase[half] * 0.5;
         fine[fine_len - half] = ring[half] * self.phase[half].conj() * 0.5;
         self.inverse.process_with_scratch(fine, &mut buffers.scratch);
-        out.copy_from_slice(&fine[..self.fine_rows]);
+        out.extend_from_slice(&fine[..self.fine_rows]);
     }
 }
 
@@ -170,8 +174,9 @@ mod tests {
             let odd = |t: f64| Complex64::new((2.0 * t).sin() - (9.0 * t).sin(), t.sin());
             for (f, parity) in [(&even as &dyn Fn(f64) -> Complex64, 1.0), (&odd, -1.0)] {
                 let column: Vec<Complex64> = source.iter().map(|&t| f(t)).collect();
-                let mut out = vec![Complex64::new(0.0, 0.0); resampler.fine_rows()];
+                let mut out = Vec::new();
                 resampler.resample(&column, parity, &mut out, &mut resampler.buffers());
+                assert_eq!(out.len(), resampler.fine_rows());
                 for (t, value) in resampler.fine_colatitudes().into_iter().zip(out) {
                     assert_abs_diff_eq!(value.re, f(t).re, epsilon = 1e-12);
                     assert_abs_diff_eq!(value.im, f(t).im, epsilon = 1e-12);
