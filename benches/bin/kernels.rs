@@ -3,15 +3,16 @@
 //! under callgrind to guard against performance regressions
 //! (`benches/instructions.txt` holds the recorded counts).
 //!
-//! `pst-kernels detect|link|mge|band-pass|vorticity|read [DATA_DIR]`
+//! `pst-kernels detect|link|mge|band-pass|vorticity|read|hodges-detect [DATA_DIR]`
 
 use std::time::Instant;
 
 use pst_core::{Calendar, DetectionMode, Detector, Error, FieldSource, FrameCenters, Grid, Linker, Result, Timestamp};
 use pst_detect::SimpleDetector;
+use pst_hodges::HodgesTracker;
 use pst_io::{OpenOptions, open_source};
 use pst_link::SimpleLinker;
-use pst_spectral::{BandPass, SpectralFilter, WindKinematics};
+use pst_spectral::{BandPass, FilteredSource, SpectralFilter, WindKinematics};
 
 fn main() {
     let args: Vec<String> = std::env::args().collect();
@@ -23,9 +24,10 @@ fn main() {
         Some("band-pass") => band_pass(),
         Some("vorticity") => vorticity(),
         Some("read") => read(args.get(2).map_or("../shared/data", String::as_str)),
-        _ => {
-            Err(Error::InvalidArgument("usage: pst-kernels detect|link|mge|band-pass|vorticity|read [DATA_DIR]".into()))
-        }
+        Some("hodges-detect") => hodges_detect(args.get(2).map_or("../shared/data", String::as_str)),
+        _ => Err(Error::InvalidArgument(
+            "usage: pst-kernels detect|link|mge|band-pass|vorticity|read|hodges-detect [DATA_DIR]".into(),
+        )),
     };
     match result {
         Ok(check) => println!("{} {check} in {:.2?}", args[1], started.elapsed()),
@@ -109,4 +111,20 @@ fn read(data: &str) -> Result<usize> {
         frames += usize::from(source.read_frame(k)?.value(0, 0) > 0.0);
     }
     Ok(frames)
+}
+
+/// Hodges detection with B-spline refinement (threshold objects, the
+/// surface fit and its GDFP searches) on the first 20 frames of the ERA5
+/// DJF msl file band-passed to T5–42, as W2 runs it; the count includes
+/// reading and band-passing those frames. Returns the feature points.
+fn hodges_detect(data: &str) -> Result<usize> {
+    let source = open_source(format!("{data}/era5/era5_msl_2025-2026_djf_2.5x2.5.nc"), "msl", &OpenOptions::default())?;
+    let source = FilteredSource::new(source, BandPass::new(5, 42)?)?;
+    let engine = HodgesTracker::default().for_source(source.info())?;
+    let detector = engine.detector();
+    let mut points = 0;
+    for k in 0..20 {
+        points += detector.detect(&source.read_frame(k)?, k)?.len();
+    }
+    Ok(points)
 }
