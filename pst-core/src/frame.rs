@@ -1,6 +1,6 @@
 //! One 2-D field at one time.
 
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, PoisonError};
 
 use ndarray::Array2;
 
@@ -21,11 +21,19 @@ use crate::time::Timestamp;
 /// assert_eq!(frame.value(3, 0), 101_325.0);
 /// # Ok::<(), pst_core::Error>(())
 /// ```
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone)]
 pub struct Frame {
     grid: Arc<Grid>,
     time: Timestamp,
     values: Array2<f64>,
+    /// Where the values' memory goes when the frame is dropped.
+    pool: Option<Arc<FramePool>>,
+}
+
+impl PartialEq for Frame {
+    fn eq(&self, other: &Self) -> bool {
+        self.grid == other.grid && self.time == other.time && self.values == other.values
+    }
 }
 
 impl Frame {
@@ -38,7 +46,14 @@ impl Frame {
                 grid.shape()
             )));
         }
-        Ok(Frame { grid, time, values })
+        Ok(Frame { grid, time, values, pool: None })
+    }
+
+    /// The frame, whose values' memory goes back to `pool` when it is
+    /// dropped, for a later frame of the same source (see [`FramePool`]).
+    pub fn recycled_into(mut self, pool: &Arc<FramePool>) -> Self {
+        self.pool = Some(Arc::clone(pool));
+        self
     }
 
     /// The grid.
@@ -62,13 +77,99 @@ impl Frame {
     }
 
     /// Consumes the frame, returning its values.
-    pub fn into_values(self) -> Array2<f64> {
-        self.values
+    pub fn into_values(mut self) -> Array2<f64> {
+        std::mem::take(&mut self.values)
     }
 
     /// The value at row `i`, column `j`.
     #[inline]
     pub fn value(&self, i: usize, j: usize) -> f64 {
         self.values[[i, j]]
+    }
+}
+
+impl Drop for Frame {
+    fn drop(&mut self) {
+        if let Some(pool) = self.pool.take() {
+            let (buffer, _) = std::mem::take(&mut self.values).into_raw_vec_and_offset();
+            pool.give_back(buffer);
+        }
+    }
+}
+
+/// Frame buffers kept for the next frames of a source.
+///
+/// A reader that decodes every frame into fresh memory has it mapped,
+/// faulted in page by page (zeroed by the kernel) and unmapped again, frame
+/// after frame: at 0.25° (8.3 MB a frame as `f64`) that is most of a
+/// reading thread's time. A source instead takes its frames' buffers from
+/// its pool ([`FramePool::take`]) and marks the frames it returns
+/// ([`Frame::recycled_into`]); a dropped frame's buffer comes back.
+///
+/// At most `max_buffers` are kept, so the pool holds no more memory than
+/// that many frames; those are frames that were in use a moment ago, so the
+/// peak memory of a run is unchanged.
+///
+/// ```
+/// use std::sync::Arc;
+/// use ndarray::Array2;
+/// use pst_core::{Frame, FramePool, Grid, Timestamp};
+/// let grid = Arc::new(Grid::regular_global(30.0)?);
+/// let pool = Arc::new(FramePool::new(2));
+/// let (nlat, nlon) = grid.shape();
+/// let mut buffer = pool.take(nlat * nlon);
+/// buffer.resize(nlat * nlon, 101_325.0);
+/// let values = Array2::from_shape_vec(grid.shape(), buffer).expect("the grid's shape");
+/// let frame = Frame::new(grid.clone(), Timestamp::from_ymdh(2025, 12, 1, 0)?, values)?.recycled_into(&pool);
+/// drop(frame);
+/// assert_eq!(pool.len(), 1);
+/// assert!(pool.take(nlat * nlon).capacity() >= nlat * nlon);
+/// assert!(pool.is_empty());
+/// # Ok::<(), pst_core::Error>(())
+/// ```
+#[derive(Debug, Default)]
+pub struct FramePool {
+    buffers: Mutex<Vec<Vec<f64>>>,
+    max_buffers: usize,
+}
+
+impl FramePool {
+    /// A pool that keeps at most `max_buffers` buffers.
+    pub fn new(max_buffers: usize) -> Self {
+        FramePool { buffers: Mutex::new(Vec::new()), max_buffers }
+    }
+
+    /// An empty buffer with room for `len` values: a kept one when one is
+    /// large enough, a new one otherwise.
+    pub fn take(&self, len: usize) -> Vec<f64> {
+        let mut buffers = self.buffers.lock().unwrap_or_else(PoisonError::into_inner);
+        while let Some(mut buffer) = buffers.pop() {
+            if buffer.capacity() >= len {
+                buffer.clear();
+                return buffer;
+            }
+        }
+        drop(buffers);
+        Vec::with_capacity(len)
+    }
+
+    /// Buffers kept now.
+    pub fn len(&self) -> usize {
+        self.buffers.lock().unwrap_or_else(PoisonError::into_inner).len()
+    }
+
+    /// Whether no buffer is kept now.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    fn give_back(&self, buffer: Vec<f64>) {
+        if buffer.capacity() == 0 {
+            return;
+        }
+        let mut buffers = self.buffers.lock().unwrap_or_else(PoisonError::into_inner);
+        if buffers.len() < self.max_buffers {
+            buffers.push(buffer);
+        }
     }
 }

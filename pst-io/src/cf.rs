@@ -267,6 +267,16 @@ pub(crate) struct Layout {
     pub time_coord: Option<String>,
 }
 
+impl Layout {
+    /// Whether the variable is stored `[time][latitude][longitude]` (any
+    /// other dimension fixed to one index, wherever it is): a selection of
+    /// it is then frame-major as stored, with no reordering.
+    pub(crate) fn is_frame_major(&self) -> bool {
+        let leading: Vec<usize> = self.time_dim.into_iter().chain([self.lat_dim, self.lon_dim]).collect();
+        leading.windows(2).all(|pair| pair[0] < pair[1])
+    }
+}
+
 const LAT_NAMES: &[&str] = &["latitude", "lat", "y", "nav_lat", "rlat", "lats", "xlat"];
 const LON_NAMES: &[&str] = &["longitude", "lon", "x", "nav_lon", "rlon", "lons", "xlong"];
 const TIME_NAMES: &[&str] = &["time", "valid_time", "t", "timestep", "times", "date"];

@@ -26,7 +26,7 @@ use std::ops::Range;
 use std::sync::{Arc, Condvar, Mutex, MutexGuard, OnceLock, PoisonError};
 
 use ndarray::{Array2, ArrayD, IxDyn};
-use pst_core::{Error, Frame, Result, SourceInfo};
+use pst_core::{Error, Frame, FramePool, Result, SourceInfo};
 
 use crate::cf::{Layout, Packing};
 
@@ -43,6 +43,11 @@ pub(crate) enum Stored {
     F32(Vec<f32>),
     /// Everything else.
     F64(Vec<f64>),
+    /// `f32` values as a decoder wrote them, in native byte order: widened
+    /// as frames are taken, with no typed copy of the slab in between.
+    F32Bytes(Vec<u8>),
+    /// `f64` values as a decoder wrote them, in native byte order.
+    F64Bytes(Vec<u8>),
 }
 
 impl Stored {
@@ -52,25 +57,56 @@ impl Stored {
         match self {
             Stored::F32(v) => v.len() * 4,
             Stored::F64(v) => v.len() * 8,
+            Stored::F32Bytes(v) | Stored::F64Bytes(v) => v.len(),
         }
     }
 
+    /// [`Stored::frame_into`] a new vector.
+    #[cfg(test)]
+    fn frame(&self, k: usize, points: usize, packing: &Packing) -> Vec<f64> {
+        let mut out = Vec::new();
+        self.frame_into(k, points, packing, &mut out);
+        out
+    }
+
     /// Frame `k` of the slab (`points` values a frame), unpacked to physical
-    /// values in one contiguous pass.
-    pub(crate) fn frame(&self, k: usize, points: usize, packing: &Packing) -> Vec<f64> {
+    /// values in one contiguous pass, appended to `out`.
+    pub(crate) fn frame_into(&self, k: usize, points: usize, packing: &Packing, out: &mut Vec<f64>) {
         let range = k * points..(k + 1) * points;
         match self {
-            Stored::F32(v) => unpack_all(&v[range], packing),
-            Stored::F64(v) => unpack_all(&v[range], packing),
+            Stored::F32(v) => unpack_all(v[range].iter().map(|&v| f64::from(v)), packing, out),
+            Stored::F64(v) => unpack_all(v[range].iter().copied(), packing, out),
+            Stored::F32Bytes(v) => unpack_all(widened_f32(&v[4 * range.start..4 * range.end]), packing, out),
+            Stored::F64Bytes(v) => unpack_all(native_f64(&v[8 * range.start..8 * range.end]), packing, out),
+        }
+    }
+
+    /// All values, as `f64`.
+    pub(crate) fn into_f64(self) -> Vec<f64> {
+        match self {
+            Stored::F64(v) => v,
+            Stored::F32(v) => v.into_iter().map(f64::from).collect(),
+            Stored::F32Bytes(v) => widened_f32(&v).collect(),
+            Stored::F64Bytes(v) => native_f64(&v).collect(),
         }
     }
 }
 
-fn unpack_all<T: Copy + Into<f64>>(stored: &[T], packing: &Packing) -> Vec<f64> {
+/// The `f32` values of native-endian `bytes`, widened.
+fn widened_f32(bytes: &[u8]) -> impl Iterator<Item = f64> + '_ {
+    bytes.chunks_exact(4).map(|b| f64::from(f32::from_ne_bytes([b[0], b[1], b[2], b[3]])))
+}
+
+/// The `f64` values of native-endian `bytes`.
+fn native_f64(bytes: &[u8]) -> impl Iterator<Item = f64> + '_ {
+    bytes.chunks_exact(8).map(|b| f64::from_ne_bytes([b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7]]))
+}
+
+fn unpack_all(stored: impl Iterator<Item = f64>, packing: &Packing, out: &mut Vec<f64>) {
     if packing.is_plain() {
-        stored.iter().map(|&v| v.into()).collect()
+        out.extend(stored);
     } else {
-        stored.iter().map(|&v| packing.unpack(v.into())).collect()
+        out.extend(stored.map(|v| packing.unpack(v)));
     }
 }
 
@@ -110,6 +146,8 @@ pub(crate) type ReadFrames = Arc<dyn Fn(Range<usize>) -> Result<Stored> + Send +
 pub(crate) struct FrameReader {
     read: ReadFrames,
     slabs: Option<SlabCache>,
+    /// The buffers of frames handed out and dropped, for the next ones.
+    buffers: Arc<FramePool>,
 }
 
 impl FrameReader {
@@ -125,7 +163,9 @@ impl FrameReader {
     ) -> Self {
         let slabs = frames_per_chunk
             .and_then(|per_chunk| SlabCache::new(frames, per_chunk, frame_bytes, limit_bytes, Arc::clone(&read)));
-        FrameReader { read, slabs }
+        // As many buffers as frames the reading threads work on at once.
+        let buffers = Arc::new(FramePool::new(FRAMES_IN_FLIGHT_PER_THREAD * rayon::current_num_threads()));
+        FrameReader { read, slabs, buffers }
     }
 
     /// Frame `index` of `variable` on `info`'s grid, unpacked by `packing`.
@@ -136,9 +176,11 @@ impl FrameReader {
             None => (Arc::new((self.read)(index..index + 1)?), 0),
         };
         let (nlat, nlon) = info.grid.shape();
-        let values = Array2::from_shape_vec((nlat, nlon), stored.frame(at, nlat * nlon, packing))
+        let mut buffer = self.buffers.take(nlat * nlon);
+        stored.frame_into(at, nlat * nlon, packing, &mut buffer);
+        let values = Array2::from_shape_vec((nlat, nlon), buffer)
             .map_err(|e| Error::backend(format!("variable `{variable}`: unexpected frame shape"), e))?;
-        Frame::new(Arc::clone(&info.grid), time, values)
+        Ok(Frame::new(Arc::clone(&info.grid), time, values)?.recycled_into(&self.buffers))
     }
 }
 
@@ -350,6 +392,50 @@ mod tests {
     fn packing() -> Packing {
         let meta = crate::cf::VarMeta { name: "v".into(), dims: vec![], shape: vec![], attrs: Default::default() };
         Packing::from(&meta, None)
+    }
+
+    #[test]
+    fn decoder_bytes_give_the_values_of_typed_slabs() {
+        let values: Vec<f32> = vec![1.5, -2.25, f32::NAN, 1.0e-30, 3.0e38, 0.0, -0.0, 7.0];
+        let doubles: Vec<f64> = values.iter().map(|&v| f64::from(v) * 1.1).collect();
+        let f32_bytes = Stored::F32Bytes(values.iter().flat_map(|v| v.to_ne_bytes()).collect());
+        let f64_bytes = Stored::F64Bytes(doubles.iter().flat_map(|v| v.to_ne_bytes()).collect());
+        let (typed_f32, typed_f64) = (Stored::F32(values.clone()), Stored::F64(doubles.clone()));
+        for k in 0..2 {
+            let bits = |v: Vec<f64>| v.into_iter().map(f64::to_bits).collect::<Vec<_>>();
+            assert_eq!(bits(f32_bytes.frame(k, 4, &packing())), bits(typed_f32.frame(k, 4, &packing())));
+            assert_eq!(bits(f64_bytes.frame(k, 4, &packing())), bits(typed_f64.frame(k, 4, &packing())));
+        }
+        let bits = |v: Vec<f64>| v.into_iter().map(f64::to_bits).collect::<Vec<_>>();
+        assert_eq!(bits(f32_bytes.into_f64()), bits(typed_f32.into_f64()));
+        assert_eq!(bits(f64_bytes.into_f64()), bits(doubles));
+    }
+
+    #[test]
+    fn dropped_frames_give_their_buffers_back_to_the_reader() {
+        let grid = Arc::new(pst_core::Grid::regular_global(30.0).unwrap());
+        let points = grid.nlat() * grid.nlon();
+        let read: ReadFrames = Arc::new(move |frames: Range<usize>| {
+            Ok(Stored::F32(frames.flat_map(|k| std::iter::repeat_n(k as f32, points)).collect()))
+        });
+        let reader = FrameReader::new(read, 10, None, 4 * points as u64, 1 << 20);
+        let info = SourceInfo {
+            variable: "v".into(),
+            units: None,
+            long_name: None,
+            grid,
+            times: (0..10).map(|h| pst_core::Timestamp::from_ymdh(2025, 12, 1, h).unwrap()).collect(),
+            calendar: pst_core::Calendar::Standard,
+            origin: "test".into(),
+        };
+        let first = reader.frame(3, &info, &packing(), "v").unwrap();
+        assert_eq!(first.value(0, 0), 3.0);
+        let address = first.values().as_ptr();
+        drop(first);
+        assert_eq!(reader.buffers.len(), 1);
+        let second = reader.frame(4, &info, &packing(), "v").unwrap();
+        assert_eq!((second.value(0, 0), second.values().as_ptr()), (4.0, address), "the buffer is reused");
+        assert!(reader.buffers.is_empty());
     }
 
     /// A reader of frames of `points` values equal to the frame index, that

@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use ndarray::ArrayD;
 use pst_core::{Error, FieldSource, Frame, Grid, MAX_AXIS_POINTS, Result, ResultExt, SourceInfo};
-use zarrs::array::{Array, ArraySubset, DataType, data_type};
+use zarrs::array::{Array, ArrayBytes, ArraySubset, DataType, data_type};
 use zarrs::filesystem::FilesystemStore;
 use zarrs::storage::ReadableStorageTraits;
 
@@ -234,6 +234,20 @@ fn stored_size(dt: &DataType) -> usize {
 // One conversion serves every stored type, so for some it is the identity.
 #[allow(clippy::unnecessary_cast)]
 fn read_stored(array: &ZArray, subset: &ArraySubset, layout: &Layout) -> std::result::Result<Stored, String> {
+    // Floats stored frame-major are kept as the decoder's bytes: a typed
+    // copy would be another buffer of the slab's size, fresh memory on
+    // every read.
+    let dt = array.data_type();
+    let (is_f32, is_f64) = (*dt == data_type::float32(), *dt == data_type::float64());
+    if (is_f32 || is_f64) && layout.is_frame_major() {
+        let bytes = array
+            .retrieve_array_subset::<ArrayBytes<'static>>(subset)
+            .map_err(|e| e.to_string())?
+            .into_fixed()
+            .map_err(|e| e.to_string())?
+            .into_owned();
+        return Ok(if is_f32 { Stored::F32Bytes(bytes) } else { Stored::F64Bytes(bytes) });
+    }
     read_as!(
         array.data_type(),
         T => array.retrieve_array_subset::<ArrayD<T>>(subset),
@@ -252,10 +266,7 @@ fn read_f64(array: &ZArray, subset: &ArraySubset) -> std::result::Result<Vec<f64
         |a: ArrayD<T>| a.iter().map(|&v| v as f32).collect::<Vec<f32>>(),
         |a: ArrayD<T>| a.iter().map(|&v| v as f64).collect::<Vec<f64>>()
     )
-    .map(|stored| match stored {
-        Stored::F32(v) => v.into_iter().map(f64::from).collect(),
-        Stored::F64(v) => v,
-    })
+    .map(Stored::into_f64)
 }
 
 /// Time steps a chunk holds, when the variable has a time dimension.
