@@ -45,8 +45,11 @@ pub(crate) enum Stored {
     F64(Vec<f64>),
     /// `f32` values as a decoder wrote them, in native byte order: widened
     /// as frames are taken, with no typed copy of the slab in between.
+    /// (Only the Zarr reader's decoder gives its bytes.)
+    #[cfg_attr(not(feature = "zarr"), allow(dead_code))]
     F32Bytes(Vec<u8>),
     /// `f64` values as a decoder wrote them, in native byte order.
+    #[cfg_attr(not(feature = "zarr"), allow(dead_code))]
     F64Bytes(Vec<u8>),
 }
 
@@ -82,6 +85,7 @@ impl Stored {
     }
 
     /// All values, as `f64`.
+    #[cfg_attr(not(feature = "zarr"), allow(dead_code))]
     pub(crate) fn into_f64(self) -> Vec<f64> {
         match self {
             Stored::F64(v) => v,
