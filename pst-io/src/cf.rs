@@ -268,12 +268,17 @@ pub(crate) struct Layout {
 }
 
 impl Layout {
+    /// Positions of the time (if any), latitude and longitude dimensions, in
+    /// the order a frame-major selection has them.
+    pub(crate) fn leading_dims(&self) -> Vec<usize> {
+        self.time_dim.into_iter().chain([self.lat_dim, self.lon_dim]).collect()
+    }
+
     /// Whether the variable is stored `[time][latitude][longitude]` (any
     /// other dimension fixed to one index, wherever it is): a selection of
     /// it is then frame-major as stored, with no reordering.
     pub(crate) fn is_frame_major(&self) -> bool {
-        let leading: Vec<usize> = self.time_dim.into_iter().chain([self.lat_dim, self.lon_dim]).collect();
-        leading.windows(2).all(|pair| pair[0] < pair[1])
+        self.leading_dims().windows(2).all(|pair| pair[0] < pair[1])
     }
 }
 

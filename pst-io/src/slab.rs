@@ -119,7 +119,7 @@ fn unpack_all(stored: impl Iterator<Item = f64>, packing: &Packing, out: &mut Ve
 /// `[frame][latitude][longitude]` order, whatever order the file stores its
 /// dimensions in. No copy when they are already in that order.
 pub(crate) fn frame_major<T: Copy>(array: ArrayD<T>, layout: &Layout) -> Vec<T> {
-    let leading: Vec<usize> = layout.time_dim.into_iter().chain([layout.lat_dim, layout.lon_dim]).collect();
+    let leading = layout.leading_dims();
     let order: Vec<usize> = leading.iter().copied().chain((0..array.ndim()).filter(|d| !leading.contains(d))).collect();
     let permuted = array.permuted_axes(IxDyn(&order));
     if permuted.is_standard_layout() {
@@ -405,12 +405,11 @@ mod tests {
         let f32_bytes = Stored::F32Bytes(values.iter().flat_map(|v| v.to_ne_bytes()).collect());
         let f64_bytes = Stored::F64Bytes(doubles.iter().flat_map(|v| v.to_ne_bytes()).collect());
         let (typed_f32, typed_f64) = (Stored::F32(values.clone()), Stored::F64(doubles.clone()));
+        let bits = |v: Vec<f64>| v.into_iter().map(f64::to_bits).collect::<Vec<_>>();
         for k in 0..2 {
-            let bits = |v: Vec<f64>| v.into_iter().map(f64::to_bits).collect::<Vec<_>>();
             assert_eq!(bits(f32_bytes.frame(k, 4, &packing())), bits(typed_f32.frame(k, 4, &packing())));
             assert_eq!(bits(f64_bytes.frame(k, 4, &packing())), bits(typed_f64.frame(k, 4, &packing())));
         }
-        let bits = |v: Vec<f64>| v.into_iter().map(f64::to_bits).collect::<Vec<_>>();
         assert_eq!(bits(f32_bytes.into_f64()), bits(typed_f32.into_f64()));
         assert_eq!(bits(f64_bytes.into_f64()), bits(doubles));
     }
