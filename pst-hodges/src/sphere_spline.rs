@@ -17,7 +17,7 @@
 
 use pst_core::{DetectionMode, Error, Grid, Result, wrapped_lon_difference};
 
-use crate::bspline::{GivensQr, Point, SpanHint, collocation_row, dot, find_span, tensor_eval, times};
+use crate::bspline::{CoefficientRows, GivensQr, Point, SpanHint, collocation_row, dot, find_span, tensor_eval, times};
 
 const DEGREE: usize = 3;
 
@@ -446,7 +446,8 @@ impl SphereSurface<'_> {
     }
 
     fn eval(&self, theta: f64, phi: f64) -> (f64, f64, f64) {
-        tensor_eval(&self.grid.u_knots, &self.grid.v_knots, &self.coefficients, &self.spans, theta, phi)
+        let coefficients = (self.coefficients.as_slice(), CoefficientRows::ByX);
+        tensor_eval(&self.grid.u_knots, &self.grid.v_knots, coefficients, &self.spans, theta, phi)
     }
 
     /// `sign × s` and its gradient on the sphere at the direction `r`.
