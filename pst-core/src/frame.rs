@@ -1,6 +1,6 @@
 //! One 2-D field at one time.
 
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 
 use ndarray::Array2;
 
@@ -28,6 +28,9 @@ pub struct Frame {
     values: Array2<f64>,
     /// Where the values' memory goes when the frame is dropped.
     pool: Option<Arc<FramePool>>,
+    /// Whether any value is NaN, once a pass over the values has found out
+    /// (forgotten when the values are handed out mutably).
+    has_missing: OnceLock<bool>,
 }
 
 impl PartialEq for Frame {
@@ -46,7 +49,7 @@ impl Frame {
                 grid.shape()
             )));
         }
-        Ok(Frame { grid, time, values, pool: None })
+        Ok(Frame { grid, time, values, pool: None, has_missing: OnceLock::new() })
     }
 
     /// The frame, whose values' memory goes back to `pool` when it is
@@ -73,7 +76,42 @@ impl Frame {
 
     /// Mutable access to the values (for in-place preprocessing).
     pub fn values_mut(&mut self) -> &mut Array2<f64> {
+        self.has_missing = OnceLock::new();
         &mut self.values
+    }
+
+    /// The count of missing values (NaN) and the smallest and largest of
+    /// the others, in one pass over the values.
+    ///
+    /// The frame remembers whether any value was missing, so a later
+    /// [`Frame::has_missing`] (a detector's, after a pipeline's check of
+    /// every frame) does not read the values again.
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// use ndarray::Array2;
+    /// use pst_core::{Frame, Grid, Timestamp};
+    /// let grid = Arc::new(Grid::regular_global(30.0)?);
+    /// let mut values = Array2::from_elem(grid.shape(), 101_325.0);
+    /// values[[2, 3]] = f64::NAN;
+    /// values[[4, 5]] = 98_000.0;
+    /// let frame = Frame::new(grid, Timestamp::from_ymdh(2025, 12, 1, 0)?, values)?;
+    /// let summary = frame.summary();
+    /// assert_eq!((summary.missing, summary.min, summary.max), (1, 98_000.0, 101_325.0));
+    /// assert!(frame.has_missing());
+    /// # Ok::<(), pst_core::Error>(())
+    /// ```
+    pub fn summary(&self) -> ValueSummary {
+        let summary = ValueSummary::of(&self.values);
+        // Already set by an earlier pass, to the same answer.
+        let _ = self.has_missing.set(summary.missing > 0);
+        summary
+    }
+
+    /// Whether any value is missing (NaN): remembered from an earlier
+    /// [`Frame::summary`], or found by one now.
+    pub fn has_missing(&self) -> bool {
+        *self.has_missing.get_or_init(|| ValueSummary::of(&self.values).missing > 0)
     }
 
     /// Consumes the frame, returning its values.
@@ -85,6 +123,54 @@ impl Frame {
     #[inline]
     pub fn value(&self, i: usize, j: usize) -> f64 {
         self.values[[i, j]]
+    }
+}
+
+/// What a pass over a frame's values found ([`Frame::summary`]).
+#[derive(Debug, Clone, Copy, PartialEq)]
+#[non_exhaustive]
+pub struct ValueSummary {
+    /// How many values are missing (NaN).
+    pub missing: usize,
+    /// The smallest value that is not missing (+∞ when all are).
+    pub min: f64,
+    /// The largest value that is not missing (−∞ when all are).
+    pub max: f64,
+}
+
+/// Independent accumulators of [`ValueSummary::of`], which the compiler
+/// keeps in vector registers.
+const SUMMARY_LANES: usize = 8;
+
+impl ValueSummary {
+    /// One pass over `values` with [`SUMMARY_LANES`] independent minima,
+    /// maxima and NaN counts (a comparison with NaN is false, so NaN never
+    /// becomes a minimum or maximum).
+    fn of(values: &Array2<f64>) -> Self {
+        const N: usize = SUMMARY_LANES;
+        let (mut missing, mut low, mut high) = ([0usize; N], [f64::INFINITY; N], [f64::NEG_INFINITY; N]);
+        let mut scan = |v: f64, lane: usize| {
+            missing[lane] += usize::from(v.is_nan());
+            low[lane] = if v < low[lane] { v } else { low[lane] };
+            high[lane] = if v > high[lane] { v } else { high[lane] };
+        };
+        match values.as_slice_memory_order() {
+            Some(slice) => {
+                let mut chunks = slice.chunks_exact(N);
+                for chunk in &mut chunks {
+                    for (lane, &v) in chunk.iter().enumerate() {
+                        scan(v, lane);
+                    }
+                }
+                chunks.remainder().iter().for_each(|&v| scan(v, 0));
+            }
+            None => values.iter().for_each(|&v| scan(v, 0)),
+        }
+        ValueSummary {
+            missing: missing.iter().sum(),
+            min: low.iter().copied().fold(f64::INFINITY, f64::min),
+            max: high.iter().copied().fold(f64::NEG_INFINITY, f64::max),
+        }
     }
 }
 
@@ -171,5 +257,45 @@ impl FramePool {
         if buffers.len() < self.max_buffers {
             buffers.push(buffer);
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use proptest::prelude::*;
+
+    use super::*;
+
+    fn frame_of(values: Vec<f64>) -> Frame {
+        let grid = Arc::new(Grid::regular_global(30.0).expect("a 30° grid"));
+        let values = Array2::from_shape_vec(grid.shape(), values).expect("the grid's shape");
+        Frame::new(grid, Timestamp::from_ymdh(2025, 12, 1, 0).expect("a time"), values).expect("a frame")
+    }
+
+    proptest! {
+        #[test]
+        fn the_summary_is_the_plain_count_minimum_and_maximum(
+            values in proptest::collection::vec(prop_oneof![Just(f64::NAN), -1e5f64..1e5], 7 * 12),
+        ) {
+            let frame = frame_of(values.clone());
+            let summary = frame.summary();
+            let present: Vec<f64> = values.iter().copied().filter(|v| !v.is_nan()).collect();
+            prop_assert_eq!(summary.missing, values.len() - present.len());
+            prop_assert_eq!(summary.min, present.iter().copied().fold(f64::INFINITY, f64::min));
+            prop_assert_eq!(summary.max, present.iter().copied().fold(f64::NEG_INFINITY, f64::max));
+            prop_assert_eq!(frame.has_missing(), summary.missing > 0);
+            prop_assert_eq!(frame_of(values).has_missing(), summary.missing > 0);
+        }
+    }
+
+    #[test]
+    fn changing_the_values_forgets_whether_any_was_missing() {
+        let mut frame = frame_of(vec![1.0; 7 * 12]);
+        assert!(!frame.has_missing());
+        frame.values_mut()[[3, 4]] = f64::NAN;
+        assert!(frame.has_missing());
+        frame.values_mut()[[3, 4]] = 2.0;
+        assert_eq!(frame.summary().missing, 0);
+        assert!(!frame.has_missing());
     }
 }

@@ -79,41 +79,16 @@ impl<'a> Inspected<'a> {
     }
 }
 
-/// Lanes of the frame check: independent accumulators the compiler keeps
-/// in vector registers.
-const LANES: usize = 8;
-
-/// What a frame holds, in one pass over its values with [`LANES`]
-/// independent minima, maxima and NaN counts (a comparison with NaN is
-/// false, so NaN never becomes a minimum or maximum).
+/// What a frame holds, from one pass over its values (which the frame
+/// remembers, so a detector asking whether it has missing values does not
+/// read them again).
 fn classify(frame: &Frame) -> u8 {
-    let values = frame.values();
-    let (mut missing, mut low, mut high) = ([0usize; LANES], [f64::INFINITY; LANES], [f64::NEG_INFINITY; LANES]);
-    let mut scan = |v: f64, lane: usize| {
-        missing[lane] += usize::from(v.is_nan());
-        low[lane] = if v < low[lane] { v } else { low[lane] };
-        high[lane] = if v > high[lane] { v } else { high[lane] };
-    };
-    match values.as_slice() {
-        Some(slice) => {
-            let mut chunks = slice.chunks_exact(LANES);
-            for chunk in &mut chunks {
-                for (lane, &v) in chunk.iter().enumerate() {
-                    scan(v, lane);
-                }
-            }
-            chunks.remainder().iter().for_each(|&v| scan(v, 0));
-        }
-        None => values.iter().for_each(|&v| scan(v, 0)),
-    }
-    let missing: usize = missing.iter().sum();
-    let low = low.iter().copied().fold(f64::INFINITY, f64::min);
-    let high = high.iter().copied().fold(f64::NEG_INFINITY, f64::max);
-    if missing == values.len() {
+    let summary = frame.summary();
+    if summary.missing == frame.values().len() {
         ALL_MISSING
-    } else if missing > 0 {
+    } else if summary.missing > 0 {
         PARTLY_MISSING
-    } else if low == high {
+    } else if summary.min == summary.max {
         CONSTANT
     } else {
         FINE
