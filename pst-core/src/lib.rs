@@ -105,9 +105,9 @@ pub use gaussian::{gauss_legendre, gaussian_latitudes};
 #[cfg(feature = "geo")]
 pub use geometry::EARTH;
 pub use geometry::{
-    EARTH_RADIUS_KM, EARTH_RADIUS_M, angle_deg_from_chord, bearing_deg, chord_from_angle_deg, cosine_law_angle_rad,
-    great_circle_angle_deg, great_circle_distance_m, lon_difference, normalize_lon_180, normalize_lon_360, unit_vector,
-    wrapped_lon_difference,
+    CosineLawPoint, EARTH_RADIUS_KM, EARTH_RADIUS_M, angle_deg_from_chord, bearing_deg, chord_from_angle_deg,
+    cosine_law_angle_rad, great_circle_angle_deg, great_circle_distance_m, lon_difference, normalize_lon_180,
+    normalize_lon_360, unit_vector, wrapped_lon_difference,
 };
 pub use grid::{Grid, LatOrder, LonConvention, Neighbours};
 pub use healpix::{Healpix, HealpixRing, MAX_HEALPIX_NSIDE};

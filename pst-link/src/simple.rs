@@ -4,8 +4,8 @@ use std::cmp::Ordering;
 
 use kiddo::{ImmutableKdTree, SquaredEuclidean};
 use pst_core::{
-    Calendar, EARTH_RADIUS_KM, Error, FrameCenters, LinkStream, Linker, Result, Timestamp, Tracks,
-    chord_from_angle_deg, cosine_law_angle_rad, unit_vector,
+    Calendar, CosineLawPoint, EARTH_RADIUS_KM, Error, FrameCenters, LinkStream, Linker, Result, Timestamp, Tracks,
+    chord_from_angle_deg, unit_vector,
 };
 
 use crate::pending::{PendingTracks, Point};
@@ -341,11 +341,14 @@ impl MatchScratch {
         // A chord a little longer than the limit: the tree finds candidates,
         // the exact distance decides.
         let chord = chord_from_angle_deg((max_km / EARTH_RADIUS_KM).to_degrees()) * (1.0 + 1e-9) + 1e-12;
+        // Each centre's trigonometry once, not once for each tail near it.
+        let centre_trig: Vec<CosineLawPoint> = centres.iter().map(|p| CosineLawPoint::new(p.lat, p.lon)).collect();
         for (t, tail) in tails.iter().enumerate() {
             let q = unit_vector(tail.lat, tail.lon);
+            let tail_trig = CosineLawPoint::new(tail.lat, tail.lon);
             for hit in tree.query(&q).within::<SquaredEuclidean<f64>>(chord * chord).unsorted().execute() {
                 let c = hit.item as usize;
-                let d = cosine_law_angle_rad(tail.lat, tail.lon, centres[c].lat, centres[c].lon) * EARTH_RADIUS_KM;
+                let d = tail_trig.angle_rad(&centre_trig[c]) * EARTH_RADIUS_KM;
                 if d < max_km {
                     self.per_centre[c].push((d, t));
                     self.per_tail[t].push((d, c));
@@ -386,6 +389,8 @@ fn reset(lists: &mut Vec<Vec<(f64, usize)>>, n: usize) {
 
 #[cfg(test)]
 mod test {
+    use pst_core::cosine_law_angle_rad;
+
     use super::*;
 
     fn frame(k: usize, pts: &[(f64, f64)]) -> FrameCenters {
