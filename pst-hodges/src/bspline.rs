@@ -25,6 +25,7 @@ fn interpolation_knots(x: &[f64]) -> Vec<f64> {
 
 /// The knot span of `u`: `t[span] <= u < t[span + 1]`, clamped to the
 /// valid spans `DEGREE..=n_coefficients - 1`.
+#[inline(never)]
 pub(crate) fn find_span(t: &[f64], u: f64) -> usize {
     let last = t.len() - DEGREE - 2; // n_coefficients - 1
     if u >= t[last + 1] {
@@ -50,6 +51,7 @@ pub(crate) fn find_span(t: &[f64], u: f64) -> usize {
 /// so the span of its last evaluation is nearly always the next one's. The
 /// span holding `u` is unique (knot spans are half-open and only non-empty
 /// ones qualify), so a guess that holds it is the span the bisection finds.
+#[inline(always)]
 pub(crate) fn find_span_near(t: &[f64], u: f64, guess: usize) -> usize {
     let last = t.len() - DEGREE - 2;
     if u < t[last + 1] && u > t[DEGREE] && (DEGREE..=last).contains(&guess) && t[guess] <= u && u < t[guess + 1] {
