@@ -28,9 +28,9 @@ pub struct Frame {
     values: Array2<f64>,
     /// Where the values' memory goes when the frame is dropped.
     pool: Option<Arc<FramePool>>,
-    /// Whether any value is NaN, once a pass over the values has found out
-    /// (forgotten when the values are handed out mutably).
-    has_missing: OnceLock<bool>,
+    /// What a pass over the values found, once one has (forgotten when the
+    /// values are handed out mutably).
+    summary: OnceLock<ValueSummary>,
 }
 
 impl PartialEq for Frame {
@@ -49,7 +49,7 @@ impl Frame {
                 grid.shape()
             )));
         }
-        Ok(Frame { grid, time, values, pool: None, has_missing: OnceLock::new() })
+        Ok(Frame { grid, time, values, pool: None, summary: OnceLock::new() })
     }
 
     /// The frame, whose values' memory goes back to `pool` when it is
@@ -76,16 +76,15 @@ impl Frame {
 
     /// Mutable access to the values (for in-place preprocessing).
     pub fn values_mut(&mut self) -> &mut Array2<f64> {
-        self.has_missing = OnceLock::new();
+        self.summary = OnceLock::new();
         &mut self.values
     }
 
     /// The count of missing values (NaN) and the smallest and largest of
-    /// the others, in one pass over the values.
+    /// the others, from one pass over the values.
     ///
-    /// The frame remembers whether any value was missing, so a later
-    /// [`Frame::has_missing`] (a detector's, after a pipeline's check of
-    /// every frame) does not read the values again.
+    /// The frame remembers it, so a later call (a detector's, after a
+    /// pipeline's check of every frame) does not read the values again.
     ///
     /// ```
     /// use std::sync::Arc;
@@ -102,16 +101,12 @@ impl Frame {
     /// # Ok::<(), pst_core::Error>(())
     /// ```
     pub fn summary(&self) -> ValueSummary {
-        let summary = ValueSummary::of(&self.values);
-        // Already set by an earlier pass, to the same answer.
-        let _ = self.has_missing.set(summary.missing > 0);
-        summary
+        *self.summary.get_or_init(|| ValueSummary::of(&self.values))
     }
 
-    /// Whether any value is missing (NaN): remembered from an earlier
-    /// [`Frame::summary`], or found by one now.
+    /// Whether any value is missing (NaN), by [`Frame::summary`].
     pub fn has_missing(&self) -> bool {
-        *self.has_missing.get_or_init(|| ValueSummary::of(&self.values).missing > 0)
+        self.summary().missing > 0
     }
 
     /// Consumes the frame, returning its values.

@@ -554,6 +554,15 @@ impl HodgesDetector {
     fn sorted_columns<'a>(&self, frame: &Frame, layout: &'a Layout, raw: &'a [f64]) -> Result<SortedColumns<'a>> {
         let columns =
             SortedColumns { raw, nlon: self.grid.nlon(), lon_order: &layout.lon_order, factor: self.value_factor };
+        // The frame's summary (most often already taken by the pipeline's
+        // frame check) proves every scaled value finite when its extremes
+        // are (the factor is positive, and rounding keeps the order):
+        // then the values need no pass of their own.
+        let summary = frame.summary();
+        let scaled_is_finite = |v: f64| (v * self.value_factor).is_finite();
+        if summary.missing == 0 && scaled_is_finite(summary.min) && scaled_is_finite(summary.max) {
+            return Ok(columns);
+        }
         for i in 0..self.grid.nlat() {
             if let Some(k) = (0..columns.lon_order.len()).find(|&k| !columns.at(i, k).is_finite()) {
                 return Err(self.missing_value(frame, i, layout.lon_order[k]));
@@ -985,6 +994,33 @@ mod tests {
 
     fn plain(lat: f64, lon: f64, lat2: f64, lon2: f64) -> bool {
         cosine_law_angle_rad(lat, lon, lat2, lon2) < DUPLICATE_TOLERANCE_RAD
+    }
+
+    #[test]
+    fn a_missing_infinite_or_overflowing_value_is_named_whether_or_not_the_frame_was_summarised() {
+        let grid = std::sync::Arc::new(Grid::regular_global(10.0).expect("a 10° grid"));
+        let time = pst_core::Timestamp::from_ymdh(2025, 12, 1, 0).expect("a time");
+        let (nlat, nlon) = grid.shape();
+        let smooth = pst_core::ndarray::Array2::from_shape_fn((nlat, nlon), |(i, j)| {
+            101_000.0 + 500.0 * ((i as f64) * 0.7).sin() * ((j as f64) * 0.4).cos()
+        });
+        let detector = HodgesDetector::new(&grid, DetectionMode::Min, 101_000.0).expect("a detector");
+        for (bad, factor) in [(f64::NAN, 1.0), (f64::INFINITY, 1.0), (f64::NEG_INFINITY, 1.0), (1e300, 1e10)] {
+            for summarised in [false, true] {
+                let mut values = smooth.clone();
+                values[[5, 7]] = bad;
+                let frame = Frame::new(grid.clone(), time, values).expect("a frame");
+                if summarised {
+                    frame.summary();
+                }
+                let error = detector.clone().value_factor(factor).detect(&frame, 0).expect_err("a bad value");
+                let text = error.to_string();
+                assert!(text.contains(&format!("latitude {}, longitude {}", grid.lat(5), grid.lon(7))), "{text}");
+            }
+        }
+        let frame = Frame::new(grid.clone(), time, smooth).expect("a frame");
+        frame.summary();
+        assert!(detector.detect(&frame, 0).is_ok());
     }
 
     #[test]
