@@ -388,9 +388,10 @@ impl SurfaceGrid {
         for first_row in (0..ny).step_by(FIT_BLOCK_ROWS) {
             let rows = FIT_BLOCK_ROWS.min(ny - first_row);
             block.resize(nx * rows, 0.0);
-            for r in 0..rows {
-                for ix in 0..nx {
-                    block[ix * rows + r] = value(first_row + r, if ix == columns { 0 } else { ix });
+            for (ix, column) in block.chunks_exact_mut(rows).enumerate() {
+                let source_column = if ix == columns { 0 } else { ix };
+                for (r, out) in column.iter_mut().enumerate() {
+                    *out = value(first_row + r, source_column);
                 }
             }
             self.x_qr.rotate_into(block, rows, block_rotated, row);
@@ -402,9 +403,9 @@ impl SurfaceGrid {
             let rows = FIT_BLOCK_ROWS.min(ny - first_row);
             let band = &mut coefficients[first_row * nx..(first_row + rows) * nx];
             block.resize(nx * rows, 0.0);
-            for r in 0..rows {
-                for ix in 0..nx {
-                    block[ix * rows + r] = band[r * nx + ix];
+            for (ix, column) in block.chunks_exact_mut(rows).enumerate() {
+                for (r, out) in column.iter_mut().enumerate() {
+                    *out = band[r * nx + ix];
                 }
             }
             self.x_qr.back_substitute(block, rows);
