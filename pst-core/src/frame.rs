@@ -81,7 +81,7 @@ impl Frame {
     }
 
     /// The count of missing values (NaN) and the smallest and largest of
-    /// the others, from one pass over the values.
+    /// the others (infinities included), from one pass over the values.
     ///
     /// The frame remembers it, so a later call (a detector's, after a
     /// pipeline's check of every frame) does not read the values again.
@@ -127,9 +127,11 @@ impl Frame {
 pub struct ValueSummary {
     /// How many values are missing (NaN).
     pub missing: usize,
-    /// The smallest value that is not missing (+∞ when all are).
+    /// The smallest value that is not missing (+∞ when all are, or the
+    /// frame is empty). Of equal zeros, which one (±0) is not defined.
     pub min: f64,
-    /// The largest value that is not missing (−∞ when all are).
+    /// The largest value that is not missing (−∞ when all are, or the
+    /// frame is empty). Of equal zeros, which one (±0) is not defined.
     pub max: f64,
 }
 

@@ -24,7 +24,8 @@ fn interpolation_knots(x: &[f64]) -> Vec<f64> {
 }
 
 /// The knot span of `u`: `t[span] <= u < t[span + 1]`, clamped to the
-/// valid spans `DEGREE..=n_coefficients - 1`.
+/// valid spans `DEGREE..=n_coefficients - 1` (a NaN `u` gets the span the
+/// bisection starts from, the middle one).
 #[inline(never)]
 pub(crate) fn find_span(t: &[f64], u: f64) -> usize {
     let last = t.len() - DEGREE - 2; // n_coefficients - 1
@@ -387,13 +388,7 @@ impl SurfaceGrid {
         rotated.resize(nx * ny, 0.0);
         for first_row in (0..ny).step_by(FIT_BLOCK_ROWS) {
             let rows = FIT_BLOCK_ROWS.min(ny - first_row);
-            block.resize(nx * rows, 0.0);
-            for (ix, column) in block.chunks_exact_mut(rows).enumerate() {
-                let source_column = if ix == columns { 0 } else { ix };
-                for (r, out) in column.iter_mut().enumerate() {
-                    *out = value(first_row + r, source_column);
-                }
-            }
+            gather_rows(block, rows, nx, |r, ix| value(first_row + r, if ix == columns { 0 } else { ix }));
             self.x_qr.rotate_into(block, rows, block_rotated, row);
             scatter_rows(block_rotated, rows, &mut rotated[first_row * nx..(first_row + rows) * nx]);
         }
@@ -402,12 +397,7 @@ impl SurfaceGrid {
         for first_row in (0..ny).step_by(FIT_BLOCK_ROWS) {
             let rows = FIT_BLOCK_ROWS.min(ny - first_row);
             let band = &mut coefficients[first_row * nx..(first_row + rows) * nx];
-            block.resize(nx * rows, 0.0);
-            for (ix, column) in block.chunks_exact_mut(rows).enumerate() {
-                for (r, out) in column.iter_mut().enumerate() {
-                    *out = band[r * nx + ix];
-                }
-            }
+            gather_rows(block, rows, nx, |r, ix| band[r * nx + ix]);
             self.x_qr.back_substitute(block, rows);
             scatter_rows(block, rows, band);
         }
@@ -415,8 +405,19 @@ impl SurfaceGrid {
     }
 }
 
+/// Fills `block` longitude-major (`rows` values per longitude, `nx`
+/// longitudes) with `value(row, longitude)`, a longitude at a time.
+fn gather_rows(block: &mut Vec<f64>, rows: usize, nx: usize, value: impl Fn(usize, usize) -> f64) {
+    block.resize(nx * rows, 0.0);
+    for (ix, column) in block.chunks_exact_mut(rows).enumerate() {
+        for (r, out) in column.iter_mut().enumerate() {
+            *out = value(r, ix);
+        }
+    }
+}
+
 /// Writes `block` (longitude-major: `rows` values per longitude) into
-/// `band`, the same `rows` rows of latitude.
+/// `band`, the same `rows` rows of latitude: [`gather_rows`] undone.
 fn scatter_rows(block: &[f64], rows: usize, band: &mut [f64]) {
     let nx = block.len() / rows;
     for r in 0..rows {

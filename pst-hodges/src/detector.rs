@@ -554,10 +554,10 @@ impl HodgesDetector {
     fn sorted_columns<'a>(&self, frame: &Frame, layout: &'a Layout, raw: &'a [f64]) -> Result<SortedColumns<'a>> {
         let columns =
             SortedColumns { raw, nlon: self.grid.nlon(), lon_order: &layout.lon_order, factor: self.value_factor };
-        // The frame's summary (most often already taken by the pipeline's
-        // frame check) proves every scaled value finite when its extremes
-        // are (the factor is positive, and rounding keeps the order):
-        // then the values need no pass of their own.
+        // The frame's summary (taken by the pipeline's frame check of this
+        // same frame, or here in a pass cheaper than the scan below) proves
+        // every scaled value finite when its extremes are (the factor is
+        // positive, and rounding keeps the order): then no scan is needed.
         let summary = frame.summary();
         let scaled_is_finite = |v: f64| (v * self.value_factor).is_finite();
         if summary.missing == 0 && scaled_is_finite(summary.min) && scaled_is_finite(summary.max) {
