@@ -206,6 +206,15 @@ impl<D: Detector, L: Linker> DetectLinkTracker<D, L> {
     }
 }
 
+/// Pushes a batch's centres, in time order, into `stream` and takes the
+/// tracks that finishes.
+fn link_batch(stream: &mut dyn LinkStream, batch: &[FrameCenters]) -> Result<Tracks> {
+    for centers in batch {
+        stream.push(centers)?;
+    }
+    stream.take_finished()
+}
+
 impl<D: Detector, L: Linker> Tracker for DetectLinkTracker<D, L> {
     fn track_into(&self, source: &dyn FieldSource, sink: &mut dyn TrackSink, progress: &dyn Progress) -> Result<()> {
         let info = source.info();
@@ -215,18 +224,29 @@ impl<D: Detector, L: Linker> Tracker for DetectLinkTracker<D, L> {
             pool.run(|| self.linker.start(&info.times[..frames], info.calendar))?;
         progress.stage("detecting", Some(frames as u64));
         let counter = AtomicUsize::new(0);
+        // The link is serial (one stream, frames in time order), so the
+        // centres of each batch are linked while the next batch is detected:
+        // one thread links while the others detect. The linker's work (which
+        // may be parallel itself) and the detection run on the pool; the
+        // sink runs here.
+        let mut detected: Vec<FrameCenters> = Vec::new();
         for batch in pool.batches(frames) {
-            // Detection of the batch and the linker's work on it (which may
-            // be parallel itself) run on the pool; the sink runs here.
-            let finished = pool.run(|| -> Result<Tracks> {
-                for centers in detect_frames(source, &self.detector, batch, progress, &counter)? {
-                    stream.push(&centers)?;
-                }
-                stream.take_finished()
-            })?;
+            let (next, finished) = pool.run(|| {
+                rayon::join(
+                    || detect_frames(source, &self.detector, batch, progress, &counter),
+                    || link_batch(&mut *stream, &detected),
+                )
+            });
+            // The earlier frames first: their tracks, or their error.
+            let finished = finished?;
             if !finished.is_empty() {
                 sink.accept(self.label(finished, info)?)?;
             }
+            detected = next?;
+        }
+        let finished = pool.run(|| link_batch(&mut *stream, &detected))?;
+        if !finished.is_empty() {
+            sink.accept(self.label(finished, info)?)?;
         }
         if progress.is_cancelled() {
             return Err(Error::Cancelled);
@@ -234,5 +254,91 @@ impl<D: Detector, L: Linker> Tracker for DetectLinkTracker<D, L> {
         let rest = pool.run(|| stream.finish())?;
         sink.accept(self.label(rest, info)?)?;
         sink.finish()
+    }
+}
+
+#[cfg(test)]
+mod test {
+    use pst_core::{Calendar, DetectionMode, Frame, Grid, SyntheticSeries, Timestamp};
+    use pst_detect::SimpleDetector;
+    use pst_link::SimpleLinker;
+
+    use super::*;
+
+    /// Frames from `damaged_from` on cannot be read.
+    struct DamagedSource {
+        series: SyntheticSeries,
+        damaged_from: usize,
+    }
+
+    impl FieldSource for DamagedSource {
+        fn info(&self) -> &SourceInfo {
+            self.series.info()
+        }
+
+        fn read_frame(&self, index: usize) -> Result<Frame> {
+            if index >= self.damaged_from {
+                return Err(Error::InvalidArgument(format!("frame {index} is damaged")));
+            }
+            self.series.read_frame(index)
+        }
+    }
+
+    /// Simple linking that fails at the frame numbered `fails_at`.
+    struct FailingLinker {
+        simple: SimpleLinker,
+        fails_at: usize,
+    }
+
+    struct FailingStream<'a> {
+        inner: Box<dyn LinkStream + 'a>,
+        fails_at: usize,
+    }
+
+    impl Linker for FailingLinker {
+        fn start(&self, times: &[Timestamp], calendar: Calendar) -> Result<Box<dyn LinkStream + '_>> {
+            let inner = self.simple.start(times, calendar)?;
+            Ok(Box::new(FailingStream { inner, fails_at: self.fails_at }))
+        }
+    }
+
+    impl LinkStream for FailingStream<'_> {
+        fn push(&mut self, centers: &FrameCenters) -> Result<()> {
+            if centers.frame_index() == self.fails_at {
+                return Err(Error::InvalidArgument(format!("linking frame {} failed", self.fails_at)));
+            }
+            self.inner.push(centers)
+        }
+
+        fn take_finished(&mut self) -> Result<Tracks> {
+            self.inner.take_finished()
+        }
+
+        fn finish(self: Box<Self>) -> Result<Tracks> {
+            self.inner.finish()
+        }
+    }
+
+    /// A batch is linked while the next is detected: an error in linking
+    /// the earlier frames is the one reported, not the next batch's.
+    #[test]
+    fn the_earlier_frames_error_wins_while_batches_overlap() -> Result<()> {
+        let detector = SimpleDetector::new(DetectionMode::Min);
+        for threads in [1, 2, 3] {
+            // A frame of the second batch (batches hold 4 frames a thread) is
+            // damaged; linking fails at a frame of the first.
+            let damaged = 4 * threads + 1;
+            let series = SyntheticSeries::builder(Grid::regular_global(10.0)?).frames(40).build()?;
+            let source = DamagedSource { series, damaged_from: damaged };
+            let linker = FailingLinker { simple: SimpleLinker::default(), fails_at: 2 };
+            let failing = DetectLinkTracker::new(detector.clone(), linker).threads(threads);
+            let error = failing.track(&source).err().map(|e| e.to_string());
+            assert_eq!(error.as_deref(), Some("invalid argument: linking frame 2 failed"), "{threads} threads");
+            let plain = DetectLinkTracker::new(detector.clone(), SimpleLinker::default()).threads(threads);
+            let error = plain.track(&source).err().map(|e| e.to_string());
+            let expected = format!("invalid argument: frame {damaged} is damaged");
+            assert_eq!(error.as_deref(), Some(expected.as_str()), "{threads} threads");
+        }
+        Ok(())
     }
 }
