@@ -206,6 +206,13 @@ impl<D: Detector, L: Linker> DetectLinkTracker<D, L> {
     }
 }
 
+impl<D: Detector, L: Linker> DetectLinkTracker<D, L> {
+    /// Labels finished `tracks` and gives them to `sink` (none: nothing).
+    fn hand_over(&self, tracks: Tracks, info: &SourceInfo, sink: &mut dyn TrackSink) -> Result<()> {
+        if tracks.is_empty() { Ok(()) } else { sink.accept(self.label(tracks, info)?) }
+    }
+}
+
 /// Pushes a batch's centres, in time order, into `stream` and takes the
 /// tracks that finishes.
 fn link_batch(stream: &mut dyn LinkStream, batch: &[FrameCenters]) -> Result<Tracks> {
@@ -226,28 +233,35 @@ impl<D: Detector, L: Linker> Tracker for DetectLinkTracker<D, L> {
         let counter = AtomicUsize::new(0);
         // The link is serial (one stream, frames in time order), so the
         // centres of each batch are linked while the next batch is detected:
-        // one thread links while the others detect. The linker's work (which
-        // may be parallel itself) and the detection run on the pool; the
-        // sink runs here.
+        // one thread links while the others detect. Meanwhile the tracks the
+        // batch before finished go to the sink, here on the calling thread
+        // (a sink need not be `Send`). The linker's work may be parallel
+        // itself.
         let mut detected: Vec<FrameCenters> = Vec::new();
+        let mut linked = Tracks::default();
         for batch in pool.batches(frames) {
-            let (next, finished) = pool.run(|| {
-                rayon::join(
-                    || detect_frames(source, &self.detector, batch, progress, &counter),
-                    || link_batch(&mut *stream, &detected),
-                )
+            let mut work = None;
+            let handed = pool.in_place_scope(|scope| {
+                let stream = &mut *stream;
+                let (detected, counter) = (&detected, &counter);
+                scope.spawn(|_| {
+                    work = Some(rayon::join(
+                        || detect_frames(source, &self.detector, batch, progress, counter),
+                        || link_batch(stream, detected),
+                    ));
+                });
+                self.hand_over(std::mem::take(&mut linked), info, sink)
             });
-            // The earlier frames first: their tracks, or their error.
-            let finished = finished?;
-            if !finished.is_empty() {
-                sink.accept(self.label(finished, info)?)?;
-            }
+            // The earlier frames first: their tracks' delivery, their link,
+            // then the new batch's detection.
+            handed?;
+            let (next, finished) = work.ok_or_else(|| Error::InvalidArgument("a batch was not detected".into()))?;
+            linked = finished?;
             detected = next?;
         }
+        self.hand_over(linked, info, sink)?;
         let finished = pool.run(|| link_batch(&mut *stream, &detected))?;
-        if !finished.is_empty() {
-            sink.accept(self.label(finished, info)?)?;
-        }
+        self.hand_over(finished, info, sink)?;
         if progress.is_cancelled() {
             return Err(Error::Cancelled);
         }

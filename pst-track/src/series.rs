@@ -200,6 +200,16 @@ impl Pool {
         }
     }
 
+    /// Runs `work` on the calling thread with a scope whose spawned tasks
+    /// run on this pool's threads meanwhile (`work` itself need not be
+    /// `Send`: a caller's sink runs there while the pool detects and links).
+    pub(crate) fn in_place_scope<'scope, T>(&self, work: impl FnOnce(&rayon::Scope<'scope>) -> T) -> T {
+        match &self.0 {
+            Some(pool) => pool.in_place_scope(work),
+            None => rayon::in_place_scope(work),
+        }
+    }
+
     /// The number of worker threads.
     pub(crate) fn threads(&self) -> usize {
         self.0.as_ref().map_or_else(rayon::current_num_threads, rayon::ThreadPool::current_num_threads)
