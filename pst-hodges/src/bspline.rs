@@ -247,19 +247,13 @@ impl GivensQr {
             for (offset, rotation) in rotations.iter().enumerate() {
                 let Some((cosine, sine)) = *rotation else { continue };
                 let target = &mut transformed[(number + offset) * width..(number + offset + 1) * width];
-                if first[offset] {
-                    // The same operations on the zero the target row held.
-                    for (r, t) in right.iter_mut().zip(target.iter_mut()) {
-                        let old_r = *r;
-                        *r = cosine * old_r - sine * 0.0;
-                        *t = cosine * 0.0 + sine * old_r;
-                    }
-                } else {
-                    for (r, t) in right.iter_mut().zip(target.iter_mut()) {
-                        let (old_r, old_t) = (*r, *t);
-                        *r = cosine * old_r - sine * old_t;
-                        *t = cosine * old_t + sine * old_r;
-                    }
+                // A row's first rotation meets the zero it held, not what a
+                // buffer kept from an earlier fit holds there.
+                let fresh = first[offset];
+                for (r, t) in right.iter_mut().zip(target.iter_mut()) {
+                    let (old_r, old_t) = (*r, if fresh { 0.0 } else { *t });
+                    *r = cosine * old_r - sine * old_t;
+                    *t = cosine * old_t + sine * old_r;
                 }
             }
         }

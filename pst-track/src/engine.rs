@@ -204,9 +204,7 @@ impl<D: Detector, L: Linker> DetectLinkTracker<D, L> {
         meta.attributes.extend(self.linker.attributes());
         Ok(tracks)
     }
-}
 
-impl<D: Detector, L: Linker> DetectLinkTracker<D, L> {
     /// Labels finished `tracks` and gives them to `sink` (none: nothing).
     fn hand_over(&self, tracks: Tracks, info: &SourceInfo, sink: &mut dyn TrackSink) -> Result<()> {
         if tracks.is_empty() { Ok(()) } else { sink.accept(self.label(tracks, info)?) }
@@ -255,6 +253,7 @@ impl<D: Detector, L: Linker> Tracker for DetectLinkTracker<D, L> {
             // The earlier frames first: their tracks' delivery, their link,
             // then the new batch's detection.
             handed?;
+            // The scope waited for the task it spawned: `work` is set.
             let (next, finished) = work.ok_or_else(|| Error::InvalidArgument("a batch was not detected".into()))?;
             linked = finished?;
             detected = next?;
