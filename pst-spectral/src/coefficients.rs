@@ -62,16 +62,25 @@ impl SphericalHarmonics {
         &self.values
     }
 
-    /// The coefficients for one `m`: `f_ml, f_(m+1)m, …, f_(lmax)m`.
+    /// The coefficients for one `m`: `f_ml, f_(m+1)m, …, f_(lmax)m` (none
+    /// when `m > lmax`).
     pub fn order(&self, m: usize) -> &[Complex64] {
-        let start = m_offset(self.lmax, m);
-        &self.values[start..start + self.lmax + 1 - m]
+        let range = self.order_range(m);
+        &self.values[range]
     }
 
-    /// Mutable coefficients for one `m`.
+    /// Mutable coefficients for one `m` (none when `m > lmax`).
     pub fn order_mut(&mut self, m: usize) -> &mut [Complex64] {
+        let range = self.order_range(m);
+        &mut self.values[range]
+    }
+
+    fn order_range(&self, m: usize) -> std::ops::Range<usize> {
+        if m > self.lmax {
+            return self.values.len()..self.values.len();
+        }
         let start = m_offset(self.lmax, m);
-        &mut self.values[start..start + self.lmax + 1 - m]
+        start..start + self.lmax + 1 - m
     }
 
     /// Multiplies every coefficient of degree `l` by `factor(l)`: filters,

@@ -71,7 +71,8 @@ impl WindKinematics {
         v: ArrayView2<'_, f64>,
     ) -> Result<(Array2<f64>, Array2<f64>)> {
         let (vorticity, divergence) = self.coefficients(u, v)?;
-        Ok((self.plan.synthesise(&vorticity)?, self.plan.synthesise(&divergence)?))
+        let [vorticity, divergence] = self.plan.synthesise_fields([&vorticity, &divergence])?;
+        Ok((vorticity, divergence))
     }
 
     /// Relative vorticity (s⁻¹), filtered to `band` (which must not go past
@@ -93,6 +94,7 @@ impl WindKinematics {
         let inverse_laplacian = |l: usize| if l == 0 { 0.0 } else { -a2 / (l * (l + 1)) as f64 };
         psi.scale_degrees(inverse_laplacian);
         chi.scale_degrees(inverse_laplacian);
-        Ok((self.plan.synthesise(&psi)?, self.plan.synthesise(&chi)?))
+        let [psi, chi] = self.plan.synthesise_fields([&psi, &chi])?;
+        Ok((psi, chi))
     }
 }

@@ -13,7 +13,7 @@ use crate::MAX_LMAX;
 use crate::coefficients::SphericalHarmonics;
 use crate::layout::{Geometry, LatitudeLayout, fejer_weights};
 use crate::least_squares::LeastSquares;
-use crate::legendre::{Recurrence, Rows, analyse_scalar, analyse_vector, synthesise_scalar};
+use crate::legendre::{Recurrence, Rows, analyse_scalar, analyse_vector, synthesise_fields};
 use crate::resample::Resampler;
 
 /// Spherical-harmonic analysis and synthesis on one global grid, up to one
@@ -61,6 +61,9 @@ pub struct ShtPlan {
     fine: Option<(Resampler, Rows)>,
     /// TRACK's least-squares fit, factored at its first use.
     least_squares: OnceLock<std::result::Result<LeastSquares, String>>,
+    /// The recurrence one degree further, for the wind's vector analysis
+    /// (built at its first use).
+    wind_recurrence: OnceLock<Recurrence>,
 }
 
 impl fmt::Debug for ShtPlan {
@@ -112,6 +115,7 @@ impl ShtPlan {
             grid_rows,
             fine,
             least_squares: OnceLock::new(),
+            wind_recurrence: OnceLock::new(),
         })
     }
 
@@ -203,17 +207,31 @@ impl ShtPlan {
     /// The field on the grid from coefficients of any truncation up to the
     /// plan's.
     pub fn synthesise(&self, coefficients: &SphericalHarmonics) -> Result<Array2<f64>> {
-        if coefficients.lmax() > self.lmax {
+        let [field] = self.synthesise_fields([coefficients])?;
+        Ok(field)
+    }
+
+    /// Several fields on the grid at once (the Legendre recurrence is shared;
+    /// each field is the same as [`ShtPlan::synthesise`]'s).
+    pub(crate) fn synthesise_fields<const FIELDS: usize>(
+        &self,
+        coefficients: [&SphericalHarmonics; FIELDS],
+    ) -> Result<[Array2<f64>; FIELDS]> {
+        if let Some(too_fine) = coefficients.iter().find(|c| c.lmax() > self.lmax) {
             return Err(Error::InvalidArgument(format!(
                 "cannot synthesise T{} coefficients with a T{} plan",
-                coefficients.lmax(),
+                too_fine.lmax(),
                 self.lmax
             )));
         }
         let n = self.geometry.nlat;
-        let mut columns = vec![Complex64::new(0.0, 0.0); (self.lmax + 1) * n];
-        synthesise_scalar(&self.recurrence, &self.grid_rows, coefficients, &mut columns);
-        self.zonal_inverse(&columns)
+        let mut columns = coefficients.map(|_| vec![Complex64::new(0.0, 0.0); (self.lmax + 1) * n]);
+        synthesise_fields(&self.recurrence, &self.grid_rows, coefficients, columns.each_mut().map(Vec::as_mut_slice));
+        let mut fields = Vec::with_capacity(FIELDS);
+        for field in &columns {
+            fields.push(self.zonal_inverse(field)?);
+        }
+        fields.try_into().map_err(|_| Error::InvalidArgument("synthesis lost a field".into()))
     }
 
     /// Vorticity and divergence coefficients (s⁻¹) of the wind `(u, v)`
@@ -235,7 +253,8 @@ impl ShtPlan {
         let (v_columns, _) = self.on_quadrature_rows(&v_columns, vector_parity);
         let mut vorticity = SphericalHarmonics::zeros(self.lmax);
         let mut divergence = SphericalHarmonics::zeros(self.lmax);
-        analyse_vector(&self.recurrence, rows, &u_columns, &v_columns, 1.0 / radius_m, &mut vorticity, &mut divergence);
+        let recurrence = self.wind_recurrence.get_or_init(|| Recurrence::new(self.lmax + 1));
+        analyse_vector(recurrence, rows, &u_columns, &v_columns, 1.0 / radius_m, &mut vorticity, &mut divergence);
         Ok((vorticity, divergence))
     }
 

@@ -106,3 +106,19 @@ fn plans_refuse_what_the_grid_cannot_resolve() {
     assert!(e.contains("latitude 77.5, longitude 17.5"), "{e}");
     assert!(plan.analyse(ndarray::Array2::zeros((72, 144)).view()).is_err());
 }
+
+/// Coefficients below the plan's truncation are the same field as those
+/// coefficients padded with zeros to it.
+#[test]
+fn lower_truncations_synthesise_as_zero_padded() {
+    let grid = Grid::regular_global(2.5).unwrap();
+    let plan = ShtPlan::new(&grid, 42).unwrap();
+    let low = random_coefficients(10, 7);
+    let mut padded = SphericalHarmonics::zeros(42);
+    for m in 0..=10 {
+        for l in m..=10 {
+            padded.set(l, m, low.get(l, m).unwrap()).unwrap();
+        }
+    }
+    assert_eq!(plan.synthesise(&low).unwrap(), plan.synthesise(&padded).unwrap());
+}
