@@ -2,7 +2,7 @@
 
 use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 
-use ndarray::Array2;
+use ndarray::{Array2, ArrayView2};
 
 use crate::error::{Error, Result};
 use crate::grid::Grid;
@@ -101,7 +101,7 @@ impl Frame {
     /// # Ok::<(), pst_core::Error>(())
     /// ```
     pub fn summary(&self) -> ValueSummary {
-        *self.summary.get_or_init(|| ValueSummary::of(&self.values))
+        *self.summary.get_or_init(|| ValueSummary::of(self.values.view()))
     }
 
     /// Whether any value is missing (NaN), by [`Frame::summary`].
@@ -140,10 +140,18 @@ pub struct ValueSummary {
 const SUMMARY_LANES: usize = 8;
 
 impl ValueSummary {
-    /// One pass over `values` with [`SUMMARY_LANES`] independent minima,
-    /// maxima and NaN counts (a comparison with NaN is false, so NaN never
-    /// becomes a minimum or maximum).
-    fn of(values: &Array2<f64>) -> Self {
+    /// The summary of any array of values, as [`Frame::summary`] gives a
+    /// frame's: one pass with eight independent minima, maxima
+    /// and NaN counts (a comparison with NaN is false, so NaN never becomes
+    /// a minimum or maximum).
+    ///
+    /// ```
+    /// use ndarray::array;
+    /// use pst_core::ValueSummary;
+    /// let summary = ValueSummary::of(array![[1.0, f64::NAN], [-3.0, 2.0]].view());
+    /// assert_eq!((summary.missing, summary.min, summary.max), (1, -3.0, 2.0));
+    /// ```
+    pub fn of(values: ArrayView2<'_, f64>) -> Self {
         const N: usize = SUMMARY_LANES;
         let (mut missing, mut low, mut high) = ([0usize; N], [f64::INFINITY; N], [f64::NEG_INFINITY; N]);
         let mut scan = |v: f64, lane: usize| {

@@ -1,7 +1,7 @@
 //! Band-pass filtering: grid → coefficients → the same grid.
 
 use ndarray::{Array2, ArrayView2};
-use pst_core::{Error, Frame, Grid, Result};
+use pst_core::{Error, Frame, Grid, Result, ValueSummary};
 
 use crate::coefficients::SphericalHarmonics;
 use crate::least_squares::SpectralFit;
@@ -214,9 +214,20 @@ impl SpectralFilter {
         };
         self.band.apply(&mut coefficients);
         let mut out = self.plan.synthesise(&coefficients)?;
-        let scale = field.iter().filter(|v| v.is_finite()).fold(0.0f64, |m, v| m.max(v.abs()));
+        // The analysis refused missing and infinite values: every value is
+        // finite, and the largest magnitude is the larger of the range's ends.
+        let range = ValueSummary::of(field);
+        let scale = range.min.abs().max(range.max.abs());
         let rounding = ROUNDING_ULPS * f64::EPSILON * scale;
-        out.mapv_inplace(|v| if v.abs() <= rounding { 0.0 } else { v });
+        let zero_rounding = |v: &mut f64| {
+            if v.abs() <= rounding {
+                *v = 0.0;
+            }
+        };
+        match out.as_slice_memory_order_mut() {
+            Some(values) => values.iter_mut().for_each(zero_rounding),
+            None => out.iter_mut().for_each(zero_rounding),
+        }
         Ok(out)
     }
 

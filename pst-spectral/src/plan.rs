@@ -277,16 +277,25 @@ impl ShtPlan {
         let mut spectrum = self.forward.make_output_vec();
         let mut scratch = self.forward.make_scratch_vec();
         for (r, row) in field.rows().into_iter().enumerate() {
-            for (j, (slot, &value)) in input.iter_mut().zip(row).enumerate() {
-                if !value.is_finite() {
-                    return Err(Error::InvalidFrame(format!(
-                        "the {what} is missing or not finite at latitude {}, longitude {} ({value}); \
-                         spherical-harmonic transforms need a complete global field",
-                        self.grid.lat(r),
-                        self.grid.lon(j)
-                    )));
-                }
+            // Copied and checked in one branch-free pass (the FFT uses its
+            // input as scratch, so the row is copied in any case).
+            let mut finite = true;
+            let mut copy = |slot: &mut f64, value: f64| {
                 *slot = value;
+                finite &= value.is_finite();
+            };
+            match row.as_slice() {
+                Some(values) => input.iter_mut().zip(values).for_each(|(slot, &value)| copy(slot, value)),
+                None => input.iter_mut().zip(row.iter()).for_each(|(slot, &value)| copy(slot, value)),
+            }
+            if !finite && let Some((j, value)) = input.iter().copied().enumerate().find(|(_, value)| !value.is_finite())
+            {
+                return Err(Error::InvalidFrame(format!(
+                    "the {what} is missing or not finite at latitude {}, longitude {} ({value}); \
+                     spherical-harmonic transforms need a complete global field",
+                    self.grid.lat(r),
+                    self.grid.lon(j)
+                )));
             }
             self.forward
                 .process_with_scratch(&mut input, &mut spectrum, &mut scratch)
@@ -302,12 +311,13 @@ impl ShtPlan {
     /// The grid from zonal coefficients laid out as [`Self::zonal_forward`]'s.
     fn zonal_inverse(&self, columns: &[Complex64]) -> Result<Array2<f64>> {
         let (nlat, nlon) = (self.geometry.nlat, self.geometry.nlon);
-        let mut values = Array2::zeros((nlat, nlon));
+        // Row after row, each written once (not zeroed first).
+        let mut values = Vec::with_capacity(nlat * nlon);
         let mut spectrum = self.inverse.make_input_vec();
         let mut output = self.inverse.make_output_vec();
         let mut scratch = self.inverse.make_scratch_vec();
         let scale = nlon as f64;
-        for (r, mut row) in values.rows_mut().into_iter().enumerate() {
+        for r in 0..nlat {
             let c = self.colatitude_row(r);
             spectrum.fill(Complex64::new(0.0, 0.0));
             for (m, (bin, phase)) in spectrum.iter_mut().zip(&self.zonal_phase).enumerate() {
@@ -317,11 +327,10 @@ impl ShtPlan {
             self.inverse
                 .process_with_scratch(&mut spectrum, &mut output, &mut scratch)
                 .map_err(|e| Error::InvalidFrame(format!("zonal inverse FFT: {e}")))?;
-            for (dst, src) in row.iter_mut().zip(&output) {
-                *dst = *src;
-            }
+            values.extend_from_slice(&output);
         }
-        Ok(values)
+        Array2::from_shape_vec((nlat, nlon), values)
+            .map_err(|e| Error::InvalidFrame(format!("zonal inverse FFT: {nlon} values a row expected: {e}")))
     }
 
     /// Columns on the rows the Legendre quadrature runs over: the grid's own
