@@ -10,7 +10,9 @@
 //! there is below ~1e-76 (the deepest fall from `P̄_mm` to a turning point is
 //! `(m/l)^m ≥ 10^-204` at `l = 1279`, 10^-280 at `l ≈ 1800`), so that latitude
 //! is skipped for the remaining orders. That bounds the truncations that
-//! are exact in `f64` without an extended exponent: [`crate::MAX_LMAX`].
+//! are exact in `f64` without an extended exponent: [`crate::MAX_LMAX`]
+//! (the wind's vector analysis runs the recurrence one degree further, to
+//! `MAX_LMAX + 1`, where the margin is the same to within a factor of ~2).
 
 use rustfft::num_complex::Complex64;
 
@@ -164,7 +166,9 @@ fn analyse_columns<const FIELDS: usize>(
     mut out: [&mut SphericalHarmonics; FIELDS],
 ) {
     let n = rows.len();
-    let orders = columns.iter().map(|c| c.len() / n).min().unwrap_or(0).min(recurrence.lmax() + 1);
+    debug_assert!(columns.iter().all(|c| c.len() == columns[0].len()), "fields of one size");
+    let orders =
+        columns.iter().map(|c| c.len().checked_div(n).unwrap_or(0)).min().unwrap_or(0).min(recurrence.lmax() + 1);
     let mut diagonal = Diagonal::new(rows);
     let mut live = Vec::with_capacity(rows.half());
     for m in 0..orders {
@@ -261,7 +265,8 @@ fn analyse_rows<const LANES: usize, const FIELDS: usize>(
 }
 
 /// Scalar synthesis: `g_m(θ_j) = Σ_l f_lm P̄_lm(cos θ_j)` into `columns`
-/// (`m = 0..=lmax`, each over all `rows`).
+/// (`m = 0..=lmax`, each over all `rows`), which must hold zeros: orders
+/// past the coefficients' truncation are left as they are.
 pub(crate) fn synthesise_scalar(
     recurrence: &Recurrence,
     rows: &Rows,
@@ -271,14 +276,15 @@ pub(crate) fn synthesise_scalar(
     synthesise_fields(recurrence, rows, [coefficients], [columns]);
 }
 
-/// [`synthesise_scalar`] for several fields at once: they share the
-/// recurrence in `l`. Each field's values are the same as alone.
+/// [`synthesise_scalar`] for several fields of one truncation at once: they
+/// share the recurrence in `l`. Each field's values are the same as alone.
 pub(crate) fn synthesise_fields<const FIELDS: usize>(
     recurrence: &Recurrence,
     rows: &Rows,
     coefficients: [&SphericalHarmonics; FIELDS],
     mut columns: [&mut [Complex64]; FIELDS],
 ) {
+    debug_assert!(coefficients.iter().all(|c| c.lmax() == coefficients[0].lmax()), "fields of one truncation");
     let (n, lmax) = (rows.len(), recurrence.lmax());
     let mut diagonal = Diagonal::new(rows);
     for m in 0..=lmax {
@@ -519,7 +525,8 @@ mod tests {
     /// sums (`∂θP̄_lm` by its own recurrence, term by term over every row).
     #[test]
     fn vector_analysis_is_the_integrated_by_parts_sums() {
-        let (lmax, n) = (40, 64);
+        // An odd row count: an equator row, and a last group of one row.
+        let (lmax, n) = (40, 65);
         let (x, w) = gauss_legendre(n).unwrap();
         let colatitudes: Vec<f64> = x.iter().map(|x| x.acos()).collect();
         let rows = Rows::new(&colatitudes, w.clone());

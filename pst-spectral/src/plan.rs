@@ -224,6 +224,16 @@ impl ShtPlan {
                 self.lmax
             )));
         }
+        if coefficients.iter().any(|c| c.lmax() != coefficients[0].lmax()) {
+            // The shared recurrence runs over one truncation: fields of
+            // different ones are synthesised one by one.
+            let mut fields = Vec::with_capacity(FIELDS);
+            for field in coefficients {
+                let [one] = self.synthesise_fields([field])?;
+                fields.push(one);
+            }
+            return fields.try_into().map_err(|_| Error::InvalidArgument("synthesis lost a field".into()));
+        }
         let n = self.geometry.nlat;
         let mut columns = coefficients.map(|_| vec![Complex64::new(0.0, 0.0); (self.lmax + 1) * n]);
         synthesise_fields(&self.recurrence, &self.grid_rows, coefficients, columns.each_mut().map(Vec::as_mut_slice));
@@ -367,4 +377,37 @@ fn scalar_parity(m: usize) -> f64 {
 /// Wind components flip with the local axes over a pole: `−(−1)^m`.
 fn vector_parity(m: usize) -> f64 {
     -scalar_parity(m)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn coefficients(lmax: usize, seed: f64) -> SphericalHarmonics {
+        let mut c = SphericalHarmonics::zeros(lmax);
+        for m in 0..=lmax {
+            for l in m..=lmax {
+                let phase = seed * (l * 31 + m * 7) as f64;
+                c.set(l, m, Complex64::new(phase.sin(), phase.cos())).unwrap_or_default();
+            }
+        }
+        c
+    }
+
+    /// Fields synthesised together are each the field synthesised alone, to
+    /// the bit, of one truncation or of different ones.
+    #[test]
+    fn fields_synthesised_together_are_the_fields_alone() -> Result<()> {
+        let grid = Grid::regular_global(2.5)?;
+        let plan = ShtPlan::new(&grid, 42)?;
+        let (a, b, low) = (coefficients(42, 0.37), coefficients(42, 1.91), coefficients(10, 0.53));
+        let [together_a, together_b] = plan.synthesise_fields([&a, &b])?;
+        assert_eq!(together_a, plan.synthesise(&a)?);
+        assert_eq!(together_b, plan.synthesise(&b)?);
+        let [mixed_a, mixed_low] = plan.synthesise_fields([&a, &low])?;
+        assert_eq!(mixed_a, plan.synthesise(&a)?);
+        assert_eq!(mixed_low, plan.synthesise(&low)?);
+        assert!(mixed_low.iter().any(|v| v.abs() > 1e-3));
+        Ok(())
+    }
 }
