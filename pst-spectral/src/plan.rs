@@ -227,21 +227,12 @@ impl ShtPlan {
         if coefficients.iter().any(|c| c.lmax() != coefficients[0].lmax()) {
             // The shared recurrence runs over one truncation: fields of
             // different ones are synthesised one by one.
-            let mut fields = Vec::with_capacity(FIELDS);
-            for field in coefficients {
-                let [one] = self.synthesise_fields([field])?;
-                fields.push(one);
-            }
-            return fields.try_into().map_err(|_| Error::InvalidArgument("synthesis lost a field".into()));
+            return each_ok(coefficients.map(|field| self.synthesise_fields([field]).map(|[one]| one)));
         }
         let n = self.geometry.nlat;
         let mut columns = coefficients.map(|_| vec![Complex64::new(0.0, 0.0); (self.lmax + 1) * n]);
         synthesise_fields(&self.recurrence, &self.grid_rows, coefficients, columns.each_mut().map(Vec::as_mut_slice));
-        let mut fields = Vec::with_capacity(FIELDS);
-        for field in &columns {
-            fields.push(self.zonal_inverse(field)?);
-        }
-        fields.try_into().map_err(|_| Error::InvalidArgument("synthesis lost a field".into()))
+        each_ok(columns.map(|field| self.zonal_inverse(&field)))
     }
 
     /// Vorticity and divergence coefficients (s⁻¹) of the wind `(u, v)`
@@ -367,6 +358,12 @@ impl ShtPlan {
     fn colatitude_row(&self, r: usize) -> usize {
         if self.geometry.north_first { r } else { self.geometry.nlat - 1 - r }
     }
+}
+
+/// The values of `results`, or the first error among them.
+fn each_ok<T, const N: usize>(results: [Result<T>; N]) -> Result<[T; N]> {
+    let values = results.into_iter().collect::<Result<Vec<T>>>()?;
+    values.try_into().map_err(|_| Error::InvalidArgument("a synthesis lost a field".into()))
 }
 
 /// A scalar's zonal coefficient `g_m` continues over a pole with sign `(−1)^m`.
