@@ -234,60 +234,114 @@ impl GivensQr {
 
     /// Applies the rotations to `values` (a row of `width` per point,
     /// row-major), writing the transformed right-hand sides, `n` rows of
-    /// `width`, to `transformed`; `right` is a row's scratch.
-    pub(crate) fn rotate_into(&self, values: &[f64], width: usize, transformed: &mut Vec<f64>, right: &mut Vec<f64>) {
+    /// `width`, to `transformed`.
+    ///
+    /// A point's (up to four) rotations run in one pass over its row: each
+    /// value meets them in the same order as rotation after rotation over
+    /// the whole row, with the point's running value kept in a register
+    /// instead of a row buffer read and written four times.
+    pub(crate) fn rotate_into(&self, values: &[f64], width: usize, transformed: &mut Vec<f64>) {
         // Every target row is reached (a row never reached would have left
         // the triangle singular, refused above), and the first rotation to
         // reach one writes it whole: no need to clear the buffer first.
         transformed.resize(self.n * width, 0.0);
-        right.clear();
-        right.resize(width, 0.0);
         for (row, ((number, rotations), first)) in self.rows.iter().zip(&self.first_to_target).enumerate() {
-            right.copy_from_slice(&values[row * width..(row + 1) * width]);
-            for (offset, rotation) in rotations.iter().enumerate() {
-                let Some((cosine, sine)) = *rotation else { continue };
-                let target = &mut transformed[(number + offset) * width..(number + offset + 1) * width];
+            let point = &values[row * width..(row + 1) * width];
+            // The rows this point's rotations reach: `number + offset`, at
+            // most four consecutive rows (fewer at the end of the matrix).
+            let reach = (self.n - number).min(DEGREE + 1);
+            let block = &mut transformed[number * width..(number + reach) * width];
+            let mut targets: [(&mut [f64], f64, f64); DEGREE + 1] = Default::default();
+            let mut active = 0;
+            for (offset, target) in block.chunks_exact_mut(width).enumerate() {
+                let Some((cosine, sine)) = rotations[offset] else { continue };
                 // A row's first rotation meets the zero it held, not what a
                 // buffer kept from an earlier fit holds there.
-                let fresh = first[offset];
-                for (r, t) in right.iter_mut().zip(target.iter_mut()) {
-                    let (old_r, old_t) = (*r, if fresh { 0.0 } else { *t });
-                    *r = cosine * old_r - sine * old_t;
-                    *t = cosine * old_t + sine * old_r;
+                if first[offset] {
+                    target.fill(0.0);
                 }
+                targets[active] = (target, cosine, sine);
+                active += 1;
+            }
+            match &mut targets[..active] {
+                [] => {}
+                [a] => rotate_row([a], point),
+                [a, b] => rotate_row([a, b], point),
+                [a, b, c] => rotate_row([a, b, c], point),
+                [a, b, c, d] => rotate_row([a, b, c, d], point),
+                _ => unreachable!("a cubic collocation row has four entries"),
             }
         }
     }
 
-    /// [`GivensQr::rotate_into`] into new buffers.
+    /// [`GivensQr::rotate_into`] into a new buffer.
     pub(crate) fn rotate(&self, values: &[f64], width: usize) -> Vec<f64> {
         let mut transformed = Vec::new();
-        self.rotate_into(values, width, &mut transformed, &mut Vec::new());
+        self.rotate_into(values, width, &mut transformed);
         transformed
     }
 
     /// Solves the upper triangle in place for `n` rows of `width` columns.
+    ///
+    /// A row is solved in one pass: each value has its (up to three) known
+    /// terms subtracted in order, then is divided by the diagonal, the same
+    /// operations in the same order as a term at a time over the whole row.
     pub(crate) fn back_substitute(&self, data: &mut [f64], width: usize) {
         let n = self.n;
         for row in (0..n).rev() {
             let stop = (row + DEGREE + 1).min(n);
             let (head, tail) = data.split_at_mut((row + 1) * width);
             let target = &mut head[row * width..];
-            // A term at a time over the whole row, so that the loops
-            // vectorise: each value still meets the same operations in the
-            // same order as when solved on its own.
-            for trailing in row + 1..stop {
-                let factor = self.upper[row][trailing - row];
-                let known = &tail[(trailing - row - 1) * width..(trailing - row) * width];
-                for (value, &k) in target.iter_mut().zip(known) {
-                    *value -= factor * k;
-                }
-            }
-            let diagonal = self.upper[row][0];
-            for value in target.iter_mut() {
-                *value /= diagonal;
+            let coefficients = &self.upper[row];
+            let known = |trailing: usize| &tail[(trailing - row - 1) * width..(trailing - row) * width];
+            let factor = |trailing: usize| coefficients[trailing - row];
+            let diagonal = coefficients[0];
+            match stop - row - 1 {
+                0 => solve_row(target, [], [], diagonal),
+                1 => solve_row(target, [known(row + 1)], [factor(row + 1)], diagonal),
+                2 => solve_row(target, [known(row + 1), known(row + 2)], [factor(row + 1), factor(row + 2)], diagonal),
+                _ => solve_row(
+                    target,
+                    [known(row + 1), known(row + 2), known(row + 3)],
+                    [factor(row + 1), factor(row + 2), factor(row + 3)],
+                    diagonal,
+                ),
             }
         }
+    }
+}
+
+/// One point's rotations over its row of values `point`: for each value, the
+/// running right-hand side meets each `(target row, cosine, sine)` in
+/// order. `ROTATIONS` is a constant so that the loop over the row
+/// vectorises with the targets in registers.
+#[inline(always)]
+fn rotate_row<const ROTATIONS: usize>(targets: [&mut (&mut [f64], f64, f64); ROTATIONS], point: &[f64]) {
+    let width = point.len();
+    let mut rows = targets.map(|(row, cosine, sine)| (&mut row[..width], *cosine, *sine));
+    for (column, &value) in point.iter().enumerate() {
+        let mut right = value;
+        for (row, cosine, sine) in rows.iter_mut() {
+            let old_target = row[column];
+            let old_right = right;
+            right = *cosine * old_right - *sine * old_target;
+            row[column] = *cosine * old_target + *sine * old_right;
+        }
+    }
+}
+
+/// One row of a back substitution: `target[e] = (target[e] − Σ factor ·
+/// known[e]) / diagonal`, the terms subtracted one by one in order.
+#[inline(always)]
+fn solve_row<const TERMS: usize>(target: &mut [f64], known: [&[f64]; TERMS], factors: [f64; TERMS], diagonal: f64) {
+    let width = target.len();
+    let known = known.map(|row| &row[..width]);
+    for (column, value) in target.iter_mut().enumerate() {
+        let mut solved = *value;
+        for (row, factor) in known.iter().zip(factors) {
+            solved -= factor * row[column];
+        }
+        *value = solved / diagonal;
     }
 }
 
@@ -305,8 +359,6 @@ pub(crate) struct FitBuffers {
     block: Vec<f64>,
     /// The block's x-rotated values.
     block_rotated: Vec<f64>,
-    /// One row of a rotation.
-    row: Vec<f64>,
 }
 
 /// How many latitude rows the fit takes through its x steps at a time: the
@@ -377,16 +429,16 @@ impl SurfaceGrid {
         let nx = self.x_qr.n; // with the end column when periodic
         let ny = self.y_qr.n;
         let columns = if self.periodic { nx - 1 } else { nx };
-        let FitBuffers { rotated, coefficients, block, block_rotated, row } = buffers;
+        let FitBuffers { rotated, coefficients, block, block_rotated } = buffers;
         // Every element is written below: only the length needs setting.
         rotated.resize(nx * ny, 0.0);
         for first_row in (0..ny).step_by(FIT_BLOCK_ROWS) {
             let rows = FIT_BLOCK_ROWS.min(ny - first_row);
             gather_rows(block, rows, nx, |r, ix| value(first_row + r, if ix == columns { 0 } else { ix }));
-            self.x_qr.rotate_into(block, rows, block_rotated, row);
+            self.x_qr.rotate_into(block, rows, block_rotated);
             scatter_rows(block_rotated, rows, &mut rotated[first_row * nx..(first_row + rows) * nx]);
         }
-        self.y_qr.rotate_into(rotated, nx, coefficients, row);
+        self.y_qr.rotate_into(rotated, nx, coefficients);
         self.y_qr.back_substitute(coefficients, nx);
         for first_row in (0..ny).step_by(FIT_BLOCK_ROWS) {
             let rows = FIT_BLOCK_ROWS.min(ny - first_row);
