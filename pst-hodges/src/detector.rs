@@ -637,9 +637,29 @@ impl HodgesDetector {
         let standard = frame.values().as_standard_layout();
         let raw = standard.as_slice().ok_or_else(|| Error::InvalidFrame("frame values are not contiguous".into()))?;
         let sorted = self.sorted_columns(frame, layout, raw)?;
+        // The candidate search and the surface fit read every value once or
+        // twice: on a grid already in longitude order (ERA5's 0..360) they
+        // read it without the column table (the same values).
+        if layout.lon_order.iter().enumerate().all(|(k, &column)| k == column) {
+            let (nlon, factor) = (sorted.nlon, sorted.factor);
+            self.edge_points_from(move |i, k| raw[i * nlon + k] * factor, frame, layout, scratch)
+        } else {
+            self.edge_points_from(move |i, k| sorted.at(i, k), frame, layout, scratch)
+        }
+    }
+
+    /// [`HodgesDetector::edge_points`] with `field(row, sorted column)`, the
+    /// frame's value times the value factor.
+    fn edge_points_from(
+        &self,
+        field: impl Fn(usize, usize) -> f64 + Copy,
+        frame: &Frame,
+        layout: &Layout,
+        scratch: &mut Scratch,
+    ) -> Result<Vec<RefinedPoint>> {
         let nlat = self.grid.nlat();
         let candidates = rectangular_candidates(
-            |i, k| sorted.at(i, k),
+            field,
             self.grid.lats(),
             &layout.extended_lons,
             self.threshold,
@@ -680,7 +700,8 @@ impl HodgesDetector {
             }
             HodgesRefinement::Bspline => {
                 if !candidates.is_empty() {
-                    let value = |i, k| sorted.ascending_at(layout.north_first, nlat, i, k);
+                    let north_first = layout.north_first;
+                    let value = |i, k| field(if north_first { nlat - 1 - i } else { i }, k);
                     let surface = layout.surface.fit(value, &mut scratch.fit);
                     for c in &candidates {
                         let (lat, lon, value) = match refine(&surface, c.lat, c.lon, c.value, minimum, &self.gdfp) {
