@@ -245,7 +245,18 @@ impl GivensQr {
         // the triangle singular, refused above), and the first rotation to
         // reach one writes it whole: no need to clear the buffer first.
         transformed.resize(self.n * width, 0.0);
-        for (row, ((number, rotations), first)) in self.rows.iter().zip(&self.first_to_target).enumerate() {
+        self.rotate_points_into(0, values, width, transformed);
+    }
+
+    /// [`GivensQr::rotate_into`] for the points from `first` on, as many as
+    /// `values` holds rows of `width`, into `transformed` (`n` rows of
+    /// `width`), which holds the earlier points' rotations: the points'
+    /// rotations applied in order, a block of points at a time, are the
+    /// whole set's.
+    pub(crate) fn rotate_points_into(&self, first: usize, values: &[f64], width: usize, transformed: &mut [f64]) {
+        let count = values.len() / width;
+        let points = self.rows[first..first + count].iter().zip(&self.first_to_target[first..first + count]);
+        for (row, ((number, rotations), first)) in points.enumerate() {
             let point = &values[row * width..(row + 1) * width];
             // The rows this point's rotations reach: `number + offset`, at
             // most four consecutive rows (fewer at the end of the matrix).
@@ -347,10 +358,10 @@ fn solve_row<const TERMS: usize>(target: &mut [f64], known: [&[f64]; TERMS], fac
 
 /// The buffers of one surface fit, kept by a caller from frame to frame so
 /// that fitting a frame maps no fresh memory: at 0.25° a fit passes through
-/// two 8 MB arrays.
+/// an 8 MB array of coefficients.
 #[derive(Debug, Default)]
 pub(crate) struct FitBuffers {
-    /// The x-rotated values, rows of latitude.
+    /// The x-rotated values of a block of latitude rows, row-major.
     rotated: Vec<f64>,
     /// The y-rotated values, then the coefficients, rows of latitude.
     coefficients: Vec<f64>,
@@ -430,15 +441,21 @@ impl SurfaceGrid {
         let ny = self.y_qr.n;
         let columns = if self.periodic { nx - 1 } else { nx };
         let FitBuffers { rotated, coefficients, block, block_rotated } = buffers;
-        // Every element is written below: only the length needs setting.
-        rotated.resize(nx * ny, 0.0);
+        // Every element is written below: only the lengths need setting
+        // (the y rotations write each coefficient row whole first).
+        rotated.resize(nx * FIT_BLOCK_ROWS, 0.0);
+        coefficients.resize(nx * ny, 0.0);
+        // A block of latitude rows is rotated along x, then its rows along
+        // y, while it is in cache: the y rotations take the latitude rows
+        // in order, so the whole array of x-rotated values is never made.
         for first_row in (0..ny).step_by(FIT_BLOCK_ROWS) {
             let rows = FIT_BLOCK_ROWS.min(ny - first_row);
             gather_rows(block, rows, nx, |r, ix| value(first_row + r, if ix == columns { 0 } else { ix }));
             self.x_qr.rotate_into(block, rows, block_rotated);
-            scatter_rows(block_rotated, rows, &mut rotated[first_row * nx..(first_row + rows) * nx]);
+            let band = &mut rotated[..rows * nx];
+            scatter_rows(block_rotated, rows, band);
+            self.y_qr.rotate_points_into(first_row, band, nx, coefficients);
         }
-        self.y_qr.rotate_into(rotated, nx, coefficients);
         self.y_qr.back_substitute(coefficients, nx);
         for first_row in (0..ny).step_by(FIT_BLOCK_ROWS) {
             let rows = FIT_BLOCK_ROWS.min(ny - first_row);
