@@ -93,6 +93,8 @@ pub(crate) struct CandidateScratch {
     object_of_run: Vec<u32>,
     /// Per object: its size, then where its next point goes.
     cursor: Vec<usize>,
+    /// The moved half of a seam merge.
+    moved_points: Vec<ObjectPoint>,
     /// Per row, the object touching the first and the end column (1-based).
     left: Vec<usize>,
     right: Vec<usize>,
@@ -310,7 +312,7 @@ fn label_objects(ny: usize, nxe: usize, inside: impl Fn(usize, usize) -> bool, s
 /// TRACK's classification of objects touching the edges and the merge of
 /// the two halves of an object cut by the seam.
 fn merge_seam_objects(scratch: &mut CandidateScratch, nx: i32, ny: i32) {
-    let CandidateScratch { points, objects, left, right, .. } = scratch;
+    let CandidateScratch { points, objects, left, right, moved_points, .. } = scratch;
     for object in objects.iter_mut() {
         let mut touched = false;
         for p in &points[object.range()] {
@@ -384,63 +386,46 @@ fn merge_seam_objects(scratch: &mut CandidateScratch, nx: i32, ny: i32) {
             Boundary::Left => nx,
             _ => 0,
         };
-        for p in &points[moved.clone()] {
+        // The other half moved by one period, its copy of the shared column
+        // dropped.
+        moved_points.clear();
+        for &p in &points[moved] {
             if p.x == dropped_x {
                 let table = if updates_right { &mut *right } else { &mut *left };
                 table[(p.y - 1) as usize] = keep_label;
+            } else {
+                moved_points.push(ObjectPoint { x: p.x + shift, ..p });
             }
         }
         // The merged object's points go to the end of the flat buffer
         // (merges are a few a frame), in row-major order, each cell once
         // (as the extremum search needs them): both halves are in that
-        // order, and moving the other half by one period keeps it.
+        // order (moving one by a period keeps it), so they merge by runs:
+        // within a row, one half's points are mostly all west of the other's.
         let start = points.len();
         let kept = objects[keep].range();
-        let (mut a, mut b) = (kept.start, moved.start);
-        let key = |p: ObjectPoint| (p.y, p.x);
-        let next_moved = |b: &mut usize, points: &[ObjectPoint]| -> Option<ObjectPoint> {
-            while *b < moved.end {
-                let p = points[*b];
-                if p.x != dropped_x {
-                    return Some(ObjectPoint { x: p.x + shift, ..p });
-                }
-                *b += 1;
+        let key = |p: &ObjectPoint| (p.y, p.x);
+        let (mut a, mut b) = (kept.start, 0);
+        while a < kept.end && b < moved_points.len() {
+            let (own, other) = (key(&points[a]), key(&moved_points[b]));
+            if own < other {
+                let run = points[a..kept.end].partition_point(|p| key(p) < other);
+                points.extend_from_within(a..a + run);
+                a += run;
+            } else if other < own {
+                let run = moved_points[b..].partition_point(|p| key(p) < own);
+                points.extend_from_slice(&moved_points[b..b + run]);
+                b += run;
+            } else {
+                // A point moved onto a cell the object holds (same value):
+                // one cell, as a window of the object has it.
+                points.push(points[a]);
+                a += 1;
+                b += 1;
             }
-            None
-        };
-        loop {
-            let own = (a < kept.end).then(|| points[a]);
-            let other = next_moved(&mut b, points);
-            let next = match (own, other) {
-                (None, None) => break,
-                (Some(p), None) => {
-                    a += 1;
-                    p
-                }
-                (None, Some(q)) => {
-                    b += 1;
-                    q
-                }
-                (Some(p), Some(q)) => match key(p).cmp(&key(q)) {
-                    std::cmp::Ordering::Less => {
-                        a += 1;
-                        p
-                    }
-                    std::cmp::Ordering::Greater => {
-                        b += 1;
-                        q
-                    }
-                    // A point moved onto a cell the object holds (same
-                    // value): one cell, as a window of the object has it.
-                    std::cmp::Ordering::Equal => {
-                        a += 1;
-                        b += 1;
-                        p
-                    }
-                },
-            };
-            points.push(next);
         }
+        points.extend_from_within(a..kept.end);
+        points.extend_from_slice(&moved_points[b..]);
         objects[keep].start = start;
         objects[keep].end = points.len();
     }
