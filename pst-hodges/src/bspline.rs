@@ -242,8 +242,8 @@ impl GivensQr {
     /// instead of a row buffer read and written four times.
     pub(crate) fn rotate_into(&self, values: &[f64], width: usize, transformed: &mut Vec<f64>) {
         // Every target row is reached (a row never reached would have left
-        // the triangle singular, refused above), and the first rotation to
-        // reach one writes it whole: no need to clear the buffer first.
+        // the triangle singular, refused above), and each is cleared when
+        // its first rotation reaches it: only the length needs setting.
         transformed.resize(self.n * width, 0.0);
         self.rotate_points_into(0, values, width, transformed);
     }
@@ -256,7 +256,7 @@ impl GivensQr {
     pub(crate) fn rotate_points_into(&self, first: usize, values: &[f64], width: usize, transformed: &mut [f64]) {
         let count = values.len() / width;
         let points = self.rows[first..first + count].iter().zip(&self.first_to_target[first..first + count]);
-        for (row, ((number, rotations), first)) in points.enumerate() {
+        for (row, ((number, rotations), fresh)) in points.enumerate() {
             let point = &values[row * width..(row + 1) * width];
             // The rows this point's rotations reach: `number + offset`, at
             // most four consecutive rows (fewer at the end of the matrix).
@@ -268,7 +268,7 @@ impl GivensQr {
                 let Some((cosine, sine)) = rotations[offset] else { continue };
                 // A row's first rotation meets the zero it held, not what a
                 // buffer kept from an earlier fit holds there.
-                if first[offset] {
+                if fresh[offset] {
                     target.fill(0.0);
                 }
                 targets[active] = (target, cosine, sine);
@@ -361,8 +361,9 @@ fn solve_row<const TERMS: usize>(target: &mut [f64], known: [&[f64]; TERMS], fac
 /// an 8 MB array of coefficients.
 #[derive(Debug, Default)]
 pub(crate) struct FitBuffers {
-    /// The x-rotated values of a block of latitude rows, row-major.
-    rotated: Vec<f64>,
+    /// The x-rotated values of a block of latitude rows, row-major (the
+    /// y rotations' input).
+    band: Vec<f64>,
     /// The y-rotated values, then the coefficients, rows of latitude.
     coefficients: Vec<f64>,
     /// A block of latitude rows, longitude by longitude: the values, then
@@ -372,9 +373,10 @@ pub(crate) struct FitBuffers {
     block_rotated: Vec<f64>,
 }
 
-/// How many latitude rows the fit takes through its x steps at a time: the
-/// block (a few hundred kB at 0.25°) stays in cache while it is turned
-/// longitude-major and back.
+/// How many latitude rows the fit takes through its x steps (and then its
+/// y rotations) at a time: the block (a few hundred kB at 0.25°) stays in
+/// cache while it is turned longitude-major and back. 16 measured faster
+/// than 8 or 32 at 0.25°.
 const FIT_BLOCK_ROWS: usize = 16;
 
 /// What every frame's surface on one grid shares: knots and the factored
@@ -435,15 +437,17 @@ impl SurfaceGrid {
     /// operations in the same order however the array is laid out; it is
     /// kept in rows of latitude, where the y steps run over whole rows, and
     /// the x steps take a block of rows at a time turned longitude-major in
-    /// cache (no pass over the whole array to transpose it).
+    /// cache (no pass over the whole array to transpose it). Each block's y
+    /// rotations follow its x rotations at once (the y rotations take the
+    /// rows in order), so the x-rotated values are never a whole array.
     pub(crate) fn fit<'a>(&'a self, value: impl Fn(usize, usize) -> f64, buffers: &'a mut FitBuffers) -> Surface<'a> {
         let nx = self.x_qr.n; // with the end column when periodic
         let ny = self.y_qr.n;
         let columns = if self.periodic { nx - 1 } else { nx };
-        let FitBuffers { rotated, coefficients, block, block_rotated } = buffers;
+        let FitBuffers { band, coefficients, block, block_rotated } = buffers;
         // Every element is written below: only the lengths need setting
         // (the y rotations write each coefficient row whole first).
-        rotated.resize(nx * FIT_BLOCK_ROWS, 0.0);
+        band.resize(nx * FIT_BLOCK_ROWS, 0.0);
         coefficients.resize(nx * ny, 0.0);
         // A block of latitude rows is rotated along x, then its rows along
         // y, while it is in cache: the y rotations take the latitude rows
@@ -452,9 +456,9 @@ impl SurfaceGrid {
             let rows = FIT_BLOCK_ROWS.min(ny - first_row);
             gather_rows(block, rows, nx, |r, ix| value(first_row + r, if ix == columns { 0 } else { ix }));
             self.x_qr.rotate_into(block, rows, block_rotated);
-            let band = &mut rotated[..rows * nx];
-            scatter_rows(block_rotated, rows, band);
-            self.y_qr.rotate_points_into(first_row, band, nx, coefficients);
+            let rows_rotated = &mut band[..rows * nx];
+            scatter_rows(block_rotated, rows, rows_rotated);
+            self.y_qr.rotate_points_into(first_row, rows_rotated, nx, coefficients);
         }
         self.y_qr.back_substitute(coefficients, nx);
         for first_row in (0..ny).step_by(FIT_BLOCK_ROWS) {

@@ -303,11 +303,19 @@ pub struct HodgesDetector {
 struct Layout {
     /// Source column of each sorted-longitude column.
     lon_order: Vec<usize>,
+    /// Whether `lon_order` is the identity (the source's longitudes are
+    /// already sorted, as ERA5's 0..360 are).
+    in_lon_order: bool,
     /// Sorted longitudes in `[0, 360)` and the first again plus 360.
     extended_lons: Vec<f64>,
     /// Whether the source's rows run north to south.
     north_first: bool,
     surface: SurfaceGrid,
+}
+
+/// Whether `order` maps every position to itself.
+fn is_identity(order: &[usize]) -> bool {
+    order.iter().enumerate().all(|(k, &column)| k == column)
 }
 
 impl Layout {
@@ -322,7 +330,8 @@ impl Layout {
         let (north_first, ascending) = ascending_lats(grid);
         let surface = SurfaceGrid::new(&extended_lons, &ascending, true)?;
         extended_lons.push(first + 360.0);
-        Ok(Layout { lon_order, extended_lons, north_first, surface })
+        let in_lon_order = is_identity(&lon_order);
+        Ok(Layout { lon_order, in_lon_order, extended_lons, north_first, surface })
     }
 
     /// The orderings and (non-periodic) surface of a limited-area `grid`,
@@ -331,7 +340,8 @@ impl Layout {
         let (lon_order, sorted) = sorted_order(grid.lons());
         let (north_first, ascending) = ascending_lats(grid);
         let surface = SurfaceGrid::new(&sorted, &ascending, false)?;
-        Ok(Layout { lon_order, extended_lons: sorted, north_first, surface })
+        let in_lon_order = is_identity(&lon_order);
+        Ok(Layout { lon_order, in_lon_order, extended_lons: sorted, north_first, surface })
     }
 }
 
@@ -640,7 +650,7 @@ impl HodgesDetector {
         // The candidate search and the surface fit read every value once or
         // twice: on a grid already in longitude order (ERA5's 0..360) they
         // read it without the column table (the same values).
-        if layout.lon_order.iter().enumerate().all(|(k, &column)| k == column) {
+        if layout.in_lon_order {
             let (nlon, factor) = (sorted.nlon, sorted.factor);
             self.edge_points_from(move |i, k| raw[i * nlon + k] * factor, frame, layout, scratch)
         } else {
