@@ -99,6 +99,10 @@ pub(crate) struct CandidateScratch {
     /// Per row, the object touching the first and the end column (1-based).
     left: Vec<usize>,
     right: Vec<usize>,
+    /// How objects' extrema are found (tests only: the in-place search
+    /// outside tests).
+    #[cfg(test)]
+    search: ExtremumSearch,
     /// The window search's window (tests only): −∞ between objects, each
     /// object's cells put back after it.
     #[cfg(test)]
@@ -116,14 +120,15 @@ struct Extremum {
     value: f64,
 }
 
-/// How objects' extrema are found.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// How objects' extrema are found (a choice for tests).
+#[cfg(test)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 enum ExtremumSearch {
     /// Along each object's points in row-major order ([`in_place_extrema`]).
+    #[default]
     InPlace,
     /// In a window of each object's bounding box holding its values
     /// ([`window_extrema`], the reference the tests hold the other to).
-    #[cfg(test)]
     Window,
 }
 
@@ -150,23 +155,6 @@ pub(crate) fn rectangular_candidates(
     mode: DetectionMode,
     min_points: usize,
     include_ties: bool,
-    scratch: &mut CandidateScratch,
-) -> Vec<Candidate> {
-    let search = ExtremumSearch::InPlace;
-    candidates_by(field, lats, extended_lons, threshold, mode, min_points, include_ties, search, scratch)
-}
-
-/// [`rectangular_candidates`], the objects' extrema found by `search`.
-#[allow(clippy::too_many_arguments)]
-fn candidates_by(
-    field: impl Fn(usize, usize) -> f64,
-    lats: &[f64],
-    extended_lons: &[f64],
-    threshold: f64,
-    mode: DetectionMode,
-    min_points: usize,
-    include_ties: bool,
-    search: ExtremumSearch,
     scratch: &mut CandidateScratch,
 ) -> Vec<Candidate> {
     let ny = lats.len();
@@ -197,11 +185,14 @@ fn candidates_by(
     let retained = objects.iter().filter(|o| o.len() >= min_points && o.len() > 0);
     for (number, object) in (1..).zip(retained) {
         let extrema = std::mem::take(&mut scratch.extrema);
-        let extrema = match search {
-            ExtremumSearch::InPlace => in_place_extrema(*object, include_ties, &value, &scratch.points, extrema),
-            #[cfg(test)]
-            ExtremumSearch::Window => window_extrema(*object, include_ties, &value, scratch, extrema),
-        };
+        #[cfg(test)]
+        if scratch.search == ExtremumSearch::Window {
+            let extrema = window_extrema(*object, include_ties, &value, scratch, extrema);
+            group_extrema(&extrema, (number, is_min), lats, extended_lons, &mut scratch.group, &mut candidates);
+            scratch.extrema = extrema;
+            continue;
+        }
+        let extrema = in_place_extrema(*object, include_ties, &value, &scratch.points, extrema);
         let found = (number, is_min);
         group_extrema(&extrema, found, lats, extended_lons, &mut scratch.group, &mut candidates);
         scratch.extrema = extrema;
@@ -787,9 +778,9 @@ mod tests {
             let value = |i: usize, k: usize| field[i * nx + k];
             let mode = if maxima { DetectionMode::Max } else { DetectionMode::Min };
             let threshold = if maxima { 1.0 } else { -1.0 };
-            let mut scratch = CandidateScratch::default();
-            let mut by = |search| {
-                candidates_by(value, &lats, &lons(nx), threshold, mode, min_points, include_ties, search, &mut scratch)
+            let by = |search| {
+                let mut scratch = CandidateScratch { search, ..Default::default() };
+                rectangular_candidates(value, &lats, &lons(nx), threshold, mode, min_points, include_ties, &mut scratch)
             };
             let in_place = by(ExtremumSearch::InPlace);
             proptest::prop_assert_eq!(in_place, by(ExtremumSearch::Window));
@@ -830,8 +821,9 @@ mod tests {
         let (nx, lats) = (6, [-30.0, -10.0, 10.0, 30.0]);
         let value = |i: usize, k: usize| field[i * nx + k];
         for search in [ExtremumSearch::InPlace, ExtremumSearch::Window] {
-            let mut scratch = CandidateScratch::default();
-            let found = candidates_by(value, &lats, &lons(nx), 1.0, DetectionMode::Max, 1, false, search, &mut scratch);
+            let mut scratch = CandidateScratch { search, ..Default::default() };
+            let found =
+                rectangular_candidates(value, &lats, &lons(nx), 1.0, DetectionMode::Max, 1, false, &mut scratch);
             let values: Vec<f64> = found.iter().map(|c| c.value).collect();
             assert_eq!(values, [5.0, 9.0], "{search:?}");
         }
