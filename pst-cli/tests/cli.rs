@@ -1,7 +1,7 @@
 //! The `stormtracker` binary end to end, on the shared real data.
 #![allow(clippy::unwrap_used, clippy::panic)]
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, Output};
 
 /// The embedded default input (December 2025, ERA5 msl at 2.5°).
@@ -11,30 +11,8 @@ fn stormtracker(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_stormtracker")).args(args).output().unwrap()
 }
 
-/// A test's own directory under the system's temporary directory, removed
-/// when the test ends, passing or failing (a failed assertion unwinds
-/// through the drop).
-struct ScratchDir(PathBuf);
-
-impl std::ops::Deref for ScratchDir {
-    type Target = Path;
-
-    fn deref(&self) -> &Path {
-        &self.0
-    }
-}
-
-impl Drop for ScratchDir {
-    fn drop(&mut self) {
-        // Best effort: a directory already gone is not a failure.
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
-
-fn scratch_dir(name: &str) -> ScratchDir {
-    let dir = std::env::temp_dir().join(format!("pst-cli-{name}-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    ScratchDir(dir)
+fn scratch_dir(name: &str) -> pst_testkit::ScratchDir {
+    pst_testkit::ScratchDir::new(&format!("cli-{name}"))
 }
 
 fn gunzip(path: &Path) -> String {

@@ -4,29 +4,12 @@
 
 #![allow(clippy::unwrap_used, clippy::panic)]
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use pst_core::FieldSource;
 use pst_io::{GribSource, OpenOptions, TrackFormat, ZarrSource};
+use pst_testkit::ScratchDir;
 use serde_json::json;
-
-/// A fresh folder under the system's temporary folder, removed on drop.
-struct Scratch(PathBuf);
-
-impl Scratch {
-    fn new(name: &str) -> Self {
-        let dir = std::env::temp_dir().join(format!("pst-hostile-{name}-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir_all(&dir).unwrap();
-        Scratch(dir)
-    }
-}
-
-impl Drop for Scratch {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
 
 /// Writes a Zarr v3 array of float64 in one uncompressed chunk: `values`
 /// (C order, may be shorter than the shape declares: missing chunks are
@@ -88,8 +71,8 @@ fn open_error(path: &Path, variable: &str) -> String {
 
 #[test]
 fn zarr_coordinates_with_fill_value_zero_keep_the_equator() {
-    let scratch = Scratch::new("zarr-fill");
-    let store = scratch.0.join("small.zarr");
+    let scratch = ScratchDir::new("hostile-zarr-fill");
+    let store = scratch.join("small.zarr");
     small_store(&store);
     let source = ZarrSource::open(&store, "msl", &OpenOptions::default()).unwrap();
     let grid = &source.info().grid;
@@ -101,9 +84,9 @@ fn zarr_coordinates_with_fill_value_zero_keep_the_equator() {
 
 #[test]
 fn zarr_declared_shapes_are_checked_before_reading() {
-    let scratch = Scratch::new("zarr-shape");
+    let scratch = ScratchDir::new("hostile-zarr-shape");
     // A data array far longer in time than its coordinate.
-    let store = scratch.0.join("long.zarr");
+    let store = scratch.join("long.zarr");
     small_store(&store);
     zarr_array(
         &store,
@@ -117,13 +100,13 @@ fn zarr_declared_shapes_are_checked_before_reading() {
     let e = open_error(&store, "msl");
     assert!(e.contains("long.zarr") && e.contains("`time`") && e.contains("1000000000000"), "{e}");
     // A coordinate that declares 10^12 values (8 TB were allocated once).
-    let store = scratch.0.join("coordinate.zarr");
+    let store = scratch.join("coordinate.zarr");
     small_store(&store);
     zarr_array(&store, "latitude", &[1_000_000_000_000], &["latitude"], &[], 0.0, json!({"units": "degrees_north"}));
     let e = open_error(&store, "msl");
     assert!(e.contains("coordinate.zarr") && e.contains("latitude"), "{e}");
     // A frame of more points than pst reads.
-    let store = scratch.0.join("frame.zarr");
+    let store = scratch.join("frame.zarr");
     small_store(&store);
     let (nlat, nlon) = (100_000u64, 100_000u64);
     zarr_array(&store, "latitude", &[nlat], &["latitude"], &[], 0.0, json!({"units": "degrees_north"}));
@@ -135,8 +118,8 @@ fn zarr_declared_shapes_are_checked_before_reading() {
 
 #[test]
 fn zarr_arrays_that_do_not_parse_are_named_with_why() {
-    let scratch = Scratch::new("zarr-parse");
-    let store = scratch.0.join("broken.zarr");
+    let scratch = ScratchDir::new("hostile-zarr-parse");
+    let store = scratch.join("broken.zarr");
     small_store(&store);
     std::fs::write(store.join("msl/zarr.json"), br#"{"zarr_format": 3, "node_type": "array", "shape": "#).unwrap();
     let e = open_error(&store, "msl");
@@ -184,8 +167,8 @@ fn grib_fixture(name: &str) -> Vec<u8> {
     std::fs::read(Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/grib").join(name)).unwrap()
 }
 
-fn grib_error(scratch: &Scratch, name: &str, bytes: &[u8]) -> String {
-    let path = scratch.0.join(name);
+fn grib_error(scratch: &ScratchDir, name: &str, bytes: &[u8]) -> String {
+    let path = scratch.join(name);
     std::fs::write(&path, bytes).unwrap();
     match GribSource::open(&path, "msl", &OpenOptions::default()) {
         Ok(source) => panic!("{name} opened: {source:?}"),
@@ -195,7 +178,7 @@ fn grib_error(scratch: &Scratch, name: &str, bytes: &[u8]) -> String {
 
 #[test]
 fn grib_gaussian_numbers_are_capped() {
-    let scratch = Scratch::new("grib-n");
+    let scratch = ScratchDir::new("hostile-grib-n");
     let mut grib1 = grib_fixture("n32_msl.grib1");
     // The first of its two messages (octets 5–7: its length).
     grib1.truncate(usize::from(grib1[4]) << 16 | usize::from(grib1[5]) << 8 | usize::from(grib1[6]));
@@ -215,7 +198,7 @@ fn grib_gaussian_numbers_are_capped() {
 
 #[test]
 fn grib_reference_times_that_do_not_exist_are_errors() {
-    let scratch = Scratch::new("grib-date");
+    let scratch = ScratchDir::new("hostile-grib-date");
     // GRIB1: PDS octet 15 is the day (30 February).
     let mut grib1 = grib_fixture("n32_msl.grib1");
     grib1[8 + 13] = 2;
@@ -258,8 +241,8 @@ fn classic_netcdf(path: &Path, frames: usize) {
 
 #[test]
 fn a_classic_netcdf_truncated_while_open_is_an_error_not_sigbus() {
-    let scratch = Scratch::new("nc3-truncated");
-    let path = scratch.0.join("shrinking.nc");
+    let scratch = ScratchDir::new("hostile-nc3-truncated");
+    let path = scratch.join("shrinking.nc");
     classic_netcdf(&path, 8);
     assert_eq!(&std::fs::read(&path).unwrap()[..4], b"CDF\x01");
     let source = pst_io::NetcdfSource::open(&path, "msl", &OpenOptions::default()).unwrap();
@@ -276,13 +259,13 @@ fn a_classic_netcdf_truncated_while_open_is_an_error_not_sigbus() {
 
 #[test]
 fn temporary_files_of_dead_runs_are_removed_by_the_next_write() {
-    let scratch = Scratch::new("stale");
-    let out = scratch.0.join("tracks.txt");
+    let scratch = ScratchDir::new("hostile-stale");
+    let out = scratch.join("tracks.txt");
     // A run killed with SIGKILL (a PID no process has) and one still running
     // (this one) each left a temporary file; another output's is not ours.
-    let dead = scratch.0.join(".tracks.txt.tmp-999999999-0");
-    let alive = scratch.0.join(format!(".tracks.txt.tmp-{}-77", std::process::id()));
-    let other = scratch.0.join(".other.txt.tmp-999999999-0");
+    let dead = scratch.join(".tracks.txt.tmp-999999999-0");
+    let alive = scratch.join(format!(".tracks.txt.tmp-{}-77", std::process::id()));
+    let other = scratch.join(".other.txt.tmp-999999999-0");
     for path in [&dead, &alive, &other] {
         std::fs::write(path, b"partial").unwrap();
     }
@@ -298,8 +281,8 @@ fn temporary_files_of_dead_runs_are_removed_by_the_next_write() {
 #[test]
 fn a_named_pipe_is_written_in_place_and_stays_a_pipe() {
     use std::os::unix::fs::FileTypeExt;
-    let scratch = Scratch::new("fifo");
-    let pipe = scratch.0.join("tracks.txt");
+    let scratch = ScratchDir::new("hostile-fifo");
+    let pipe = scratch.join("tracks.txt");
     let made = std::process::Command::new("mkfifo").arg(&pipe).status();
     if !made.is_ok_and(|s| s.success()) {
         eprintln!("skipped: no mkfifo");
@@ -314,7 +297,7 @@ fn a_named_pipe_is_written_in_place_and_stays_a_pipe() {
     // wait for ever.
     assert!(std::fs::symlink_metadata(&pipe).unwrap().file_type().is_fifo());
     assert_eq!(reader.join().unwrap(), b"through the pipe");
-    let left: Vec<_> = std::fs::read_dir(&scratch.0).unwrap().map(|e| e.unwrap().file_name()).collect();
+    let left: Vec<_> = std::fs::read_dir(&*scratch).unwrap().map(|e| e.unwrap().file_name()).collect();
     assert_eq!(left, [std::ffi::OsString::from("tracks.txt")], "no temporary file may be left");
 }
 
@@ -322,9 +305,9 @@ fn a_named_pipe_is_written_in_place_and_stays_a_pipe() {
 /// keeps the link.
 #[test]
 fn a_symbolic_link_is_followed_and_kept() {
-    let scratch = Scratch::new("symlink");
-    let target = scratch.0.join("real.txt");
-    let link = scratch.0.join("link.txt");
+    let scratch = ScratchDir::new("hostile-symlink");
+    let target = scratch.join("real.txt");
+    let link = scratch.join("link.txt");
     std::fs::write(&target, b"old").unwrap();
     std::os::unix::fs::symlink(&target, &link).unwrap();
     pst_io::write_atomically(&link, |w| Ok(w.write_all(b"new")?)).unwrap();

@@ -1,4 +1,4 @@
-//! # pst-testkit: finding the real data that tests run on
+//! # pst-testkit: finding the real data that tests run on, and scratch folders
 //!
 //! pst's tests run on real ERA5, GRIB and track files that are too large to
 //! commit. They live in a data folder named by the environment variable
@@ -14,7 +14,7 @@
 //! assert!(path.exists());
 //! ```
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 /// The data folder: `$PST_DATA`, or `../shared/data` beside the workspace.
 pub fn data_dir() -> PathBuf {
@@ -69,5 +69,54 @@ pub fn mutate(bytes: &mut Vec<u8>, flips: &[(usize, u8)], cut: Option<usize>) {
     }
     if let Some(cut) = cut {
         bytes.truncate(cut % (bytes.len() + 1));
+    }
+}
+
+/// A test's own folder under the system's temporary folder,
+/// `pst-{name}-{process id}`, made fresh (whatever an earlier run left
+/// there is removed first) and removed when dropped, so a test leaves
+/// nothing behind whether it passes or fails (a failed assertion unwinds
+/// through the drop).
+///
+/// ```
+/// let path = {
+///     let dir = pst_testkit::ScratchDir::new("doc");
+///     std::fs::write(dir.join("out.txt"), "tracks").unwrap();
+///     dir.to_path_buf()
+/// };
+/// assert!(!path.exists());
+/// ```
+#[derive(Debug)]
+pub struct ScratchDir(PathBuf);
+
+impl ScratchDir {
+    /// Makes the folder.
+    ///
+    /// # Panics
+    /// When it cannot be made: the test cannot run.
+    pub fn new(name: &str) -> Self {
+        let dir = std::env::temp_dir().join(format!("pst-{name}-{}", std::process::id()));
+        // A folder an earlier run of this process id left is not ours.
+        let _ = std::fs::remove_dir_all(&dir);
+        #[allow(clippy::panic)]
+        if let Err(e) = std::fs::create_dir_all(&dir) {
+            panic!("cannot make the scratch folder {}: {e}", dir.display());
+        }
+        ScratchDir(dir)
+    }
+}
+
+impl std::ops::Deref for ScratchDir {
+    type Target = Path;
+
+    fn deref(&self) -> &Path {
+        &self.0
+    }
+}
+
+impl Drop for ScratchDir {
+    fn drop(&mut self) {
+        // Best effort: a folder already gone is not a failure.
+        let _ = std::fs::remove_dir_all(&self.0);
     }
 }
