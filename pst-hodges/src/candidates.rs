@@ -185,16 +185,8 @@ pub(crate) fn rectangular_candidates(
     let retained = objects.iter().filter(|o| o.len() >= min_points && o.len() > 0);
     for (number, object) in (1..).zip(retained) {
         let extrema = std::mem::take(&mut scratch.extrema);
-        #[cfg(test)]
-        if scratch.search == ExtremumSearch::Window {
-            let extrema = window_extrema(*object, include_ties, &value, scratch, extrema);
-            group_extrema(&extrema, (number, is_min), lats, extended_lons, &mut scratch.group, &mut candidates);
-            scratch.extrema = extrema;
-            continue;
-        }
-        let extrema = in_place_extrema(*object, include_ties, &value, &scratch.points, extrema);
-        let found = (number, is_min);
-        group_extrema(&extrema, found, lats, extended_lons, &mut scratch.group, &mut candidates);
+        let extrema = object_extrema(*object, include_ties, &value, scratch, extrema);
+        group_extrema(&extrema, (number, is_min), lats, extended_lons, &mut scratch.group, &mut candidates);
         scratch.extrema = extrema;
     }
     scratch.objects = objects;
@@ -423,6 +415,22 @@ fn merge_seam_objects(scratch: &mut CandidateScratch, nx: i32, ny: i32) {
         objects[keep].start = start;
         objects[keep].end = points.len();
     }
+}
+
+/// An object's extrema, row-major, into `extrema`: [`in_place_extrema`]
+/// (or, when a test asks, [`window_extrema`]).
+fn object_extrema(
+    object: Object,
+    include_ties: bool,
+    value: &impl Fn(i64, i64) -> f64,
+    scratch: &mut CandidateScratch,
+    extrema: Vec<Extremum>,
+) -> Vec<Extremum> {
+    #[cfg(test)]
+    if scratch.search == ExtremumSearch::Window {
+        return window_extrema(object, include_ties, value, scratch, extrema);
+    }
+    in_place_extrema(object, include_ties, value, &scratch.points, extrema)
 }
 
 /// Whether `neighbour`'s value beats `value`'s claim to be an extremum: it
@@ -772,7 +780,7 @@ mod tests {
             min_points in 1usize..4,
         ) {
             // Small integers: ties, objects touching diagonally, objects
-            // across the seam (merged, their points sorted first).
+            // across the seam (merged, their halves in row-major order).
             let field: Vec<f64> = field.iter().map(|&v| f64::from(v)).collect();
             let lats: Vec<f64> = (0..ny).map(|i| -80.0 + 160.0 * i as f64 / (ny - 1) as f64).collect();
             let value = |i: usize, k: usize| field[i * nx + k];
