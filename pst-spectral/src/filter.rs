@@ -1,7 +1,7 @@
 //! Band-pass filtering: grid → coefficients → the same grid.
 
 use ndarray::{Array2, ArrayView2};
-use pst_core::{Error, Frame, Grid, Result, ValueSummary};
+use pst_core::{Error, Frame, Grid, Result};
 
 use crate::coefficients::SphericalHarmonics;
 use crate::least_squares::SpectralFit;
@@ -208,16 +208,11 @@ impl SpectralFilter {
     /// nothing in a band without wavenumber 0, gives zeros and not a
     /// pattern of round-off that a threshold of 0 would turn into objects.
     pub fn filter(&self, field: ArrayView2<'_, f64>) -> Result<Array2<f64>> {
-        let mut coefficients = match self.fit {
-            SpectralFit::Quadrature => self.plan.analyse(field)?,
-            SpectralFit::LeastSquares => self.plan.analyse_least_squares(field)?,
-        };
+        // The analysis refuses missing and infinite values, and measures
+        // the field's largest magnitude as it reads it.
+        let (mut coefficients, scale) = self.plan.analyse_by(field, self.fit)?;
         self.band.apply(&mut coefficients);
         let mut out = self.plan.synthesise(&coefficients)?;
-        // The analysis refused missing and infinite values: every value is
-        // finite, and the largest magnitude is the larger of the range's ends.
-        let range = ValueSummary::of(field);
-        let scale = range.min.abs().max(range.max.abs());
         let rounding = ROUNDING_ULPS * f64::EPSILON * scale;
         let zero_rounding = |v: &mut f64| {
             if v.abs() <= rounding {
@@ -235,5 +230,42 @@ impl SpectralFilter {
     pub fn filter_frame(&self, frame: &Frame) -> Result<Frame> {
         let values = self.filter(frame.values().view())?;
         Frame::new(frame.grid().clone(), frame.time(), values)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use pst_core::ValueSummary;
+
+    use super::*;
+
+    /// The rounding that is set to zero scales with the field's largest
+    /// magnitude, found as the analysis reads the rows: a field of large
+    /// negative values (largest magnitude at its minimum), constant but for
+    /// one small value, filters to exactly the same field as with the
+    /// rounding computed from the range afterwards, and a constant one to
+    /// zeros, by either fit.
+    #[test]
+    fn rounding_scales_with_the_largest_magnitude() {
+        let grid = Grid::regular_global(5.0).expect("a 5° grid");
+        for fit in [SpectralFit::Quadrature, SpectralFit::LeastSquares] {
+            let filter = SpectralFilter::with_fit(&grid, BandPass::new(5, 20).expect("a band"), fit).expect("a filter");
+            let constant = Array2::from_elem(grid.shape(), -101_325.0);
+            assert!(filter.filter(constant.view()).expect("filtered").iter().all(|&v| v == 0.0), "{fit:?}");
+            let mut field = constant;
+            field[[10, 7]] = -101_324.0;
+            let filtered = filter.filter(field.view()).expect("filtered");
+            let mut coefficients = match fit {
+                SpectralFit::Quadrature => filter.plan().analyse(field.view()),
+                SpectralFit::LeastSquares => filter.plan().analyse_least_squares(field.view()),
+            }
+            .expect("analysed");
+            filter.band().apply(&mut coefficients);
+            let range = ValueSummary::of(field.view());
+            let rounding = ROUNDING_ULPS * f64::EPSILON * range.min.abs().max(range.max.abs());
+            let mut expected = filter.plan().synthesise(&coefficients).expect("synthesised");
+            expected.iter_mut().filter(|v| v.abs() <= rounding).for_each(|v| *v = 0.0);
+            assert_eq!(filtered, expected, "{fit:?}");
+        }
     }
 }

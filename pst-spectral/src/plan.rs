@@ -12,7 +12,7 @@ use rustfft::num_complex::Complex64;
 use crate::MAX_LMAX;
 use crate::coefficients::SphericalHarmonics;
 use crate::layout::{Geometry, LatitudeLayout, fejer_weights};
-use crate::least_squares::LeastSquares;
+use crate::least_squares::{LeastSquares, SpectralFit};
 use crate::legendre::{Recurrence, Rows, analyse_scalar, analyse_vector, synthesise_fields};
 use crate::resample::Resampler;
 
@@ -151,11 +151,30 @@ impl ShtPlan {
     /// grid's order). Missing values are an error: a transform needs the
     /// whole sphere.
     pub fn analyse(&self, field: ArrayView2<'_, f64>) -> Result<SphericalHarmonics> {
-        let columns = self.zonal_forward(field, "field")?;
-        let (columns, rows) = self.on_quadrature_rows(&columns, scalar_parity);
-        let mut out = SphericalHarmonics::zeros(self.lmax);
-        analyse_scalar(&self.recurrence, rows, &columns, &mut out);
-        Ok(out)
+        self.analyse_by(field, SpectralFit::Quadrature).map(|(coefficients, _)| coefficients)
+    }
+
+    /// The coefficients of `field` found by `fit`, and the largest magnitude
+    /// of its values (every one finite, or the analysis errs), taken as the
+    /// rows are read for the zonal transform.
+    pub(crate) fn analyse_by(&self, field: ArrayView2<'_, f64>, fit: SpectralFit) -> Result<(SphericalHarmonics, f64)> {
+        match fit {
+            SpectralFit::Quadrature => {
+                let (columns, largest) = self.zonal_forward(field, "field")?;
+                let (columns, rows) = self.on_quadrature_rows(&columns, scalar_parity);
+                let mut out = SphericalHarmonics::zeros(self.lmax);
+                analyse_scalar(&self.recurrence, rows, &columns, &mut out);
+                Ok((out, largest))
+            }
+            SpectralFit::LeastSquares => {
+                let fit = self.least_squares()?;
+                let (columns, largest) = self.zonal_forward(field, "field")?;
+                let mut out = SphericalHarmonics::zeros(self.lmax);
+                analyse_scalar(&self.recurrence, &fit.rows, &columns, &mut out);
+                fit.solve(&mut out);
+                Ok((out, largest))
+            }
+        }
     }
 
     /// Coefficients up to `lmax` fitted to the field by unweighted least
@@ -187,12 +206,7 @@ impl ShtPlan {
     /// As [`ShtPlan::analyse`]; beyond T[`crate::MAX_LEAST_SQUARES_LMAX`], or
     /// when the grid's rows do not determine every degree.
     pub fn analyse_least_squares(&self, field: ArrayView2<'_, f64>) -> Result<SphericalHarmonics> {
-        let fit = self.least_squares()?;
-        let columns = self.zonal_forward(field, "field")?;
-        let mut out = SphericalHarmonics::zeros(self.lmax);
-        analyse_scalar(&self.recurrence, &fit.rows, &columns, &mut out);
-        fit.solve(&mut out);
-        Ok(out)
+        self.analyse_by(field, SpectralFit::LeastSquares).map(|(coefficients, _)| coefficients)
     }
 
     /// The least-squares fit's factored normal equations, built once.
@@ -248,8 +262,8 @@ impl ShtPlan {
         if !(radius_m.is_finite() && radius_m > 0.0) {
             return Err(Error::InvalidArgument(format!("the sphere's radius must be positive, not {radius_m} m")));
         }
-        let u_columns = self.zonal_forward(u, "eastward wind")?;
-        let v_columns = self.zonal_forward(v, "northward wind")?;
+        let (u_columns, _) = self.zonal_forward(u, "eastward wind")?;
+        let (v_columns, _) = self.zonal_forward(v, "northward wind")?;
         let (u_columns, rows) = self.on_quadrature_rows(&u_columns, vector_parity);
         let (v_columns, _) = self.on_quadrature_rows(&v_columns, vector_parity);
         let mut vorticity = SphericalHarmonics::zeros(self.lmax);
@@ -264,8 +278,9 @@ impl ShtPlan {
     }
 
     /// Zonal Fourier coefficients `g_m` about Greenwich for `m ≤ lmax`, by
-    /// `m` then row (north to south).
-    fn zonal_forward(&self, field: ArrayView2<'_, f64>, what: &str) -> Result<Vec<Complex64>> {
+    /// `m` then row (north to south), and the largest magnitude of the
+    /// field's values (all finite, or this errs).
+    fn zonal_forward(&self, field: ArrayView2<'_, f64>, what: &str) -> Result<(Vec<Complex64>, f64)> {
         let (nlat, nlon) = (self.geometry.nlat, self.geometry.nlon);
         if field.dim() != (nlat, nlon) {
             return Err(Error::InvalidFrame(format!(
@@ -277,13 +292,16 @@ impl ShtPlan {
         let mut input = self.forward.make_input_vec();
         let mut spectrum = self.forward.make_output_vec();
         let mut scratch = self.forward.make_scratch_vec();
+        let mut largest = 0.0f64;
         for (r, row) in field.rows().into_iter().enumerate() {
-            // Copied and checked in one branch-free pass (the FFT uses its
-            // input as scratch, so the row is copied in any case).
+            // Copied, checked and measured in one branch-free pass (the FFT
+            // uses its input as scratch, so the row is copied in any case).
             let mut finite = true;
             let mut copy = |slot: &mut f64, value: f64| {
                 *slot = value;
                 finite &= value.is_finite();
+                let magnitude = value.abs();
+                largest = if magnitude > largest { magnitude } else { largest };
             };
             match row.as_slice() {
                 Some(values) => input.iter_mut().zip(values).for_each(|(slot, &value)| copy(slot, value)),
@@ -306,7 +324,7 @@ impl ShtPlan {
                 columns[m * nlat + c] = bin * phase;
             }
         }
-        Ok(columns)
+        Ok((columns, largest))
     }
 
     /// The grid from zonal coefficients laid out as [`Self::zonal_forward`]'s.
