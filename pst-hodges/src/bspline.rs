@@ -473,10 +473,22 @@ impl SurfaceGrid {
 }
 
 /// Fills `block` longitude-major (`rows` values per longitude, `nx`
-/// longitudes) with `value(row, longitude)`, a longitude at a time.
+/// longitudes) with `value(row, longitude)`, four longitudes at a time (a
+/// row's neighbouring values are read together).
 fn gather_rows(block: &mut Vec<f64>, rows: usize, nx: usize, value: impl Fn(usize, usize) -> f64) {
+    const LONS: usize = 4;
     block.resize(nx * rows, 0.0);
-    for (ix, column) in block.chunks_exact_mut(rows).enumerate() {
+    let mut groups = block.chunks_exact_mut(LONS * rows);
+    for (group, ix) in (&mut groups).zip((0..).step_by(LONS)) {
+        let (a, rest) = group.split_at_mut(rows);
+        let (b, rest) = rest.split_at_mut(rows);
+        let (c, d) = rest.split_at_mut(rows);
+        for r in 0..rows {
+            (a[r], b[r], c[r], d[r]) = (value(r, ix), value(r, ix + 1), value(r, ix + 2), value(r, ix + 3));
+        }
+    }
+    let done = nx - nx % LONS;
+    for (column, ix) in groups.into_remainder().chunks_exact_mut(rows).zip(done..) {
         for (r, out) in column.iter_mut().enumerate() {
             *out = value(r, ix);
         }
@@ -484,11 +496,24 @@ fn gather_rows(block: &mut Vec<f64>, rows: usize, nx: usize, value: impl Fn(usiz
 }
 
 /// Writes `block` (longitude-major: `rows` values per longitude) into
-/// `band`, the same `rows` rows of latitude: [`gather_rows`] undone.
+/// `band`, the same `rows` rows of latitude: [`gather_rows`] undone, four
+/// rows at a time (a longitude's neighbouring values are read together).
 fn scatter_rows(block: &[f64], rows: usize, band: &mut [f64]) {
+    const ROWS: usize = 4;
     let nx = block.len() / rows;
-    for r in 0..rows {
-        for (ix, out) in band[r * nx..(r + 1) * nx].iter_mut().enumerate() {
+    let mut groups = band.chunks_exact_mut(ROWS * nx);
+    for (group, r) in (&mut groups).zip((0..).step_by(ROWS)) {
+        let (a, rest) = group.split_at_mut(nx);
+        let (b, rest) = rest.split_at_mut(nx);
+        let (c, d) = rest.split_at_mut(nx);
+        for ix in 0..nx {
+            let column = &block[ix * rows + r..ix * rows + r + ROWS];
+            (a[ix], b[ix], c[ix], d[ix]) = (column[0], column[1], column[2], column[3]);
+        }
+    }
+    let done = rows - rows % ROWS;
+    for (row, r) in groups.into_remainder().chunks_exact_mut(nx).zip(done..) {
+        for (ix, out) in row.iter_mut().enumerate() {
             *out = block[ix * rows + r];
         }
     }
@@ -898,6 +923,26 @@ mod tests {
     use approx::assert_abs_diff_eq;
 
     use super::*;
+
+    /// The fit's gather lays a band of rows out longitude by longitude and
+    /// its scatter lays them back, for every count of rows and longitudes
+    /// around the four they move at a time.
+    #[test]
+    fn gather_and_scatter_are_a_transpose_and_its_inverse() {
+        for rows in 1..=FIT_BLOCK_ROWS + 1 {
+            for nx in 1..=11 {
+                let value = |r: usize, ix: usize| (r * 1000 + ix) as f64;
+                let mut block = vec![f64::NAN; 3];
+                gather_rows(&mut block, rows, nx, value);
+                let longitude_major: Vec<f64> = (0..nx).flat_map(|ix| (0..rows).map(move |r| value(r, ix))).collect();
+                assert_eq!(block, longitude_major, "{rows} rows, {nx} longitudes");
+                let mut band = vec![f64::NAN; rows * nx];
+                scatter_rows(&block, rows, &mut band);
+                let row_major: Vec<f64> = (0..rows).flat_map(|r| (0..nx).map(move |ix| value(r, ix))).collect();
+                assert_eq!(band, row_major, "{rows} rows, {nx} longitudes");
+            }
+        }
+    }
 
     /// One axis at a time, as written before the two-lane version: the
     /// reference the pair must equal bit for bit.
