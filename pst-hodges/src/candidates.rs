@@ -282,7 +282,10 @@ fn label_objects(ny: usize, nxe: usize, inside: impl Fn(usize, usize) -> bool, s
         *size = total;
         total = objects[objects.len() - 1].end;
     }
-    points.clear();
+    // Every point is written below (the objects' sizes add up to `total`):
+    // what an earlier frame left stands in for the zeros a cleared buffer
+    // would be filled with.
+    points.truncate(total);
     points.resize(total, ObjectPoint { y: 0, x: 0 });
     for (run, &object) in runs.iter().zip(object_of_run.iter()) {
         let next = &mut cursor[object as usize];
