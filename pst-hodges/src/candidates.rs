@@ -66,6 +66,8 @@ struct Object {
     start: usize,
     end: usize,
     boundary: Boundary,
+    /// Whether some cell comes twice among its points (a seam merge's).
+    copies: bool,
 }
 
 impl Object {
@@ -124,9 +126,12 @@ struct Extremum {
 #[cfg(test)]
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 enum ExtremumSearch {
-    /// Along each object's points in row-major order ([`in_place_extrema`]).
+    /// Along each object's points in row-major order ([`in_place_extrema`]),
+    /// by segments of consecutive columns where no cell comes twice.
     #[default]
     InPlace,
+    /// The same, point by point in every object.
+    PointByPoint,
     /// In a window of each object's bounding box holding its values
     /// ([`window_extrema`], the reference the tests hold the other to).
     Window,
@@ -278,7 +283,7 @@ fn label_objects(ny: usize, nxe: usize, inside: impl Fn(usize, usize) -> bool, s
     objects.clear();
     let mut total = 0;
     for size in cursor.iter_mut() {
-        objects.push(Object { start: total, end: total + *size, boundary: Boundary::Interior });
+        objects.push(Object { start: total, end: total + *size, boundary: Boundary::Interior, copies: false });
         *size = total;
         total = objects[objects.len() - 1].end;
     }
@@ -365,9 +370,9 @@ fn merge_seam_objects(scratch: &mut CandidateScratch, nx: i32, ny: i32) {
         } else {
             (r - 1, l - 1, r, false, 1)
         };
-        let moved_boundary = objects[gone].boundary;
+        let (moved_boundary, moved_copies) = (objects[gone].boundary, objects[gone].copies);
         let moved = objects[gone].range();
-        objects[gone] = Object { start: 0, end: 0, boundary: Boundary::Merged };
+        objects[gone] = Object { start: 0, end: 0, boundary: Boundary::Merged, copies: false };
         let shift = match moved_boundary {
             Boundary::Right => -nx,
             Boundary::Left => nx,
@@ -411,12 +416,14 @@ fn merge_seam_objects(scratch: &mut CandidateScratch, nx: i32, ny: i32) {
                 points.push(moved_points[b]);
                 a += 1;
                 b += 1;
+                objects[keep].copies = true;
             }
         }
         points.extend_from_within(a..kept.end);
         points.extend_from_slice(&moved_points[b..]);
         objects[keep].start = start;
         objects[keep].end = points.len();
+        objects[keep].copies |= moved_copies;
     }
 }
 
@@ -430,10 +437,14 @@ fn object_extrema(
     extrema: Vec<Extremum>,
 ) -> Vec<Extremum> {
     #[cfg(test)]
-    if scratch.search == ExtremumSearch::Window {
-        return window_extrema(object, include_ties, value, scratch, extrema);
+    match scratch.search {
+        ExtremumSearch::Window => return window_extrema(object, include_ties, value, scratch, extrema),
+        ExtremumSearch::PointByPoint => {
+            return in_place_extrema(object, include_ties, false, value, &scratch.points, extrema);
+        }
+        ExtremumSearch::InPlace => {}
     }
-    in_place_extrema(object, include_ties, value, &scratch.points, extrema)
+    in_place_extrema(object, include_ties, !object.copies, value, &scratch.points, extrema)
 }
 
 /// Whether `neighbour`'s value beats `value`'s claim to be an extremum: it
@@ -453,25 +464,28 @@ fn beats(neighbour: f64, value: f64, include_ties: bool) -> bool {
 /// The points of a row come in runs, so a point's left and right neighbours
 /// belong to the object exactly when they are the points before and after
 /// it; that test, on values read in the points' order, rules out nearly
-/// every point of a smooth field (at 0.25°, 1 % of a pressure field's). The
-/// few left are looked up in the object's rows above and below, just
-/// visited or about to be. The same test as the window search's, without
+/// every point of a smooth field (at 0.25°, 1 % of a pressure field's):
+/// `by_segments` ([`segment_contenders`], for objects where no cell comes
+/// twice) or point by point ([`point_contenders`]). The few left are looked
+/// up in the object's rows above and below, just visited or about to be;
+/// rows are found by bisection. The same test as the window search's, without
 /// filling and clearing a window of the object's bounding box: at 0.25° a
 /// pressure field's objects hold most of its million points, and two
 /// objects across the seam most of those.
 fn in_place_extrema(
     object: Object,
     include_ties: bool,
+    by_segments: bool,
     value: &impl Fn(i64, i64) -> f64,
     points: &[ObjectPoint],
     mut extrema: Vec<Extremum>,
 ) -> Vec<Extremum> {
     let points = &points[object.range()];
     let at = |p: &ObjectPoint| value(i64::from(p.y), i64::from(p.x));
-    // Where the row starting at `start` ends.
+    // Where the row starting at `start` ends (the points are sorted by row).
     let row_end = |start: usize| {
         let y = points[start].y;
-        start + points[start..].iter().take_while(|p| p.y == y).count()
+        start + points[start..].partition_point(|p| p.y == y)
     };
     extrema.clear();
     let (mut start, mut previous_row) = (0, 0..0);
@@ -488,39 +502,109 @@ fn in_place_extrema(
             let first = neighbours.partition_point(|p| p.x < x - 1);
             neighbours[first..].iter().take_while(|p| p.x <= x + 1).any(|p| beats(at(p), here, include_ties))
         };
-        // The previous cell's column and value, this cell's value.
-        let (mut previous, mut here): (Option<(i32, f64)>, f64) = (None, at(&row[0]));
-        let mut index = 0;
-        while index < row.len() {
-            let point = row[index];
-            // The next cell (past copies of this one, which a seam merge
-            // can make: one cell, as in a window of the object).
-            let mut next = index + 1;
-            while next < row.len() && row[next].x == point.x {
-                next += 1;
+        // A point its row's neighbours do not beat, if its other rows'
+        // neighbours do not either, is an extremum.
+        let mut contender = |x: i32, here: f64| {
+            if !beaten_from(above, x, here) && !beaten_from(below, x, here) {
+                extrema.push(Extremum { y: i64::from(y), x: i64::from(x), value: here });
             }
-            let following = row.get(next).map(|p| (p.x, at(p)));
-            let beaten_left = previous.is_some_and(|(x, v)| x + 1 == point.x && beats(v, here, include_ties));
-            let beaten_right = following.is_some_and(|(x, v)| x == point.x + 1 && beats(v, here, include_ties));
-            let value_here = here;
-            previous = Some((point.x, here));
-            if let Some((_, v)) = following {
-                here = v;
-            }
-            index = next;
-            if beaten_left || beaten_right {
-                continue;
-            }
-            let here = value_here;
-            if !beaten_from(above, point.x, here) && !beaten_from(below, point.x, here) {
-                extrema.push(Extremum { y: i64::from(y), x: i64::from(point.x), value: here });
-            }
+        };
+        if by_segments {
+            segment_contenders(row, include_ties, &|x| value(i64::from(y), i64::from(x)), &mut contender);
+        } else {
+            point_contenders(row, include_ties, &at, &mut contender);
         }
         previous_row = start..end;
         start = end;
         end = following_end;
     }
     extrema
+}
+
+/// The points of an object's `row` (sorted by column, no cell twice) that
+/// their left and right neighbours in the object do not beat, to
+/// `contender(x, value)` in order. The row is taken by segments of
+/// consecutive columns, found by bisection (along one, column minus position
+/// is constant, and beyond it larger), and each segment's values are read
+/// once, in order, with a point's neighbours exactly the values before and
+/// after it: no per-point bookkeeping for the nearly all that are beaten.
+fn segment_contenders(
+    row: &[ObjectPoint],
+    include_ties: bool,
+    value_at: &impl Fn(i32) -> f64,
+    contender: &mut impl FnMut(i32, f64),
+) {
+    let mut index = 0;
+    while index < row.len() {
+        let first = row[index].x;
+        let rest = &row[index..];
+        // `rest[k].x − first ≥ k`, with equality exactly along the segment.
+        let (mut low, mut high) = (1, rest.len());
+        while low < high {
+            let middle = low + (high - low) / 2;
+            if (rest[middle].x - first) as usize == middle {
+                low = middle + 1;
+            } else {
+                high = middle;
+            }
+        }
+        let length = low as i32;
+        index += low;
+        let mut here = value_at(first);
+        if length == 1 {
+            contender(first, here);
+            continue;
+        }
+        let mut right = value_at(first + 1);
+        if !beats(right, here, include_ties) {
+            contender(first, here);
+        }
+        let mut left;
+        for x in first + 1..first + length - 1 {
+            (left, here, right) = (here, right, value_at(x + 1));
+            if !(beats(left, here, include_ties) || beats(right, here, include_ties)) {
+                contender(x, here);
+            }
+        }
+        let last = first + length - 1;
+        if !beats(here, right, include_ties) {
+            contender(last, right);
+        }
+    }
+}
+
+/// [`segment_contenders`] point by point, for a row where a cell may come
+/// twice (a seam merge's copies: one cell, as in a window of the object,
+/// contending once).
+fn point_contenders(
+    row: &[ObjectPoint],
+    include_ties: bool,
+    at: &impl Fn(&ObjectPoint) -> f64,
+    contender: &mut impl FnMut(i32, f64),
+) {
+    // The previous cell's column and value, this cell's value.
+    let (mut previous, mut here): (Option<(i32, f64)>, f64) = (None, at(&row[0]));
+    let mut index = 0;
+    while index < row.len() {
+        let point = row[index];
+        // The next cell, past copies of this one.
+        let mut next = index + 1;
+        while next < row.len() && row[next].x == point.x {
+            next += 1;
+        }
+        let following = row.get(next).map(|p| (p.x, at(p)));
+        let beaten_left = previous.is_some_and(|(x, v)| x + 1 == point.x && beats(v, here, include_ties));
+        let beaten_right = following.is_some_and(|(x, v)| x == point.x + 1 && beats(v, here, include_ties));
+        let value_here = here;
+        previous = Some((point.x, here));
+        if let Some((_, v)) = following {
+            here = v;
+        }
+        index = next;
+        if !(beaten_left || beaten_right) {
+            contender(point.x, value_here);
+        }
+    }
 }
 
 /// The extrema of an object, row-major: the object's values in a window of
@@ -793,8 +877,9 @@ mod tests {
                 let mut scratch = CandidateScratch { search, ..Default::default() };
                 rectangular_candidates(value, &lats, &lons(nx), threshold, mode, min_points, include_ties, &mut scratch)
             };
-            let in_place = by(ExtremumSearch::InPlace);
-            proptest::prop_assert_eq!(in_place, by(ExtremumSearch::Window));
+            let window = by(ExtremumSearch::Window);
+            proptest::prop_assert_eq!(by(ExtremumSearch::InPlace), window.clone());
+            proptest::prop_assert_eq!(by(ExtremumSearch::PointByPoint), window);
         }
     }
 
@@ -809,9 +894,10 @@ mod tests {
             points: vec![p(1, 1), p(1, 2), p(1, 2), p(1, 3), p(2, 2), p(2, 3), p(2, 3)],
             ..Default::default()
         };
-        let object = Object { start: 0, end: 7, boundary: Boundary::Both };
+        let object = Object { start: 0, end: 7, boundary: Boundary::Both, copies: true };
         for include_ties in [false, true] {
-            let in_place = in_place_extrema(object, include_ties, &field, &scratch.points, Vec::new());
+            // An object with copies is searched point by point.
+            let in_place = object_extrema(object, include_ties, &field, &mut scratch, Vec::new());
             let window = window_extrema(object, include_ties, &field, &mut scratch, Vec::new());
             assert_eq!(in_place, window, "ties {include_ties}");
             assert_eq!(in_place.len(), usize::from(include_ties) * 2, "ties {include_ties}: {in_place:?}");
@@ -831,7 +917,7 @@ mod tests {
         ];
         let (nx, lats) = (6, [-30.0, -10.0, 10.0, 30.0]);
         let value = |i: usize, k: usize| field[i * nx + k];
-        for search in [ExtremumSearch::InPlace, ExtremumSearch::Window] {
+        for search in [ExtremumSearch::InPlace, ExtremumSearch::PointByPoint, ExtremumSearch::Window] {
             let mut scratch = CandidateScratch { search, ..Default::default() };
             let found =
                 rectangular_candidates(value, &lats, &lons(nx), 1.0, DetectionMode::Max, 1, false, &mut scratch);
