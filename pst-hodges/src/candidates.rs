@@ -485,7 +485,7 @@ fn in_place_extrema(
     // Where the row starting at `start` ends (the points are sorted by row).
     let row_end = |start: usize| {
         let y = points[start].y;
-        start + points[start..].partition_point(|p| p.y == y)
+        start + prefix_length(&points[start..], |_, p| p.y == y)
     };
     extrema.clear();
     let (mut start, mut previous_row) = (0, 0..0);
@@ -537,19 +537,11 @@ fn segment_contenders(
     let mut index = 0;
     while index < row.len() {
         let first = row[index].x;
-        let rest = &row[index..];
-        // `rest[k].x − first ≥ k`, with equality exactly along the segment.
-        let (mut low, mut high) = (1, rest.len());
-        while low < high {
-            let middle = low + (high - low) / 2;
-            if (rest[middle].x - first) as usize == middle {
-                low = middle + 1;
-            } else {
-                high = middle;
-            }
-        }
-        let length = low as i32;
-        index += low;
+        // `row[index + k].x − first ≥ k`, with equality exactly along the
+        // segment.
+        let points = prefix_length(&row[index..], |k, p| (p.x - first) as usize == k);
+        let length = points as i32;
+        index += points;
         let mut here = value_at(first);
         if length == 1 {
             contender(first, here);
@@ -571,6 +563,29 @@ fn segment_contenders(
             contender(last, right);
         }
     }
+}
+
+/// The length of the prefix of `items` for which `holds(position, item)`
+/// (true on a prefix, false after it, true for the first item), by
+/// galloping from the start and then bisecting: the steps stay near the
+/// start, where a row or a segment ends, not across a whole object's points.
+fn prefix_length<T>(items: &[T], holds: impl Fn(usize, &T) -> bool) -> usize {
+    let mut step = 1;
+    while step < items.len() && holds(step, &items[step]) {
+        step *= 2;
+    }
+    // Everything before `step / 2` holds; the first that does not is at or
+    // before `step` (or the end).
+    let (mut low, mut high) = (step / 2 + 1, step.min(items.len()));
+    while low < high {
+        let middle = low + (high - low) / 2;
+        if holds(middle, &items[middle]) {
+            low = middle + 1;
+        } else {
+            high = middle;
+        }
+    }
+    low.min(items.len())
 }
 
 /// [`segment_contenders`] point by point, for a row where a cell may come
@@ -855,6 +870,13 @@ mod tests {
                 let with_kept = rectangular_candidates(value, &lats, &lons(nx), 0.0, mode, 1, include_ties, &mut kept);
                 proptest::prop_assert_eq!(with_kept, candidates_of(&field, nx, &lats, 0.0, mode, 1, include_ties));
             }
+        }
+
+        #[test]
+        fn a_gallop_finds_the_prefix_a_scan_does(length in 1usize..3000, prefix in 1usize..3000) {
+            let items: Vec<usize> = (0..length).collect();
+            let holds = |_: usize, &item: &usize| item < prefix;
+            proptest::prop_assert_eq!(prefix_length(&items, holds), items.iter().take_while(|&&i| i < prefix).count());
         }
 
         #[test]
