@@ -42,7 +42,9 @@ struct ObjectPoint {
 enum Boundary {
     /// Interior: touches no edge.
     Interior,
-    /// Touches the first or last column (the seam).
+    /// Touches the first or last column (the seam): a step of TRACK's
+    /// classification from points, which the tests keep as the reference.
+    #[cfg_attr(not(test), allow(dead_code))]
     Seam,
     /// Touches the first or last row.
     Row,
@@ -94,6 +96,8 @@ pub(crate) struct CandidateScratch {
     parent: Vec<u32>,
     object_of_root: Vec<u32>,
     object_of_run: Vec<u32>,
+    /// Per object, the edges its runs touch ([`classify_objects`]).
+    edges: Vec<u8>,
     /// Per object: its size, then where its next point goes.
     cursor: Vec<usize>,
     /// The moved half of a seam merge.
@@ -304,60 +308,8 @@ fn label_objects(ny: usize, nxe: usize, inside: impl Fn(usize, usize) -> bool, s
 /// TRACK's classification of objects touching the edges and the merge of
 /// the two halves of an object cut by the seam.
 fn merge_seam_objects(scratch: &mut CandidateScratch, nx: i32, ny: i32) {
+    classify_objects(scratch, ny as usize, nx as usize + 1);
     let CandidateScratch { points, objects, left, right, moved_points, .. } = scratch;
-    for object in objects.iter_mut() {
-        let mut touched = false;
-        for p in &points[object.range()] {
-            if p.x == 1 || p.x == nx + 1 {
-                if !touched {
-                    touched = true;
-                    object.boundary = Boundary::Seam;
-                } else if object.boundary == Boundary::Row {
-                    object.boundary = Boundary::Both;
-                }
-            }
-            if p.y == 1 || p.y == ny {
-                if !touched {
-                    touched = true;
-                    object.boundary = Boundary::Row;
-                } else if object.boundary == Boundary::Seam {
-                    object.boundary = Boundary::Both;
-                }
-            }
-        }
-    }
-    // Which object touches the first (left) and the end (right) column of
-    // each row, 1-based; 0 for none.
-    left.clear();
-    left.resize(ny as usize, 0);
-    right.clear();
-    right.resize(ny as usize, 0);
-    for (index, object) in objects.iter_mut().enumerate() {
-        if !matches!(object.boundary, Boundary::Seam | Boundary::Both) {
-            continue;
-        }
-        let mut seen = false;
-        for p in &points[object.range()] {
-            let row = (p.y - 1) as usize;
-            if p.x == 1 {
-                left[row] = index + 1;
-                if !seen {
-                    object.boundary = Boundary::Left;
-                    seen = true;
-                } else if object.boundary == Boundary::Right {
-                    object.boundary = Boundary::Both;
-                }
-            } else if p.x == nx + 1 {
-                right[row] = index + 1;
-                if !seen {
-                    object.boundary = Boundary::Right;
-                    seen = true;
-                } else if object.boundary == Boundary::Left {
-                    object.boundary = Boundary::Both;
-                }
-            }
-        }
-    }
     for row in 0..ny as usize {
         let (l, r) = (left[row], right[row]);
         if l == 0 || r == 0 || l == r {
@@ -424,6 +376,52 @@ fn merge_seam_objects(scratch: &mut CandidateScratch, nx: i32, ny: i32) {
         objects[keep].start = start;
         objects[keep].end = points.len();
         objects[keep].copies |= moved_copies;
+    }
+}
+
+/// Which edges each object touches, from its runs (as TRACK finds it from
+/// its points, whose order does not matter: a class is what an object
+/// touches): the first and the end column of the extended grid make it
+/// [`Boundary::Left`], [`Boundary::Right`] or [`Boundary::Both`], and fill
+/// `left` and `right` (per row, the object touching that column, 1-based;
+/// 0 for none); otherwise the first or last row makes it [`Boundary::Row`].
+/// A run holds a row's points from one column to another, so a few
+/// thousand runs a frame answer what the points (most of a million at
+/// 0.25°) were read for.
+fn classify_objects(scratch: &mut CandidateScratch, ny: usize, nxe: usize) {
+    const FIRST: u8 = 1;
+    const END: u8 = 2;
+    const ROW: u8 = 4;
+    let CandidateScratch { objects, runs, object_of_run, edges, left, right, .. } = scratch;
+    left.clear();
+    left.resize(ny, 0);
+    right.clear();
+    right.resize(ny, 0);
+    edges.clear();
+    edges.resize(objects.len(), 0);
+    for (run, &object) in runs.iter().zip(object_of_run.iter()) {
+        let mut touched = 0;
+        if run.start == 0 {
+            touched |= FIRST;
+            left[run.row] = object as usize + 1;
+        }
+        if run.end == nxe {
+            touched |= END;
+            right[run.row] = object as usize + 1;
+        }
+        if run.row == 0 || run.row + 1 == ny {
+            touched |= ROW;
+        }
+        edges[object as usize] |= touched;
+    }
+    for (object, &touched) in objects.iter_mut().zip(edges.iter()) {
+        object.boundary = match (touched & FIRST != 0, touched & END != 0, touched & ROW != 0) {
+            (true, true, _) => Boundary::Both,
+            (true, false, _) => Boundary::Left,
+            (false, true, _) => Boundary::Right,
+            (false, false, true) => Boundary::Row,
+            (false, false, false) => Boundary::Interior,
+        };
     }
 }
 
@@ -798,6 +796,66 @@ mod tests {
     /// Components by flood fill from each unvisited point in row-major
     /// order, points sorted row-major: the definition `label_objects` must
     /// meet.
+    /// The classification as the crate first wrote it, from every point of
+    /// every object (TRACK's way): the reference [`classify_objects`] is
+    /// held to.
+    fn classify_by_points(scratch: &mut CandidateScratch, nx: i32, ny: i32) {
+        let CandidateScratch { points, objects, left, right, .. } = scratch;
+        for object in objects.iter_mut() {
+            let mut touched = false;
+            for p in &points[object.range()] {
+                if p.x == 1 || p.x == nx + 1 {
+                    if !touched {
+                        touched = true;
+                        object.boundary = Boundary::Seam;
+                    } else if object.boundary == Boundary::Row {
+                        object.boundary = Boundary::Both;
+                    }
+                }
+                if p.y == 1 || p.y == ny {
+                    if !touched {
+                        touched = true;
+                        object.boundary = Boundary::Row;
+                    } else if object.boundary == Boundary::Seam {
+                        object.boundary = Boundary::Both;
+                    }
+                }
+            }
+        }
+        // Which object touches the first (left) and the end (right) column of
+        // each row, 1-based; 0 for none.
+        left.clear();
+        left.resize(ny as usize, 0);
+        right.clear();
+        right.resize(ny as usize, 0);
+        for (index, object) in objects.iter_mut().enumerate() {
+            if !matches!(object.boundary, Boundary::Seam | Boundary::Both) {
+                continue;
+            }
+            let mut seen = false;
+            for p in &points[object.range()] {
+                let row = (p.y - 1) as usize;
+                if p.x == 1 {
+                    left[row] = index + 1;
+                    if !seen {
+                        object.boundary = Boundary::Left;
+                        seen = true;
+                    } else if object.boundary == Boundary::Right {
+                        object.boundary = Boundary::Both;
+                    }
+                } else if p.x == nx + 1 {
+                    right[row] = index + 1;
+                    if !seen {
+                        object.boundary = Boundary::Right;
+                        seen = true;
+                    } else if object.boundary == Boundary::Left {
+                        object.boundary = Boundary::Both;
+                    }
+                }
+            }
+        }
+    }
+
     fn flood_fill_objects(ny: usize, nxe: usize, inside: &[bool]) -> Vec<Vec<(i64, i64)>> {
         let mut seen = vec![false; ny * nxe];
         let mut objects = Vec::new();
@@ -870,6 +928,23 @@ mod tests {
                 let with_kept = rectangular_candidates(value, &lats, &lons(nx), 0.0, mode, 1, include_ties, &mut kept);
                 proptest::prop_assert_eq!(with_kept, candidates_of(&field, nx, &lats, 0.0, mode, 1, include_ties));
             }
+        }
+
+        #[test]
+        fn objects_classified_by_runs_are_classified_as_by_points(
+            (ny, nx, inside) in (1usize..9, 1usize..14).prop_flat_map(|(ny, nx)| {
+                (proptest::strategy::Just(ny), proptest::strategy::Just(nx), proptest::collection::vec(proptest::bool::weighted(0.55), ny * nx))
+            }),
+        ) {
+            let nxe = nx + 1;
+            let value = |i: usize, j: usize| f64::from(u8::from(inside[i * nx + j % nx]));
+            let mut scratch = CandidateScratch::default();
+            label_objects(ny, nxe, |i, j| value(i, j) == 1.0, &mut scratch);
+            classify_objects(&mut scratch, ny, nxe);
+            let by_runs = (scratch.objects.iter().map(|o| o.boundary).collect::<Vec<_>>(), scratch.left.clone(), scratch.right.clone());
+            classify_by_points(&mut scratch, nx as i32, ny as i32);
+            let by_points = (scratch.objects.iter().map(|o| o.boundary).collect::<Vec<_>>(), scratch.left.clone(), scratch.right.clone());
+            proptest::prop_assert_eq!(by_runs, by_points);
         }
 
         #[test]
