@@ -495,15 +495,19 @@ fn in_place_extrema(
         let above = if start > 0 && points[start - 1].y == y - 1 { &points[previous_row.clone()] } else { &[] };
         let below = if end < points.len() && points[end].y == y + 1 { &points[end..following_end] } else { &[] };
         // Whether a neighbouring row's point in columns x − 1 ..= x + 1
-        // beats `here`.
-        let beaten_from = |neighbours: &[ObjectPoint], x: i32, here: f64| {
-            let first = neighbours.partition_point(|p| p.x < x - 1);
-            neighbours[first..].iter().take_while(|p| p.x <= x + 1).any(|p| beats(at(p), here, include_ties))
+        // beats `here`. Contenders come west to east, so each row's search
+        // gallops on from where the last one stopped (`from`).
+        let beaten_from = |neighbours: &[ObjectPoint], from: &mut usize, x: i32, here: f64| {
+            if neighbours.get(*from).is_some_and(|p| p.x < x - 1) {
+                *from += prefix_length(&neighbours[*from..], |_, p| p.x < x - 1);
+            }
+            neighbours[*from..].iter().take_while(|p| p.x <= x + 1).any(|p| beats(at(p), here, include_ties))
         };
         // A point its row's neighbours do not beat, if its other rows'
         // neighbours do not either, is an extremum.
+        let (mut from_above, mut from_below) = (0, 0);
         let mut contender = |x: i32, here: f64| {
-            if !beaten_from(above, x, here) && !beaten_from(below, x, here) {
+            if !beaten_from(above, &mut from_above, x, here) && !beaten_from(below, &mut from_below, x, here) {
                 extrema.push(Extremum { y: i64::from(y), x: i64::from(x), value: here });
             }
         };
