@@ -473,48 +473,39 @@ impl SurfaceGrid {
 }
 
 /// Fills `block` longitude-major (`rows` values per longitude, `nx`
-/// longitudes) with `value(row, longitude)`, four longitudes at a time (a
-/// row's neighbouring values are read together).
+/// longitudes) with `value(row, longitude)`.
 fn gather_rows(block: &mut Vec<f64>, rows: usize, nx: usize, value: impl Fn(usize, usize) -> f64) {
-    const LONS: usize = 4;
     block.resize(nx * rows, 0.0);
-    let mut groups = block.chunks_exact_mut(LONS * rows);
-    for (group, ix) in (&mut groups).zip((0..).step_by(LONS)) {
-        let (a, rest) = group.split_at_mut(rows);
-        let (b, rest) = rest.split_at_mut(rows);
-        let (c, d) = rest.split_at_mut(rows);
-        for r in 0..rows {
-            (a[r], b[r], c[r], d[r]) = (value(r, ix), value(r, ix + 1), value(r, ix + 2), value(r, ix + 3));
-        }
-    }
-    let done = nx - nx % LONS;
-    for (column, ix) in groups.into_remainder().chunks_exact_mut(rows).zip(done..) {
-        for (r, out) in column.iter_mut().enumerate() {
-            *out = value(r, ix);
-        }
-    }
+    fill_transposed(block, rows, value);
 }
 
 /// Writes `block` (longitude-major: `rows` values per longitude) into
-/// `band`, the same `rows` rows of latitude: [`gather_rows`] undone, four
-/// rows at a time (a longitude's neighbouring values are read together).
+/// `band`, the same `rows` rows of latitude: [`gather_rows`] undone.
 fn scatter_rows(block: &[f64], rows: usize, band: &mut [f64]) {
-    const ROWS: usize = 4;
     let nx = block.len() / rows;
-    let mut groups = band.chunks_exact_mut(ROWS * nx);
-    for (group, r) in (&mut groups).zip((0..).step_by(ROWS)) {
-        let (a, rest) = group.split_at_mut(nx);
-        let (b, rest) = rest.split_at_mut(nx);
-        let (c, d) = rest.split_at_mut(nx);
-        for ix in 0..nx {
-            let column = &block[ix * rows + r..ix * rows + r + ROWS];
-            (a[ix], b[ix], c[ix], d[ix]) = (column[0], column[1], column[2], column[3]);
+    fill_transposed(band, nx, |ix, r| block[ix * rows + r]);
+}
+
+/// Fills `out`, rows of `width`, with `out[h][w] = source(w, h)`: a
+/// transpose, four rows of `out` at a time, so that each `w` reads four
+/// neighbouring values of the source's (they lie together in it) and
+/// writes four runs.
+fn fill_transposed(out: &mut [f64], width: usize, source: impl Fn(usize, usize) -> f64) {
+    const ROWS: usize = 4;
+    let height = out.len() / width;
+    let mut groups = out.chunks_exact_mut(ROWS * width);
+    for (group, h) in (&mut groups).zip((0..).step_by(ROWS)) {
+        let (a, rest) = group.split_at_mut(width);
+        let (b, rest) = rest.split_at_mut(width);
+        let (c, d) = rest.split_at_mut(width);
+        for w in 0..width {
+            (a[w], b[w], c[w], d[w]) = (source(w, h), source(w, h + 1), source(w, h + 2), source(w, h + 3));
         }
     }
-    let done = rows - rows % ROWS;
-    for (row, r) in groups.into_remainder().chunks_exact_mut(nx).zip(done..) {
-        for (ix, out) in row.iter_mut().enumerate() {
-            *out = block[ix * rows + r];
+    let done = height - height % ROWS;
+    for (row, h) in groups.into_remainder().chunks_exact_mut(width).zip(done..) {
+        for (w, out) in row.iter_mut().enumerate() {
+            *out = source(w, h);
         }
     }
 }
