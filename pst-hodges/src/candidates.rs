@@ -466,7 +466,8 @@ fn beats(neighbour: f64, value: f64, include_ties: bool) -> bool {
 /// `by_segments` ([`segment_contenders`], for objects where no cell comes
 /// twice) or point by point ([`point_contenders`]). The few left are looked
 /// up in the object's rows above and below, just visited or about to be;
-/// rows are found by bisection. The same test as the window search's, without
+/// rows' ends are found by galloping ([`prefix_length`]). The same test as
+/// the window search's, without
 /// filling and clearing a window of the object's bounding box: at 0.25° a
 /// pressure field's objects hold most of its million points, and two
 /// objects across the seam most of those.
@@ -526,8 +527,9 @@ fn in_place_extrema(
 /// The points of an object's `row` (sorted by column, no cell twice) that
 /// their left and right neighbours in the object do not beat, to
 /// `contender(x, value)` in order. The row is taken by segments of
-/// consecutive columns, found by bisection (along one, column minus position
-/// is constant, and beyond it larger), and each segment's values are read
+/// consecutive columns, found by galloping ([`prefix_length`]: along one,
+/// column minus position is constant, and beyond it larger), and each
+/// segment's values are read
 /// once, in order, with a point's neighbours exactly the values before and
 /// after it: no per-point bookkeeping for the nearly all that are beaten.
 fn segment_contenders(
@@ -576,8 +578,8 @@ fn prefix_length<T>(items: &[T], holds: impl Fn(usize, &T) -> bool) -> usize {
     while step < items.len() && holds(step, &items[step]) {
         step *= 2;
     }
-    // Everything before `step / 2` holds; the first that does not is at or
-    // before `step` (or the end).
+    // Everything up to `step / 2` holds; the first that does not is after
+    // it and at or before `step` (or the end).
     let (mut low, mut high) = (step / 2 + 1, step.min(items.len()));
     while low < high {
         let middle = low + (high - low) / 2;
