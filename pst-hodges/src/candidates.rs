@@ -799,9 +799,6 @@ mod tests {
         (0..=n).map(|j| j as f64 * step).collect()
     }
 
-    /// Components by flood fill from each unvisited point in row-major
-    /// order, points sorted row-major: the definition `label_objects` must
-    /// meet.
     /// The classification as the crate first wrote it, from every point of
     /// every object (TRACK's way): the reference [`classify_objects`] is
     /// held to.
@@ -862,6 +859,9 @@ mod tests {
         }
     }
 
+    /// Components by flood fill from each unvisited point in row-major
+    /// order, points sorted row-major: the definition `label_objects` must
+    /// meet.
     fn flood_fill_objects(ny: usize, nxe: usize, inside: &[bool]) -> Vec<Vec<(i64, i64)>> {
         let mut seen = vec![false; ny * nxe];
         let mut objects = Vec::new();

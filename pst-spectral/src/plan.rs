@@ -158,23 +158,24 @@ impl ShtPlan {
     /// of its values (every one finite, or the analysis errs), taken as the
     /// rows are read for the zonal transform.
     pub(crate) fn analyse_by(&self, field: ArrayView2<'_, f64>, fit: SpectralFit) -> Result<(SphericalHarmonics, f64)> {
-        match fit {
-            SpectralFit::Quadrature => {
-                let (columns, largest) = self.zonal_forward(field, "field")?;
+        // The normal equations first: a grid they refuse errs before any work.
+        let least_squares = match fit {
+            SpectralFit::Quadrature => None,
+            SpectralFit::LeastSquares => Some(self.least_squares()?),
+        };
+        let (columns, largest) = self.zonal_forward(field, "field")?;
+        let mut out = SphericalHarmonics::zeros(self.lmax);
+        match least_squares {
+            None => {
                 let (columns, rows) = self.on_quadrature_rows(&columns, scalar_parity);
-                let mut out = SphericalHarmonics::zeros(self.lmax);
                 analyse_scalar(&self.recurrence, rows, &columns, &mut out);
-                Ok((out, largest))
             }
-            SpectralFit::LeastSquares => {
-                let fit = self.least_squares()?;
-                let (columns, largest) = self.zonal_forward(field, "field")?;
-                let mut out = SphericalHarmonics::zeros(self.lmax);
-                analyse_scalar(&self.recurrence, &fit.rows, &columns, &mut out);
-                fit.solve(&mut out);
-                Ok((out, largest))
+            Some(least_squares) => {
+                analyse_scalar(&self.recurrence, &least_squares.rows, &columns, &mut out);
+                least_squares.solve(&mut out);
             }
         }
+        Ok((out, largest))
     }
 
     /// Coefficients up to `lmax` fitted to the field by unweighted least
