@@ -293,21 +293,18 @@ impl ShtPlan {
         let mut input = self.forward.make_input_vec();
         let mut spectrum = self.forward.make_output_vec();
         let mut scratch = self.forward.make_scratch_vec();
-        let mut largest = 0.0f64;
+        // The largest magnitude so far, lane by lane (the largest of a set
+        // is the same whichever order it is taken in: the lanes keep the
+        // loop free of one long chain of comparisons).
+        let mut largest = [0.0f64; MEASURE_LANES];
         for (r, row) in field.rows().into_iter().enumerate() {
-            // Copied, checked and measured in one branch-free pass (the FFT
-            // uses its input as scratch, so the row is copied in any case).
-            let mut finite = true;
-            let mut copy = |slot: &mut f64, value: f64| {
-                *slot = value;
-                finite &= value.is_finite();
-                let magnitude = value.abs();
-                largest = if magnitude > largest { magnitude } else { largest };
-            };
+            // Copied (the FFT uses its input as scratch, so the row is
+            // copied in any case), then checked and measured in cache.
             match row.as_slice() {
-                Some(values) => input.iter_mut().zip(values).for_each(|(slot, &value)| copy(slot, value)),
-                None => input.iter_mut().zip(row.iter()).for_each(|(slot, &value)| copy(slot, value)),
+                Some(values) => input.copy_from_slice(values),
+                None => input.iter_mut().zip(row.iter()).for_each(|(slot, &value)| *slot = value),
             }
+            let finite = measure_row(&input, &mut largest);
             if !finite && let Some((j, value)) = input.iter().copied().enumerate().find(|(_, value)| !value.is_finite())
             {
                 return Err(Error::InvalidFrame(format!(
@@ -325,7 +322,7 @@ impl ShtPlan {
                 columns[m * nlat + c] = bin * phase;
             }
         }
-        Ok((columns, largest))
+        Ok((columns, largest.into_iter().fold(0.0, f64::max)))
     }
 
     /// The grid from zonal coefficients laid out as [`Self::zonal_forward`]'s.
@@ -395,6 +392,31 @@ fn vector_parity(m: usize) -> f64 {
     -scalar_parity(m)
 }
 
+/// How many lanes [`measure_row`] keeps its largest magnitudes in.
+const MEASURE_LANES: usize = 4;
+
+/// Raises each lane of `largest` to the largest magnitude among the
+/// `values` it sees, and tells whether every value is finite. Lanes take
+/// the values in turn, a block of [`MEASURE_LANES`] at a time, so that the
+/// comparisons of one block do not wait for each other's (one running
+/// largest was a chain of dependent comparisons, a value at a time).
+fn measure_row(values: &[f64], largest: &mut [f64; MEASURE_LANES]) -> bool {
+    let mut finite = [true; MEASURE_LANES];
+    let mut measure = |value: f64, lane: usize| {
+        finite[lane] &= value.is_finite();
+        let magnitude = value.abs();
+        largest[lane] = if magnitude > largest[lane] { magnitude } else { largest[lane] };
+    };
+    let mut blocks = values.chunks_exact(MEASURE_LANES);
+    for block in &mut blocks {
+        for (lane, &value) in block.iter().enumerate() {
+            measure(value, lane);
+        }
+    }
+    blocks.remainder().iter().for_each(|&value| measure(value, 0));
+    finite.iter().all(|&f| f)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -408,6 +430,25 @@ mod tests {
             }
         }
         c
+    }
+
+    /// A row's largest magnitude and finiteness, wherever in the row (in
+    /// any lane or the remainder) the largest or the bad value lies.
+    #[test]
+    fn a_row_is_measured_whatever_lane_holds_the_largest_or_a_bad_value() {
+        for length in 1..=2 * MEASURE_LANES + 1 {
+            for at in 0..length {
+                let mut row: Vec<f64> = (0..length).map(|j| (j as f64 * 0.37).sin()).collect();
+                row[at] = -7.5;
+                let mut largest = [0.0; MEASURE_LANES];
+                assert!(measure_row(&row, &mut largest), "length {length}, at {at}");
+                assert_eq!(largest.into_iter().fold(0.0, f64::max), 7.5, "length {length}, at {at}");
+                for bad in [f64::NAN, f64::INFINITY, f64::NEG_INFINITY] {
+                    row[at] = bad;
+                    assert!(!measure_row(&row, &mut [0.0; MEASURE_LANES]), "{bad} at {at} of {length}");
+                }
+            }
+        }
     }
 
     /// Fields synthesised together are each the field synthesised alone, to
