@@ -264,22 +264,31 @@ impl GivensQr {
             let block = &mut transformed[number * width..(number + reach) * width];
             let mut targets: [(&mut [f64], f64, f64); DEGREE + 1] = Default::default();
             let mut active = 0;
+            // Whether the last row reached is fresh (and no other is): then
+            // it is read as the literal zero it held, with no pass to clear
+            // it. Each point's rotations reach one new row, its last.
+            let mut fresh_last = false;
             for (offset, target) in block.chunks_exact_mut(width).enumerate() {
                 let Some((cosine, sine)) = rotations[offset] else { continue };
                 // A row's first rotation meets the zero it held, not what a
                 // buffer kept from an earlier fit holds there.
-                if fresh[offset] {
-                    target.fill(0.0);
+                if fresh_last {
+                    targets[active - 1].0.fill(0.0);
                 }
+                fresh_last = fresh[offset];
                 targets[active] = (target, cosine, sine);
                 active += 1;
             }
-            match &mut targets[..active] {
-                [] => {}
-                [a] => rotate_row([a], point),
-                [a, b] => rotate_row([a, b], point),
-                [a, b, c] => rotate_row([a, b, c], point),
-                [a, b, c, d] => rotate_row([a, b, c, d], point),
+            match (&mut targets[..active], fresh_last) {
+                ([], _) => {}
+                ([a], false) => rotate_row::<1, false>([a], point),
+                ([a], true) => rotate_row::<1, true>([a], point),
+                ([a, b], false) => rotate_row::<2, false>([a, b], point),
+                ([a, b], true) => rotate_row::<2, true>([a, b], point),
+                ([a, b, c], false) => rotate_row::<3, false>([a, b, c], point),
+                ([a, b, c], true) => rotate_row::<3, true>([a, b, c], point),
+                ([a, b, c, d], false) => rotate_row::<4, false>([a, b, c, d], point),
+                ([a, b, c, d], true) => rotate_row::<4, true>([a, b, c, d], point),
                 _ => unreachable!("a cubic collocation row has four entries"),
             }
         }
@@ -325,15 +334,20 @@ impl GivensQr {
 /// One point's rotations over its row of values `point`: for each value, the
 /// running right-hand side meets each `(target row, cosine, sine)` in
 /// order. `ROTATIONS` is a constant so that the loop over the row
-/// vectorises with the targets in registers.
+/// vectorises with the targets in registers. With `FRESH_LAST` the last
+/// target row is taken to hold zeros (what it held before its first
+/// rotation), whatever it holds: the same operations, on a literal zero.
 #[inline(always)]
-fn rotate_row<const ROTATIONS: usize>(targets: [&mut (&mut [f64], f64, f64); ROTATIONS], point: &[f64]) {
+fn rotate_row<const ROTATIONS: usize, const FRESH_LAST: bool>(
+    targets: [&mut (&mut [f64], f64, f64); ROTATIONS],
+    point: &[f64],
+) {
     let width = point.len();
     let mut rows = targets.map(|(row, cosine, sine)| (&mut row[..width], *cosine, *sine));
     for (column, &value) in point.iter().enumerate() {
         let mut right = value;
-        for (row, cosine, sine) in rows.iter_mut() {
-            let old_target = row[column];
+        for (k, (row, cosine, sine)) in rows.iter_mut().enumerate() {
+            let old_target = if FRESH_LAST && k == ROTATIONS - 1 { 0.0 } else { row[column] };
             let old_right = right;
             right = *cosine * old_right - *sine * old_target;
             row[column] = *cosine * old_target + *sine * old_right;
@@ -1101,6 +1115,52 @@ mod tests {
         let h = 1e-5;
         assert_abs_diff_eq!(dx, (s.value(100.0 + h, 20.0) - s.value(100.0 - h, 20.0)) / (2.0 * h), epsilon = 1e-6);
         assert_abs_diff_eq!(dy, (s.value(100.0, 20.0 + h) - s.value(100.0, 20.0 - h)) / (2.0 * h), epsilon = 1e-6);
+    }
+
+    /// A point whose rotations reach two fresh rows, the first of them not
+    /// its last (not met in a collocation matrix, where each point reaches
+    /// one new row): both are taken as the zeros they held.
+    #[test]
+    fn every_fresh_row_a_point_reaches_is_taken_as_zeros() {
+        let (c0, s0, c1, s1) = (0.6, 0.8, -0.28, 0.96);
+        let qr = GivensQr {
+            n: 3,
+            rows: vec![(0, [Some((c0, s0)), None, Some((c1, s1)), None])],
+            first_to_target: vec![[true, false, true, false]],
+            upper: vec![[1.0, 0.0, 0.0, 0.0]; 3],
+        };
+        let point = [1.5, -2.0, 0.25];
+        let mut transformed = vec![f64::NAN; 9];
+        qr.rotate_points_into(0, &point, 3, &mut transformed);
+        for (column, &value) in point.iter().enumerate() {
+            let right = c0 * value - s0 * 0.0;
+            assert_eq!(transformed[column].to_bits(), (c0 * 0.0 + s0 * value).to_bits());
+            assert!(transformed[3 + column].is_nan(), "a row no rotation reaches is left alone");
+            assert_eq!(transformed[6 + column].to_bits(), (c1 * 0.0 + s1 * right).to_bits());
+        }
+    }
+
+    /// A fit in buffers left holding anything (here NaN) is the fit in
+    /// fresh ones, to the bit: every value the fit reads it wrote first or
+    /// takes as the zero a fresh row holds. On a global and a limited-area
+    /// grid, so that both axes' fresh rows are met.
+    #[test]
+    fn a_fit_in_buffers_holding_anything_is_the_fit_in_fresh_ones() {
+        let (lons, lats) = grid(5.0);
+        let f = |x: f64, y: f64| (0.05 * x).sin() * (0.07 * y).cos() + 1e-3 * x * y;
+        let values: Vec<f64> = lats.iter().flat_map(|&y| lons.iter().map(move |&x| f(x, y))).collect();
+        let value = |i: usize, k: usize| values[i * lons.len() + k];
+        for periodic in [true, false] {
+            let sg = SurfaceGrid::new(&lons, &lats, periodic).unwrap();
+            let mut fresh = FitBuffers::default();
+            let expected: Vec<u64> = sg.fit(value, &mut fresh).coefficients.iter().map(|c| c.to_bits()).collect();
+            let mut dirty = FitBuffers::default();
+            for buffer in [&mut dirty.band, &mut dirty.coefficients, &mut dirty.block, &mut dirty.block_rotated] {
+                *buffer = vec![f64::NAN; 2 * values.len()];
+            }
+            let coefficients: Vec<u64> = sg.fit(value, &mut dirty).coefficients.iter().map(|c| c.to_bits()).collect();
+            assert_eq!(coefficients, expected, "periodic {periodic}");
+        }
     }
 
     #[test]
