@@ -152,30 +152,123 @@ impl ValueSummary {
     /// assert_eq!((summary.missing, summary.min, summary.max), (1, -3.0, 2.0));
     /// ```
     pub fn of(values: ArrayView2<'_, f64>) -> Self {
-        const N: usize = SUMMARY_LANES;
-        let (mut missing, mut low, mut high) = ([0usize; N], [f64::INFINITY; N], [f64::NEG_INFINITY; N]);
-        let mut scan = |v: f64, lane: usize| {
-            missing[lane] += usize::from(v.is_nan());
-            low[lane] = if v < low[lane] { v } else { low[lane] };
-            high[lane] = if v > high[lane] { v } else { high[lane] };
-        };
+        let mut lanes = SummaryLanes::new();
         match values.as_slice_memory_order() {
-            Some(slice) => {
-                let mut chunks = slice.chunks_exact(N);
-                for chunk in &mut chunks {
-                    for (lane, &v) in chunk.iter().enumerate() {
-                        scan(v, lane);
-                    }
-                }
-                chunks.remainder().iter().for_each(|&v| scan(v, 0));
+            Some(slice) => lanes.add(slice),
+            None => values.iter().for_each(|&v| lanes.scan(v, 0)),
+        }
+        lanes.summary()
+    }
+}
+
+/// A [`ValueSummary`] being taken: [`SUMMARY_LANES`] independent minima,
+/// maxima and NaN counts.
+#[derive(Debug, Clone, Copy)]
+struct SummaryLanes {
+    missing: [usize; SUMMARY_LANES],
+    low: [f64; SUMMARY_LANES],
+    high: [f64; SUMMARY_LANES],
+}
+
+impl SummaryLanes {
+    fn new() -> Self {
+        SummaryLanes {
+            missing: [0; SUMMARY_LANES],
+            low: [f64::INFINITY; SUMMARY_LANES],
+            high: [f64::NEG_INFINITY; SUMMARY_LANES],
+        }
+    }
+
+    #[inline(always)]
+    fn scan(&mut self, v: f64, lane: usize) {
+        self.missing[lane] += usize::from(v.is_nan());
+        self.low[lane] = if v < self.low[lane] { v } else { self.low[lane] };
+        self.high[lane] = if v > self.high[lane] { v } else { self.high[lane] };
+    }
+
+    /// Takes in `values`, lane after lane.
+    fn add(&mut self, values: &[f64]) {
+        let mut chunks = values.chunks_exact(SUMMARY_LANES);
+        for chunk in &mut chunks {
+            for (lane, &v) in chunk.iter().enumerate() {
+                self.scan(v, lane);
             }
-            None => values.iter().for_each(|&v| scan(v, 0)),
         }
+        chunks.remainder().iter().for_each(|&v| self.scan(v, 0));
+    }
+
+    fn summary(&self) -> ValueSummary {
         ValueSummary {
-            missing: missing.iter().sum(),
-            min: low.iter().copied().fold(f64::INFINITY, f64::min),
-            max: high.iter().copied().fold(f64::NEG_INFINITY, f64::max),
+            missing: self.missing.iter().sum(),
+            min: self.low.iter().copied().fold(f64::INFINITY, f64::min),
+            max: self.high.iter().copied().fold(f64::NEG_INFINITY, f64::max),
         }
+    }
+}
+
+/// A frame written row by row, each row summarised as it goes in, while it
+/// is in cache: the finished frame knows its [`Frame::summary`] without a
+/// pass over its values (a transform that makes a frame a row at a time
+/// saves reading the whole array again).
+///
+/// ```
+/// use std::sync::Arc;
+/// use pst_core::{FrameRows, Grid, Timestamp};
+/// let grid = Arc::new(Grid::regular_global(90.0)?); // 3 × 4
+/// let mut rows = FrameRows::new(grid, Timestamp::from_ymdh(2025, 12, 1, 0)?);
+/// for row in [[1.0, 2.0, 3.0, 4.0], [5.0, f64::NAN, 7.0, 8.0], [9.0, 10.0, 11.0, -12.0]] {
+///     rows.push_row(&row)?;
+/// }
+/// let frame = rows.finish()?;
+/// assert_eq!(frame.value(1, 2), 7.0);
+/// let summary = frame.summary();
+/// assert_eq!((summary.missing, summary.min, summary.max), (1, -12.0, 11.0));
+/// # Ok::<(), pst_core::Error>(())
+/// ```
+#[derive(Debug)]
+pub struct FrameRows {
+    grid: Arc<Grid>,
+    time: Timestamp,
+    values: Vec<f64>,
+    lanes: SummaryLanes,
+}
+
+impl FrameRows {
+    /// A frame of `grid` at `time` with no rows yet.
+    pub fn new(grid: Arc<Grid>, time: Timestamp) -> Self {
+        let (nlat, nlon) = grid.shape();
+        FrameRows { grid, time, values: Vec::with_capacity(nlat * nlon), lanes: SummaryLanes::new() }
+    }
+
+    /// Appends the next row (northernmost first or not, as the grid's rows
+    /// run). An error when the row is not one value per longitude or the
+    /// frame already has every row.
+    pub fn push_row(&mut self, row: &[f64]) -> Result<()> {
+        let (nlat, nlon) = self.grid.shape();
+        if row.len() != nlon {
+            return Err(Error::InvalidFrame(format!("a row of {} values on a grid of {nlon} longitudes", row.len())));
+        }
+        if self.values.len() == nlat * nlon {
+            return Err(Error::InvalidFrame(format!("a row beyond the grid's {nlat}")));
+        }
+        self.values.extend_from_slice(row);
+        self.lanes.add(row);
+        Ok(())
+    }
+
+    /// The frame, once every row is in.
+    pub fn finish(self) -> Result<Frame> {
+        let (nlat, nlon) = self.grid.shape();
+        let rows = self.values.len() / nlon.max(1);
+        let values = Array2::from_shape_vec((nlat, nlon), self.values)
+            .map_err(|_| Error::InvalidFrame(format!("{rows} rows written of the grid's {nlat}")))?;
+        Ok(Frame {
+            grid: self.grid,
+            time: self.time,
+            values,
+            pool: None,
+            summary: OnceLock::from(self.lanes.summary()),
+        })
     }
 }
 
@@ -289,8 +382,36 @@ mod tests {
             prop_assert_eq!(summary.min, present.iter().copied().fold(f64::INFINITY, f64::min));
             prop_assert_eq!(summary.max, present.iter().copied().fold(f64::NEG_INFINITY, f64::max));
             prop_assert_eq!(frame.has_missing(), summary.missing > 0);
-            prop_assert_eq!(frame_of(values).has_missing(), summary.missing > 0);
+            prop_assert_eq!(frame_of(values.clone()).has_missing(), summary.missing > 0);
+            // Written row by row, the same values and the same summary.
+            let mut rows = FrameRows::new(frame.grid().clone(), frame.time());
+            for row in values.chunks(12) {
+                rows.push_row(row).expect("a row of the grid");
+            }
+            let by_rows = rows.finish().expect("every row");
+            let bits = |f: &Frame| f.values().iter().map(|v| v.to_bits()).collect::<Vec<_>>();
+            prop_assert_eq!(bits(&by_rows), bits(&frame));
+            prop_assert_eq!((by_rows.grid(), by_rows.time()), (frame.grid(), frame.time()));
+            prop_assert_eq!(by_rows.summary(), summary);
         }
+    }
+
+    #[test]
+    fn a_frame_by_rows_refuses_a_row_of_another_length_and_rows_too_few_or_too_many() {
+        let frame = frame_of(vec![1.0; 7 * 12]);
+        let rows = || FrameRows::new(frame.grid().clone(), frame.time());
+        let message = |e: Error| e.to_string();
+        let mut short = rows();
+        assert!(message(short.push_row(&[1.0; 11]).unwrap_err()).contains("a row of 11 values on a grid of 12"));
+        let mut full = rows();
+        for _ in 0..7 {
+            full.push_row(&[1.0; 12]).expect("a row");
+        }
+        assert!(message(full.push_row(&[1.0; 12]).unwrap_err()).contains("beyond the grid's 7"));
+        let mut partial = rows();
+        partial.push_row(&[1.0; 12]).expect("a row");
+        assert!(message(partial.finish().unwrap_err()).contains("1 rows written of the grid's 7"));
+        assert!(message(rows().finish().unwrap_err()).contains("0 rows written"));
     }
 
     #[test]

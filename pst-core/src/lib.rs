@@ -100,7 +100,7 @@ pub use crop::CroppedSource;
 pub use cyclonic::{CyclonicSource, TrueSignSink};
 pub use error::{Error, Result, ResultExt};
 pub use field_expression::{FieldExpression, split_outside_parentheses};
-pub use frame::{Frame, FramePool, ValueSummary};
+pub use frame::{Frame, FramePool, FrameRows, ValueSummary};
 pub use gaussian::{gauss_legendre, gaussian_latitudes};
 #[cfg(feature = "geo")]
 pub use geometry::EARTH;

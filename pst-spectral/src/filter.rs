@@ -1,7 +1,7 @@
 //! Band-pass filtering: grid → coefficients → the same grid.
 
 use ndarray::{Array2, ArrayView2};
-use pst_core::{Error, Frame, Grid, Result};
+use pst_core::{Error, Frame, FrameRows, Grid, Result};
 
 use crate::coefficients::SphericalHarmonics;
 use crate::least_squares::SpectralFit;
@@ -208,28 +208,40 @@ impl SpectralFilter {
     /// nothing in a band without wavenumber 0, gives zeros and not a
     /// pattern of round-off that a threshold of 0 would turn into objects.
     pub fn filter(&self, field: ArrayView2<'_, f64>) -> Result<Array2<f64>> {
+        let mut values = Vec::with_capacity(field.len());
+        self.filter_rows(field, |row| {
+            values.extend_from_slice(row);
+            Ok(())
+        })?;
+        Array2::from_shape_vec(field.dim(), values)
+            .map_err(|e| Error::InvalidFrame(format!("band-pass: the filtered field lost its shape: {e}")))
+    }
+
+    /// The filtered frame (same grid and time), made a row at a time: each
+    /// row is rounded and summarised as it comes out of the transform (no
+    /// pass over the whole array for either).
+    pub fn filter_frame(&self, frame: &Frame) -> Result<Frame> {
+        let mut rows = FrameRows::new(frame.grid().clone(), frame.time());
+        self.filter_rows(frame.values().view(), |row| rows.push_row(row))?;
+        rows.finish()
+    }
+
+    /// [`SpectralFilter::filter`] a row at a time: each filtered row, in the
+    /// grid's order, goes to `row`.
+    fn filter_rows(&self, field: ArrayView2<'_, f64>, mut row: impl FnMut(&[f64]) -> Result<()>) -> Result<()> {
         // The analysis refuses missing and infinite values, and measures
         // the field's largest magnitude as it reads it.
         let (mut coefficients, scale) = self.plan.analyse_by(field, self.fit)?;
         self.band.apply(&mut coefficients);
-        let mut out = self.plan.synthesise(&coefficients)?;
         let rounding = ROUNDING_ULPS * f64::EPSILON * scale;
-        let zero_rounding = |v: &mut f64| {
-            if v.abs() <= rounding {
-                *v = 0.0;
+        self.plan.synthesise_rows(&coefficients, |values| {
+            for v in values.iter_mut() {
+                if v.abs() <= rounding {
+                    *v = 0.0;
+                }
             }
-        };
-        match out.as_slice_memory_order_mut() {
-            Some(values) => values.iter_mut().for_each(zero_rounding),
-            None => out.iter_mut().for_each(zero_rounding),
-        }
-        Ok(out)
-    }
-
-    /// The filtered frame (same grid and time).
-    pub fn filter_frame(&self, frame: &Frame) -> Result<Frame> {
-        let values = self.filter(frame.values().view())?;
-        Frame::new(frame.grid().clone(), frame.time(), values)
+            row(values)
+        })
     }
 }
 
@@ -238,6 +250,23 @@ mod tests {
     use pst_core::ValueSummary;
 
     use super::*;
+
+    /// The filtered frame, made a row at a time, holds the filtered field
+    /// and knows the summary a pass over it finds.
+    #[test]
+    fn a_filtered_frame_is_the_filtered_field_with_its_summary() {
+        let grid = std::sync::Arc::new(Grid::regular_global(5.0).expect("a 5° grid"));
+        let filter = SpectralFilter::new(&grid, BandPass::new(2, 20).expect("a band")).expect("a filter");
+        let field = Array2::from_shape_fn(grid.shape(), |(i, j)| 1e5 + 800.0 * ((i * 7 + j * 3) as f64 * 0.1).sin());
+        let time = pst_core::Timestamp::from_ymdh(2025, 12, 1, 0).expect("a time");
+        let frame = Frame::new(grid.clone(), time, field.clone()).expect("a frame");
+        let filtered = filter.filter_frame(&frame).expect("filtered");
+        assert_eq!(filtered.values(), filter.filter(field.view()).expect("filtered"));
+        assert_eq!((filtered.grid(), filtered.time()), (&grid, time));
+        let summary = ValueSummary::of(filtered.values().view());
+        assert_eq!(filtered.summary(), summary);
+        assert!(summary.min < 0.0 && summary.max > 0.0, "{summary:?}");
+    }
 
     /// The rounding that is set to zero scales with the field's largest
     /// magnitude, found as the analysis reads the rows: a field of large

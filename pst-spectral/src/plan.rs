@@ -244,10 +244,37 @@ impl ShtPlan {
             // different ones are synthesised one by one.
             return each_ok(coefficients.map(|field| self.synthesise_fields([field]).map(|[one]| one)));
         }
+        let columns = self.legendre_columns(coefficients);
+        each_ok(columns.map(|field| self.zonal_inverse(&field)))
+    }
+
+    /// [`ShtPlan::synthesise`] a row at a time: each row of the grid, in the
+    /// grid's order, goes to `row` as soon as it is made (its values may be
+    /// changed there; they are not kept).
+    pub(crate) fn synthesise_rows(
+        &self,
+        coefficients: &SphericalHarmonics,
+        row: impl FnMut(&mut [f64]) -> Result<()>,
+    ) -> Result<()> {
+        if coefficients.lmax() > self.lmax {
+            // The check and its message are synthesise_fields'.
+            return self.synthesise_fields([coefficients]).map(|_| ());
+        }
+        let [columns] = self.legendre_columns([coefficients]);
+        self.zonal_inverse_rows(&columns, row)
+    }
+
+    /// The zonal coefficients of each field on the grid's rows, laid out as
+    /// [`Self::zonal_forward`]'s, from coefficients of one truncation no
+    /// finer than the plan's.
+    fn legendre_columns<const FIELDS: usize>(
+        &self,
+        coefficients: [&SphericalHarmonics; FIELDS],
+    ) -> [Vec<Complex64>; FIELDS] {
         let n = self.geometry.nlat;
         let mut columns = coefficients.map(|_| vec![Complex64::new(0.0, 0.0); (self.lmax + 1) * n]);
         synthesise_fields(&self.recurrence, &self.grid_rows, coefficients, columns.each_mut().map(Vec::as_mut_slice));
-        each_ok(columns.map(|field| self.zonal_inverse(&field)))
+        columns
     }
 
     /// Vorticity and divergence coefficients (s⁻¹) of the wind `(u, v)`
@@ -330,10 +357,22 @@ impl ShtPlan {
         let (nlat, nlon) = (self.geometry.nlat, self.geometry.nlon);
         // Row after row, each written once (not zeroed first).
         let mut values = Vec::with_capacity(nlat * nlon);
+        self.zonal_inverse_rows(columns, |row| {
+            values.extend_from_slice(row);
+            Ok(())
+        })?;
+        Array2::from_shape_vec((nlat, nlon), values)
+            .map_err(|e| Error::InvalidFrame(format!("zonal inverse FFT: {nlon} values a row expected: {e}")))
+    }
+
+    /// [`Self::zonal_inverse`] a row at a time, each row of the grid in its
+    /// order handed to `row`.
+    fn zonal_inverse_rows(&self, columns: &[Complex64], mut row: impl FnMut(&mut [f64]) -> Result<()>) -> Result<()> {
+        let nlat = self.geometry.nlat;
         let mut spectrum = self.inverse.make_input_vec();
         let mut output = self.inverse.make_output_vec();
         let mut scratch = self.inverse.make_scratch_vec();
-        let scale = nlon as f64;
+        let scale = self.geometry.nlon as f64;
         for r in 0..nlat {
             let c = self.colatitude_row(r);
             spectrum.fill(Complex64::new(0.0, 0.0));
@@ -344,10 +383,9 @@ impl ShtPlan {
             self.inverse
                 .process_with_scratch(&mut spectrum, &mut output, &mut scratch)
                 .map_err(|e| Error::InvalidFrame(format!("zonal inverse FFT: {e}")))?;
-            values.extend_from_slice(&output);
+            row(&mut output)?;
         }
-        Array2::from_shape_vec((nlat, nlon), values)
-            .map_err(|e| Error::InvalidFrame(format!("zonal inverse FFT: {nlon} values a row expected: {e}")))
+        Ok(())
     }
 
     /// Columns on the rows the Legendre quadrature runs over: the grid's own
