@@ -1,12 +1,15 @@
 //! pst-spectral per frame, single-threaded: the T5–42 band-pass at 2.5° and
-//! 0.25° on the real ERA5 msl frames by quadrature and by TRACK's least
+//! 0.25° on the real ERA5 msl frames by quadrature (of an array, and of a
+//! frame with its summary, as a pipeline filters) and by TRACK's least
 //! squares, the plans' construction, and
 //! vorticity from u/v at 0.25° (T42 and the grid's full T719).
 //! `benches/python/ducc0_spectral.py` times ducc0 on the same grids.
 
 use criterion::{BenchmarkId, Criterion, criterion_group, criterion_main};
 use ndarray::Array2;
-use pst_core::{FieldSource, Grid};
+use std::sync::Arc;
+
+use pst_core::{FieldSource, Frame, Grid};
 use pst_io::{OpenOptions, open_source};
 use pst_spectral::{BandPass, ShtPlan, SpectralFilter, SpectralFit, WindKinematics};
 
@@ -45,6 +48,13 @@ fn band_pass(c: &mut Criterion) {
         let Ok(filter) = SpectralFilter::new(&grid, band) else { return };
         group.bench_function(BenchmarkId::new("filter", resolution), |b| {
             b.iter(|| filter.filter(msl.view()).map(|f| f[[0, 0]]).unwrap_or_default())
+        });
+        // As a pipeline filters: a frame in, a frame out whose summary the
+        // frame check then asks for.
+        let Ok(time) = pst_core::Timestamp::from_ymdh(2025, 12, 1, 0) else { return };
+        let Ok(frame) = Frame::new(Arc::new(grid.clone()), time, msl.clone()) else { return };
+        group.bench_function(BenchmarkId::new("filter_frame", resolution), |b| {
+            b.iter(|| filter.filter_frame(&frame).map(|f| f.summary().max).unwrap_or_default())
         });
         group.bench_function(BenchmarkId::new("plan", resolution), |b| {
             b.iter(|| ShtPlan::new(&grid, 42).map(|p| p.lmax()).unwrap_or_default())
