@@ -264,9 +264,10 @@ impl GivensQr {
             let block = &mut transformed[number * width..(number + reach) * width];
             let mut targets: [(&mut [f64], f64, f64); DEGREE + 1] = Default::default();
             let mut active = 0;
-            // Whether the last row reached is fresh (and no other is): then
-            // it is read as the literal zero it held, with no pass to clear
-            // it. Each point's rotations reach one new row, its last.
+            // Whether the last row reached is fresh: it is then read as the
+            // literal zero it held, with no pass to clear it (a fresh row
+            // before it, never met in a collocation matrix, is cleared).
+            // Each point's rotations reach one new row, its last.
             let mut fresh_last = false;
             for (offset, target) in block.chunks_exact_mut(width).enumerate() {
                 let Some((cosine, sine)) = rotations[offset] else { continue };
