@@ -48,15 +48,20 @@ pub(crate) fn find_span(t: &[f64], u: f64) -> usize {
     mid
 }
 
-/// [`find_span`] trying `guess` first: a search moves a little at a time,
-/// so the span of its last evaluation is nearly always the next one's. The
-/// span holding `u` is unique (knot spans are half-open and only non-empty
-/// ones qualify), so a guess that holds it is the span the bisection finds.
+/// [`find_span`] trying `guess` first, then its neighbours: a search moves
+/// a little at a time, so the span of its last evaluation is nearly always
+/// the next one's, or next to it. The span holding `u` is unique (knot
+/// spans are half-open and only non-empty ones qualify), so a tried span
+/// that holds it is the span the bisection finds.
 #[inline(always)]
 pub(crate) fn find_span_near(t: &[f64], u: f64, guess: usize) -> usize {
     let last = t.len() - DEGREE - 2;
-    if u < t[last + 1] && u > t[DEGREE] && (DEGREE..=last).contains(&guess) && t[guess] <= u && u < t[guess + 1] {
-        return guess;
+    if u < t[last + 1] && u > t[DEGREE] {
+        for span in [guess, guess.wrapping_add(1), guess.wrapping_sub(1)] {
+            if (DEGREE..=last).contains(&span) && t[span] <= u && u < t[span + 1] {
+                return span;
+            }
+        }
     }
     find_span(t, u)
 }
@@ -89,23 +94,13 @@ fn basis_pair(t: [&[f64]; 2], u: [f64; 2], span: [usize; 2]) -> ([[f64; 4]; 2], 
     let mut table: [[Lanes; 4]; 4] = [[[0.0; 2]; 4]; 4];
     let (mut left, mut right): ([Lanes; 4], [Lanes; 4]) = ([[0.0; 2]; 4], [[0.0; 2]; 4]);
     table[0][0] = [1.0; 2];
-    for j in 1..=DEGREE {
-        for lane in 0..2 {
-            left[j][lane] = u[lane] - knots[DEGREE + 1 - j][lane];
-            right[j][lane] = knots[DEGREE + j][lane] - u[lane];
-        }
-        let mut saved: Lanes = [0.0; 2];
-        for r in 0..j {
-            let mut temp: Lanes = [0.0; 2];
-            for lane in 0..2 {
-                table[j][r][lane] = right[r + 1][lane] + left[j - r][lane];
-                temp[lane] = table[r][j - 1][lane] / table[j][r][lane];
-                table[r][j][lane] = saved[lane] + right[r + 1][lane] * temp[lane];
-                saved[lane] = left[j - r][lane] * temp[lane];
-            }
-        }
-        table[j][j] = saved;
-    }
+    // Each degree a constant-length step: fully unrolled, every index is a
+    // constant and the triangle stays in registers (as one loop over the
+    // degrees it was kept in memory, each division's operands a store and
+    // a load away from the last).
+    triangle_step::<1>(&mut table, &mut left, &mut right, &knots, u);
+    triangle_step::<2>(&mut table, &mut left, &mut right, &knots, u);
+    triangle_step::<3>(&mut table, &mut left, &mut right, &knots, u);
     // B-spline r's derivative is 3 (N[r−1] / w[r] − N[r] / w[r+1]) over the
     // degree-2 functions N and the knot widths w[m] = t[span + m] −
     // t[span − 3 + m]: three quotients, each used by two neighbours. A zero
@@ -136,6 +131,34 @@ fn basis_pair(t: [&[f64]; 2], u: [f64; 2], span: [usize; 2]) -> ([[f64; 4]; 2], 
         }
     }
     (values, derivatives)
+}
+
+/// Degree `J` of de Boor's triangle in [`basis_pair`]'s two lanes: the
+/// degree-`J` functions from the degree-`J − 1` ones in `table` (The NURBS
+/// Book A2.2's inner loop, its operations in its order).
+#[inline(always)]
+fn triangle_step<const J: usize>(
+    table: &mut [[[f64; 2]; 4]; 4],
+    left: &mut [[f64; 2]; 4],
+    right: &mut [[f64; 2]; 4],
+    knots: &[[f64; 2]; 7],
+    u: [f64; 2],
+) {
+    for lane in 0..2 {
+        left[J][lane] = u[lane] - knots[DEGREE + 1 - J][lane];
+        right[J][lane] = knots[DEGREE + J][lane] - u[lane];
+    }
+    let mut saved = [0.0; 2];
+    for r in 0..J {
+        let mut temp = [0.0; 2];
+        for lane in 0..2 {
+            table[J][r][lane] = right[r + 1][lane] + left[J - r][lane];
+            temp[lane] = table[r][J - 1][lane] / table[J][r][lane];
+            table[r][J][lane] = saved[lane] + right[r + 1][lane] * temp[lane];
+            saved[lane] = left[J - r][lane] * temp[lane];
+        }
+    }
+    table[J][J] = saved;
 }
 
 /// The B-splines of degree 3 non-zero at `u` in knot span `span`, by the

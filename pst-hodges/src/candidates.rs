@@ -173,11 +173,13 @@ pub(crate) fn rectangular_candidates(
     // TRACK turns minima into maxima of -0.01 × the field (hPa for Pa).
     let scale = if is_min { -0.01 } else { 0.01 };
     let extended = |i: usize, j: usize| field(i, if j == nx { 0 } else { j });
-    let inside = |v: f64| if is_min { v <= threshold } else { v >= threshold };
-
     // Objects on the extended grid (no wrap: the end column is a copy of
-    // the first).
-    label_objects(ny, nxe, |i, j| inside(extended(i, j)), scratch);
+    // the first). The mode is chosen once, not at every point.
+    if is_min {
+        label_objects(ny, nxe, |i, j| extended(i, j) <= threshold, scratch);
+    } else {
+        label_objects(ny, nxe, |i, j| extended(i, j) >= threshold, scratch);
+    }
     // Grid sizes fit in i32: no grid of 2^31 rows or columns fits in memory.
     merge_seam_objects(scratch, nx as i32, ny as i32);
     // A point's value (TRACK's scale), its column moved by a seam merge or not.
@@ -297,10 +299,15 @@ fn label_objects(ny: usize, nxe: usize, inside: impl Fn(usize, usize) -> bool, s
     points.truncate(total);
     points.resize(total, ObjectPoint { y: 0, x: 0 });
     for (run, &object) in runs.iter().zip(object_of_run.iter()) {
+        // A run's points are consecutive in its object's share: written as
+        // one slice, with the cursor moved once (kept in memory and moved
+        // point by point, it was a chain of loads and stores).
         let next = &mut cursor[object as usize];
-        for j in run.start..run.end {
-            points[*next] = ObjectPoint { y: run.row as i32 + 1, x: j as i32 + 1 };
-            *next += 1;
+        let (first, length) = (*next, run.end - run.start);
+        *next += length;
+        let row = run.row as i32 + 1;
+        for (slot, j) in points[first..first + length].iter_mut().zip(run.start..) {
+            *slot = ObjectPoint { y: row, x: j as i32 + 1 };
         }
     }
 }
