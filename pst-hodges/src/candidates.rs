@@ -536,42 +536,58 @@ fn in_place_extrema(
 /// `contender(x, value)` in order. The row is taken by segments of
 /// consecutive columns, found by galloping ([`prefix_length`]: along one,
 /// column minus position is constant, and beyond it larger), and each
-/// segment's values are read
-/// once, in order, with a point's neighbours exactly the values before and
-/// after it: no per-point bookkeeping for the nearly all that are beaten.
+/// segment's values are read once, in order, with a point's neighbours
+/// exactly the values before and after it: no per-point bookkeeping for the
+/// nearly all that are beaten.
 fn segment_contenders(
     row: &[ObjectPoint],
     include_ties: bool,
     value_at: &impl Fn(i32) -> f64,
     contender: &mut impl FnMut(i32, f64),
 ) {
+    if include_ties {
+        segments::<true>(row, value_at, contender);
+    } else {
+        segments::<false>(row, value_at, contender);
+    }
+}
+
+/// How many points of a segment [`segments`] tests before handing on its
+/// contenders: one bit each of a `u64`.
+const SEGMENT_BLOCK: usize = 64;
+
+/// [`segment_contenders`] with `include_ties` a constant. A segment's ends
+/// have −∞ beyond them (cells outside the object never win, and the values
+/// are finite), so every point takes the same test; a block of points is
+/// tested into a bit mask with no call in the loop (the few contenders are
+/// handed on after it, their values read again), so the running values
+/// stay in registers.
+fn segments<const TIES: bool>(row: &[ObjectPoint], value_at: &impl Fn(i32) -> f64, contender: &mut impl FnMut(i32, f64)) {
     let mut index = 0;
     while index < row.len() {
         let first = row[index].x;
         // `row[index + k].x − first ≥ k`, with equality exactly along the
         // segment.
-        let points = prefix_length(&row[index..], |k, p| (p.x - first) as usize == k);
-        let length = points as i32;
-        index += points;
-        let mut here = value_at(first);
-        if length == 1 {
-            contender(first, here);
-            continue;
-        }
-        let mut right = value_at(first + 1);
-        if !beats(right, here, include_ties) {
-            contender(first, here);
-        }
-        let mut left;
-        for x in first + 1..first + length - 1 {
-            (left, here, right) = (here, right, value_at(x + 1));
-            if !(beats(left, here, include_ties) || beats(right, here, include_ties)) {
-                contender(x, here);
+        let length = prefix_length(&row[index..], |k, p| (p.x - first) as usize == k);
+        index += length;
+        let (mut left, mut here) = (f64::NEG_INFINITY, value_at(first));
+        let mut done = 0;
+        while done < length {
+            let block = (length - done).min(SEGMENT_BLOCK);
+            let mut contenders = 0u64;
+            for k in 0..block {
+                let next = done + k + 1;
+                let right = if next < length { value_at(first + next as i32) } else { f64::NEG_INFINITY };
+                let beaten = beats(left, here, TIES) || beats(right, here, TIES);
+                contenders |= u64::from(!beaten) << k;
+                (left, here) = (here, right);
             }
-        }
-        let last = first + length - 1;
-        if !beats(here, right, include_ties) {
-            contender(last, right);
+            while contenders != 0 {
+                let x = first + (done + contenders.trailing_zeros() as usize) as i32;
+                contender(x, value_at(x));
+                contenders &= contenders - 1;
+            }
+            done += block;
         }
     }
 }
