@@ -562,7 +562,11 @@ const SEGMENT_BLOCK: usize = 64;
 /// tested into a bit mask with no call in the loop (the few contenders are
 /// handed on after it, their values read again), so the running values
 /// stay in registers.
-fn segments<const TIES: bool>(row: &[ObjectPoint], value_at: &impl Fn(i32) -> f64, contender: &mut impl FnMut(i32, f64)) {
+fn segments<const TIES: bool>(
+    row: &[ObjectPoint],
+    value_at: &impl Fn(i32) -> f64,
+    contender: &mut impl FnMut(i32, f64),
+) {
     let mut index = 0;
     while index < row.len() {
         let first = row[index].x;
