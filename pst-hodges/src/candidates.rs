@@ -1013,6 +1013,31 @@ mod tests {
         }
     }
 
+    proptest::proptest! {
+        #![proptest_config(proptest::test_runner::Config::with_cases(64))]
+        /// Rows longer than the segment test's block of 64 points: every
+        /// value inside the threshold, so each row is one segment crossing
+        /// block boundaries, with ties and contenders at and around them.
+        #[test]
+        fn extrema_along_segments_longer_than_a_block_are_the_window_search_s(
+            (ny, nx, field) in (2usize..5, 60usize..300).prop_flat_map(|(ny, nx)| {
+                (proptest::strategy::Just(ny), proptest::strategy::Just(nx), proptest::collection::vec(1i8..=6, ny * nx))
+            }),
+            include_ties in proptest::bool::ANY,
+        ) {
+            let field: Vec<f64> = field.iter().map(|&v| f64::from(v)).collect();
+            let lats: Vec<f64> = (0..ny).map(|i| -80.0 + 160.0 * i as f64 / (ny - 1) as f64).collect();
+            let value = |i: usize, k: usize| field[i * nx + k];
+            let by = |search| {
+                let mut scratch = CandidateScratch { search, ..Default::default() };
+                rectangular_candidates(value, &lats, &lons(nx), 1.0, DetectionMode::Max, 1, include_ties, &mut scratch)
+            };
+            let window = by(ExtremumSearch::Window);
+            proptest::prop_assert!(!window.is_empty());
+            proptest::prop_assert_eq!(by(ExtremumSearch::InPlace), window);
+        }
+    }
+
     /// A cell an object holds twice (a seam merge moving a point onto one it
     /// holds) is one cell to the search along the points, as to the window
     /// search.
