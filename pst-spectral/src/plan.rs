@@ -232,12 +232,8 @@ impl ShtPlan {
         &self,
         coefficients: [&SphericalHarmonics; FIELDS],
     ) -> Result<[Array2<f64>; FIELDS]> {
-        if let Some(too_fine) = coefficients.iter().find(|c| c.lmax() > self.lmax) {
-            return Err(Error::InvalidArgument(format!(
-                "cannot synthesise T{} coefficients with a T{} plan",
-                too_fine.lmax(),
-                self.lmax
-            )));
+        for field in coefficients {
+            self.refuse_finer(field)?;
         }
         if coefficients.iter().any(|c| c.lmax() != coefficients[0].lmax()) {
             // The shared recurrence runs over one truncation: fields of
@@ -256,12 +252,22 @@ impl ShtPlan {
         coefficients: &SphericalHarmonics,
         row: impl FnMut(&mut [f64]) -> Result<()>,
     ) -> Result<()> {
-        if coefficients.lmax() > self.lmax {
-            // The check and its message are synthesise_fields'.
-            return self.synthesise_fields([coefficients]).map(|_| ());
-        }
+        self.refuse_finer(coefficients)?;
         let [columns] = self.legendre_columns([coefficients]);
         self.zonal_inverse_rows(&columns, row)
+    }
+
+    /// An error for coefficients of a truncation finer than the plan's (it
+    /// cannot synthesise them).
+    fn refuse_finer(&self, coefficients: &SphericalHarmonics) -> Result<()> {
+        if coefficients.lmax() > self.lmax {
+            return Err(Error::InvalidArgument(format!(
+                "cannot synthesise T{} coefficients with a T{} plan",
+                coefficients.lmax(),
+                self.lmax
+            )));
+        }
+        Ok(())
     }
 
     /// The zonal coefficients of each field on the grid's rows, laid out as
@@ -468,6 +474,26 @@ mod tests {
             }
         }
         c
+    }
+
+    /// Coefficients finer than the plan are refused, whole or row by row,
+    /// with one message, and no row is handed on.
+    #[test]
+    fn coefficients_finer_than_the_plan_are_refused() {
+        let plan = ShtPlan::new(&Grid::regular_global(5.0).expect("a 5° grid"), 10).expect("a T10 plan");
+        let finer = SphericalHarmonics::zeros(20);
+        let expected = "cannot synthesise T20 coefficients with a T10 plan";
+        let whole = plan.synthesise(&finer).expect_err("T20 on a T10 plan");
+        assert!(whole.to_string().contains(expected), "{whole}");
+        let mut rows = 0;
+        let by_rows = plan
+            .synthesise_rows(&finer, |_| {
+                rows += 1;
+                Ok(())
+            })
+            .expect_err("T20 on a T10 plan");
+        assert!(by_rows.to_string().contains(expected), "{by_rows}");
+        assert_eq!(rows, 0);
     }
 
     /// A row's largest magnitude and finiteness, wherever in the row (in
