@@ -806,8 +806,11 @@ mod tests {
     use proptest::strategy::Strategy;
 
     /// The candidates of a row-major field of `nx` columns on `lats` and
-    /// `nx` longitudes from 0°, with a fresh scratch.
+    /// `nx` longitudes from 0°, with a fresh scratch, objects' extrema found
+    /// by `search`.
+    #[allow(clippy::too_many_arguments)]
     fn candidates_of(
+        search: ExtremumSearch,
         field: &[f64],
         nx: usize,
         lats: &[f64],
@@ -817,8 +820,13 @@ mod tests {
         include_ties: bool,
     ) -> Vec<Candidate> {
         let value = |i: usize, k: usize| field[i * nx + k];
-        let mut scratch = CandidateScratch::default();
+        let mut scratch = CandidateScratch { search, ..Default::default() };
         rectangular_candidates(value, lats, &lons(nx), threshold, mode, min_points, include_ties, &mut scratch)
+    }
+
+    /// `ny` latitudes evenly from 80°S to 80°N.
+    fn lats(ny: usize) -> Vec<f64> {
+        (0..ny).map(|i| -80.0 + 160.0 * i as f64 / (ny - 1) as f64).collect()
     }
 
     fn lons(n: usize) -> Vec<f64> {
@@ -959,7 +967,7 @@ mod tests {
                 let value = |i: usize, k: usize| field[i * nx + k];
                 let mode = DetectionMode::Min;
                 let with_kept = rectangular_candidates(value, &lats, &lons(nx), 0.0, mode, 1, include_ties, &mut kept);
-                proptest::prop_assert_eq!(with_kept, candidates_of(&field, nx, &lats, 0.0, mode, 1, include_ties));
+                proptest::prop_assert_eq!(with_kept, candidates_of(ExtremumSearch::default(), &field, nx, &lats, 0.0, mode, 1, include_ties));
             }
         }
 
@@ -999,14 +1007,10 @@ mod tests {
             // Small integers: ties, objects touching diagonally, objects
             // across the seam (merged, their halves in row-major order).
             let field: Vec<f64> = field.iter().map(|&v| f64::from(v)).collect();
-            let lats: Vec<f64> = (0..ny).map(|i| -80.0 + 160.0 * i as f64 / (ny - 1) as f64).collect();
-            let value = |i: usize, k: usize| field[i * nx + k];
+            let lats = lats(ny);
             let mode = if maxima { DetectionMode::Max } else { DetectionMode::Min };
             let threshold = if maxima { 1.0 } else { -1.0 };
-            let by = |search| {
-                let mut scratch = CandidateScratch { search, ..Default::default() };
-                rectangular_candidates(value, &lats, &lons(nx), threshold, mode, min_points, include_ties, &mut scratch)
-            };
+            let by = |search| candidates_of(search, &field, nx, &lats, threshold, mode, min_points, include_ties);
             let window = by(ExtremumSearch::Window);
             proptest::prop_assert_eq!(by(ExtremumSearch::InPlace), window.clone());
             proptest::prop_assert_eq!(by(ExtremumSearch::PointByPoint), window);
@@ -1026,12 +1030,8 @@ mod tests {
             include_ties in proptest::bool::ANY,
         ) {
             let field: Vec<f64> = field.iter().map(|&v| f64::from(v)).collect();
-            let lats: Vec<f64> = (0..ny).map(|i| -80.0 + 160.0 * i as f64 / (ny - 1) as f64).collect();
-            let value = |i: usize, k: usize| field[i * nx + k];
-            let by = |search| {
-                let mut scratch = CandidateScratch { search, ..Default::default() };
-                rectangular_candidates(value, &lats, &lons(nx), 1.0, DetectionMode::Max, 1, include_ties, &mut scratch)
-            };
+            let lats = lats(ny);
+            let by = |search| candidates_of(search, &field, nx, &lats, 1.0, DetectionMode::Max, 1, include_ties);
             let window = by(ExtremumSearch::Window);
             proptest::prop_assert!(!window.is_empty());
             proptest::prop_assert_eq!(by(ExtremumSearch::InPlace), window);
@@ -1089,7 +1089,7 @@ mod tests {
         field[nx + 5] = -2.0; // row 1, col 5
         field[3 * nx + 2] = -1.0; // row 3, col 2
         field[3 * nx + 3] = -0.5;
-        let c = candidates_of(&field, nx, &lats, 0.0, DetectionMode::Min, 1, false);
+        let c = candidates_of(ExtremumSearch::default(), &field, nx, &lats, 0.0, DetectionMode::Min, 1, false);
         assert_eq!(c.len(), 2);
         assert_eq!((c[0].lat, c[0].lon, c[0].value, c[0].object), (5.0, 225.0, -2.0, 1));
         assert_eq!((c[1].lat, c[1].lon, c[1].object), (-5.0, 90.0, 2));
@@ -1104,12 +1104,17 @@ mod tests {
         field[nx] = -1.0; // column 0
         field[nx + 7] = -3.0; // column 7, west of the seam: the minimum
         field[nx + 6] = -0.5;
-        let c = candidates_of(&field, nx, &lats, 0.0, DetectionMode::Min, 1, false);
+        let c = candidates_of(ExtremumSearch::default(), &field, nx, &lats, 0.0, DetectionMode::Min, 1, false);
         assert_eq!(c.len(), 1, "{c:?}");
         assert_eq!((c[0].lat, c[0].lon), (0.0, 315.0));
         // All three points count for the size filter.
-        assert!(candidates_of(&field, nx, &lats, 0.0, DetectionMode::Min, 4, false).is_empty());
-        assert_eq!(candidates_of(&field, nx, &lats, 0.0, DetectionMode::Min, 3, false).len(), 1);
+        assert!(
+            candidates_of(ExtremumSearch::default(), &field, nx, &lats, 0.0, DetectionMode::Min, 4, false).is_empty()
+        );
+        assert_eq!(
+            candidates_of(ExtremumSearch::default(), &field, nx, &lats, 0.0, DetectionMode::Min, 3, false).len(),
+            1
+        );
     }
 
     #[test]
@@ -1119,10 +1124,12 @@ mod tests {
         let mut field = vec![0.0; 4 * nx];
         field[nx + 3] = 5.0;
         field[nx + 4] = 5.0; // tied neighbours: neither is strictly greater
-        assert!(candidates_of(&field, nx, &lats, 0.5, DetectionMode::Max, 1, false).is_empty());
+        assert!(
+            candidates_of(ExtremumSearch::default(), &field, nx, &lats, 0.5, DetectionMode::Max, 1, false).is_empty()
+        );
         field[nx + 4] = 1.0;
         field[nx + 5] = 4.0; // one object, two maxima two columns apart
-        let c = candidates_of(&field, nx, &lats, 0.5, DetectionMode::Max, 1, false);
+        let c = candidates_of(ExtremumSearch::default(), &field, nx, &lats, 0.5, DetectionMode::Max, 1, false);
         assert_eq!(c.len(), 2, "{c:?}");
         assert_eq!((c[0].lon, c[0].value, c[1].lon, c[1].value), (135.0, 5.0, 225.0, 4.0));
         assert_eq!((c[0].object, c[1].object), (1, 1));
@@ -1135,7 +1142,7 @@ mod tests {
         let mut field = vec![0.0; 4 * nx];
         field[nx + 3] = 5.0;
         field[nx + 4] = 5.0;
-        let c = candidates_of(&field, nx, &lats, 0.5, DetectionMode::Max, 1, true);
+        let c = candidates_of(ExtremumSearch::default(), &field, nx, &lats, 0.5, DetectionMode::Max, 1, true);
         assert_eq!(c.len(), 1, "{c:?}");
         assert_eq!((c[0].lat, c[0].lon, c[0].value, c[0].grid_point), (45.0, 157.5, 5.0, (1, 3)));
         // A constant pole row above lower values, as a spectral synthesis
@@ -1145,8 +1152,10 @@ mod tests {
         for j in 0..nx {
             polar[nx + j] = if (2..=4).contains(&j) { 2.0 } else { 4.0 };
         }
-        assert!(candidates_of(&polar, nx, &lats, 0.5, DetectionMode::Max, 1, false).is_empty());
-        let c = candidates_of(&polar, nx, &lats, 0.5, DetectionMode::Max, 1, true);
+        assert!(
+            candidates_of(ExtremumSearch::default(), &polar, nx, &lats, 0.5, DetectionMode::Max, 1, false).is_empty()
+        );
+        let c = candidates_of(ExtremumSearch::default(), &polar, nx, &lats, 0.5, DetectionMode::Max, 1, true);
         // Pole columns 3 (between the 2s) only: columns 2 and 4 have a 4 diagonally below.
         assert_eq!(c.iter().filter(|c| c.lat == 90.0).count(), 1, "{c:?}");
         let pole = c.iter().find(|c| c.lat == 90.0).unwrap();
