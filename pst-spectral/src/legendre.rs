@@ -14,6 +14,8 @@
 //! (the wind's vector analysis runs the recurrence one degree further, to
 //! `MAX_LMAX + 1`, where the margin is the same to within a factor of ~2).
 
+use std::ops::Range;
+
 use rustfft::num_complex::Complex64;
 
 use crate::coefficients::{SphericalHarmonics, m_offset};
@@ -264,6 +266,301 @@ fn analyse_rows<const LANES: usize, const FIELDS: usize>(
     }
 }
 
+/// Rows of the lane-summed analysis's blocks: a multiple of
+/// [`SUM_LANES`], and a block's arrays stay under 4 KB (arrays 4 KB apart
+/// would make the processor take loads for stores to the same place).
+const ANALYSIS_BLOCK: usize = 44;
+
+/// Partial sums a coefficient of the lane-summed analysis keeps over a
+/// block: the block's `r`-th row adds to sum `r % SUM_LANES` (rows in
+/// order), and the sums are added pairwise, `(s0 + s1) + (s2 + s3)`, before
+/// the coefficient takes them. The order is fixed, whatever the instruction
+/// set, so the results are the same on every machine.
+const SUM_LANES: usize = 4;
+const _: () = assert!(SUM_LANES == 4 && ANALYSIS_BLOCK.is_multiple_of(SUM_LANES), "pairwise adds four sums");
+
+/// Four `f64` lanes and the operations the lane-summed analysis does with
+/// them, lane by lane: every implementation gives the same bits.
+trait Lanes: Copy {
+    type V: Copy;
+    fn load(self, values: &[f64; SUM_LANES]) -> Self::V;
+    fn store(self, v: Self::V) -> [f64; SUM_LANES];
+    fn splat(self, value: f64) -> Self::V;
+    fn add(self, a: Self::V, b: Self::V) -> Self::V;
+    fn sub(self, a: Self::V, b: Self::V) -> Self::V;
+    fn mul(self, a: Self::V, b: Self::V) -> Self::V;
+}
+
+/// [`Lanes`] as arrays, for any processor.
+#[derive(Clone, Copy)]
+struct PlainLanes;
+
+impl Lanes for PlainLanes {
+    type V = [f64; SUM_LANES];
+
+    #[inline(always)]
+    fn load(self, values: &[f64; SUM_LANES]) -> Self::V {
+        *values
+    }
+
+    #[inline(always)]
+    fn store(self, v: Self::V) -> [f64; SUM_LANES] {
+        v
+    }
+
+    #[inline(always)]
+    fn splat(self, value: f64) -> Self::V {
+        [value; SUM_LANES]
+    }
+
+    #[inline(always)]
+    fn add(self, a: Self::V, b: Self::V) -> Self::V {
+        std::array::from_fn(|i| a[i] + b[i])
+    }
+
+    #[inline(always)]
+    fn sub(self, a: Self::V, b: Self::V) -> Self::V {
+        std::array::from_fn(|i| a[i] - b[i])
+    }
+
+    #[inline(always)]
+    fn mul(self, a: Self::V, b: Self::V) -> Self::V {
+        std::array::from_fn(|i| a[i] * b[i])
+    }
+}
+
+/// [`Lanes`] in one AVX register (the compiler pairs the analysis's sums
+/// across fields rather than rows when left to vectorise the arrays).
+#[cfg(target_arch = "x86_64")]
+impl Lanes for pulp::x86::V3 {
+    type V = std::arch::x86_64::__m256d;
+
+    #[inline(always)]
+    fn load(self, values: &[f64; SUM_LANES]) -> Self::V {
+        pulp::cast(*values)
+    }
+
+    #[inline(always)]
+    fn store(self, v: Self::V) -> [f64; SUM_LANES] {
+        pulp::cast(v)
+    }
+
+    #[inline(always)]
+    fn splat(self, value: f64) -> Self::V {
+        self.avx._mm256_set1_pd(value)
+    }
+
+    #[inline(always)]
+    fn add(self, a: Self::V, b: Self::V) -> Self::V {
+        self.avx._mm256_add_pd(a, b)
+    }
+
+    #[inline(always)]
+    fn sub(self, a: Self::V, b: Self::V) -> Self::V {
+        self.avx._mm256_sub_pd(a, b)
+    }
+
+    #[inline(always)]
+    fn mul(self, a: Self::V, b: Self::V) -> Self::V {
+        self.avx._mm256_mul_pd(a, b)
+    }
+}
+
+/// The Legendre sums of [`analyse_columns`], with each coefficient's terms
+/// summed in [`SUM_LANES`] interleaved partial sums over blocks of rows
+/// rather than row after row, so that a step runs across four rows in one
+/// vector. The sums are regrouped, so the results differ from
+/// [`analyse_columns`]'s in their last bits; they are the same with any
+/// instruction set (`arch`). `weight` is given for northern rows.
+fn analyse_columns_by_lanes<const FIELDS: usize>(
+    arch: pulp::Arch,
+    recurrence: &Recurrence,
+    rows: &Rows,
+    weight: &[f64],
+    columns: [&[Complex64]; FIELDS],
+    out: [&mut SphericalHarmonics; FIELDS],
+) {
+    match arch {
+        #[cfg(target_arch = "x86_64")]
+        pulp::Arch::V3(simd) => {
+            pulp::Simd::vectorize(simd, LaneAnalysis { lanes: simd, recurrence, rows, weight, columns, out })
+        }
+        _ => LaneAnalysis { lanes: PlainLanes, recurrence, rows, weight, columns, out }.run(),
+    }
+}
+
+/// [`analyse_columns_by_lanes`]' work with the lanes `lanes`.
+struct LaneAnalysis<'a, L, const FIELDS: usize> {
+    lanes: L,
+    recurrence: &'a Recurrence,
+    rows: &'a Rows,
+    weight: &'a [f64],
+    columns: [&'a [Complex64]; FIELDS],
+    out: [&'a mut SphericalHarmonics; FIELDS],
+}
+
+impl<L: Lanes, const FIELDS: usize> pulp::WithSimd for LaneAnalysis<'_, L, FIELDS> {
+    type Output = ();
+
+    // Inlined into the dispatcher's function for the instruction set.
+    #[inline(always)]
+    fn with_simd<S: pulp::Simd>(self, _: S) {
+        self.run();
+    }
+}
+
+impl<L: Lanes, const FIELDS: usize> LaneAnalysis<'_, L, FIELDS> {
+    #[inline(always)]
+    fn run(mut self) {
+        let (rows, n) = (self.rows, self.rows.len());
+        debug_assert!(self.columns.iter().all(|c| c.len() == self.columns[0].len()), "fields of one size");
+        let orders = self
+            .columns
+            .iter()
+            .map(|c| c.len().checked_div(n).unwrap_or(0))
+            .min()
+            .unwrap_or(0)
+            .min(self.recurrence.lmax() + 1);
+        let mut diagonal = Diagonal::new(rows);
+        let mut live = Vec::with_capacity(rows.half());
+        let mut block = AnalysisBlock::<FIELDS>::new();
+        for m in 0..orders {
+            diagonal.advance(self.recurrence, rows, m);
+            let (a, b) = self.recurrence.order(m);
+            let order_columns = self.columns.map(|c| &c[m * n..(m + 1) * n]);
+            let mut order_out = self.out.each_mut().map(|field| field.order_mut(m));
+            live.clear();
+            live.extend(diagonal.values.iter().enumerate().filter(|&(_, &p_mm)| p_mm != 0.0).map(|(north, _)| north));
+            for norths in live.chunks(ANALYSIS_BLOCK) {
+                block.load(&diagonal.values, rows, self.weight, &order_columns, norths);
+                block.analyse(self.lanes, a, b, &mut order_out);
+            }
+        }
+    }
+}
+
+/// A block of rows' state in [`analyse_columns_by_lanes`], row by row in
+/// arrays, padded with zero rows to a multiple of [`SUM_LANES`].
+struct AnalysisBlock<const FIELDS: usize> {
+    /// Rows held (padding included).
+    len: usize,
+    x: [f64; ANALYSIS_BLOCK],
+    p1: [f64; ANALYSIS_BLOCK],
+    p2: [f64; ANALYSIS_BLOCK],
+    /// Real and imaginary parts of each field's weighted sum (even `l − m`)
+    /// and difference (odd) of a row's and its mirror's values
+    /// (`[field][parity]`).
+    re: [[[f64; ANALYSIS_BLOCK]; 2]; FIELDS],
+    im: [[[f64; ANALYSIS_BLOCK]; 2]; FIELDS],
+}
+
+impl<const FIELDS: usize> AnalysisBlock<FIELDS> {
+    fn new() -> Self {
+        let zeros = [0.0; ANALYSIS_BLOCK];
+        AnalysisBlock { len: 0, x: zeros, p1: zeros, p2: zeros, re: [[zeros; 2]; FIELDS], im: [[zeros; 2]; FIELDS] }
+    }
+
+    /// Takes northern rows `norths` (at most a block) of one order's
+    /// `columns`, weighted by `weight`, with their `P̄_mm`.
+    fn load(&mut self, p_mm: &[f64], rows: &Rows, weight: &[f64], columns: &[&[Complex64]; FIELDS], norths: &[usize]) {
+        let len = norths.len().min(ANALYSIS_BLOCK);
+        self.len = len.div_ceil(SUM_LANES) * SUM_LANES;
+        for (r, &north) in norths.iter().enumerate().take(len) {
+            self.x[r] = rows.cos[north];
+            self.p1[r] = p_mm[north];
+            let w = weight[north];
+            for ((re, im), column) in self.re.iter_mut().zip(self.im.iter_mut()).zip(columns) {
+                let (g_north, g_south) = pair(column, north);
+                // P̄_lm is even about the equator when l − m is even, odd otherwise.
+                let (even, odd) = ((g_north + g_south) * w, (g_north - g_south) * w);
+                (re[0][r], im[0][r], re[1][r], im[1][r]) = (even.re, even.im, odd.re, odd.im);
+            }
+        }
+        // Padding rows add zeros.
+        let padding = len..self.len;
+        self.x[padding.clone()].fill(0.0);
+        self.p1[padding.clone()].fill(0.0);
+        for parts in self.re.iter_mut().chain(self.im.iter_mut()) {
+            for values in parts {
+                values[padding.clone()].fill(0.0);
+            }
+        }
+        self.p2[..self.len].fill(0.0);
+    }
+
+    /// Adds the block's terms to the coefficients `out` of one order
+    /// (recurrence `a`, `b`) of each field.
+    #[inline(always)]
+    fn analyse<L: Lanes>(&mut self, lanes: L, a: &[f64], b: &[f64], out: &mut [&mut [Complex64]; FIELDS]) {
+        let degrees = out.iter().map(|field| field.len()).min().unwrap_or(0).min(a.len()).min(b.len());
+        if degrees == 0 || self.len == 0 {
+            return;
+        }
+        let sums = self.sums::<L, 0>(lanes, None);
+        for (field, sum) in out.iter_mut().zip(sums) {
+            field[0] += sum;
+        }
+        // Degrees two at a time, so each step's parity (which values it
+        // takes) is a constant.
+        let mut k = 1;
+        while k < degrees {
+            let sums = self.sums::<L, 1>(lanes, Some((a[k], b[k])));
+            for (field, sum) in out.iter_mut().zip(sums) {
+                field[k] += sum;
+            }
+            if k + 1 < degrees {
+                let sums = self.sums::<L, 0>(lanes, Some((a[k + 1], b[k + 1])));
+                for (field, sum) in out.iter_mut().zip(sums) {
+                    field[k + 1] += sum;
+                }
+            }
+            k += 2;
+        }
+    }
+
+    /// Each field's sum over the block of its values of parity `PARITY`
+    /// times `P̄_lm`: with `step`'s recurrence coefficients (`a_lm`, `b_lm`),
+    /// after stepping the recurrence to the next degree; without, at the
+    /// degree held.
+    #[inline(always)]
+    fn sums<L: Lanes, const PARITY: usize>(&mut self, lanes: L, step: Option<(f64, f64)>) -> [Complex64; FIELDS] {
+        let len = self.len;
+        let x = self.x[..len].as_chunks::<SUM_LANES>().0;
+        let p1 = self.p1[..len].as_chunks_mut::<SUM_LANES>().0;
+        let p2 = self.p2[..len].as_chunks_mut::<SUM_LANES>().0;
+        let re = self.re.each_ref().map(|re| re[PARITY][..len].as_chunks::<SUM_LANES>().0);
+        let im = self.im.each_ref().map(|im| im[PARITY][..len].as_chunks::<SUM_LANES>().0);
+        let zero = lanes.splat(0.0);
+        let (mut sums_re, mut sums_im) = ([zero; FIELDS], [zero; FIELDS]);
+        for (c, (x, (p1, p2))) in x.iter().zip(p1.iter_mut().zip(p2.iter_mut())).enumerate() {
+            let p = match step {
+                Some((a_lm, b_lm)) => {
+                    let (x, held, below) = (lanes.load(x), lanes.load(p1), lanes.load(p2));
+                    let p0 = lanes
+                        .mul(lanes.splat(a_lm), lanes.sub(lanes.mul(x, held), lanes.mul(lanes.splat(b_lm), below)));
+                    *p2 = *p1;
+                    *p1 = lanes.store(p0);
+                    p0
+                }
+                None => lanes.load(p1),
+            };
+            for field in 0..FIELDS {
+                sums_re[field] = lanes.add(sums_re[field], lanes.mul(lanes.load(&re[field][c]), p));
+                sums_im[field] = lanes.add(sums_im[field], lanes.mul(lanes.load(&im[field][c]), p));
+            }
+        }
+        std::array::from_fn(|field| {
+            Complex64::new(pairwise(lanes.store(sums_re[field])), pairwise(lanes.store(sums_im[field])))
+        })
+    }
+}
+
+/// Four partial sums added pairwise.
+#[inline(always)]
+fn pairwise(sums: [f64; SUM_LANES]) -> f64 {
+    (sums[0] + sums[1]) + (sums[2] + sums[3])
+}
+
 /// Scalar synthesis: `g_m(θ_j) = Σ_l f_lm P̄_lm(cos θ_j)` into `columns`
 /// (`m = 0..=lmax`, each over all `rows`), which must hold zeros: orders
 /// past the coefficients' truncation are left as they are.
@@ -282,36 +579,82 @@ pub(crate) fn synthesise_fields<const FIELDS: usize>(
     recurrence: &Recurrence,
     rows: &Rows,
     coefficients: [&SphericalHarmonics; FIELDS],
-    mut columns: [&mut [Complex64]; FIELDS],
+    columns: [&mut [Complex64]; FIELDS],
+) {
+    synthesise_fields_on(pulp::Arch::new(), recurrence, rows, coefficients, columns);
+}
+
+/// [`synthesise_fields`] with the instruction set `arch` (the results are
+/// the same with any).
+fn synthesise_fields_on<const FIELDS: usize>(
+    arch: pulp::Arch,
+    recurrence: &Recurrence,
+    rows: &Rows,
+    coefficients: [&SphericalHarmonics; FIELDS],
+    columns: [&mut [Complex64]; FIELDS],
 ) {
     debug_assert!(coefficients.iter().all(|c| c.lmax() == coefficients[0].lmax()), "fields of one truncation");
+    arch.dispatch(Synthesis { recurrence, rows, coefficients, columns });
+}
+
+/// [`synthesise_fields`]' arguments, for [`pulp::Arch::dispatch`]: it runs
+/// the work compiled for the widest vectors the processor has (AVX2 and its
+/// companions where it has them, else SSE2). Rust never fuses a multiply and
+/// an add unless told to, so the operations and their order are the same at
+/// any width, and so are the results, to the bit.
+struct Synthesis<'a, const FIELDS: usize> {
+    recurrence: &'a Recurrence,
+    rows: &'a Rows,
+    coefficients: [&'a SphericalHarmonics; FIELDS],
+    columns: [&'a mut [Complex64]; FIELDS],
+}
+
+impl<const FIELDS: usize> pulp::WithSimd for Synthesis<'_, FIELDS> {
+    type Output = ();
+
+    // Inlined into the dispatcher's function for each instruction set,
+    // with everything it calls: the code is compiled for that set.
+    #[inline(always)]
+    fn with_simd<S: pulp::Simd>(self, _: S) {
+        synthesise_orders(self.recurrence, self.rows, self.coefficients, self.columns);
+    }
+}
+
+/// [`synthesise_fields`]' work.
+#[inline(always)]
+fn synthesise_orders<const FIELDS: usize>(
+    recurrence: &Recurrence,
+    rows: &Rows,
+    coefficients: [&SphericalHarmonics; FIELDS],
+    mut columns: [&mut [Complex64]; FIELDS],
+) {
     let (n, lmax) = (rows.len(), recurrence.lmax());
     let mut diagonal = Diagonal::new(rows);
+    let mut block = SynthesisBlock::<FIELDS>::new();
     for m in 0..=lmax {
         diagonal.advance(recurrence, rows, m);
         let (a, b) = recurrence.order(m);
         let mut order_columns = columns.each_mut().map(|c| &mut c[m * n..(m + 1) * n]);
         let f = coefficients.map(|c| c.order(m));
         let half = diagonal.values.len();
-        // The recurrence in l is a chain of dependent multiplications:
-        // several rows at once keep the floating-point units busy. Each
-        // row's arithmetic is the same as alone, so results do not depend
-        // on the grouping.
-        let mut north = 0;
-        while north + SYNTHESIS_LANES <= half {
-            synthesise_rows::<SYNTHESIS_LANES, FIELDS>(
-                a,
-                b,
-                &f,
-                &diagonal.values,
-                &rows.cos,
-                north,
-                &mut order_columns,
-            );
-            north += SYNTHESIS_LANES;
+        // P̄_mm falls with m fastest at the poles, so the rows where it is
+        // zero (their values are zero) lead; the rest go through in blocks.
+        let live = diagonal.values.iter().position(|&p_mm| p_mm != 0.0).unwrap_or(half);
+        zero_rows(&mut order_columns, 0..live);
+        for first in (live..half).step_by(SYNTHESIS_BLOCK) {
+            let block_rows = first..(first + SYNTHESIS_BLOCK).min(half);
+            block.synthesise(a, b, &f, &diagonal.values, &rows.cos, block_rows, &mut order_columns);
         }
-        for row in north..half {
-            synthesise_rows::<1, FIELDS>(a, b, &f, &diagonal.values, &rows.cos, row, &mut order_columns);
+    }
+}
+
+/// Sets northern rows `norths` and their mirrors to zero in each column.
+fn zero_rows<const FIELDS: usize>(columns: &mut [&mut [Complex64]; FIELDS], norths: Range<usize>) {
+    for column in columns.iter_mut() {
+        let n = column.len();
+        for north in norths.clone() {
+            column[north] = Complex64::new(0.0, 0.0);
+            column[n - 1 - north] = Complex64::new(0.0, 0.0);
         }
     }
 }
@@ -365,66 +708,116 @@ pub(crate) fn normal_matrices(recurrence: &Recurrence, rows: &Rows) -> Vec<Vec<f
     out
 }
 
-/// Rows synthesised together by [`synthesise_fields`].
-const SYNTHESIS_LANES: usize = 4;
+/// Northern rows synthesised together by [`synthesise_fields`]: a block's
+/// recurrence values and sums stay in L1 while every degree's step runs
+/// across its rows, and its arrays stay under 4 KB (arrays 4 KB apart would
+/// make the processor take loads for stores to the same place).
+const SYNTHESIS_BLOCK: usize = 44;
+const _: () = assert!(SYNTHESIS_BLOCK.is_multiple_of(4), "a block holds whole vectors of four rows");
 
-/// `g_m` of each field at northern rows `first..first + LANES` and their
-/// mirrors, for one order `m` (recurrence `a`, `b`, coefficients `f`).
-#[inline(always)]
-fn synthesise_rows<const LANES: usize, const FIELDS: usize>(
-    a: &[f64],
-    b: &[f64],
-    f: &[&[Complex64]; FIELDS],
-    p_mm: &[f64],
-    cos: &[f64],
-    first: usize,
-    columns: &mut [&mut [Complex64]; FIELDS],
-) {
-    let zero = Complex64::new(0.0, 0.0);
-    let mut x = [0.0; LANES];
-    let mut p1 = [0.0; LANES];
-    x.copy_from_slice(&cos[first..first + LANES]);
-    p1.copy_from_slice(&p_mm[first..first + LANES]);
-    let mut p2 = [0.0; LANES];
-    let mut even = [[zero; LANES]; FIELDS];
-    let mut odd = [[zero; LANES]; FIELDS];
-    let degrees = f.iter().map(|f| f.len()).min().unwrap_or(0).min(a.len()).min(b.len());
-    if degrees == 0 {
-        return;
+/// A block of rows' state in the synthesis, row by row in arrays (the
+/// step across rows vectorises; each row's arithmetic is the same as alone).
+struct SynthesisBlock<const FIELDS: usize> {
+    x: [f64; SYNTHESIS_BLOCK],
+    p1: [f64; SYNTHESIS_BLOCK],
+    p2: [f64; SYNTHESIS_BLOCK],
+    /// Real and imaginary parts of each field's sums over degrees of even
+    /// and of odd `l − m` (`[field][parity]`).
+    re: [[[f64; SYNTHESIS_BLOCK]; 2]; FIELDS],
+    im: [[[f64; SYNTHESIS_BLOCK]; 2]; FIELDS],
+}
+
+impl<const FIELDS: usize> SynthesisBlock<FIELDS> {
+    fn new() -> Self {
+        let zeros = [0.0; SYNTHESIS_BLOCK];
+        SynthesisBlock { x: zeros, p1: zeros, p2: zeros, re: [[zeros; 2]; FIELDS], im: [[zeros; 2]; FIELDS] }
     }
-    let (a, b) = (&a[..degrees], &b[..degrees]);
-    let f = f.map(|f| &f[..degrees]);
-    for (even, f) in even.iter_mut().zip(f) {
-        for i in 0..LANES {
-            even[i] = f[0] * p1[i];
+
+    /// `g_m` of each field at northern rows `norths` (at most a block) and
+    /// their mirrors, for one order `m` (recurrence `a`, `b`, coefficients
+    /// `f`): each row's sum over degrees in order, as one row alone.
+    #[allow(clippy::too_many_arguments)]
+    #[inline(always)]
+    fn synthesise(
+        &mut self,
+        a: &[f64],
+        b: &[f64],
+        f: &[&[Complex64]; FIELDS],
+        p_mm: &[f64],
+        cos: &[f64],
+        norths: Range<usize>,
+        columns: &mut [&mut [Complex64]; FIELDS],
+    ) {
+        let len = norths.len();
+        let degrees = f.iter().map(|f| f.len()).min().unwrap_or(0).min(a.len()).min(b.len());
+        if degrees == 0 || len == 0 || len > SYNTHESIS_BLOCK {
+            return;
         }
-    }
-    for k in 1..degrees {
-        let (ak, bk) = (a[k], b[k]);
-        let mut p0 = [0.0; LANES];
-        for i in 0..LANES {
-            p0[i] = ak * (x[i] * p1[i] - bk * p2[i]);
-            p2[i] = p1[i];
-            p1[i] = p0[i];
+        // Padded with rows of zeros to whole vectors of four (whose
+        // values are not used).
+        let width = len.div_ceil(4) * 4;
+        let (a, b) = (&a[..degrees], &b[..degrees]);
+        let f = f.map(|f| &f[..degrees]);
+        self.x[..len].copy_from_slice(&cos[norths.clone()]);
+        self.p1[..len].copy_from_slice(&p_mm[norths.clone()]);
+        self.x[len..width].fill(0.0);
+        self.p1[len..width].fill(0.0);
+        self.p2[..width].fill(0.0);
+        for ((re, im), f) in self.re.iter_mut().zip(self.im.iter_mut()).zip(&f) {
+            let [re_even, re_odd] = re;
+            let [im_even, im_odd] = im;
+            for r in 0..width {
+                re_even[r] = f[0].re * self.p1[r];
+                im_even[r] = f[0].im * self.p1[r];
+            }
+            re_odd[..width].fill(0.0);
+            im_odd[..width].fill(0.0);
         }
-        let sums = if k % 2 == 0 { &mut even } else { &mut odd };
-        for (sums, f) in sums.iter_mut().zip(f) {
-            let fk = f[k];
-            for i in 0..LANES {
-                sums[i] += fk * p0[i];
+        // Degrees two at a time, so each step's parity (which sums it adds
+        // to) is a constant.
+        let mut k = 1;
+        while k + 1 < degrees {
+            self.step::<1>(width, a[k], b[k], f.map(|f| f[k]));
+            self.step::<0>(width, a[k + 1], b[k + 1], f.map(|f| f[k + 1]));
+            k += 2;
+        }
+        if k < degrees {
+            self.step::<1>(width, a[k], b[k], f.map(|f| f[k]));
+        }
+        for (column, (re, im)) in columns.iter_mut().zip(self.re.iter().zip(&self.im)) {
+            let n = column.len();
+            for (r, north) in norths.clone().enumerate() {
+                let south = n - 1 - north;
+                if p_mm[north] == 0.0 {
+                    column[north] = Complex64::new(0.0, 0.0);
+                    column[south] = Complex64::new(0.0, 0.0);
+                } else {
+                    let (even, odd) = (Complex64::new(re[0][r], im[0][r]), Complex64::new(re[1][r], im[1][r]));
+                    column[north] = even + odd;
+                    column[south] = even - odd;
+                }
             }
         }
     }
-    for (column, (even, odd)) in columns.iter_mut().zip(even.iter().zip(&odd)) {
-        let n = column.len();
-        for i in 0..LANES {
-            let (north, south) = (first + i, n - 1 - (first + i));
-            if p_mm[north] == 0.0 {
-                column[north] = zero;
-                column[south] = zero;
-            } else {
-                column[north] = even[i] + odd[i];
-                column[south] = even[i] - odd[i];
+
+    /// One degree's step across the first `width` rows (a multiple of
+    /// four): the recurrence (`a_lm`, `b_lm`), then each field's sums of
+    /// parity `PARITY` take its coefficient `f` times `P̄_lm`.
+    #[inline(always)]
+    fn step<const PARITY: usize>(&mut self, width: usize, a_lm: f64, b_lm: f64, f: [Complex64; FIELDS]) {
+        let x = self.x[..width].as_chunks::<4>().0;
+        let p1 = self.p1[..width].as_chunks_mut::<4>().0;
+        let p2 = self.p2[..width].as_chunks_mut::<4>().0;
+        let mut re = self.re.each_mut().map(|re| re[PARITY][..width].as_chunks_mut::<4>().0);
+        let mut im = self.im.each_mut().map(|im| im[PARITY][..width].as_chunks_mut::<4>().0);
+        for (c, (x, (p1, p2))) in x.iter().zip(p1.iter_mut().zip(p2.iter_mut())).enumerate() {
+            let p0: [f64; 4] = std::array::from_fn(|i| a_lm * (x[i] * p1[i] - b_lm * p2[i]));
+            *p2 = *p1;
+            *p1 = p0;
+            for ((re, im), f) in re.iter_mut().zip(im.iter_mut()).zip(&f) {
+                let (re, im) = (&mut re[c], &mut im[c]);
+                *re = std::array::from_fn(|i| re[i] + f.re * p0[i]);
+                *im = std::array::from_fn(|i| im[i] + f.im * p0[i]);
             }
         }
     }
@@ -463,7 +856,7 @@ pub(crate) fn analyse_vector(
     let weight: Vec<f64> = (0..rows.half()).map(|north| 0.5 * rows.weight[north] * scale / rows.sin[north]).collect();
     let mut u_sums = SphericalHarmonics::zeros(lmax + 1);
     let mut v_sums = SphericalHarmonics::zeros(lmax + 1);
-    analyse_columns(recurrence, rows, |north| weight[north], [u, v], [&mut u_sums, &mut v_sums]);
+    analyse_columns_by_lanes(pulp::Arch::new(), recurrence, rows, &weight, [u, v], [&mut u_sums, &mut v_sums]);
     let zero = Complex64::new(0.0, 0.0);
     for m in 0..=lmax {
         let (u_order, v_order) = (u_sums.order(m), v_sums.order(m));
@@ -530,15 +923,8 @@ mod tests {
         let (x, w) = gauss_legendre(n).unwrap();
         let colatitudes: Vec<f64> = x.iter().map(|x| x.acos()).collect();
         let rows = Rows::new(&colatitudes, w.clone());
-        // Deterministic, rough zonal coefficients (any values: the identity
-        // holds row by row).
-        let mut state = 0x9e37_79b9_7f4a_7c15_u64;
-        let mut next = move || {
-            state ^= state << 13;
-            state ^= state >> 7;
-            state ^= state << 17;
-            (state >> 11) as f64 / (1u64 << 53) as f64 - 0.5
-        };
+        // Rough zonal coefficients (any values: the identity holds row by row).
+        let mut next = rough_values();
         let mut zonal = || (0..(lmax + 1) * n).map(|_| Complex64::new(next(), next())).collect::<Vec<_>>();
         let (u, v) = (zonal(), zonal());
         let scale = 1.0 / 6.371e6;
@@ -573,6 +959,139 @@ mod tests {
         }
         assert!(largest > 0.0);
         assert!(worst <= 1e-13 * largest, "largest {largest:e}, worst difference {worst:e}");
+    }
+
+    /// Deterministic, rough values in [-0.5, 0.5).
+    fn rough_values() -> impl FnMut() -> f64 {
+        let mut state = 0x9e37_79b9_7f4a_7c15_u64;
+        move || {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            (state >> 11) as f64 / (1u64 << 53) as f64 - 0.5
+        }
+    }
+
+    fn rough_coefficients(lmax: usize, next: &mut impl FnMut() -> f64) -> SphericalHarmonics {
+        let mut c = SphericalHarmonics::zeros(lmax);
+        for m in 0..=lmax {
+            for value in c.order_mut(m) {
+                *value = Complex64::new(next(), next());
+            }
+        }
+        c
+    }
+
+    /// Rows from near the north pole (where `P̄_mm` of high orders is zero)
+    /// to near the south one, `n` of them, symmetric about the equator.
+    fn pole_to_pole_rows(n: usize) -> Rows {
+        let colatitudes: Vec<f64> =
+            (0..n).map(|j| 0.004 + (std::f64::consts::PI - 0.008) * j as f64 / (n - 1) as f64).collect();
+        Rows::new(&colatitudes, Vec::new())
+    }
+
+    fn same_bits(a: &[Complex64], b: &[Complex64]) -> bool {
+        a.len() == b.len()
+            && a.iter().zip(b).all(|(a, b)| a.re.to_bits() == b.re.to_bits() && a.im.to_bits() == b.im.to_bits())
+    }
+
+    /// The synthesis by blocks of rows gives each row what the recurrence
+    /// and sums over degrees give it alone, to the bit: blocks cross rows
+    /// where `P̄_mm` is zero (T1000 near the poles), a partial last block,
+    /// and the equator row.
+    #[test]
+    fn block_synthesis_is_each_row_alone() {
+        let mut next = rough_values();
+        for (lmax, n) in [(1000, 41), (40, 301)] {
+            let recurrence = Recurrence::new(lmax);
+            let rows = pole_to_pole_rows(n);
+            let coefficients = rough_coefficients(lmax, &mut next);
+            let mut columns = vec![Complex64::new(0.0, 0.0); (lmax + 1) * n];
+            synthesise_fields(&recurrence, &rows, [&coefficients], [&mut columns]);
+
+            let mut expected = vec![Complex64::new(0.0, 0.0); (lmax + 1) * n];
+            let mut diagonal = Diagonal::new(&rows);
+            let mut zero_rows = 0;
+            for m in 0..=lmax {
+                diagonal.advance(&recurrence, &rows, m);
+                let (a, b) = recurrence.order(m);
+                let f = coefficients.order(m);
+                for (north, &p_mm) in diagonal.values.iter().enumerate() {
+                    let south = n - 1 - north;
+                    if p_mm == 0.0 {
+                        zero_rows += 1;
+                        continue;
+                    }
+                    let x = rows.cos[north];
+                    let (mut even, mut odd) = (f[0] * p_mm, Complex64::new(0.0, 0.0));
+                    let (mut p1, mut p2) = (p_mm, 0.0);
+                    for k in 1..f.len() {
+                        let p0 = a[k] * (x * p1 - b[k] * p2);
+                        (p2, p1) = (p1, p0);
+                        if k % 2 == 0 {
+                            even += f[k] * p0;
+                        } else {
+                            odd += f[k] * p0;
+                        }
+                    }
+                    expected[m * n + north] = even + odd;
+                    expected[m * n + south] = even - odd;
+                }
+            }
+            assert_eq!(zero_rows > 0, lmax == 1000, "T{lmax}: rows where P̄_mm is zero: {zero_rows}");
+            assert!(same_bits(&columns, &expected), "T{lmax} on {n} rows");
+        }
+    }
+
+    /// The synthesis gives the same bits with the widest instruction set
+    /// this processor has as with plain scalar code (the same operations in
+    /// the same order; on a processor without AVX2 both are the scalar code).
+    #[cfg(target_arch = "x86_64")]
+    #[test]
+    fn any_instruction_set_synthesises_the_same_bits() {
+        let mut next = rough_values();
+        let (lmax, n) = (200, 151);
+        let rows = pole_to_pole_rows(n);
+        let coefficients = [rough_coefficients(lmax, &mut next), rough_coefficients(lmax, &mut next)];
+        let recurrence = Recurrence::new(lmax);
+        let synthesised = |arch| {
+            let mut columns = [0, 1].map(|_| vec![Complex64::new(0.0, 0.0); (lmax + 1) * n]);
+            synthesise_fields_on(
+                arch,
+                &recurrence,
+                &rows,
+                coefficients.each_ref(),
+                columns.each_mut().map(Vec::as_mut_slice),
+            );
+            columns
+        };
+        let (widest, scalar) = (synthesised(pulp::Arch::new()), synthesised(pulp::Arch::Scalar));
+        assert!(widest.iter().zip(&scalar).all(|(a, b)| same_bits(a, b)));
+    }
+
+    /// The lane-summed analysis gives the same bits in AVX registers as in
+    /// arrays (on a processor without AVX2 both are the arrays), over blocks
+    /// with padding rows and rows where `P̄_mm` is zero.
+    #[cfg(target_arch = "x86_64")]
+    #[test]
+    fn lanes_in_registers_are_lanes_in_arrays() {
+        let mut next = rough_values();
+        for (lmax, n) in [(1000, 41), (200, 151)] {
+            let rows = pole_to_pole_rows(n);
+            let weight: Vec<f64> = (0..rows.half()).map(|_| next() + 1.0).collect();
+            let mut zonal = || (0..(lmax + 1) * n).map(|_| Complex64::new(next(), next())).collect::<Vec<_>>();
+            let (u, v) = (zonal(), zonal());
+            let recurrence = Recurrence::new(lmax);
+            let analysed = |arch| {
+                let mut sums = [SphericalHarmonics::zeros(lmax), SphericalHarmonics::zeros(lmax)];
+                analyse_columns_by_lanes(arch, &recurrence, &rows, &weight, [&u, &v], sums.each_mut());
+                sums
+            };
+            let (widest, arrays) = (analysed(pulp::Arch::new()), analysed(pulp::Arch::Scalar));
+            for (a, b) in widest.iter().zip(&arrays) {
+                assert!((0..=lmax).all(|m| same_bits(a.order(m), b.order(m))), "T{lmax} on {n} rows");
+            }
+        }
     }
 
     /// Orthonormality at high degree checks the recurrence's stability.
