@@ -266,18 +266,13 @@ fn analyse_rows<const LANES: usize, const FIELDS: usize>(
     }
 }
 
-/// Rows of the lane-summed analysis's blocks: a multiple of
-/// [`SUM_LANES`], and a block's arrays stay under 4 KB (arrays 4 KB apart
-/// would make the processor take loads for stores to the same place).
-const ANALYSIS_BLOCK: usize = 44;
-
 /// Partial sums a coefficient of the lane-summed analysis keeps over a
 /// block: the block's `r`-th row adds to sum `r % SUM_LANES` (rows in
 /// order), and the sums are added pairwise, `(s0 + s1) + (s2 + s3)`, before
 /// the coefficient takes them. The order is fixed, whatever the instruction
 /// set, so the results are the same on every machine.
 const SUM_LANES: usize = 4;
-const _: () = assert!(SUM_LANES == 4 && ANALYSIS_BLOCK.is_multiple_of(SUM_LANES), "pairwise adds four sums");
+const _: () = assert!(SUM_LANES == 4, "pairwise adds four sums");
 
 /// Four `f64` lanes and the operations the lane-summed analysis does with
 /// them, lane by lane: every implementation gives the same bits.
@@ -423,7 +418,7 @@ impl<L: Lanes, const FIELDS: usize> LaneAnalysis<'_, L, FIELDS> {
             .min(self.recurrence.lmax() + 1);
         let mut diagonal = Diagonal::new(rows);
         let mut live = Vec::with_capacity(rows.half());
-        let mut block = AnalysisBlock::<FIELDS>::new();
+        let mut block = RowBlock::<FIELDS>::new();
         for m in 0..orders {
             diagonal.advance(self.recurrence, rows, m);
             let (a, b) = self.recurrence.order(m);
@@ -431,39 +426,56 @@ impl<L: Lanes, const FIELDS: usize> LaneAnalysis<'_, L, FIELDS> {
             let mut order_out = self.out.each_mut().map(|field| field.order_mut(m));
             live.clear();
             live.extend(diagonal.values.iter().enumerate().filter(|&(_, &p_mm)| p_mm != 0.0).map(|(north, _)| north));
-            for norths in live.chunks(ANALYSIS_BLOCK) {
-                block.load(&diagonal.values, rows, self.weight, &order_columns, norths);
+            for norths in live.chunks(BLOCK_ROWS) {
+                block.take_for_analysis(&diagonal.values, rows, self.weight, &order_columns, norths);
                 block.analyse(self.lanes, a, b, &mut order_out);
             }
         }
     }
 }
 
-/// A block of rows' state in [`analyse_columns_by_lanes`], row by row in
-/// arrays, padded with zero rows to a multiple of [`SUM_LANES`].
-struct AnalysisBlock<const FIELDS: usize> {
+/// Northern rows the Legendre sums take together (the synthesis and the
+/// lane-summed analysis): a block's state stays in L1 while every degree's
+/// step runs across its rows, and its arrays stay under 4 KB (arrays 4 KB
+/// apart would make the processor take loads for stores to the same place).
+const BLOCK_ROWS: usize = 44;
+const _: () = assert!(BLOCK_ROWS.is_multiple_of(SUM_LANES), "a block holds whole vectors of four rows");
+
+/// A block of rows' state in the Legendre sums, row by row in arrays,
+/// padded with zero rows to whole vectors of four.
+struct RowBlock<const FIELDS: usize> {
     /// Rows held (padding included).
     len: usize,
-    x: [f64; ANALYSIS_BLOCK],
-    p1: [f64; ANALYSIS_BLOCK],
-    p2: [f64; ANALYSIS_BLOCK],
-    /// Real and imaginary parts of each field's weighted sum (even `l − m`)
-    /// and difference (odd) of a row's and its mirror's values
-    /// (`[field][parity]`).
-    re: [[[f64; ANALYSIS_BLOCK]; 2]; FIELDS],
-    im: [[[f64; ANALYSIS_BLOCK]; 2]; FIELDS],
+    /// `cos θ` of each row.
+    x: [f64; BLOCK_ROWS],
+    /// `P̄_lm` at the degree held, and at the degree below.
+    p1: [f64; BLOCK_ROWS],
+    p2: [f64; BLOCK_ROWS],
+    /// Real and imaginary parts of each field's values by parity of `l − m`
+    /// (`[field][parity]`): in the analysis the weighted sum (even) and
+    /// difference (odd) of a row's and its mirror's values, in the synthesis
+    /// the row's sums over degrees.
+    re: [[[f64; BLOCK_ROWS]; 2]; FIELDS],
+    im: [[[f64; BLOCK_ROWS]; 2]; FIELDS],
 }
 
-impl<const FIELDS: usize> AnalysisBlock<FIELDS> {
+impl<const FIELDS: usize> RowBlock<FIELDS> {
     fn new() -> Self {
-        let zeros = [0.0; ANALYSIS_BLOCK];
-        AnalysisBlock { len: 0, x: zeros, p1: zeros, p2: zeros, re: [[zeros; 2]; FIELDS], im: [[zeros; 2]; FIELDS] }
+        let zeros = [0.0; BLOCK_ROWS];
+        RowBlock { len: 0, x: zeros, p1: zeros, p2: zeros, re: [[zeros; 2]; FIELDS], im: [[zeros; 2]; FIELDS] }
     }
 
     /// Takes northern rows `norths` (at most a block) of one order's
     /// `columns`, weighted by `weight`, with their `P̄_mm`.
-    fn load(&mut self, p_mm: &[f64], rows: &Rows, weight: &[f64], columns: &[&[Complex64]; FIELDS], norths: &[usize]) {
-        let len = norths.len().min(ANALYSIS_BLOCK);
+    fn take_for_analysis(
+        &mut self,
+        p_mm: &[f64],
+        rows: &Rows,
+        weight: &[f64],
+        columns: &[&[Complex64]; FIELDS],
+        norths: &[usize],
+    ) {
+        let len = norths.len().min(BLOCK_ROWS);
         self.len = len.div_ceil(SUM_LANES) * SUM_LANES;
         for (r, &north) in norths.iter().enumerate().take(len) {
             self.x[r] = rows.cos[north];
@@ -496,7 +508,7 @@ impl<const FIELDS: usize> AnalysisBlock<FIELDS> {
         if degrees == 0 || self.len == 0 {
             return;
         }
-        let sums = self.sums::<L, 0>(lanes, None);
+        let sums = self.analysis_sums::<L, 0>(lanes, None);
         for (field, sum) in out.iter_mut().zip(sums) {
             field[0] += sum;
         }
@@ -504,12 +516,12 @@ impl<const FIELDS: usize> AnalysisBlock<FIELDS> {
         // takes) is a constant.
         let mut k = 1;
         while k < degrees {
-            let sums = self.sums::<L, 1>(lanes, Some((a[k], b[k])));
+            let sums = self.analysis_sums::<L, 1>(lanes, Some((a[k], b[k])));
             for (field, sum) in out.iter_mut().zip(sums) {
                 field[k] += sum;
             }
             if k + 1 < degrees {
-                let sums = self.sums::<L, 0>(lanes, Some((a[k + 1], b[k + 1])));
+                let sums = self.analysis_sums::<L, 0>(lanes, Some((a[k + 1], b[k + 1])));
                 for (field, sum) in out.iter_mut().zip(sums) {
                     field[k + 1] += sum;
                 }
@@ -523,7 +535,11 @@ impl<const FIELDS: usize> AnalysisBlock<FIELDS> {
     /// after stepping the recurrence to the next degree; without, at the
     /// degree held.
     #[inline(always)]
-    fn sums<L: Lanes, const PARITY: usize>(&mut self, lanes: L, step: Option<(f64, f64)>) -> [Complex64; FIELDS] {
+    fn analysis_sums<L: Lanes, const PARITY: usize>(
+        &mut self,
+        lanes: L,
+        step: Option<(f64, f64)>,
+    ) -> [Complex64; FIELDS] {
         let len = self.len;
         let x = self.x[..len].as_chunks::<SUM_LANES>().0;
         let p1 = self.p1[..len].as_chunks_mut::<SUM_LANES>().0;
@@ -630,7 +646,7 @@ fn synthesise_orders<const FIELDS: usize>(
 ) {
     let (n, lmax) = (rows.len(), recurrence.lmax());
     let mut diagonal = Diagonal::new(rows);
-    let mut block = SynthesisBlock::<FIELDS>::new();
+    let mut block = RowBlock::<FIELDS>::new();
     for m in 0..=lmax {
         diagonal.advance(recurrence, rows, m);
         let (a, b) = recurrence.order(m);
@@ -641,8 +657,8 @@ fn synthesise_orders<const FIELDS: usize>(
         // zero (their values are zero) lead; the rest go through in blocks.
         let live = diagonal.values.iter().position(|&p_mm| p_mm != 0.0).unwrap_or(half);
         zero_rows(&mut order_columns, 0..live);
-        for first in (live..half).step_by(SYNTHESIS_BLOCK) {
-            let block_rows = first..(first + SYNTHESIS_BLOCK).min(half);
+        for first in (live..half).step_by(BLOCK_ROWS) {
+            let block_rows = first..(first + BLOCK_ROWS).min(half);
             block.synthesise(a, b, &f, &diagonal.values, &rows.cos, block_rows, &mut order_columns);
         }
     }
@@ -708,31 +724,7 @@ pub(crate) fn normal_matrices(recurrence: &Recurrence, rows: &Rows) -> Vec<Vec<f
     out
 }
 
-/// Northern rows synthesised together by [`synthesise_fields`]: a block's
-/// recurrence values and sums stay in L1 while every degree's step runs
-/// across its rows, and its arrays stay under 4 KB (arrays 4 KB apart would
-/// make the processor take loads for stores to the same place).
-const SYNTHESIS_BLOCK: usize = 44;
-const _: () = assert!(SYNTHESIS_BLOCK.is_multiple_of(4), "a block holds whole vectors of four rows");
-
-/// A block of rows' state in the synthesis, row by row in arrays (the
-/// step across rows vectorises; each row's arithmetic is the same as alone).
-struct SynthesisBlock<const FIELDS: usize> {
-    x: [f64; SYNTHESIS_BLOCK],
-    p1: [f64; SYNTHESIS_BLOCK],
-    p2: [f64; SYNTHESIS_BLOCK],
-    /// Real and imaginary parts of each field's sums over degrees of even
-    /// and of odd `l − m` (`[field][parity]`).
-    re: [[[f64; SYNTHESIS_BLOCK]; 2]; FIELDS],
-    im: [[[f64; SYNTHESIS_BLOCK]; 2]; FIELDS],
-}
-
-impl<const FIELDS: usize> SynthesisBlock<FIELDS> {
-    fn new() -> Self {
-        let zeros = [0.0; SYNTHESIS_BLOCK];
-        SynthesisBlock { x: zeros, p1: zeros, p2: zeros, re: [[zeros; 2]; FIELDS], im: [[zeros; 2]; FIELDS] }
-    }
-
+impl<const FIELDS: usize> RowBlock<FIELDS> {
     /// `g_m` of each field at northern rows `norths` (at most a block) and
     /// their mirrors, for one order `m` (recurrence `a`, `b`, coefficients
     /// `f`): each row's sum over degrees in order, as one row alone.
@@ -750,12 +742,13 @@ impl<const FIELDS: usize> SynthesisBlock<FIELDS> {
     ) {
         let len = norths.len();
         let degrees = f.iter().map(|f| f.len()).min().unwrap_or(0).min(a.len()).min(b.len());
-        if degrees == 0 || len == 0 || len > SYNTHESIS_BLOCK {
+        if degrees == 0 || len == 0 || len > BLOCK_ROWS {
             return;
         }
         // Padded with rows of zeros to whole vectors of four (whose
         // values are not used).
-        let width = len.div_ceil(4) * 4;
+        let width = len.div_ceil(SUM_LANES) * SUM_LANES;
+        self.len = width;
         let (a, b) = (&a[..degrees], &b[..degrees]);
         let f = f.map(|f| &f[..degrees]);
         self.x[..len].copy_from_slice(&cos[norths.clone()]);
@@ -777,12 +770,12 @@ impl<const FIELDS: usize> SynthesisBlock<FIELDS> {
         // to) is a constant.
         let mut k = 1;
         while k + 1 < degrees {
-            self.step::<1>(width, a[k], b[k], f.map(|f| f[k]));
-            self.step::<0>(width, a[k + 1], b[k + 1], f.map(|f| f[k + 1]));
+            self.synthesis_step::<1>(width, a[k], b[k], f.map(|f| f[k]));
+            self.synthesis_step::<0>(width, a[k + 1], b[k + 1], f.map(|f| f[k + 1]));
             k += 2;
         }
         if k < degrees {
-            self.step::<1>(width, a[k], b[k], f.map(|f| f[k]));
+            self.synthesis_step::<1>(width, a[k], b[k], f.map(|f| f[k]));
         }
         for (column, (re, im)) in columns.iter_mut().zip(self.re.iter().zip(&self.im)) {
             let n = column.len();
@@ -804,14 +797,14 @@ impl<const FIELDS: usize> SynthesisBlock<FIELDS> {
     /// four): the recurrence (`a_lm`, `b_lm`), then each field's sums of
     /// parity `PARITY` take its coefficient `f` times `P̄_lm`.
     #[inline(always)]
-    fn step<const PARITY: usize>(&mut self, width: usize, a_lm: f64, b_lm: f64, f: [Complex64; FIELDS]) {
-        let x = self.x[..width].as_chunks::<4>().0;
-        let p1 = self.p1[..width].as_chunks_mut::<4>().0;
-        let p2 = self.p2[..width].as_chunks_mut::<4>().0;
-        let mut re = self.re.each_mut().map(|re| re[PARITY][..width].as_chunks_mut::<4>().0);
-        let mut im = self.im.each_mut().map(|im| im[PARITY][..width].as_chunks_mut::<4>().0);
+    fn synthesis_step<const PARITY: usize>(&mut self, width: usize, a_lm: f64, b_lm: f64, f: [Complex64; FIELDS]) {
+        let x = self.x[..width].as_chunks::<SUM_LANES>().0;
+        let p1 = self.p1[..width].as_chunks_mut::<SUM_LANES>().0;
+        let p2 = self.p2[..width].as_chunks_mut::<SUM_LANES>().0;
+        let mut re = self.re.each_mut().map(|re| re[PARITY][..width].as_chunks_mut::<SUM_LANES>().0);
+        let mut im = self.im.each_mut().map(|im| im[PARITY][..width].as_chunks_mut::<SUM_LANES>().0);
         for (c, (x, (p1, p2))) in x.iter().zip(p1.iter_mut().zip(p2.iter_mut())).enumerate() {
-            let p0: [f64; 4] = std::array::from_fn(|i| a_lm * (x[i] * p1[i] - b_lm * p2[i]));
+            let p0: [f64; SUM_LANES] = std::array::from_fn(|i| a_lm * (x[i] * p1[i] - b_lm * p2[i]));
             *p2 = *p1;
             *p1 = p0;
             for ((re, im), f) in re.iter_mut().zip(im.iter_mut()).zip(&f) {
