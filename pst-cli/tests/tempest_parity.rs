@@ -39,16 +39,15 @@ fn tempest_nodes(name: &str) -> Nodes {
 /// through CSV (which keeps every column, and singletons are tracks too).
 fn track_with_candidates(input: &str, variable: &str, args: &[&str]) -> pst::Tracks {
     let name: String = args.join("_").chars().map(|c| if c.is_ascii_alphanumeric() { c } else { '_' }).collect();
-    let out = std::env::temp_dir().join(format!("pst-tempest-{}-{name}.csv", std::process::id()));
+    let dir = pst_testkit::ScratchDir::new(&format!("tempest-{name}"));
+    let out = dir.join("tracks.csv");
     let output = Command::new(env!("CARGO_BIN_EXE_stormtracker"))
         .args([&["track", "-i", input, "--variable", variable, "--candidates", "neighbours"], args].concat())
         .args(["--no-progress", "-o", out.to_str().unwrap()])
         .output()
         .unwrap();
     assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
-    let tracks = pst::read_tracks(&out, None).unwrap();
-    std::fs::remove_file(&out).unwrap();
-    tracks
+    pst::read_tracks(&out, None).unwrap()
 }
 
 /// Every centre of `stormtracker track` with `args` (CSV: singletons are
@@ -172,10 +171,10 @@ fn assert_same_paths(input: &str, variable: &str, args: &[&str], fixture: &str, 
     let path = format!("{}/tests/fixtures/tempestextremes/{fixture}", env!("CARGO_MANIFEST_DIR"));
     let mut text = String::new();
     flate2::read::GzDecoder::new(std::fs::File::open(path).unwrap()).read_to_string(&mut text).unwrap();
-    let plain = std::env::temp_dir().join(format!("pst-stitch-{}-{fixture}.txt", std::process::id()));
+    let dir = pst_testkit::ScratchDir::new(&format!("stitch-{fixture}"));
+    let plain = dir.join("tracks.txt");
     std::fs::write(&plain, text).unwrap();
     let tempest = pst::read_tracks(&plain, None).unwrap();
-    std::fs::remove_file(&plain).unwrap();
     assert_eq!(tempest.len(), expected_count);
 
     let ours = track_with_candidates(input, variable, &[&["--linker", "stitch"], args].concat());

@@ -36,7 +36,8 @@ fn f1(reference: &pst::Tracks, input: &str, args: &[&str]) -> (f64, usize) {
 
 /// The comparison (global assignment) of pst's tracks with `args` against TRACK's.
 fn compare(reference: &pst::Tracks, input: &str, args: &[&str]) -> (pst::Comparison, usize) {
-    let out = std::env::temp_dir().join(format!("pst-track-parity-{}-{}.csv", std::process::id(), args.join("_")));
+    let dir = pst_testkit::ScratchDir::new(&format!("track-parity-{}", args.join("_")));
+    let out = dir.join("tracks.csv");
     let output = Command::new(env!("CARGO_BIN_EXE_stormtracker"))
         .args(
             [&["track", "-i", input, "--variable", "msl", "-a", "hodges", "-o", out.to_str().unwrap()], args].concat(),
@@ -45,7 +46,6 @@ fn compare(reference: &pst::Tracks, input: &str, args: &[&str]) -> (pst::Compari
         .unwrap();
     assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
     let ours = pst::read_tracks(&out, None).unwrap();
-    std::fs::remove_file(&out).unwrap();
     let config = pst::CompareConfig::default().matching(pst::Matching::GlobalAssignment);
     (pst::compare_tracks(reference, &ours, &config).unwrap(), ours.len())
 }

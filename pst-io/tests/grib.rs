@@ -127,14 +127,12 @@ proptest! {
         let Some(path) = pst_testkit::data_file("grib/regular_ll_msl.grib") else { return Ok(()) };
         let mut bytes = std::fs::read(&path).unwrap();
         pst_testkit::mutate(&mut bytes, &flips, cut);
-        let dir = std::env::temp_dir().join(format!("pst-grib-fuzz-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).unwrap();
+        let dir = pst_testkit::ScratchDir::new("grib-fuzz");
         let mutated = dir.join("mutated.grib");
         std::fs::write(&mutated, &bytes).unwrap();
         if let Ok(src) = GribSource::open(&mutated, "msl", &OpenOptions::default()) {
             let _ = src.read_frame(0);
         }
-        std::fs::remove_dir_all(&dir).unwrap();
     }
 }
 

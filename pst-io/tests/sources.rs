@@ -118,8 +118,7 @@ fn errors_name_the_file_and_the_problem() {
     assert!(e.to_string().contains("missing.zarr"), "{e}");
     // A truncated copy is an error, never a panic.
     let bytes = std::fs::read(&path).unwrap();
-    let dir = std::env::temp_dir().join(format!("pst-truncated-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
+    let dir = pst_testkit::ScratchDir::new("truncated");
     for fraction in [0.1, 0.5, 0.9] {
         let cut = dir.join("cut.nc");
         std::fs::write(&cut, &bytes[..(bytes.len() as f64 * fraction) as usize]).unwrap();
@@ -127,7 +126,6 @@ fn errors_name_the_file_and_the_problem() {
         let e = result.unwrap_err().to_string();
         assert!(e.contains("cut.nc"), "{e}");
     }
-    std::fs::remove_dir_all(&dir).unwrap();
 }
 
 /// The DJF msl season rewritten as Zarr stores chunked every way archives
@@ -147,7 +145,7 @@ fn every_chunk_layout_gives_the_same_frames() {
     let frames: Vec<_> = (0..nc.len()).map(|k| nc.read_frame(k).unwrap()).collect();
     let values: Vec<f64> = frames.iter().flat_map(|f| f.values().iter().copied()).collect();
     let hours: Vec<f64> = (0..frames.len()).map(|k| 6.0 * k as f64).collect();
-    let dir = std::env::temp_dir().join(format!("pst-chunk-layouts-{}", std::process::id()));
+    let dir = pst_testkit::ScratchDir::new("chunk-layouts");
     let shape = [frames.len() as u64, nlat as u64, nlon as u64];
     for chunks in [[1, 73, 144], [24, 73, 144], [100, 73, 144], [360, 73, 144], [1, 16, 16], [7, 20, 30]] {
         let path = dir.join(format!("{}x{}x{}.zarr", chunks[0], chunks[1], chunks[2]));
@@ -186,5 +184,4 @@ fn every_chunk_layout_gives_the_same_frames() {
             }
         }
     }
-    std::fs::remove_dir_all(&dir).unwrap();
 }

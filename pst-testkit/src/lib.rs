@@ -114,6 +114,12 @@ impl std::ops::Deref for ScratchDir {
     }
 }
 
+impl AsRef<Path> for ScratchDir {
+    fn as_ref(&self) -> &Path {
+        &self.0
+    }
+}
+
 impl Drop for ScratchDir {
     fn drop(&mut self) {
         // Best effort: a folder already gone is not a failure.

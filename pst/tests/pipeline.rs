@@ -2,7 +2,7 @@
 //! members, cancellation, typed errors.
 #![allow(clippy::unwrap_used, clippy::panic)]
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
@@ -13,11 +13,8 @@ use pst::{
 
 const EMBEDDED: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../examples/data/era5_msl_2025-12_2.5x2.5.nc");
 
-fn scratch(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("pst-pipeline-{name}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
+fn scratch(name: &str) -> pst_testkit::ScratchDir {
+    pst_testkit::ScratchDir::new(&format!("pipeline-{name}"))
 }
 
 fn step<'a>(tracks: &'a Tracks, operation: &str) -> Option<&'a pst::ProcessingStep> {
@@ -119,7 +116,6 @@ fn cancelled_runs_leave_no_output() {
     assert!(pipeline.run_to_file(&output, None, &StopAfter(10, AtomicU64::new(0))).is_err());
     assert_eq!(std::fs::read_to_string(&output).unwrap(), "keep me");
     assert_eq!(std::fs::read_dir(&dir).unwrap().count(), 1);
-    std::fs::remove_dir_all(&dir).unwrap();
 }
 
 /// Files carry the run's provenance: software and version, command,
@@ -158,7 +154,6 @@ fn outputs_record_their_provenance() {
             }
         }
     }
-    std::fs::remove_dir_all(&dir).unwrap();
 }
 
 /// Members: every member of a GRIB file as its own series, joined with a
@@ -195,7 +190,6 @@ fn members_are_tracked_one_by_one() {
     let e = builder().build().unwrap().run_to_file(dir.join("all.txt"), None, &NoProgress).unwrap_err();
     assert!(e.to_string().contains("{member}"), "{e}");
     assert!(!Path::new(&dir.join("all.txt")).exists());
-    std::fs::remove_dir_all(&dir).unwrap();
 }
 
 /// A source of one's own goes through the same preprocessing and tracker.
