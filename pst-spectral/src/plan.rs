@@ -14,7 +14,7 @@ use crate::coefficients::SphericalHarmonics;
 use crate::layout::{Geometry, LatitudeLayout, fejer_weights};
 use crate::least_squares::{LeastSquares, SpectralFit};
 use crate::legendre::{Recurrence, Rows, analyse_scalar, analyse_vector, synthesise_fields};
-use crate::resample::Resampler;
+use crate::resample::{Condenser, Resampler};
 
 /// Spherical-harmonic analysis and synthesis on one global grid, up to one
 /// truncation `lmax`.
@@ -31,7 +31,9 @@ use crate::resample::Resampler;
 /// longitude. Analysis is exact for fields band-limited to `lmax`: Gaussian
 /// grids by Gauss–Legendre quadrature, evenly spaced grids by the trigonometric
 /// interpolant the grid defines (as SPHEREPACK, hence NCL, does), resampled
-/// onto a Fejér rule.
+/// onto a Fejér rule. The wind's analysis condenses that rule's sums onto as
+/// few rows as its degrees need (about half as many at the grid's finest
+/// truncation), as ducc0 does.
 ///
 /// ```
 /// use pst_core::Grid;
@@ -61,9 +63,21 @@ pub struct ShtPlan {
     fine: Option<(Resampler, Rows)>,
     /// TRACK's least-squares fit, factored at its first use.
     least_squares: OnceLock<std::result::Result<LeastSquares, String>>,
-    /// The recurrence one degree further, for the wind's vector analysis
-    /// (built at its first use).
-    wind_recurrence: OnceLock<Recurrence>,
+    /// What the wind's vector analysis needs beyond the scalar's (built at
+    /// its first use).
+    wind: OnceLock<WindQuadrature>,
+}
+
+/// The wind's vector analysis: its recurrence and rows.
+struct WindQuadrature {
+    /// The recurrence one degree further (the sums need `P̄_lm` to
+    /// `lmax + 1`).
+    recurrence: Recurrence,
+    /// Evenly spaced grids: the Fejér sums condensed onto as few rows as
+    /// degree `lmax + 1` needs, and those rows (weighted `sin θ`, so that
+    /// the analysis's `w / sin θ` is one: the condenser has applied the
+    /// Fejér weights and `1/sin θ` on the Fejér rows).
+    condensed: Option<(Condenser, Rows)>,
 }
 
 impl fmt::Debug for ShtPlan {
@@ -115,7 +129,7 @@ impl ShtPlan {
             grid_rows,
             fine,
             least_squares: OnceLock::new(),
-            wind_recurrence: OnceLock::new(),
+            wind: OnceLock::new(),
         })
     }
 
@@ -298,13 +312,51 @@ impl ShtPlan {
         }
         let (u_columns, _) = self.zonal_forward(u, "eastward wind")?;
         let (v_columns, _) = self.zonal_forward(v, "northward wind")?;
-        let (u_columns, rows) = self.on_quadrature_rows(&u_columns, vector_parity);
-        let (v_columns, _) = self.on_quadrature_rows(&v_columns, vector_parity);
+        let wind = self.wind_quadrature();
+        let (u_columns, rows) = self.on_wind_rows(wind, &u_columns);
+        let (v_columns, _) = self.on_wind_rows(wind, &v_columns);
         let mut vorticity = SphericalHarmonics::zeros(self.lmax);
         let mut divergence = SphericalHarmonics::zeros(self.lmax);
-        let recurrence = self.wind_recurrence.get_or_init(|| Recurrence::new(self.lmax + 1));
+        let recurrence = &wind.recurrence;
         analyse_vector(recurrence, rows, &u_columns, &v_columns, 1.0 / radius_m, &mut vorticity, &mut divergence);
         Ok((vorticity, divergence))
+    }
+
+    /// The wind's recurrence and rows, built once.
+    fn wind_quadrature(&self) -> &WindQuadrature {
+        self.wind.get_or_init(|| {
+            let degree = self.lmax + 1;
+            let condensed = self.fine.as_ref().map(|(resampler, fine_rows)| {
+                let factor = fine_rows.weight.iter().zip(&fine_rows.sin).map(|(w, s)| w / s).collect();
+                let condenser = Condenser::new(factor, degree);
+                let colatitudes = condenser.colatitudes();
+                let sin = colatitudes.iter().map(|t| t.sin()).collect();
+                debug_assert_eq!(resampler.fine_rows(), fine_rows.len());
+                (condenser, Rows::new(&colatitudes, sin))
+            });
+            WindQuadrature { recurrence: Recurrence::new(degree), condensed }
+        })
+    }
+
+    /// The wind's zonal coefficients (laid out as [`Self::zonal_forward`]'s)
+    /// on the rows of its analysis: the grid's own (Gaussian grids), or the
+    /// condensed Fejér rows (evenly spaced grids).
+    fn on_wind_rows<'a>(
+        &'a self,
+        wind: &'a WindQuadrature,
+        columns: &'a [Complex64],
+    ) -> (Cow<'a, [Complex64]>, &'a Rows) {
+        let (Some((resampler, _)), Some((condenser, rows))) = (&self.fine, &wind.condensed) else {
+            return (Cow::Borrowed(columns), &self.grid_rows);
+        };
+        let n = self.geometry.nlat;
+        let mut condensed = Vec::with_capacity((self.lmax + 1) * condenser.rows());
+        let (mut fine, mut buffers) = (resampler.buffers(), condenser.buffers());
+        for m in 0..=self.lmax {
+            resampler.resample_circle(&columns[m * n..(m + 1) * n], vector_parity(m), &mut fine);
+            condenser.condense(fine.fejer_circle_mut(), scalar_parity(m), &mut condensed, &mut buffers);
+        }
+        (Cow::Owned(condensed), rows)
     }
 
     fn quadrature_rows(&self) -> &Rows {
@@ -513,6 +565,57 @@ mod tests {
                 }
             }
         }
+    }
+
+    /// The wind's analysis on the condensed rows is its analysis on the
+    /// Fejér rows (both exact sums of the same interpolant), on evenly
+    /// spaced grids with and without poles, up to each grid's finest
+    /// truncation; on a Gaussian grid nothing is condensed.
+    #[test]
+    fn the_wind_analysed_on_condensed_rows_is_the_wind_on_the_fejer_rows() -> Result<()> {
+        let offset = |step: f64| {
+            let lats: Vec<f64> = (0..(180.0 / step) as usize).map(|i| 90.0 - step * (i as f64 + 0.5)).collect();
+            let lons: Vec<f64> = (0..(360.0 / step) as usize).map(|j| step * j as f64).collect();
+            Grid::new(lats, lons)
+        };
+        for (grid, lmax) in [
+            (Grid::regular_global(2.5)?, 42),
+            (Grid::regular_global(2.5)?, 71),
+            (Grid::regular_global(1.0)?, 179),
+            (offset(2.0)?, 89),
+            (offset(2.0)?, 20),
+        ] {
+            let plan = ShtPlan::new(&grid, lmax)?;
+            let wind = |a: f64, b: f64| {
+                Array2::from_shape_fn(grid.shape(), |(i, j)| {
+                    let (lat, lon) = (grid.lat(i).to_radians(), grid.lon(j).to_radians());
+                    // Rough, with every order: not band-limited on the grid.
+                    a * lat.cos() + (b * lon + 3.0 * lat).sin() * lat.cos().powi(2) + ((i * 7 + j * 13) % 5) as f64
+                })
+            };
+            let (u, v) = (wind(20.0, 6.0), wind(-8.0, 5.0));
+            let (vorticity, divergence) = plan.analyse_wind(u.view(), v.view(), 1.0)?;
+            // The Fejér rows' sums, as before they were condensed.
+            let (resampler, rows) = plan.fine.as_ref().expect("an evenly spaced grid");
+            assert!(plan.wind_quadrature().condensed.as_ref().expect("condensed").1.len() < resampler.fine_rows());
+            let (u_columns, _) = plan.zonal_forward(u.view(), "u")?;
+            let (v_columns, _) = plan.zonal_forward(v.view(), "v")?;
+            let (u_fine, _) = plan.on_quadrature_rows(&u_columns, vector_parity);
+            let (v_fine, _) = plan.on_quadrature_rows(&v_columns, vector_parity);
+            let (mut fejer_vorticity, mut fejer_divergence) =
+                (SphericalHarmonics::zeros(lmax), SphericalHarmonics::zeros(lmax));
+            let recurrence = Recurrence::new(lmax + 1);
+            analyse_vector(&recurrence, rows, &u_fine, &v_fine, 1.0, &mut fejer_vorticity, &mut fejer_divergence);
+            for (ours, fejer) in [(&vorticity, &fejer_vorticity), (&divergence, &fejer_divergence)] {
+                let largest = fejer.as_slice().iter().map(|c| c.norm()).fold(0.0, f64::max);
+                let worst =
+                    ours.as_slice().iter().zip(fejer.as_slice()).map(|(a, b)| (a - b).norm()).fold(0.0, f64::max);
+                assert!(worst <= 1e-12 * largest, "{grid:?} T{lmax}: {worst:e} against {largest:e}");
+            }
+        }
+        let gaussian = Grid::new(pst_core::gaussian_latitudes(32)?, (0..64).map(|j| 5.625 * j as f64).collect())?;
+        assert!(ShtPlan::new(&gaussian, 31)?.wind_quadrature().condensed.is_none());
+        Ok(())
     }
 
     /// Fields synthesised together are each the field synthesised alone, to

@@ -42,6 +42,14 @@ pub(crate) struct ResampleBuffers {
     scratch: Vec<Complex64>,
 }
 
+impl ResampleBuffers {
+    /// The interpolant on the Fejér circle, as [`Resampler::resample_circle`]
+    /// leaves it.
+    pub(crate) fn fejer_circle_mut(&mut self) -> &mut [Complex64] {
+        &mut self.fine
+    }
+}
+
 impl Resampler {
     /// A resampler for `source_rows` evenly spaced latitudes, exact up to
     /// degree `lmax`. `None` for Gaussian grids, which need none.
@@ -92,6 +100,14 @@ impl Resampler {
         out: &mut Vec<Complex64>,
         buffers: &mut ResampleBuffers,
     ) {
+        self.resample_circle(column, parity, buffers);
+        out.extend_from_slice(&buffers.fine[..self.fine_rows]);
+    }
+
+    /// [`Resampler::resample`] into `buffers`: the interpolant on the whole
+    /// circle of `2 · fine_rows` colatitudes `π(i + ½)/fine_rows`, the Fejér
+    /// rows first (what [`Condenser::condense`] takes).
+    pub(crate) fn resample_circle(&self, column: &[Complex64], parity: f64, buffers: &mut ResampleBuffers) {
         let zero = Complex64::new(0.0, 0.0);
         let (n, circle) = (self.source_rows, self.circle);
         let ring = &mut buffers.circle;
@@ -130,7 +146,106 @@ impl Resampler {
         fine[half] = ring[half] * self.phase[half] * 0.5;
         fine[fine_len - half] = ring[half] * self.phase[half].conj() * 0.5;
         self.inverse.process_with_scratch(fine, &mut buffers.scratch);
-        out.extend_from_slice(&fine[..self.fine_rows]);
+    }
+}
+
+/// Moves a quadrature on the Fejér rows onto as few rows as its kernels
+/// need, so that the Legendre sums run over those.
+///
+/// An analysis sums `S = Σ_j c_j K(θ_j)` over the `F` Fejér rows, `c_j` a
+/// column's resampled value times the row's factor (its weight, and for the
+/// wind `1/sin θ_j`) and `K = P̄_lm` a trigonometric polynomial of degree at
+/// most `L` in colatitude with parity `σ = (−1)^m` across the poles.
+/// Continued over the poles with that parity, `c` is a sequence on the
+/// `2F`-point circle and `S` half its sum against `K` there, where only the
+/// Fourier terms of `c` of degree at most `L` meet those of `K`. Those terms
+/// alone, evaluated on `n ≥ L + 1` rows `φ_i = π(i + ½)/n`, give the same
+/// sum over the `2n`-point circle (a trigonometric polynomial of degree below
+/// `2n` sums exactly), times `n/F`. So `S = Σ_i c'_i K(φ_i)` over `n` rows,
+/// `c'_i` those terms at `φ_i` times `F/n` (what
+/// [`Condenser::condense`] gives): at T719 on ERA5's 0.25° grid the wind's sums run over 729 rows
+/// instead of 1,440 (ducc0 prepares its analyses on evenly spaced grids in
+/// the same way).
+pub(crate) struct Condenser {
+    fine_rows: usize,
+    rows: usize,
+    /// `L`, the kernels' highest degree.
+    degree: usize,
+    /// The factor each Fejér row's value takes before the sums.
+    fine_factor: Vec<f64>,
+    forward: Arc<dyn Fft<f64>>,
+    inverse: Arc<dyn Fft<f64>>,
+    /// `e^{ik(φ₀ − θ₀)} / (2n)` for `k = 0..=L`: from the Fejér circle's
+    /// offset to the rows', and the scale `(F/n) / (2F)`.
+    shift: Vec<Complex64>,
+    scratch_len: usize,
+}
+
+/// Per-call buffers for [`Condenser::condense`].
+pub(crate) struct CondenseBuffers {
+    circle: Vec<Complex64>,
+    scratch: Vec<Complex64>,
+}
+
+impl Condenser {
+    /// A condenser of sums over `fine_rows` Fejér rows whose values take
+    /// `fine_factor` (one per row) against kernels of degree at most
+    /// `degree` (below `fine_rows`).
+    pub(crate) fn new(fine_factor: Vec<f64>, degree: usize) -> Self {
+        let fine_rows = fine_factor.len();
+        debug_assert!(degree < fine_rows, "the Fejér rows resolve the kernels");
+        let rows = smooth_at_least(degree + 1);
+        let mut planner = FftPlanner::new();
+        let forward = planner.plan_fft_forward(2 * fine_rows);
+        let inverse = planner.plan_fft_inverse(2 * rows);
+        let offset = PI / (2.0 * rows as f64) - PI / (2.0 * fine_rows as f64);
+        let shift = (0..=degree).map(|k| Complex64::from_polar(1.0 / (2 * rows) as f64, k as f64 * offset)).collect();
+        let scratch_len = forward.get_inplace_scratch_len().max(inverse.get_inplace_scratch_len());
+        Condenser { fine_rows, rows, degree, fine_factor, forward, inverse, shift, scratch_len }
+    }
+
+    /// Number of rows the sums run over.
+    pub(crate) fn rows(&self) -> usize {
+        self.rows
+    }
+
+    /// Colatitudes of the rows, radians, north to south.
+    pub(crate) fn colatitudes(&self) -> Vec<f64> {
+        (0..self.rows).map(|i| PI * (i as f64 + 0.5) / self.rows as f64).collect()
+    }
+
+    pub(crate) fn buffers(&self) -> CondenseBuffers {
+        let zero = Complex64::new(0.0, 0.0);
+        CondenseBuffers { circle: vec![zero; 2 * self.rows], scratch: vec![zero; self.scratch_len] }
+    }
+
+    /// The values for the rows, appended to `out`, from a column on the Fejér
+    /// circle (`fine`, as [`Resampler::resample_circle`] leaves it; used as
+    /// scratch) summed against kernels of parity `kernel_parity` (±1).
+    pub(crate) fn condense(
+        &self,
+        fine: &mut [Complex64],
+        kernel_parity: f64,
+        out: &mut Vec<Complex64>,
+        buffers: &mut CondenseBuffers,
+    ) {
+        let (f, degree) = (self.fine_rows, self.degree);
+        let (north, south) = fine.split_at_mut(f);
+        for ((value, mirror), factor) in north.iter_mut().zip(south.iter_mut().rev()).zip(&self.fine_factor) {
+            *value *= factor;
+            *mirror = *value * kernel_parity;
+        }
+        self.forward.process_with_scratch(fine, &mut buffers.scratch);
+        let circle = &mut buffers.circle;
+        let len = circle.len();
+        circle[degree + 1..len - degree].fill(Complex64::new(0.0, 0.0));
+        circle[0] = fine[0] * self.shift[0];
+        for k in 1..=degree {
+            circle[k] = fine[k] * self.shift[k];
+            circle[len - k] = fine[2 * f - k] * self.shift[k].conj();
+        }
+        self.inverse.process_with_scratch(circle, &mut buffers.scratch);
+        out.extend_from_slice(&circle[..self.rows]);
     }
 }
 
@@ -159,6 +274,46 @@ mod tests {
         assert_eq!(smooth_at_least(115), 120);
         assert_eq!(smooth_at_least(763), 768);
         assert_eq!(smooth_at_least(1), 1);
+    }
+
+    /// Condensed, a Fejér quadrature's sums against kernels of degree up to
+    /// `L` are the same sums, for kernels of either parity, whatever values
+    /// the rows held; a kernel of degree past `L` is not.
+    #[test]
+    fn condensed_sums_are_the_fejer_sums() {
+        let fine_rows = 40;
+        let theta: Vec<f64> = (0..fine_rows).map(|j| PI * (j as f64 + 0.5) / fine_rows as f64).collect();
+        let factor: Vec<f64> =
+            crate::layout::fejer_weights(fine_rows).iter().zip(&theta).map(|(w, t)| w / t.sin()).collect();
+        let degree = 11;
+        let condenser = Condenser::new(factor.clone(), degree);
+        assert_eq!(condenser.rows(), 12);
+        // Any values: a column is not band-limited on the Fejér rows.
+        let values: Vec<Complex64> = (0..fine_rows)
+            .map(|j| Complex64::new((j as f64 * 0.7).sin() + 0.1 * j as f64, (j * j % 7) as f64))
+            .collect();
+        // `sin^m θ cos^p θ`, degree `m + p`, parity `(−1)^m`.
+        let kernel = |m: i32, p: i32| move |t: f64| t.sin().powi(m) * t.cos().powi(p);
+        for (m, p) in [(0, 0), (1, 0), (0, 11), (3, 8), (4, 7), (11, 0), (2, 9), (5, 3)] {
+            let k = kernel(m, p);
+            let fine: Complex64 = values.iter().zip(&factor).zip(&theta).map(|((v, f), &t)| v * f * k(t)).sum();
+            let mut circle = vec![Complex64::new(0.0, 0.0); 2 * fine_rows];
+            circle[..fine_rows].copy_from_slice(&values);
+            let mut out = Vec::new();
+            let parity = if m % 2 == 0 { 1.0 } else { -1.0 };
+            condenser.condense(&mut circle, parity, &mut out, &mut condenser.buffers());
+            let coarse: Complex64 = out.iter().zip(condenser.colatitudes()).map(|(v, t)| v * k(t)).sum::<Complex64>();
+            assert_abs_diff_eq!(coarse.re, fine.re, epsilon = 1e-11 * fine.norm().max(1.0));
+            assert_abs_diff_eq!(coarse.im, fine.im, epsilon = 1e-11 * fine.norm().max(1.0));
+            if (m, p) == (3, 8) {
+                // One degree past what the rows resolve: no longer the same.
+                let past = kernel(3, 9);
+                let fine: Complex64 = values.iter().zip(&factor).zip(&theta).map(|((v, f), &t)| v * f * past(t)).sum();
+                let coarse: Complex64 =
+                    out.iter().zip(condenser.colatitudes()).map(|(v, t)| v * past(t)).sum::<Complex64>();
+                assert!((coarse - fine).norm() > 1e-6 * fine.norm(), "{coarse} {fine}");
+            }
+        }
     }
 
     /// A trigonometric polynomial of the right parity is reproduced exactly.
