@@ -354,7 +354,7 @@ impl ShtPlan {
         let (mut fine, mut buffers) = (resampler.buffers(), condenser.buffers());
         for m in 0..=self.lmax {
             resampler.resample_circle(&columns[m * n..(m + 1) * n], vector_parity(m), &mut fine);
-            condenser.condense(fine.fejer_circle_mut(), scalar_parity(m), &mut condensed, &mut buffers);
+            condenser.condense(fine.fejer_circle(), scalar_parity(m), &mut condensed, &mut buffers);
         }
         (Cow::Owned(condensed), rows)
     }

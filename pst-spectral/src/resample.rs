@@ -45,8 +45,8 @@ pub(crate) struct ResampleBuffers {
 impl ResampleBuffers {
     /// The interpolant on the Fejér circle, as [`Resampler::resample_circle`]
     /// leaves it.
-    pub(crate) fn fejer_circle_mut(&mut self) -> &mut [Complex64] {
-        &mut self.fine
+    pub(crate) fn fejer_circle(&self) -> &[Complex64] {
+        &self.fine
     }
 }
 
@@ -152,20 +152,26 @@ impl Resampler {
 /// Moves a quadrature on the Fejér rows onto as few rows as its kernels
 /// need, so that the Legendre sums run over those.
 ///
-/// An analysis sums `S = Σ_j c_j K(θ_j)` over the `F` Fejér rows, `c_j` a
-/// column's resampled value times the row's factor (its weight, and for the
-/// wind `1/sin θ_j`) and `K = P̄_lm` a trigonometric polynomial of degree at
-/// most `L` in colatitude with parity `σ = (−1)^m` across the poles.
-/// Continued over the poles with that parity, `c` is a sequence on the
-/// `2F`-point circle and `S` half its sum against `K` there, where only the
-/// Fourier terms of `c` of degree at most `L` meet those of `K`. Those terms
-/// alone, evaluated on `n ≥ L + 1` rows `φ_i = π(i + ½)/n`, give the same
-/// sum over the `2n`-point circle (a trigonometric polynomial of degree below
-/// `2n` sums exactly), times `n/F`. So `S = Σ_i c'_i K(φ_i)` over `n` rows,
-/// `c'_i` those terms at `φ_i` times `F/n` (what
-/// [`Condenser::condense`] gives): at T719 on ERA5's 0.25° grid the wind's sums run over 729 rows
-/// instead of 1,440 (ducc0 prepares its analyses on evenly spaced grids in
-/// the same way).
+/// An analysis sums `S = Σ_j c_j K(θ_j)` over the `F` Fejér rows
+/// `θ_j = π(j + ½)/F`, `c_j` a column's resampled value times the row's
+/// factor (its weight, and for the wind `1/sin θ_j`) and `K = P̄_lm` a
+/// trigonometric polynomial of degree at most `L` in colatitude with parity
+/// `σ = (−1)^m` across the poles. Continued over the poles with that parity,
+/// `c` is a sequence on the `2F`-point circle and `S` half its sum against
+/// `K` there, where only the Fourier terms of `c` of degree at most `L` meet
+/// those of `K`. Those terms alone, evaluated on `n ≥ L + 1` rows
+/// `φ_i = π(i + ½)/n`, give the same sum over the `2n`-point circle (a
+/// trigonometric polynomial of degree below `2n` sums exactly), times `n/F`.
+/// So `S = Σ_i c'_i K(φ_i)` over `n` rows, with
+///
+/// `c'_i = (1/n) [D_0 + 2 Σ_(k=1..L) D_k cos kφ_i]`, `D_k = Σ_j c_j cos kθ_j` (`σ = 1`),
+/// `c'_i = (2/n) Σ_(k=1..L) S_k sin kφ_i`, `S_k = Σ_j c_j sin kθ_j` (`σ = −1`):
+///
+/// a cosine (sine) transform of length `F` and its inverse of length `n`,
+/// each one complex FFT of that length ([`cosine_transform`],
+/// [`inverse_cosine_transform`]). At T719 on ERA5's 0.25° grid the wind's
+/// sums run over 729 rows instead of 1,440 (ducc0 prepares its analyses on
+/// evenly spaced grids in the same way).
 pub(crate) struct Condenser {
     fine_rows: usize,
     rows: usize,
@@ -175,15 +181,18 @@ pub(crate) struct Condenser {
     fine_factor: Vec<f64>,
     forward: Arc<dyn Fft<f64>>,
     inverse: Arc<dyn Fft<f64>>,
-    /// `e^{ik(φ₀ − θ₀)} / (2n)` for `k = 0..=L`: from the Fejér circle's
-    /// offset to the rows', and the scale `(F/n) / (2F)`.
-    shift: Vec<Complex64>,
+    /// `e^{−iπk/(2F)}`, `k < F`: [`cosine_transform`]'s twiddles.
+    fine_twiddle: Vec<Complex64>,
+    /// `e^{iπk/(2n)}`, `k < n`: [`inverse_cosine_transform`]'s.
+    twiddle: Vec<Complex64>,
     scratch_len: usize,
 }
 
 /// Per-call buffers for [`Condenser::condense`].
 pub(crate) struct CondenseBuffers {
-    circle: Vec<Complex64>,
+    fine: Vec<Complex64>,
+    spectrum: Vec<Complex64>,
+    rows: Vec<Complex64>,
     scratch: Vec<Complex64>,
 }
 
@@ -196,12 +205,25 @@ impl Condenser {
         debug_assert!(degree < fine_rows, "the Fejér rows resolve the kernels");
         let rows = smooth_at_least(degree + 1);
         let mut planner = FftPlanner::new();
-        let forward = planner.plan_fft_forward(2 * fine_rows);
-        let inverse = planner.plan_fft_inverse(2 * rows);
-        let offset = PI / (2.0 * rows as f64) - PI / (2.0 * fine_rows as f64);
-        let shift = (0..=degree).map(|k| Complex64::from_polar(1.0 / (2 * rows) as f64, k as f64 * offset)).collect();
-        let scratch_len = forward.get_inplace_scratch_len().max(inverse.get_inplace_scratch_len());
-        Condenser { fine_rows, rows, degree, fine_factor, forward, inverse, shift, scratch_len }
+        let forward = planner.plan_fft_forward(fine_rows);
+        let inverse = planner.plan_fft_inverse(rows);
+        let twiddles = |n: usize, sign: f64| -> Vec<Complex64> {
+            (0..n).map(|k| Complex64::from_polar(1.0, sign * PI * k as f64 / (2 * n) as f64)).collect()
+        };
+        // The inverse transform reorders its values through the scratch too.
+        let scratch_len =
+            forward.get_inplace_scratch_len().max(inverse.get_inplace_scratch_len()).max(fine_rows).max(rows);
+        Condenser {
+            fine_rows,
+            rows,
+            degree,
+            fine_factor,
+            forward,
+            inverse,
+            fine_twiddle: twiddles(fine_rows, -1.0),
+            twiddle: twiddles(rows, 1.0),
+            scratch_len,
+        }
     }
 
     /// Number of rows the sums run over.
@@ -216,37 +238,110 @@ impl Condenser {
 
     pub(crate) fn buffers(&self) -> CondenseBuffers {
         let zero = Complex64::new(0.0, 0.0);
-        CondenseBuffers { circle: vec![zero; 2 * self.rows], scratch: vec![zero; self.scratch_len] }
+        CondenseBuffers {
+            fine: vec![zero; self.fine_rows],
+            spectrum: vec![zero; self.rows],
+            rows: vec![zero; self.rows],
+            scratch: vec![zero; self.scratch_len],
+        }
     }
 
-    /// The values for the rows, appended to `out`, from a column on the Fejér
-    /// circle (`fine`, as [`Resampler::resample_circle`] leaves it; used as
-    /// scratch) summed against kernels of parity `kernel_parity` (±1).
+    /// The values for the rows, appended to `out`, from a column's values on
+    /// the Fejér rows (`fine`, the first `F` of them are read) summed
+    /// against kernels of parity `kernel_parity` (±1).
     pub(crate) fn condense(
         &self,
-        fine: &mut [Complex64],
+        fine: &[Complex64],
         kernel_parity: f64,
         out: &mut Vec<Complex64>,
         buffers: &mut CondenseBuffers,
     ) {
-        let (f, degree) = (self.fine_rows, self.degree);
-        let (north, south) = fine.split_at_mut(f);
-        for ((value, mirror), factor) in north.iter_mut().zip(south.iter_mut().rev()).zip(&self.fine_factor) {
-            *value *= factor;
-            *mirror = *value * kernel_parity;
+        let (f, n, degree) = (self.fine_rows, self.rows, self.degree);
+        let zero = Complex64::new(0.0, 0.0);
+        let CondenseBuffers { fine: weighted, spectrum, rows, scratch } = buffers;
+        let sine = kernel_parity < 0.0;
+        // A sine transform is the cosine transform of the values with
+        // alternate signs, read backwards: `S_k = D'_(F−k)`. The values go
+        // straight to the transform's order.
+        let odd_sign = if sine { -1.0 } else { 1.0 };
+        for (j, (value, factor)) in fine[..f].iter().zip(&self.fine_factor).enumerate() {
+            weighted[transform_order(j, f)] = value * if j % 2 == 1 { factor * odd_sign } else { *factor };
         }
-        self.forward.process_with_scratch(fine, &mut buffers.scratch);
-        let circle = &mut buffers.circle;
-        let len = circle.len();
-        circle[degree + 1..len - degree].fill(Complex64::new(0.0, 0.0));
-        circle[0] = fine[0] * self.shift[0];
-        for k in 1..=degree {
-            circle[k] = fine[k] * self.shift[k];
-            circle[len - k] = fine[2 * f - k] * self.shift[k].conj();
+        let transform = cosine_transform(weighted, &*self.forward, &self.fine_twiddle, scratch);
+        // The rows' spectrum: `D_k / n` to degree `L` (sines: `S_k / n` at
+        // `n − k`, the inverse sine transform being the inverse cosine
+        // transform of the spectrum read backwards, with alternate signs).
+        spectrum.fill(zero);
+        let scale = 1.0 / n as f64;
+        if sine {
+            for k in 1..=degree {
+                spectrum[n - k] = transform(f - k) * scale;
+            }
+        } else {
+            for (k, slot) in spectrum[..=degree].iter_mut().enumerate() {
+                *slot = transform(k) * scale;
+            }
         }
-        self.inverse.process_with_scratch(circle, &mut buffers.scratch);
-        out.extend_from_slice(&circle[..self.rows]);
+        inverse_cosine_transform(spectrum, rows, &*self.inverse, &self.twiddle, scratch);
+        if sine {
+            rows.iter_mut().skip(1).step_by(2).for_each(|value| *value = -*value);
+        }
+        out.extend_from_slice(rows);
     }
+}
+
+/// Where value `j` of `n` goes in [`cosine_transform`]'s input (Makhoul's
+/// reordering): even-indexed values forward, odd-indexed backward,
+/// `v_j = x_2j`, `v_(N−1−j) = x_(2j+1)`.
+fn transform_order(j: usize, n: usize) -> usize {
+    if j.is_multiple_of(2) { j / 2 } else { n - 1 - j / 2 }
+}
+
+/// The cosine transform `D_k = Σ_j x_j cos(π(2j + 1)k / (2N))` of complex
+/// `x` (length `N`), given in [`transform_order`] in `v` (then used as the
+/// FFT's buffer), by one complex FFT of length `N` (Makhoul's): a function
+/// giving `D_k` for any `k < N`. `twiddle[k] = e^{−iπk/(2N)}`.
+fn cosine_transform<'a>(
+    v: &'a mut [Complex64],
+    fft: &dyn Fft<f64>,
+    twiddle: &'a [Complex64],
+    scratch: &mut [Complex64],
+) -> impl Fn(usize) -> Complex64 + 'a {
+    let n = v.len();
+    fft.process_with_scratch(v, scratch);
+    let spectrum = &*v;
+    // The real and imaginary parts' transforms are each `Re(e^{−iπk/(2N)} V_k)`
+    // of their own FFT, `(V_k ± conj V_(N−k))/2` of the complex one.
+    move |k| {
+        let (z, mirror) = (twiddle[k] * spectrum[k], twiddle[k] * spectrum[(n - k) % n].conj());
+        Complex64::new(0.5 * (z.re + mirror.re), 0.5 * (z.im - mirror.im))
+    }
+}
+
+/// The inverse cosine transform `y_i = D_0 + 2 Σ_(k=1..N−1) D_k cos(π(2i + 1)k / (2N))`
+/// of complex `d` (length `N`) into `y`, by one complex FFT of length `N`.
+/// `twiddle[k] = e^{iπk/(2N)}`.
+fn inverse_cosine_transform(
+    d: &[Complex64],
+    y: &mut [Complex64],
+    fft: &dyn Fft<f64>,
+    twiddle: &[Complex64],
+    scratch: &mut [Complex64],
+) {
+    let n = d.len();
+    let i = Complex64::new(0.0, 1.0);
+    // `V_k = e^{iπk/(2N)} (D_k − i D_(N−k))`, `D_N = 0`.
+    y[0] = d[0];
+    for k in 1..n {
+        y[k] = twiddle[k] * (d[k] - i * d[n - k]);
+    }
+    fft.process_with_scratch(y, scratch);
+    // `y_2j = v_j`, `y_(2j+1) = v_(N−1−j)`: [`transform_order`] undone.
+    let ordered = &mut scratch[..n];
+    for (i, slot) in ordered.iter_mut().enumerate() {
+        *slot = y[transform_order(i, n)];
+    }
+    y.copy_from_slice(ordered);
 }
 
 /// The smallest `2^a 3^b 5^c ≥ n`: FFT lengths that plan fastest.
@@ -301,7 +396,7 @@ mod tests {
             circle[..fine_rows].copy_from_slice(&values);
             let mut out = Vec::new();
             let parity = if m % 2 == 0 { 1.0 } else { -1.0 };
-            condenser.condense(&mut circle, parity, &mut out, &mut condenser.buffers());
+            condenser.condense(&circle, parity, &mut out, &mut condenser.buffers());
             let coarse: Complex64 = out.iter().zip(condenser.colatitudes()).map(|(v, t)| v * k(t)).sum::<Complex64>();
             assert_abs_diff_eq!(coarse.re, fine.re, epsilon = 1e-11 * fine.norm().max(1.0));
             assert_abs_diff_eq!(coarse.im, fine.im, epsilon = 1e-11 * fine.norm().max(1.0));
@@ -312,6 +407,41 @@ mod tests {
                 let coarse: Complex64 =
                     out.iter().zip(condenser.colatitudes()).map(|(v, t)| v * past(t)).sum::<Complex64>();
                 assert!((coarse - fine).norm() > 1e-6 * fine.norm(), "{coarse} {fine}");
+            }
+        }
+    }
+
+    /// The cosine transform and its inverse by one FFT are their defining
+    /// sums, for odd and even lengths.
+    #[test]
+    fn cosine_transforms_are_their_sums() {
+        for n in [1usize, 2, 3, 5, 8, 9, 12] {
+            let mut planner = FftPlanner::new();
+            let (forward, inverse) = (planner.plan_fft_forward(n), planner.plan_fft_inverse(n));
+            let twiddle = |sign: f64| -> Vec<Complex64> {
+                (0..n).map(|k| Complex64::from_polar(1.0, sign * PI * k as f64 / (2 * n) as f64)).collect()
+            };
+            let (down, up) = (twiddle(-1.0), twiddle(1.0));
+            let mut scratch = vec![Complex64::new(0.0, 0.0); 64];
+            let x: Vec<Complex64> =
+                (0..n).map(|j| Complex64::new((j as f64 * 1.3).sin() + 0.5, j as f64 - 2.0)).collect();
+            let angle = |j: usize, k: usize| PI * (2 * j + 1) as f64 * k as f64 / (2 * n) as f64;
+            let mut work = x.clone();
+            for (j, value) in x.iter().enumerate() {
+                work[transform_order(j, n)] = *value;
+            }
+            let transform = cosine_transform(&mut work, &*forward, &down, &mut scratch);
+            let d: Vec<Complex64> = (0..n).map(&transform).collect();
+            for (k, value) in d.iter().enumerate() {
+                let sum: Complex64 = x.iter().enumerate().map(|(j, v)| v * angle(j, k).cos()).sum();
+                assert_abs_diff_eq!((value - sum).norm(), 0.0, epsilon = 1e-12);
+            }
+            let mut y = vec![Complex64::new(0.0, 0.0); n];
+            inverse_cosine_transform(&x, &mut y, &*inverse, &up, &mut scratch);
+            for (i, value) in y.iter().enumerate() {
+                let sum: Complex64 =
+                    x[0] + x.iter().enumerate().skip(1).map(|(k, v)| v * (2.0 * angle(i, k).cos())).sum::<Complex64>();
+                assert_abs_diff_eq!((value - sum).norm(), 0.0, epsilon = 1e-12);
             }
         }
     }
