@@ -15,7 +15,7 @@ cargo build --release -q -p pst-benches --bin pst-kernels
 status=0
 current=""
 printf '%-10s %15s %15s %8s\n' kernel recorded now ratio
-for kernel in detect link mge band-pass vorticity read hodges-detect; do
+for kernel in detect link mge band-pass vorticity vorticity-condensed read hodges-detect; do
   count=$(RAYON_NUM_THREADS=1 valgrind --tool=callgrind --callgrind-out-file=/dev/null "$bin" "$kernel" "$data" 2>&1 \
     | sed -n 's/.*Collected : \([0-9]*\).*/\1/p')
   [ -n "$count" ] || { echo "no instruction count for $kernel"; exit 1; }

@@ -3,7 +3,7 @@
 //! under callgrind to guard against performance regressions
 //! (`benches/instructions.txt` holds the recorded counts).
 //!
-//! `pst-kernels detect|link|mge|band-pass|vorticity|read|hodges-detect [DATA_DIR]`
+//! `pst-kernels detect|link|mge|band-pass|vorticity|vorticity-condensed|read|hodges-detect [DATA_DIR]`
 
 use std::time::Instant;
 
@@ -22,11 +22,13 @@ fn main() {
         Some("link") => link(),
         Some("mge") => mge(),
         Some("band-pass") => band_pass(),
-        Some("vorticity") => vorticity(),
+        Some("vorticity") => vorticity(1.0, 179),
+        Some("vorticity-condensed") => vorticity(0.5, 359),
         Some("read") => read(args.get(2).map_or("../shared/data", String::as_str)),
         Some("hodges-detect") => hodges_detect(args.get(2).map_or("../shared/data", String::as_str)),
         _ => Err(Error::InvalidArgument(
-            "usage: pst-kernels detect|link|mge|band-pass|vorticity|read|hodges-detect [DATA_DIR]".into(),
+            "usage: pst-kernels detect|link|mge|band-pass|vorticity|vorticity-condensed|read|hodges-detect [DATA_DIR]"
+                .into(),
         )),
     };
     match result {
@@ -89,9 +91,11 @@ fn band_pass() -> Result<usize> {
     Ok(sum.abs() as usize)
 }
 
-/// Vorticity and divergence from synthetic winds on a 1° grid at T179.
-fn vorticity() -> Result<usize> {
-    let grid = Grid::regular_global(1.0)?;
+/// Vorticity and divergence from winds on the `step`° grid at T`lmax`: at
+/// 1° T179 the wind's sums run over the Fejér rows, at 0.5° T359 they are
+/// condensed (`pst_spectral`'s plan chooses).
+fn vorticity(step: f64, lmax: usize) -> Result<usize> {
+    let grid = Grid::regular_global(step)?;
     let u = ndarray::Array2::from_shape_fn(grid.shape(), |(i, j)| {
         let (lat, lon) = (grid.lat(i).to_radians(), grid.lon(j).to_radians());
         20.0 * lat.cos() + 5.0 * (6.0 * lon).sin() * lat.cos().powi(2)
@@ -99,8 +103,8 @@ fn vorticity() -> Result<usize> {
     let v = ndarray::Array2::from_shape_fn(grid.shape(), |(i, j)| {
         8.0 * (5.0 * grid.lon(j).to_radians()).cos() * grid.lat(i).to_radians().cos().powi(3)
     });
-    let (vo, _) = WindKinematics::new(&grid, 179)?.vorticity_divergence(u.view(), v.view())?;
-    Ok((vo[[45, 0]] * 1e9).abs() as usize)
+    let (vo, _) = WindKinematics::new(&grid, lmax)?.vorticity_divergence(u.view(), v.view())?;
+    Ok((vo[[grid.nlat() / 4, 0]] * 1e9).abs() as usize)
 }
 
 /// Every frame of the ERA5 DJF msl netCDF-4 file (deflate and shuffle).

@@ -14,7 +14,7 @@ use crate::coefficients::SphericalHarmonics;
 use crate::layout::{Geometry, LatitudeLayout, fejer_weights};
 use crate::least_squares::{LeastSquares, SpectralFit};
 use crate::legendre::{Recurrence, Rows, analyse_scalar, analyse_vector, synthesise_fields};
-use crate::resample::{Condenser, Resampler};
+use crate::resample::{Condenser, Resampler, smooth_at_least};
 
 /// Spherical-harmonic analysis and synthesis on one global grid, up to one
 /// truncation `lmax`.
@@ -73,11 +73,45 @@ struct WindQuadrature {
     /// The recurrence one degree further (the sums need `P̄_lm` to
     /// `lmax + 1`).
     recurrence: Recurrence,
-    /// Evenly spaced grids: the Fejér sums condensed onto as few rows as
-    /// degree `lmax + 1` needs, and those rows (weighted `sin θ`, so that
-    /// the analysis's `w / sin θ` is one: the condenser has applied the
-    /// Fejér weights and `1/sin θ` on the Fejér rows).
+    /// Evenly spaced grids where it pays: the Fejér sums condensed onto as
+    /// few rows as degree `lmax + 1` needs, and those rows (weighted
+    /// `sin θ`, so that the analysis's `w / sin θ` is one: the condenser has
+    /// applied the Fejér weights and `1/sin θ` on the Fejér rows).
     condensed: Option<(Condenser, Rows)>,
+}
+
+/// What one point of a transform costs against one row and degree of the
+/// Legendre sums, for [`WindQuadrature::new`]'s choice: condensing `F` Fejér
+/// rows onto `n` saves `(F − n)` rows of `(L + 1)(L + 2)/2` sums of degrees
+/// and orders, and costs a transform of `F` and one of `n` points,
+/// `κ (F log₂F + n log₂n)`, for each of the `L + 1` orders. Measured
+/// alternately (stop 42): condensing paid at T719 on the 0.25° grid
+/// (−15 %), was even at T42 there, and cost 5–10 % at T179 on 1° and T71 on
+/// 2.5°, where this `κ` condenses only the first.
+const TRANSFORM_POINT_COST: f64 = 4.0;
+
+impl WindQuadrature {
+    /// The wind's recurrence and rows on `plan`'s grid: condensed when
+    /// `condense` says so, by default ([`None`]) when it pays
+    /// ([`TRANSFORM_POINT_COST`]).
+    fn new(plan: &ShtPlan, condense: Option<bool>) -> Self {
+        let degree = plan.lmax + 1;
+        let condensed = plan.fine.as_ref().and_then(|(_, fine_rows)| {
+            let (fine, rows) = (fine_rows.len(), smooth_at_least(degree + 1));
+            let points = |n: usize| n as f64 * (n as f64).log2();
+            let saved = fine.saturating_sub(rows) as f64 * (degree + 2) as f64 / 2.0;
+            let pays = saved > TRANSFORM_POINT_COST * (points(fine) + points(rows));
+            if !condense.unwrap_or(pays) {
+                return None;
+            }
+            let factor = fine_rows.weight.iter().zip(&fine_rows.sin).map(|(w, s)| w / s).collect();
+            let condenser = Condenser::new(factor, degree);
+            let colatitudes = condenser.colatitudes();
+            let sin = colatitudes.iter().map(|t| t.sin()).collect();
+            Some((condenser, Rows::new(&colatitudes, sin)))
+        });
+        WindQuadrature { recurrence: Recurrence::new(degree), condensed }
+    }
 }
 
 impl fmt::Debug for ShtPlan {
@@ -310,9 +344,20 @@ impl ShtPlan {
         if !(radius_m.is_finite() && radius_m > 0.0) {
             return Err(Error::InvalidArgument(format!("the sphere's radius must be positive, not {radius_m} m")));
         }
+        let wind = self.wind.get_or_init(|| WindQuadrature::new(self, None));
+        self.analyse_wind_by(wind, u, v, radius_m)
+    }
+
+    /// [`ShtPlan::analyse_wind`] with `wind`'s rows.
+    fn analyse_wind_by(
+        &self,
+        wind: &WindQuadrature,
+        u: ArrayView2<'_, f64>,
+        v: ArrayView2<'_, f64>,
+        radius_m: f64,
+    ) -> Result<(SphericalHarmonics, SphericalHarmonics)> {
         let (u_columns, _) = self.zonal_forward(u, "eastward wind")?;
         let (v_columns, _) = self.zonal_forward(v, "northward wind")?;
-        let wind = self.wind_quadrature();
         let (u_columns, rows) = self.on_wind_rows(wind, &u_columns);
         let (v_columns, _) = self.on_wind_rows(wind, &v_columns);
         let mut vorticity = SphericalHarmonics::zeros(self.lmax);
@@ -322,32 +367,16 @@ impl ShtPlan {
         Ok((vorticity, divergence))
     }
 
-    /// The wind's recurrence and rows, built once.
-    fn wind_quadrature(&self) -> &WindQuadrature {
-        self.wind.get_or_init(|| {
-            let degree = self.lmax + 1;
-            let condensed = self.fine.as_ref().map(|(resampler, fine_rows)| {
-                let factor = fine_rows.weight.iter().zip(&fine_rows.sin).map(|(w, s)| w / s).collect();
-                let condenser = Condenser::new(factor, degree);
-                let colatitudes = condenser.colatitudes();
-                let sin = colatitudes.iter().map(|t| t.sin()).collect();
-                debug_assert_eq!(resampler.fine_rows(), fine_rows.len());
-                (condenser, Rows::new(&colatitudes, sin))
-            });
-            WindQuadrature { recurrence: Recurrence::new(degree), condensed }
-        })
-    }
-
     /// The wind's zonal coefficients (laid out as [`Self::zonal_forward`]'s)
-    /// on the rows of its analysis: the grid's own (Gaussian grids), or the
-    /// condensed Fejér rows (evenly spaced grids).
+    /// on the rows of its analysis: the grid's own (Gaussian grids), the
+    /// Fejér rows, or those condensed (evenly spaced grids).
     fn on_wind_rows<'a>(
         &'a self,
         wind: &'a WindQuadrature,
         columns: &'a [Complex64],
     ) -> (Cow<'a, [Complex64]>, &'a Rows) {
         let (Some((resampler, _)), Some((condenser, rows))) = (&self.fine, &wind.condensed) else {
-            return (Cow::Borrowed(columns), &self.grid_rows);
+            return self.on_quadrature_rows(columns, vector_parity);
         };
         let n = self.geometry.nlat;
         let mut condensed = Vec::with_capacity((self.lmax + 1) * condenser.rows());
@@ -594,18 +623,14 @@ mod tests {
                 })
             };
             let (u, v) = (wind(20.0, 6.0), wind(-8.0, 5.0));
-            let (vorticity, divergence) = plan.analyse_wind(u.view(), v.view(), 1.0)?;
+            let condensed = WindQuadrature::new(&plan, Some(true));
+            let (resampler, _) = plan.fine.as_ref().expect("an evenly spaced grid");
+            assert!(condensed.condensed.as_ref().expect("condensed").1.len() < resampler.fine_rows());
+            let (vorticity, divergence) = plan.analyse_wind_by(&condensed, u.view(), v.view(), 1.0)?;
             // The Fejér rows' sums, as before they were condensed.
-            let (resampler, rows) = plan.fine.as_ref().expect("an evenly spaced grid");
-            assert!(plan.wind_quadrature().condensed.as_ref().expect("condensed").1.len() < resampler.fine_rows());
-            let (u_columns, _) = plan.zonal_forward(u.view(), "u")?;
-            let (v_columns, _) = plan.zonal_forward(v.view(), "v")?;
-            let (u_fine, _) = plan.on_quadrature_rows(&u_columns, vector_parity);
-            let (v_fine, _) = plan.on_quadrature_rows(&v_columns, vector_parity);
-            let (mut fejer_vorticity, mut fejer_divergence) =
-                (SphericalHarmonics::zeros(lmax), SphericalHarmonics::zeros(lmax));
-            let recurrence = Recurrence::new(lmax + 1);
-            analyse_vector(&recurrence, rows, &u_fine, &v_fine, 1.0, &mut fejer_vorticity, &mut fejer_divergence);
+            let fejer = WindQuadrature::new(&plan, Some(false));
+            assert!(fejer.condensed.is_none());
+            let (fejer_vorticity, fejer_divergence) = plan.analyse_wind_by(&fejer, u.view(), v.view(), 1.0)?;
             for (ours, fejer) in [(&vorticity, &fejer_vorticity), (&divergence, &fejer_divergence)] {
                 let largest = fejer.as_slice().iter().map(|c| c.norm()).fold(0.0, f64::max);
                 let worst =
@@ -614,7 +639,13 @@ mod tests {
             }
         }
         let gaussian = Grid::new(pst_core::gaussian_latitudes(32)?, (0..64).map(|j| 5.625 * j as f64).collect())?;
-        assert!(ShtPlan::new(&gaussian, 31)?.wind_quadrature().condensed.is_none());
+        assert!(WindQuadrature::new(&ShtPlan::new(&gaussian, 31)?, Some(true)).condensed.is_none());
+        // Condensed where it pays (see `TRANSFORM_POINT_COST`).
+        let chosen = |step: f64, lmax: usize| -> Result<bool> {
+            Ok(WindQuadrature::new(&ShtPlan::new(&Grid::regular_global(step)?, lmax)?, None).condensed.is_some())
+        };
+        let choices = [chosen(0.25, 719)?, chosen(0.25, 639)?, chosen(0.5, 359)?, chosen(1.0, 179)?, chosen(2.5, 71)?];
+        assert_eq!(choices, [true, true, true, false, false]);
         Ok(())
     }
 

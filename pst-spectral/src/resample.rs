@@ -345,7 +345,7 @@ fn inverse_cosine_transform(
 }
 
 /// The smallest `2^a 3^b 5^c ≥ n`: FFT lengths that plan fastest.
-fn smooth_at_least(n: usize) -> usize {
+pub(crate) fn smooth_at_least(n: usize) -> usize {
     (n.max(1)..)
         .find(|&k| {
             let mut r = k;
