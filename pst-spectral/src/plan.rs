@@ -31,9 +31,10 @@ use crate::resample::{Condenser, Resampler, smooth_at_least};
 /// longitude. Analysis is exact for fields band-limited to `lmax`: Gaussian
 /// grids by Gauss–Legendre quadrature, evenly spaced grids by the trigonometric
 /// interpolant the grid defines (as SPHEREPACK, hence NCL, does), resampled
-/// onto a Fejér rule. The wind's analysis condenses that rule's sums onto as
-/// few rows as its degrees need (about half as many at the grid's finest
-/// truncation), as ducc0 does.
+/// onto a Fejér rule. Where it pays (high truncations for the grid), the
+/// wind's analysis condenses that rule's sums onto as few rows as its
+/// degrees need (about half as many at the grid's finest truncation), as
+/// ducc0 does.
 ///
 /// ```
 /// use pst_core::Grid;
