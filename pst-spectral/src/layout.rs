@@ -72,9 +72,7 @@ impl Geometry {
             LatitudeLayout::EquiangularWithPoles => {
                 ((0..n).map(|j| PI * j as f64 / (n - 1) as f64).collect(), Vec::new())
             }
-            LatitudeLayout::EquiangularOffset => {
-                ((0..n).map(|j| PI * (j as f64 + 0.5) / n as f64).collect(), Vec::new())
-            }
+            LatitudeLayout::EquiangularOffset => (offset_colatitudes(n), Vec::new()),
             LatitudeLayout::Gaussian => {
                 let (nodes, weights) = gauss_legendre(n)?;
                 (nodes.iter().map(|x| x.acos()).collect(), weights)
@@ -119,6 +117,12 @@ fn detect_layout(colat_deg: &[f64]) -> Option<LatitudeLayout> {
         return Some(LatitudeLayout::Gaussian);
     }
     None
+}
+
+/// The `n` colatitudes `π(i + ½)/n`, radians, north to south: Fejér's
+/// nodes, and the rows of an evenly spaced grid without the poles.
+pub(crate) fn offset_colatitudes(n: usize) -> Vec<f64> {
+    (0..n).map(|i| PI * (i as f64 + 0.5) / n as f64).collect()
 }
 
 /// Fejér's first quadrature rule on `n` nodes `θ_i = (i + ½)π/n`: weights for

@@ -19,7 +19,7 @@ use std::sync::Arc;
 use rustfft::num_complex::Complex64;
 use rustfft::{Fft, FftPlanner};
 
-use crate::layout::LatitudeLayout;
+use crate::layout::{LatitudeLayout, offset_colatitudes};
 
 /// Plans the resampling of one evenly spaced grid's columns.
 pub(crate) struct Resampler {
@@ -79,7 +79,7 @@ impl Resampler {
 
     /// Colatitudes of the Fejér rows, radians, north to south.
     pub(crate) fn fine_colatitudes(&self) -> Vec<f64> {
-        (0..self.fine_rows).map(|i| PI * (i as f64 + 0.5) / self.fine_rows as f64).collect()
+        offset_colatitudes(self.fine_rows)
     }
 
     pub(crate) fn buffers(&self) -> ResampleBuffers {
@@ -233,7 +233,7 @@ impl Condenser {
 
     /// Colatitudes of the rows, radians, north to south.
     pub(crate) fn colatitudes(&self) -> Vec<f64> {
-        (0..self.rows).map(|i| PI * (i as f64 + 0.5) / self.rows as f64).collect()
+        offset_colatitudes(self.rows)
     }
 
     pub(crate) fn buffers(&self) -> CondenseBuffers {
@@ -377,7 +377,7 @@ mod tests {
     #[test]
     fn condensed_sums_are_the_fejer_sums() {
         let fine_rows = 40;
-        let theta: Vec<f64> = (0..fine_rows).map(|j| PI * (j as f64 + 0.5) / fine_rows as f64).collect();
+        let theta = offset_colatitudes(fine_rows);
         let factor: Vec<f64> =
             crate::layout::fejer_weights(fine_rows).iter().zip(&theta).map(|(w, t)| w / t.sin()).collect();
         let degree = 11;
@@ -453,7 +453,7 @@ mod tests {
             let resampler = Resampler::new(layout, n, 6).unwrap();
             let source: Vec<f64> = match layout {
                 LatitudeLayout::EquiangularWithPoles => (0..n).map(|j| PI * j as f64 / (n - 1) as f64).collect(),
-                _ => (0..n).map(|j| PI * (j as f64 + 0.5) / n as f64).collect(),
+                _ => offset_colatitudes(n),
             };
             let even = |t: f64| Complex64::new(1.0 + (3.0 * t).cos(), 2.0 * (10.0 * t).cos());
             let odd = |t: f64| Complex64::new((2.0 * t).sin() - (9.0 * t).sin(), t.sin());
