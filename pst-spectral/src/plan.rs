@@ -14,7 +14,7 @@ use crate::coefficients::SphericalHarmonics;
 use crate::layout::{Geometry, LatitudeLayout, fejer_weights};
 use crate::least_squares::{LeastSquares, SpectralFit};
 use crate::legendre::{Recurrence, Rows, analyse_scalar, analyse_vector, synthesise_fields};
-use crate::resample::{Condenser, Resampler, smooth_at_least};
+use crate::resample::{Condenser, Resampler};
 
 /// Spherical-harmonic analysis and synthesis on one global grid, up to one
 /// truncation `lmax`.
@@ -98,7 +98,7 @@ impl WindQuadrature {
     fn new(plan: &ShtPlan, condense: Option<bool>) -> Self {
         let degree = plan.lmax + 1;
         let condensed = plan.fine.as_ref().and_then(|(_, fine_rows)| {
-            let (fine, rows) = (fine_rows.len(), smooth_at_least(degree + 1));
+            let (fine, rows) = (fine_rows.len(), Condenser::rows_for(degree));
             let points = |n: usize| n as f64 * (n as f64).log2();
             let saved = fine.saturating_sub(rows) as f64 * (degree + 2) as f64 / 2.0;
             let pays = saved > TRANSFORM_POINT_COST * (points(fine) + points(rows));

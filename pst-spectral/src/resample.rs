@@ -203,13 +203,10 @@ impl Condenser {
     pub(crate) fn new(fine_factor: Vec<f64>, degree: usize) -> Self {
         let fine_rows = fine_factor.len();
         debug_assert!(degree < fine_rows, "the Fejér rows resolve the kernels");
-        let rows = smooth_at_least(degree + 1);
+        let rows = Condenser::rows_for(degree);
         let mut planner = FftPlanner::new();
         let forward = planner.plan_fft_forward(fine_rows);
         let inverse = planner.plan_fft_inverse(rows);
-        let twiddles = |n: usize, sign: f64| -> Vec<Complex64> {
-            (0..n).map(|k| Complex64::from_polar(1.0, sign * PI * k as f64 / (2 * n) as f64)).collect()
-        };
         // The inverse transform reorders its values through the scratch too.
         let scratch_len =
             forward.get_inplace_scratch_len().max(inverse.get_inplace_scratch_len()).max(fine_rows).max(rows);
@@ -220,8 +217,8 @@ impl Condenser {
             fine_factor,
             forward,
             inverse,
-            fine_twiddle: twiddles(fine_rows, -1.0),
-            twiddle: twiddles(rows, 1.0),
+            fine_twiddle: quarter_step_twiddles(fine_rows, -1.0),
+            twiddle: quarter_step_twiddles(rows, 1.0),
             scratch_len,
         }
     }
@@ -229,6 +226,13 @@ impl Condenser {
     /// Number of rows the sums run over.
     pub(crate) fn rows(&self) -> usize {
         self.rows
+    }
+
+    /// Number of rows the sums against kernels of degree at most `degree`
+    /// run over once condensed: the fewest above `degree`, rounded up to a
+    /// length that plans fast.
+    pub(crate) fn rows_for(degree: usize) -> usize {
+        smooth_at_least(degree + 1)
     }
 
     /// Colatitudes of the rows, radians, north to south.
@@ -290,6 +294,12 @@ impl Condenser {
     }
 }
 
+/// `e^{±iπk/(2N)}` for `k < N` (`sign` ±1): the twiddles of
+/// [`cosine_transform`] (`−`) and [`inverse_cosine_transform`] (`+`).
+fn quarter_step_twiddles(n: usize, sign: f64) -> Vec<Complex64> {
+    (0..n).map(|k| Complex64::from_polar(1.0, sign * PI * k as f64 / (2 * n) as f64)).collect()
+}
+
 /// Where value `j` of `n` goes in [`cosine_transform`]'s input (Makhoul's
 /// reordering): even-indexed values forward, odd-indexed backward,
 /// `v_j = x_2j`, `v_(N−1−j) = x_(2j+1)`.
@@ -345,7 +355,7 @@ fn inverse_cosine_transform(
 }
 
 /// The smallest `2^a 3^b 5^c ≥ n`: FFT lengths that plan fastest.
-pub(crate) fn smooth_at_least(n: usize) -> usize {
+fn smooth_at_least(n: usize) -> usize {
     (n.max(1)..)
         .find(|&k| {
             let mut r = k;
@@ -418,10 +428,7 @@ mod tests {
         for n in [1usize, 2, 3, 5, 8, 9, 12] {
             let mut planner = FftPlanner::new();
             let (forward, inverse) = (planner.plan_fft_forward(n), planner.plan_fft_inverse(n));
-            let twiddle = |sign: f64| -> Vec<Complex64> {
-                (0..n).map(|k| Complex64::from_polar(1.0, sign * PI * k as f64 / (2 * n) as f64)).collect()
-            };
-            let (down, up) = (twiddle(-1.0), twiddle(1.0));
+            let (down, up) = (quarter_step_twiddles(n, -1.0), quarter_step_twiddles(n, 1.0));
             let mut scratch = vec![Complex64::new(0.0, 0.0); 64];
             let x: Vec<Complex64> =
                 (0..n).map(|j| Complex64::new((j as f64 * 1.3).sin() + 0.5, j as f64 - 2.0)).collect();
