@@ -32,6 +32,9 @@ pub(crate) struct Resampler {
     inverse: Arc<dyn Fft<f64>>,
     /// `e^{ik(Δ'/2 − θ₀)} / M` for `k = 0..=M/2`.
     phase: Vec<Complex64>,
+    /// `e^{−ikθ₀} / M` for `k = 0..=M/2`, the Nyquist term's halved: from
+    /// the circle's FFT to [`Resampler::interpolant`]'s coefficients.
+    source_phase: Vec<Complex64>,
     scratch_len: usize,
 }
 
@@ -40,14 +43,6 @@ pub(crate) struct ResampleBuffers {
     circle: Vec<Complex64>,
     fine: Vec<Complex64>,
     scratch: Vec<Complex64>,
-}
-
-impl ResampleBuffers {
-    /// The interpolant on the Fejér circle, as [`Resampler::resample_circle`]
-    /// leaves it.
-    pub(crate) fn fejer_circle(&self) -> &[Complex64] {
-        &self.fine
-    }
 }
 
 impl Resampler {
@@ -68,8 +63,24 @@ impl Resampler {
         let phase = (0..=circle / 2)
             .map(|k| Complex64::from_polar(1.0 / circle as f64, k as f64 * (fine_offset - source_offset)))
             .collect();
+        let source_phase = (0..=circle / 2)
+            .map(|k| {
+                let nyquist = if k == circle / 2 { 0.5 } else { 1.0 };
+                Complex64::from_polar(nyquist / circle as f64, -(k as f64) * source_offset)
+            })
+            .collect();
         let scratch_len = forward.get_inplace_scratch_len().max(inverse.get_inplace_scratch_len());
-        Some(Resampler { with_poles, source_rows, circle, fine_rows, forward, inverse, phase, scratch_len })
+        Some(Resampler {
+            with_poles,
+            source_rows,
+            circle,
+            fine_rows,
+            forward,
+            inverse,
+            phase,
+            source_phase,
+            scratch_len,
+        })
     }
 
     /// Number of Fejér rows.
@@ -100,14 +111,49 @@ impl Resampler {
         out: &mut Vec<Complex64>,
         buffers: &mut ResampleBuffers,
     ) {
-        self.resample_circle(column, parity, buffers);
-        out.extend_from_slice(&buffers.fine[..self.fine_rows]);
+        self.circle_spectrum(column, parity, buffers);
+        let ring = &buffers.circle;
+        let fine = &mut buffers.fine;
+        let (fine_len, circle) = (fine.len(), self.circle);
+        let half = circle / 2;
+        let zero = Complex64::new(0.0, 0.0);
+        // Every term below is written but the band between the positive
+        // and the negative frequencies: only that is cleared.
+        if half + 1 < fine_len.saturating_sub(half) {
+            fine[half + 1..fine_len - half].fill(zero);
+        }
+        fine[0] = ring[0] * self.phase[0];
+        for k in 1..half {
+            fine[k] = ring[k] * self.phase[k];
+            fine[fine_len - k] = ring[circle - k] * self.phase[k].conj();
+        }
+        // The Nyquist term is shared between ±M/2.
+        fine[half] = ring[half] * self.phase[half] * 0.5;
+        fine[fine_len - half] = ring[half] * self.phase[half].conj() * 0.5;
+        self.inverse.process_with_scratch(fine, &mut buffers.scratch);
+        out.extend_from_slice(&fine[..self.fine_rows]);
     }
 
-    /// [`Resampler::resample`] into `buffers`: the interpolant on the whole
-    /// circle of `2 · fine_rows` colatitudes `π(i + ½)/fine_rows`, the Fejér
-    /// rows first (what [`Condenser::condense`] takes).
-    pub(crate) fn resample_circle(&self, column: &[Complex64], parity: f64, buffers: &mut ResampleBuffers) {
+    /// The coefficients `c_k`, `k = 0..=M/2`, of one column's interpolant
+    /// `g(θ) = Σ_(|k| ≤ M/2) c_k e^{ikθ}`, `c_(−k) = parity · c_k` (the
+    /// Nyquist term shared between `±M/2`): `g = c_0 + 2 Σ c_k cos kθ` for
+    /// an even column, `2i Σ c_k sin kθ` for an odd one. What
+    /// [`Condenser::condense`] takes.
+    pub(crate) fn interpolant<'a>(
+        &self,
+        column: &[Complex64],
+        parity: f64,
+        buffers: &'a mut ResampleBuffers,
+    ) -> &'a [Complex64] {
+        self.circle_spectrum(column, parity, buffers);
+        let coefficients = &mut buffers.circle[..=self.circle / 2];
+        coefficients.iter_mut().zip(&self.source_phase).for_each(|(value, phase)| *value *= phase);
+        coefficients
+    }
+
+    /// The column continued over the poles with parity `parity` onto the
+    /// `M`-point circle, and its FFT there (in `buffers.circle`).
+    fn circle_spectrum(&self, column: &[Complex64], parity: f64, buffers: &mut ResampleBuffers) {
         let zero = Complex64::new(0.0, 0.0);
         let (n, circle) = (self.source_rows, self.circle);
         let ring = &mut buffers.circle;
@@ -128,24 +174,6 @@ impl Resampler {
             }
         }
         self.forward.process_with_scratch(ring, &mut buffers.scratch);
-
-        let fine = &mut buffers.fine;
-        let fine_len = fine.len();
-        let half = circle / 2;
-        // Every term below is written but the band between the positive
-        // and the negative frequencies: only that is cleared.
-        if half + 1 < fine_len.saturating_sub(half) {
-            fine[half + 1..fine_len - half].fill(zero);
-        }
-        fine[0] = ring[0] * self.phase[0];
-        for k in 1..half {
-            fine[k] = ring[k] * self.phase[k];
-            fine[fine_len - k] = ring[circle - k] * self.phase[k].conj();
-        }
-        // The Nyquist term is shared between ±M/2.
-        fine[half] = ring[half] * self.phase[half] * 0.5;
-        fine[fine_len - half] = ring[half] * self.phase[half].conj() * 0.5;
-        self.inverse.process_with_scratch(fine, &mut buffers.scratch);
     }
 }
 
@@ -153,7 +181,7 @@ impl Resampler {
 /// need, so that the Legendre sums run over those.
 ///
 /// An analysis sums `S = Σ_j c_j K(θ_j)` over the `F` Fejér rows
-/// `θ_j = π(j + ½)/F`, `c_j` a column's resampled value times the row's
+/// `θ_j = π(j + ½)/F`, `c_j` a column's interpolant there times the row's
 /// factor (its weight, and for the wind `1/sin θ_j`) and `K = P̄_lm` a
 /// trigonometric polynomial of degree at most `L` in colatitude with parity
 /// `σ = (−1)^m` across the poles. Continued over the poles with that parity,
@@ -169,27 +197,35 @@ impl Resampler {
 ///
 /// a cosine (sine) transform of length `F` and its inverse of length `n`,
 /// each one complex FFT of that length ([`cosine_transform`],
-/// [`inverse_cosine_transform`]). At T719 on ERA5's 0.25° grid the wind's
-/// sums run over 729 rows instead of 1,440 (ducc0 prepares its analyses on
-/// evenly spaced grids in the same way).
+/// [`inverse_cosine_transform`]). The column comes as its interpolant's
+/// Fourier coefficients ([`Resampler::interpolant`]), put on the Fejér rows
+/// by one more inverse transform of length `F` (half the FFT a resampling
+/// onto the whole `2F`-point circle takes). At T719 on ERA5's 0.25° grid the
+/// wind's sums run over 729 rows instead of 1,440 (ducc0 prepares its
+/// analyses on evenly spaced grids in the same way).
 pub(crate) struct Condenser {
     fine_rows: usize,
     rows: usize,
     /// `L`, the kernels' highest degree.
     degree: usize,
-    /// The factor each Fejér row's value takes before the sums.
-    fine_factor: Vec<f64>,
-    forward: Arc<dyn Fft<f64>>,
+    /// The factor each Fejér row's value takes before the sums, in
+    /// [`transform_order`] (where the transforms leave and take the values).
+    ordered_factor: Vec<f64>,
+    /// Inverse and forward FFTs of `F` points, inverse of `n`.
+    fine_inverse: Arc<dyn Fft<f64>>,
+    fine_forward: Arc<dyn Fft<f64>>,
     inverse: Arc<dyn Fft<f64>>,
-    /// `e^{−iπk/(2F)}`, `k < F`: [`cosine_transform`]'s twiddles.
-    fine_twiddle: Vec<Complex64>,
-    /// `e^{iπk/(2n)}`, `k < n`: [`inverse_cosine_transform`]'s.
-    twiddle: Vec<Complex64>,
+    /// `e^{±iπk/(2F)}`, `k < F`: the transforms' twiddles on the Fejér rows.
+    fine_up: Vec<Complex64>,
+    fine_down: Vec<Complex64>,
+    /// `e^{iπk/(2n)}`, `k < n`: [`inverse_cosine_transform`]'s onto the rows.
+    up: Vec<Complex64>,
     scratch_len: usize,
 }
 
 /// Per-call buffers for [`Condenser::condense`].
 pub(crate) struct CondenseBuffers {
+    fine_spectrum: Vec<Complex64>,
     fine: Vec<Complex64>,
     spectrum: Vec<Complex64>,
     rows: Vec<Complex64>,
@@ -204,21 +240,31 @@ impl Condenser {
         let fine_rows = fine_factor.len();
         debug_assert!(degree < fine_rows, "the Fejér rows resolve the kernels");
         let rows = Condenser::rows_for(degree);
+        let mut ordered_factor = vec![0.0; fine_rows];
+        for (j, factor) in fine_factor.iter().enumerate() {
+            ordered_factor[transform_order(j, fine_rows)] = *factor;
+        }
         let mut planner = FftPlanner::new();
-        let forward = planner.plan_fft_forward(fine_rows);
+        let fine_inverse = planner.plan_fft_inverse(fine_rows);
+        let fine_forward = planner.plan_fft_forward(fine_rows);
         let inverse = planner.plan_fft_inverse(rows);
-        // The inverse transform reorders its values through the scratch too.
-        let scratch_len =
-            forward.get_inplace_scratch_len().max(inverse.get_inplace_scratch_len()).max(fine_rows).max(rows);
+        // The inverse transform onto the rows reorders its values through
+        // the scratch too.
+        let scratch_len = [&fine_inverse, &fine_forward, &inverse]
+            .iter()
+            .map(|fft| fft.get_inplace_scratch_len())
+            .fold(rows, usize::max);
         Condenser {
             fine_rows,
             rows,
             degree,
-            fine_factor,
-            forward,
+            ordered_factor,
+            fine_inverse,
+            fine_forward,
             inverse,
-            fine_twiddle: quarter_step_twiddles(fine_rows, -1.0),
-            twiddle: quarter_step_twiddles(rows, 1.0),
+            fine_up: quarter_step_twiddles(fine_rows, 1.0),
+            fine_down: quarter_step_twiddles(fine_rows, -1.0),
+            up: quarter_step_twiddles(rows, 1.0),
             scratch_len,
         }
     }
@@ -243,6 +289,7 @@ impl Condenser {
     pub(crate) fn buffers(&self) -> CondenseBuffers {
         let zero = Complex64::new(0.0, 0.0);
         CondenseBuffers {
+            fine_spectrum: vec![zero; self.fine_rows],
             fine: vec![zero; self.fine_rows],
             spectrum: vec![zero; self.rows],
             rows: vec![zero; self.rows],
@@ -250,31 +297,55 @@ impl Condenser {
         }
     }
 
-    /// The values for the rows, appended to `out`, from a column's values on
-    /// the Fejér rows (`fine`, the first `F` of them are read) summed
-    /// against kernels of parity `kernel_parity` (±1).
+    /// The values for the rows, appended to `out`, of a column of parity
+    /// `column_parity` (±1) given by its interpolant's coefficients
+    /// (`c_k`, `k = 0..=K`, `K < F`, as [`Resampler::interpolant`] gives
+    /// them), summed on the Fejér rows against kernels of parity
+    /// `kernel_parity`.
     pub(crate) fn condense(
         &self,
-        fine: &[Complex64],
+        interpolant: &[Complex64],
+        column_parity: f64,
         kernel_parity: f64,
         out: &mut Vec<Complex64>,
         buffers: &mut CondenseBuffers,
     ) {
         let (f, n, degree) = (self.fine_rows, self.rows, self.degree);
+        let top = interpolant.len() - 1;
+        debug_assert!(top < f, "the Fejér rows resolve the column");
         let zero = Complex64::new(0.0, 0.0);
-        let CondenseBuffers { fine: weighted, spectrum, rows, scratch } = buffers;
-        let sine = kernel_parity < 0.0;
-        // A sine transform is the cosine transform of the values with
-        // alternate signs, read backwards: `S_k = D'_(F−k)`. The values go
-        // straight to the transform's order.
-        let odd_sign = if sine { -1.0 } else { 1.0 };
-        for (j, (value, factor)) in fine[..f].iter().zip(&self.fine_factor).enumerate() {
-            weighted[transform_order(j, f)] = value * if j % 2 == 1 { factor * odd_sign } else { *factor };
+        let CondenseBuffers { fine_spectrum, fine, spectrum, rows, scratch } = buffers;
+        // The column on the Fejér rows. Even: `g(θ_j) = c_0 + 2 Σ c_k cos kθ_j`,
+        // an inverse cosine transform of `c`. Odd: `g = 2i Σ c_k sin kθ`, and
+        // `sin((F − k')θ_j) = (−1)^j cos k'θ_j`, so `(−1)^j g(θ_j)` is the
+        // inverse cosine transform of `D_(F−k) = i c_k`.
+        let odd_column = column_parity < 0.0;
+        fine_spectrum.fill(zero);
+        if odd_column {
+            let i = Complex64::new(0.0, 1.0);
+            for (k, value) in interpolant.iter().enumerate().skip(1) {
+                fine_spectrum[f - k] = i * value;
+            }
+        } else {
+            fine_spectrum[..=top].copy_from_slice(interpolant);
         }
-        let transform = cosine_transform(weighted, &*self.forward, &self.fine_twiddle, scratch);
+        ordered_inverse_cosine_transform(fine_spectrum, fine, &*self.fine_inverse, &self.fine_up, scratch);
+        // Weighted, still in transform order (odd rows last). A sine
+        // transform is the cosine transform of the values with alternate
+        // signs, read backwards (`S_k = D'_(F−k)`): the odd rows' signs flip
+        // for a sine kernel, and again for an odd column.
+        let odd_rows = f.div_ceil(2);
+        let flip = odd_column != (kernel_parity < 0.0);
+        let (even_part, odd_part) = fine.split_at_mut(odd_rows);
+        let (even_factor, odd_factor) = self.ordered_factor.split_at(odd_rows);
+        even_part.iter_mut().zip(even_factor).for_each(|(value, factor)| *value *= factor);
+        let odd_sign = if flip { -1.0 } else { 1.0 };
+        odd_part.iter_mut().zip(odd_factor).for_each(|(value, factor)| *value *= factor * odd_sign);
+        let transform = cosine_transform(fine, &*self.fine_forward, &self.fine_down, scratch);
         // The rows' spectrum: `D_k / n` to degree `L` (sines: `S_k / n` at
         // `n − k`, the inverse sine transform being the inverse cosine
         // transform of the spectrum read backwards, with alternate signs).
+        let sine = kernel_parity < 0.0;
         spectrum.fill(zero);
         let scale = 1.0 / n as f64;
         if sine {
@@ -286,7 +357,7 @@ impl Condenser {
                 *slot = transform(k) * scale;
             }
         }
-        inverse_cosine_transform(spectrum, rows, &*self.inverse, &self.twiddle, scratch);
+        inverse_cosine_transform(spectrum, rows, &*self.inverse, &self.up, scratch);
         if sine {
             rows.iter_mut().skip(1).step_by(2).for_each(|value| *value = -*value);
         }
@@ -339,19 +410,32 @@ fn inverse_cosine_transform(
     scratch: &mut [Complex64],
 ) {
     let n = d.len();
-    let i = Complex64::new(0.0, 1.0);
-    // `V_k = e^{iπk/(2N)} (D_k − i D_(N−k))`, `D_N = 0`.
-    y[0] = d[0];
-    for k in 1..n {
-        y[k] = twiddle[k] * (d[k] - i * d[n - k]);
-    }
-    fft.process_with_scratch(y, scratch);
+    ordered_inverse_cosine_transform(d, y, fft, twiddle, scratch);
     // `y_2j = v_j`, `y_(2j+1) = v_(N−1−j)`: [`transform_order`] undone.
     let ordered = &mut scratch[..n];
     for (i, slot) in ordered.iter_mut().enumerate() {
         *slot = y[transform_order(i, n)];
     }
     y.copy_from_slice(ordered);
+}
+
+/// [`inverse_cosine_transform`] left in [`transform_order`]: `y_i` in
+/// `v[transform_order(i, N)]`, the order [`cosine_transform`] takes.
+fn ordered_inverse_cosine_transform(
+    d: &[Complex64],
+    v: &mut [Complex64],
+    fft: &dyn Fft<f64>,
+    twiddle: &[Complex64],
+    scratch: &mut [Complex64],
+) {
+    let n = d.len();
+    let i = Complex64::new(0.0, 1.0);
+    // `V_k = e^{iπk/(2N)} (D_k − i D_(N−k))`, `D_N = 0`.
+    v[0] = d[0];
+    for k in 1..n {
+        v[k] = twiddle[k] * (d[k] - i * d[n - k]);
+    }
+    fft.process_with_scratch(v, scratch);
 }
 
 /// The smallest `2^a 3^b 5^c ≥ n`: FFT lengths that plan fastest.
@@ -381,9 +465,21 @@ mod tests {
         assert_eq!(smooth_at_least(1), 1);
     }
 
+    /// The value at `theta` of the interpolant with coefficients `c` and
+    /// parity `parity`, as [`Resampler::interpolant`] gives them, by its sum.
+    fn interpolant_at(c: &[Complex64], parity: f64, theta: f64) -> Complex64 {
+        let terms = c.iter().enumerate().skip(1);
+        if parity > 0.0 {
+            c[0] + terms.map(|(k, v)| v * (2.0 * (k as f64 * theta).cos())).sum::<Complex64>()
+        } else {
+            terms.map(|(k, v)| v * Complex64::new(0.0, 2.0 * (k as f64 * theta).sin())).sum::<Complex64>()
+        }
+    }
+
     /// Condensed, a Fejér quadrature's sums against kernels of degree up to
-    /// `L` are the same sums, for kernels of either parity, whatever values
-    /// the rows held; a kernel of degree past `L` is not.
+    /// `L` are the same sums, for columns and kernels of either parity and
+    /// columns of any degree the Fejér rows hold; a kernel of degree past
+    /// `L` is not.
     #[test]
     fn condensed_sums_are_the_fejer_sums() {
         let fine_rows = 40;
@@ -393,30 +489,33 @@ mod tests {
         let degree = 11;
         let condenser = Condenser::new(factor.clone(), degree);
         assert_eq!(condenser.rows(), 12);
-        // Any values: a column is not band-limited on the Fejér rows.
-        let values: Vec<Complex64> = (0..fine_rows)
-            .map(|j| Complex64::new((j as f64 * 0.7).sin() + 0.1 * j as f64, (j * j % 7) as f64))
-            .collect();
         // `sin^m θ cos^p θ`, degree `m + p`, parity `(−1)^m`.
         let kernel = |m: i32, p: i32| move |t: f64| t.sin().powi(m) * t.cos().powi(p);
-        for (m, p) in [(0, 0), (1, 0), (0, 11), (3, 8), (4, 7), (11, 0), (2, 9), (5, 3)] {
-            let k = kernel(m, p);
-            let fine: Complex64 = values.iter().zip(&factor).zip(&theta).map(|((v, f), &t)| v * f * k(t)).sum();
-            let mut circle = vec![Complex64::new(0.0, 0.0); 2 * fine_rows];
-            circle[..fine_rows].copy_from_slice(&values);
-            let mut out = Vec::new();
-            let parity = if m % 2 == 0 { 1.0 } else { -1.0 };
-            condenser.condense(&circle, parity, &mut out, &mut condenser.buffers());
-            let coarse: Complex64 = out.iter().zip(condenser.colatitudes()).map(|(v, t)| v * k(t)).sum::<Complex64>();
-            assert_abs_diff_eq!(coarse.re, fine.re, epsilon = 1e-11 * fine.norm().max(1.0));
-            assert_abs_diff_eq!(coarse.im, fine.im, epsilon = 1e-11 * fine.norm().max(1.0));
-            if (m, p) == (3, 8) {
-                // One degree past what the rows resolve: no longer the same.
-                let past = kernel(3, 9);
-                let fine: Complex64 = values.iter().zip(&factor).zip(&theta).map(|((v, f), &t)| v * f * past(t)).sum();
+        for (top, column_parity) in [(39, 1.0), (39, -1.0), (20, 1.0), (17, -1.0), (0, 1.0)] {
+            let c: Vec<Complex64> = (0..=top)
+                .map(|k| Complex64::new((k as f64 * 0.7).sin() + 0.1 * k as f64, (k * k % 7) as f64 - 3.0))
+                .collect();
+            let values: Vec<Complex64> = theta.iter().map(|&t| interpolant_at(&c, column_parity, t)).collect();
+            for (m, p) in [(0, 0), (1, 0), (0, 11), (3, 8), (4, 7), (11, 0), (2, 9), (5, 3)] {
+                let k = kernel(m, p);
+                let fine: Complex64 = values.iter().zip(&factor).zip(&theta).map(|((v, f), &t)| v * f * k(t)).sum();
+                let mut out = Vec::new();
+                let parity = if m % 2 == 0 { 1.0 } else { -1.0 };
+                condenser.condense(&c, column_parity, parity, &mut out, &mut condenser.buffers());
                 let coarse: Complex64 =
-                    out.iter().zip(condenser.colatitudes()).map(|(v, t)| v * past(t)).sum::<Complex64>();
-                assert!((coarse - fine).norm() > 1e-6 * fine.norm(), "{coarse} {fine}");
+                    out.iter().zip(condenser.colatitudes()).map(|(v, t)| v * k(t)).sum::<Complex64>();
+                let scale = fine.norm().max(1.0);
+                assert_abs_diff_eq!(coarse.re, fine.re, epsilon = 1e-11 * scale);
+                assert_abs_diff_eq!(coarse.im, fine.im, epsilon = 1e-11 * scale);
+                if (m, p) == (3, 8) && top > 0 {
+                    // One degree past what the rows resolve: no longer the same.
+                    let past = kernel(3, 9);
+                    let fine: Complex64 =
+                        values.iter().zip(&factor).zip(&theta).map(|((v, f), &t)| v * f * past(t)).sum();
+                    let coarse: Complex64 =
+                        out.iter().zip(condenser.colatitudes()).map(|(v, t)| v * past(t)).sum::<Complex64>();
+                    assert!((coarse - fine).norm() > 1e-6 * fine.norm(), "{coarse} {fine}");
+                }
             }
         }
     }
@@ -464,12 +563,29 @@ mod tests {
             };
             let even = |t: f64| Complex64::new(1.0 + (3.0 * t).cos(), 2.0 * (10.0 * t).cos());
             let odd = |t: f64| Complex64::new((2.0 * t).sin() - (9.0 * t).sin(), t.sin());
-            for (f, parity) in [(&even as &dyn Fn(f64) -> Complex64, 1.0), (&odd, -1.0)] {
+            // The Nyquist term (degree `M/2 = 12`) each layout's samples hold:
+            // cosine with the poles, sine without.
+            let nyquist_with_poles = |t: f64| Complex64::new((12.0 * t).cos() - 0.5, -(12.0 * t).cos());
+            let nyquist_offset = |t: f64| Complex64::new(2.0 * (12.0 * t).sin(), (12.0 * t).sin() + t.sin());
+            let nyquist: (&dyn Fn(f64) -> Complex64, f64) = match layout {
+                LatitudeLayout::EquiangularWithPoles => (&nyquist_with_poles, 1.0),
+                _ => (&nyquist_offset, -1.0),
+            };
+            for (f, parity) in [(&even as &dyn Fn(f64) -> Complex64, 1.0), (&odd, -1.0), nyquist] {
                 let column: Vec<Complex64> = source.iter().map(|&t| f(t)).collect();
                 let mut out = Vec::new();
-                resampler.resample(&column, parity, &mut out, &mut resampler.buffers());
+                let mut buffers = resampler.buffers();
+                resampler.resample(&column, parity, &mut out, &mut buffers);
                 assert_eq!(out.len(), resampler.fine_rows());
                 for (t, value) in resampler.fine_colatitudes().into_iter().zip(out) {
+                    assert_abs_diff_eq!(value.re, f(t).re, epsilon = 1e-12);
+                    assert_abs_diff_eq!(value.im, f(t).im, epsilon = 1e-12);
+                }
+                // Its coefficients are the same interpolant, anywhere.
+                let c = resampler.interpolant(&column, parity, &mut buffers).to_vec();
+                assert_eq!(c.len(), resampler.circle / 2 + 1);
+                for t in [0.0, 0.3, 1.0, 2.2, PI] {
+                    let value = interpolant_at(&c, parity, t);
                     assert_abs_diff_eq!(value.re, f(t).re, epsilon = 1e-12);
                     assert_abs_diff_eq!(value.im, f(t).im, epsilon = 1e-12);
                 }
