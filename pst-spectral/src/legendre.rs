@@ -274,12 +274,14 @@ fn analyse_rows<const LANES: usize, const FIELDS: usize>(
 const SUM_LANES: usize = 4;
 const _: () = assert!(SUM_LANES == 4, "pairwise adds four sums");
 
-/// Four `f64` lanes and the operations the lane-summed analysis does with
-/// them, lane by lane: every implementation gives the same bits.
-trait Lanes: Copy {
+/// `W` `f64` lanes and the operations the Legendre sums do with them, lane
+/// by lane: every implementation gives the same bits (Rust never fuses a
+/// multiply and an add unless told to). The lane-summed analysis takes
+/// [`SUM_LANES`] at a time, the synthesis [`SYNTHESIS_LANES`].
+trait Lanes<const W: usize>: Copy {
     type V: Copy;
-    fn load(self, values: &[f64; SUM_LANES]) -> Self::V;
-    fn store(self, v: Self::V) -> [f64; SUM_LANES];
+    fn load(self, values: &[f64; W]) -> Self::V;
+    fn store(self, v: Self::V) -> [f64; W];
     fn splat(self, value: f64) -> Self::V;
     fn add(self, a: Self::V, b: Self::V) -> Self::V;
     fn sub(self, a: Self::V, b: Self::V) -> Self::V;
@@ -290,22 +292,22 @@ trait Lanes: Copy {
 #[derive(Clone, Copy)]
 struct PlainLanes;
 
-impl Lanes for PlainLanes {
-    type V = [f64; SUM_LANES];
+impl<const W: usize> Lanes<W> for PlainLanes {
+    type V = [f64; W];
 
     #[inline(always)]
-    fn load(self, values: &[f64; SUM_LANES]) -> Self::V {
+    fn load(self, values: &[f64; W]) -> Self::V {
         *values
     }
 
     #[inline(always)]
-    fn store(self, v: Self::V) -> [f64; SUM_LANES] {
+    fn store(self, v: Self::V) -> [f64; W] {
         v
     }
 
     #[inline(always)]
     fn splat(self, value: f64) -> Self::V {
-        [value; SUM_LANES]
+        [value; W]
     }
 
     #[inline(always)]
@@ -324,19 +326,19 @@ impl Lanes for PlainLanes {
     }
 }
 
-/// [`Lanes`] in one AVX register (the compiler pairs the analysis's sums
+/// Four lanes in one AVX register (the compiler pairs the analysis's sums
 /// across fields rather than rows when left to vectorise the arrays).
 #[cfg(target_arch = "x86_64")]
-impl Lanes for pulp::x86::V3 {
+impl Lanes<4> for pulp::x86::V3 {
     type V = std::arch::x86_64::__m256d;
 
     #[inline(always)]
-    fn load(self, values: &[f64; SUM_LANES]) -> Self::V {
+    fn load(self, values: &[f64; 4]) -> Self::V {
         pulp::cast(*values)
     }
 
     #[inline(always)]
-    fn store(self, v: Self::V) -> [f64; SUM_LANES] {
+    fn store(self, v: Self::V) -> [f64; 4] {
         pulp::cast(v)
     }
 
@@ -361,6 +363,79 @@ impl Lanes for pulp::x86::V3 {
     }
 }
 
+/// Eight lanes in two AVX registers.
+#[cfg(target_arch = "x86_64")]
+impl Lanes<8> for pulp::x86::V3 {
+    type V = [std::arch::x86_64::__m256d; 2];
+
+    #[inline(always)]
+    fn load(self, values: &[f64; 8]) -> Self::V {
+        pulp::cast(*values)
+    }
+
+    #[inline(always)]
+    fn store(self, v: Self::V) -> [f64; 8] {
+        pulp::cast(v)
+    }
+
+    #[inline(always)]
+    fn splat(self, value: f64) -> Self::V {
+        [self.avx._mm256_set1_pd(value); 2]
+    }
+
+    #[inline(always)]
+    fn add(self, a: Self::V, b: Self::V) -> Self::V {
+        [self.avx._mm256_add_pd(a[0], b[0]), self.avx._mm256_add_pd(a[1], b[1])]
+    }
+
+    #[inline(always)]
+    fn sub(self, a: Self::V, b: Self::V) -> Self::V {
+        [self.avx._mm256_sub_pd(a[0], b[0]), self.avx._mm256_sub_pd(a[1], b[1])]
+    }
+
+    #[inline(always)]
+    fn mul(self, a: Self::V, b: Self::V) -> Self::V {
+        [self.avx._mm256_mul_pd(a[0], b[0]), self.avx._mm256_mul_pd(a[1], b[1])]
+    }
+}
+
+/// Eight lanes in one AVX-512 register (the compiler keeps to 256-bit
+/// vectors when left to vectorise arrays, even where AVX-512 is there).
+#[cfg(target_arch = "x86_64")]
+impl Lanes<8> for pulp::x86::V4 {
+    type V = std::arch::x86_64::__m512d;
+
+    #[inline(always)]
+    fn load(self, values: &[f64; 8]) -> Self::V {
+        pulp::cast(*values)
+    }
+
+    #[inline(always)]
+    fn store(self, v: Self::V) -> [f64; 8] {
+        pulp::cast(v)
+    }
+
+    #[inline(always)]
+    fn splat(self, value: f64) -> Self::V {
+        self.avx512f._mm512_set1_pd(value)
+    }
+
+    #[inline(always)]
+    fn add(self, a: Self::V, b: Self::V) -> Self::V {
+        self.avx512f._mm512_add_pd(a, b)
+    }
+
+    #[inline(always)]
+    fn sub(self, a: Self::V, b: Self::V) -> Self::V {
+        self.avx512f._mm512_sub_pd(a, b)
+    }
+
+    #[inline(always)]
+    fn mul(self, a: Self::V, b: Self::V) -> Self::V {
+        self.avx512f._mm512_mul_pd(a, b)
+    }
+}
+
 /// The Legendre sums of [`analyse_columns`], with each coefficient's terms
 /// summed in [`SUM_LANES`] interleaved partial sums over blocks of rows
 /// rather than row after row, so that a step runs across four rows in one
@@ -380,6 +455,10 @@ fn analyse_columns_by_lanes<const FIELDS: usize>(
         pulp::Arch::V3(simd) => {
             pulp::Simd::vectorize(simd, LaneAnalysis { lanes: simd, recurrence, rows, weight, columns, out })
         }
+        #[cfg(target_arch = "x86_64")]
+        pulp::Arch::V4(simd) => {
+            pulp::Simd::vectorize(simd, LaneAnalysis { lanes: *simd, recurrence, rows, weight, columns, out })
+        }
         _ => LaneAnalysis { lanes: PlainLanes, recurrence, rows, weight, columns, out }.run(),
     }
 }
@@ -394,7 +473,7 @@ struct LaneAnalysis<'a, L, const FIELDS: usize> {
     out: [&'a mut SphericalHarmonics; FIELDS],
 }
 
-impl<L: Lanes, const FIELDS: usize> pulp::WithSimd for LaneAnalysis<'_, L, FIELDS> {
+impl<L: Lanes<SUM_LANES>, const FIELDS: usize> pulp::WithSimd for LaneAnalysis<'_, L, FIELDS> {
     type Output = ();
 
     // Inlined into the dispatcher's function for the instruction set.
@@ -404,7 +483,7 @@ impl<L: Lanes, const FIELDS: usize> pulp::WithSimd for LaneAnalysis<'_, L, FIELD
     }
 }
 
-impl<L: Lanes, const FIELDS: usize> LaneAnalysis<'_, L, FIELDS> {
+impl<L: Lanes<SUM_LANES>, const FIELDS: usize> LaneAnalysis<'_, L, FIELDS> {
     #[inline(always)]
     fn run(mut self) {
         let (rows, n) = (self.rows, self.rows.len());
@@ -434,14 +513,27 @@ impl<L: Lanes, const FIELDS: usize> LaneAnalysis<'_, L, FIELDS> {
     }
 }
 
-/// Northern rows the Legendre sums take together (the synthesis and the
-/// lane-summed analysis): a block's state stays in L1 while every degree's
-/// step runs across its rows, and its arrays stay under 4 KB (arrays 4 KB
-/// apart would make the processor take loads for stores to the same place).
+/// Northern rows the lane-summed analysis takes together: a block's state
+/// stays in L1 while every degree's step runs across its rows, and its
+/// arrays stay near 4 KB (arrays 4 KB apart would make the processor take
+/// loads for stores to the same place).
 const BLOCK_ROWS: usize = 44;
 const _: () = assert!(BLOCK_ROWS.is_multiple_of(SUM_LANES), "a block holds whole vectors of four rows");
+
+/// Rows a synthesis step takes in one vector: one AVX-512 register, two
+/// AVX2 ones. A row's sums are its own whatever the width, so the width
+/// changes no bits.
+const SYNTHESIS_LANES: usize = 8;
+
+/// Northern rows the synthesis takes together (as [`BLOCK_ROWS`]; whole
+/// vectors of [`SYNTHESIS_LANES`]).
+const SYNTHESIS_ROWS: usize = 48;
+const _: () = assert!(SYNTHESIS_ROWS.is_multiple_of(SYNTHESIS_LANES), "a block holds whole vectors");
+
+/// Rows a [`RowBlock`]'s arrays hold: the larger block.
+const BLOCK_ARRAY: usize = if BLOCK_ROWS > SYNTHESIS_ROWS { BLOCK_ROWS } else { SYNTHESIS_ROWS };
 const _: () = assert!(
-    (BLOCK_ROWS * size_of::<f64>()).is_multiple_of(SUM_LANES * size_of::<f64>()),
+    (BLOCK_ARRAY * size_of::<f64>()).is_multiple_of(SYNTHESIS_LANES * size_of::<f64>()),
     "each of a block's arrays starts a whole vector after the one before"
 );
 
@@ -455,23 +547,23 @@ const _: () = assert!(
 #[repr(C, align(64))]
 struct RowBlock<const FIELDS: usize> {
     /// `cos θ` of each row.
-    x: [f64; BLOCK_ROWS],
+    x: [f64; BLOCK_ARRAY],
     /// `P̄_lm` at the degree held, and at the degree below.
-    p1: [f64; BLOCK_ROWS],
-    p2: [f64; BLOCK_ROWS],
+    p1: [f64; BLOCK_ARRAY],
+    p2: [f64; BLOCK_ARRAY],
     /// Real and imaginary parts of each field's values by parity of `l − m`
     /// (`[field][parity]`): in the analysis the weighted sum (even) and
     /// difference (odd) of a row's and its mirror's values, in the synthesis
     /// the row's sums over degrees.
-    re: [[[f64; BLOCK_ROWS]; 2]; FIELDS],
-    im: [[[f64; BLOCK_ROWS]; 2]; FIELDS],
+    re: [[[f64; BLOCK_ARRAY]; 2]; FIELDS],
+    im: [[[f64; BLOCK_ARRAY]; 2]; FIELDS],
     /// Rows held (padding included).
     len: usize,
 }
 
 impl<const FIELDS: usize> RowBlock<FIELDS> {
     fn new() -> Self {
-        let zeros = [0.0; BLOCK_ROWS];
+        let zeros = [0.0; BLOCK_ARRAY];
         RowBlock { len: 0, x: zeros, p1: zeros, p2: zeros, re: [[zeros; 2]; FIELDS], im: [[zeros; 2]; FIELDS] }
     }
 
@@ -513,7 +605,7 @@ impl<const FIELDS: usize> RowBlock<FIELDS> {
     /// Adds the block's terms to the coefficients `out` of one order
     /// (recurrence `a`, `b`) of each field.
     #[inline(always)]
-    fn analyse<L: Lanes>(&mut self, lanes: L, a: &[f64], b: &[f64], out: &mut [&mut [Complex64]; FIELDS]) {
+    fn analyse<L: Lanes<SUM_LANES>>(&mut self, lanes: L, a: &[f64], b: &[f64], out: &mut [&mut [Complex64]; FIELDS]) {
         let degrees = out.iter().map(|field| field.len()).min().unwrap_or(0).min(a.len()).min(b.len());
         if degrees == 0 || self.len == 0 {
             return;
@@ -545,7 +637,7 @@ impl<const FIELDS: usize> RowBlock<FIELDS> {
     /// after stepping the recurrence to the next degree; without, at the
     /// degree held.
     #[inline(always)]
-    fn analysis_sums<L: Lanes, const PARITY: usize>(
+    fn analysis_sums<L: Lanes<SUM_LANES>, const PARITY: usize>(
         &mut self,
         lanes: L,
         step: Option<(f64, f64)>,
@@ -620,56 +712,64 @@ fn synthesise_fields_on<const FIELDS: usize>(
     columns: [&mut [Complex64]; FIELDS],
 ) {
     debug_assert!(coefficients.iter().all(|c| c.lmax() == coefficients[0].lmax()), "fields of one truncation");
-    arch.dispatch(Synthesis { recurrence, rows, coefficients, columns });
+    match arch {
+        #[cfg(target_arch = "x86_64")]
+        pulp::Arch::V4(simd) => {
+            pulp::Simd::vectorize(simd, Synthesis { lanes: simd, recurrence, rows, coefficients, columns })
+        }
+        #[cfg(target_arch = "x86_64")]
+        pulp::Arch::V3(simd) => {
+            pulp::Simd::vectorize(simd, Synthesis { lanes: simd, recurrence, rows, coefficients, columns })
+        }
+        _ => Synthesis { lanes: PlainLanes, recurrence, rows, coefficients, columns }.run(),
+    }
 }
 
-/// [`synthesise_fields`]' arguments, for [`pulp::Arch::dispatch`]: it runs
-/// the work compiled for the widest vectors the processor has (AVX2 and its
-/// companions where it has them, else SSE2). Rust never fuses a multiply and
-/// an add unless told to, so the operations and their order are the same at
-/// any width, and so are the results, to the bit.
-struct Synthesis<'a, const FIELDS: usize> {
+/// [`synthesise_fields`]' arguments and lanes, for [`pulp::Simd::vectorize`]:
+/// the work is compiled for the widest vectors the processor has (AVX-512,
+/// AVX2 and its companions, else arrays). The operations and their order are
+/// the same at any width, and so are the results, to the bit.
+struct Synthesis<'a, L, const FIELDS: usize> {
+    lanes: L,
     recurrence: &'a Recurrence,
     rows: &'a Rows,
     coefficients: [&'a SphericalHarmonics; FIELDS],
     columns: [&'a mut [Complex64]; FIELDS],
 }
 
-impl<const FIELDS: usize> pulp::WithSimd for Synthesis<'_, FIELDS> {
+impl<L: Lanes<SYNTHESIS_LANES>, const FIELDS: usize> pulp::WithSimd for Synthesis<'_, L, FIELDS> {
     type Output = ();
 
     // Inlined into the dispatcher's function for each instruction set,
     // with everything it calls: the code is compiled for that set.
     #[inline(always)]
     fn with_simd<S: pulp::Simd>(self, _: S) {
-        synthesise_orders(self.recurrence, self.rows, self.coefficients, self.columns);
+        self.run();
     }
 }
 
-/// [`synthesise_fields`]' work.
-#[inline(always)]
-fn synthesise_orders<const FIELDS: usize>(
-    recurrence: &Recurrence,
-    rows: &Rows,
-    coefficients: [&SphericalHarmonics; FIELDS],
-    mut columns: [&mut [Complex64]; FIELDS],
-) {
-    let (n, lmax) = (rows.len(), recurrence.lmax());
-    let mut diagonal = Diagonal::new(rows);
-    let mut block = RowBlock::<FIELDS>::new();
-    for m in 0..=lmax {
-        diagonal.advance(recurrence, rows, m);
-        let (a, b) = recurrence.order(m);
-        let mut order_columns = columns.each_mut().map(|c| &mut c[m * n..(m + 1) * n]);
-        let f = coefficients.map(|c| c.order(m));
-        let half = diagonal.values.len();
-        // P̄_mm falls with m fastest at the poles, so the rows where it is
-        // zero (their values are zero) lead; the rest go through in blocks.
-        let live = diagonal.values.iter().position(|&p_mm| p_mm != 0.0).unwrap_or(half);
-        zero_rows(&mut order_columns, 0..live);
-        for first in (live..half).step_by(BLOCK_ROWS) {
-            let block_rows = first..(first + BLOCK_ROWS).min(half);
-            block.synthesise(a, b, &f, &diagonal.values, &rows.cos, block_rows, &mut order_columns);
+impl<L: Lanes<SYNTHESIS_LANES>, const FIELDS: usize> Synthesis<'_, L, FIELDS> {
+    /// [`synthesise_fields`]' work.
+    #[inline(always)]
+    fn run(self) {
+        let Synthesis { lanes, recurrence, rows, coefficients, mut columns } = self;
+        let (n, lmax) = (rows.len(), recurrence.lmax());
+        let mut diagonal = Diagonal::new(rows);
+        let mut block = RowBlock::<FIELDS>::new();
+        for m in 0..=lmax {
+            diagonal.advance(recurrence, rows, m);
+            let (a, b) = recurrence.order(m);
+            let mut order_columns = columns.each_mut().map(|c| &mut c[m * n..(m + 1) * n]);
+            let f = coefficients.map(|c| c.order(m));
+            let half = diagonal.values.len();
+            // P̄_mm falls with m fastest at the poles, so the rows where it is
+            // zero (their values are zero) lead; the rest go through in blocks.
+            let live = diagonal.values.iter().position(|&p_mm| p_mm != 0.0).unwrap_or(half);
+            zero_rows(&mut order_columns, 0..live);
+            for first in (live..half).step_by(SYNTHESIS_ROWS) {
+                let block_rows = first..(first + SYNTHESIS_ROWS).min(half);
+                block.synthesise(lanes, a, b, &f, &diagonal.values, &rows.cos, block_rows, &mut order_columns);
+            }
         }
     }
 }
@@ -740,8 +840,9 @@ impl<const FIELDS: usize> RowBlock<FIELDS> {
     /// `f`): each row's sum over degrees in order, as one row alone.
     #[allow(clippy::too_many_arguments)]
     #[inline(always)]
-    fn synthesise(
+    fn synthesise<L: Lanes<SYNTHESIS_LANES>>(
         &mut self,
+        lanes: L,
         a: &[f64],
         b: &[f64],
         f: &[&[Complex64]; FIELDS],
@@ -752,12 +853,12 @@ impl<const FIELDS: usize> RowBlock<FIELDS> {
     ) {
         let len = norths.len();
         let degrees = f.iter().map(|f| f.len()).min().unwrap_or(0).min(a.len()).min(b.len());
-        if degrees == 0 || len == 0 || len > BLOCK_ROWS {
+        if degrees == 0 || len == 0 || len > SYNTHESIS_ROWS {
             return;
         }
-        // Padded with rows of zeros to whole vectors of four (whose
-        // values are not used).
-        let width = len.div_ceil(SUM_LANES) * SUM_LANES;
+        // Padded with rows of zeros to whole vectors (whose values are not
+        // used).
+        let width = len.div_ceil(SYNTHESIS_LANES) * SYNTHESIS_LANES;
         self.len = width;
         let (a, b) = (&a[..degrees], &b[..degrees]);
         let f = f.map(|f| &f[..degrees]);
@@ -780,12 +881,12 @@ impl<const FIELDS: usize> RowBlock<FIELDS> {
         // to) is a constant.
         let mut k = 1;
         while k + 1 < degrees {
-            self.synthesis_step::<1>(width, a[k], b[k], f.map(|f| f[k]));
-            self.synthesis_step::<0>(width, a[k + 1], b[k + 1], f.map(|f| f[k + 1]));
+            self.synthesis_step::<L, 1>(lanes, width, a[k], b[k], f.map(|f| f[k]));
+            self.synthesis_step::<L, 0>(lanes, width, a[k + 1], b[k + 1], f.map(|f| f[k + 1]));
             k += 2;
         }
         if k < degrees {
-            self.synthesis_step::<1>(width, a[k], b[k], f.map(|f| f[k]));
+            self.synthesis_step::<L, 1>(lanes, width, a[k], b[k], f.map(|f| f[k]));
         }
         for (column, (re, im)) in columns.iter_mut().zip(self.re.iter().zip(&self.im)) {
             let n = column.len();
@@ -804,23 +905,33 @@ impl<const FIELDS: usize> RowBlock<FIELDS> {
     }
 
     /// One degree's step across the first `width` rows (a multiple of
-    /// four): the recurrence (`a_lm`, `b_lm`), then each field's sums of
+    /// [`SYNTHESIS_LANES`]): the recurrence (`a_lm`, `b_lm`), then each field's sums of
     /// parity `PARITY` take its coefficient `f` times `P̄_lm`.
     #[inline(always)]
-    fn synthesis_step<const PARITY: usize>(&mut self, width: usize, a_lm: f64, b_lm: f64, f: [Complex64; FIELDS]) {
-        let x = self.x[..width].as_chunks::<SUM_LANES>().0;
-        let p1 = self.p1[..width].as_chunks_mut::<SUM_LANES>().0;
-        let p2 = self.p2[..width].as_chunks_mut::<SUM_LANES>().0;
-        let mut re = self.re.each_mut().map(|re| re[PARITY][..width].as_chunks_mut::<SUM_LANES>().0);
-        let mut im = self.im.each_mut().map(|im| im[PARITY][..width].as_chunks_mut::<SUM_LANES>().0);
+    fn synthesis_step<L: Lanes<SYNTHESIS_LANES>, const PARITY: usize>(
+        &mut self,
+        lanes: L,
+        width: usize,
+        a_lm: f64,
+        b_lm: f64,
+        f: [Complex64; FIELDS],
+    ) {
+        let x = self.x[..width].as_chunks::<SYNTHESIS_LANES>().0;
+        let p1 = self.p1[..width].as_chunks_mut::<SYNTHESIS_LANES>().0;
+        let p2 = self.p2[..width].as_chunks_mut::<SYNTHESIS_LANES>().0;
+        let mut re = self.re.each_mut().map(|re| re[PARITY][..width].as_chunks_mut::<SYNTHESIS_LANES>().0);
+        let mut im = self.im.each_mut().map(|im| im[PARITY][..width].as_chunks_mut::<SYNTHESIS_LANES>().0);
+        let (a_lm, b_lm) = (lanes.splat(a_lm), lanes.splat(b_lm));
+        let f = f.map(|f| (lanes.splat(f.re), lanes.splat(f.im)));
         for (c, (x, (p1, p2))) in x.iter().zip(p1.iter_mut().zip(p2.iter_mut())).enumerate() {
-            let p0: [f64; SUM_LANES] = std::array::from_fn(|i| a_lm * (x[i] * p1[i] - b_lm * p2[i]));
+            let (x, held, below) = (lanes.load(x), lanes.load(p1), lanes.load(p2));
+            let p0 = lanes.mul(a_lm, lanes.sub(lanes.mul(x, held), lanes.mul(b_lm, below)));
             *p2 = *p1;
-            *p1 = p0;
-            for ((re, im), f) in re.iter_mut().zip(im.iter_mut()).zip(&f) {
+            *p1 = lanes.store(p0);
+            for ((re, im), (f_re, f_im)) in re.iter_mut().zip(im.iter_mut()).zip(&f) {
                 let (re, im) = (&mut re[c], &mut im[c]);
-                *re = std::array::from_fn(|i| re[i] + f.re * p0[i]);
-                *im = std::array::from_fn(|i| im[i] + f.im * p0[i]);
+                *re = lanes.store(lanes.add(lanes.load(re), lanes.mul(*f_re, p0)));
+                *im = lanes.store(lanes.add(lanes.load(im), lanes.mul(*f_im, p0)));
             }
         }
     }
@@ -993,6 +1104,15 @@ mod tests {
         Rows::new(&colatitudes, Vec::new())
     }
 
+    /// The widest instruction set this processor has, and AVX2 where it
+    /// has that too.
+    fn instruction_sets() -> Vec<pulp::Arch> {
+        let mut sets = vec![pulp::Arch::new()];
+        #[cfg(target_arch = "x86_64")]
+        sets.extend(pulp::x86::V3::try_new().map(pulp::Arch::V3));
+        sets
+    }
+
     fn same_bits(a: &[Complex64], b: &[Complex64]) -> bool {
         a.len() == b.len()
             && a.iter().zip(b).all(|(a, b)| a.re.to_bits() == b.re.to_bits() && a.im.to_bits() == b.im.to_bits())
@@ -1068,8 +1188,11 @@ mod tests {
             );
             columns
         };
-        let (widest, scalar) = (synthesised(pulp::Arch::new()), synthesised(pulp::Arch::Scalar));
-        assert!(widest.iter().zip(&scalar).all(|(a, b)| same_bits(a, b)));
+        let scalar = synthesised(pulp::Arch::Scalar);
+        for arch in instruction_sets() {
+            let synthesised = synthesised(arch);
+            assert!(synthesised.iter().zip(&scalar).all(|(a, b)| same_bits(a, b)), "{arch:?}");
+        }
     }
 
     /// The lane-summed analysis gives the same bits in AVX registers as in
@@ -1090,9 +1213,11 @@ mod tests {
                 analyse_columns_by_lanes(arch, &recurrence, &rows, &weight, [&u, &v], sums.each_mut());
                 sums
             };
-            let (widest, arrays) = (analysed(pulp::Arch::new()), analysed(pulp::Arch::Scalar));
-            for (a, b) in widest.iter().zip(&arrays) {
-                assert!((0..=lmax).all(|m| same_bits(a.order(m), b.order(m))), "T{lmax} on {n} rows");
+            let arrays = analysed(pulp::Arch::Scalar);
+            for arch in instruction_sets() {
+                for (a, b) in analysed(arch).iter().zip(&arrays) {
+                    assert!((0..=lmax).all(|m| same_bits(a.order(m), b.order(m))), "T{lmax} on {n} rows, {arch:?}");
+                }
             }
         }
     }
