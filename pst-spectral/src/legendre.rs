@@ -363,39 +363,43 @@ impl Lanes<4> for pulp::x86::V3 {
     }
 }
 
-/// Eight lanes in two AVX registers.
-#[cfg(target_arch = "x86_64")]
-impl Lanes<8> for pulp::x86::V3 {
-    type V = [std::arch::x86_64::__m256d; 2];
+/// Eight lanes as two sets of four (two AVX registers).
+#[derive(Clone, Copy)]
+struct Twice<L>(L);
+
+impl<L: Lanes<4>> Lanes<8> for Twice<L> {
+    type V = [L::V; 2];
 
     #[inline(always)]
     fn load(self, values: &[f64; 8]) -> Self::V {
-        pulp::cast(*values)
+        let halves = values.as_chunks::<4>().0;
+        [self.0.load(&halves[0]), self.0.load(&halves[1])]
     }
 
     #[inline(always)]
     fn store(self, v: Self::V) -> [f64; 8] {
-        pulp::cast(v)
+        let (low, high) = (self.0.store(v[0]), self.0.store(v[1]));
+        std::array::from_fn(|i| if i < 4 { low[i] } else { high[i - 4] })
     }
 
     #[inline(always)]
     fn splat(self, value: f64) -> Self::V {
-        [self.avx._mm256_set1_pd(value); 2]
+        [self.0.splat(value); 2]
     }
 
     #[inline(always)]
     fn add(self, a: Self::V, b: Self::V) -> Self::V {
-        [self.avx._mm256_add_pd(a[0], b[0]), self.avx._mm256_add_pd(a[1], b[1])]
+        [self.0.add(a[0], b[0]), self.0.add(a[1], b[1])]
     }
 
     #[inline(always)]
     fn sub(self, a: Self::V, b: Self::V) -> Self::V {
-        [self.avx._mm256_sub_pd(a[0], b[0]), self.avx._mm256_sub_pd(a[1], b[1])]
+        [self.0.sub(a[0], b[0]), self.0.sub(a[1], b[1])]
     }
 
     #[inline(always)]
     fn mul(self, a: Self::V, b: Self::V) -> Self::V {
-        [self.avx._mm256_mul_pd(a[0], b[0]), self.avx._mm256_mul_pd(a[1], b[1])]
+        [self.0.mul(a[0], b[0]), self.0.mul(a[1], b[1])]
     }
 }
 
@@ -719,7 +723,7 @@ fn synthesise_fields_on<const FIELDS: usize>(
         }
         #[cfg(target_arch = "x86_64")]
         pulp::Arch::V3(simd) => {
-            pulp::Simd::vectorize(simd, Synthesis { lanes: simd, recurrence, rows, coefficients, columns })
+            pulp::Simd::vectorize(simd, Synthesis { lanes: Twice(simd), recurrence, rows, coefficients, columns })
         }
         _ => Synthesis { lanes: PlainLanes, recurrence, rows, coefficients, columns }.run(),
     }
