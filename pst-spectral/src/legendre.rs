@@ -459,6 +459,8 @@ fn analyse_columns_by_lanes<const FIELDS: usize>(
         pulp::Arch::V3(simd) => {
             pulp::Simd::vectorize(simd, LaneAnalysis { lanes: simd, recurrence, rows, weight, columns, out })
         }
+        // Four lanes in AVX2 registers on AVX-512 too: the sums' order fixes
+        // their bits, and eight lanes in one register were no faster.
         #[cfg(target_arch = "x86_64")]
         pulp::Arch::V4(simd) => {
             pulp::Simd::vectorize(simd, LaneAnalysis { lanes: *simd, recurrence, rows, weight, columns, out })
@@ -537,17 +539,18 @@ const _: () = assert!(SYNTHESIS_ROWS.is_multiple_of(SYNTHESIS_LANES), "a block h
 /// Rows a [`RowBlock`]'s arrays hold: the larger block.
 const BLOCK_ARRAY: usize = if BLOCK_ROWS > SYNTHESIS_ROWS { BLOCK_ROWS } else { SYNTHESIS_ROWS };
 const _: () = assert!(
-    (BLOCK_ARRAY * size_of::<f64>()).is_multiple_of(SYNTHESIS_LANES * size_of::<f64>()),
-    "each of a block's arrays starts a whole vector after the one before"
+    (BLOCK_ARRAY * size_of::<f64>()).is_multiple_of(64),
+    "each of a block's arrays starts a whole cache line after the one before"
 );
 
 /// A block of rows' state in the Legendre sums, row by row in arrays,
-/// padded with zero rows to whole vectors of four.
+/// padded with zero rows to whole vectors (of [`SUM_LANES`] rows in the
+/// analysis, [`SYNTHESIS_LANES`] in the synthesis).
 ///
-/// Aligned to a cache line, its arrays first, so that every vector of four
-/// rows (32 bytes) lies within one line: on the stack it was aligned to 16
-/// bytes, wherever the run's stack fell, and in about half of all runs
-/// vectors straddled lines and T719's synthesis took 50 % longer.
+/// Aligned to a cache line, its arrays first and each a whole number of
+/// lines long, so that no vector straddles two lines: on the stack it was
+/// aligned to 16 bytes, wherever the run's stack fell, and in about half of
+/// all runs four-row vectors straddled lines and T719 took 20 % longer.
 #[repr(C, align(64))]
 struct RowBlock<const FIELDS: usize> {
     /// `cos θ` of each row.

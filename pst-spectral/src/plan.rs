@@ -406,7 +406,7 @@ impl ShtPlan {
         }
         let mut columns = vec![Complex64::new(0.0, 0.0); (self.lmax + 1) * nlat];
         let mut input = self.forward.make_input_vec();
-        let width = self.forward.make_output_vec().len();
+        let width = self.forward.complex_len();
         let mut spectra = vec![Complex64::new(0.0, 0.0); ZONAL_BLOCK_ROWS * width];
         let mut scratch = self.forward.make_scratch_vec();
         // The largest magnitude so far, lane by lane (the largest of a set
@@ -465,7 +465,7 @@ impl ShtPlan {
     /// order handed to `row`.
     fn zonal_inverse_rows(&self, columns: &[Complex64], mut row: impl FnMut(&mut [f64]) -> Result<()>) -> Result<()> {
         let nlat = self.geometry.nlat;
-        let width = self.inverse.make_input_vec().len();
+        let width = self.inverse.complex_len();
         let mut spectra = vec![Complex64::new(0.0, 0.0); ZONAL_BLOCK_ROWS * width];
         let mut output = self.inverse.make_output_vec();
         let mut scratch = self.inverse.make_scratch_vec();

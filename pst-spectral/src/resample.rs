@@ -319,7 +319,7 @@ impl Condenser {
         // an inverse cosine transform of `c`. Odd: `g = 2i Σ c_k sin kθ`, and
         // `sin((F − k')θ_j) = (−1)^j cos k'θ_j`, so `(−1)^j g(θ_j)` is the
         // inverse cosine transform of `D_(F−k) = i c_k`.
-        let odd_column = column_parity < 0.0;
+        let (odd_column, sine) = (column_parity < 0.0, kernel_parity < 0.0);
         fine_spectrum.fill(zero);
         if odd_column {
             let i = Complex64::new(0.0, 1.0);
@@ -335,7 +335,7 @@ impl Condenser {
         // signs, read backwards (`S_k = D'_(F−k)`): the odd rows' signs flip
         // for a sine kernel, and again for an odd column.
         let odd_rows = f.div_ceil(2);
-        let flip = odd_column != (kernel_parity < 0.0);
+        let flip = odd_column != sine;
         let (even_part, odd_part) = fine.split_at_mut(odd_rows);
         let (even_factor, odd_factor) = self.ordered_factor.split_at(odd_rows);
         even_part.iter_mut().zip(even_factor).for_each(|(value, factor)| *value *= factor);
@@ -345,7 +345,6 @@ impl Condenser {
         // The rows' spectrum: `D_k / n` to degree `L` (sines: `S_k / n` at
         // `n − k`, the inverse sine transform being the inverse cosine
         // transform of the spectrum read backwards, with alternate signs).
-        let sine = kernel_parity < 0.0;
         spectrum.fill(zero);
         let scale = 1.0 / n as f64;
         if sine {
