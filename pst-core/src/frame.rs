@@ -186,8 +186,15 @@ impl SummaryLanes {
         self.high[lane] = if v > self.high[lane] { v } else { self.high[lane] };
     }
 
-    /// Takes in `values`, lane after lane.
+    /// Takes in `values`, lane after lane, in the widest vectors the
+    /// processor has (the lanes' minima, maxima and counts are exact, so
+    /// the summary is the same on any).
     fn add(&mut self, values: &[f64]) {
+        pulp::Arch::new().dispatch(AddValues { lanes: self, values });
+    }
+
+    #[inline(always)]
+    fn add_lanes(&mut self, values: &[f64]) {
         let mut chunks = values.chunks_exact(SUMMARY_LANES);
         for chunk in &mut chunks {
             for (lane, &v) in chunk.iter().enumerate() {
@@ -203,6 +210,48 @@ impl SummaryLanes {
             min: self.low.iter().copied().fold(f64::INFINITY, f64::min),
             max: self.high.iter().copied().fold(f64::NEG_INFINITY, f64::max),
         }
+    }
+}
+
+/// [`SummaryLanes::add`] compiled for an instruction set.
+struct AddValues<'a> {
+    lanes: &'a mut SummaryLanes,
+    values: &'a [f64],
+}
+
+impl pulp::WithSimd for AddValues<'_> {
+    type Output = ();
+
+    #[inline(always)]
+    fn with_simd<S: pulp::Simd>(self, _: S) {
+        self.lanes.add_lanes(self.values);
+    }
+}
+
+/// [`FrameRows::push_row_from`]'s copy and summary of a row, compiled for
+/// an instruction set: the row is written after `values` and summarised in
+/// `lanes`, unless it is not as long as it said (then `values` is left as
+/// it was). Gives how many values the row had.
+struct AddRow<'a, I> {
+    values: &'a mut Vec<f64>,
+    lanes: &'a mut SummaryLanes,
+    row: I,
+}
+
+impl<I: ExactSizeIterator<Item = f64>> pulp::WithSimd for AddRow<'_, I> {
+    type Output = usize;
+
+    #[inline(always)]
+    fn with_simd<S: pulp::Simd>(self, _: S) -> usize {
+        let (start, expected) = (self.values.len(), self.row.len());
+        self.values.extend(self.row);
+        let given = self.values.len() - start;
+        if given == expected {
+            self.lanes.add_lanes(&self.values[start..]);
+        } else {
+            self.values.truncate(start);
+        }
+        given
     }
 }
 
@@ -240,19 +289,64 @@ impl FrameRows {
         FrameRows { grid, time, values: Vec::with_capacity(nlat * nlon), lanes: SummaryLanes::new() }
     }
 
+    /// [`FrameRows::new`] written into `buffer` (its values dropped), so
+    /// that a reader can make its frames in memory it keeps from frame to
+    /// frame (a [`FramePool`]'s: then mark the finished frame
+    /// [`Frame::recycled_into`] the pool).
+    pub fn in_buffer(grid: Arc<Grid>, time: Timestamp, mut buffer: Vec<f64>) -> Self {
+        let (nlat, nlon) = grid.shape();
+        buffer.clear();
+        buffer.reserve(nlat * nlon);
+        FrameRows { grid, time, values: buffer, lanes: SummaryLanes::new() }
+    }
+
     /// Appends the next row (northernmost first or not, as the grid's rows
     /// run). An error when the row is not one value per longitude or the
     /// frame already has every row.
     pub fn push_row(&mut self, row: &[f64]) -> Result<()> {
+        self.push_row_from(row.iter().copied())
+    }
+
+    /// [`FrameRows::push_row`] with the row's values as they are made (a
+    /// reader's values as it unpacks them, say): written into the frame
+    /// and summarised there while in cache, with no row buffer between.
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// use pst_core::{FrameRows, Grid, Timestamp};
+    /// let grid = Arc::new(Grid::regular_global(90.0)?); // 3 × 4
+    /// let mut rows = FrameRows::new(grid, Timestamp::from_ymdh(2025, 12, 1, 0)?);
+    /// let stored: [f32; 12] = [1.0, 2.0, 3.0, 4.0, 5.0, f32::NAN, 7.0, 8.0, 9.0, 10.0, 11.0, -12.0];
+    /// for row in stored.chunks_exact(4) {
+    ///     rows.push_row_from(row.iter().map(|&v| f64::from(v)))?;
+    /// }
+    /// assert!(rows.push_row_from([0.0; 4]).is_err()); // a fourth row
+    /// let frame = rows.finish()?;
+    /// assert_eq!(frame.summary().min, -12.0);
+    /// # Ok::<(), pst_core::Error>(())
+    /// ```
+    pub fn push_row_from<I>(&mut self, row: I) -> Result<()>
+    where
+        I: IntoIterator<Item = f64>,
+        I::IntoIter: ExactSizeIterator,
+    {
         let (nlat, nlon) = self.grid.shape();
+        let row = row.into_iter();
+        let wrong_length =
+            |given: usize| Error::InvalidFrame(format!("a row of {given} values on a grid of {nlon} longitudes"));
         if row.len() != nlon {
-            return Err(Error::InvalidFrame(format!("a row of {} values on a grid of {nlon} longitudes", row.len())));
+            return Err(wrong_length(row.len()));
         }
         if self.values.len() == nlat * nlon {
             return Err(Error::InvalidFrame(format!("a row beyond the grid's {nlat}")));
         }
-        self.values.extend_from_slice(row);
-        self.lanes.add(row);
+        // Written whole (the length known, the copy runs in vectors) and
+        // summarised, in the widest vectors the processor has; its length
+        // checked again: an iterator may misstate it.
+        let given = pulp::Arch::new().dispatch(AddRow { values: &mut self.values, lanes: &mut self.lanes, row });
+        if given != nlon {
+            return Err(wrong_length(given));
+        }
         Ok(())
     }
 
@@ -393,6 +487,15 @@ mod tests {
             prop_assert_eq!(bits(&by_rows), bits(&frame));
             prop_assert_eq!((by_rows.grid(), by_rows.time()), (frame.grid(), frame.time()));
             prop_assert_eq!(by_rows.summary(), summary);
+            // Made from values as they come, in a buffer holding others.
+            let buffer = vec![f64::NAN; 3 * values.len()];
+            let mut from_values = FrameRows::in_buffer(frame.grid().clone(), frame.time(), buffer);
+            for row in values.chunks(12) {
+                from_values.push_row_from(row.iter().copied()).expect("a row of the grid");
+            }
+            let from_values = from_values.finish().expect("every row");
+            prop_assert_eq!(bits(&from_values), bits(&frame));
+            prop_assert_eq!(from_values.summary(), summary);
         }
     }
 
@@ -403,6 +506,11 @@ mod tests {
         let message = |e: Error| e.to_string();
         let mut short = rows();
         assert!(message(short.push_row(&[1.0; 11]).unwrap_err()).contains("a row of 11 values on a grid of 12"));
+        assert!(message(short.push_row_from([1.0; 11]).unwrap_err()).contains("a row of 11 values on a grid of 12"));
+        assert!(message(short.push_row_from([1.0; 13]).unwrap_err()).contains("a row of 13 values on a grid of 12"));
+        // A refused row leaves nothing behind.
+        short.push_row(&[2.0; 12]).expect("a row");
+        assert_eq!(short.values, [2.0; 12]);
         let mut full = rows();
         for _ in 0..7 {
             full.push_row(&[1.0; 12]).expect("a row");
