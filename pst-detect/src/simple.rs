@@ -287,8 +287,16 @@ fn neighbour_extrema(
 
 impl SimpleDetector {
     /// Steps 1 and 2 on the sign-adjusted field (always looking for minima),
-    /// as row-major indices.
+    /// as row-major indices, compiled for the widest vectors the processor
+    /// has (the pass flagging points no higher than their neighbours then
+    /// compares four or eight values at a time; comparisons are exact, so
+    /// the points are the same on any).
     fn window_candidates(&self, grid: &pst_core::Grid, field: &[f64], found: &mut Vec<usize>) {
+        pulp::Arch::new().dispatch(WindowCandidates { detector: self, grid, field, found });
+    }
+
+    #[inline(always)]
+    fn window_candidates_here(&self, grid: &pst_core::Grid, field: &[f64], found: &mut Vec<usize>) {
         let (nlat, nlon) = grid.shape();
         let half = self.window / 2;
         found.clear();
@@ -329,6 +337,7 @@ impl SimpleDetector {
     /// Step 2 at one point `(r, c)` of the minimum-oriented field whose
     /// window fits: no value in the window is below the point's, and at most
     /// `rank` of them fail the contrast threshold.
+    #[inline(always)]
     fn window_passes(&self, field: &[f64], nlon: usize, periodic: bool, r: usize, c: usize, rank: usize) -> bool {
         let half = self.window / 2;
         let v = field[r * nlon + c];
@@ -366,11 +375,29 @@ impl SimpleDetector {
     }
 }
 
+/// [`SimpleDetector::window_candidates`] compiled for an instruction set.
+struct WindowCandidates<'a> {
+    detector: &'a SimpleDetector,
+    grid: &'a pst_core::Grid,
+    field: &'a [f64],
+    found: &'a mut Vec<usize>,
+}
+
+impl pulp::WithSimd for WindowCandidates<'_> {
+    type Output = ();
+
+    #[inline(always)]
+    fn with_simd<S: pulp::Simd>(self, _: S) {
+        self.detector.window_candidates_here(self.grid, self.field, self.found);
+    }
+}
+
 /// Whether each point of `row` is no higher than its four direct neighbours
 /// (1) or not (0), longitude wrapping at the row's ends; `up` and `down` are
 /// the rows either side. Most points are not, and rejecting them in a
 /// branch-free pass over the row (which the compiler vectorises) saves the
 /// mispredicted branches of testing them one by one.
+#[inline(always)]
 fn flag_neighbour_minima(row: &[f64], up: &[f64], down: &[f64], passes: &mut [u8]) {
     let nlon = row.len();
     if nlon >= 3 {
@@ -461,6 +488,31 @@ mod tests {
             orient_towards_minima(&values, 1.0, &mut oriented);
             let bits = |v: &[f64]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
             prop_assert_eq!(bits(&oriented), bits(&values));
+        }
+
+        #[test]
+        fn the_window_candidates_are_the_same_with_any_instruction_set(
+            levels in proptest::collection::vec(0u8..6, 13 * 17),
+            infinite in proptest::collection::vec(any::<bool>(), 13 * 17),
+            threshold in 0.0f64..2.0,
+            window in prop_oneof![Just(3usize), Just(5), Just(7)],
+            periodic in any::<bool>(),
+        ) {
+            // Few levels: ties and plateaus everywhere; some values +∞ (a
+            // missing value oriented towards minima).
+            let field: Vec<f64> =
+                levels.iter().zip(&infinite).map(|(&l, &inf)| if inf && l == 5 { f64::INFINITY } else { f64::from(l) }).collect();
+            let lons: Vec<f64> = if periodic {
+                (0..17).map(|j| j as f64 * 360.0 / 17.0).collect()
+            } else {
+                (0..17).map(|j| 100.0 + j as f64).collect()
+            };
+            let grid = pst_core::Grid::new((0..13).map(|i| -30.0 + 5.0 * i as f64).collect(), lons).expect("a grid");
+            let detector = SimpleDetector::new(DetectionMode::Min).threshold(threshold).window(window);
+            let (mut widest, mut plain) = (Vec::new(), Vec::new());
+            detector.window_candidates(&grid, &field, &mut widest);
+            detector.window_candidates_here(&grid, &field, &mut plain);
+            prop_assert_eq!(widest, plain);
         }
     }
 }
