@@ -446,11 +446,13 @@ fn laplacian_at(grid: &pst_core::Grid, field: &[f64], candidates: &[usize], out:
 /// do), so the work is the candidates near each one, and the lookups stay in
 /// a list that fits in cache instead of five rows of an 8 MB grid apart.
 fn suppress_duplicates(grid: &pst_core::Grid, candidates: &[usize], laplacian: &[f64]) -> Vec<(usize, usize)> {
-    const SQUARE_ROWS: usize = 2 * DUPLICATE_HALF_WIDTH as usize + 1;
+    // The square's side: its rows, and its columns (all of a periodic row
+    // no wider than it).
+    const SQUARE_SIDE: usize = 2 * DUPLICATE_HALF_WIDTH as usize + 1;
     let nlon = grid.nlon();
     let half = DUPLICATE_HALF_WIDTH as usize;
     let periodic = grid.is_periodic();
-    let mut cursors = [0usize; SQUARE_ROWS];
+    let mut cursors = [0usize; SQUARE_SIDE];
     let mut kept = Vec::new();
     for (k, &at) in candidates.iter().enumerate() {
         let (r, c) = (at / nlon, at % nlon);
@@ -473,7 +475,7 @@ fn suppress_duplicates(grid: &pst_core::Grid, candidates: &[usize], laplacian: &
         for (cursor, rr) in cursors.iter_mut().zip(r as isize - half as isize..) {
             let Some(rr) = grid.clip_row(rr) else { continue };
             let row = rr * nlon;
-            if periodic && nlon <= SQUARE_ROWS {
+            if periodic && nlon <= SQUARE_SIDE {
                 // The square's columns are the whole row.
                 keep = !beaten(between(row, row + nlon - 1));
             } else {
