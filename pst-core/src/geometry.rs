@@ -170,6 +170,19 @@ impl CosineLawPoint {
         let dot = self.sin_lat * other.sin_lat + self.cos_lat * other.cos_lat * (self.lon_rad - other.lon_rad).cos();
         dot.clamp(-1.0, 1.0).acos()
     }
+
+    /// The point's [`unit_vector`], from the sine and cosine of the latitude
+    /// this point holds (one sine and cosine more, of the longitude, instead
+    /// of two): the same bits.
+    ///
+    /// ```
+    /// use pst_core::{CosineLawPoint, unit_vector};
+    /// assert_eq!(CosineLawPoint::new(-37.25, 301.5).unit_vector(), unit_vector(-37.25, 301.5));
+    /// ```
+    pub fn unit_vector(&self) -> [f64; 3] {
+        let (sin_lon, cos_lon) = self.lon_rad.sin_cos();
+        [self.cos_lat * cos_lon, self.cos_lat * sin_lon, self.sin_lat]
+    }
 }
 
 /// Initial bearing in degrees clockwise from north, in `[0, 360)`, of the
@@ -205,9 +218,7 @@ pub fn bearing_deg(lat1_deg: f64, lon1_deg: f64, lat2_deg: f64, lon2_deg: f64) -
 /// assert_relative_eq!(chord, chord_from_angle_deg(angle), max_relative = 1e-9);
 /// ```
 pub fn unit_vector(lat_deg: f64, lon_deg: f64) -> [f64; 3] {
-    let (sin_lat, cos_lat) = lat_deg.to_radians().sin_cos();
-    let (sin_lon, cos_lon) = lon_deg.to_radians().sin_cos();
-    [cos_lat * cos_lon, cos_lat * sin_lon, sin_lat]
+    CosineLawPoint::new(lat_deg, lon_deg).unit_vector()
 }
 
 /// Chord length on the unit sphere subtending a great-circle angle in degrees.
@@ -300,6 +311,17 @@ mod test {
             let d0 = great_circle_distance_m(a, b, c, d);
             let d1 = great_circle_distance_m(a, b + shift, c, d + shift);
             prop_assert!((d0 - d1).abs() < 1e-3);
+        }
+
+        /// The unit vector built from a cosine-law point has the bits of
+        /// the one built from the degrees directly (`sin_cos` is a sine and
+        /// a cosine: the point's stored ones).
+        #[test]
+        fn unit_vector_from_a_cosine_law_point_is_the_direct_one(a in lat(), b in -720.0..720.0f64) {
+            let (sin_lat, cos_lat) = a.to_radians().sin_cos();
+            let (sin_lon, cos_lon) = b.to_radians().sin_cos();
+            let direct = [cos_lat * cos_lon, cos_lat * sin_lon, sin_lat];
+            prop_assert_eq!(CosineLawPoint::new(a, b).unit_vector().map(f64::to_bits), direct.map(f64::to_bits));
         }
 
         #[test]

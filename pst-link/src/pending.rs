@@ -140,14 +140,6 @@ impl PendingTracks {
         }
     }
 
-    /// A growing track's points (growing tracks are always in memory).
-    pub(crate) fn points(&self, track: usize) -> &[Point] {
-        match &self.pending[track - self.first_pending] {
-            Slot::Points(points) => points,
-            Slot::Spilled { .. } => &[],
-        }
-    }
-
     /// The track will not grow any more: it may leave once every older one
     /// has.
     pub(crate) fn stop(&mut self, track: usize) {

