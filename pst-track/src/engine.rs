@@ -277,6 +277,7 @@ mod test {
     use pst_link::SimpleLinker;
 
     use super::*;
+    use crate::series::FRAMES_PER_THREAD_IN_FLIGHT;
 
     /// Frames from `damaged_from` on cannot be read.
     struct DamagedSource {
@@ -338,10 +339,11 @@ mod test {
     fn the_earlier_frames_error_wins_while_batches_overlap() -> Result<()> {
         let detector = SimpleDetector::new(DetectionMode::Min);
         for threads in [1, 2, 3] {
-            // A frame of the second batch (batches hold 4 frames a thread) is
-            // damaged; linking fails at a frame of the first.
-            let damaged = 4 * threads + 1;
-            let series = SyntheticSeries::builder(Grid::regular_global(10.0)?).frames(40).build()?;
+            // A frame of the second batch is damaged; linking fails at a
+            // frame of the first.
+            let batch = FRAMES_PER_THREAD_IN_FLIGHT * threads;
+            let damaged = batch + 1;
+            let series = SyntheticSeries::builder(Grid::regular_global(10.0)?).frames(2 * batch + 2).build()?;
             let source = DamagedSource { series, damaged_from: damaged };
             let linker = FailingLinker { simple: SimpleLinker::default(), fails_at: 2 };
             let failing = DetectLinkTracker::new(detector.clone(), linker).threads(threads);

@@ -167,7 +167,14 @@ pub(crate) fn detect_frames(
 }
 
 /// Frames detected together before their centres are handed on, per thread.
-const FRAMES_PER_THREAD_IN_FLIGHT: usize = 4;
+///
+/// A batch's link overlaps the next batch's detection, and a batch ends when
+/// its slowest frame is done: until then the other threads wait, half a
+/// frame's detection each on average. At 4 frames a thread that was 5–8 %
+/// of a 0.25° year's wall time; at 16 it is under 2 %. Only the batch's
+/// centres are held (a few hundred kB at 0.25°), not its frames: each
+/// thread reads and detects one frame at a time.
+pub(crate) const FRAMES_PER_THREAD_IN_FLIGHT: usize = 16;
 
 /// The threads a run works on: a pool of its own when the caller sized it,
 /// else rayon's global pool (which honours `RAYON_NUM_THREADS`).
@@ -215,8 +222,9 @@ impl Pool {
         self.0.as_ref().map_or_else(rayon::current_num_threads, rayon::ThreadPool::current_num_threads)
     }
 
-    /// Frames `0..frames` cut into the batches detected together: a few
-    /// frames per thread, so memory holds a bounded number of frames.
+    /// Frames `0..frames` cut into the batches detected together:
+    /// [`FRAMES_PER_THREAD_IN_FLIGHT`] frames per thread, so memory holds
+    /// the centres of a bounded number of frames.
     pub(crate) fn batches(&self, frames: usize) -> impl Iterator<Item = Range<usize>> + use<> {
         let batch = self.threads().max(1) * FRAMES_PER_THREAD_IN_FLIGHT;
         (0..frames).step_by(batch).map(move |start| start..(start + batch).min(frames))
@@ -231,8 +239,8 @@ mod test {
     fn pools_are_sized_explicitly() {
         assert_eq!(Pool::new(Some(2)).map(|p| p.threads()).ok(), Some(2));
         assert!(Pool::new(Some(0)).is_err());
-        let batches: Vec<_> = Pool::new(Some(2)).map(|p| p.batches(19).collect()).unwrap_or_default();
-        assert_eq!(batches, vec![0..8, 8..16, 16..19]);
+        let batches: Vec<_> = Pool::new(Some(2)).map(|p| p.batches(70).collect()).unwrap_or_default();
+        assert_eq!(batches, vec![0..32, 32..64, 64..70]);
     }
 
     /// Every frame fails; the first is the slowest to, so other threads
