@@ -27,6 +27,111 @@ pub(crate) struct Candidate {
     pub(crate) grid_point: (usize, usize),
 }
 
+/// A frame's values as the candidate search reads them: at a row (the
+/// source's latitude order) and a column (sorted by longitude), in the
+/// field's units times the detector's value factor.
+pub(crate) trait FieldValues {
+    /// The value at `row`, `column`.
+    fn at(&self, row: usize, column: usize) -> f64;
+
+    /// `out[j] = self.at(row, first + j)`: a run of a row's columns in one
+    /// call, so a frame whose rows are in column order is read as slices
+    /// (which the compiler vectorises) rather than value by value.
+    #[inline(always)]
+    fn run(&self, row: usize, first: usize, out: &mut [f64]) {
+        for (value, column) in out.iter_mut().zip(first..) {
+            *value = self.at(row, column);
+        }
+    }
+}
+
+impl<F: Fn(usize, usize) -> f64> FieldValues for F {
+    #[inline(always)]
+    fn at(&self, row: usize, column: usize) -> f64 {
+        self(row, column)
+    }
+}
+
+/// A frame already in column order: row-major `values` of `nlon` columns,
+/// times `factor`.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct RowsInColumnOrder<'a> {
+    pub(crate) values: &'a [f64],
+    pub(crate) nlon: usize,
+    pub(crate) factor: f64,
+}
+
+impl FieldValues for RowsInColumnOrder<'_> {
+    #[inline(always)]
+    fn at(&self, row: usize, column: usize) -> f64 {
+        self.values[row * self.nlon + column] * self.factor
+    }
+
+    #[inline(always)]
+    fn run(&self, row: usize, first: usize, out: &mut [f64]) {
+        let (start, length) = (row * self.nlon + first, out.len());
+        for (value, &raw) in out.iter_mut().zip(&self.values[start..start + length]) {
+            *value = raw * self.factor;
+        }
+    }
+}
+
+/// An object's values in TRACK's scale, at a 1-based row `y` and extended
+/// column `x` (as [`ObjectPoint`]), as the extremum search reads them.
+trait ObjectValues {
+    /// The value at `y`, `x`.
+    fn at(&self, y: i64, x: i64) -> f64;
+
+    /// `out[j] = self.at(y, first + j)`, a run of consecutive columns.
+    #[inline(always)]
+    fn run(&self, y: i64, first: i64, out: &mut [f64]) {
+        for (value, x) in out.iter_mut().zip(first..) {
+            *value = self.at(y, x);
+        }
+    }
+}
+
+impl<F: Fn(i64, i64) -> f64> ObjectValues for F {
+    #[inline(always)]
+    fn at(&self, y: i64, x: i64) -> f64 {
+        self(y, x)
+    }
+}
+
+/// A frame's [`FieldValues`] in TRACK's scale at the extended grid's
+/// columns, which a seam merge may move by a period.
+struct Scaled<'a, V> {
+    field: &'a V,
+    /// The number of grid columns.
+    period: i64,
+    scale: f64,
+}
+
+impl<V: FieldValues> ObjectValues for Scaled<'_, V> {
+    #[inline(always)]
+    fn at(&self, y: i64, x: i64) -> f64 {
+        // Nearly every column is on the grid: the remainder (an integer
+        // division per point) only for those a merge moved.
+        let column = if (1..=self.period).contains(&x) { x - 1 } else { (x - 1).rem_euclid(self.period) };
+        self.field.at((y - 1) as usize, column as usize) * self.scale
+    }
+
+    #[inline(always)]
+    fn run(&self, y: i64, first: i64, out: &mut [f64]) {
+        let last = first + out.len() as i64 - 1;
+        if first >= 1 && last <= self.period {
+            // On the grid: the field's run, then the scale (the same two
+            // roundings as `at`, in the same order).
+            self.field.run((y - 1) as usize, (first - 1) as usize, out);
+            out.iter_mut().for_each(|value| *value *= self.scale);
+        } else {
+            for (value, x) in out.iter_mut().zip(first..) {
+                *value = self.at(y, x);
+            }
+        }
+    }
+}
+
 /// A grid point of an object: 1-based row `y` and column `x` of the
 /// extended grid (columns may leave `1..=nx + 1` after a seam merge, by one
 /// period at most). Eight bytes, its value read from the field when needed:
@@ -102,6 +207,10 @@ pub(crate) struct CandidateScratch {
     cursor: Vec<usize>,
     /// The moved half of a seam merge.
     moved_points: Vec<ObjectPoint>,
+    /// One row's values ([`label_objects`]'s input) and whether each point
+    /// of the extended row is inside (1) or not (0).
+    row_values: Vec<f64>,
+    inside: Vec<u8>,
     /// Per row, the object touching the first and the end column (1-based).
     left: Vec<usize>,
     right: Vec<usize>,
@@ -157,7 +266,7 @@ enum ExtremumSearch {
 /// the first.
 #[allow(clippy::too_many_arguments)]
 pub(crate) fn rectangular_candidates(
-    field: impl Fn(usize, usize) -> f64,
+    field: impl FieldValues,
     lats: &[f64],
     extended_lons: &[f64],
     threshold: f64,
@@ -172,24 +281,25 @@ pub(crate) fn rectangular_candidates(
     let is_min = mode == DetectionMode::Min;
     // TRACK turns minima into maxima of -0.01 × the field (hPa for Pa).
     let scale = if is_min { -0.01 } else { 0.01 };
-    let extended = |i: usize, j: usize| field(i, if j == nx { 0 } else { j });
     // Objects on the extended grid (no wrap: the end column is a copy of
-    // the first). The mode is chosen once, not at every point.
-    if is_min {
-        label_objects(ny, nxe, |i, j| extended(i, j) <= threshold, scratch);
-    } else {
-        label_objects(ny, nxe, |i, j| extended(i, j) >= threshold, scratch);
-    }
+    // the first), a row's inside points flagged in one pass over its values.
+    let mut row_values = std::mem::take(&mut scratch.row_values);
+    row_values.resize(nx, 0.0);
+    label_objects(
+        ny,
+        nxe,
+        |i, inside| {
+            field.run(i, 0, &mut row_values);
+            flag_inside(&row_values, threshold, is_min, &mut inside[..nx]);
+            inside[nx] = inside[0];
+        },
+        scratch,
+    );
+    scratch.row_values = row_values;
     // Grid sizes fit in i32: no grid of 2^31 rows or columns fits in memory.
     merge_seam_objects(scratch, nx as i32, ny as i32);
     // A point's value (TRACK's scale), its column moved by a seam merge or not.
-    // Nearly every column is on the grid: the remainder (an integer
-    // division per point) only for those a merge moved.
-    let period = nx as i64;
-    let value = |y: i64, x: i64| {
-        let column = if (1..=period).contains(&x) { x - 1 } else { (x - 1).rem_euclid(period) };
-        field((y - 1) as usize, column as usize) * scale
-    };
+    let value = Scaled { field: &field, period: nx as i64, scale };
 
     let mut candidates = Vec::new();
     let objects = std::mem::take(&mut scratch.objects);
@@ -212,8 +322,36 @@ struct Run {
     end: usize,
 }
 
+/// Whether each of `values` is inside the threshold (at or below it for
+/// minima, at or above for maxima), 1 or 0: a branch-free pass the compiler
+/// vectorises.
+fn flag_inside(values: &[f64], threshold: f64, is_min: bool, inside: &mut [u8]) {
+    if is_min {
+        inside.iter_mut().zip(values).for_each(|(flag, &v)| *flag = u8::from(v <= threshold));
+    } else {
+        inside.iter_mut().zip(values).for_each(|(flag, &v)| *flag = u8::from(v >= threshold));
+    }
+}
+
+/// The position of the first of `flags` (each 0 or 1) at or after `from`
+/// that equals `wanted`, or their length: eight flags a step.
+fn next_flag(flags: &[u8], from: usize, wanted: u8) -> usize {
+    // Bytes that differ from `wanted` become 1: the first is the answer.
+    let differ = if wanted == 0 { 0x0101_0101_0101_0101 } else { 0 };
+    let mut at = from;
+    while let Some(eight) = flags.get(at..).and_then(|rest| rest.first_chunk::<8>()) {
+        let found = u64::from_le_bytes(*eight) ^ differ;
+        if found != 0 {
+            return at + found.trailing_zeros() as usize / 8;
+        }
+        at += 8;
+    }
+    at + flags.get(at..).map_or(0, |rest| rest.iter().take_while(|&&flag| flag != wanted).count())
+}
+
 /// The 4-connected components of the points of an `ny × nxe` grid (no
-/// wrap) where `inside(row, column)` holds, into `scratch`'s objects and
+/// wrap) that `fill_inside(row, flags)` flags (1) in each row (`flags`
+/// holds `nxe` values to set, 0 or 1), into `scratch`'s objects and
 /// points: numbered by their first point in row-major order, each with its
 /// points (rows and columns 1-based) in row-major order.
 ///
@@ -221,8 +359,10 @@ struct Run {
 /// the runs of the row above that overlap it, so the union-find works on
 /// runs, not points, and each object's share of the point buffer is sized
 /// once, at its final count.
-fn label_objects(ny: usize, nxe: usize, inside: impl Fn(usize, usize) -> bool, scratch: &mut CandidateScratch) {
-    let CandidateScratch { points, objects, runs, parent, object_of_root, object_of_run, cursor, .. } = scratch;
+fn label_objects(ny: usize, nxe: usize, mut fill_inside: impl FnMut(usize, &mut [u8]), scratch: &mut CandidateScratch) {
+    let CandidateScratch { points, objects, runs, parent, object_of_root, object_of_run, cursor, inside, .. } = scratch;
+    inside.clear();
+    inside.resize(nxe, 0);
     runs.clear();
     // Union-find over runs; the root of a set is its smallest run, which
     // holds the set's first point in row-major order.
@@ -238,18 +378,14 @@ fn label_objects(ny: usize, nxe: usize, inside: impl Fn(usize, usize) -> bool, s
     let mut above = 0..0;
     for i in 0..ny {
         let row_first = runs.len();
-        let mut j = 0;
+        fill_inside(i, inside);
+        let mut j = next_flag(inside, 0, 1);
         while j < nxe {
-            if !inside(i, j) {
-                j += 1;
-                continue;
-            }
             let start = j;
-            while j < nxe && inside(i, j) {
-                j += 1;
-            }
+            j = next_flag(inside, j, 0);
             runs.push(Run { row: i, start, end: j });
             parent.push((runs.len() - 1) as u32);
+            j = next_flag(inside, j, 1);
         }
         // Join each run of this row to the runs above that share a column:
         // both lists are sorted by column, so one merge-like pass does it.
@@ -437,7 +573,7 @@ fn classify_objects(scratch: &mut CandidateScratch, ny: usize, nxe: usize) {
 fn object_extrema(
     object: Object,
     include_ties: bool,
-    value: &impl Fn(i64, i64) -> f64,
+    value: &impl ObjectValues,
     scratch: &mut CandidateScratch,
     extrema: Vec<Extremum>,
 ) -> Vec<Extremum> {
@@ -482,12 +618,12 @@ fn in_place_extrema(
     object: Object,
     include_ties: bool,
     by_segments: bool,
-    value: &impl Fn(i64, i64) -> f64,
+    value: &impl ObjectValues,
     points: &[ObjectPoint],
     mut extrema: Vec<Extremum>,
 ) -> Vec<Extremum> {
     let points = &points[object.range()];
-    let at = |p: &ObjectPoint| value(i64::from(p.y), i64::from(p.x));
+    let at = |p: &ObjectPoint| value.at(i64::from(p.y), i64::from(p.x));
     // Where the row starting at `start` ends (the points are sorted by row).
     let row_end = |start: usize| {
         let y = points[start].y;
@@ -520,7 +656,8 @@ fn in_place_extrema(
             }
         };
         if by_segments {
-            segment_contenders(row, include_ties, &|x| value(i64::from(y), i64::from(x)), &mut contender);
+            let run = |first: i32, out: &mut [f64]| value.run(i64::from(y), i64::from(first), out);
+            segment_contenders(row, include_ties, &run, &mut contender);
         } else {
             point_contenders(row, include_ties, &at, &mut contender);
         }
@@ -536,37 +673,41 @@ fn in_place_extrema(
 /// `contender(x, value)` in order. The row is taken by segments of
 /// consecutive columns, found by galloping ([`prefix_length`]: along one,
 /// column minus position is constant, and beyond it larger), and each
-/// segment's values are read once, in order, with a point's neighbours
-/// exactly the values before and after it: no per-point bookkeeping for the
-/// nearly all that are beaten.
+/// segment's values are read as runs (`run(first, out)` fills `out` with the
+/// values from column `first` on), with a point's neighbours exactly the
+/// values before and after it: no per-point bookkeeping for the nearly all
+/// that are beaten.
 fn segment_contenders(
     row: &[ObjectPoint],
     include_ties: bool,
-    value_at: &impl Fn(i32) -> f64,
+    run: &impl Fn(i32, &mut [f64]),
     contender: &mut impl FnMut(i32, f64),
 ) {
     if include_ties {
-        segments::<true>(row, value_at, contender);
+        segments::<true>(row, run, contender);
     } else {
-        segments::<false>(row, value_at, contender);
+        segments::<false>(row, run, contender);
     }
 }
 
-/// How many points of a segment [`segments`] tests before handing on its
-/// contenders: one bit each of a `u64`.
+/// How many points of a segment [`segments`] tests at a time.
 const SEGMENT_BLOCK: usize = 64;
 
 /// [`segment_contenders`] with `include_ties` a constant. A segment's ends
 /// have −∞ beyond them (cells outside the object never win, and the values
-/// are finite), so every point takes the same test; a block of points is
-/// tested into a bit mask with no call in the loop (the few contenders are
-/// handed on after it, their values read again), so the running values
-/// stay in registers.
+/// are finite), so every point takes the same test. A block of points is
+/// read into an array with its neighbours either side and tested in one
+/// branch-free pass (which the compiler vectorises) into a flag per point;
+/// the few contenders are found eight flags at a time.
 fn segments<const TIES: bool>(
     row: &[ObjectPoint],
-    value_at: &impl Fn(i32) -> f64,
+    run: &impl Fn(i32, &mut [f64]),
     contender: &mut impl FnMut(i32, f64),
 ) {
+    // `values[k + 1]` is the block's k-th point, `values[0]` and
+    // `values[block + 1]` its neighbours outside the block.
+    let mut values = [f64::NEG_INFINITY; SEGMENT_BLOCK + 2];
+    let mut flags = [0u8; SEGMENT_BLOCK];
     let mut index = 0;
     while index < row.len() {
         let first = row[index].x;
@@ -574,23 +715,27 @@ fn segments<const TIES: bool>(
         // segment.
         let length = prefix_length(&row[index..], |k, p| (p.x - first) as usize == k);
         index += length;
-        let (mut left, mut here) = (f64::NEG_INFINITY, value_at(first));
+        let mut left = f64::NEG_INFINITY;
         let mut done = 0;
         while done < length {
             let block = (length - done).min(SEGMENT_BLOCK);
-            let mut contenders = 0u64;
-            for k in 0..block {
-                let next = done + k + 1;
-                let right = if next < length { value_at(first + next as i32) } else { f64::NEG_INFINITY };
-                let beaten = beats(left, here, TIES) || beats(right, here, TIES);
-                contenders |= u64::from(!beaten) << k;
-                (left, here) = (here, right);
+            // The value after the block, if the segment goes on.
+            let beyond = usize::from(done + block < length);
+            values[0] = left;
+            run(first + done as i32, &mut values[1..block + 1 + beyond]);
+            if beyond == 0 {
+                values[block + 1] = f64::NEG_INFINITY;
             }
-            while contenders != 0 {
-                let x = first + (done + contenders.trailing_zeros() as usize) as i32;
-                contender(x, value_at(x));
-                contenders &= contenders - 1;
+            for (k, flag) in flags[..block].iter_mut().enumerate() {
+                let (left, here, right) = (values[k], values[k + 1], values[k + 2]);
+                *flag = u8::from(!(beats(left, here, TIES) | beats(right, here, TIES)));
             }
+            let mut k = next_flag(&flags[..block], 0, 1);
+            while k < block {
+                contender(first + (done + k) as i32, values[k + 1]);
+                k = next_flag(&flags[..block], k + 1, 1);
+            }
+            left = values[block];
             done += block;
         }
     }
@@ -661,7 +806,7 @@ fn point_contenders(
 fn window_extrema(
     object: Object,
     include_ties: bool,
-    value: &impl Fn(i64, i64) -> f64,
+    value: &impl ObjectValues,
     scratch: &mut CandidateScratch,
     mut extrema: Vec<Extremum>,
 ) -> Vec<Extremum> {
@@ -682,7 +827,7 @@ fn window_extrema(
     }
     let cell = |p: &ObjectPoint| (i64::from(p.y) - ymin + 1) as usize * width + (i64::from(p.x) - xmin + 1) as usize;
     for p in points {
-        window[cell(p)] = value(i64::from(p.y), i64::from(p.x));
+        window[cell(p)] = value.at(i64::from(p.y), i64::from(p.x));
     }
     extrema.clear();
     for j in 1..height - 1 {
@@ -824,6 +969,11 @@ mod tests {
         rectangular_candidates(value, lats, &lons(nx), threshold, mode, min_points, include_ties, &mut scratch)
     }
 
+    /// [`label_objects`]' row flags from a test of each point.
+    fn flagged(inside: impl Fn(usize, usize) -> bool) -> impl FnMut(usize, &mut [u8]) {
+        move |i, flags| flags.iter_mut().enumerate().for_each(|(j, flag)| *flag = u8::from(inside(i, j)))
+    }
+
     /// `ny` latitudes evenly from 80°S to 80°N.
     fn lats(ny: usize) -> Vec<f64> {
         (0..ny).map(|i| -80.0 + 160.0 * i as f64 / (ny - 1) as f64).collect()
@@ -944,8 +1094,8 @@ mod tests {
             let inside: Vec<bool> = bits[..ny * nxe].to_vec();
             // One scratch for two grids, as a thread's is for its frames.
             let mut scratch = CandidateScratch::default();
-            label_objects(ny, nxe, |i, j| !inside[i * nxe + j], &mut scratch);
-            label_objects(ny, nxe, |i, j| inside[i * nxe + j], &mut scratch);
+            label_objects(ny, nxe, flagged(|i, j| !inside[i * nxe + j]), &mut scratch);
+            label_objects(ny, nxe, flagged(|i, j| inside[i * nxe + j]), &mut scratch);
             let found: Vec<Vec<(i64, i64)>> = scratch
                 .objects
                 .iter()
@@ -980,12 +1130,50 @@ mod tests {
             let nxe = nx + 1;
             let value = |i: usize, j: usize| f64::from(u8::from(inside[i * nx + j % nx]));
             let mut scratch = CandidateScratch::default();
-            label_objects(ny, nxe, |i, j| value(i, j) == 1.0, &mut scratch);
+            label_objects(ny, nxe, flagged(|i, j| value(i, j) == 1.0), &mut scratch);
             classify_objects(&mut scratch, ny, nxe);
             let by_runs = (scratch.objects.iter().map(|o| o.boundary).collect::<Vec<_>>(), scratch.left.clone(), scratch.right.clone());
             classify_by_points(&mut scratch, nx as i32, ny as i32);
             let by_points = (scratch.objects.iter().map(|o| o.boundary).collect::<Vec<_>>(), scratch.left.clone(), scratch.right.clone());
             proptest::prop_assert_eq!(by_runs, by_points);
+        }
+
+        #[test]
+        fn next_flag_finds_what_a_scan_does(
+            flags in proptest::collection::vec(proptest::bool::weighted(0.3), 0..100),
+            from in 0usize..110,
+            wanted in proptest::bool::ANY,
+        ) {
+            let flags: Vec<u8> = flags.into_iter().map(u8::from).collect();
+            let wanted = u8::from(wanted);
+            let scan = (from..flags.len()).find(|&k| flags[k] == wanted).unwrap_or(flags.len().max(from));
+            proptest::prop_assert_eq!(next_flag(&flags, from, wanted), scan);
+        }
+
+        /// A frame read as rows (slices times the factor, the detector's way
+        /// on a grid in longitude order) gives the candidates it gives read
+        /// value by value: the same values, so the same objects, extrema and
+        /// positions, on rows longer than a segment block and across the seam.
+        #[test]
+        fn rows_read_as_slices_give_the_candidates_values_one_by_one_do(
+            (ny, nx, field) in (2usize..6, 1usize..150).prop_flat_map(|(ny, nx)| {
+                (proptest::strategy::Just(ny), proptest::strategy::Just(nx), proptest::collection::vec(-400i32..=400, ny * nx))
+            }),
+            factor in proptest::prop_oneof![proptest::strategy::Just(1.0), proptest::strategy::Just(0.01), 0.001..10.0f64],
+            maxima in proptest::bool::ANY,
+            include_ties in proptest::bool::ANY,
+        ) {
+            // Values in hundreds (as pressure in Pa to hPa): ties after the
+            // factor and the scale, long runs inside the threshold.
+            let field: Vec<f64> = field.iter().map(|&v| f64::from(v) * 0.37).collect();
+            let lats = lats(ny);
+            let (mode, threshold) = if maxima { (DetectionMode::Max, -60.0 * factor) } else { (DetectionMode::Min, 60.0 * factor) };
+            let rows = RowsInColumnOrder { values: &field, nlon: nx, factor };
+            let one_by_one = |i: usize, k: usize| field[i * nx + k] * factor;
+            let mut scratch = CandidateScratch::default();
+            let by_rows = rectangular_candidates(rows, &lats, &lons(nx), threshold, mode, 1, include_ties, &mut scratch);
+            let by_values = rectangular_candidates(one_by_one, &lats, &lons(nx), threshold, mode, 1, include_ties, &mut CandidateScratch::default());
+            proptest::prop_assert_eq!(by_rows, by_values);
         }
 
         #[test]

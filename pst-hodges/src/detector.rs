@@ -10,7 +10,7 @@ use pst_core::{DetectionMode, Detector, Error, Frame, FrameCenters, Grid, Result
 use pst_detect::refine_quadratic;
 
 use crate::bspline::{FitBuffers, GdfpSettings, Refined, SurfaceGrid, refine};
-use crate::candidates::{CandidateScratch, rectangular_candidates};
+use crate::candidates::{CandidateScratch, FieldValues, RowsInColumnOrder, rectangular_candidates};
 use crate::sphere_spline::{SphereSurfaceGrid, refine_on_sphere};
 use crate::spherical::refine_spherical_quadratic;
 use crate::vertex::{OBJECT_STATISTICS, VertexPoint, object_statistics, vertex_points};
@@ -651,8 +651,8 @@ impl HodgesDetector {
         // twice: on a grid already in longitude order (ERA5's 0..360) they
         // read it without the column table (the same values).
         if layout.in_lon_order {
-            let (nlon, factor) = (sorted.nlon, sorted.factor);
-            self.edge_points_from(move |i, k| raw[i * nlon + k] * factor, frame, layout, scratch)
+            let rows = RowsInColumnOrder { values: raw, nlon: sorted.nlon, factor: sorted.factor };
+            self.edge_points_from(rows, frame, layout, scratch)
         } else {
             self.edge_points_from(move |i, k| sorted.at(i, k), frame, layout, scratch)
         }
@@ -662,7 +662,7 @@ impl HodgesDetector {
     /// frame's value times the value factor.
     fn edge_points_from(
         &self,
-        field: impl Fn(usize, usize) -> f64 + Copy,
+        field: impl FieldValues + Copy,
         frame: &Frame,
         layout: &Layout,
         scratch: &mut Scratch,
@@ -711,7 +711,7 @@ impl HodgesDetector {
             HodgesRefinement::Bspline => {
                 if !candidates.is_empty() {
                     let north_first = layout.north_first;
-                    let value = |i, k| field(if north_first { nlat - 1 - i } else { i }, k);
+                    let value = |i, k| field.at(if north_first { nlat - 1 - i } else { i }, k);
                     let surface = layout.surface.fit(value, &mut scratch.fit);
                     for c in &candidates {
                         let (lat, lon, value) = match refine(&surface, c.lat, c.lon, c.value, minimum, &self.gdfp) {
