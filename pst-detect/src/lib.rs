@@ -33,8 +33,10 @@
 //! # Ok::<(), pst_core::Error>(())
 //! ```
 
+mod flags;
 mod refine;
 mod simple;
 
+pub use flags::next_flag;
 pub use refine::{Refinement, refine_quadratic};
 pub use simple::{Candidates, SimpleDetector};

@@ -5,6 +5,7 @@ use pst_core::{
     require_detection_mode,
 };
 
+use crate::flags::next_flag;
 use crate::refine::{Refinement, refine_quadratic};
 
 /// Half-width of the window in which duplicate candidates are suppressed;
@@ -298,29 +299,25 @@ impl SimpleDetector {
         let (c_lo, c_hi) = if periodic { (0, nlon) } else { (half, nlon.saturating_sub(half)) };
         let rank = self.window * self.window / 3;
         // Step 1 flags the points no higher than their direct neighbours,
-        // row by row; the pass over the flags skips eight rejected columns
-        // at a time and tests the window of the rest.
+        // row by row, in a branch-free pass; the windows of the few flagged
+        // are tested, found eight flags at a time.
         let mut passes = vec![1u8; nlon];
         for r in half..nlat - half {
-            let row = &field[r * nlon..(r + 1) * nlon];
             if half >= 1 {
+                let row = &field[r * nlon..(r + 1) * nlon];
                 let up = &field[(r - 1) * nlon..r * nlon];
                 let down = &field[(r + 1) * nlon..(r + 2) * nlon];
                 flag_neighbour_minima(row, up, down, &mut passes);
             }
             // Only columns whose window fits (all of them on a periodic grid).
-            for (block, flags) in passes[c_lo..c_hi.max(c_lo)].chunks(8).enumerate() {
-                if let Ok(eight) = <[u8; 8]>::try_from(flags)
-                    && u64::from_ne_bytes(eight) == 0
-                {
-                    continue;
+            let flagged = &passes[c_lo..c_hi.max(c_lo)];
+            let mut k = next_flag(flagged, 0, 1);
+            while k < flagged.len() {
+                let c = c_lo + k;
+                if self.window_passes(field, nlon, periodic, r, c, rank) {
+                    found.push(r * nlon + c);
                 }
-                for (offset, &flag) in flags.iter().enumerate() {
-                    let c = c_lo + block * 8 + offset;
-                    if flag != 0 && self.window_passes(field, nlon, periodic, r, c, rank) {
-                        found.push(r * nlon + c);
-                    }
-                }
+                k = next_flag(flagged, k + 1, 1);
             }
         }
     }
@@ -547,7 +544,17 @@ mod tests {
             let (mut widest, mut plain) = (Vec::new(), Vec::new());
             detector.window_candidates(&grid, &field, &mut widest);
             detector.window_candidates_here(&grid, &field, &mut plain);
-            prop_assert_eq!(widest, plain);
+            prop_assert_eq!(&widest, &plain);
+            // The rule read literally: every point whose window fits, its
+            // window tested, without the flag pass and the search of flags.
+            let (half, rank) = (window / 2, window * window / 3);
+            let columns = if periodic { 0..17 } else { half..17 - half };
+            let literal: Vec<usize> = (half..13 - half)
+                .flat_map(|r| columns.clone().map(move |c| (r, c)))
+                .filter(|&(r, c)| detector.window_passes(&field, 17, periodic, r, c, rank))
+                .map(|(r, c)| r * 17 + c)
+                .collect();
+            prop_assert_eq!(widest, literal);
         }
 
         #[test]

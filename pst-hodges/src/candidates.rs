@@ -9,6 +9,7 @@
 //! that order, so it is part of the result.
 
 use pst_core::DetectionMode;
+use pst_detect::next_flag;
 
 /// One candidate feature point of a frame, before refinement.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -331,22 +332,6 @@ fn flag_inside(values: &[f64], threshold: f64, is_min: bool, inside: &mut [u8]) 
     } else {
         inside.iter_mut().zip(values).for_each(|(flag, &v)| *flag = u8::from(v >= threshold));
     }
-}
-
-/// The position of the first of `flags` (each 0 or 1) at or after `from`
-/// that equals `wanted`, or their length: eight flags a step.
-fn next_flag(flags: &[u8], from: usize, wanted: u8) -> usize {
-    // Bytes that differ from `wanted` become 1: the first is the answer.
-    let differ = if wanted == 0 { 0x0101_0101_0101_0101 } else { 0 };
-    let mut at = from;
-    while let Some(eight) = flags.get(at..).and_then(|rest| rest.first_chunk::<8>()) {
-        let found = u64::from_le_bytes(*eight) ^ differ;
-        if found != 0 {
-            return at + found.trailing_zeros() as usize / 8;
-        }
-        at += 8;
-    }
-    at + flags.get(at..).map_or(0, |rest| rest.iter().take_while(|&&flag| flag != wanted).count())
 }
 
 /// The 4-connected components of the points of an `ny × nxe` grid (no
@@ -1136,18 +1121,6 @@ mod tests {
             classify_by_points(&mut scratch, nx as i32, ny as i32);
             let by_points = (scratch.objects.iter().map(|o| o.boundary).collect::<Vec<_>>(), scratch.left.clone(), scratch.right.clone());
             proptest::prop_assert_eq!(by_runs, by_points);
-        }
-
-        #[test]
-        fn next_flag_finds_what_a_scan_does(
-            flags in proptest::collection::vec(proptest::bool::weighted(0.3), 0..100),
-            from in 0usize..110,
-            wanted in proptest::bool::ANY,
-        ) {
-            let flags: Vec<u8> = flags.into_iter().map(u8::from).collect();
-            let wanted = u8::from(wanted);
-            let scan = (from..flags.len()).find(|&k| flags[k] == wanted).unwrap_or(flags.len().max(from));
-            proptest::prop_assert_eq!(next_flag(&flags, from, wanted), scan);
         }
 
         /// A frame read as rows (slices times the factor, the detector's way
