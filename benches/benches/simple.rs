@@ -54,7 +54,7 @@ fn linking(c: &mut Criterion) {
     // Scaling at a fixed density: the link distance shrinks as 1/sqrt(n) so
     // each centre has as many neighbours in range as with 2,000 centres and
     // 500 km — the work per centre of a growing domain. Near-linear time here
-    // is the k-d tree's O(N log N), where a distance matrix is O(N²).
+    // is the band index's O(N log N), where a distance matrix is O(N²).
     let mut group = c.benchmark_group("link_step_fixed_density");
     group.sample_size(10);
     for n in [1_000, 10_000, 100_000, 1_000_000] {
