@@ -1,8 +1,10 @@
-//! Rows of 0/1 flags, as detectors' branch-free passes write them (one byte
-//! a point, which the compiler vectorises), and the search for the few set.
+//! Rows of flags, one byte a point (zero: not flagged), as detectors'
+//! branch-free passes write them (which the compiler vectorises), and the
+//! search for the few set.
 
-/// The position of the first of `flags` (each 0 or 1) at or after `from`
-/// that equals `wanted`, or the length of `flags` (or `from`, if beyond it).
+/// The position of the first of `flags` at or after `from` that is set
+/// (non-zero) when `set`, or unset (zero) when not; the length of `flags`
+/// if there is none (or `from`, if beyond it).
 ///
 /// Eight flags a step: a pass that flags the rare points worth a closer
 /// look (a point no higher than its neighbours, a run's end) leaves long
@@ -12,24 +14,28 @@
 /// ```
 /// use pst_detect::next_flag;
 /// let flags = [0, 0, 1, 1, 1, 0, 0, 0, 0, 0, 0, 0, 1];
-/// assert_eq!(next_flag(&flags, 0, 1), 2);
-/// assert_eq!(next_flag(&flags, 2, 0), 5);
-/// assert_eq!(next_flag(&flags, 5, 1), 12);
-/// assert_eq!(next_flag(&flags, 13, 1), 13);
+/// assert_eq!(next_flag(&flags, 0, true), 2);
+/// assert_eq!(next_flag(&flags, 2, false), 5);
+/// assert_eq!(next_flag(&flags, 5, true), 12);
+/// assert_eq!(next_flag(&flags, 13, true), 13);
 /// ```
 #[inline]
-pub fn next_flag(flags: &[u8], from: usize, wanted: u8) -> usize {
-    // Bytes that differ from `wanted` become non-zero: the first is the answer.
-    let differ = if wanted == 0 { 0x0101_0101_0101_0101 } else { 0 };
+pub fn next_flag(flags: &[u8], from: usize, set: bool) -> usize {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGHS: u64 = 0x8080_8080_8080_8080;
     let mut at = from;
     while let Some(eight) = flags.get(at..).and_then(|rest| rest.first_chunk::<8>()) {
-        let found = u64::from_le_bytes(*eight) ^ differ;
+        let word = u64::from_le_bytes(*eight);
+        // Set flags are the non-zero bytes; unset ones show as high bits
+        // of `(w − 1…1) & !w & 8…8`, the lowest of which is the first zero
+        // byte (a borrow can only mark bytes above a zero one).
+        let found = if set { word } else { word.wrapping_sub(ONES) & !word & HIGHS };
         if found != 0 {
             return at + found.trailing_zeros() as usize / 8;
         }
         at += 8;
     }
-    at + flags.get(at..).map_or(0, |rest| rest.iter().take_while(|&&flag| flag != wanted).count())
+    at + flags.get(at..).map_or(0, |rest| rest.iter().take_while(|&&flag| (flag != 0) != set).count())
 }
 
 #[cfg(test)]
@@ -39,16 +45,15 @@ mod test {
     use super::*;
 
     proptest! {
+        /// Any byte values, zero meaning unset.
         #[test]
         fn next_flag_finds_what_a_scan_does(
-            flags in proptest::collection::vec(proptest::bool::weighted(0.3), 0..100),
+            flags in proptest::collection::vec(prop_oneof![3 => Just(0u8), 1 => any::<u8>()], 0..100),
             from in 0usize..110,
-            wanted in proptest::bool::ANY,
+            set in any::<bool>(),
         ) {
-            let flags: Vec<u8> = flags.into_iter().map(u8::from).collect();
-            let wanted = u8::from(wanted);
-            let scan = (from..flags.len()).find(|&k| flags[k] == wanted).unwrap_or(flags.len().max(from));
-            prop_assert_eq!(next_flag(&flags, from, wanted), scan);
+            let scan = (from..flags.len()).find(|&k| (flags[k] != 0) == set).unwrap_or(flags.len().max(from));
+            prop_assert_eq!(next_flag(&flags, from, set), scan);
         }
     }
 }

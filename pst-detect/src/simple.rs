@@ -311,13 +311,13 @@ impl SimpleDetector {
             }
             // Only columns whose window fits (all of them on a periodic grid).
             let flagged = &passes[c_lo..c_hi.max(c_lo)];
-            let mut k = next_flag(flagged, 0, 1);
+            let mut k = next_flag(flagged, 0, true);
             while k < flagged.len() {
                 let c = c_lo + k;
                 if self.window_passes(field, nlon, periodic, r, c, rank) {
                     found.push(r * nlon + c);
                 }
-                k = next_flag(flagged, k + 1, 1);
+                k = next_flag(flagged, k + 1, true);
             }
         }
     }

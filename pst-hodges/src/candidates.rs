@@ -364,13 +364,13 @@ fn label_objects(ny: usize, nxe: usize, mut fill_inside: impl FnMut(usize, &mut 
     for i in 0..ny {
         let row_first = runs.len();
         fill_inside(i, inside);
-        let mut j = next_flag(inside, 0, 1);
+        let mut j = next_flag(inside, 0, true);
         while j < nxe {
             let start = j;
-            j = next_flag(inside, j, 0);
+            j = next_flag(inside, j, false);
             runs.push(Run { row: i, start, end: j });
             parent.push((runs.len() - 1) as u32);
-            j = next_flag(inside, j, 1);
+            j = next_flag(inside, j, true);
         }
         // Join each run of this row to the runs above that share a column:
         // both lists are sorted by column, so one merge-like pass does it.
@@ -715,10 +715,10 @@ fn segments<const TIES: bool>(
                 let (left, here, right) = (values[k], values[k + 1], values[k + 2]);
                 *flag = u8::from(!(beats(left, here, TIES) | beats(right, here, TIES)));
             }
-            let mut k = next_flag(&flags[..block], 0, 1);
+            let mut k = next_flag(&flags[..block], 0, true);
             while k < block {
                 contender(first + (done + k) as i32, values[k + 1]);
-                k = next_flag(&flags[..block], k + 1, 1);
+                k = next_flag(&flags[..block], k + 1, true);
             }
             left = values[block];
             done += block;

@@ -8,10 +8,16 @@ use pst_core::normalize_lon_360;
 const RELATIVE_MARGIN: f64 = 1e-9;
 
 /// How much wider than asked a query looks, degrees: 1.1 m on the ground,
-/// far above the error of the angles a caller computes (an `acos` of a
-/// rounded dot product is off by at most `sqrt(2 ε) ≈ 1.5e-8` rad, under
-/// 1e-6°, where it is worst, for points nearly together).
+/// far above the error of the angles a caller computes (an `acos` of a dot
+/// product off by a few units in the last place is off by about 3e-8 rad,
+/// under 2e-6°, where it is worst, for points nearly together).
 const ABSOLUTE_MARGIN_DEG: f64 = 1e-5;
+
+/// How much wider still, per degree of the longitudes' size: a caller's law
+/// of cosines subtracts longitudes in radians, which rounds by about 2.2e-16
+/// times their size (nothing at 0..360, more for longitudes counted on
+/// round the globe many times).
+const MARGIN_PER_LON_DEG: f64 = 1e-14;
 
 /// Centres by latitude band (bands of equal width from the South Pole), in
 /// each band by longitude in `[0, 360)`.
@@ -38,6 +44,8 @@ pub(crate) struct CapIndex {
     beyond_poles: bool,
     /// The angle the index was built for, degrees (with margins).
     radius_deg: f64,
+    /// The largest |longitude| of the centres, degrees.
+    widest_lon_deg: f64,
 }
 
 impl CapIndex {
@@ -47,6 +55,7 @@ impl CapIndex {
         let n = lats.len();
         self.radius_deg = radius_deg * (1.0 + RELATIVE_MARGIN) + ABSOLUTE_MARGIN_DEG;
         self.beyond_poles = lats.iter().any(|lat| lat.abs() > 90.0);
+        self.widest_lon_deg = lons.iter().map(|lon| lon.abs()).fold(0.0, f64::max);
         // Bands about as wide as the radius, so a query reads two or three;
         // never more bands than centres (a tiny radius would ask for
         // millions): any width is correct, the query visits every band its
@@ -86,7 +95,7 @@ impl CapIndex {
         if bands == 0 {
             return;
         }
-        let radius = self.radius_deg;
+        let radius = self.radius_deg + MARGIN_PER_LON_DEG * (lon_deg.abs() + self.widest_lon_deg);
         if self.beyond_poles || lat_deg.abs() > 90.0 {
             self.entries.iter().for_each(|&(_, k)| visit(k));
             return;

