@@ -77,30 +77,9 @@ impl FieldValues for RowsInColumnOrder<'_> {
     }
 }
 
-/// An object's values in TRACK's scale, at a 1-based row `y` and extended
-/// column `x` (as [`ObjectPoint`]), as the extremum search reads them.
-trait ObjectValues {
-    /// The value at `y`, `x`.
-    fn at(&self, y: i64, x: i64) -> f64;
-
-    /// `out[j] = self.at(y, first + j)`, a run of consecutive columns.
-    #[inline(always)]
-    fn run(&self, y: i64, first: i64, out: &mut [f64]) {
-        for (value, x) in out.iter_mut().zip(first..) {
-            *value = self.at(y, x);
-        }
-    }
-}
-
-impl<F: Fn(i64, i64) -> f64> ObjectValues for F {
-    #[inline(always)]
-    fn at(&self, y: i64, x: i64) -> f64 {
-        self(y, x)
-    }
-}
-
-/// A frame's [`FieldValues`] in TRACK's scale at the extended grid's
-/// columns, which a seam merge may move by a period.
+/// A frame's [`FieldValues`] in TRACK's scale at a 1-based row `y` and
+/// extended column `x` (as [`ObjectPoint`]; a seam merge may move a column
+/// by a period), as the extremum search reads them.
 struct Scaled<'a, V> {
     field: &'a V,
     /// The number of grid columns.
@@ -108,7 +87,8 @@ struct Scaled<'a, V> {
     scale: f64,
 }
 
-impl<V: FieldValues> ObjectValues for Scaled<'_, V> {
+impl<V: FieldValues> Scaled<'_, V> {
+    /// The value at `y`, `x`.
     #[inline(always)]
     fn at(&self, y: i64, x: i64) -> f64 {
         // Nearly every column is on the grid: the remainder (an integer
@@ -117,6 +97,7 @@ impl<V: FieldValues> ObjectValues for Scaled<'_, V> {
         self.field.at((y - 1) as usize, column as usize) * self.scale
     }
 
+    /// `out[j] = self.at(y, first + j)`, a run of consecutive columns.
     #[inline(always)]
     fn run(&self, y: i64, first: i64, out: &mut [f64]) {
         let last = first + out.len() as i64 - 1;
@@ -558,7 +539,7 @@ fn classify_objects(scratch: &mut CandidateScratch, ny: usize, nxe: usize) {
 fn object_extrema(
     object: Object,
     include_ties: bool,
-    value: &impl ObjectValues,
+    value: &Scaled<'_, impl FieldValues>,
     scratch: &mut CandidateScratch,
     extrema: Vec<Extremum>,
 ) -> Vec<Extremum> {
@@ -603,7 +584,7 @@ fn in_place_extrema(
     object: Object,
     include_ties: bool,
     by_segments: bool,
-    value: &impl ObjectValues,
+    value: &Scaled<'_, impl FieldValues>,
     points: &[ObjectPoint],
     mut extrema: Vec<Extremum>,
 ) -> Vec<Extremum> {
@@ -791,7 +772,7 @@ fn point_contenders(
 fn window_extrema(
     object: Object,
     include_ties: bool,
-    value: &impl ObjectValues,
+    value: &Scaled<'_, impl FieldValues>,
     scratch: &mut CandidateScratch,
     mut extrema: Vec<Extremum>,
 ) -> Vec<Extremum> {
@@ -1205,7 +1186,8 @@ mod tests {
     #[test]
     fn a_cell_held_twice_is_one_cell() {
         let p = |y, x| ObjectPoint { y, x };
-        let field = |y: i64, x: i64| [[1.0, 3.0, 2.0, 0.5], [2.0, 4.0, 4.0, 1.0]][(y - 1) as usize][(x - 1) as usize];
+        let rows = |i: usize, k: usize| [[1.0, 3.0, 2.0, 0.5], [2.0, 4.0, 4.0, 1.0]][i][k];
+        let field = Scaled { field: &rows, period: 4, scale: 1.0 };
         let mut scratch = CandidateScratch {
             points: vec![p(1, 1), p(1, 2), p(1, 2), p(1, 3), p(2, 2), p(2, 3), p(2, 3)],
             ..Default::default()
