@@ -37,8 +37,6 @@ pub(crate) struct CapIndex {
     /// Centres' longitudes in `[0, 360)` and numbers, band after band, by
     /// longitude (then number) within a band.
     entries: Vec<(f64, usize)>,
-    /// Each centre's band (scratch of [`CapIndex::rebuild`]).
-    band_of: Vec<usize>,
     /// Whether some centre lies beyond ±90° of latitude, where a band no
     /// longer bounds the distance: then every query visits every centre.
     beyond_poles: bool,
@@ -49,38 +47,25 @@ pub(crate) struct CapIndex {
 }
 
 impl CapIndex {
-    /// Indexes the centres at `(lats[k], lons[k])` (degrees, finite) for
-    /// queries within `radius_deg` degrees of great circle.
-    pub(crate) fn rebuild(&mut self, lats: &[f64], lons: &[f64], radius_deg: f64) {
-        let n = lats.len();
+    /// Indexes the centres at `positions` (latitude and longitude in
+    /// degrees, finite; centre `k` the `k`-th) for queries within
+    /// `radius_deg` degrees of great circle.
+    pub(crate) fn rebuild(&mut self, positions: impl Iterator<Item = (f64, f64)> + Clone, radius_deg: f64) {
+        let n = positions.clone().count();
         self.radius_deg = radius_deg * (1.0 + RELATIVE_MARGIN) + ABSOLUTE_MARGIN_DEG;
-        self.beyond_poles = lats.iter().any(|lat| lat.abs() > 90.0);
-        self.widest_lon_deg = lons.iter().map(|lon| lon.abs()).fold(0.0, f64::max);
+        self.beyond_poles = positions.clone().any(|(lat, _)| lat.abs() > 90.0);
+        self.widest_lon_deg = positions.clone().map(|(_, lon)| lon.abs()).fold(0.0, f64::max);
         // Bands about as wide as the radius, so a query reads two or three;
         // never more bands than centres (a tiny radius would ask for
         // millions): any width is correct, the query visits every band its
         // latitudes reach.
         let bands = ((180.0 / self.radius_deg).ceil().max(1.0) as usize).min(n.max(1));
         self.band_width_deg = 180.0 / bands as f64;
-        self.band_of.clear();
         let width = self.band_width_deg;
-        self.band_of.extend(lats.iter().map(|&lat| band_of(lat, width, bands)));
-        // A counting sort by band, then each band by longitude.
-        self.band_start.clear();
-        self.band_start.resize(bands + 1, 0);
-        for &band in &self.band_of {
-            self.band_start[band + 1] += 1;
-        }
-        for band in 0..bands {
-            self.band_start[band + 1] += self.band_start[band];
-        }
-        self.entries.clear();
-        self.entries.resize(n, (0.0, 0));
-        let mut next = self.band_start[..bands].to_vec();
-        for (k, &band) in self.band_of.iter().enumerate() {
-            self.entries[next[band]] = (normalize_lon_360(lons[k]), k);
-            next[band] += 1;
-        }
+        // Grouped by band, then each band sorted by longitude.
+        let band = |lat: f64| band_of(lat, width, bands);
+        let banded = positions.clone().enumerate().map(|(k, (lat, lon))| (band(lat), (normalize_lon_360(lon), k)));
+        group_by_bucket(bands, positions.map(|(lat, _)| band(lat)), banded, &mut self.band_start, &mut self.entries);
         for band in 0..bands {
             let range = self.band_start[band]..self.band_start[band + 1];
             self.entries[range].sort_unstable_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
@@ -137,6 +122,38 @@ impl CapIndex {
     }
 }
 
+/// Groups `items` (bucket, item) by bucket, each bucket's items in their
+/// order in `items` (a counting sort): bucket `b`'s are
+/// `out[starts[b]..starts[b + 1]]`, for `b` below `buckets` (each item's
+/// bucket is). `buckets_of_items` gives the items' buckets alone, in the
+/// same order: a caller may have them cheaper than the items.
+pub(crate) fn group_by_bucket<T: Copy + Default>(
+    buckets: usize,
+    buckets_of_items: impl Iterator<Item = usize>,
+    items: impl Iterator<Item = (usize, T)>,
+    starts: &mut Vec<usize>,
+    out: &mut Vec<T>,
+) {
+    starts.clear();
+    starts.resize(buckets + 1, 0);
+    for bucket in buckets_of_items {
+        starts[bucket + 1] += 1;
+    }
+    for bucket in 0..buckets {
+        starts[bucket + 1] += starts[bucket];
+    }
+    out.clear();
+    out.resize(starts[buckets], T::default());
+    // `starts[b + 1]` serves as bucket b's cursor (`starts[b]` is in use as
+    // its start); afterwards it is bucket b's end again.
+    for (bucket, item) in items {
+        out[starts[bucket]] = item;
+        starts[bucket] += 1;
+    }
+    starts.copy_within(0..buckets, 1);
+    starts[0] = 0;
+}
+
 /// The band of latitude `lat_deg` among `bands` of `width_deg` from the
 /// South Pole, clamped to the first and last.
 fn band_of(lat_deg: f64, width_deg: f64, bands: usize) -> usize {
@@ -175,7 +192,7 @@ mod test {
             let lats: Vec<f64> = points.iter().map(|p| snap(p.0).clamp(-90.0, 90.0)).collect();
             let lons: Vec<f64> = points.iter().map(|p| snap(p.1)).collect();
             let mut index = CapIndex::default();
-            index.rebuild(&lats, &lons, radius_deg);
+            index.rebuild(lats.iter().copied().zip(lons.iter().copied()), radius_deg);
             for &(lat, lon) in &queries {
                 let (lat, lon) = (snap(lat).clamp(-90.0, 90.0), snap(lon));
                 let hits = found(&index, lat, lon);
@@ -223,10 +240,32 @@ mod test {
             // Company in other bands, so that bands are narrow.
             let lats = [lat2, -lat2, 0.0, 45.0, -80.0];
             let lons = [lon2, lon2 + 90.0, 10.0, 200.0, 300.0];
-            index.rebuild(&lats, &lons, radius_deg);
+            index.rebuild(lats.iter().copied().zip(lons.iter().copied()), radius_deg);
             if cosine_law_angle_rad(lat, lon, lat2, lon2).to_degrees() <= radius_deg {
                 prop_assert!(found(&index, lat, lon).contains(&0));
             }
+        }
+    }
+
+    proptest! {
+        /// Grouping by bucket is a stable sort by bucket, with the buckets'
+        /// bounds, reusing buffers that held a longer grouping.
+        #[test]
+        fn grouping_by_bucket_is_a_stable_sort_by_bucket(
+            buckets in 1usize..9,
+            raw in proptest::collection::vec(0usize..100, 0..50),
+        ) {
+            let items: Vec<(usize, usize)> = raw.iter().enumerate().map(|(k, &b)| (b % buckets, k)).collect();
+            let (mut starts, mut out) = (vec![7; 20], vec![3; 80]);
+            group_by_bucket(buckets, items.iter().map(|&(b, _)| b), items.iter().copied(), &mut starts, &mut out);
+            let mut sorted = items.clone();
+            sorted.sort_by_key(|&(b, _)| b);
+            prop_assert_eq!(&out, &sorted.iter().map(|&(_, k)| k).collect::<Vec<_>>());
+            prop_assert_eq!(starts.len(), buckets + 1);
+            for b in 0..buckets {
+                prop_assert!(sorted[starts[b]..starts[b + 1]].iter().all(|&(bucket, _)| bucket == b));
+            }
+            prop_assert_eq!(starts[buckets], items.len());
         }
     }
 
@@ -234,7 +273,7 @@ mod test {
     fn centres_across_the_seam_and_over_the_pole_are_found() {
         let (lats, lons) = ([10.0, 10.0, 89.0, -30.0], [359.9, -179.0, 181.0, 0.0]);
         let mut index = CapIndex::default();
-        index.rebuild(&lats, &lons, 5.0);
+        index.rebuild(lats.into_iter().zip(lons), 5.0);
         assert_eq!(found(&index, 10.0, 0.05), vec![0]);
         assert_eq!(found(&index, 88.0, 0.0), vec![2]);
         assert_eq!(found(&index, -30.0, 720.0), vec![3]);
@@ -245,14 +284,14 @@ mod test {
     #[test]
     fn a_latitude_beyond_the_pole_makes_every_query_visit_everything() {
         let mut index = CapIndex::default();
-        index.rebuild(&[95.0, 0.0], &[0.0, 0.0], 1.0);
+        index.rebuild([(95.0, 0.0), (0.0, 0.0)].into_iter(), 1.0);
         assert_eq!(found(&index, -45.0, 90.0), vec![0, 1]);
     }
 
     #[test]
     fn an_empty_frame_has_nothing_to_find() {
         let mut index = CapIndex::default();
-        index.rebuild(&[], &[], 4.5);
+        index.rebuild(std::iter::empty(), 4.5);
         assert!(found(&index, 0.0, 0.0).is_empty());
     }
 }

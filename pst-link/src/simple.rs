@@ -8,7 +8,7 @@ use pst_core::{
     chord_from_angle_deg,
 };
 
-use crate::cap_index::CapIndex;
+use crate::cap_index::{CapIndex, group_by_bucket};
 use crate::pending::{PendingTracks, Point};
 use crate::stitch::MaxGap;
 
@@ -355,8 +355,6 @@ struct MatchScratch {
     by_centre: Vec<(f64, usize)>,
     centre_start: Vec<usize>,
     index: CapIndex,
-    lats: Vec<f64>,
-    lons: Vec<f64>,
 }
 
 impl MatchScratch {
@@ -383,11 +381,7 @@ impl MatchScratch {
         }
 
         let radius_deg = (max_km / EARTH_RADIUS_KM).to_degrees();
-        self.lats.clear();
-        self.lats.extend(centres.iter().map(|c| c.lat));
-        self.lons.clear();
-        self.lons.extend(centres.iter().map(|c| c.lon));
-        self.index.rebuild(&self.lats, &self.lons, radius_deg);
+        self.index.rebuild(centres.iter().map(|c| (c.lat, c.lon)), radius_deg);
         let distance_km = |t: usize, c: usize| tails[t].law.angle_rad(&centres[c].law) * EARTH_RADIUS_KM;
         // The law of cosines subtracts longitudes in radians: far from
         // 0..360 that difference rounds more, and the tolerance grows with it.
@@ -419,24 +413,11 @@ impl MatchScratch {
             });
         }
         tail_start.push(by_tail.len());
-        // The same pairs centre by centre (a counting sort, tails in order).
-        centre_start.clear();
-        centre_start.resize(nc + 1, 0);
-        for &(_, c) in by_tail.iter() {
-            centre_start[c + 1] += 1;
-        }
-        for c in 0..nc {
-            centre_start[c + 1] += centre_start[c];
-        }
-        by_centre.clear();
-        by_centre.resize(by_tail.len(), (0.0, 0));
-        let mut next = centre_start[..nc].to_vec();
-        for t in 0..nt {
-            for &(key, c) in &by_tail[tail_start[t]..tail_start[t + 1]] {
-                by_centre[next[c]] = (key, t);
-                next[c] += 1;
-            }
-        }
+        // The same pairs centre by centre, tails in order.
+        let (by_tail, tail_start) = (&*by_tail, &*tail_start);
+        let pairs =
+            (0..nt).flat_map(|t| by_tail[tail_start[t]..tail_start[t + 1]].iter().map(move |&(key, c)| (c, (key, t))));
+        group_by_bucket(nc, by_tail.iter().map(|&(_, c)| c), pairs, centre_start, by_centre);
         let of_tail = |t: usize| &by_tail[tail_start[t]..tail_start[t + 1]];
         let of_centre = |c: usize| &by_centre[centre_start[c]..centre_start[c + 1]];
 
