@@ -18,6 +18,19 @@ fn detection(c: &mut Criterion) {
             b.iter(|| detector.detect(&frame, 0).map(|c| c.len()).unwrap_or_default())
         });
     }
+    // ERA5's DJF at 2.5°, all 360 frames (W1's detection): a real field
+    // flags about one point in thirty for the window test, the synthetic
+    // one far fewer.
+    if let Some(path) = pst_testkit::data_file("era5/era5_msl_2025-2026_djf_2.5x2.5.nc")
+        && let Ok(source) = pst_io::NetcdfSource::open(&path, "msl", &pst_io::OpenOptions::default())
+        && let Ok(frames) = (0..source.len()).map(|k| source.read_frame(k)).collect::<Result<Vec<_>, _>>()
+    {
+        let detector = SimpleDetector::new(DetectionMode::Min);
+        group.throughput(Throughput::Elements(frames.len() as u64));
+        group.bench_function("simple/era5_2.5deg_360_frames", |b| {
+            b.iter(|| frames.iter().map(|f| detector.detect(f, 0).map(|c| c.len()).unwrap_or_default()).sum::<usize>())
+        });
+    }
     group.finish();
 }
 

@@ -95,6 +95,18 @@ impl FrameCenters {
         &self.columns
     }
 
+    /// Room for `additional` more centres, so that pushing as many
+    /// reallocates none of the columns.
+    pub fn reserve(&mut self, additional: usize) {
+        self.lats.reserve(additional);
+        self.lons.reserve(additional);
+        self.values.reserve(additional);
+        self.grid_points.reserve(additional);
+        for column in &mut self.columns {
+            column.values.reserve(additional);
+        }
+    }
+
     /// Appends a centre at `(lat, lon)` degrees with its field value, found
     /// at grid point `(row, column)` (extra columns, if any, NaN).
     pub fn push(&mut self, lat_deg: f64, lon_deg: f64, value: f64, grid_point: (usize, usize)) {

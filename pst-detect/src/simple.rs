@@ -150,6 +150,11 @@ struct Scratch {
     candidates: Vec<usize>,
     /// Each candidate's Laplacian, in the candidates' order.
     laplacian: Vec<f64>,
+    /// A bit a grid point, all clear between frames (see
+    /// [`suppress_duplicates`]).
+    occupied: Vec<u64>,
+    /// The centres kept, as (row, column).
+    kept: Vec<(usize, usize)>,
 }
 
 thread_local! {
@@ -198,6 +203,7 @@ impl Detector for SimpleDetector {
         // projected grid's plane, reported in degrees.
         let place = |found: &mut dyn Iterator<Item = (usize, usize)>| {
             let mut centers = FrameCenters::new(frame_index, frame.time());
+            centers.reserve(found.size_hint().0);
             for (r, c) in found {
                 let (lat, lon, value) = match self.refinement {
                     Refinement::Grid => (grid.lat(r), grid.lon(c), raw[r * nlon + c]),
@@ -224,8 +230,14 @@ impl Detector for SimpleDetector {
             };
             self.window_candidates(grid, field, &mut scratch.candidates);
             laplacian_at(grid, field, &scratch.candidates, &mut scratch.laplacian);
-            let kept = suppress_duplicates(grid, &scratch.candidates, &scratch.laplacian);
-            Ok(place(&mut kept.into_iter()))
+            suppress_duplicates(
+                grid,
+                &scratch.candidates,
+                &scratch.laplacian,
+                &mut scratch.occupied,
+                &mut scratch.kept,
+            );
+            Ok(place(&mut scratch.kept.iter().copied()))
         })
     }
 }
@@ -437,72 +449,127 @@ fn laplacian_at(grid: &pst_core::Grid, field: &[f64], candidates: &[usize], out:
 /// point's counts as zero, which never beats a candidate's (a zero
 /// Laplacian is dropped by step 3).
 ///
-/// The square's rivals are found among the candidates, not looked up in a
-/// grid of Laplacians: for each of its rows a cursor moves forward through
-/// the candidates (its square's start only moves forward as the candidates
-/// do), so the work is the candidates near each one, and the lookups stay in
-/// a list that fits in cache instead of five rows of an 8 MB grid apart.
-fn suppress_duplicates(grid: &pst_core::Grid, candidates: &[usize], laplacian: &[f64]) -> Vec<(usize, usize)> {
-    // The square's side: its rows, and its columns (all of a periodic row
-    // no wider than it).
-    const SQUARE_SIDE: usize = 2 * DUPLICATE_HALF_WIDTH as usize + 1;
-    let nlon = grid.nlon();
+/// Most candidates have no other in their square. The candidates are first
+/// marked in `occupied`, a bit a grid point (a 0.25° grid's take 130 kB,
+/// which stay in cache; the marks are taken off again at the end), so that
+/// a square's five rows are read as a few masked words; only a square that
+/// holds another candidate looks its rivals up in the list, by binary
+/// search of each row's columns.
+fn suppress_duplicates(
+    grid: &pst_core::Grid,
+    candidates: &[usize],
+    laplacian: &[f64],
+    occupied: &mut Vec<u64>,
+    kept: &mut Vec<(usize, usize)>,
+) {
+    let (nlat, nlon) = grid.shape();
     let half = DUPLICATE_HALF_WIDTH as usize;
-    let periodic = grid.is_periodic();
-    let mut cursors = [0usize; SQUARE_SIDE];
-    let mut kept = Vec::new();
-    for (k, &at) in candidates.iter().enumerate() {
-        let (r, c) = (at / nlon, at % nlon);
+    let words_per_row = nlon.div_ceil(64);
+    if occupied.len() < nlat * words_per_row {
+        occupied.clear();
+        occupied.resize(nlat * words_per_row, 0);
+    }
+    // Candidates are put as (row, column) in `kept` while they are marked;
+    // those kept are then moved to its front.
+    kept.clear();
+    kept.extend(candidates.iter().map(|&at| (at / nlon, at % nlon)));
+    for &(r, c) in kept.iter() {
+        occupied[r * words_per_row + c / 64] |= 1 << (c % 64);
+    }
+    let mut kept_count = 0;
+    for k in 0..kept.len() {
+        let (r, c) = kept[k];
         let a = laplacian[k].abs();
         if a == 0.0 {
             continue;
         }
-        // Whether a candidate in the square beats this one.
-        let beaten = |range: std::ops::Range<usize>| {
-            range.into_iter().any(|j| {
-                let b = laplacian[j].abs();
-                b > a || (b == a && candidates[j] < at)
-            })
+        let columns = square_columns(grid, c);
+        let rows = r.saturating_sub(half)..(r + half + 1).min(nlat);
+        // Whether another candidate is marked in the square (the
+        // candidate's own mark taken off its row for the test).
+        let own = (r * words_per_row + c / 64, 1u64 << (c % 64));
+        occupied[own.0] &= !own.1;
+        let rivals = rows.clone().any(|rr| {
+            let row = &occupied[rr * words_per_row..(rr + 1) * words_per_row];
+            columns.iter().any(|&(first, last)| marked_between(row, first, last))
+        });
+        occupied[own.0] |= own.1;
+        let keep = !rivals || {
+            let at = candidates[k];
+            // Whether a candidate in the square beats this one.
+            let beaten = |first: usize, last: usize| {
+                let range = candidates.partition_point(|&x| x < first)..candidates.partition_point(|&x| x <= last);
+                range.into_iter().any(|j| {
+                    let b = laplacian[j].abs();
+                    b > a || (b == a && candidates[j] < at)
+                })
+            };
+            !rows.into_iter().any(|rr| columns.iter().any(|&(first, last)| beaten(rr * nlon + first, rr * nlon + last)))
         };
-        // The candidates from row-major index `first` to `last` (inclusive).
-        let between = |first: usize, last: usize| {
-            candidates.partition_point(|&x| x < first)..candidates.partition_point(|&x| x <= last)
-        };
-        let mut keep = true;
-        for (cursor, rr) in cursors.iter_mut().zip(r as isize - half as isize..) {
-            let Some(rr) = grid.clip_row(rr) else { continue };
-            let row = rr * nlon;
-            if periodic && nlon <= SQUARE_SIDE {
-                // The square's columns are the whole row.
-                keep = !beaten(between(row, row + nlon - 1));
-            } else {
-                // Its columns within the row, then those across the seam.
-                let (first, last) = (row + c.saturating_sub(half), row + (c + half).min(nlon - 1));
-                while *cursor < candidates.len() && candidates[*cursor] < first {
-                    *cursor += 1;
-                }
-                // At most five candidates lie from `first` to `last`.
-                let mut end = *cursor;
-                while end < candidates.len() && candidates[end] <= last {
-                    end += 1;
-                }
-                keep = !beaten(*cursor..end);
-                if keep && periodic && c < half {
-                    keep = !beaten(between(row + nlon - (half - c), row + nlon - 1));
-                }
-                if keep && periodic && c + half >= nlon {
-                    keep = !beaten(between(row, row + c + half - nlon));
-                }
-            }
-            if !keep {
-                break;
-            }
-        }
         if keep {
-            kept.push((r, c));
+            kept[kept_count] = (r, c);
+            kept_count += 1;
         }
     }
-    kept
+    for &at in candidates {
+        occupied[(at / nlon) * words_per_row + (at % nlon) / 64] = 0;
+    }
+    kept.truncate(kept_count);
+}
+
+/// The columns of the duplicate square around column `c`, as at most two
+/// inclusive runs that do not overlap: `c ± 2` cut at the edges of a
+/// regional grid, wrapped across the seam of a periodic one, the whole row
+/// of a periodic grid no wider than the square.
+fn square_columns(grid: &pst_core::Grid, c: usize) -> ColumnRuns {
+    let nlon = grid.nlon();
+    let half = DUPLICATE_HALF_WIDTH as usize;
+    let mut runs = ColumnRuns::default();
+    if !grid.is_periodic() {
+        runs.push(c.saturating_sub(half), (c + half).min(nlon - 1));
+    } else if nlon <= 2 * half + 1 {
+        runs.push(0, nlon - 1);
+    } else {
+        // Within the row, then across the seam.
+        runs.push(c.saturating_sub(half), (c + half).min(nlon - 1));
+        if c < half {
+            runs.push(nlon - (half - c), nlon - 1);
+        }
+        if c + half >= nlon {
+            runs.push(0, c + half - nlon);
+        }
+    }
+    runs
+}
+
+/// Inclusive `(first, last)` column runs, at most two, without an
+/// allocation.
+#[derive(Default, Clone, Copy)]
+struct ColumnRuns {
+    runs: [(usize, usize); 2],
+    len: usize,
+}
+
+impl ColumnRuns {
+    fn push(&mut self, first: usize, last: usize) {
+        self.runs[self.len] = (first, last);
+        self.len += 1;
+    }
+
+    fn iter(&self) -> std::slice::Iter<'_, (usize, usize)> {
+        self.runs[..self.len].iter()
+    }
+}
+
+/// Whether a mark is set in `row` (a bit a column) from column `first` to
+/// `last` inclusive.
+#[inline]
+fn marked_between(row: &[u64], first: usize, last: usize) -> bool {
+    (first / 64..=last / 64).any(|w| {
+        let from = first.max(w * 64) - w * 64;
+        let to = last.min(w * 64 + 63) - w * 64;
+        row[w] & (u64::MAX >> (63 - to)) & (u64::MAX << from) != 0
+    })
 }
 
 #[cfg(test)]
@@ -593,7 +660,13 @@ mod tests {
                         })
                 })
                 .collect();
-            prop_assert_eq!(suppress_duplicates(&grid, &candidates, &laplacian), expected);
+            let (mut occupied, mut kept) = (Vec::new(), Vec::new());
+            suppress_duplicates(&grid, &candidates, &laplacian, &mut occupied, &mut kept);
+            prop_assert_eq!(&kept, &expected);
+            // The marks are cleared: a second frame on the same buffers agrees.
+            prop_assert!(occupied.iter().all(|&w| w == 0));
+            suppress_duplicates(&grid, &candidates, &laplacian, &mut occupied, &mut kept);
+            prop_assert_eq!(kept, expected);
         }
     }
 }
