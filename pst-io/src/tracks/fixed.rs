@@ -59,21 +59,18 @@ impl Fixed {
 impl Fixed {
     /// The text, when written directly (see [`Fixed::scaled_integer`]).
     fn direct(&self) -> Option<Digits> {
-        let mut scaled = self.scaled_integer()?;
-        let negative = self.value.is_sign_negative();
-        // Digits from the last: 2⁵⁰ has 16, plus the point, the leading
-        // zero of a value below one and the sign.
-        let mut digits = Digits { text: [0; 32], start: 32 };
-        let mut written = 0;
-        while scaled > 0 || written <= self.decimals {
-            if written == self.decimals && self.decimals > 0 {
-                digits.push_front(b'.');
-            }
-            digits.push_front(b'0' + (scaled % 10) as u8);
-            scaled /= 10;
-            written += 1;
+        let scaled = self.scaled_integer()?;
+        let mut digits = Digits::new();
+        if self.decimals == 0 {
+            digits.push_front_number(scaled, 1);
+        } else {
+            // The decimals, the point, then the whole part (at least its
+            // leading zero).
+            let whole = digits.push_front_exact(scaled, self.decimals);
+            digits.push_front(b'.');
+            digits.push_front_number(whole, 1);
         }
-        if negative {
+        if self.value.is_sign_negative() {
             digits.push_front(b'-');
         } else if self.space_for_plus {
             digits.push_front(b' ');
@@ -94,16 +91,71 @@ impl Fixed {
     }
 }
 
-/// ASCII text built from its last character.
+/// The two digits of 0 to 99, in order: `n % 100` taken a pair at a time
+/// halves the divisions of a digit at a time.
+const DIGIT_PAIRS: &[u8; 200] = b"0001020304050607080910111213141516171819\
+2021222324252627282930313233343536373839\
+4041424344454647484950515253545556575859\
+6061626364656667686970717273747576777879\
+8081828384858687888990919293949596979899";
+
+/// ASCII text built from its last character. Room for the longest text
+/// written: a `u64`'s 20 digits, or 2⁵⁰'s 16 with a point, a leading zero
+/// and a sign.
 struct Digits {
     text: [u8; 32],
     start: usize,
 }
 
 impl Digits {
+    fn new() -> Self {
+        Digits { text: [0; 32], start: 32 }
+    }
+
     fn push_front(&mut self, byte: u8) {
         self.start -= 1;
         self.text[self.start] = byte;
+    }
+
+    /// The last `count` decimal digits of `n`, zeros above its own; returns
+    /// what is left of `n` (`n / 10^count`).
+    fn push_front_exact(&mut self, mut n: u64, count: usize) -> u64 {
+        let mut left = count;
+        while left >= 2 {
+            let pair = 2 * (n % 100) as usize;
+            n /= 100;
+            self.start -= 2;
+            self.text[self.start..self.start + 2].copy_from_slice(&DIGIT_PAIRS[pair..pair + 2]);
+            left -= 2;
+        }
+        if left == 1 {
+            self.push_front(b'0' + (n % 10) as u8);
+            n /= 10;
+        }
+        n
+    }
+
+    /// `n` in decimal, zero-padded to at least `min_digits` digits (at
+    /// most 20).
+    #[inline]
+    fn push_front_number(&mut self, mut n: u64, min_digits: usize) {
+        let end = self.start;
+        while n >= 100 {
+            let pair = 2 * (n % 100) as usize;
+            n /= 100;
+            self.start -= 2;
+            self.text[self.start..self.start + 2].copy_from_slice(&DIGIT_PAIRS[pair..pair + 2]);
+        }
+        if n >= 10 {
+            let pair = 2 * n as usize;
+            self.start -= 2;
+            self.text[self.start..self.start + 2].copy_from_slice(&DIGIT_PAIRS[pair..pair + 2]);
+        } else {
+            self.push_front(b'0' + n as u8);
+        }
+        while end - self.start < min_digits {
+            self.push_front(b'0');
+        }
     }
 
     fn as_bytes(&self) -> &[u8] {
@@ -113,14 +165,9 @@ impl Digits {
 
 /// Appends `value` in decimal to `out`, zero-padded to `width` digits, as
 /// `{value:0width$}` writes it.
-pub(crate) fn push_padded(out: &mut Vec<u8>, mut value: u64, width: usize) {
-    let mut digits = Digits { text: [0; 32], start: 32 };
-    let mut written = 0;
-    while value > 0 || written < width.clamp(1, 20) {
-        digits.push_front(b'0' + (value % 10) as u8);
-        value /= 10;
-        written += 1;
-    }
+pub(crate) fn push_padded(out: &mut Vec<u8>, value: u64, width: usize) {
+    let mut digits = Digits::new();
+    digits.push_front_number(value, width.clamp(1, 20));
     out.extend_from_slice(digits.as_bytes());
 }
 
@@ -217,6 +264,13 @@ mod test {
     }
 
     proptest! {
+        #[test]
+        fn any_integer_is_padded_as_the_standard_library_pads_it(value in any::<u64>(), width in 0usize..=20) {
+            let mut out = Vec::new();
+            super::push_padded(&mut out, value, width);
+            prop_assert_eq!(String::from_utf8(out).unwrap(), format!("{value:0width$}"));
+        }
+
         #[test]
         fn any_value_is_written_as_the_standard_library_writes_it(value in any::<f64>(), decimals in 0usize..12) {
             prop_assert_eq!(Fixed::new(value, decimals).to_string(), standard(value, decimals));

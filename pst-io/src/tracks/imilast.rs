@@ -74,6 +74,7 @@ impl super::StreamingWriter for Imilast {
         // machinery and a dynamic call a field were half of a Simple run's
         // writing.
         let mut text = Vec::new();
+        let mut prefix = Vec::new();
         for track in tracks.iter() {
             let id = track.id();
             text.clear();
@@ -82,35 +83,19 @@ impl super::StreamingWriter for Imilast {
             text.push(b' ');
             push_padded(&mut text, track.len() as u64, 0);
             text.push(b'\n');
+            // Every point's line starts `00 <id> `.
+            prefix.clear();
+            prefix.extend_from_slice(b"00 ");
+            push_padded(&mut prefix, id, 0);
+            prefix.push(b' ');
             let values = track.variable(&var.name).unwrap_or_default();
             for (k, ((t, lat), (lon, v))) in
                 track.times().iter().zip(track.lats()).zip(track.lons().iter().zip(values)).enumerate()
             {
-                text.extend_from_slice(b"00 ");
-                push_padded(&mut text, id, 0);
-                text.push(b' ');
+                text.extend_from_slice(&prefix);
                 push_padded(&mut text, k as u64 + 1, 0);
                 text.push(b' ');
-                // The date column, then the year, month, day and hour again.
-                match t.imilast_number() {
-                    Some(date) => push_padded(&mut text, date, 10),
-                    // Writing to a `Vec` cannot fail.
-                    None => {
-                        let _ = write!(text, "{}", t.imilast());
-                    }
-                }
-                text.push(b' ');
-                match u64::try_from(t.year()) {
-                    Ok(year) => push_padded(&mut text, year, 0),
-                    Err(_) => {
-                        let _ = write!(text, "{}", t.year());
-                    }
-                }
-                let (month, day, hour) = (u64::from(t.month()), u64::from(t.day()), u64::from(t.hour()));
-                for field in [month, day, hour] {
-                    text.push(b' ');
-                    push_padded(&mut text, field, 2);
-                }
+                push_time_columns(&mut text, t);
                 text.push(b' ');
                 signed_2f(*lon).push_to(&mut text);
                 text.push(b' ');
@@ -122,6 +107,42 @@ impl super::StreamingWriter for Imilast {
             out.write_all(&text)?;
         }
         Ok(())
+    }
+}
+
+/// The date column, then the year, month, day and hour again:
+/// `2025120100 2025 12 01 00`.
+fn push_time_columns(text: &mut Vec<u8>, t: &Timestamp) {
+    match t.imilast_number() {
+        // With a four-digit year, the four columns repeat the date's digits.
+        Some(date) if (1000..=9999).contains(&t.year()) => {
+            let start = text.len();
+            push_padded(text, date, 10);
+            for digits in [start..start + 4, start + 4..start + 6, start + 6..start + 8, start + 8..start + 10] {
+                text.push(b' ');
+                text.extend_from_within(digits);
+            }
+        }
+        date => {
+            match date {
+                Some(date) => push_padded(text, date, 10),
+                // Writing to a `Vec` cannot fail.
+                None => {
+                    let _ = write!(text, "{}", t.imilast());
+                }
+            }
+            text.push(b' ');
+            match u64::try_from(t.year()) {
+                Ok(year) => push_padded(text, year, 0),
+                Err(_) => {
+                    let _ = write!(text, "{}", t.year());
+                }
+            }
+            for field in [t.month(), t.day(), t.hour()] {
+                text.push(b' ');
+                push_padded(text, u64::from(field), 2);
+            }
+        }
     }
 }
 
@@ -236,6 +257,19 @@ fn parse<T: std::str::FromStr>(field: &str, line: usize, what: &str) -> Result<T
 #[cfg(test)]
 mod test {
     use super::*;
+
+    #[test]
+    fn time_columns_are_the_date_and_its_fields_for_any_year() {
+        for year in [-12_345, -1, 0, 7, 999, 1000, 1979, 2025, 9999, 10_000, 123_456] {
+            for (month, day, hour) in [(1, 1, 0), (12, 31, 18), (2, 28, 6)] {
+                let t = Timestamp::from_ymdh(year, month, day, hour).expect("a time");
+                let mut text = Vec::new();
+                push_time_columns(&mut text, &t);
+                let expected = format!("{} {} {month:02} {day:02} {hour:02}", t.imilast(), t.year());
+                assert_eq!(String::from_utf8(text).expect("ASCII"), expected, "{t}");
+            }
+        }
+    }
 
     #[test]
     fn python_sign_padding() {
