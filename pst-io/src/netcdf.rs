@@ -121,11 +121,22 @@ impl NetcdfSource {
             let (nlat, nlon) = info.grid.shape();
             (nlat * nlon * stored_size(&dtype)) as u64
         };
-        let per_chunk = layout.time_dim.and_then(|t| Some(*chunk_shape(&storage, &var.name)?.get(t)? as usize));
+        let chunking = chunking(&storage, &var.name);
+        let per_chunk = layout.time_dim.and_then(|t| Some(*chunking.as_ref()?.chunk_shape.get(t)? as usize));
+        // The whole variable in one slab is its one chunk as decoded, when
+        // that holds the frames as they are read.
+        let whole_chunk_bytes = chunking
+            .filter(|c| c.one_native_f32_chunk && layout.is_frame_major())
+            .map(|_| frame_bytes * info.times.len().max(1) as u64);
         let read_frames: ReadFrames = {
-            let (layout, ndim) = (layout.clone(), var.dims.len());
+            let (layout, ndim, frames_in_variable) = (layout.clone(), var.dims.len(), info.times.len().max(1));
             Arc::new(move |frames: std::ops::Range<usize>| {
-                read_stored(&file, &dtype, &layout, ndim, &frames)
+                let whole = whole_chunk_bytes.filter(|_| frames == (0..frames_in_variable));
+                let read = match whole {
+                    Some(bytes) => read_one_chunk(&file, &layout.variable, bytes).transpose(),
+                    None => None,
+                };
+                read.unwrap_or_else(|| read_stored(&file, &dtype, &layout, ndim, &frames))
                     .map_err(|e| Error::backend(format!("variable `{}`, {}", layout.variable, frames_text(&frames)), e))
             })
         };
@@ -193,10 +204,39 @@ fn stored_size(dtype: &NcType) -> usize {
     }
 }
 
-/// The chunk shape of a netCDF-4 variable; `None` for classic files and
-/// contiguous variables.
-fn chunk_shape(storage: &DynStorage, name: &str) -> Option<Vec<u32>> {
-    hdf5_reader::Hdf5File::from_storage(Arc::clone(storage)).ok()?.dataset(name).ok()?.chunks()
+/// How a netCDF-4 variable is chunked.
+struct Chunking {
+    /// A chunk's shape, dimension by dimension.
+    chunk_shape: Vec<u32>,
+    /// Whether the variable is one chunk of its own shape, of little-endian
+    /// 32-bit floats, on a little-endian machine: that chunk, decoded, is
+    /// then the variable's values in order (see [`read_one_chunk`]).
+    one_native_f32_chunk: bool,
+}
+
+/// How the netCDF-4 variable `name` is chunked; `None` for classic files
+/// and contiguous variables.
+fn chunking(storage: &DynStorage, name: &str) -> Option<Chunking> {
+    let dataset = hdf5_reader::Hdf5File::from_storage(Arc::clone(storage)).ok()?.dataset(name).ok()?;
+    let chunk_shape = dataset.chunks()?;
+    let shape = dataset.shape();
+    let one_chunk = chunk_shape.len() == shape.len() && chunk_shape.iter().zip(shape).all(|(&c, &n)| u64::from(c) == n);
+    let native_f32 = cfg!(target_endian = "little")
+        && matches!(
+            dataset.dtype(),
+            hdf5_reader::Datatype::FloatingPoint { size: 4, byte_order: hdf5_reader::ByteOrder::LittleEndian }
+        );
+    Some(Chunking { chunk_shape, one_native_f32_chunk: one_chunk && native_f32 })
+}
+
+/// The variable `name`, one chunk of native `f32` (see
+/// [`Chunking::one_native_f32_chunk`]) that should hold `bytes`, as its
+/// decoded chunk; `None` when the chunk is not that size (it is then read
+/// the general way, which reports what is wrong).
+fn read_one_chunk(file: &NcFile, name: &str, bytes: u64) -> std::result::Result<Option<Stored>, netcdf_reader::Error> {
+    let Some(chunk) = file.iter_variable_chunks(name)?.next().transpose()? else { return Ok(None) };
+    Ok((chunk.bytes().len() as u64 == bytes && chunk.offsets().iter().all(|&o| o == 0))
+        .then_some(Stored::F32Chunk(chunk)))
 }
 
 impl FieldSource for NetcdfSource {

@@ -37,6 +37,26 @@ fn zarr_and_netcdf_give_identical_frames() {
 }
 
 #[test]
+fn a_variable_stored_as_one_chunk_reads_as_frame_by_frame() {
+    // The DJF files hold each variable as one chunk (vo850's with its
+    // length-one level): read whole, the decoded chunk serves the frames in
+    // place; with no room for a slab, each frame is read the general way.
+    for (name, var) in [("msl", "msl"), ("vo850", "vo")] {
+        let rel = format!("era5/era5_{name}_2025-2026_djf_2.5x2.5.nc");
+        let Some(whole) = open(&rel, var, &OpenOptions::default()) else { return };
+        let Some(one_by_one) = open(&rel, var, &OpenOptions::default().chunk_cache_bytes(1)) else { return };
+        // Each frame read alone decodes the whole chunk: a few of them.
+        for k in [whole.len() - 1, 0, 1, 181] {
+            let (a, b) = (whole.read_frame(k).unwrap(), one_by_one.read_frame(k).unwrap());
+            assert!(
+                a.values().iter().zip(b.values()).all(|(x, y)| x.to_bits() == y.to_bits()),
+                "{name} frame {k} differs"
+            );
+        }
+    }
+}
+
+#[test]
 fn era5_msl_metadata_and_values() {
     let Some(src) = open("era5/era5_msl_2025-2026_djf_2.5x2.5.nc", "msl", &OpenOptions::default()) else { return };
     let info = src.info();
