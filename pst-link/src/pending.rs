@@ -28,6 +28,16 @@ enum Slot {
     Spilled { offset: u64, len: usize },
 }
 
+impl Slot {
+    /// The track's number of points.
+    fn len(&self) -> usize {
+        match self {
+            Slot::Points(points) => points.len(),
+            Slot::Spilled { len, .. } => *len,
+        }
+    }
+}
+
 /// An unlinked temporary file of finished tracks' points (32 bytes each).
 #[derive(Debug)]
 struct Spill {
@@ -214,6 +224,10 @@ impl PendingTracks {
             algorithm: Some(self.algorithm.into()),
             ..Default::default()
         });
+        // Sized at once: the columns grew a point at a time (2 % of a
+        // Simple run at 2.5°).
+        let points = self.pending.iter().take(count).map(Slot::len).sum();
+        builder.reserve(count.min(self.pending.len()), points);
         for _ in 0..count {
             let (Some(slot), Some(growing)) = (self.pending.pop_front(), self.growing.pop_front()) else { break };
             let points = match slot {
