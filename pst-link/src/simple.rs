@@ -135,6 +135,32 @@ fn by_position(a: &Point, b: &Point) -> Ordering {
     a.lat.total_cmp(&b.lat).then(a.lon.total_cmp(&b.lon))
 }
 
+/// `points` sorted [`by_position`], stably. A detector hands its centres
+/// row by row; on a grid whose latitudes run north to south (ERA5's), the
+/// rows come in descending latitude and each row by longitude, which a sort
+/// takes for many short runs (sorting was 1.7 % of a Simple run at 2.5°).
+/// Such an order is put right in one pass: reversed, then each latitude's
+/// run reversed back.
+fn sort_by_position(points: &mut [Point]) {
+    let rows_southwards = points.windows(2).all(|pair| match pair[0].lat.total_cmp(&pair[1].lat) {
+        Ordering::Greater => true,
+        Ordering::Equal => pair[0].lon.total_cmp(&pair[1].lon) != Ordering::Greater,
+        Ordering::Less => false,
+    });
+    if !rows_southwards {
+        points.sort_by(by_position);
+        return;
+    }
+    points.reverse();
+    let mut start = 0;
+    while start < points.len() {
+        let lat = points[start].lat;
+        let run = points[start..].iter().take_while(|p| p.lat.total_cmp(&lat) == Ordering::Equal).count();
+        points[start..start + run].reverse();
+        start += run;
+    }
+}
+
 /// [`SimpleLinker`] fed one frame at a time, so centres need not all be
 /// held before linking starts (see [`SimpleLinker::stream`]).
 ///
@@ -237,7 +263,7 @@ impl SimpleLinkStream {
             return Ok(());
         }
         let mut centres = frame_points(frame)?;
-        centres.sort_by(by_position);
+        sort_by_position(&mut centres);
         let located: Vec<Located> = centres.iter().map(|p| Located::new(p.lat, p.lon)).collect();
         let mut next_open = Vec::with_capacity(centres.len());
         let here = |track, at| OpenTrack { track, frame: f, time_ms: t, at };
@@ -609,6 +635,37 @@ mod test {
     }
 
     proptest::proptest! {
+        #[test]
+        fn centres_are_sorted_as_a_stable_sort_sorts_them(
+            rows in proptest::collection::vec((0usize..6, proptest::collection::vec(0usize..5, 0..4)), 0..8),
+            southwards in proptest::bool::ANY,
+        ) {
+            // Latitudes and longitudes from a few values, signed zeros among
+            // them; rows in a detector's order (north to south when asked,
+            // each by longitude) or as drawn.
+            let lats: [f64; 6] = [-0.0, 0.0, 10.0, -85.0, 42.5, 42.5];
+            let lons: [f64; 5] = [0.0, -0.0, 357.5, 120.0, 120.0];
+            let mut points: Vec<Point> = Vec::new();
+            let mut rows = rows;
+            if southwards {
+                rows.sort_by(|a, b| lats[b.0].total_cmp(&lats[a.0]));
+            }
+            for (value, (row, columns)) in rows.iter().enumerate() {
+                let mut columns = columns.clone();
+                if southwards {
+                    columns.sort_by(|&a, &b| lons[a].total_cmp(&lons[b]));
+                }
+                for &c in &columns {
+                    let time = Calendar::Standard.from_millis(0);
+                    points.push(Point { lat: lats[*row], lon: lons[c], value: value as f64, time });
+                }
+            }
+            let mut expected = points.clone();
+            expected.sort_by(by_position);
+            sort_by_position(&mut points);
+            let key = |p: &Point| (p.lat.to_bits(), p.lon.to_bits(), p.value.to_bits());
+            proptest::prop_assert_eq!(points.iter().map(key).collect::<Vec<_>>(), expected.iter().map(key).collect::<Vec<_>>());
+        }
         /// A limit set to a pair's exact distance (that pair out) or the
         /// next number up (in): the exact distance decides at the edge,
         /// not the squared chord that orders the pairs elsewhere.
