@@ -52,7 +52,14 @@ impl Fixed {
     fn scaled_integer(&self) -> Option<u64> {
         let power = *POWERS_OF_TEN.get(self.decimals)?;
         let scaled = (self.value * power).abs();
-        (scaled.fract() == 0.0 && scaled > 0.0 && scaled < DIRECT_LIMIT).then_some(scaled as u64)
+        if !(scaled > 0.0 && scaled < DIRECT_LIMIT) {
+            return None;
+        }
+        // Whole when truncating changes nothing: two conversions, where
+        // `fract` calls `trunc` (no rounding instruction in the baseline
+        // x86-64 the crate is built for).
+        let whole = scaled as u64;
+        (whole as f64 == scaled).then_some(whole)
     }
 }
 
