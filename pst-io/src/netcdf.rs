@@ -231,8 +231,10 @@ fn chunking(storage: &DynStorage, name: &str) -> Option<Chunking> {
 
 /// The variable `name`, one chunk of native `f32` (see
 /// [`Chunking::one_native_f32_chunk`]) that should hold `bytes`, as its
-/// decoded chunk; `None` when the chunk is not that size (it is then read
-/// the general way, which reports what is wrong).
+/// decoded chunk; `None` when the chunk is not that size (it holds more
+/// than the slab, say the other levels of a variable read at one level, or
+/// it is damaged): the slab is then read the general way, which selects
+/// what it needs or reports what is wrong.
 fn read_one_chunk(file: &NcFile, name: &str, bytes: u64) -> std::result::Result<Option<Stored>, netcdf_reader::Error> {
     let Some(chunk) = file.iter_variable_chunks(name)?.next().transpose()? else { return Ok(None) };
     Ok((chunk.bytes().len() as u64 == bytes && chunk.offsets().iter().all(|&o| o == 0))

@@ -107,8 +107,9 @@ const DIGIT_PAIRS: &[u8; 200] = b"0001020304050607080910111213141516171819\
 8081828384858687888990919293949596979899";
 
 /// ASCII text built from its last character. Room for the longest text
-/// written: a `u64`'s 20 digits, or 2⁵⁰'s 16 with a point, a leading zero
-/// and a sign.
+/// written: a `u64`'s 20 digits, or a direct value's at most 16 digits
+/// (below 2⁵⁰), a point, a leading zero (when there are more decimals than
+/// digits) and a sign.
 struct Digits {
     text: [u8; 32],
     start: usize,
