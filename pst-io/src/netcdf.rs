@@ -125,18 +125,17 @@ impl NetcdfSource {
         let per_chunk = layout.time_dim.and_then(|t| Some(*chunking.as_ref()?.chunk_shape.get(t)? as usize));
         // The whole variable in one slab is its one chunk as decoded, when
         // that holds the frames as they are read.
+        let frames_in_variable = info.times.len().max(1);
         let whole_chunk_bytes = chunking
             .filter(|c| c.one_native_f32_chunk && layout.is_frame_major())
-            .map(|_| frame_bytes * info.times.len().max(1) as u64);
+            .map(|_| frame_bytes * frames_in_variable as u64);
         let read_frames: ReadFrames = {
-            let (layout, ndim, frames_in_variable) = (layout.clone(), var.dims.len(), info.times.len().max(1));
+            let (layout, ndim) = (layout.clone(), var.dims.len());
             Arc::new(move |frames: std::ops::Range<usize>| {
                 let whole = whole_chunk_bytes.filter(|_| frames == (0..frames_in_variable));
-                let read = match whole {
-                    Some(bytes) => read_one_chunk(&file, &layout.variable, bytes).transpose(),
-                    None => None,
-                };
-                read.unwrap_or_else(|| read_stored(&file, &dtype, &layout, ndim, &frames))
+                whole
+                    .and_then(|bytes| read_one_chunk(&file, &layout.variable, bytes).transpose())
+                    .unwrap_or_else(|| read_stored(&file, &dtype, &layout, ndim, &frames))
                     .map_err(|e| Error::backend(format!("variable `{}`, {}", layout.variable, frames_text(&frames)), e))
             })
         };

@@ -125,15 +125,21 @@ impl Digits {
         self.text[self.start] = byte;
     }
 
+    /// The two digits of `pair` (below 100).
+    #[inline]
+    fn push_front_pair(&mut self, pair: u64) {
+        let at = 2 * pair as usize;
+        self.start -= 2;
+        self.text[self.start..self.start + 2].copy_from_slice(&DIGIT_PAIRS[at..at + 2]);
+    }
+
     /// The last `count` decimal digits of `n`, zeros above its own; returns
     /// what is left of `n` (`n / 10^count`).
     fn push_front_exact(&mut self, mut n: u64, count: usize) -> u64 {
         let mut left = count;
         while left >= 2 {
-            let pair = 2 * (n % 100) as usize;
+            self.push_front_pair(n % 100);
             n /= 100;
-            self.start -= 2;
-            self.text[self.start..self.start + 2].copy_from_slice(&DIGIT_PAIRS[pair..pair + 2]);
             left -= 2;
         }
         if left == 1 {
@@ -149,15 +155,11 @@ impl Digits {
     fn push_front_number(&mut self, mut n: u64, min_digits: usize) {
         let end = self.start;
         while n >= 100 {
-            let pair = 2 * (n % 100) as usize;
+            self.push_front_pair(n % 100);
             n /= 100;
-            self.start -= 2;
-            self.text[self.start..self.start + 2].copy_from_slice(&DIGIT_PAIRS[pair..pair + 2]);
         }
         if n >= 10 {
-            let pair = 2 * n as usize;
-            self.start -= 2;
-            self.text[self.start..self.start + 2].copy_from_slice(&DIGIT_PAIRS[pair..pair + 2]);
+            self.push_front_pair(n);
         } else {
             self.push_front(b'0' + n as u8);
         }
