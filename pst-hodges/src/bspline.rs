@@ -331,58 +331,26 @@ impl GivensQr {
     /// terms subtracted in order, then is divided by the diagonal, the same
     /// operations in the same order as a term at a time over the whole row.
     pub(crate) fn back_substitute(&self, data: &mut [f64], width: usize) {
-        self.back_substitute_handing_over(data, width, usize::MAX, |_| {});
-    }
-
-    /// [`GivensQr::back_substitute`], handing each block of up to
-    /// `block_rows` solved rows to `solved` as soon as no
-    /// row still to be solved reads them (a row reads the three after it),
-    /// from the last rows to the first: what `solved` does to them comes
-    /// after the solve has finished with them, while they are still in
-    /// cache.
-    pub(crate) fn back_substitute_handing_over(
-        &self,
-        data: &mut [f64],
-        width: usize,
-        block_rows: usize,
-        mut solved: impl FnMut(&mut [f64]),
-    ) {
         let n = self.n;
-        // Rows `handed_until..` have been handed over.
-        let mut handed_until = n;
         for row in (0..n).rev() {
-            self.solve_one_row(data, width, row);
-            // Rows from `row + DEGREE` on are read by no row still to come.
-            let free = if row == 0 { 0 } else { (row + DEGREE).min(n) };
-            while handed_until > free && (handed_until - free >= block_rows || row == 0) {
-                let first = handed_until - block_rows.min(handed_until - free);
-                solved(&mut data[first * width..handed_until * width]);
-                handed_until = first;
+            let stop = (row + DEGREE + 1).min(n);
+            let (head, tail) = data.split_at_mut((row + 1) * width);
+            let target = &mut head[row * width..];
+            let coefficients = &self.upper[row];
+            let known = |trailing: usize| &tail[(trailing - row - 1) * width..(trailing - row) * width];
+            let factor = |trailing: usize| coefficients[trailing - row];
+            let diagonal = coefficients[0];
+            match stop - row - 1 {
+                0 => solve_row(target, [], [], diagonal),
+                1 => solve_row(target, [known(row + 1)], [factor(row + 1)], diagonal),
+                2 => solve_row(target, [known(row + 1), known(row + 2)], [factor(row + 1), factor(row + 2)], diagonal),
+                _ => solve_row(
+                    target,
+                    [known(row + 1), known(row + 2), known(row + 3)],
+                    [factor(row + 1), factor(row + 2), factor(row + 3)],
+                    diagonal,
+                ),
             }
-        }
-    }
-
-    /// Solves `row` of the upper triangle in `data` (rows of `width`), the
-    /// rows after it already solved.
-    #[inline(always)]
-    fn solve_one_row(&self, data: &mut [f64], width: usize, row: usize) {
-        let stop = (row + DEGREE + 1).min(self.n);
-        let (head, tail) = data.split_at_mut((row + 1) * width);
-        let target = &mut head[row * width..];
-        let coefficients = &self.upper[row];
-        let known = |trailing: usize| &tail[(trailing - row - 1) * width..(trailing - row) * width];
-        let factor = |trailing: usize| coefficients[trailing - row];
-        let diagonal = coefficients[0];
-        match stop - row - 1 {
-            0 => solve_row(target, [], [], diagonal),
-            1 => solve_row(target, [known(row + 1)], [factor(row + 1)], diagonal),
-            2 => solve_row(target, [known(row + 1), known(row + 2)], [factor(row + 1), factor(row + 2)], diagonal),
-            _ => solve_row(
-                target,
-                [known(row + 1), known(row + 2), known(row + 3)],
-                [factor(row + 1), factor(row + 2), factor(row + 3)],
-                diagonal,
-            ),
         }
     }
 }
@@ -553,15 +521,14 @@ impl SurfaceGrid {
             scatter_rows(block_rotated, rows, rows_rotated);
             self.y_qr.rotate_points_into(first_row, rows_rotated, nx, coefficients);
         }
-        // Each block of latitude rows is solved along x as soon as the y
-        // solve has done with it, while it is in cache: every value meets
-        // the same operations in the same order as in two whole passes.
-        self.y_qr.back_substitute_handing_over(coefficients, nx, FIT_BLOCK_ROWS, |band| {
-            let rows = band.len() / nx;
+        self.y_qr.back_substitute(coefficients, nx);
+        for first_row in (0..ny).step_by(FIT_BLOCK_ROWS) {
+            let rows = FIT_BLOCK_ROWS.min(ny - first_row);
+            let band = &mut coefficients[first_row * nx..(first_row + rows) * nx];
             gather_rows(block, rows, nx, |r, ix| band[r * nx + ix]);
             self.x_qr.back_substitute(block, rows);
             scatter_rows(block, rows, band);
-        });
+        }
         Surface { grid: self, coefficients, spans: SpanHint::new([DEGREE; 2]) }
     }
 }
@@ -1026,35 +993,6 @@ mod tests {
                 let row_major: Vec<f64> = (0..rows).flat_map(|r| (0..nx).map(move |ix| value(r, ix))).collect();
                 assert_eq!(band, row_major, "{rows} rows, {nx} longitudes");
             }
-        }
-    }
-
-    /// A back substitution handing its rows over hands each row once, from
-    /// the last, only when no row still to be solved reads it: rows negated
-    /// as they are handed over leave the whole solve, negated, for every
-    /// block size (too early a hand-over would feed negated rows into the
-    /// rows solved after it).
-    #[test]
-    fn rows_are_handed_over_once_and_only_when_solved_for_good() {
-        let x: Vec<f64> = (0..13).map(|i| f64::from(i) * 0.9 + (f64::from(i) * 1.7).sin() * 0.2).collect();
-        let qr = GivensQr::collocation(&x, &interpolation_knots(&x)).unwrap();
-        let width = 3;
-        let rhs = qr.rotate(&x.iter().flat_map(|&u| [u, u * u, (u * 0.3).cos()]).collect::<Vec<_>>(), width);
-        let mut whole = rhs.clone();
-        qr.back_substitute(&mut whole, width);
-        for block_rows in 1..=qr.n + 2 {
-            let mut data = rhs.clone();
-            let mut handed = Vec::new();
-            let start = data.as_ptr() as usize;
-            qr.back_substitute_handing_over(&mut data, width, block_rows, |rows| {
-                let first = (rows.as_ptr() as usize - start) / (8 * width);
-                assert!(rows.len() / width <= block_rows, "{block_rows}: a block of {} rows", rows.len() / width);
-                handed.extend((first..first + rows.len() / width).rev());
-                rows.iter_mut().for_each(|value| *value = -*value);
-            });
-            assert_eq!(handed, (0..qr.n).rev().collect::<Vec<_>>(), "{block_rows} rows a block");
-            let negated: Vec<f64> = whole.iter().map(|value| -value).collect();
-            assert_eq!(data, negated, "{block_rows} rows a block");
         }
     }
 
