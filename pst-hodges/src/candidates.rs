@@ -78,8 +78,8 @@ impl FieldValues for RowsInColumnOrder<'_> {
 }
 
 /// A frame's [`FieldValues`] in TRACK's scale at a 1-based row `y` and
-/// extended column `x` (as [`ObjectPoint`]; a seam merge may move a column
-/// by a period), as the extremum search reads them.
+/// extended column `x` (as [`Span`]; a seam merge may move a column by a
+/// period), as the extremum search reads them.
 struct Scaled<'a, V> {
     field: &'a V,
     /// The number of grid columns.
@@ -114,14 +114,24 @@ impl<V: FieldValues> Scaled<'_, V> {
     }
 }
 
-/// A grid point of an object: 1-based row `y` and column `x` of the
-/// extended grid (columns may leave `1..=nx + 1` after a seam merge, by one
-/// period at most). Eight bytes, its value read from the field when needed:
-/// at 0.25° a pressure field's objects hold most of its million points.
-#[derive(Debug, Clone, Copy)]
-struct ObjectPoint {
+/// Consecutive grid points of an object in one row: 1-based row `y`,
+/// columns `first..end` of the extended grid (columns may leave
+/// `1..=nx + 1` after a seam merge, by one period at most). An object is
+/// its spans in row-major order, no two in a row overlapping or touching:
+/// at 0.25° a pressure field's objects hold most of its million points, in
+/// a few thousand spans.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Span {
     y: i32,
-    x: i32,
+    first: i32,
+    end: i32,
+}
+
+impl Span {
+    /// Its number of points.
+    fn len(&self) -> usize {
+        (self.end - self.first) as usize
+    }
 }
 
 /// TRACK's boundary classes of an object.
@@ -145,38 +155,33 @@ enum Boundary {
     Merged,
 }
 
-/// An object: its points are `points[start..end]` of the frame's
-/// [`CandidateScratch::points`], in row-major order (a seam merge writes the
-/// two halves merged in that order after every other object's points; a
-/// cell both halves hold, should one arise, comes twice, as it did when the
-/// halves were appended).
+/// An object: its spans are `spans[start..end]` of the frame's
+/// [`CandidateScratch::spans`], in row-major order (a seam merge writes the
+/// two halves merged in that order after every other object's spans).
 #[derive(Debug, Clone, Copy)]
 struct Object {
     start: usize,
     end: usize,
+    /// Its number of grid points, as TRACK counts them for the size
+    /// filter: a cell both halves of a seam merge hold, should one arise,
+    /// counts twice (as when the halves' points were appended), though the
+    /// extremum search sees it once.
+    size: usize,
     boundary: Boundary,
-    /// Whether some cell comes twice among its points (a seam merge's).
-    copies: bool,
 }
 
 impl Object {
-    fn len(&self) -> usize {
-        self.end - self.start
-    }
-
     fn range(&self) -> std::ops::Range<usize> {
         self.start..self.end
     }
 }
 
 /// The candidate search's buffers, kept by a caller from frame to frame so
-/// that a frame allocates (and the kernel zeroes) nothing of the grid's
-/// size: at 0.25° the objects of a pressure field hold a large part of its
-/// million points.
+/// that a frame allocates (and the kernel zeroes) nothing of its size.
 #[derive(Debug, Default)]
 pub(crate) struct CandidateScratch {
-    /// Every object's points, object after object.
-    points: Vec<ObjectPoint>,
+    /// Every object's spans, object after object.
+    spans: Vec<Span>,
     objects: Vec<Object>,
     runs: Vec<Run>,
     /// Union-find parents of the runs.
@@ -185,10 +190,10 @@ pub(crate) struct CandidateScratch {
     object_of_run: Vec<u32>,
     /// Per object, the edges its runs touch ([`classify_objects`]).
     edges: Vec<u8>,
-    /// Per object: its size, then where its next point goes.
+    /// Per object: its number of runs, then where its next span goes.
     cursor: Vec<usize>,
     /// The moved half of a seam merge.
-    moved_points: Vec<ObjectPoint>,
+    moved_spans: Vec<Span>,
     /// One row's values ([`label_objects`]'s input) and whether each point
     /// of the extended row is inside (1) or not (0).
     row_values: Vec<f64>,
@@ -209,7 +214,7 @@ pub(crate) struct CandidateScratch {
 }
 
 /// A grid extremum of an object: 1-based row `y` and extended column `x`
-/// (as [`ObjectPoint`]), its value in TRACK's scale.
+/// (as [`Span`]), its value in TRACK's scale.
 #[derive(Debug, Clone, Copy, PartialEq)]
 struct Extremum {
     y: i64,
@@ -221,12 +226,9 @@ struct Extremum {
 #[cfg(test)]
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 enum ExtremumSearch {
-    /// Along each object's points in row-major order ([`in_place_extrema`]),
-    /// by segments of consecutive columns where no cell comes twice.
+    /// Along each object's spans in row-major order ([`in_place_extrema`]).
     #[default]
     InPlace,
-    /// The same, point by point in every object.
-    PointByPoint,
     /// In a window of each object's bounding box holding its values
     /// ([`window_extrema`], the reference the tests hold the other to).
     Window,
@@ -285,7 +287,7 @@ pub(crate) fn rectangular_candidates(
 
     let mut candidates = Vec::new();
     let objects = std::mem::take(&mut scratch.objects);
-    let retained = objects.iter().filter(|o| o.len() >= min_points && o.len() > 0);
+    let retained = objects.iter().filter(|o| o.size >= min_points && o.size > 0);
     for (number, object) in (1..).zip(retained) {
         let extrema = std::mem::take(&mut scratch.extrema);
         let extrema = object_extrema(*object, include_ties, &value, scratch, extrema);
@@ -318,15 +320,14 @@ fn flag_inside(values: &[f64], threshold: f64, is_min: bool, inside: &mut [u8]) 
 /// The 4-connected components of the points of an `ny × nxe` grid (no
 /// wrap) that `fill_inside(row, flags)` flags (1) in each row (`flags`
 /// holds `nxe` values to set, 0 or 1), into `scratch`'s objects and
-/// points: numbered by their first point in row-major order, each with its
-/// points (rows and columns 1-based) in row-major order.
+/// spans: numbered by their first point in row-major order, each with its
+/// spans (rows and columns 1-based) in row-major order.
 ///
 /// Components are found on runs of consecutive inside points: a run joins
 /// the runs of the row above that overlap it, so the union-find works on
-/// runs, not points, and each object's share of the point buffer is sized
-/// once, at its final count.
+/// runs, not points, and each run is one span of its object.
 fn label_objects(ny: usize, nxe: usize, mut fill_inside: impl FnMut(usize, &mut [u8]), scratch: &mut CandidateScratch) {
-    let CandidateScratch { points, objects, runs, parent, object_of_root, object_of_run, cursor, inside, .. } = scratch;
+    let CandidateScratch { spans, objects, runs, parent, object_of_root, object_of_run, cursor, inside, .. } = scratch;
     inside.clear();
     inside.resize(nxe, 0);
     runs.clear();
@@ -376,7 +377,7 @@ fn label_objects(ny: usize, nxe: usize, mut fill_inside: impl FnMut(usize, &mut 
     object_of_root.resize(runs.len(), u32::MAX);
     object_of_run.clear();
     cursor.clear();
-    for (r, run) in runs.iter().enumerate() {
+    for r in 0..runs.len() {
         let root = find(parent, r as u32) as usize;
         if object_of_root[root] == u32::MAX {
             object_of_root[root] = cursor.len() as u32;
@@ -384,33 +385,26 @@ fn label_objects(ny: usize, nxe: usize, mut fill_inside: impl FnMut(usize, &mut 
         }
         let object = object_of_root[root];
         object_of_run.push(object);
-        cursor[object as usize] += run.end - run.start;
+        cursor[object as usize] += 1;
     }
-    // Each object's share of the flat buffer, in object order; `cursor`
-    // turns from sizes into where each object's next point goes.
+    // Each object's share of the span buffer, in object order; `cursor`
+    // turns from run counts into where each object's next span goes.
     objects.clear();
     let mut total = 0;
-    for size in cursor.iter_mut() {
-        objects.push(Object { start: total, end: total + *size, boundary: Boundary::Interior, copies: false });
-        *size = total;
+    for count in cursor.iter_mut() {
+        objects.push(Object { start: total, end: total + *count, size: 0, boundary: Boundary::Interior });
+        *count = total;
         total = objects[objects.len() - 1].end;
     }
-    // Every point is written below (the objects' sizes add up to `total`):
-    // what an earlier frame left stands in for the zeros a cleared buffer
-    // would be filled with.
-    points.truncate(total);
-    points.resize(total, ObjectPoint { y: 0, x: 0 });
+    // Every span is written below: what an earlier frame left stands in
+    // for the zeros a cleared buffer would be filled with.
+    spans.truncate(total);
+    spans.resize(total, Span { y: 0, first: 0, end: 0 });
     for (run, &object) in runs.iter().zip(object_of_run.iter()) {
-        // A run's points are consecutive in its object's share: written as
-        // one slice, with the cursor moved once (kept in memory and moved
-        // point by point, it was a chain of loads and stores).
         let next = &mut cursor[object as usize];
-        let (first, length) = (*next, run.end - run.start);
-        *next += length;
-        let row = run.row as i32 + 1;
-        for (slot, j) in points[first..first + length].iter_mut().zip(run.start..) {
-            *slot = ObjectPoint { y: row, x: j as i32 + 1 };
-        }
+        spans[*next] = Span { y: run.row as i32 + 1, first: run.start as i32 + 1, end: run.end as i32 + 1 };
+        *next += 1;
+        objects[object as usize].size += run.end - run.start;
     }
 }
 
@@ -418,7 +412,7 @@ fn label_objects(ny: usize, nxe: usize, mut fill_inside: impl FnMut(usize, &mut 
 /// the two halves of an object cut by the seam.
 fn merge_seam_objects(scratch: &mut CandidateScratch, nx: i32, ny: i32) {
     classify_objects(scratch, ny as usize, nx as usize + 1);
-    let CandidateScratch { points, objects, left, right, moved_points, .. } = scratch;
+    let CandidateScratch { spans, objects, left, right, moved_spans, .. } = scratch;
     for row in 0..ny as usize {
         let (l, r) = (left[row], right[row]);
         if l == 0 || r == 0 || l == r {
@@ -426,65 +420,71 @@ fn merge_seam_objects(scratch: &mut CandidateScratch, nx: i32, ny: i32) {
         }
         // The smaller half joins the larger; the copy of the shared column
         // is dropped and the rest moves by one period.
-        let (keep, gone, keep_label, updates_right, dropped_x) = if objects[l - 1].len() > objects[r - 1].len() {
+        let (keep, gone, keep_label, updates_right, dropped_x) = if objects[l - 1].size > objects[r - 1].size {
             (l - 1, r - 1, l, true, nx + 1)
         } else {
             (r - 1, l - 1, r, false, 1)
         };
-        let (moved_boundary, moved_copies) = (objects[gone].boundary, objects[gone].copies);
+        let (moved_boundary, moved_size) = (objects[gone].boundary, objects[gone].size);
         let moved = objects[gone].range();
-        objects[gone] = Object { start: 0, end: 0, boundary: Boundary::Merged, copies: false };
+        objects[gone] = Object { start: 0, end: 0, size: 0, boundary: Boundary::Merged };
         let shift = match moved_boundary {
             Boundary::Right => -nx,
             Boundary::Left => nx,
             _ => 0,
         };
         // The other half moved by one period, its copy of the shared column
-        // dropped.
-        moved_points.clear();
-        for &p in &points[moved] {
-            if p.x == dropped_x {
+        // dropped (a span holding it split around it).
+        moved_spans.clear();
+        let mut dropped = 0;
+        for &span in &spans[moved] {
+            let parts = if (span.first..span.end).contains(&dropped_x) {
                 let table = if updates_right { &mut *right } else { &mut *left };
-                table[(p.y - 1) as usize] = keep_label;
+                table[(span.y - 1) as usize] = keep_label;
+                dropped += 1;
+                [Span { end: dropped_x, ..span }, Span { first: dropped_x + 1, ..span }]
             } else {
-                moved_points.push(ObjectPoint { x: p.x + shift, ..p });
+                [span, Span { end: span.first, ..span }]
+            };
+            for part in parts.into_iter().filter(|part| part.first < part.end) {
+                moved_spans.push(Span { first: part.first + shift, end: part.end + shift, ..part });
             }
         }
-        // The merged object's points go to the end of the flat buffer
-        // (merges are a few a frame), in row-major order (as the extremum
-        // search needs them): both halves are in that order (moving one by
-        // a period keeps it), so they merge by runs: within a row, one
-        // half's points are mostly all west of the other's.
-        let start = points.len();
+        // The merged object's spans go to the end of the buffer (merges are
+        // a few a frame), in row-major order (as the extremum search needs
+        // them): both halves are in that order (moving one by a period
+        // keeps it).
+        let start = spans.len();
         let kept = objects[keep].range();
-        let key = |p: &ObjectPoint| (p.y, p.x);
-        let (mut a, mut b) = (kept.start, 0);
-        while a < kept.end && b < moved_points.len() {
-            let (own, other) = (key(&points[a]), key(&moved_points[b]));
-            if own < other {
-                let run = points[a..kept.end].partition_point(|p| key(p) < other);
-                points.extend_from_within(a..a + run);
-                a += run;
-            } else if other < own {
-                let run = moved_points[b..].partition_point(|p| key(p) < own);
-                points.extend_from_slice(&moved_points[b..b + run]);
-                b += run;
-            } else {
-                // A point moved onto a cell the object holds (same value):
-                // both kept, as the appended halves did (the object's size
-                // counts both); the extremum search sees one cell.
-                points.push(points[a]);
-                points.push(moved_points[b]);
-                a += 1;
-                b += 1;
-                objects[keep].copies = true;
-            }
-        }
-        points.extend_from_within(a..kept.end);
-        points.extend_from_slice(&moved_points[b..]);
+        merge_spans(spans, kept, moved_spans);
         objects[keep].start = start;
-        objects[keep].end = points.len();
-        objects[keep].copies |= moved_copies;
+        objects[keep].end = spans.len();
+        objects[keep].size += moved_size - dropped;
+    }
+}
+
+/// Appends to `spans` the union of the cells of `spans[kept]` and of
+/// `moved` (each in row-major order, no two spans of a row overlapping or
+/// touching), in the same form: spans of one row that overlap or touch
+/// become one. A cell both hold (a point moved onto a cell the object
+/// holds, with the same value) is one cell to the extremum search.
+fn merge_spans(spans: &mut Vec<Span>, kept: std::ops::Range<usize>, moved: &[Span]) {
+    let start = spans.len();
+    let (mut a, mut b) = (kept.start, 0);
+    while a < kept.end || b < moved.len() {
+        let next = if b == moved.len() || (a < kept.end && (spans[a].y, spans[a].first) <= (moved[b].y, moved[b].first))
+        {
+            a += 1;
+            spans[a - 1]
+        } else {
+            b += 1;
+            moved[b - 1]
+        };
+        if let Some(last) = spans[start..].last_mut().filter(|last| last.y == next.y && next.first <= last.end) {
+            last.end = last.end.max(next.end);
+        } else {
+            spans.push(next);
+        }
     }
 }
 
@@ -544,14 +544,10 @@ fn object_extrema(
     extrema: Vec<Extremum>,
 ) -> Vec<Extremum> {
     #[cfg(test)]
-    match scratch.search {
-        ExtremumSearch::Window => return window_extrema(object, include_ties, value, scratch, extrema),
-        ExtremumSearch::PointByPoint => {
-            return in_place_extrema(object, include_ties, false, value, &scratch.points, extrema);
-        }
-        ExtremumSearch::InPlace => {}
+    if scratch.search == ExtremumSearch::Window {
+        return window_extrema(object, include_ties, value, scratch, extrema);
     }
-    in_place_extrema(object, include_ties, !object.copies, value, &scratch.points, extrema)
+    in_place_extrema(object, include_ties, value, &scratch.spans, extrema)
 }
 
 /// Whether `neighbour`'s value beats `value`'s claim to be an extremum: it
@@ -561,72 +557,68 @@ fn beats(neighbour: f64, value: f64, include_ties: bool) -> bool {
     if include_ties { neighbour > value } else { neighbour >= value }
 }
 
-/// The extrema of an object whose points are in row-major order (a cell
-/// held twice counting once), in that order: a point strictly more extreme
-/// (or with `include_ties` at least as extreme) than each of its eight
-/// neighbours that belong to the object (cells outside it never win). The
-/// values must be finite, as the detector makes sure (the window search
+/// The extrema of an object, in row-major order: a point strictly more
+/// extreme (or with `include_ties` at least as extreme) than each of its
+/// eight neighbours that belong to the object (cells outside it never win).
+/// The values must be finite, as the detector makes sure (the window search
 /// took −∞ for "outside").
 ///
-/// The points of a row come in runs, so a point's left and right neighbours
-/// belong to the object exactly when they are the points before and after
-/// it; that test, on values read in the points' order, rules out nearly
-/// every point of a smooth field (at 0.25°, 1 % of a pressure field's):
-/// `by_segments` ([`segment_contenders`], for objects where no cell comes
-/// twice) or point by point ([`point_contenders`]). The few left are looked
-/// up in the object's rows above and below, just visited or about to be;
-/// rows' ends are found by galloping ([`prefix_length`]). The same test as
-/// the window search's, without
-/// filling and clearing a window of the object's bounding box: at 0.25° a
+/// A point's left and right neighbours belong to the object exactly when
+/// they are in its span; that test, on each span's values read as a run,
+/// rules out nearly every point of a smooth field (at 0.25°, 1 % of a
+/// pressure field's) ([`span_contenders`]). The few left are looked up in
+/// the object's spans of the rows above and below. The same test as the
+/// window search's, without filling and clearing a window of the object's
+/// bounding box, and without a list of the object's points: at 0.25° a
 /// pressure field's objects hold most of its million points, and two
 /// objects across the seam most of those.
 fn in_place_extrema(
     object: Object,
     include_ties: bool,
-    by_segments: bool,
     value: &Scaled<'_, impl FieldValues>,
-    points: &[ObjectPoint],
+    spans: &[Span],
     mut extrema: Vec<Extremum>,
 ) -> Vec<Extremum> {
-    let points = &points[object.range()];
-    let at = |p: &ObjectPoint| value.at(i64::from(p.y), i64::from(p.x));
-    // Where the row starting at `start` ends (the points are sorted by row).
+    let spans = &spans[object.range()];
+    // Where the row starting at `start` ends (the spans are sorted by row,
+    // a row holding a few).
     let row_end = |start: usize| {
-        let y = points[start].y;
-        start + prefix_length(&points[start..], |_, p| p.y == y)
+        let y = spans[start].y;
+        start + spans[start..].iter().take_while(|span| span.y == y).count()
     };
     extrema.clear();
     let (mut start, mut previous_row) = (0, 0..0);
-    let mut end = if points.is_empty() { 0 } else { row_end(0) };
-    while start < points.len() {
-        let row = &points[start..end];
+    let mut end = if spans.is_empty() { 0 } else { row_end(0) };
+    while start < spans.len() {
+        let row = &spans[start..end];
         let y = row[0].y;
-        let following_end = if end < points.len() { row_end(end) } else { end };
-        let above = if start > 0 && points[start - 1].y == y - 1 { &points[previous_row.clone()] } else { &[] };
-        let below = if end < points.len() && points[end].y == y + 1 { &points[end..following_end] } else { &[] };
-        // Whether a neighbouring row's point in columns x − 1 ..= x + 1
-        // beats `here`. Contenders come west to east, so each row's search
-        // gallops on from where the last one stopped (`from`).
-        let beaten_from = |neighbours: &[ObjectPoint], from: &mut usize, x: i32, here: f64| {
-            if neighbours.get(*from).is_some_and(|p| p.x < x - 1) {
-                *from += prefix_length(&neighbours[*from..], |_, p| p.x < x - 1);
+        let following_end = if end < spans.len() { row_end(end) } else { end };
+        let above = if start > 0 && spans[start - 1].y == y - 1 { &spans[previous_row.clone()] } else { &[] };
+        let below = if end < spans.len() && spans[end].y == y + 1 { &spans[end..following_end] } else { &[] };
+        // Whether a point of a neighbouring row `y_next` in columns
+        // x − 1 ..= x + 1 beats `here`. Contenders come west to east, so
+        // each row's search goes on from where the last one stopped (`from`).
+        let beaten_from = |neighbours: &[Span], from: &mut usize, y_next: i32, x: i32, here: f64| {
+            while neighbours.get(*from).is_some_and(|span| span.end < x) {
+                *from += 1;
             }
-            neighbours[*from..].iter().take_while(|p| p.x <= x + 1).any(|p| beats(at(p), here, include_ties))
+            neighbours[*from..].iter().take_while(|span| span.first <= x + 1).any(|span| {
+                (span.first.max(x - 1)..span.end.min(x + 2))
+                    .any(|column| beats(value.at(i64::from(y_next), i64::from(column)), here, include_ties))
+            })
         };
         // A point its row's neighbours do not beat, if its other rows'
         // neighbours do not either, is an extremum.
         let (mut from_above, mut from_below) = (0, 0);
         let mut contender = |x: i32, here: f64| {
-            if !beaten_from(above, &mut from_above, x, here) && !beaten_from(below, &mut from_below, x, here) {
+            if !beaten_from(above, &mut from_above, y - 1, x, here)
+                && !beaten_from(below, &mut from_below, y + 1, x, here)
+            {
                 extrema.push(Extremum { y: i64::from(y), x: i64::from(x), value: here });
             }
         };
-        if by_segments {
-            let run = |first: i32, out: &mut [f64]| value.run(i64::from(y), i64::from(first), out);
-            segment_contenders(row, include_ties, &run, &mut contender);
-        } else {
-            point_contenders(row, include_ties, &at, &mut contender);
-        }
+        let run = |first: i32, out: &mut [f64]| value.run(i64::from(y), i64::from(first), out);
+        span_contenders(row, include_ties, &run, &mut contender);
         previous_row = start..end;
         start = end;
         end = following_end;
@@ -634,58 +626,46 @@ fn in_place_extrema(
     extrema
 }
 
-/// The points of an object's `row` (sorted by column, no cell twice) that
-/// their left and right neighbours in the object do not beat, to
-/// `contender(x, value)` in order. The row is taken by segments of
-/// consecutive columns, found by galloping ([`prefix_length`]: along one,
-/// column minus position is constant, and beyond it larger), and each
-/// segment's values are read as runs (`run(first, out)` fills `out` with the
-/// values from column `first` on), with a point's neighbours exactly the
-/// values before and after it: no per-point bookkeeping for the nearly all
-/// that are beaten.
-fn segment_contenders(
-    row: &[ObjectPoint],
+/// The points of an object's `row` of spans (sorted by column, none
+/// touching another) that their left and right neighbours in the span do
+/// not beat, to `contender(x, value)` in order. Each span's values are read
+/// as runs (`run(first, out)` fills `out` with the values from column
+/// `first` on), with a point's neighbours exactly the values before and
+/// after it: no per-point bookkeeping for the nearly all that are beaten.
+fn span_contenders(
+    row: &[Span],
     include_ties: bool,
     run: &impl Fn(i32, &mut [f64]),
     contender: &mut impl FnMut(i32, f64),
 ) {
     if include_ties {
-        segments::<true>(row, run, contender);
+        spans_tested::<true>(row, run, contender);
     } else {
-        segments::<false>(row, run, contender);
+        spans_tested::<false>(row, run, contender);
     }
 }
 
-/// How many points of a segment [`segments`] tests at a time.
+/// How many points of a span [`spans_tested`] tests at a time.
 const SEGMENT_BLOCK: usize = 64;
 
-/// [`segment_contenders`] with `include_ties` a constant. A segment's ends
-/// have −∞ beyond them (cells outside the object never win, and the values
-/// are finite), so every point takes the same test. A block of points is
-/// read into an array with its neighbours either side and tested in one
+/// [`span_contenders`] with `include_ties` a constant. A span's ends have
+/// −∞ beyond them (cells outside the object never win, and the values are
+/// finite), so every point takes the same test. A block of points is read
+/// into an array with its neighbours either side and tested in one
 /// branch-free pass (which the compiler vectorises) into a flag per point;
 /// the few contenders are found eight flags at a time.
-fn segments<const TIES: bool>(
-    row: &[ObjectPoint],
-    run: &impl Fn(i32, &mut [f64]),
-    contender: &mut impl FnMut(i32, f64),
-) {
+fn spans_tested<const TIES: bool>(row: &[Span], run: &impl Fn(i32, &mut [f64]), contender: &mut impl FnMut(i32, f64)) {
     // `values[k + 1]` is the block's k-th point, `values[0]` and
     // `values[block + 1]` its neighbours outside the block.
     let mut values = [f64::NEG_INFINITY; SEGMENT_BLOCK + 2];
     let mut flags = [0u8; SEGMENT_BLOCK];
-    let mut index = 0;
-    while index < row.len() {
-        let first = row[index].x;
-        // `row[index + k].x − first ≥ k`, with equality exactly along the
-        // segment.
-        let length = prefix_length(&row[index..], |k, p| (p.x - first) as usize == k);
-        index += length;
+    for span in row {
+        let (first, length) = (span.first, span.len());
         let mut left = f64::NEG_INFINITY;
         let mut done = 0;
         while done < length {
             let block = (length - done).min(SEGMENT_BLOCK);
-            // The value after the block, if the segment goes on.
+            // The value after the block, if the span goes on.
             let beyond = usize::from(done + block < length);
             values[0] = left;
             run(first + done as i32, &mut values[1..block + 1 + beyond]);
@@ -707,67 +687,10 @@ fn segments<const TIES: bool>(
     }
 }
 
-/// The length of the prefix of `items` for which `holds(position, item)`
-/// (true on a prefix, false after it, true for the first item), by
-/// galloping from the start and then bisecting: the steps stay near the
-/// start, where a row or a segment ends, not across a whole object's points.
-fn prefix_length<T>(items: &[T], holds: impl Fn(usize, &T) -> bool) -> usize {
-    let mut step = 1;
-    while step < items.len() && holds(step, &items[step]) {
-        step *= 2;
-    }
-    // Everything up to `step / 2` holds; the first that does not is after
-    // it and at or before `step` (or the end).
-    let (mut low, mut high) = (step / 2 + 1, step.min(items.len()));
-    while low < high {
-        let middle = low + (high - low) / 2;
-        if holds(middle, &items[middle]) {
-            low = middle + 1;
-        } else {
-            high = middle;
-        }
-    }
-    low.min(items.len())
-}
-
-/// [`segment_contenders`] point by point, for a row where a cell may come
-/// twice (a seam merge's copies: one cell, as in a window of the object,
-/// contending once).
-fn point_contenders(
-    row: &[ObjectPoint],
-    include_ties: bool,
-    at: &impl Fn(&ObjectPoint) -> f64,
-    contender: &mut impl FnMut(i32, f64),
-) {
-    // The previous cell's column and value, this cell's value.
-    let (mut previous, mut here): (Option<(i32, f64)>, f64) = (None, at(&row[0]));
-    let mut index = 0;
-    while index < row.len() {
-        let point = row[index];
-        // The next cell, past copies of this one.
-        let mut next = index + 1;
-        while next < row.len() && row[next].x == point.x {
-            next += 1;
-        }
-        let following = row.get(next).map(|p| (p.x, at(p)));
-        let beaten_left = previous.is_some_and(|(x, v)| x + 1 == point.x && beats(v, here, include_ties));
-        let beaten_right = following.is_some_and(|(x, v)| x == point.x + 1 && beats(v, here, include_ties));
-        let value_here = here;
-        previous = Some((point.x, here));
-        if let Some((_, v)) = following {
-            here = v;
-        }
-        index = next;
-        if !(beaten_left || beaten_right) {
-            contender(point.x, value_here);
-        }
-    }
-}
-
 /// The extrema of an object, row-major: the object's values in a window of
-/// its bounding box with a margin, −∞ elsewhere (a later point on a cell
-/// overwriting an earlier), each cell tested against its eight neighbours
-/// there. The search as the crate first wrote it, kept as the reference.
+/// its bounding box with a margin, −∞ elsewhere, each cell tested against
+/// its eight neighbours there. The search as the crate first wrote it, kept
+/// as the reference.
 #[cfg(test)]
 fn window_extrema(
     object: Object,
@@ -776,14 +699,17 @@ fn window_extrema(
     scratch: &mut CandidateScratch,
     mut extrema: Vec<Extremum>,
 ) -> Vec<Extremum> {
-    let CandidateScratch { points, window, .. } = scratch;
-    let points = &points[object.range()];
+    let CandidateScratch { spans, window, .. } = scratch;
+    let points: Vec<(i64, i64)> = spans[object.range()]
+        .iter()
+        .flat_map(|span| (span.first..span.end).map(|x| (i64::from(span.y), i64::from(x))))
+        .collect();
     let (mut xmin, mut xmax, mut ymin, mut ymax) = (i64::MAX, i64::MIN, i64::MAX, i64::MIN);
-    for p in points {
-        xmin = xmin.min(i64::from(p.x));
-        xmax = xmax.max(i64::from(p.x));
-        ymin = ymin.min(i64::from(p.y));
-        ymax = ymax.max(i64::from(p.y));
+    for &(y, x) in &points {
+        xmin = xmin.min(x);
+        xmax = xmax.max(x);
+        ymin = ymin.min(y);
+        ymax = ymax.max(y);
     }
     // A local window with a one-cell margin of "outside" (-inf).
     let width = (xmax - xmin + 3) as usize;
@@ -791,9 +717,9 @@ fn window_extrema(
     if window.len() < width * height {
         window.resize(width * height, f64::NEG_INFINITY);
     }
-    let cell = |p: &ObjectPoint| (i64::from(p.y) - ymin + 1) as usize * width + (i64::from(p.x) - xmin + 1) as usize;
-    for p in points {
-        window[cell(p)] = value.at(i64::from(p.y), i64::from(p.x));
+    let cell = |y: i64, x: i64| (y - ymin + 1) as usize * width + (x - xmin + 1) as usize;
+    for &(y, x) in &points {
+        window[cell(y, x)] = value.at(y, x);
     }
     extrema.clear();
     for j in 1..height - 1 {
@@ -821,7 +747,7 @@ fn window_extrema(
             }
         }
     }
-    points.iter().for_each(|p| window[cell(p)] = f64::NEG_INFINITY);
+    points.iter().for_each(|&(y, x)| window[cell(y, x)] = f64::NEG_INFINITY);
     extrema
 }
 
@@ -954,10 +880,10 @@ mod tests {
     /// every object (TRACK's way): the reference [`classify_objects`] is
     /// held to.
     fn classify_by_points(scratch: &mut CandidateScratch, nx: i32, ny: i32) {
-        let CandidateScratch { points, objects, left, right, .. } = scratch;
+        let CandidateScratch { spans, objects, left, right, .. } = scratch;
         for object in objects.iter_mut() {
             let mut touched = false;
-            for p in &points[object.range()] {
+            for p in cells(&spans[object.range()]) {
                 if p.x == 1 || p.x == nx + 1 {
                     if !touched {
                         touched = true;
@@ -987,7 +913,7 @@ mod tests {
                 continue;
             }
             let mut seen = false;
-            for p in &points[object.range()] {
+            for p in cells(&spans[object.range()]) {
                 let row = (p.y - 1) as usize;
                 if p.x == 1 {
                     left[row] = index + 1;
@@ -1008,6 +934,58 @@ mod tests {
                 }
             }
         }
+    }
+
+    /// A grid point of an object: 1-based row and extended column.
+    #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+    struct Cell {
+        y: i32,
+        x: i32,
+    }
+
+    /// The cells of `spans`, in their order.
+    fn cells(spans: &[Span]) -> Vec<Cell> {
+        spans.iter().flat_map(|span| (span.first..span.end).map(|x| Cell { y: span.y, x })).collect()
+    }
+
+    /// The seam merges as the crate first wrote them, on every point of
+    /// each object (TRACK's way): per object its points (a cell both halves
+    /// hold kept twice) after [`classify_by_points`], and the `left` and
+    /// `right` tables the merges update. The reference [`merge_seam_objects`]
+    /// is held to.
+    fn merged_by_points(scratch: &mut CandidateScratch, nx: i32, ny: i32) -> (Vec<Vec<Cell>>, Vec<usize>, Vec<usize>) {
+        classify_by_points(scratch, nx, ny);
+        let mut objects: Vec<(Vec<Cell>, Boundary)> =
+            scratch.objects.iter().map(|o| (cells(&scratch.spans[o.range()]), o.boundary)).collect();
+        let (left, right) = (&mut scratch.left, &mut scratch.right);
+        for row in 0..ny as usize {
+            let (l, r) = (left[row], right[row]);
+            if l == 0 || r == 0 || l == r {
+                continue;
+            }
+            let (keep, gone, keep_label, updates_right, dropped_x) = if objects[l - 1].0.len() > objects[r - 1].0.len()
+            {
+                (l - 1, r - 1, l, true, nx + 1)
+            } else {
+                (r - 1, l - 1, r, false, 1)
+            };
+            let (moved, boundary) = std::mem::replace(&mut objects[gone], (Vec::new(), Boundary::Merged));
+            let shift = match boundary {
+                Boundary::Right => -nx,
+                Boundary::Left => nx,
+                _ => 0,
+            };
+            for p in moved {
+                if p.x == dropped_x {
+                    let table = if updates_right { &mut *right } else { &mut *left };
+                    table[(p.y - 1) as usize] = keep_label;
+                } else {
+                    objects[keep].0.push(Cell { x: p.x + shift, ..p });
+                }
+            }
+            objects[keep].0.sort();
+        }
+        (objects.into_iter().map(|(points, _)| points).collect(), left.clone(), right.clone())
     }
 
     /// Components by flood fill from each unvisited point in row-major
@@ -1065,7 +1043,7 @@ mod tests {
             let found: Vec<Vec<(i64, i64)>> = scratch
                 .objects
                 .iter()
-                .map(|o| scratch.points[o.range()].iter().map(|p| (i64::from(p.y), i64::from(p.x))).collect())
+                .map(|o| cells(&scratch.spans[o.range()]).iter().map(|p| (i64::from(p.y), i64::from(p.x))).collect())
                 .collect();
             proptest::prop_assert_eq!(found, flood_fill_objects(ny, nxe, &inside));
         }
@@ -1130,11 +1108,34 @@ mod tests {
             proptest::prop_assert_eq!(by_rows, by_values);
         }
 
+        /// Objects across the seam merged on spans hold the cells, count
+        /// the points and update the seam tables as merged point by point;
+        /// their spans stay in row-major order, none touching another.
         #[test]
-        fn a_gallop_finds_the_prefix_a_scan_does(length in 1usize..3000, prefix in 1usize..3000) {
-            let items: Vec<usize> = (0..length).collect();
-            let holds = |_: usize, &item: &usize| item < prefix;
-            proptest::prop_assert_eq!(prefix_length(&items, holds), items.iter().take_while(|&&i| i < prefix).count());
+        fn seam_merges_of_spans_are_the_merges_of_points(
+            (ny, nx, inside) in (1usize..9, 1usize..14).prop_flat_map(|(ny, nx)| {
+                (proptest::strategy::Just(ny), proptest::strategy::Just(nx), proptest::collection::vec(proptest::bool::weighted(0.6), ny * nx))
+            }),
+        ) {
+            let nxe = nx + 1;
+            let flags = flagged(|i, j| inside[i * nx + j % nx]);
+            let mut by_points = CandidateScratch::default();
+            label_objects(ny, nxe, flags, &mut by_points);
+            let (points, left, right) = merged_by_points(&mut by_points, nx as i32, ny as i32);
+            let mut scratch = CandidateScratch::default();
+            label_objects(ny, nxe, flagged(|i, j| inside[i * nx + j % nx]), &mut scratch);
+            merge_seam_objects(&mut scratch, nx as i32, ny as i32);
+            proptest::prop_assert_eq!((&scratch.left, &scratch.right), (&left, &right));
+            for (object, points) in scratch.objects.iter().zip(&points) {
+                let spans = &scratch.spans[object.range()];
+                proptest::prop_assert_eq!(object.size, points.len());
+                let mut distinct = points.clone();
+                distinct.dedup();
+                proptest::prop_assert_eq!(cells(spans), distinct);
+                for pair in spans.windows(2) {
+                    proptest::prop_assert!((pair[0].y, pair[0].end) < (pair[1].y, pair[1].first), "{:?}", pair);
+                }
+            }
         }
 
         #[test]
@@ -1154,8 +1155,7 @@ mod tests {
             let threshold = if maxima { 1.0 } else { -1.0 };
             let by = |search| candidates_of(search, &field, nx, &lats, threshold, mode, min_points, include_ties);
             let window = by(ExtremumSearch::Window);
-            proptest::prop_assert_eq!(by(ExtremumSearch::InPlace), window.clone());
-            proptest::prop_assert_eq!(by(ExtremumSearch::PointByPoint), window);
+            proptest::prop_assert_eq!(by(ExtremumSearch::InPlace), window);
         }
     }
 
@@ -1180,26 +1180,14 @@ mod tests {
         }
     }
 
-    /// A cell an object holds twice (a seam merge moving a point onto one it
-    /// holds) is one cell to the search along the points, as to the window
-    /// search.
+    /// A cell both halves of a seam merge hold is one cell of the merged
+    /// spans, and spans that touch become one.
     #[test]
-    fn a_cell_held_twice_is_one_cell() {
-        let p = |y, x| ObjectPoint { y, x };
-        let rows = |i: usize, k: usize| [[1.0, 3.0, 2.0, 0.5], [2.0, 4.0, 4.0, 1.0]][i][k];
-        let field = Scaled { field: &rows, period: 4, scale: 1.0 };
-        let mut scratch = CandidateScratch {
-            points: vec![p(1, 1), p(1, 2), p(1, 2), p(1, 3), p(2, 2), p(2, 3), p(2, 3)],
-            ..Default::default()
-        };
-        let object = Object { start: 0, end: 7, boundary: Boundary::Both, copies: true };
-        for include_ties in [false, true] {
-            // An object with copies is searched point by point.
-            let in_place = object_extrema(object, include_ties, &field, &mut scratch, Vec::new());
-            let window = window_extrema(object, include_ties, &field, &mut scratch, Vec::new());
-            assert_eq!(in_place, window, "ties {include_ties}");
-            assert_eq!(in_place.len(), usize::from(include_ties) * 2, "ties {include_ties}: {in_place:?}");
-        }
+    fn spans_merged_hold_a_cell_held_twice_once() {
+        let span = |y, first, end| Span { y, first, end };
+        let mut spans = vec![span(1, 1, 3), span(1, 5, 6), span(2, 2, 4)];
+        merge_spans(&mut spans, 0..3, &[span(1, 2, 4), span(2, 4, 5), span(3, 0, 1)]);
+        assert_eq!(spans[3..], [span(1, 1, 4), span(1, 5, 6), span(2, 2, 5), span(3, 0, 1)]);
     }
 
     /// Two objects touching only at a corner: the other object's larger
@@ -1215,7 +1203,7 @@ mod tests {
         ];
         let (nx, lats) = (6, [-30.0, -10.0, 10.0, 30.0]);
         let value = |i: usize, k: usize| field[i * nx + k];
-        for search in [ExtremumSearch::InPlace, ExtremumSearch::PointByPoint, ExtremumSearch::Window] {
+        for search in [ExtremumSearch::InPlace, ExtremumSearch::Window] {
             let mut scratch = CandidateScratch { search, ..Default::default() };
             let found =
                 rectangular_candidates(value, &lats, &lons(nx), 1.0, DetectionMode::Max, 1, false, &mut scratch);
