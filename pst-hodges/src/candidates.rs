@@ -209,6 +209,9 @@ pub(crate) struct CandidateScratch {
     /// object's cells put back after it.
     #[cfg(test)]
     window: Vec<f64>,
+    /// The extremum search's rows of an object's values: above, at and
+    /// below the row searched.
+    object_rows: [RowValues; 3],
     extrema: Vec<Extremum>,
     group: Vec<usize>,
 }
@@ -547,7 +550,7 @@ fn object_extrema(
     if scratch.search == ExtremumSearch::Window {
         return window_extrema(object, include_ties, value, scratch, extrema);
     }
-    in_place_extrema(object, include_ties, value, &scratch.spans, extrema)
+    in_place_extrema(object, include_ties, value, &scratch.spans, &mut scratch.object_rows, extrema)
 }
 
 /// Whether `neighbour`'s value beats `value`'s claim to be an extremum: it
@@ -563,20 +566,23 @@ fn beats(neighbour: f64, value: f64, include_ties: bool) -> bool {
 /// The values must be finite, as the detector makes sure (the window search
 /// took −∞ for "outside").
 ///
-/// A point's left and right neighbours belong to the object exactly when
-/// they are in its span; that test, on each span's values read as a run,
-/// rules out nearly every point of a smooth field (at 0.25°, 1 % of a
-/// pressure field's) ([`span_contenders`]). The few left are looked up in
-/// the object's spans of the rows above and below. The same test as the
-/// window search's, without filling and clearing a window of the object's
-/// bounding box, and without a list of the object's points: at 0.25° a
-/// pressure field's objects hold most of its million points, and two
-/// objects across the seam most of those.
+/// The object's rows are read in order, each once, into a [`RowValues`]:
+/// the row being searched, the one above and the one below are in cache
+/// together. A point's left and right neighbours belong to the object
+/// exactly when they are in its span; that test rules out nearly every
+/// point of a smooth field (at 0.25°, a few in a hundred of a pressure
+/// field's) ([`RowValues::contenders`]). The few left are looked up in the
+/// spans of the rows above and below. The same test as the window search's,
+/// without filling and clearing a window of the object's bounding box, and
+/// without a list of the object's points: at 0.25° a pressure field's
+/// objects hold most of its million points, and two objects across the
+/// seam most of those.
 fn in_place_extrema(
     object: Object,
     include_ties: bool,
     value: &Scaled<'_, impl FieldValues>,
     spans: &[Span],
+    buffers: &mut [RowValues; 3],
     mut extrema: Vec<Extremum>,
 ) -> Vec<Extremum> {
     let spans = &spans[object.range()];
@@ -587,103 +593,129 @@ fn in_place_extrema(
         start + spans[start..].iter().take_while(|span| span.y == y).count()
     };
     extrema.clear();
+    let [mut previous, mut current, mut next] = std::mem::take(buffers);
     let (mut start, mut previous_row) = (0, 0..0);
     let mut end = if spans.is_empty() { 0 } else { row_end(0) };
+    if end > 0 {
+        current.read(&spans[..end], value);
+    }
     while start < spans.len() {
         let row = &spans[start..end];
         let y = row[0].y;
         let following_end = if end < spans.len() { row_end(end) } else { end };
+        // The next row of the object, read now (it is the row below, or
+        // the next one searched).
+        next.read(&spans[end..following_end], value);
         let above = if start > 0 && spans[start - 1].y == y - 1 { &spans[previous_row.clone()] } else { &[] };
         let below = if end < spans.len() && spans[end].y == y + 1 { &spans[end..following_end] } else { &[] };
-        // Whether a point of a neighbouring row `y_next` in columns
-        // x − 1 ..= x + 1 beats `here`. Contenders come west to east, so
-        // each row's search goes on from where the last one stopped (`from`).
-        let beaten_from = |neighbours: &[Span], from: &mut usize, y_next: i32, x: i32, here: f64| {
-            while neighbours.get(*from).is_some_and(|span| span.end < x) {
-                *from += 1;
-            }
-            neighbours[*from..].iter().take_while(|span| span.first <= x + 1).any(|span| {
-                (span.first.max(x - 1)..span.end.min(x + 2))
-                    .any(|column| beats(value.at(i64::from(y_next), i64::from(column)), here, include_ties))
-            })
-        };
         // A point its row's neighbours do not beat, if its other rows'
-        // neighbours do not either, is an extremum.
+        // neighbours do not either, is an extremum. Contenders come west to
+        // east, so each neighbouring row's search goes on from where the
+        // last one stopped.
         let (mut from_above, mut from_below) = (0, 0);
         let mut contender = |x: i32, here: f64| {
-            if !beaten_from(above, &mut from_above, y - 1, x, here)
-                && !beaten_from(below, &mut from_below, y + 1, x, here)
+            if !previous.beaten(above, &mut from_above, x, here, include_ties)
+                && !next.beaten(below, &mut from_below, x, here, include_ties)
             {
                 extrema.push(Extremum { y: i64::from(y), x: i64::from(x), value: here });
             }
         };
-        let run = |first: i32, out: &mut [f64]| value.run(i64::from(y), i64::from(first), out);
-        span_contenders(row, include_ties, &run, &mut contender);
+        current.contenders(row, include_ties, &mut contender);
         previous_row = start..end;
         start = end;
         end = following_end;
+        (previous, current, next) = (current, next, previous);
     }
+    *buffers = [previous, current, next];
     extrema
 }
 
-/// The points of an object's `row` of spans (sorted by column, none
-/// touching another) that their left and right neighbours in the span do
-/// not beat, to `contender(x, value)` in order. Each span's values are read
-/// as runs (`run(first, out)` fills `out` with the values from column
-/// `first` on), with a point's neighbours exactly the values before and
-/// after it: no per-point bookkeeping for the nearly all that are beaten.
-fn span_contenders(
-    row: &[Span],
-    include_ties: bool,
-    run: &impl Fn(i32, &mut [f64]),
-    contender: &mut impl FnMut(i32, f64),
-) {
-    if include_ties {
-        spans_tested::<true>(row, run, contender);
-    } else {
-        spans_tested::<false>(row, run, contender);
+/// An object's row of spans as the extremum search reads it: the spans'
+/// values one after another, each span with −∞ either side (cells outside
+/// the object never win), and where each span's values start.
+#[derive(Debug, Default)]
+struct RowValues {
+    values: Vec<f64>,
+    starts: Vec<usize>,
+}
+
+impl RowValues {
+    /// Reads the values of `row`'s spans (one row, sorted by column).
+    fn read(&mut self, row: &[Span], value: &Scaled<'_, impl FieldValues>) {
+        let RowValues { values, starts } = self;
+        values.clear();
+        starts.clear();
+        values.push(f64::NEG_INFINITY);
+        for span in row {
+            let start = values.len();
+            starts.push(start);
+            values.resize(start + span.len(), 0.0);
+            value.run(i64::from(span.y), i64::from(span.first), &mut values[start..]);
+            values.push(f64::NEG_INFINITY);
+        }
+    }
+
+    /// Whether a point of `row` (the spans these values were read from) in
+    /// columns x − 1 ..= x + 1 beats `here`; the spans before `from` are
+    /// west of any later `x`, and `from` is moved past those west of this.
+    fn beaten(&self, row: &[Span], from: &mut usize, x: i32, here: f64, include_ties: bool) -> bool {
+        while row.get(*from).is_some_and(|span| span.end < x) {
+            *from += 1;
+        }
+        row[*from..].iter().zip(&self.starts[*from..]).take_while(|(span, _)| span.first <= x + 1).any(
+            |(span, &start)| {
+                let (first, end) = (span.first.max(x - 1), span.end.min(x + 2));
+                let values = &self.values[start + (first - span.first) as usize..start + (end - span.first) as usize];
+                values.iter().any(|&neighbour| beats(neighbour, here, include_ties))
+            },
+        )
+    }
+
+    /// The points of `row` (the spans these values were read from) that
+    /// their left and right neighbours in the span do not beat, to
+    /// `contender(x, value)` in order.
+    fn contenders(&self, row: &[Span], include_ties: bool, contender: &mut impl FnMut(i32, f64)) {
+        let mut span = 0;
+        let mut found = |position: usize, here: f64| {
+            // Past the spans whose values end before `position` (a −∞
+            // between spans is never a contender).
+            while self.starts[span] + row[span].len() <= position {
+                span += 1;
+            }
+            contender(row[span].first + (position - self.starts[span]) as i32, here);
+        };
+        if include_ties {
+            tested::<true>(&self.values, &mut found);
+        } else {
+            tested::<false>(&self.values, &mut found);
+        }
     }
 }
 
-/// How many points of a span [`spans_tested`] tests at a time.
-const SEGMENT_BLOCK: usize = 64;
+/// How many points of a row [`tested`] tests at a time.
+const CONTENDER_BLOCK: usize = 64;
 
-/// [`span_contenders`] with `include_ties` a constant. A span's ends have
-/// −∞ beyond them (cells outside the object never win, and the values are
-/// finite), so every point takes the same test. A block of points is read
-/// into an array with its neighbours either side and tested in one
-/// branch-free pass (which the compiler vectorises) into a flag per point;
-/// the few contenders are found eight flags at a time.
-fn spans_tested<const TIES: bool>(row: &[Span], run: &impl Fn(i32, &mut [f64]), contender: &mut impl FnMut(i32, f64)) {
-    // `values[k + 1]` is the block's k-th point, `values[0]` and
-    // `values[block + 1]` its neighbours outside the block.
-    let mut values = [f64::NEG_INFINITY; SEGMENT_BLOCK + 2];
-    let mut flags = [0u8; SEGMENT_BLOCK];
-    for span in row {
-        let (first, length) = (span.first, span.len());
-        let mut left = f64::NEG_INFINITY;
-        let mut done = 0;
-        while done < length {
-            let block = (length - done).min(SEGMENT_BLOCK);
-            // The value after the block, if the span goes on.
-            let beyond = usize::from(done + block < length);
-            values[0] = left;
-            run(first + done as i32, &mut values[1..block + 1 + beyond]);
-            if beyond == 0 {
-                values[block + 1] = f64::NEG_INFINITY;
-            }
-            for (k, flag) in flags[..block].iter_mut().enumerate() {
-                let (left, here, right) = (values[k], values[k + 1], values[k + 2]);
-                *flag = u8::from(!(beats(left, here, TIES) | beats(right, here, TIES)));
-            }
-            let mut k = next_flag(&flags[..block], 0, true);
-            while k < block {
-                contender(first + (done + k) as i32, values[k + 1]);
-                k = next_flag(&flags[..block], k + 1, true);
-            }
-            left = values[block];
-            done += block;
+/// The positions of `values` (−∞ first and last) that neither neighbour
+/// beats, to `contender(position, value)` in order, `include_ties` a
+/// constant. A block of points is tested in one branch-free pass (which the
+/// compiler vectorises) into a flag per point; the few contenders are found
+/// eight flags at a time.
+fn tested<const TIES: bool>(values: &[f64], contender: &mut impl FnMut(usize, f64)) {
+    let mut flags = [0u8; CONTENDER_BLOCK];
+    let mut first = 1;
+    while first + 1 < values.len() {
+        let block = (values.len() - 1 - first).min(CONTENDER_BLOCK);
+        let window = &values[first - 1..first + block + 1];
+        let (left, here, right) = (&window[..block], &window[1..block + 1], &window[2..]);
+        for (((flag, &left), &here), &right) in flags[..block].iter_mut().zip(left).zip(here).zip(right) {
+            *flag = u8::from(!(beats(left, here, TIES) | beats(right, here, TIES)));
         }
+        let mut k = next_flag(&flags[..block], 0, true);
+        while k < block {
+            contender(first + k, here[k]);
+            k = next_flag(&flags[..block], k + 1, true);
+        }
+        first += block;
     }
 }
 
@@ -1085,7 +1117,8 @@ mod tests {
         /// A frame read as rows (slices times the factor, the detector's way
         /// on a grid in longitude order) gives the candidates it gives read
         /// value by value: the same values, so the same objects, extrema and
-        /// positions, on rows longer than a segment block and across the seam.
+        /// positions, on rows longer than a block of the contender test and
+        /// across the seam.
         #[test]
         fn rows_read_as_slices_give_the_candidates_values_one_by_one_do(
             (ny, nx, field) in (2usize..6, 1usize..150).prop_flat_map(|(ny, nx)| {
@@ -1161,11 +1194,11 @@ mod tests {
 
     proptest::proptest! {
         #![proptest_config(proptest::test_runner::Config::with_cases(64))]
-        /// Rows longer than the segment test's block of 64 points: every
-        /// value inside the threshold, so each row is one segment crossing
+        /// Rows longer than the contender test's block of 64 points: every
+        /// value inside the threshold, so each row is one span crossing
         /// block boundaries, with ties and contenders at and around them.
         #[test]
-        fn extrema_along_segments_longer_than_a_block_are_the_window_search_s(
+        fn extrema_along_spans_longer_than_a_block_are_the_window_search_s(
             (ny, nx, field) in (2usize..5, 60usize..300).prop_flat_map(|(ny, nx)| {
                 (proptest::strategy::Just(ny), proptest::strategy::Just(nx), proptest::collection::vec(1i8..=6, ny * nx))
             }),
