@@ -88,28 +88,27 @@ struct Scaled<'a, V> {
 }
 
 impl<V: FieldValues> Scaled<'_, V> {
-    /// The value at `y`, `x`.
-    #[inline(always)]
+    /// The value at `y`, `x` (the window search's way of reading it).
+    #[cfg(test)]
     fn at(&self, y: i64, x: i64) -> f64 {
-        // Nearly every column is on the grid: the remainder (an integer
-        // division per point) only for those a merge moved.
-        let column = if (1..=self.period).contains(&x) { x - 1 } else { (x - 1).rem_euclid(self.period) };
-        self.field.at((y - 1) as usize, column as usize) * self.scale
+        self.field.at((y - 1) as usize, (x - 1).rem_euclid(self.period) as usize) * self.scale
     }
 
-    /// `out[j] = self.at(y, first + j)`, a run of consecutive columns.
+    /// `out[j]`, the value at `y`, `first + j`: a run of consecutive columns, the
+    /// field's runs, then the scale (the same two roundings as `at`, in the
+    /// same order), in pieces where the columns leave the grid (the cyclic
+    /// end column, a span a seam merge moved by a period).
     #[inline(always)]
     fn run(&self, y: i64, first: i64, out: &mut [f64]) {
-        let last = first + out.len() as i64 - 1;
-        if first >= 1 && last <= self.period {
-            // On the grid: the field's run, then the scale (the same two
-            // roundings as `at`, in the same order).
-            self.field.run((y - 1) as usize, (first - 1) as usize, out);
-            out.iter_mut().for_each(|value| *value *= self.scale);
-        } else {
-            for (value, x) in out.iter_mut().zip(first..) {
-                *value = self.at(y, x);
-            }
+        let (mut done, mut x) = (0, first);
+        while done < out.len() {
+            let column = (x - 1).rem_euclid(self.period);
+            let piece = ((self.period - column) as usize).min(out.len() - done);
+            let values = &mut out[done..done + piece];
+            self.field.run((y - 1) as usize, column as usize, values);
+            values.iter_mut().for_each(|value| *value *= self.scale);
+            done += piece;
+            x += piece as i64;
         }
     }
 }
